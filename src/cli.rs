@@ -1,0 +1,40 @@
+//! Command-line arguments: one enum of verbs, each verb's flags next to their help.
+
+use clap::{Parser, Subcommand};
+
+/// Datadog notifications as code: webhook pairs, custom variables and monitor
+/// notification blocks, planned and applied from YAML manifests.
+#[derive(Debug, Parser)]
+#[command(name = "ddhooks", version, about, long_about = None)]
+pub struct Cli {
+    /// More logging on stderr (-v info, -vv debug, -vvv trace); RUST_LOG overrides.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// The verb to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Every verb; each lives in its own file under `src/commands/`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a local server that answers like the Datadog API (for tests and demos).
+    Sandbox(crate::commands::sandbox::SandboxArgs),
+}
+
+/// Sets up `tracing` on stderr: `RUST_LOG` if set, otherwise from the `-v` count.
+pub fn init_logging(verbose: u8) {
+    use tracing_subscriber::EnvFilter;
+    let default = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

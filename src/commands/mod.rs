@@ -1,0 +1,14 @@
+//! One file per verb. Each takes its parsed arguments and returns the process exit code;
+//! errors carry context for the user and are printed by `main`.
+
+pub mod sandbox;
+
+use crate::cli::Command;
+use std::process::ExitCode;
+
+/// Runs one verb.
+pub fn run(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Sandbox(args) => sandbox::run(args),
+    }
+}

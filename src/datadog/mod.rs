@@ -1,0 +1,2 @@
+//! Everything that speaks Datadog's HTTP API: sites, the wire types (here and only here),
+//! and the client.

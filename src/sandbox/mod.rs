@@ -1,0 +1,1 @@
+//! The Datadog API emulator: a real in-memory implementation served with axum.
