@@ -1,1 +1,318 @@
 //! The Datadog API emulator: a real in-memory implementation served with axum.
+//!
+//! It answers the endpoints ddhooks uses with Datadog's paths, status codes, bodies and
+//! defaults (checked against the recorded exchanges by `tests/conformance.rs`), can add
+//! latency, failures and rate limits to `/api/` routes, and has a simulation interface under
+//! `/sandbox/v1/` that moves monitors between states and fires their webhooks.
+//!
+//! Use [`Sandbox::start`] to run one in-process (tests, `--sandbox`, the demo) or [`serve`]
+//! on a listener of your own (the `ddhooks sandbox` command).
+//!
+//! Not emulated: downtimes, monitor search and group search, `can_delete`, synthetics, roles,
+//! real monitor evaluation (states only change through the simulation interface), webhook
+//! calls to non-Datadog URLs (recorded, never sent), and the exact wording of most 400 messages
+//! other than the recorded ones.
+
+pub mod api;
+pub mod faults;
+pub mod integration;
+pub mod monitors;
+pub mod simulate;
+pub mod store;
+
+use axum::body::Body;
+use axum::http::{HeaderName, HeaderValue, Request, Response, StatusCode};
+use axum::response::IntoResponse;
+use axum::Router;
+use faults::{Faults, RateLimit, RequestLog, Verdict};
+use hyper_util::rt::TokioIo;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use store::{ApiError, Store};
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+use tower::ServiceExt;
+
+/// Everything that configures a sandbox; `Default` is an in-memory sandbox without faults
+/// that accepts any non-empty key.
+#[derive(Debug, Clone)]
+pub struct SandboxConfig {
+    /// Persist the state in this file (atomic replace on every write); `None` keeps it in memory.
+    pub data: Option<PathBuf>,
+    /// Added to every `/api/` response.
+    pub latency: Duration,
+    /// Fraction of `/api/` requests answered 500/503 or with a dropped connection (0.0..=1.0).
+    pub fail_rate: f64,
+    /// Answer 429 past this budget; when set, every `/api/` response carries `X-RateLimit-*`.
+    pub rate_limit: Option<RateLimit>,
+    /// Reject custom-variable values longer than this many bytes (400).
+    pub max_variable_bytes: Option<usize>,
+    /// Webhook and custom-variable writes read the state, wait, and write a whole snapshot
+    /// back, so one of two overlapping writes can be lost (like a naive read-modify-write store).
+    pub lossy_webhook_writes: bool,
+    /// Seed for the failure draws, for reproducible runs.
+    pub seed: Option<u64>,
+    /// Accepted API keys; empty accepts any non-empty key.
+    pub api_keys: Vec<String>,
+    /// Accepted application keys; empty accepts any non-empty key.
+    pub app_keys: Vec<String>,
+    /// `org_id` of monitors and `$ORG_ID`.
+    pub org_id: i64,
+    /// `$ORG_NAME`.
+    pub org_name: String,
+}
+
+impl Default for SandboxConfig {
+    fn default() -> Self {
+        Self {
+            data: None,
+            latency: Duration::ZERO,
+            fail_rate: 0.0,
+            rate_limit: None,
+            max_variable_bytes: None,
+            lossy_webhook_writes: false,
+            seed: None,
+            api_keys: Vec::new(),
+            app_keys: Vec::new(),
+            org_id: 1,
+            org_name: "ddhooks sandbox".to_string(),
+        }
+    }
+}
+
+/// State shared by every request of one sandbox.
+#[derive(Debug)]
+pub struct Shared {
+    /// The configuration it was started with.
+    pub config: SandboxConfig,
+    /// Webhooks, variables, monitors, check runs.
+    pub store: Store,
+    /// Latency, failures, rate limits.
+    pub faults: Faults,
+    /// Counts of API requests by route.
+    pub requests: RequestLog,
+    /// Org of the monitors.
+    pub identity: monitors::Identity,
+    /// The sandbox's own base URL (`http://127.0.0.1:PORT`), for routing webhooks to itself.
+    pub base_url: String,
+    /// The router, so the simulation can send a webhook's call through the same handlers.
+    pub router: OnceLock<Router>,
+}
+
+/// A sandbox running in-process on a loopback port.
+#[derive(Debug)]
+pub struct RunningSandbox {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl RunningSandbox {
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, closes open connections and waits for the server task to end.
+    /// Every answered write is already on disk, so nothing else needs flushing.
+    pub async fn shutdown(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
+
+/// Entry point for running a sandbox in-process.
+#[derive(Debug)]
+pub struct Sandbox;
+
+impl Sandbox {
+    /// Starts a sandbox on `127.0.0.1:0` (a free port).
+    pub async fn start(config: SandboxConfig) -> anyhow::Result<RunningSandbox> {
+        Self::start_on(config, SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Starts a sandbox on `addr`.
+    pub async fn start_on(
+        config: SandboxConfig,
+        addr: SocketAddr,
+    ) -> anyhow::Result<RunningSandbox> {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
+        let addr = listener.local_addr()?;
+        let (stop, mut stopped) = watch::channel(false);
+        let shared = build(config, addr)?;
+        let task = tokio::spawn(async move {
+            let shutdown = async move {
+                while !*stopped.borrow() {
+                    if stopped.changed().await.is_err() {
+                        break;
+                    }
+                }
+            };
+            accept_loop(shared, listener, shutdown).await;
+        });
+        Ok(RunningSandbox { addr, stop, task })
+    }
+}
+
+/// Serves a sandbox on `listener` until `shutdown` completes.
+pub async fn serve(
+    config: SandboxConfig,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send,
+) -> anyhow::Result<()> {
+    let addr = listener.local_addr()?;
+    let shared = build(config, addr)?;
+    accept_loop(shared, listener, shutdown).await;
+    Ok(())
+}
+
+fn build(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Arc<Shared>> {
+    let store = match &config.data {
+        Some(path) => Store::open(path)?,
+        None => Store::in_memory(),
+    };
+    let shared = Arc::new(Shared {
+        faults: Faults::new(
+            config.latency,
+            config.fail_rate,
+            config.rate_limit,
+            config.seed,
+        ),
+        identity: monitors::Identity {
+            org_id: config.org_id,
+        },
+        config,
+        store,
+        requests: RequestLog::default(),
+        base_url: format!("http://{addr}"),
+        router: OnceLock::new(),
+    });
+    let router = Router::new()
+        .merge(api::routes())
+        .merge(simulate::routes())
+        .fallback(api::not_served)
+        .with_state(shared.clone());
+    let _ = shared.router.set(router);
+    Ok(shared)
+}
+
+/// The error a request fails with when the sandbox drops its connection on purpose.
+#[derive(Debug)]
+struct DroppedConnection;
+
+impl std::fmt::Display for DroppedConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("sandbox dropped the connection (fail-rate)")
+    }
+}
+
+impl std::error::Error for DroppedConnection {}
+
+/// Accepts connections and serves each with hyper's HTTP/1, so that a request can end in a
+/// closed socket (a service error), which axum's own `serve` cannot do.
+async fn accept_loop(
+    shared: Arc<Shared>,
+    listener: TcpListener,
+    shutdown: impl std::future::Future<Output = ()>,
+) {
+    let mut connections = JoinSet::new();
+    tokio::pin!(shutdown);
+    loop {
+        let stream = tokio::select! {
+            _ = &mut shutdown => break,
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(err) => {
+                    tracing::warn!("sandbox accept failed: {err}");
+                    continue;
+                }
+            },
+            Some(_) = connections.join_next(), if !connections.is_empty() => continue,
+        };
+        let shared = shared.clone();
+        let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            let shared = shared.clone();
+            async move { handle(shared, req.map(Body::new)).await }
+        });
+        connections.spawn(async move {
+            let _ = hyper::server::conn::http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
+        });
+    }
+    connections.shutdown().await;
+}
+
+/// Sends a request through the router, without faults (the simulation's own calls use this).
+pub(crate) async fn route(shared: &Shared, req: Request<Body>) -> Response<Body> {
+    let Some(router) = shared.router.get() else {
+        return ApiError::internal("sandbox router missing").into_response();
+    };
+    match router.clone().oneshot(req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+/// One request: `/api/` paths are counted and go through the fault knobs first.
+async fn handle(
+    shared: Arc<Shared>,
+    req: Request<Body>,
+) -> Result<Response<Body>, DroppedConnection> {
+    let path = req.uri().path().to_string();
+    if !path.starts_with("/api/") {
+        return Ok(route(&shared, req).await);
+    }
+    shared.requests.record(req.method().as_str(), &path);
+    let latency = shared.faults.latency();
+    let (mut response, headers) = match shared.faults.judge() {
+        Verdict::Drop => {
+            tokio::time::sleep(latency).await;
+            return Err(DroppedConnection);
+        }
+        Verdict::Limited(headers) => (
+            ApiError {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                message: "Too many requests".to_string(),
+            }
+            .into_response(),
+            headers,
+        ),
+        Verdict::Fail(code, headers) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            let message = if code == 503 {
+                "Service Unavailable"
+            } else {
+                "Internal Server Error"
+            };
+            (
+                ApiError {
+                    status,
+                    message: message.to_string(),
+                }
+                .into_response(),
+                headers,
+            )
+        }
+        Verdict::Serve(headers) => (route(&shared, req).await, headers),
+    };
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static(name), value);
+        }
+    }
+    tokio::time::sleep(latency).await;
+    Ok(response)
+}

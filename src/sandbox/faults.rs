@@ -1,0 +1,269 @@
+//! What a real network and a real API add on top of correct answers: latency, failures
+//! (5xx or a dropped connection), rate limits, plus the request log with counts per route.
+//!
+//! These apply to `/api/` paths only, never to the `/sandbox/v1/` simulation interface.
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+use std::collections::BTreeMap;
+use std::str::FromStr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A rate-limit budget: `limit` requests per `period`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Requests allowed per period.
+    pub limit: u32,
+    /// Length of the window, in whole seconds.
+    pub period_secs: u64,
+}
+
+impl FromStr for RateLimit {
+    type Err = String;
+
+    /// Parses `N/SECONDS`, e.g. `100/10`.
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (limit, period) = s
+            .split_once('/')
+            .ok_or_else(|| format!("expected N/SECONDS, got '{s}'"))?;
+        let limit: u32 = limit
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{limit}' is not a number of requests"))?;
+        let period_secs: u64 = period
+            .trim()
+            .parse()
+            .map_err(|_| format!("'{period}' is not a number of seconds"))?;
+        if limit == 0 || period_secs == 0 {
+            return Err("both N and SECONDS must be at least 1".to_string());
+        }
+        Ok(Self { limit, period_secs })
+    }
+}
+
+/// What to do with one API request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    /// Serve it; attach these rate-limit headers (if any).
+    Serve(Vec<(&'static str, String)>),
+    /// Answer 429 with these rate-limit headers.
+    Limited(Vec<(&'static str, String)>),
+    /// Answer with this 5xx status and rate-limit headers.
+    Fail(u16, Vec<(&'static str, String)>),
+    /// Close the connection without an answer.
+    Drop,
+}
+
+#[derive(Debug)]
+struct Window {
+    started: Instant,
+    used: u32,
+}
+
+/// Failure, latency and rate-limit knobs plus their mutable state.
+#[derive(Debug)]
+pub struct Faults {
+    latency: Duration,
+    fail_rate: f64,
+    rate_limit: Option<RateLimit>,
+    window: Mutex<Window>,
+    rng: Mutex<StdRng>,
+}
+
+impl Faults {
+    /// Knobs as configured; `seed` makes the failure draws reproducible.
+    pub fn new(
+        latency: Duration,
+        fail_rate: f64,
+        rate_limit: Option<RateLimit>,
+        seed: Option<u64>,
+    ) -> Self {
+        let rng = match seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        Self {
+            latency,
+            fail_rate: fail_rate.clamp(0.0, 1.0),
+            rate_limit,
+            window: Mutex::new(Window {
+                started: Instant::now(),
+                used: 0,
+            }),
+            rng: Mutex::new(rng),
+        }
+    }
+
+    /// Added to every API response.
+    pub fn latency(&self) -> Duration {
+        self.latency
+    }
+
+    /// Decides the fate of one API request: rate limit first, then the failure draw.
+    pub fn judge(&self) -> Verdict {
+        let headers = match self.rate_limit {
+            None => Vec::new(),
+            Some(rl) => {
+                let mut window = self
+                    .window
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let period = Duration::from_secs(rl.period_secs);
+                let now = Instant::now();
+                if now.duration_since(window.started) >= period {
+                    window.started = now;
+                    window.used = 0;
+                }
+                let reset = period
+                    .saturating_sub(now.duration_since(window.started))
+                    .as_secs_f64()
+                    .ceil() as u64;
+                let allowed = window.used < rl.limit;
+                if allowed {
+                    window.used += 1;
+                }
+                let headers = vec![
+                    ("x-ratelimit-limit", rl.limit.to_string()),
+                    ("x-ratelimit-period", rl.period_secs.to_string()),
+                    (
+                        "x-ratelimit-remaining",
+                        rl.limit.saturating_sub(window.used).to_string(),
+                    ),
+                    ("x-ratelimit-reset", reset.max(1).to_string()),
+                    ("x-ratelimit-name", "sandbox_api".to_string()),
+                ];
+                if !allowed {
+                    return Verdict::Limited(headers);
+                }
+                headers
+            }
+        };
+        if self.fail_rate > 0.0 {
+            let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+            if rng.random_bool(self.fail_rate) {
+                return match rng.random_range(0..3u8) {
+                    0 => Verdict::Fail(500, headers),
+                    1 => Verdict::Fail(503, headers),
+                    _ => Verdict::Drop,
+                };
+            }
+        }
+        Verdict::Serve(headers)
+    }
+}
+
+/// Counts of API requests by `METHOD /path/{template}`.
+#[derive(Debug, Default)]
+pub struct RequestLog {
+    counts: Mutex<BTreeMap<String, u64>>,
+}
+
+impl RequestLog {
+    /// Records one request.
+    pub fn record(&self, method: &str, path: &str) {
+        let key = format!("{method} {}", route_template(path));
+        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        *counts.entry(key).or_insert(0) += 1;
+    }
+
+    /// `(total, counts)`.
+    pub fn snapshot(&self) -> (u64, BTreeMap<String, u64>) {
+        let counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        (counts.values().sum(), counts)
+    }
+
+    /// Forgets every request.
+    pub fn clear(&self) {
+        self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+}
+
+/// The route template of an API path: names in webhook/variable paths become
+/// `{webhook_name}`/`{name}`, monitor ids become `{id}`. Unknown paths stay as they are.
+pub fn route_template(path: &str) -> String {
+    const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks/";
+    const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables/";
+    const MONITOR: &str = "/api/v1/monitor/";
+    if let Some(rest) = path.strip_prefix(WEBHOOKS) {
+        if !rest.is_empty() && !rest.contains('/') {
+            return format!("{WEBHOOKS}{{webhook_name}}");
+        }
+    }
+    if let Some(rest) = path.strip_prefix(VARIABLES) {
+        if !rest.is_empty() && !rest.contains('/') {
+            return format!("{VARIABLES}{{name}}");
+        }
+    }
+    if let Some(rest) = path.strip_prefix(MONITOR) {
+        let mut parts = rest.splitn(2, '/');
+        let first = parts.next().unwrap_or_default();
+        let tail = parts.next();
+        if first != "validate" && !first.is_empty() {
+            return match tail {
+                None => format!("{MONITOR}{{id}}"),
+                Some(tail) => format!("{MONITOR}{{id}}/{tail}"),
+            };
+        }
+    }
+    path.to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn templates() {
+        assert_eq!(route_template("/api/v1/monitor/12"), "/api/v1/monitor/{id}");
+        assert_eq!(
+            route_template("/api/v1/monitor/12/validate"),
+            "/api/v1/monitor/{id}/validate"
+        );
+        assert_eq!(
+            route_template("/api/v1/monitor/validate"),
+            "/api/v1/monitor/validate"
+        );
+        assert_eq!(route_template("/api/v1/monitor"), "/api/v1/monitor");
+        assert_eq!(
+            route_template("/api/v1/integration/webhooks/configuration/webhooks/x-y"),
+            "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}"
+        );
+    }
+
+    #[test]
+    fn rate_limit_parses() {
+        assert_eq!(
+            "5/10".parse::<RateLimit>(),
+            Ok(RateLimit {
+                limit: 5,
+                period_secs: 10
+            })
+        );
+        assert!("5".parse::<RateLimit>().is_err());
+        assert!("0/1".parse::<RateLimit>().is_err());
+    }
+
+    #[test]
+    fn budget_runs_out() {
+        let faults = Faults::new(
+            Duration::ZERO,
+            0.0,
+            Some(RateLimit {
+                limit: 2,
+                period_secs: 60,
+            }),
+            Some(1),
+        );
+        assert!(matches!(faults.judge(), Verdict::Serve(_)));
+        assert!(matches!(faults.judge(), Verdict::Serve(_)));
+        assert!(matches!(faults.judge(), Verdict::Limited(_)));
+    }
+}

@@ -1,0 +1,452 @@
+//! The simulation interface under `/sandbox/v1/` (no keys, no faults):
+//!
+//! - `POST /sandbox/v1/monitor/{id}/transition` `{"to": "Alert"}` moves a monitor to a state,
+//!   evaluates its message for that transition with [`crate::template`], fills the mentioned
+//!   webhooks' url, headers and payload with the built-in and custom variables, and delivers
+//!   them: calls to a Datadog API host (any site) or to the sandbox itself go through the
+//!   sandbox's own handlers; any other URL is recorded, never sent.
+//! - `GET /sandbox/v1/check_runs`: the service checks received, in order.
+//! - `GET|DELETE /sandbox/v1/requests`: API request counts by route template.
+//! - `GET /sandbox/v1/deliveries`: every webhook delivery so far (secrets masked).
+//!
+//! Secret custom variable values are used for the real call but never appear in answers:
+//! there the reference stays as written (`$NAME`).
+
+use super::store::{ApiError, Data, StoredVariable};
+use super::Shared;
+use crate::datadog::wire::Webhook;
+use crate::template::{self, MonitorState, Transition, VariableRef};
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, State};
+use axum::http::{header, Method, Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Hosts of Datadog's API on every site; calls to these are routed into the sandbox.
+pub const DATADOG_API_HOSTS: &[&str] = &[
+    "api.datadoghq.com",
+    "api.us3.datadoghq.com",
+    "api.us5.datadoghq.com",
+    "api.datadoghq.eu",
+    "api.ap1.datadoghq.com",
+    "api.ap2.datadoghq.com",
+    "api.ddog-gov.com",
+];
+
+/// The `/sandbox/v1/` routes.
+pub fn routes() -> Router<Arc<Shared>> {
+    Router::new()
+        .route("/sandbox/v1/monitor/{id}/transition", post(transition))
+        .route("/sandbox/v1/check_runs", get(check_runs))
+        .route("/sandbox/v1/requests", get(requests).delete(clear_requests))
+        .route("/sandbox/v1/deliveries", get(deliveries))
+}
+
+async fn check_runs(State(s): State<Arc<Shared>>) -> Response {
+    Json(s.store.lock().check_runs.clone()).into_response()
+}
+
+async fn requests(State(s): State<Arc<Shared>>) -> Response {
+    let (total, counts) = s.requests.snapshot();
+    Json(json!({ "total": total, "counts": counts })).into_response()
+}
+
+async fn clear_requests(State(s): State<Arc<Shared>>) -> Response {
+    s.requests.clear();
+    Json(json!({ "total": 0, "counts": {} })).into_response()
+}
+
+async fn deliveries(State(s): State<Arc<Shared>>) -> Response {
+    Json(s.store.lock().deliveries.clone()).into_response()
+}
+
+/// The state names the API and the simulation use.
+pub fn state_name(state: MonitorState) -> &'static str {
+    match state {
+        MonitorState::Ok => "OK",
+        MonitorState::Alert => "Alert",
+        MonitorState::Warn => "Warn",
+        MonitorState::NoData => "No Data",
+        MonitorState::Unknown => "Unknown",
+    }
+}
+
+/// Parses a state name (`Alert`, `Warn`, `No Data`, `Unknown`, `OK`).
+pub fn parse_state(name: &str) -> Option<MonitorState> {
+    match name {
+        "OK" => Some(MonitorState::Ok),
+        "Alert" => Some(MonitorState::Alert),
+        "Warn" => Some(MonitorState::Warn),
+        "No Data" => Some(MonitorState::NoData),
+        "Unknown" => Some(MonitorState::Unknown),
+        _ => None,
+    }
+}
+
+/// Body of a transition request.
+#[derive(Debug, serde::Deserialize)]
+struct TransitionRequest {
+    /// The new state.
+    to: String,
+    /// Overrides the monitor's priority (`P1`…`P5` or 1…5).
+    #[serde(default)]
+    priority: Option<Value>,
+    /// A re-notification of the current state.
+    #[serde(default)]
+    renotify: bool,
+    /// `$HOSTNAME`; defaults to `sandbox-host`.
+    #[serde(default)]
+    hostname: Option<String>,
+}
+
+fn parse_priority(value: &Value) -> Option<u8> {
+    let n = match value {
+        Value::Number(n) => n.as_u64(),
+        Value::String(s) => s.trim_start_matches(['P', 'p']).parse::<u64>().ok(),
+        _ => None,
+    }?;
+    u8::try_from(n).ok().filter(|p| (1..=5).contains(p))
+}
+
+/// What a webhook call looks like after variables are filled in.
+struct Rendered {
+    url: String,
+    headers: Map<String, Value>,
+    payload: String,
+}
+
+/// Everything variables are filled from, captured under the lock.
+struct Context {
+    builtins: BTreeMap<&'static str, String>,
+    tags: Vec<String>,
+    variables: BTreeMap<String, StoredVariable>,
+}
+
+impl Context {
+    /// The value of a reference; `reveal_secrets` false leaves secret variables as written.
+    fn lookup(&self, var: &VariableRef, reveal_secrets: bool) -> Option<String> {
+        if var.name == "TAGS" {
+            return match &var.key {
+                None => Some(self.tags.join(",")),
+                Some(key) => Some(
+                    self.tags
+                        .iter()
+                        .find_map(|t| {
+                            t.split_once(':')
+                                .filter(|(k, _)| k == key)
+                                .map(|(_, v)| v.to_string())
+                        })
+                        .unwrap_or_default(),
+                ),
+            };
+        }
+        if let Some(value) = self.builtins.get(var.name.as_str()) {
+            return Some(value.clone());
+        }
+        let variable = self.variables.get(&var.name)?;
+        if variable.is_secret && !reveal_secrets {
+            return None;
+        }
+        Some(variable.value.clone())
+    }
+
+    fn render(&self, webhook: &Webhook, reveal_secrets: bool) -> Rendered {
+        let plain = |text: &str| template::substitute(text, |v| self.lookup(v, reveal_secrets));
+        // Inside JSON text a value must not break the string it sits in.
+        let json_escaped = |text: &str| {
+            template::substitute(text, |v| {
+                self.lookup(v, reveal_secrets).map(|value| {
+                    let quoted = Value::String(value).to_string();
+                    quoted[1..quoted.len() - 1].to_string()
+                })
+            })
+        };
+        let headers = webhook
+            .custom_headers
+            .as_deref()
+            .map(&json_escaped)
+            .and_then(|h| serde_json::from_str::<Map<String, Value>>(&h).ok())
+            .unwrap_or_default();
+        Rendered {
+            url: plain(&webhook.url),
+            headers,
+            payload: json_escaped(webhook.payload.as_deref().unwrap_or_default()),
+        }
+    }
+}
+
+fn event_type(monitor_type: &str) -> String {
+    format!("{}_monitor", monitor_type.replace([' ', '-'], "_"))
+}
+
+async fn transition(
+    State(s): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    let id = super::monitors::parse_id(&id)?;
+    let req: TransitionRequest = serde_json::from_slice(&body)
+        .map_err(|err| ApiError::bad_request(format!("Invalid JSON: {err}")))?;
+    let to = parse_state(&req.to).ok_or_else(|| {
+        ApiError::bad_request(format!(
+            "Unknown state '{}': expected Alert, Warn, No Data, Unknown or OK",
+            req.to
+        ))
+    })?;
+    let now = super::monitors::Now::current();
+    // Move the monitor and capture everything the rendering needs, under one lock.
+    let (transition, monitor, integration, event_id) = s.store.write(|data: &mut Data| {
+        let monitor = data
+            .monitors
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| ApiError::not_found(super::monitors::MONITOR_NOT_FOUND))?;
+        let from = data
+            .monitor_states
+            .get(&id)
+            .and_then(|name| parse_state(name))
+            .unwrap_or(MonitorState::Ok);
+        let priority = req
+            .priority
+            .as_ref()
+            .or_else(|| monitor.get("priority"))
+            .and_then(parse_priority);
+        data.monitor_states.insert(id, state_name(to).to_string());
+        if let Some(m) = data.monitors.get_mut(&id) {
+            m.insert("overall_state".into(), json!(state_name(to)));
+            m.insert("overall_state_modified".into(), json!(now.rfc3339));
+        }
+        data.next_event_id += 1;
+        Ok((
+            Transition {
+                from,
+                to,
+                priority,
+                renotify: req.renotify,
+            },
+            monitor,
+            data.integration.clone(),
+            data.next_event_id,
+        ))
+    })?;
+    let text = |field: &str| {
+        monitor
+            .get(field)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string()
+    };
+    let message = template::render(&text("message"), &transition)
+        .map_err(|err| ApiError::bad_request(format!("The monitor message is invalid: {err}")))?;
+    let mut fired: Vec<String> = Vec::new();
+    for handle in template::handles(&message) {
+        if let Some(name) = handle.webhook() {
+            if !fired.iter().any(|f| f == name) {
+                fired.push(name.to_string());
+            }
+        }
+    }
+    let name = text("name");
+    let (title_prefix, alert_transition, alert_type) = match (to, transition.renotify) {
+        (MonitorState::Alert, true) => ("[Re-Triggered]", "Re-Triggered", "error"),
+        (MonitorState::Alert, false) => ("[Triggered]", "Triggered", "error"),
+        (MonitorState::Warn, _) => ("[Warn]", "Warn", "warning"),
+        (MonitorState::NoData, _) => ("[No Data]", "No Data", "info"),
+        (MonitorState::Unknown, _) => ("[Unknown]", "Unknown", "info"),
+        (MonitorState::Ok, _) => ("[Recovered]", "Recovered", "success"),
+    };
+    let title = format!("{title_prefix} {name}");
+    let query = text("query");
+    let tags: Vec<String> = monitor
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let hostname = req
+        .hostname
+        .clone()
+        .unwrap_or_else(|| "sandbox-host".to_string());
+    let date = now.millis.to_string();
+    let builtins: BTreeMap<&'static str, String> = [
+        ("HOSTNAME", hostname),
+        ("ALERT_ID", id.to_string()),
+        ("ALERT_TITLE", title.clone()),
+        ("ALERT_TRANSITION", alert_transition.to_string()),
+        ("ALERT_STATUS", format!("{query} ({})", state_name(to))),
+        (
+            "ALERT_PRIORITY",
+            transition
+                .priority
+                .map(|p| format!("P{p}"))
+                .unwrap_or_default(),
+        ),
+        ("ALERT_QUERY", query.clone()),
+        ("ALERT_TYPE", alert_type.to_string()),
+        ("ALERT_SCOPE", String::new()),
+        ("ALERT_METRIC", String::new()),
+        ("ALERT_CYCLE_KEY", format!("{id}-{event_id}")),
+        ("AGGREG_KEY", format!("monitor-{id}")),
+        ("EVENT_TITLE", title),
+        ("EVENT_MSG", message.clone()),
+        ("TEXT_ONLY_MSG", message.clone()),
+        ("EVENT_TEXT", message.clone()),
+        ("EVENT_TYPE", event_type(&text("type"))),
+        ("DATE", date.clone()),
+        ("LAST_UPDATED", date),
+        ("ID", event_id.to_string()),
+        ("LINK", format!("{}/monitors/{id}", s.base_url)),
+        ("ORG_ID", s.config.org_id.to_string()),
+        ("ORG_NAME", s.config.org_name.clone()),
+        ("PRIORITY", "normal".to_string()),
+        ("USER", "Sandbox User".to_string()),
+        ("USERNAME", "sandbox".to_string()),
+        ("EMAIL", "sandbox@example.com".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    let context = Context {
+        builtins,
+        tags,
+        variables: integration.custom_variables.clone(),
+    };
+    let mut delivered = Vec::new();
+    for name in &fired {
+        let Some(webhook) = integration.webhooks.get(name) else {
+            delivered.push(json!({
+                "webhook": name,
+                "result": { "sent": false, "error": "Webhook does not exist" },
+            }));
+            continue;
+        };
+        let real = context.render(webhook, true);
+        let shown = context.render(webhook, false);
+        let result = deliver(&s, webhook, &real).await;
+        let payload = serde_json::from_str::<Value>(&shown.payload)
+            .unwrap_or_else(|_| Value::String(shown.payload.clone()));
+        delivered.push(json!({
+            "webhook": name,
+            "url": shown.url,
+            "headers": shown.headers,
+            "encode_as": webhook.encode_as,
+            "payload": payload,
+            "result": result,
+        }));
+    }
+    let log = delivered.clone();
+    s.store.write(|data| {
+        data.deliveries.extend(log);
+        Ok(())
+    })?;
+    Ok(Json(json!({
+        "monitor_id": id,
+        "from": state_name(transition.from),
+        "to": state_name(to),
+        "priority": transition.priority.map(|p| format!("P{p}")),
+        "message": message,
+        "fired": fired,
+        "deliveries": delivered,
+    }))
+    .into_response())
+}
+
+/// Whether `url` points at Datadog's API (any site) or at this sandbox.
+fn is_internal(shared: &Shared, url: &reqwest::Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    if DATADOG_API_HOSTS.contains(&host) {
+        return true;
+    }
+    let Ok(own) = reqwest::Url::parse(&shared.base_url) else {
+        return false;
+    };
+    let same_port = url.port_or_known_default() == own.port_or_known_default();
+    let loopback = host == "localhost" || own.host_str() == Some(host);
+    same_port && loopback
+}
+
+/// Form-encodes a JSON object's top-level fields (strings as is, other values as JSON).
+fn form_encode(payload: &str) -> String {
+    let Ok(Value::Object(map)) = serde_json::from_str::<Value>(payload) else {
+        return payload.to_string();
+    };
+    let Ok(mut url) = reqwest::Url::parse("http://form.invalid/") else {
+        return payload.to_string();
+    };
+    {
+        let mut pairs = url.query_pairs_mut();
+        for (key, value) in &map {
+            let text = match value {
+                Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            pairs.append_pair(key, &text);
+        }
+    }
+    url.query().unwrap_or_default().to_string()
+}
+
+/// Sends one webhook call into the sandbox, or records it when it leaves Datadog.
+async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
+    let url = match reqwest::Url::parse(&call.url) {
+        Ok(url) => url,
+        Err(err) => return json!({ "sent": false, "error": format!("invalid url: {err}") }),
+    };
+    if !is_internal(shared, &url) {
+        return json!({ "sent": false, "recorded": true });
+    }
+    let path_and_query = match url.query() {
+        Some(q) => format!("{}?{q}", url.path()),
+        None => url.path().to_string(),
+    };
+    let (content_type, body) = if webhook.encode_as == "form" {
+        (
+            "application/x-www-form-urlencoded",
+            form_encode(&call.payload),
+        )
+    } else {
+        ("application/json", call.payload.clone())
+    };
+    let mut builder = Request::builder()
+        .method(Method::POST)
+        .uri(&path_and_query)
+        .header(header::CONTENT_TYPE, content_type);
+    for (name, value) in &call.headers {
+        let text = match value {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        if name.eq_ignore_ascii_case("content-type") {
+            continue;
+        }
+        builder = builder.header(name.as_str(), text);
+    }
+    let request = match builder.body(Body::from(body)) {
+        Ok(request) => request,
+        Err(err) => return json!({ "sent": false, "error": format!("invalid request: {err}") }),
+    };
+    shared.requests.record("POST", url.path());
+    let response = super::route(shared, request).await;
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap_or_default();
+    let body = serde_json::from_slice::<Value>(&bytes)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    json!({
+        "sent": true,
+        "routed_to": "sandbox",
+        "status": status.as_u16(),
+        "ok": status.is_success() || status == StatusCode::ACCEPTED,
+        "body": body,
+    })
+}
