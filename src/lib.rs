@@ -6,5 +6,7 @@ pub mod commands;
 pub mod datadog;
 pub mod manifest;
 pub mod model;
+pub mod plan;
+pub mod registry;
 pub mod sandbox;
 pub mod template;
