@@ -1,0 +1,256 @@
+//! Serde types for the JSON that travels between ddhooks and Datadog's v1 API.
+//!
+//! The client and the sandbox share these so that both sides agree on field names,
+//! optionality and defaults. Quirks worth knowing:
+//! - `payload` and `custom_headers` of a webhook are JSON *text* inside a JSON string.
+//! - A secret custom variable's `value` is absent from every response.
+//! - Monitors carry many fields ddhooks does not model; [`Monitor::extra`] keeps them so a
+//!   read-modify-write never drops anything.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// The payload Datadog stores when a webhook is created or updated with a `null` or absent
+/// `payload` (byte for byte as recorded).
+pub const DEFAULT_WEBHOOK_PAYLOAD: &str = "{\"body\": \"$EVENT_MSG\", \"last_updated\": \"$LAST_UPDATED\", \"event_type\": \"$EVENT_TYPE\", \"title\": \"$EVENT_TITLE\", \"date\": \"$DATE\", \"org\": {\"id\": \"$ORG_ID\", \"name\": \"$ORG_NAME\"}, \"id\": \"$ID\"}";
+
+/// A webhook as Datadog returns it (and as the sandbox stores it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Webhook {
+    /// `json` or `form`; Datadog fills `json` when not given.
+    pub encode_as: String,
+    /// Where the webhook posts to; may contain `$VARIABLES`.
+    pub url: String,
+    /// JSON object text of extra headers, or `null` for none.
+    pub custom_headers: Option<String>,
+    /// The webhook's name, used as `@webhook-NAME` in monitor messages.
+    pub name: String,
+    /// JSON text of the body; Datadog fills [`DEFAULT_WEBHOOK_PAYLOAD`] when not given.
+    pub payload: Option<String>,
+}
+
+/// Body of `POST …/webhooks`: `name` and `url` are required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookCreateRequest {
+    /// The webhook's name.
+    pub name: String,
+    /// Target URL.
+    pub url: String,
+    /// JSON text of the body; `None` (absent or null) means the default payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payload: Option<String>,
+    /// JSON object text of headers; `None` means no headers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub custom_headers: Option<String>,
+    /// `json` (default) or `form`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encode_as: Option<String>,
+}
+
+/// Body of `PUT …/webhooks/{name}`: every field optional; present fields replace stored
+/// ones, a `name` renames. `payload: null` resets the payload to the default, so the
+/// field distinguishes absent (outer `None`) from null (`Some(None)`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookUpdateRequest {
+    /// New name (renames the webhook).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New URL.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// New payload; `Some(None)` is an explicit `null` (back to the default payload).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub payload: Option<Option<String>>,
+    /// New headers; `Some(None)` is an explicit `null` (no headers).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub custom_headers: Option<Option<String>>,
+    /// New encoding.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub encode_as: Option<String>,
+}
+
+/// A custom variable of the Webhooks integration as returned: `value` is absent when secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomVariable {
+    /// Whether the value is hidden in responses.
+    pub is_secret: bool,
+    /// The variable's name (`^[A-Z0-9_]+$`), used as `$NAME` in webhooks.
+    pub name: String,
+    /// The value; never present for a secret variable.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// Body of `POST …/custom-variables`: all three fields are required.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomVariableCreateRequest {
+    /// Whether the value is hidden in responses.
+    pub is_secret: bool,
+    /// The variable's name.
+    pub name: String,
+    /// The value.
+    pub value: String,
+}
+
+/// Body of `PUT …/custom-variables/{name}`: every field optional, a `name` renames.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomVariableUpdateRequest {
+    /// New secrecy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub is_secret: Option<bool>,
+    /// New name (renames the variable).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// New value.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<String>,
+}
+
+/// A monitor as returned by `GET /api/v1/monitor[/{id}]`. Only the fields ddhooks reads
+/// are typed; everything else is kept verbatim in `extra` so it survives a round trip.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Monitor {
+    /// Monitor id (absent in create requests).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+    /// Monitor type, e.g. `query alert`.
+    #[serde(rename = "type")]
+    pub monitor_type: String,
+    /// The monitor's query.
+    pub query: String,
+    /// Display name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// The notification message (where ddhooks' blocks live).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// The monitor's own tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+    /// Monitor options; replaced whole by a PUT that carries them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub options: Option<Map<String, Value>>,
+    /// Every other field, kept as received.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Body of `PUT /api/v1/monitor/{id}`: any subset of top-level fields. ddhooks sends only
+/// `message`, because `options` in the body replaces the stored options whole.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct MonitorUpdateRequest {
+    /// New message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Any other field to set.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Answer of `DELETE /api/v1/monitor/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorDeleted {
+    /// The id that was deleted.
+    pub deleted_monitor_id: i64,
+}
+
+/// One service check of `POST /api/v1/check_run` (the body is an array of these).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ServiceCheck {
+    /// Check name, e.g. `mymonitorgroup.status`.
+    pub check: String,
+    /// Host the check is about.
+    pub host_name: String,
+    /// 0 OK, 1 warning, 2 critical, 3 unknown.
+    pub status: u8,
+    /// Tags; must be an array (a string is rejected).
+    pub tags: Vec<String>,
+    /// Optional message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    /// Optional POSIX timestamp.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<i64>,
+}
+
+/// Answer of `POST /api/v1/check_run` (202).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntakeAccepted {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// Answer of `GET /api/v1/validate` (200).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyValidation {
+    /// Always `true` when answered 200.
+    pub valid: bool,
+}
+
+/// Datadog's error body: `{"errors": ["…"]}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Human-readable messages.
+    pub errors: Vec<String>,
+}
+
+impl ErrorBody {
+    /// An error body with one message.
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            errors: vec![message.into()],
+        }
+    }
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn update_distinguishes_absent_from_null() {
+        let absent: WebhookUpdateRequest = serde_json::from_str(r#"{"url":"u"}"#).unwrap();
+        assert_eq!(absent.payload, None);
+        let null: WebhookUpdateRequest = serde_json::from_str(r#"{"payload":null}"#).unwrap();
+        assert_eq!(null.payload, Some(None));
+    }
+
+    #[test]
+    fn secret_variable_serialises_without_value() {
+        let v = CustomVariable {
+            is_secret: true,
+            name: "K".into(),
+            value: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&v).unwrap(),
+            r#"{"is_secret":true,"name":"K"}"#
+        );
+    }
+
+    #[test]
+    fn monitor_keeps_unknown_fields() {
+        let text = r#"{"id":1,"type":"query alert","query":"a > 1","tags":[],"x":{"y":2}}"#;
+        let m: Monitor = serde_json::from_str(text).unwrap();
+        assert_eq!(m.extra.get("x"), Some(&serde_json::json!({"y":2})));
+        let back = serde_json::to_value(&m).unwrap();
+        assert_eq!(back["x"]["y"], 2);
+    }
+}
