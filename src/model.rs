@@ -307,6 +307,94 @@ pub struct Desired {
     pub external_webhooks: BTreeSet<String>,
 }
 
+/// The payload Datadog stores when a webhook is created or updated with a `null` payload
+/// (as recorded from the real API). A desired webhook without a payload matches it.
+pub fn default_webhook_payload() -> serde_json::Value {
+    serde_json::json!({
+        "body": "$EVENT_MSG",
+        "last_updated": "$LAST_UPDATED",
+        "event_type": "$EVENT_TYPE",
+        "title": "$EVENT_TITLE",
+        "date": "$DATE",
+        "org": {"id": "$ORG_ID", "name": "$ORG_NAME"},
+        "id": "$ID"
+    })
+}
+
+/// A webhook as Datadog holds it, already decoded from the wire (payload and headers parsed
+/// from their JSON-in-a-string form).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteWebhook {
+    /// Name.
+    pub name: String,
+    /// URL.
+    pub url: String,
+    /// The stored payload as a JSON value; text that is not JSON is kept as a JSON string.
+    pub payload: Option<serde_json::Value>,
+    /// The stored headers; text that is not a JSON object of strings is kept as one entry
+    /// under the empty name, so that it shows up as drift rather than being lost.
+    pub custom_headers: Option<BTreeMap<String, String>>,
+    /// Encoding.
+    pub encode_as: EncodeAs,
+}
+
+/// A custom variable as Datadog holds it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteVariable {
+    /// Name.
+    pub name: String,
+    /// The value; `None` for a secret, whose value Datadog never returns.
+    pub value: Option<String>,
+    /// Whether Datadog treats it as a secret.
+    pub secret: bool,
+}
+
+/// The parts of a monitor ddhooks reads: selectors match on id, name and tags; blocks live
+/// in the message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct RemoteMonitor {
+    /// Datadog's id.
+    pub id: i64,
+    /// Display name.
+    pub name: String,
+    /// Tags such as `team:checkout`.
+    pub tags: Vec<String>,
+    /// The message, people's text and managed blocks together.
+    pub message: String,
+}
+
+/// What the fetch found in Datadog: the planner's right-hand input. Webhooks and custom
+/// variables cannot be listed, so these maps hold only the names that were looked up and
+/// exist; a looked-up name that is absent simply is not here.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Remote {
+    /// By name.
+    pub webhooks: BTreeMap<String, RemoteWebhook>,
+    /// By name (the registry's own variables excluded).
+    pub custom_variables: BTreeMap<String, RemoteVariable>,
+    /// Every monitor of the org, by id.
+    pub monitors: BTreeMap<i64, RemoteMonitor>,
+}
+
+impl serde::Serialize for EncodeAs {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for EncodeAs {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let text = String::deserialize(d)?;
+        match text.as_str() {
+            "json" => Ok(EncodeAs::Json),
+            "form" => Ok(EncodeAs::Form),
+            other => Err(serde::de::Error::custom(format!(
+                "unknown encode_as `{other}`; expected `json` or `form`"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

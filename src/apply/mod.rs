@@ -1,0 +1,426 @@
+//! Executes a [`Plan`]: in dependency order (variables, webhooks, monitor blocks; removals
+//! in reverse), webhook and variable writes one at a time, monitor writes concurrently,
+//! each object re-read first and the change refused if it moved since the plan, and the
+//! registry kept true after every step.
+
+mod state;
+
+pub use state::StateStore;
+
+use crate::datadog::fetch::{remote_monitor, remote_variable, remote_webhook};
+use crate::datadog::{wire, ApiError, Client};
+use crate::model::Desired;
+use crate::plan::{self, Action, Change, ObjectKind, Plan, Summary};
+use crate::registry::Registry;
+use futures::stream::{self, StreamExt};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written (or, for a matching adoption, recorded).
+    Done,
+    /// Not written because the object moved since the plan.
+    Refused(String),
+    /// The write failed.
+    Failed(String),
+    /// Not attempted (an earlier failure, or an interruption).
+    NotAttempted,
+}
+
+/// The result of an apply, for the report and the exit code.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// Every change of the plan with its outcome, in plan order.
+    pub outcomes: Vec<(String, Action, Outcome)>,
+    /// Counts of what was done.
+    pub done: Summary,
+    /// Whether a signal stopped the run.
+    pub interrupted: bool,
+    /// Set when a saved plan was refused as a whole (nothing was written).
+    pub stale_plan: Vec<String>,
+    /// A registry write that failed, if any (the objects were written; a re-run adopts them).
+    pub registry_error: Option<String>,
+}
+
+impl ApplyReport {
+    /// Whether everything in the plan was applied.
+    pub fn complete(&self) -> bool {
+        self.stale_plan.is_empty()
+            && !self.interrupted
+            && self.registry_error.is_none()
+            && self.outcomes.iter().all(|(_, _, o)| *o == Outcome::Done)
+    }
+
+    fn count(&mut self, change: &Change) {
+        let mut add = |a: Action| match a {
+            Action::Create => self.done.create += 1,
+            Action::Delete => self.done.delete += 1,
+            _ => self.done.update += 1,
+        };
+        if change.blocks.is_empty() {
+            add(change.action);
+        } else {
+            change.blocks.iter().for_each(|b| add(b.action));
+        }
+    }
+}
+
+/// Everything apply needs besides the plan.
+pub struct Applier<'a> {
+    /// The API.
+    pub client: &'a Client,
+    /// The manifests' desired state (the plan holds no secret values; they come from here).
+    pub desired: &'a Desired,
+    /// Where the registry is kept.
+    pub state: StateStore,
+    /// The registry as read at plan time.
+    pub registry: Registry,
+    /// Concurrent monitor writes.
+    pub concurrency: usize,
+    /// Set by SIGINT/SIGTERM: the write in flight finishes, nothing new starts.
+    pub stop: Arc<AtomicBool>,
+}
+
+fn name_of(address: &str) -> &str {
+    address.split_once('.').map_or(address, |(_, n)| n)
+}
+
+/// A change could not proceed.
+enum StepError {
+    Refused(String),
+    Failed(String),
+}
+
+impl From<ApiError> for StepError {
+    fn from(e: ApiError) -> Self {
+        StepError::Failed(e.to_string())
+    }
+}
+
+impl<'a> Applier<'a> {
+    /// The current fingerprint of the object a change is about (`None`: absent).
+    async fn current_fingerprint(&self, change: &Change) -> Result<Option<String>, ApiError> {
+        let name = match &change.renamed_from {
+            Some(old) => old.as_str(),
+            None => name_of(&change.address),
+        };
+        Ok(match change.kind {
+            ObjectKind::Webhook => self
+                .client
+                .get_webhook(name)
+                .await?
+                .map(|w| plan::webhook_fingerprint(&remote_webhook(&w))),
+            ObjectKind::CustomVariable => self
+                .client
+                .get_variable(name)
+                .await?
+                .map(|v| plan::variable_fingerprint(&remote_variable(&v))),
+            ObjectKind::Monitor => match change.monitor_id {
+                Some(id) => self
+                    .client
+                    .get_monitor(id)
+                    .await?
+                    .as_ref()
+                    .and_then(remote_monitor)
+                    .map(|m| plan::monitor_fingerprint(&m)),
+                None => None,
+            },
+        })
+    }
+
+    async fn check_fresh(&self, change: &Change) -> Result<(), StepError> {
+        let now = self.current_fingerprint(change).await?;
+        if now != change.fingerprint {
+            let what = match (&change.fingerprint, &now) {
+                (Some(_), None) => "it was deleted",
+                (None, Some(_)) => "it was created by someone else",
+                _ => "it was changed by someone else",
+            };
+            return Err(StepError::Refused(format!(
+                "{what} since the plan; run plan again"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Verifies every change of a saved plan before writing anything; returns the addresses
+    /// that moved.
+    pub async fn stale_addresses(&self, plan: &Plan) -> Result<Vec<String>, ApiError> {
+        let checks = stream::iter(plan.changes.iter())
+            .map(|c| async move { self.current_fingerprint(c).await.map(|fp| (c, fp)) })
+            .buffer_unordered(self.concurrency.max(1))
+            .collect::<Vec<_>>()
+            .await;
+        let mut stale = Vec::new();
+        for check in checks {
+            let (c, fp) = check?;
+            if fp != c.fingerprint {
+                stale.push(c.address.clone());
+            }
+        }
+        stale.sort();
+        Ok(stale)
+    }
+
+    /// Applies `plan`. With `saved`, first refuses the whole plan if any object moved.
+    pub async fn apply(mut self, plan: &Plan, saved: bool) -> ApplyReport {
+        let mut report = ApplyReport::default();
+        let index = |kind: ObjectKind, delete: bool| {
+            plan.changes
+                .iter()
+                .filter(move |c| c.kind == kind && (c.action == Action::Delete) == delete)
+        };
+        if saved {
+            match self.stale_addresses(plan).await {
+                Ok(stale) if !stale.is_empty() => {
+                    report.stale_plan = stale;
+                    return report;
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    report.outcomes.push((
+                        "plan".into(),
+                        Action::Update,
+                        Outcome::Failed(e.to_string()),
+                    ));
+                    return report;
+                }
+            }
+        }
+        let mut failed = false;
+        let serial: Vec<&Change> = index(ObjectKind::CustomVariable, false)
+            .chain(index(ObjectKind::Webhook, false))
+            .collect();
+        for change in serial {
+            if failed || self.stopped(&mut report) {
+                report.outcomes.push((
+                    change.address.clone(),
+                    change.action,
+                    Outcome::NotAttempted,
+                ));
+                continue;
+            }
+            let registry_before = self.registry.clone();
+            let outcome = self.apply_one(change).await;
+            failed |= self
+                .record(&mut report, change, &registry_before, outcome)
+                .await;
+        }
+        let monitors: Vec<&Change> = index(ObjectKind::Monitor, false).collect();
+        if failed || self.stopped(&mut report) {
+            for c in monitors {
+                report
+                    .outcomes
+                    .push((c.address.clone(), c.action, Outcome::NotAttempted));
+            }
+        } else {
+            let this = &self;
+            let results = stream::iter(monitors)
+                .map(|c| async move {
+                    if this.stop.load(Ordering::SeqCst) {
+                        return (c, Outcome::NotAttempted);
+                    }
+                    let outcome = match this.apply_monitor(c).await {
+                        Ok(()) => Outcome::Done,
+                        Err(StepError::Refused(r)) => Outcome::Refused(r),
+                        Err(StepError::Failed(f)) => Outcome::Failed(f),
+                    };
+                    (c, outcome)
+                })
+                .buffered(self.concurrency.max(1))
+                .collect::<Vec<_>>()
+                .await;
+            for (c, outcome) in results {
+                failed |= matches!(outcome, Outcome::Failed(_));
+                if outcome == Outcome::Done {
+                    report.count(c);
+                }
+                report.outcomes.push((c.address.clone(), c.action, outcome));
+            }
+            if self.stop.load(Ordering::SeqCst) {
+                report.interrupted = true;
+            }
+        }
+        let removals: Vec<&Change> = index(ObjectKind::Webhook, true)
+            .chain(index(ObjectKind::CustomVariable, true))
+            .collect();
+        for change in removals {
+            if failed || self.stopped(&mut report) {
+                report.outcomes.push((
+                    change.address.clone(),
+                    change.action,
+                    Outcome::NotAttempted,
+                ));
+                continue;
+            }
+            let registry_before = self.registry.clone();
+            let outcome = self.apply_one(change).await;
+            failed |= self
+                .record(&mut report, change, &registry_before, outcome)
+                .await;
+        }
+        if !failed && !report.interrupted && !plan.forget.is_empty() {
+            for address in &plan.forget {
+                self.forget(address);
+            }
+            self.save_registry(&mut report).await;
+        }
+        report
+    }
+
+    fn stopped(&self, report: &mut ApplyReport) -> bool {
+        if self.stop.load(Ordering::SeqCst) {
+            report.interrupted = true;
+        }
+        report.interrupted
+    }
+
+    fn forget(&mut self, address: &str) {
+        let name = name_of(address);
+        if address.starts_with("webhook.") {
+            self.registry.webhooks.remove(name);
+        } else {
+            self.registry.custom_variables.remove(name);
+        }
+    }
+
+    /// Records an outcome; saves the registry after a successful ownership change. Returns
+    /// whether the run must stop.
+    async fn record(
+        &mut self,
+        report: &mut ApplyReport,
+        change: &Change,
+        registry_before: &Registry,
+        outcome: Result<(), StepError>,
+    ) -> bool {
+        let outcome = match outcome {
+            Ok(()) => Outcome::Done,
+            Err(StepError::Refused(r)) => Outcome::Refused(r),
+            Err(StepError::Failed(f)) => Outcome::Failed(f),
+        };
+        let failed = matches!(outcome, Outcome::Failed(_));
+        if outcome == Outcome::Done {
+            report.count(change);
+            if self.registry != *registry_before {
+                self.save_registry(report).await;
+            }
+        }
+        report
+            .outcomes
+            .push((change.address.clone(), change.action, outcome));
+        failed || report.registry_error.is_some()
+    }
+
+    async fn save_registry(&mut self, report: &mut ApplyReport) {
+        if let Err(e) = self.state.save(self.client, &self.registry).await {
+            report.registry_error = Some(e.to_string());
+        }
+    }
+
+    async fn apply_one(&mut self, change: &Change) -> Result<(), StepError> {
+        self.check_fresh(change).await?;
+        let name = name_of(&change.address).to_string();
+        match (change.kind, change.action) {
+            (ObjectKind::CustomVariable, Action::Delete) => {
+                self.client.delete_variable(&name).await?;
+                self.registry.custom_variables.remove(&name);
+            }
+            (ObjectKind::CustomVariable, _) => {
+                let want = self
+                    .desired
+                    .custom_variables
+                    .get(&name)
+                    .ok_or_else(|| StepError::Failed(format!("{name} is in the plan but not in the manifests; the plan and the manifests disagree")))?;
+                if change.writes {
+                    let value = want.value.expose().to_string();
+                    if change.action == Action::Create {
+                        let body = wire::CustomVariableCreateRequest {
+                            is_secret: want.secret,
+                            name: name.clone(),
+                            value,
+                        };
+                        self.client.create_variable(&body).await?;
+                    } else {
+                        let body = wire::CustomVariableUpdateRequest {
+                            is_secret: Some(want.secret),
+                            name: None,
+                            value: Some(value),
+                        };
+                        self.client.update_variable(&name, &body).await?;
+                    }
+                }
+                let fp = want
+                    .secret
+                    .then(|| self.registry.fingerprint(want.value.expose()));
+                self.registry.custom_variables.insert(name, fp);
+            }
+            (ObjectKind::Webhook, Action::Delete) => {
+                self.client.delete_webhook(&name).await?;
+                self.registry.webhooks.remove(&name);
+            }
+            (ObjectKind::Webhook, action) => {
+                let want = self
+                    .desired
+                    .webhooks
+                    .get(&name)
+                    .ok_or_else(|| StepError::Failed(format!("{name} is in the plan but not in the manifests; the plan and the manifests disagree")))?;
+                let payload = want.payload.as_ref().map(|p| p.to_string());
+                let headers = want
+                    .custom_headers
+                    .as_ref()
+                    .map(|h| serde_json::to_string(h).unwrap_or_default());
+                match action {
+                    Action::Create => {
+                        let body = wire::WebhookCreateRequest {
+                            name: name.clone(),
+                            url: want.url.clone(),
+                            payload,
+                            custom_headers: headers,
+                            encode_as: Some(want.encode_as.as_str().to_string()),
+                        };
+                        self.client.create_webhook(&body).await?;
+                    }
+                    _ if change.writes => {
+                        let target = change.renamed_from.clone().unwrap_or_else(|| name.clone());
+                        let body = wire::WebhookUpdateRequest {
+                            name: change.renamed_from.as_ref().map(|_| name.clone()),
+                            url: Some(want.url.clone()),
+                            payload: Some(payload),
+                            custom_headers: Some(headers),
+                            encode_as: Some(want.encode_as.as_str().to_string()),
+                        };
+                        self.client.update_webhook(&target, &body).await?;
+                    }
+                    _ => {}
+                }
+                if let Some(old) = &change.renamed_from {
+                    self.registry.webhooks.remove(old);
+                }
+                self.registry.webhooks.insert(name);
+            }
+            (ObjectKind::Monitor, _) => {
+                return Err(StepError::Failed(
+                    "monitor changes are applied concurrently".into(),
+                ))
+            }
+        }
+        Ok(())
+    }
+
+    async fn apply_monitor(&self, change: &Change) -> Result<(), StepError> {
+        let id = change
+            .monitor_id
+            .ok_or_else(|| StepError::Failed("monitor change without an id".into()))?;
+        let message = change
+            .after
+            .as_ref()
+            .and_then(|a| a.get("message"))
+            .and_then(|m| m.as_str())
+            .ok_or_else(|| StepError::Failed("monitor change without a message".into()))?;
+        self.check_fresh(change).await?;
+        self.client.update_monitor_message(id, message).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,475 @@
+//! The planner: desired state, remote state and the registry in, a [`Plan`] out.
+//!
+//! Pure and deterministic: no I/O, no clock, no environment. Everything the renderers show
+//! and everything apply does comes from the `Plan` this module returns.
+
+mod model;
+
+pub use model::{
+    Action, BlockChange, Change, Held, ObjectKind, Plan, Problem, Summary, PLAN_FORMAT_VERSION,
+};
+
+use crate::model::{
+    default_webhook_payload, CustomVariable, Desired, Remote, RemoteMonitor, RemoteVariable,
+    RemoteWebhook, Webhook,
+};
+use crate::registry::Registry;
+use crate::template;
+use serde_json::{json, Value};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Choices that change what the planner may do.
+#[derive(Debug, Clone, Default)]
+pub struct PlanOptions {
+    /// Delete owned webhooks even when monitors still mention them outside managed blocks.
+    pub force: bool,
+}
+
+/// Address of a webhook in plans.
+pub fn webhook_address(name: &str) -> String {
+    format!("webhook.{name}")
+}
+
+/// Address of a custom variable in plans.
+pub fn variable_address(name: &str) -> String {
+    format!("custom_variable.{name}")
+}
+
+/// Address of a monitor in plans.
+pub fn monitor_address(id: i64) -> String {
+    format!("monitor.{id}")
+}
+
+/// Address of one managed block of a monitor.
+pub fn block_address(id: i64, block: &str) -> String {
+    format!("monitor.{id}.block.{block}")
+}
+
+/// A short, stable digest of a JSON value, used to detect that a remote object moved
+/// between plan and apply.
+pub fn fingerprint_value(value: &Value) -> String {
+    let text = serde_json::to_string(value).unwrap_or_default();
+    let digest = Sha256::digest(text.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The fingerprint of a remote webhook as read.
+pub fn webhook_fingerprint(w: &RemoteWebhook) -> String {
+    fingerprint_value(&remote_webhook_state(w))
+}
+
+/// The fingerprint of a remote custom variable as read (a secret's value is not part of
+/// it, because Datadog never returns it).
+pub fn variable_fingerprint(v: &RemoteVariable) -> String {
+    fingerprint_value(&json!({"name": v.name, "secret": v.secret, "value": v.value}))
+}
+
+/// The fingerprint of a monitor's message as read.
+pub fn monitor_fingerprint(m: &RemoteMonitor) -> String {
+    fingerprint_value(&Value::String(m.message.clone()))
+}
+
+fn headers_value(h: &Option<BTreeMap<String, String>>) -> Value {
+    match h {
+        Some(map) => json!(map),
+        None => Value::Null,
+    }
+}
+
+fn remote_webhook_state(w: &RemoteWebhook) -> Value {
+    json!({
+        "url": w.url,
+        "encode_as": w.encode_as.as_str(),
+        "custom_headers": headers_value(&w.custom_headers),
+        "payload": w.payload.clone().unwrap_or(Value::Null),
+    })
+}
+
+fn desired_webhook_state(w: &Webhook) -> Value {
+    json!({
+        "url": w.url,
+        "encode_as": w.encode_as.as_str(),
+        "custom_headers": headers_value(&w.custom_headers),
+        "payload": w.payload.clone().unwrap_or_else(default_webhook_payload),
+    })
+}
+
+/// Whether the remote webhook already is what the user wants. Payloads are compared as
+/// JSON values, and a desired "default payload" matches Datadog's stored default.
+fn webhook_matches(want: &Webhook, have: &RemoteWebhook) -> bool {
+    let payload_ok = match (&want.payload, &have.payload) {
+        (None, None) => true,
+        (None, Some(p)) | (Some(p), None) => *p == default_webhook_payload(),
+        (Some(w), Some(h)) => w == h,
+    };
+    let headers_ok = match (&want.custom_headers, &have.custom_headers) {
+        (None, None) => true,
+        (Some(w), Some(h)) => w == h,
+        (Some(w), None) | (None, Some(w)) => w.is_empty(),
+    };
+    payload_ok && headers_ok && want.url == have.url && want.encode_as == have.encode_as
+}
+
+fn variable_state(secret: bool, value: Option<&str>, fingerprint: Option<&str>) -> Value {
+    let shown = if secret {
+        match fingerprint {
+            Some(fp) => json!({"sensitive": true, "fingerprint": fp}),
+            None => json!({"sensitive": true}),
+        }
+    } else {
+        json!(value)
+    };
+    json!({"secret": secret, "value": shown})
+}
+
+fn desired_variable_state(v: &CustomVariable, registry: &Registry) -> Value {
+    let fp = v.secret.then(|| registry.fingerprint(v.value.expose()));
+    variable_state(v.secret, Some(v.value.expose()), fp.as_deref())
+}
+
+fn remote_variable_state(v: &RemoteVariable, registry_fp: Option<&str>) -> Value {
+    variable_state(v.secret, v.value.as_deref(), registry_fp)
+}
+
+/// Computes the plan. `registry` is the one read from Datadog (or a fresh one, whose salt
+/// the caller chose).
+pub fn plan(
+    desired: &Desired,
+    remote: &Remote,
+    registry: &Registry,
+    options: &PlanOptions,
+) -> Plan {
+    let mut out = Plan::new();
+    plan_variables(desired, remote, registry, &mut out);
+    let mentions = mentions_outside_blocks(remote, &mut out);
+    plan_webhooks(desired, remote, registry, options, &mentions, &mut out);
+    plan_blocks(desired, remote, &mut out);
+    out.changes.sort_by_key(|c| c.sort_key());
+    out.summarize();
+    out
+}
+
+fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {
+    for (name, want) in &desired.custom_variables {
+        let address = variable_address(name);
+        let owned = registry.custom_variables.get(name);
+        let after = desired_variable_state(want, registry);
+        let want_fp = want
+            .secret
+            .then(|| registry.fingerprint(want.value.expose()));
+        let Some(have) = remote.custom_variables.get(name) else {
+            out.reads.insert(address.clone(), None);
+            out.changes.push(Change::new(
+                address,
+                ObjectKind::CustomVariable,
+                Action::Create,
+                None,
+                Some(after),
+                None,
+            ));
+            continue;
+        };
+        let read_fp = variable_fingerprint(have);
+        out.reads.insert(address.clone(), Some(read_fp.clone()));
+        let registry_fp = owned.and_then(|fp| fp.as_deref());
+        let before = remote_variable_state(have, registry_fp);
+        let same = have.secret == want.secret
+            && if want.secret {
+                registry_fp.is_some() && registry_fp == want_fp.as_deref()
+            } else {
+                have.value.as_deref() == Some(want.value.expose())
+            };
+        let mut change = match (owned.is_some(), same) {
+            (true, true) => continue,
+            (true, false) => Change::new(
+                address,
+                ObjectKind::CustomVariable,
+                Action::Update,
+                Some(before),
+                Some(after),
+                Some(read_fp),
+            ),
+            (false, _) => {
+                let mut c = Change::new(
+                    address,
+                    ObjectKind::CustomVariable,
+                    Action::Adopt,
+                    Some(before),
+                    Some(after),
+                    Some(read_fp),
+                );
+                c.writes = !same;
+                c
+            }
+        };
+        if want.secret && have.secret {
+            change.notes.push(
+                "Datadog never returns a secret's value, so its remote value cannot be read; \
+                 ddhooks compares the fingerprint of the value it last wrote"
+                    .into(),
+            );
+        }
+        out.changes.push(change);
+    }
+    for name in registry
+        .custom_variables
+        .keys()
+        .filter(|n| !desired.custom_variables.contains_key(*n))
+    {
+        let address = variable_address(name);
+        match remote.custom_variables.get(name) {
+            Some(have) => {
+                let fp = variable_fingerprint(have);
+                out.reads.insert(address.clone(), Some(fp.clone()));
+                let before = remote_variable_state(have, None);
+                out.changes.push(Change::new(
+                    address,
+                    ObjectKind::CustomVariable,
+                    Action::Delete,
+                    Some(before),
+                    None,
+                    Some(fp),
+                ));
+            }
+            None => {
+                out.reads.insert(address.clone(), None);
+                out.forget.push(address);
+            }
+        }
+    }
+}
+
+/// Which webhooks each monitor mentions outside managed blocks (webhook name -> monitor ids).
+/// Monitors whose blocks are damaged are reported once, here.
+fn mentions_outside_blocks(remote: &Remote, out: &mut Plan) -> BTreeMap<String, BTreeSet<i64>> {
+    let mut mentions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for monitor in remote.monitors.values() {
+        match template::without_blocks(&monitor.message) {
+            Ok(people) => {
+                for handle in template::handles(&people) {
+                    if let Some(name) = handle.webhook() {
+                        mentions.entry(name.to_string()).or_default().insert(monitor.id);
+                    }
+                }
+            }
+            Err(err) => out.problems.push(Problem {
+                address: monitor_address(monitor.id),
+                message: format!(
+                    "monitor {} \"{}\": damaged managed block, {err}; nothing will be written to this monitor",
+                    monitor.id, monitor.name
+                ),
+            }),
+        }
+    }
+    mentions
+}
+
+fn plan_webhooks(
+    desired: &Desired,
+    remote: &Remote,
+    registry: &Registry,
+    options: &PlanOptions,
+    mentions: &BTreeMap<String, BTreeSet<i64>>,
+    out: &mut Plan,
+) {
+    let mut renamed_away: BTreeSet<&str> = BTreeSet::new();
+    for (name, want) in &desired.webhooks {
+        let address = webhook_address(name);
+        let after = desired_webhook_state(want);
+        if let Some(have) = remote.webhooks.get(name) {
+            let fp = webhook_fingerprint(have);
+            out.reads.insert(address.clone(), Some(fp.clone()));
+            let same = webhook_matches(want, have);
+            let before = remote_webhook_state(have);
+            if !registry.webhooks.contains(name) {
+                let mut c = Change::new(
+                    address,
+                    ObjectKind::Webhook,
+                    Action::Adopt,
+                    Some(before),
+                    Some(after),
+                    Some(fp),
+                );
+                c.writes = !same;
+                out.changes.push(c);
+            } else if !same {
+                out.changes.push(Change::new(
+                    address,
+                    ObjectKind::Webhook,
+                    Action::Update,
+                    Some(before),
+                    Some(after),
+                    Some(fp),
+                ));
+            }
+            continue;
+        }
+        out.reads.insert(address.clone(), None);
+        let old = want
+            .renamed_from
+            .as_deref()
+            .and_then(|old| remote.webhooks.get(old).map(|w| (old, w)));
+        match old {
+            Some((old_name, have)) => {
+                renamed_away.insert(old_name);
+                let fp = webhook_fingerprint(have);
+                out.reads
+                    .insert(webhook_address(old_name), Some(fp.clone()));
+                let mut c = Change::new(
+                    address,
+                    ObjectKind::Webhook,
+                    Action::Rename,
+                    Some(remote_webhook_state(have)),
+                    Some(after),
+                    Some(fp),
+                );
+                c.renamed_from = Some(old_name.to_string());
+                if let Some(ids) = mentions.get(old_name) {
+                    c.notes.push(format!(
+                        "monitors {} still mention @webhook-{old_name} outside ddhooks' blocks; update their messages by hand",
+                        join_ids(ids)
+                    ));
+                }
+                out.changes.push(c);
+            }
+            None => {
+                let mut c = Change::new(
+                    address,
+                    ObjectKind::Webhook,
+                    Action::Create,
+                    None,
+                    Some(after),
+                    None,
+                );
+                if let Some(old) = &want.renamed_from {
+                    c.notes.push(format!(
+                        "renamed from `{old}`, which does not exist in Datadog; creating it"
+                    ));
+                }
+                out.changes.push(c);
+            }
+        }
+    }
+    let unwanted = registry
+        .webhooks
+        .iter()
+        .filter(|n| !desired.webhooks.contains_key(*n) && !renamed_away.contains(n.as_str()));
+    for name in unwanted {
+        let address = webhook_address(name);
+        let Some(have) = remote.webhooks.get(name) else {
+            out.reads.insert(address.clone(), None);
+            out.forget.push(address);
+            continue;
+        };
+        let fp = webhook_fingerprint(have);
+        out.reads.insert(address.clone(), Some(fp.clone()));
+        if let Some(ids) = mentions.get(name).filter(|_| !options.force) {
+            out.held.push(Held {
+                address,
+                reason: format!(
+                    "not deleted: monitors {} mention @webhook-{name} outside ddhooks' blocks; remove those mentions, or pass --force",
+                    join_ids(ids)
+                ),
+            });
+            continue;
+        }
+        out.changes.push(Change::new(
+            address,
+            ObjectKind::Webhook,
+            Action::Delete,
+            Some(remote_webhook_state(have)),
+            None,
+            Some(fp),
+        ));
+    }
+}
+
+fn join_ids(ids: &BTreeSet<i64>) -> String {
+    ids.iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn plan_blocks(desired: &Desired, remote: &Remote, out: &mut Plan) {
+    for monitor in remote.monitors.values() {
+        let Ok(existing) = template::find_blocks(&monitor.message) else {
+            continue;
+        };
+        let wanted: Vec<_> = desired
+            .blocks
+            .values()
+            .filter(|b| b.monitors.matches(monitor.id, &monitor.name, &monitor.tags))
+            .collect();
+        let Some((message, blocks)) = rewrite_blocks(&monitor.message, &existing, &wanted) else {
+            continue;
+        };
+        if blocks.is_empty() || message.trim() == monitor.message.trim() {
+            continue;
+        }
+        let fp = monitor_fingerprint(monitor);
+        let address = monitor_address(monitor.id);
+        out.reads.insert(address.clone(), Some(fp.clone()));
+        let mut change = Change::new(
+            address,
+            ObjectKind::Monitor,
+            Action::Update,
+            Some(json!({"message": monitor.message})),
+            Some(json!({"message": message})),
+            Some(fp),
+        );
+        change.monitor_id = Some(monitor.id);
+        change.monitor_name = Some(monitor.name.clone());
+        change.blocks = blocks
+            .into_iter()
+            .map(|(block, action)| BlockChange {
+                address: block_address(monitor.id, &block),
+                block,
+                action,
+            })
+            .collect();
+        out.changes.push(change);
+    }
+}
+
+/// The message with every wanted block present and current and every other block removed,
+/// and what was done to each block; `None` if a rewrite failed (a damaged message).
+fn rewrite_blocks(
+    original: &str,
+    existing: &[template::ManagedBlock],
+    wanted: &[&crate::model::NotificationBlock],
+) -> Option<(String, Vec<(String, Action)>)> {
+    let mut message = original.to_string();
+    let mut done = Vec::new();
+    for block in wanted {
+        let body = block.body();
+        let action = match existing.iter().find(|e| e.name == block.name) {
+            None => Action::Create,
+            Some(e) if normalize(&e.body) != normalize(&body) => Action::Update,
+            Some(_) => continue,
+        };
+        message = template::set_block(&message, &block.name, Some(&body)).ok()?;
+        done.push((block.name.clone(), action));
+    }
+    for stale in existing
+        .iter()
+        .filter(|e| !wanted.iter().any(|w| w.name == e.name))
+    {
+        message = template::set_block(&message, &stale.name, None).ok()?;
+        done.push((stale.name.clone(), Action::Delete));
+    }
+    Some((message, done))
+}
+
+/// Datadog trims messages and editors strip trailing spaces: neither is drift.
+fn normalize(body: &str) -> String {
+    body.trim()
+        .lines()
+        .map(str::trim_end)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[cfg(test)]
+mod tests;

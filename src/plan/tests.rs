@@ -1,0 +1,415 @@
+//! Planner tests: data in, plan out, no sockets.
+
+use super::*;
+use crate::model::*;
+
+const SECRET: &str = "0123456789abcdef-not-a-real-key";
+
+fn pair_webhook(name: &str, status: u8) -> Webhook {
+    Webhook {
+        name: name.into(),
+        url: "https://api.datadoghq.com/api/v1/check_run".into(),
+        payload: Some(
+            json!([{"check": "g.status", "status": status, "host_name": "$HOSTNAME", "tags": ["monitor_id:$ALERT_ID"]}]),
+        ),
+        custom_headers: Some(BTreeMap::from([
+            ("Content-Type".to_string(), "application/json".to_string()),
+            ("DD-API-KEY".to_string(), "$DD_API_KEY".to_string()),
+        ])),
+        encode_as: EncodeAs::Json,
+        renamed_from: None,
+        origin: WebhookOrigin::Pair("g".into()),
+    }
+}
+
+fn rule(c: Condition, handle: &str) -> NotifyRule {
+    NotifyRule {
+        when: SectionCondition {
+            condition: c,
+            negated: false,
+        },
+        handles: vec![handle.into()],
+    }
+}
+
+fn desired() -> Desired {
+    let mut d = Desired::default();
+    d.custom_variables.insert(
+        "DD_API_KEY".into(),
+        CustomVariable {
+            name: "DD_API_KEY".into(),
+            value: Secret::new(SECRET),
+            secret: true,
+        },
+    );
+    for (n, s) in [("g-alert-check", 2), ("g-ok-check", 0)] {
+        d.webhooks.insert(n.into(), pair_webhook(n, s));
+    }
+    d.blocks.insert(
+        "g".into(),
+        NotificationBlock {
+            name: "g".into(),
+            monitors: MonitorSelector {
+                tags: vec!["team:checkout".into()],
+                ..Default::default()
+            },
+            rules: vec![
+                rule(Condition::IsAlert, "@webhook-g-alert-check"),
+                rule(Condition::IsRecovery, "@webhook-g-ok-check"),
+            ],
+            text: None,
+        },
+    );
+    d
+}
+
+fn monitor(id: i64, tags: &[&str], message: &str) -> RemoteMonitor {
+    RemoteMonitor {
+        id,
+        name: format!("monitor {id}"),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        message: message.into(),
+    }
+}
+
+fn remote_with_monitors() -> Remote {
+    let mut r = Remote::default();
+    r.monitors.insert(
+        1,
+        monitor(1, &["team:checkout"], "CPU high. Runbook: https://wiki/cpu"),
+    );
+    r.monitors
+        .insert(2, monitor(2, &["team:payments"], "Not ours"));
+    r
+}
+
+/// The remote state and registry after a perfect apply of `plan` (what the sandbox would
+/// hold), so tests can check convergence without I/O.
+fn applied(
+    desired: &Desired,
+    remote: &Remote,
+    registry: &Registry,
+    plan: &Plan,
+) -> (Remote, Registry) {
+    let mut r = remote.clone();
+    let mut reg = registry.clone();
+    for c in &plan.changes {
+        match c.kind {
+            ObjectKind::Monitor => {
+                let id = c.monitor_id.unwrap();
+                let msg = c.after.as_ref().unwrap()["message"]
+                    .as_str()
+                    .unwrap()
+                    .trim()
+                    .to_string();
+                r.monitors.get_mut(&id).unwrap().message = msg;
+            }
+            ObjectKind::Webhook => {
+                let name = c.address.trim_start_matches("webhook.").to_string();
+                if let Some(old) = &c.renamed_from {
+                    r.webhooks.remove(old);
+                    reg.webhooks.remove(old);
+                }
+                if c.action == Action::Delete {
+                    r.webhooks.remove(&name);
+                    reg.webhooks.remove(&name);
+                } else {
+                    let w = &desired.webhooks[&name];
+                    r.webhooks.insert(
+                        name.clone(),
+                        RemoteWebhook {
+                            name: name.clone(),
+                            url: w.url.clone(),
+                            payload: Some(
+                                w.payload.clone().unwrap_or_else(default_webhook_payload),
+                            ),
+                            custom_headers: w.custom_headers.clone(),
+                            encode_as: w.encode_as,
+                        },
+                    );
+                    reg.webhooks.insert(name);
+                }
+            }
+            ObjectKind::CustomVariable => {
+                let name = c.address.trim_start_matches("custom_variable.").to_string();
+                if c.action == Action::Delete {
+                    r.custom_variables.remove(&name);
+                    reg.custom_variables.remove(&name);
+                } else {
+                    let v = &desired.custom_variables[&name];
+                    r.custom_variables.insert(
+                        name.clone(),
+                        RemoteVariable {
+                            name: name.clone(),
+                            value: (!v.secret).then(|| v.value.expose().to_string()),
+                            secret: v.secret,
+                        },
+                    );
+                    reg.custom_variables
+                        .insert(name, v.secret.then(|| reg.fingerprint(v.value.expose())));
+                }
+            }
+        }
+    }
+    (r, reg)
+}
+
+fn actions(plan: &Plan) -> Vec<(String, Action)> {
+    plan.changes
+        .iter()
+        .map(|c| (c.address.clone(), c.action))
+        .collect()
+}
+
+#[test]
+fn scenario_from_nothing_creates_everything_in_dependency_order() {
+    let p = plan(
+        &desired(),
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    assert_eq!(
+        actions(&p),
+        [
+            ("custom_variable.DD_API_KEY".to_string(), Action::Create),
+            ("webhook.g-alert-check".to_string(), Action::Create),
+            ("webhook.g-ok-check".to_string(), Action::Create),
+            ("monitor.1".to_string(), Action::Update),
+        ]
+    );
+    assert_eq!(
+        p.summary,
+        Summary {
+            create: 4,
+            update: 0,
+            delete: 0
+        }
+    );
+    let after = p.changes[3].after.as_ref().unwrap()["message"]
+        .as_str()
+        .unwrap();
+    assert!(
+        after.starts_with("CPU high. Runbook: https://wiki/cpu\n\n{{!-- ddhooks:begin g --}}\n")
+    );
+    assert!(after.contains("{{#is_alert}} @webhook-g-alert-check {{/is_alert}}"));
+}
+
+#[test]
+fn apply_then_plan_converges_to_no_changes() {
+    let d = desired();
+    let (r0, reg0) = (remote_with_monitors(), Registry::new("s"));
+    let p = plan(&d, &r0, &reg0, &PlanOptions::default());
+    let (r1, reg1) = applied(&d, &r0, &reg0, &p);
+    let again = plan(&d, &r1, &reg1, &PlanOptions::default());
+    assert!(!again.has_changes(), "{:#?}", again.changes);
+}
+
+#[test]
+fn changed_payload_is_an_update_and_default_payload_is_not_drift() {
+    let mut d = desired();
+    let (r, reg) = {
+        let p = plan(
+            &d,
+            &remote_with_monitors(),
+            &Registry::new("s"),
+            &PlanOptions::default(),
+        );
+        applied(&d, &remote_with_monitors(), &Registry::new("s"), &p)
+    };
+    d.webhooks.get_mut("g-ok-check").unwrap().payload =
+        Some(json!([{"check": "g.status", "status": 0, "host_name": "$HOSTNAME", "tags": ["x"]}]));
+    let p = plan(&d, &r, &reg, &PlanOptions::default());
+    assert_eq!(
+        actions(&p),
+        [("webhook.g-ok-check".to_string(), Action::Update)]
+    );
+
+    let mut d2 = desired();
+    let mut r2 = r.clone();
+    d2.webhooks.get_mut("g-ok-check").unwrap().payload = None;
+    r2.webhooks.get_mut("g-ok-check").unwrap().payload = Some(default_webhook_payload());
+    assert!(!plan(&d2, &r2, &reg, &PlanOptions::default()).has_changes());
+}
+
+#[test]
+fn removing_everything_deletes_owned_objects_and_blocks_in_reverse_kinds() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    assert_eq!(
+        p.summary,
+        Summary {
+            create: 0,
+            update: 0,
+            delete: 4
+        }
+    );
+    let m = p
+        .changes
+        .iter()
+        .find(|c| c.kind == ObjectKind::Monitor)
+        .unwrap();
+    assert_eq!(
+        m.after.as_ref().unwrap()["message"],
+        "CPU high. Runbook: https://wiki/cpu"
+    );
+}
+
+#[test]
+fn existing_unowned_webhook_is_adopted_without_a_write_when_equal() {
+    let d = desired();
+    let mut r = remote_with_monitors();
+    let w = pair_webhook("g-alert-check", 2);
+    r.webhooks.insert(
+        w.name.clone(),
+        RemoteWebhook {
+            name: w.name.clone(),
+            url: w.url,
+            payload: w.payload,
+            custom_headers: w.custom_headers,
+            encode_as: w.encode_as,
+        },
+    );
+    let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "webhook.g-alert-check")
+        .unwrap();
+    assert_eq!((c.action, c.writes), (Action::Adopt, false));
+    assert!(c.fingerprint.is_some());
+}
+
+#[test]
+fn rename_is_one_change_and_blocks_follow_the_new_name() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let mut d2 = d.clone();
+    let mut w = d2.webhooks.remove("g-alert-check").unwrap();
+    w.name = "g-critical-check".into();
+    w.renamed_from = Some("g-alert-check".into());
+    d2.webhooks.insert(w.name.clone(), w);
+    d2.blocks.get_mut("g").unwrap().rules[0].handles = vec!["@webhook-g-critical-check".into()];
+    let p = plan(&d2, &r, &reg, &PlanOptions::default());
+    assert_eq!(
+        actions(&p),
+        [
+            ("webhook.g-critical-check".to_string(), Action::Rename),
+            ("monitor.1".to_string(), Action::Update)
+        ]
+    );
+    assert_eq!(p.changes[0].renamed_from.as_deref(), Some("g-alert-check"));
+    let (r2, reg2) = applied(&d2, &r, &reg, &p);
+    assert!(!plan(&d2, &r2, &reg2, &PlanOptions::default()).has_changes());
+}
+
+#[test]
+fn webhook_mentioned_outside_blocks_is_held_unless_forced() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    r.monitors
+        .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
+    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    assert_eq!(p.held.len(), 1);
+    assert!(
+        p.held[0].reason.contains("monitors 3"),
+        "{}",
+        p.held[0].reason
+    );
+    assert!(!p.changes.iter().any(|c| c.address == "webhook.g-ok-check"));
+    let forced = plan(&Desired::default(), &r, &reg, &PlanOptions { force: true });
+    assert!(forced
+        .changes
+        .iter()
+        .any(|c| c.address == "webhook.g-ok-check" && c.action == Action::Delete));
+}
+
+#[test]
+fn damaged_block_is_a_problem_and_that_monitor_is_left_alone() {
+    let mut r = remote_with_monitors();
+    r.monitors.insert(
+        1,
+        monitor(
+            1,
+            &["team:checkout"],
+            "x\n{{!-- ddhooks:begin g --}}\nno end",
+        ),
+    );
+    let p = plan(&desired(), &r, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(p.problems.len(), 1);
+    assert!(p.problems[0].message.contains("never ends"));
+    assert!(!p.changes.iter().any(|c| c.kind == ObjectKind::Monitor));
+}
+
+#[test]
+fn secrets_compare_by_fingerprint_and_never_enter_the_plan() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let json = serde_json::to_string(&p).unwrap();
+    assert!(!json.contains(SECRET));
+    let mut d2 = d.clone();
+    d2.custom_variables.get_mut("DD_API_KEY").unwrap().value = Secret::new("rotated-value");
+    let p2 = plan(&d2, &r, &reg, &PlanOptions::default());
+    assert_eq!(
+        actions(&p2),
+        [("custom_variable.DD_API_KEY".to_string(), Action::Update)]
+    );
+    assert!(p2.changes[0].notes[0].contains("cannot be read"));
+    assert!(!serde_json::to_string(&p2)
+        .unwrap()
+        .contains("rotated-value"));
+}
+
+#[test]
+fn trimmed_message_and_trailing_spaces_in_blocks_are_not_drift() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let m = r.monitors.get_mut(&1).unwrap();
+    m.message = m.message.replace("{{/is_alert}}", "{{/is_alert}}   ");
+    assert!(!plan(&d, &r, &reg, &PlanOptions::default()).has_changes());
+}
+
+#[test]
+fn vanished_owned_objects_are_forgotten_not_deleted() {
+    let mut reg = Registry::new("s");
+    reg.webhooks.insert("gone".into());
+    let p = plan(
+        &Desired::default(),
+        &Remote::default(),
+        &reg,
+        &PlanOptions::default(),
+    );
+    assert!(p.changes.is_empty());
+    assert_eq!(p.forget, ["webhook.gone"]);
+}
