@@ -1,6 +1,13 @@
 //! ddhooks' managed blocks inside monitor messages.
+//!
+//! A block is the text between `{{!-- ddhooks:begin NAME --}}` and
+//! `{{!-- ddhooks:end NAME --}}`, each marker on its own line. ddhooks owns exactly that text;
+//! every byte outside the markers belongs to people and is preserved by [`set_block`].
 
+use super::message::line_column;
+use regex::Regex;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 /// A managed block found in a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,32 +24,287 @@ pub struct ManagedBlock {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum BlockError {
     /// `begin` with no matching `end`.
-    #[error("line {line}: block `{name}` begins but never ends")]
-    BeginWithoutEnd { name: String, line: usize },
+    #[error("line {line}: block `{name}` begins but never ends; restore its `{{{{!-- ddhooks:end {name} --}}}}` line or delete the block by hand")]
+    BeginWithoutEnd {
+        /// Block name.
+        name: String,
+        /// 1-based line of the begin marker.
+        line: usize,
+    },
     /// `end` with no `begin` before it.
-    #[error("line {line}: block `{name}` ends but never began")]
-    EndWithoutBegin { name: String, line: usize },
+    #[error("line {line}: block `{name}` ends but never began; restore its `{{{{!-- ddhooks:begin {name} --}}}}` line or delete the end marker by hand")]
+    EndWithoutBegin {
+        /// Block name.
+        name: String,
+        /// 1-based line of the end marker.
+        line: usize,
+    },
     /// A `begin` inside another block.
-    #[error("line {line}: block `{inner}` begins inside block `{outer}`")]
+    #[error("line {line}: block `{inner}` begins inside block `{outer}`; blocks cannot nest, fix the message by hand")]
     Nested {
+        /// The block already open.
         outer: String,
+        /// The block that begins inside it.
         inner: String,
+        /// 1-based line of the inner begin marker.
         line: usize,
     },
     /// The same block twice.
-    #[error("line {line}: block `{name}` appears twice")]
-    Duplicated { name: String, line: usize },
+    #[error("line {line}: block `{name}` appears twice; delete one copy by hand")]
+    Duplicated {
+        /// Block name.
+        name: String,
+        /// 1-based line of the second begin marker.
+        line: usize,
+    },
+    /// A comment that starts like a marker but is not one.
+    #[error("line {line}: `{text}` looks like a ddhooks marker but is not one; markers read `{{{{!-- ddhooks:begin NAME --}}}}` and `{{{{!-- ddhooks:end NAME --}}}}`")]
+    Malformed {
+        /// The comment as written.
+        text: String,
+        /// 1-based line.
+        line: usize,
+    },
 }
 
-/// Every managed block of `message`, in order.
+/// The begin marker line of block `name`.
+pub fn begin_marker(name: &str) -> String {
+    format!("{{{{!-- ddhooks:begin {name} --}}}}")
+}
+
+/// The end marker line of block `name`.
+pub fn end_marker(name: &str) -> String {
+    format!("{{{{!-- ddhooks:end {name} --}}}}")
+}
+
+/// The whole block text as ddhooks writes it: markers around the body.
+pub fn render_block(name: &str, body: &str) -> String {
+    if body.is_empty() {
+        format!("{}\n{}", begin_marker(name), end_marker(name))
+    } else {
+        format!("{}\n{body}\n{}", begin_marker(name), end_marker(name))
+    }
+}
+
+static MARKER_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"\{\{!--[ \t]*ddhooks:").unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
+static MARKER_REST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"^(begin|end)[ \t]+([A-Za-z0-9_.-]+)[ \t]*--\}\}")
+        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
+});
+
+/// Every managed block of `message`, in order; a damaged one is an error.
 pub fn find_blocks(message: &str) -> Result<Vec<ManagedBlock>, BlockError> {
-    let _ = message;
-    todo!("template::find_blocks")
+    let mut blocks: Vec<ManagedBlock> = Vec::new();
+    let mut open: Option<(String, Range<usize>)> = None;
+    let line_of = |offset: usize| line_column(message, offset).0;
+    for start in MARKER_START.find_iter(message) {
+        let rest = &message[start.end()..];
+        let Some(marker) = MARKER_REST.captures(rest) else {
+            let shown: String = message[start.start()..]
+                .lines()
+                .next()
+                .unwrap_or("")
+                .chars()
+                .take(80)
+                .collect();
+            return Err(BlockError::Malformed {
+                text: shown,
+                line: line_of(start.start()),
+            });
+        };
+        let end = start.end() + marker.get(0).map_or(0, |m| m.end());
+        let whole = start.start()..end;
+        let kind = marker.get(1).map_or("", |k| k.as_str());
+        let name = marker.get(2).map_or("", |n| n.as_str()).to_string();
+        let line = line_of(whole.start);
+        match (kind, open.take()) {
+            ("begin", Some((outer, _))) => {
+                return Err(BlockError::Nested {
+                    outer,
+                    inner: name,
+                    line,
+                })
+            }
+            ("begin", None) => {
+                if blocks.iter().any(|b| b.name == name) {
+                    return Err(BlockError::Duplicated { name, line });
+                }
+                open = Some((name, whole));
+            }
+            (_, None) => return Err(BlockError::EndWithoutBegin { name, line }),
+            (_, Some((open_name, begin))) => {
+                if open_name != name {
+                    return Err(BlockError::BeginWithoutEnd {
+                        name: open_name,
+                        line: line_of(begin.start),
+                    });
+                }
+                let between = &message[begin.end..whole.start];
+                let between = between
+                    .strip_prefix("\r\n")
+                    .or_else(|| between.strip_prefix('\n'))
+                    .unwrap_or(between);
+                let body = between
+                    .strip_suffix("\r\n")
+                    .or_else(|| between.strip_suffix('\n'))
+                    .unwrap_or(between);
+                blocks.push(ManagedBlock {
+                    name,
+                    range: begin.start..whole.end,
+                    body: body.to_string(),
+                });
+            }
+        }
+    }
+    if let Some((name, begin)) = open {
+        return Err(BlockError::BeginWithoutEnd {
+            name,
+            line: line_of(begin.start),
+        });
+    }
+    Ok(blocks)
 }
 
-/// `message` with block `name` set to `body` (appended, rewritten in place) or removed
-/// (`None`); every byte outside the block is kept.
+/// The separator ddhooks puts between people's text and an appended block.
+const SEPARATOR: &str = "\n\n";
+
+/// `message` with block `name` set to `body`: appended after one blank line when missing,
+/// rewritten in place when present, removed (with the blank line it added) when `body` is
+/// `None`. Every byte outside the block is kept.
 pub fn set_block(message: &str, name: &str, body: Option<&str>) -> Result<String, BlockError> {
-    let _ = (message, name, body);
-    todo!("template::set_block")
+    let blocks = find_blocks(message)?;
+    let existing = blocks.into_iter().find(|b| b.name == name);
+    Ok(match (existing, body) {
+        (Some(block), Some(body)) => {
+            let mut out = String::with_capacity(message.len() + body.len());
+            out.push_str(&message[..block.range.start]);
+            out.push_str(&render_block(name, body));
+            out.push_str(&message[block.range.end..]);
+            out
+        }
+        (Some(block), None) => {
+            let before = &message[..block.range.start];
+            let after = &message[block.range.end..];
+            if let Some(kept) = before.strip_suffix(SEPARATOR) {
+                format!("{kept}{after}")
+            } else if before.is_empty() {
+                after.trim_start_matches(['\n', '\r']).to_string()
+            } else {
+                format!("{before}{after}")
+            }
+        }
+        (None, Some(body)) if message.is_empty() => render_block(name, body),
+        (None, Some(body)) => format!("{message}{SEPARATOR}{}", render_block(name, body)),
+        (None, None) => message.to_string(),
+    })
+}
+
+/// `message` without any managed block: the text people own, for checks such as "is this
+/// webhook still mentioned outside ddhooks' blocks?".
+pub fn without_blocks(message: &str) -> Result<String, BlockError> {
+    let mut out = String::with_capacity(message.len());
+    let mut pos = 0;
+    for block in find_blocks(message)? {
+        out.push_str(&message[pos..block.range.start]);
+        pos = block.range.end;
+    }
+    out.push_str(&message[pos..]);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BODY: &str = "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n{{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}";
+
+    #[test]
+    fn append_rewrite_remove_round_trip() {
+        let people = "CPU is high on {{host.name}}. Runbook: https://wiki/cpu  ";
+        let with = set_block(people, "g", Some(BODY)).unwrap();
+        assert_eq!(
+            with,
+            format!(
+                "{people}\n\n{{{{!-- ddhooks:begin g --}}}}\n{BODY}\n{{{{!-- ddhooks:end g --}}}}"
+            )
+        );
+        let found = find_blocks(&with).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].body, BODY);
+        assert_eq!(
+            set_block(&with, "g", Some(BODY)).unwrap(),
+            with,
+            "idempotent"
+        );
+        let changed = set_block(&with, "g", Some("x")).unwrap();
+        assert!(changed.starts_with(people) && changed.contains("--}}\nx\n{{!--"));
+        assert_eq!(set_block(&changed, "g", None).unwrap(), people);
+    }
+
+    #[test]
+    fn text_after_a_block_is_kept_when_rewriting() {
+        let msg = format!("head\n\n{}\ntail ✓ \n", render_block("a", "old"));
+        let out = set_block(&msg, "a", Some("new")).unwrap();
+        assert_eq!(
+            out,
+            format!("head\n\n{}\ntail ✓ \n", render_block("a", "new"))
+        );
+        assert_eq!(set_block(&msg, "a", None).unwrap(), "head\ntail ✓ \n");
+    }
+
+    #[test]
+    fn empty_message_and_empty_body() {
+        let out = set_block("", "a", Some("")).unwrap();
+        assert_eq!(out, render_block("a", ""));
+        assert_eq!(find_blocks(&out).unwrap()[0].body, "");
+        assert_eq!(set_block(&out, "a", None).unwrap(), "");
+    }
+
+    #[test]
+    fn damaged_blocks_are_errors() {
+        let begin = begin_marker("a");
+        let end = end_marker("a");
+        assert!(matches!(
+            find_blocks(&format!("x\n{begin}\nbody")),
+            Err(BlockError::BeginWithoutEnd { line: 2, .. })
+        ));
+        assert!(matches!(
+            find_blocks(&end),
+            Err(BlockError::EndWithoutBegin { .. })
+        ));
+        let nested = format!("{begin}\n{}\n{}\n{end}", begin_marker("b"), end_marker("b"));
+        assert!(matches!(
+            find_blocks(&nested),
+            Err(BlockError::Nested { .. })
+        ));
+        let twice = format!("{}\n{}", render_block("a", "1"), render_block("a", "2"));
+        assert!(matches!(
+            find_blocks(&twice),
+            Err(BlockError::Duplicated { .. })
+        ));
+        assert!(matches!(
+            find_blocks("{{!-- ddhooks:begin --}}"),
+            Err(BlockError::Malformed { .. })
+        ));
+        assert!(set_block(&twice, "a", None).is_err());
+    }
+
+    #[test]
+    fn an_unclosed_comment_in_people_text_does_not_hide_markers() {
+        let msg = set_block("note {{!-- unfinished", "a", Some("b")).unwrap();
+        assert_eq!(find_blocks(&msg).unwrap()[0].body, "b");
+        assert_eq!(set_block(&msg, "a", None).unwrap(), "note {{!-- unfinished");
+    }
+
+    #[test]
+    fn other_comments_are_people_text() {
+        let msg = "{{!-- note to self --}} hi";
+        assert!(find_blocks(msg).unwrap().is_empty());
+        assert_eq!(
+            without_blocks(&set_block(msg, "a", Some("b")).unwrap()).unwrap(),
+            "{{!-- note to self --}} hi\n\n"
+        );
+    }
 }

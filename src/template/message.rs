@@ -1,7 +1,11 @@
-//! Parsing and evaluating Datadog monitor messages.
-//! (Signatures fixed; bodies being written.)
+//! Parsing and evaluating Datadog monitor messages: `{{#cond}}…{{/cond}}` sections,
+//! `{{^cond}}` inverted sections, `{{!-- comments --}}`, and `@handle` mentions.
+//!
+//! The parser is lenient where Datadog is (template variables such as `{{host.name}}` and
+//! sections ddhooks does not know, such as `{{#is_match …}}`, are kept) and strict where a
+//! mistake would change who gets notified (unbalanced or mismatched sections are errors).
 
-use crate::model::SectionCondition;
+use crate::model::{Condition, SectionCondition};
 use std::ops::Range;
 
 /// A monitor's overall state, as the sandbox's simulation and Datadog name them.
@@ -19,6 +23,33 @@ pub enum MonitorState {
     Unknown,
 }
 
+impl MonitorState {
+    /// Every state, for tests and error messages.
+    pub const ALL: [MonitorState; 5] = [
+        MonitorState::Ok,
+        MonitorState::Alert,
+        MonitorState::Warn,
+        MonitorState::NoData,
+        MonitorState::Unknown,
+    ];
+
+    /// Datadog's spelling: `OK`, `Alert`, `Warn`, `No Data`, `Unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MonitorState::Ok => "OK",
+            MonitorState::Alert => "Alert",
+            MonitorState::Warn => "Warn",
+            MonitorState::NoData => "No Data",
+            MonitorState::Unknown => "Unknown",
+        }
+    }
+
+    /// Parses Datadog's spelling (exactly as [`MonitorState::as_str`] writes it).
+    pub fn parse(text: &str) -> Option<MonitorState> {
+        MonitorState::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+}
+
 /// A change of monitor state, the input to [`render`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
@@ -32,6 +63,28 @@ pub struct Transition {
     pub renotify: bool,
 }
 
+impl Transition {
+    /// Whether `condition` holds for this transition, with Datadog's semantics
+    /// (`is_recovery` covers recovery to OK from Alert, Warn, Unknown and No Data).
+    pub fn satisfies(&self, condition: Condition) -> bool {
+        use MonitorState::*;
+        let recovering = self.to == Ok && self.from != Ok;
+        match condition {
+            Condition::IsAlert => self.to == Alert,
+            Condition::IsWarning => self.to == Warn,
+            Condition::IsNoData => self.to == NoData,
+            Condition::IsUnknown => self.to == Unknown,
+            Condition::IsRecovery => recovering,
+            Condition::IsAlertRecovery => recovering && self.from == Alert,
+            Condition::IsWarningRecovery => recovering && self.from == Warn,
+            Condition::IsNoDataRecovery => recovering && self.from == NoData,
+            Condition::IsAlertToWarning => self.from == Alert && self.to == Warn,
+            Condition::IsRenotify => self.renotify,
+            Condition::IsPriority(p) => self.priority == Some(p),
+        }
+    }
+}
+
 /// A parsed piece of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Node {
@@ -43,7 +96,7 @@ pub enum Node {
     Section {
         /// The condition, or the raw text of one ddhooks does not know (`is_match …`).
         when: Result<SectionCondition, String>,
-        /// Whether the opener was `{{^…}}` (only meaningful for unknown conditions).
+        /// Whether the opener was `{{^…}}`.
         negated: bool,
         /// The content.
         children: Vec<Node>,
@@ -64,6 +117,26 @@ pub struct TemplateError {
     pub message: String,
 }
 
+impl TemplateError {
+    fn at(text: &str, offset: usize, message: String) -> TemplateError {
+        let (line, column) = line_column(text, offset);
+        TemplateError {
+            line,
+            column,
+            message,
+        }
+    }
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, column)
+}
+
 /// An `@handle` mention.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Handle {
@@ -76,25 +149,330 @@ pub struct Handle {
 impl Handle {
     /// The webhook name when this is `@webhook-NAME`.
     pub fn webhook(&self) -> Option<&str> {
-        self.name.strip_prefix("webhook-")
+        self.name.strip_prefix("webhook-").filter(|n| !n.is_empty())
     }
 }
 
-/// Parses a message into nodes; unbalanced sections are errors.
+/// One `{{…}}` tag found by the tokenizer.
+enum Tag<'a> {
+    Comment(&'a str),
+    Open { negated: bool, inner: &'a str },
+    Close(&'a str),
+    Other,
+}
+
+/// Finds the next tag at or after `from`: its byte range and kind. A `{{` that is never
+/// closed is literal text, as Datadog shows it.
+fn next_tag(text: &str, from: usize) -> Option<(Range<usize>, Tag<'_>)> {
+    let mut search = from;
+    loop {
+        let start = search + text.get(search..)?.find("{{")?;
+        let after = start + 2;
+        let rest = text.get(after..)?;
+        if let Some(body) = rest.strip_prefix("!--") {
+            if let Some(end) = body.find("--}}") {
+                let inner = &body[..end];
+                return Some((start..after + 3 + end + 4, Tag::Comment(inner)));
+            }
+        } else if let Some(body) = rest.strip_prefix('!') {
+            if let Some(end) = body.find("}}") {
+                return Some((start..after + 1 + end + 2, Tag::Comment(&body[..end])));
+            }
+        } else if let Some(end) = rest.find("}}") {
+            let inner = &rest[..end];
+            let range = start..after + end + 2;
+            let tag = if let Some(c) = inner.strip_prefix('#') {
+                Tag::Open {
+                    negated: false,
+                    inner: c.trim(),
+                }
+            } else if let Some(c) = inner.strip_prefix('^') {
+                Tag::Open {
+                    negated: true,
+                    inner: c.trim(),
+                }
+            } else if let Some(c) = inner.strip_prefix('/') {
+                Tag::Close(c.trim())
+            } else {
+                Tag::Other
+            };
+            return Some((range, tag));
+        }
+        search = after;
+    }
+}
+
+/// The keyword of a section opener (`is_priority` of `is_priority 'P1'`).
+fn keyword(inner: &str) -> &str {
+    inner.split_whitespace().next().unwrap_or("")
+}
+
+/// Parses a message into nodes; unbalanced or mismatched sections are errors.
 pub fn parse(message: &str) -> Result<Vec<Node>, TemplateError> {
-    let _ = message;
-    todo!("template::parse")
+    struct Open {
+        when: Result<SectionCondition, String>,
+        negated: bool,
+        keyword: String,
+        open: Range<usize>,
+        children: Vec<Node>,
+    }
+    let mut stack: Vec<Open> = Vec::new();
+    let mut top: Vec<Node> = Vec::new();
+    let mut pos = 0;
+    fn push(stack: &mut [Open], top: &mut Vec<Node>, node: Node) {
+        let list = match stack.last_mut() {
+            Some(open) => &mut open.children,
+            None => top,
+        };
+        if let (Node::Text(new), Some(Node::Text(prev))) = (&node, list.last_mut()) {
+            prev.push_str(new);
+            return;
+        }
+        list.push(node);
+    }
+    while let Some((range, tag)) = next_tag(message, pos) {
+        if range.start > pos {
+            push(
+                &mut stack,
+                &mut top,
+                Node::Text(message[pos..range.start].to_string()),
+            );
+        }
+        match tag {
+            Tag::Comment(inner) => push(&mut stack, &mut top, Node::Comment(inner.to_string())),
+            Tag::Other => push(
+                &mut stack,
+                &mut top,
+                Node::Text(message[range.clone()].to_string()),
+            ),
+            Tag::Open { negated, inner } => {
+                if inner.is_empty() {
+                    return Err(TemplateError::at(
+                        message,
+                        range.start,
+                        "empty section opener".into(),
+                    ));
+                }
+                let when = Condition::parse(inner)
+                    .map(|condition| SectionCondition { condition, negated })
+                    .ok_or_else(|| inner.to_string());
+                stack.push(Open {
+                    when,
+                    negated,
+                    keyword: keyword(inner).to_string(),
+                    open: range.clone(),
+                    children: Vec::new(),
+                });
+            }
+            Tag::Close(name) => {
+                let Some(open) = stack.pop() else {
+                    return Err(TemplateError::at(
+                        message,
+                        range.start,
+                        format!("`{{{{/{name}}}}}` closes a section that was never opened"),
+                    ));
+                };
+                if open.keyword != name {
+                    return Err(TemplateError::at(
+                        message,
+                        range.start,
+                        format!(
+                            "`{{{{/{name}}}}}` closes `{}` opened at line {}; expected `{{{{/{}}}}}`",
+                            open.keyword,
+                            line_column(message, open.open.start).0,
+                            open.keyword
+                        ),
+                    ));
+                }
+                let node = Node::Section {
+                    when: open.when,
+                    negated: open.negated,
+                    children: open.children,
+                    open: open.open,
+                };
+                push(&mut stack, &mut top, node);
+            }
+        }
+        pos = range.end;
+    }
+    if pos < message.len() {
+        push(&mut stack, &mut top, Node::Text(message[pos..].to_string()));
+    }
+    if let Some(open) = stack.pop() {
+        return Err(TemplateError::at(
+            message,
+            open.open.start,
+            format!(
+                "section `{}` is never closed; add `{{{{/{}}}}}`",
+                open.keyword, open.keyword
+            ),
+        ));
+    }
+    Ok(top)
 }
 
-/// The message as a notification for `transition` would show it: sections resolved,
-/// comments removed.
+/// The message as a notification for `transition` shows it: sections resolved, comments
+/// removed. Sections ddhooks does not know (such as `is_match`) count as false.
 pub fn render(message: &str, transition: &Transition) -> Result<String, TemplateError> {
-    let _ = (message, transition);
-    todo!("template::render")
+    fn walk(nodes: &[Node], t: &Transition, out: &mut String) {
+        for node in nodes {
+            match node {
+                Node::Text(s) => out.push_str(s),
+                Node::Comment(_) => {}
+                Node::Section {
+                    when,
+                    negated,
+                    children,
+                    ..
+                } => {
+                    let holds = match when {
+                        Ok(c) => t.satisfies(c.condition),
+                        Err(_) => false,
+                    };
+                    if holds != *negated {
+                        walk(children, t, out);
+                    }
+                }
+            }
+        }
+    }
+    let nodes = parse(message)?;
+    let mut out = String::with_capacity(message.len());
+    walk(&nodes, transition, &mut out);
+    Ok(out)
 }
 
-/// Every `@handle` in `text` (handles need whitespace or the start of text before them).
+/// Every `@handle` in `text`. A handle starts after whitespace (or the start of the text)
+/// and runs to the next whitespace or `{{`.
 pub fn handles(text: &str) -> Vec<Handle> {
-    let _ = text;
-    todo!("template::handles")
+    let mut found = Vec::new();
+    let mut prev_is_boundary = true;
+    let mut iter = text.char_indices().peekable();
+    while let Some((i, c)) = iter.next() {
+        if c == '@' && prev_is_boundary {
+            let start = i + 1;
+            let rest = &text[start..];
+            let len = rest
+                .char_indices()
+                .find(|&(j, ch)| ch.is_whitespace() || rest[j..].starts_with("{{"))
+                .map_or(rest.len(), |(j, _)| j);
+            if len > 0 {
+                found.push(Handle {
+                    name: rest[..len].to_string(),
+                    range: i..start + len,
+                });
+                while iter.peek().is_some_and(|&(j, _)| j < start + len) {
+                    iter.next();
+                }
+                prev_is_boundary = false;
+                continue;
+            }
+        }
+        prev_is_boundary = c.is_whitespace();
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use MonitorState::*;
+
+    fn t(from: MonitorState, to: MonitorState) -> Transition {
+        Transition {
+            from,
+            to,
+            priority: None,
+            renotify: false,
+        }
+    }
+
+    const PAIR: &str = "CPU high {{host.name}}\n{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n{{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}";
+
+    #[test]
+    fn alert_fires_alert_handle_only() {
+        let out = render(PAIR, &t(Ok, Alert)).unwrap();
+        let names: Vec<_> = handles(&out).into_iter().map(|h| h.name).collect();
+        assert_eq!(names, ["webhook-g-alert-check"]);
+        assert!(out.starts_with("CPU high {{host.name}}"));
+    }
+
+    #[test]
+    fn recovery_covers_every_bad_state() {
+        for from in [Alert, Warn, NoData, Unknown] {
+            let out = render(PAIR, &t(from, Ok)).unwrap();
+            let hs = handles(&out);
+            assert_eq!(hs.len(), 1, "from {from:?}");
+            assert_eq!(hs[0].webhook(), Some("g-ok-check"));
+        }
+        assert!(handles(&render(PAIR, &t(Ok, Ok)).unwrap()).is_empty());
+    }
+
+    #[test]
+    fn specific_recoveries_and_alert_to_warning() {
+        let msg = "{{#is_alert_recovery}}A{{/is_alert_recovery}}{{#is_warning_recovery}}W{{/is_warning_recovery}}{{#is_no_data_recovery}}N{{/is_no_data_recovery}}{{#is_alert_to_warning}}X{{/is_alert_to_warning}}";
+        assert_eq!(render(msg, &t(Alert, Ok)).unwrap(), "A");
+        assert_eq!(render(msg, &t(Warn, Ok)).unwrap(), "W");
+        assert_eq!(render(msg, &t(NoData, Ok)).unwrap(), "N");
+        assert_eq!(render(msg, &t(Alert, Warn)).unwrap(), "X");
+        assert_eq!(render(msg, &t(Ok, Warn)).unwrap(), "");
+    }
+
+    #[test]
+    fn negation_priority_and_renotify() {
+        let msg = "{{^is_alert}}calm{{/is_alert}}{{#is_priority 'P1'}} page{{/is_priority}}{{#is_renotify}} again{{/is_renotify}}";
+        assert_eq!(render(msg, &t(Ok, Warn)).unwrap(), "calm");
+        let tr = Transition {
+            from: Ok,
+            to: Alert,
+            priority: Some(1),
+            renotify: true,
+        };
+        assert_eq!(render(msg, &tr).unwrap(), " page again");
+    }
+
+    #[test]
+    fn comments_are_dropped_and_unknown_sections_are_false() {
+        let msg = "a{{!-- hidden --}}b{{! also }}c{{#is_match \"env\" \"prod\"}}d{{/is_match}}{{^is_exact_match \"x\"}}e{{/is_exact_match}}";
+        assert_eq!(render(msg, &t(Ok, Alert)).unwrap(), "abce");
+    }
+
+    #[test]
+    fn unbalanced_sections_are_errors_with_position() {
+        let err = parse("x\n{{#is_alert}} y").unwrap_err();
+        assert_eq!((err.line, err.column), (2, 1));
+        assert!(err.message.contains("never closed"));
+        let err = parse("{{#is_alert}} {{/is_recovery}}").unwrap_err();
+        assert!(
+            err.message.contains("expected `{{/is_alert}}`"),
+            "{}",
+            err.message
+        );
+        let err = parse("ok {{/is_alert}}").unwrap_err();
+        assert_eq!(err.column, 4);
+    }
+
+    #[test]
+    fn unclosed_braces_are_text() {
+        assert_eq!(render("a {{ b", &t(Ok, Alert)).unwrap(), "a {{ b");
+    }
+
+    #[test]
+    fn handles_need_a_boundary_and_stop_at_tags() {
+        let hs =
+            handles("mail a@b.c @slack-x,@y {{#is_alert}}@webhook-z{{/is_alert}}\n@u@example.com");
+        let names: Vec<_> = hs.iter().map(|h| h.name.as_str()).collect();
+        assert_eq!(names, ["slack-x,@y", "u@example.com"]);
+        let hs = handles("{{#is_alert}} @webhook-z {{/is_alert}}");
+        assert_eq!(hs[0].webhook(), Some("z"));
+        assert_eq!(
+            &"{{#is_alert}} @webhook-z {{/is_alert}}"[hs[0].range.clone()],
+            "@webhook-z"
+        );
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("é\nab", 4), (2, 2));
+    }
 }

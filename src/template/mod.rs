@@ -9,6 +9,11 @@ pub mod blocks;
 pub mod message;
 pub mod variables;
 
-pub use blocks::{find_blocks, set_block, BlockError, ManagedBlock};
-pub use message::{handles, parse, render, Handle, MonitorState, Node, TemplateError, Transition};
-pub use variables::{scan_variables, substitute, VariableRef, BUILTIN_VARIABLES};
+pub use blocks::{
+    begin_marker, end_marker, find_blocks, render_block, set_block, without_blocks, BlockError,
+    ManagedBlock,
+};
+pub use message::{
+    handles, line_column, parse, render, Handle, MonitorState, Node, TemplateError, Transition,
+};
+pub use variables::{is_builtin, scan_variables, substitute, VariableRef, BUILTIN_VARIABLES};
