@@ -19,6 +19,15 @@ pub struct Cli {
 /// Every verb; each lives in its own file under `src/commands/`.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show what apply would change in Datadog: a reviewable diff of the manifests against
+    /// the org.
+    Plan(crate::commands::plan::PlanArgs),
+    /// Make the planned changes (asks first on a terminal; --auto-approve or --plan FILE in
+    /// pipelines).
+    Apply(crate::commands::apply::ApplyArgs),
+    /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
+    /// recovering, and the group's check status. No account, no network.
+    Demo(crate::commands::demo::DemoArgs),
     /// Run a local server that answers like the Datadog API (for tests and demos).
     Sandbox(crate::commands::sandbox::SandboxArgs),
     /// Check manifests (never calls Datadog): every problem as FILE:LINE:COL; exit 1 if invalid.

@@ -5,6 +5,7 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 pub mod datadog;
+pub mod fs;
 pub mod manifest;
 pub mod model;
 pub mod plan;

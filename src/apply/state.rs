@@ -4,7 +4,6 @@
 use crate::datadog::fetch::StateBackend;
 use crate::datadog::{wire, ApiError, Client};
 use crate::registry::{self, Registry};
-use std::io::Write;
 
 /// The registry's storage, remembering how many parts are stored so that leftovers of a
 /// once-larger registry are deleted.
@@ -39,19 +38,10 @@ impl StateStore {
         match &self.backend {
             StateBackend::File(path) => {
                 let text = serde_json::to_string_pretty(registry).unwrap_or_default();
-                let file_err = |e: std::io::Error| StateError::File {
+                crate::fs::write_atomic(path, text.as_bytes()).map_err(|e| StateError::File {
                     path: path.display().to_string(),
                     detail: e.to_string(),
-                };
-                let dir = match path.parent() {
-                    Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-                    _ => std::path::PathBuf::from("."),
-                };
-                std::fs::create_dir_all(&dir).map_err(file_err)?;
-                let mut tmp = tempfile::NamedTempFile::new_in(&dir).map_err(file_err)?;
-                tmp.write_all(text.as_bytes()).map_err(file_err)?;
-                tmp.as_file().sync_all().map_err(file_err)?;
-                tmp.persist(path).map_err(|e| file_err(e.error))?;
+                })?;
                 Ok(())
             }
             StateBackend::Datadog => {

@@ -626,6 +626,15 @@ impl Client {
         Ok(all)
     }
 
+    /// `POST /api/v1/monitor` (the demo and tests create people's monitors with it; ddhooks
+    /// itself never creates monitors).
+    pub async fn create_monitor(&self, body: &wire::Monitor) -> Result<wire::Monitor, ApiError> {
+        let url = self.url(&["monitor"]);
+        let object = format!("monitor {}", body.name.as_deref().unwrap_or(""));
+        self.write(Method::POST, url, Self::encode(body), &object)
+            .await
+    }
+
     /// `GET /api/v1/monitor/{id}`; `None` when it does not exist.
     pub async fn get_monitor(&self, id: i64) -> Result<Option<wire::Monitor>, ApiError> {
         let url = self.url(&["monitor", &id.to_string()]);

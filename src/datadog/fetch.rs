@@ -94,23 +94,24 @@ pub fn remote_monitor(m: &wire::Monitor) -> Option<RemoteMonitor> {
     })
 }
 
-/// Reads the registry; `None` when there is none yet.
+/// Reads the registry (`None` when there is none yet) and how many `DDHOOKS_STATE*` parts
+/// hold it in Datadog (0 for a file).
 pub async fn read_registry(
     client: &Client,
     backend: &StateBackend,
-) -> Result<Option<Registry>, FetchError> {
+) -> Result<(Option<Registry>, usize), FetchError> {
     match backend {
         StateBackend::File(path) => match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map(Some).map_err(|e| FetchError::File {
+            Ok(text) => serde_json::from_str(&text).map(|r| (Some(r), 0)).map_err(|e| FetchError::File {
                 path: path.display().to_string(),
                 detail: format!("not a ddhooks registry ({e}); restore it or delete it (objects will be adopted again)"),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, 0)),
             Err(e) => Err(FetchError::File { path: path.display().to_string(), detail: e.to_string() }),
         },
         StateBackend::Datadog => {
             let Some(first) = client.get_variable(registry::STATE_VARIABLE).await? else {
-                return Ok(None);
+                return Ok((None, 0));
             };
             let first = first.value.unwrap_or_default();
             let count = Registry::part_count(&first)?;
@@ -121,7 +122,7 @@ pub async fn read_registry(
                     parts.insert(name, v.value.unwrap_or_default());
                 }
             }
-            Ok(Registry::decode(|name| parts.get(name).cloned())?)
+            Ok((Registry::decode(|name| parts.get(name).cloned())?, count))
         }
     }
 }
@@ -132,6 +133,8 @@ pub struct Fetched {
     pub remote: Remote,
     /// The registry, if one exists.
     pub registry: Option<Registry>,
+    /// How many `DDHOOKS_STATE*` parts hold it (0 for a file or none).
+    pub registry_parts: usize,
 }
 
 /// Reads the registry, then every named webhook and variable (plus those the registry
@@ -143,7 +146,7 @@ pub async fn fetch(
     variable_names: BTreeSet<String>,
     concurrency: usize,
 ) -> Result<Fetched, FetchError> {
-    let registry = read_registry(client, backend).await?;
+    let (registry, registry_parts) = read_registry(client, backend).await?;
     let mut webhook_names = webhook_names;
     let mut variable_names = variable_names;
     if let Some(r) = &registry {
@@ -177,5 +180,9 @@ pub async fn fetch(
     for m in monitors.iter().filter_map(remote_monitor) {
         remote.monitors.insert(m.id, m);
     }
-    Ok(Fetched { remote, registry })
+    Ok(Fetched {
+        remote,
+        registry,
+        registry_parts,
+    })
 }

@@ -1,0 +1,234 @@
+//! `ddhooks apply`: make exactly the planned changes.
+
+use super::plan::{SavedPlan, SAVED_PLAN_KIND};
+use super::session::{self, ConnectArgs, Planned, Session};
+use crate::apply::{Applier, ApplyReport, Outcome};
+use crate::plan::{Plan, PlanOptions};
+use crate::render;
+use anyhow::Context;
+use clap::Args;
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+/// Flags of `ddhooks apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// The manifests directory (needed with --plan too: secret values are never saved in
+    /// plan files, so they are read again from the manifests' ${env:…}).
+    #[arg(default_value = "manifests")]
+    pub dir: PathBuf,
+
+    /// Apply this saved plan (from `plan --out`); refused as a whole if anything it read
+    /// has changed since, or if the manifests no longer produce it.
+    #[arg(long)]
+    pub plan: Option<PathBuf>,
+
+    /// Apply without asking (required when stdin is not a terminal, unless --plan is given).
+    #[arg(long)]
+    pub auto_approve: bool,
+
+    /// Delete owned webhooks even when monitors still mention them outside managed blocks.
+    #[arg(long)]
+    pub force: bool,
+
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    pub no_color: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Plans (or reads the saved plan), asks when appropriate, applies, reports.
+pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+    let saved = match &args.plan {
+        Some(path) => Some(read_saved(path)?),
+        None => None,
+    };
+    let interactive = std::io::stdin().is_terminal();
+    if saved.is_none() && !args.auto_approve && !interactive {
+        anyhow::bail!("stdin is not a terminal, so apply cannot ask for confirmation; pass --auto-approve, or apply a reviewed plan with --plan FILE");
+    }
+    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    let color = session::use_color(args.no_color);
+    let stop = Arc::new(AtomicBool::new(false));
+    let runtime = session::runtime()?;
+    runtime.block_on(async {
+        watch_signals(stop.clone());
+        let session = Session::open(&args.connect).await?;
+        let force = saved.as_ref().map_or(args.force, |s| s.force);
+        let salt = saved.as_ref().map(|s| s.registry_salt.as_str());
+        let Planned { plan, registry, store } = session.plan(&loaded, &PlanOptions { force }, salt).await?;
+        let (plan, is_saved) = match saved {
+            Some(saved) => {
+                let drift = differing_changes(&saved.plan, &plan);
+                if !drift.is_empty() {
+                    println!("The saved plan is stale; nothing was applied. These changed since it was made:");
+                    for address in &drift {
+                        println!("  {address}");
+                    }
+                    println!("Run `ddhooks plan --out FILE` again and review the new plan.");
+                    return Ok(ExitCode::from(1));
+                }
+                (saved.plan, true)
+            }
+            None => (plan, false),
+        };
+        if !plan.has_changes() {
+            print!("{}", render::render_text(&plan, color));
+            return Ok(if plan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
+        }
+        if !is_saved && !args.auto_approve {
+            print!("{}", render::render_text(&plan, color));
+            if !confirm()? {
+                println!("Apply cancelled; nothing was changed.");
+                return Ok(ExitCode::from(1));
+            }
+        }
+        let applier = Applier {
+            client: &session.client,
+            desired: &loaded.desired,
+            state: store,
+            registry,
+            concurrency: session.concurrency,
+            stop: stop.clone(),
+        };
+        let report = applier.apply(&plan, is_saved).await;
+        print_report(&plan, &report);
+        Ok(if report.complete() && plan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+    })
+}
+
+fn read_saved(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("reading the saved plan {}", path.display()))?;
+    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
+        format!(
+            "{} is not a plan saved by `ddhooks plan --out`",
+            path.display()
+        )
+    })?;
+    if saved.kind != SAVED_PLAN_KIND
+        || saved.plan.format_version != crate::plan::PLAN_FORMAT_VERSION
+    {
+        anyhow::bail!(
+            "{} is a plan of another format (kind `{}`, version {}); make it again with this ddhooks",
+            path.display(),
+            saved.kind,
+            saved.plan.format_version
+        );
+    }
+    Ok(saved)
+}
+
+/// Addresses where a freshly computed plan differs from the saved one: changes added,
+/// removed or different, and remote objects read with another fingerprint.
+fn differing_changes(saved: &Plan, fresh: &Plan) -> Vec<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for c in &saved.changes {
+        if !fresh.changes.iter().any(|f| f == c) {
+            out.insert(c.address.clone());
+        }
+    }
+    for c in &fresh.changes {
+        if !saved.changes.iter().any(|s| s.address == c.address) {
+            out.insert(c.address.clone());
+        }
+    }
+    for (address, fp) in &saved.reads {
+        if fresh.reads.get(address).is_some_and(|now| now != fp) {
+            out.insert(address.clone());
+        }
+    }
+    out.into_iter().collect()
+}
+
+fn confirm() -> anyhow::Result<bool> {
+    print!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
+    std::io::stdout().flush()?;
+    let mut answer = String::new();
+    std::io::stdin().lock().read_line(&mut answer)?;
+    Ok(answer.trim() == "yes")
+}
+
+/// On SIGINT or SIGTERM: let the write in flight finish, start nothing new.
+fn watch_signals(stop: Arc<AtomicBool>) {
+    let on_signal = move |name: &'static str| {
+        let stop = stop.clone();
+        move || {
+            if !stop.swap(true, Ordering::SeqCst) {
+                eprintln!("\n{name} received: finishing the write in flight, then stopping…");
+            }
+        }
+    };
+    let int = on_signal("SIGINT");
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            int();
+        }
+    });
+    #[cfg(unix)]
+    {
+        let term = on_signal("SIGTERM");
+        tokio::spawn(async move {
+            use tokio::signal::unix::{signal, SignalKind};
+            if let Ok(mut s) = signal(SignalKind::terminate()) {
+                if s.recv().await.is_some() {
+                    term();
+                }
+            }
+        });
+    }
+}
+
+fn print_report(plan: &Plan, report: &ApplyReport) {
+    let mut out = std::io::stdout().lock();
+    if !report.stale_plan.is_empty() {
+        let _ = writeln!(out, "The saved plan is stale; nothing was applied. These objects changed since it was made:");
+        for address in &report.stale_plan {
+            let _ = writeln!(out, "  {address}");
+        }
+        let _ = writeln!(
+            out,
+            "Run `ddhooks plan --out FILE` again and review the new plan."
+        );
+        return;
+    }
+    for (address, action, outcome) in &report.outcomes {
+        let line = match outcome {
+            Outcome::Done => format!("{address}: {} done", action.word()),
+            Outcome::Refused(why) => format!("{address}: {} REFUSED: {why}", action.word()),
+            Outcome::Failed(why) => format!("{address}: {} FAILED: {why}", action.word()),
+            Outcome::NotAttempted => format!("{address}: {} not attempted", action.word()),
+        };
+        let _ = writeln!(out, "{line}");
+    }
+    for problem in &plan.problems {
+        let _ = writeln!(out, "{}: skipped: {}", problem.address, problem.message);
+    }
+    if let Some(e) = &report.registry_error {
+        let _ = writeln!(out, "registry: {e}");
+    }
+    let d = report.done;
+    if report.complete() {
+        let _ = writeln!(
+            out,
+            "\nApply complete: {} created, {} updated, {} deleted.",
+            d.create, d.update, d.delete
+        );
+    } else {
+        let why = if report.interrupted {
+            "interrupted"
+        } else {
+            "stopped before the end"
+        };
+        let _ = writeln!(
+            out,
+            "\nApply {why}: {} created, {} updated, {} deleted; the rest is listed above. Re-run `ddhooks apply` to converge.",
+            d.create, d.update, d.delete
+        );
+    }
+}

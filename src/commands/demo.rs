@@ -1,0 +1,189 @@
+//! `ddhooks demo`: the whole story on an embedded sandbox, with no account and no network:
+//! people's monitors, plan, apply, a second plan with no changes, monitors alerting and
+//! recovering, and what the group's "Check status" widget shows.
+
+use super::session::{self, Session};
+use crate::apply::Applier;
+use crate::datadog::wire;
+use crate::manifest::LoadOptions;
+use crate::plan::PlanOptions;
+use crate::render;
+use crate::sandbox::SandboxConfig;
+use anyhow::Context;
+use clap::Args;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Flags of `ddhooks demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The manifests to apply.
+    #[arg(default_value = "manifests")]
+    pub dir: PathBuf,
+
+    /// No colours.
+    #[arg(long)]
+    pub no_color: bool,
+}
+
+/// A stand-in for the API key the pair's webhooks send; the sandbox accepts any non-empty
+/// key. Real keys are never used by the demo.
+const DEMO_API_KEY: &str = "demo-key-not-a-real-one";
+
+/// Monitors as people wrote them: runbook links, mentions, existing conditionals, a
+/// comment, unicode and trailing spaces — all of which must survive byte for byte.
+fn people_monitors() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
+    vec![
+        (
+            "[checkout] High error rate on checkout-api",
+            vec!["team:checkout", "service:checkout-api"],
+            "Error rate above 5% on {{service.name}}.\nRunbook: https://wiki.example.com/runbooks/checkout-errors\n{{#is_alert}} @pagerduty-checkout {{/is_alert}}\n{{#is_warning}} @slack-checkout-alerts {{/is_warning}}",
+        ),
+        (
+            "[checkout] p99 latency",
+            vec!["team:checkout", "service:checkout-web"],
+            "p99 latency is {{value}} ms — see https://grafana.example.com/d/checkout 📈\n{{!-- owner: @jane --}}  ",
+        ),
+        (
+            "[checkout] Payment provider timeouts",
+            vec!["team:checkout"],
+            "Timeouts talking to the payment provider. @slack-checkout-alerts",
+        ),
+        (
+            "Disk almost full on db hosts",
+            vec!["team:storage"],
+            "Disk usage {{value}}% on {{host.name}} @ops-storage",
+        ),
+    ]
+}
+
+/// Runs the demo.
+pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+    let env = |name: &str| {
+        if name == "DD_API_KEY" {
+            Some(DEMO_API_KEY.to_string())
+        } else {
+            std::env::var(name).ok()
+        }
+    };
+    let options = LoadOptions {
+        env: Arc::new(env),
+        ..LoadOptions::default()
+    };
+    let loaded = session::load_manifests(&args.dir, options).with_context(|| {
+        format!(
+            "the demo applies the manifests in {}; run it from the repository root",
+            args.dir.display()
+        )
+    })?;
+    let color = session::use_color(args.no_color);
+    session::runtime()?.block_on(async move {
+        let session = Session::in_memory_sandbox(SandboxConfig::default()).await?;
+        let base = session.sandbox.as_ref().map(|s| s.base_url()).unwrap_or_default();
+        println!("ddhooks demo: an embedded Datadog sandbox at {base}; no account, no network.\n");
+
+        println!("1. Monitors people wrote (ddhooks must never touch their text):\n");
+        let mut ids = Vec::new();
+        for (name, tags, message) in people_monitors() {
+            let body = wire::Monitor {
+                id: None,
+                monitor_type: "metric alert".into(),
+                query: "avg(last_5m):avg:system.load.1{*} > 2".into(),
+                name: Some(name.into()),
+                message: Some(message.into()),
+                tags: tags.iter().map(|t| t.to_string()).collect(),
+                options: None,
+                extra: Default::default(),
+            };
+            let created = session.client.create_monitor(&body).await?;
+            let id = created.id.unwrap_or_default();
+            ids.push((id, name, message));
+            println!("   monitor {id}  {name}  [{}]", tags.join(", "));
+        }
+
+        println!("\n2. ddhooks plan manifests/\n");
+        let planned = session.plan(&loaded, &PlanOptions::default(), None).await?;
+        print!("{}", indent(&render::render_text(&planned.plan, color)));
+
+        println!("\n3. ddhooks apply manifests/ --auto-approve\n");
+        let applier = Applier {
+            client: &session.client,
+            desired: &loaded.desired,
+            state: planned.store,
+            registry: planned.registry,
+            concurrency: session.concurrency,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let report = applier.apply(&planned.plan, false).await;
+        let d = report.done;
+        if !report.complete() {
+            anyhow::bail!("the demo's apply did not complete: {:?}", report.outcomes);
+        }
+        println!("   Apply complete: {} created, {} updated, {} deleted.", d.create, d.update, d.delete);
+
+        println!("\n4. ddhooks plan manifests/ (again)\n");
+        let again = session.plan(&loaded, &PlanOptions::default(), None).await?;
+        print!("{}", indent(&render::render_text(&again.plan, color)));
+
+        let (first_id, first_name, first_message) = ids[0];
+        let now = session.client.get_monitor(first_id).await?.and_then(|m| m.message).unwrap_or_default();
+        println!("\n5. The message of monitor {first_id} ({first_name}) now:\n");
+        print!("{}", indent(&format!("{now}\n")));
+        let kept = now.starts_with(first_message);
+        println!("   People's text kept byte for byte: {}", if kept { "yes" } else { "NO" });
+
+        println!("\n6. Monitors change state (the sandbox evaluates each message and fires its webhooks):\n");
+        let http = reqwest::Client::new();
+        let checkout: Vec<i64> = ids.iter().filter(|(_, n, _)| n.starts_with("[checkout]")).map(|(id, _, _)| *id).collect();
+        let steps = [(checkout[0], "Alert"), (checkout[1], "Alert"), (checkout[0], "OK")];
+        for (id, to) in steps {
+            let url = format!("{base}/sandbox/v1/monitor/{id}/transition");
+            let answer: Value = http.post(&url).json(&json!({"to": to})).send().await?.json().await?;
+            println!("   monitor {id} -> {to}");
+            for delivery in answer.get("deliveries").and_then(Value::as_array).into_iter().flatten() {
+                let webhook = delivery.get("webhook").and_then(Value::as_str).unwrap_or("?");
+                let result = delivery.get("result").map(compact).unwrap_or_default();
+                println!("      @webhook-{webhook}: {result}");
+            }
+        }
+
+        println!("\n7. The \"Check status\" widget of the group (latest status per monitor_id):\n");
+        let runs: Value = http.get(format!("{base}/sandbox/v1/check_runs")).send().await?.json().await?;
+        let runs = runs.get("check_runs").cloned().unwrap_or(runs);
+        let mut latest: BTreeMap<String, (String, i64)> = BTreeMap::new();
+        for run in runs.as_array().into_iter().flatten() {
+            let check = run.get("check").and_then(Value::as_str).unwrap_or("").to_string();
+            let status = run.get("status").and_then(Value::as_i64).unwrap_or(3);
+            let group = run
+                .get("tags")
+                .and_then(Value::as_array)
+                .and_then(|tags| tags.iter().filter_map(Value::as_str).find(|t| t.starts_with("monitor_id:")))
+                .unwrap_or("monitor_id:?")
+                .to_string();
+            latest.insert(group, (check, status));
+        }
+        let name = |s: i64| match s { 0 => "OK", 1 => "WARNING", 2 => "CRITICAL", _ => "UNKNOWN" };
+        for (group, (check, status)) in &latest {
+            println!("   {check}  {group:<16} {}", name(*status));
+        }
+        let count = |s: i64| latest.values().filter(|(_, st)| *st == s).count();
+        println!("\n   OK: {}   CRITICAL: {}", count(0), count(2));
+        println!("\nThat is the whole loop. Against a real org: export DD_API_KEY, DD_APP_KEY and DD_SITE, then `ddhooks plan` and `ddhooks apply`.");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("   {l}\n")).collect()
+}
+
+fn compact(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}

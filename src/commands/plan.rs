@@ -1,0 +1,99 @@
+//! `ddhooks plan`: diff the manifests against Datadog and print what apply would do.
+
+use super::session::{self, ConnectArgs, Session};
+use crate::plan::PlanOptions;
+use crate::render::{self, Format};
+use anyhow::Context;
+use clap::Args;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `ddhooks plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The manifests directory (every *.yaml/*.yml under it) or a single file.
+    #[arg(default_value = "manifests")]
+    pub dir: PathBuf,
+
+    /// Output format: text (Terraform-like), json (versioned, see README) or markdown (for a
+    /// pull-request comment).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: Format,
+
+    /// Also save the plan, with the fingerprint of every remote object it read, for
+    /// `ddhooks apply --plan FILE`.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+
+    /// Exit 0 when there are no changes, 2 when there are, 1 on error.
+    #[arg(long)]
+    pub detailed_exitcode: bool,
+
+    /// Delete owned webhooks even when monitors still mention them outside managed blocks.
+    #[arg(long)]
+    pub force: bool,
+
+    /// No colours (also when NO_COLOR is set or stdout is not a terminal).
+    #[arg(long)]
+    pub no_color: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// A plan saved by `plan --out`, read by `apply --plan`.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct SavedPlan {
+    /// What this file is.
+    pub kind: String,
+    /// The plan (with its `reads` fingerprints); it never holds a secret value.
+    pub plan: crate::plan::Plan,
+    /// The `--force` it was computed with.
+    pub force: bool,
+    /// The salt of the registry it was computed against (secret fingerprints depend on it).
+    pub registry_salt: String,
+}
+
+/// The `kind` of a saved plan file.
+pub const SAVED_PLAN_KIND: &str = "ddhooks-plan";
+
+/// Plans and prints; the exit code follows `--detailed-exitcode`.
+pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
+    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    let runtime = session::runtime()?;
+    let planned = runtime.block_on(async {
+        let session = Session::open(&args.connect).await?;
+        session
+            .plan(&loaded, &PlanOptions { force: args.force }, None)
+            .await
+    })?;
+    let plan = &planned.plan;
+    print!(
+        "{}",
+        render::render(plan, args.format, session::use_color(args.no_color))
+    );
+    if let Some(path) = &args.out {
+        let saved = SavedPlan {
+            kind: SAVED_PLAN_KIND.into(),
+            plan: plan.clone(),
+            force: args.force,
+            registry_salt: planned.registry.salt.clone(),
+        };
+        let text = serde_json::to_string_pretty(&saved)?;
+        crate::fs::write_atomic(path, text.as_bytes())
+            .with_context(|| format!("saving the plan to {}", path.display()))?;
+        eprintln!(
+            "Saved the plan to {}; apply it with: ddhooks apply --plan {}",
+            path.display(),
+            path.display()
+        );
+    }
+    if !plan.problems.is_empty() {
+        return Ok(ExitCode::from(1));
+    }
+    Ok(match (args.detailed_exitcode, plan.has_changes()) {
+        (true, true) => ExitCode::from(2),
+        _ => ExitCode::SUCCESS,
+    })
+}

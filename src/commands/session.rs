@@ -1,0 +1,231 @@
+//! What plan, apply and demo share: where to connect (a real org, any base URL, or an
+//! embedded sandbox), loading manifests, fetching remote state and planning.
+
+use crate::apply::StateStore;
+use crate::datadog::fetch::{self, StateBackend};
+use crate::datadog::{self, Client, ClientOptions, Credentials};
+use crate::manifest::{self, LoadOptions, Loaded};
+use crate::plan::{self, Plan, PlanOptions};
+use crate::registry::Registry;
+use crate::sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use anyhow::Context;
+use clap::Args;
+use rand::Rng;
+use std::collections::BTreeSet;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the embedded sandbox of `--sandbox` keeps its data.
+pub const SANDBOX_DATA: &str = ".ddhooks/sandbox.json";
+
+/// Flags that choose and tune the connection to Datadog.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// Datadog site: datadoghq.com, us3.datadoghq.com, us5.datadoghq.com, datadoghq.eu,
+    /// ap1.datadoghq.com, ap2.datadoghq.com or ddog-gov.com. Keys come only from
+    /// DD_API_KEY and DD_APP_KEY.
+    #[arg(long, env = "DD_SITE", default_value = manifest::DEFAULT_SITE)]
+    pub site: String,
+
+    /// Any API base URL instead of https://api.<site> (plain http:// only to loopback),
+    /// e.g. a running `ddhooks sandbox`.
+    #[arg(long, env = "DD_HOST", conflicts_with = "sandbox")]
+    pub api_url: Option<String>,
+
+    /// Use an embedded sandbox persisted under .ddhooks/ instead of Datadog: no account,
+    /// no network.
+    #[arg(long)]
+    pub sandbox: bool,
+
+    /// Where ddhooks records what it owns: `datadog` (custom variables DDHOOKS_STATE*) or
+    /// `file:PATH`.
+    #[arg(long, default_value = "datadog", value_parser = parse_state)]
+    pub state: StateBackend,
+
+    /// Requests in flight at once while reading, and concurrent monitor writes.
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub concurrency: u16,
+
+    /// Retries of a failed request (5xx, 429, timeouts, dropped connections), with
+    /// exponential backoff and jitter.
+    #[arg(long, default_value_t = 5)]
+    pub max_retries: u32,
+
+    /// Timeout of one request, in seconds.
+    #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub timeout: u64,
+}
+
+fn parse_state(s: &str) -> Result<StateBackend, String> {
+    s.parse()
+}
+
+/// An open connection, plus the embedded sandbox when there is one (kept alive here).
+pub struct Session {
+    /// The API client.
+    pub client: Client,
+    /// Registry storage.
+    pub state: StateBackend,
+    /// Concurrency bound.
+    pub concurrency: usize,
+    /// The site pairs call.
+    pub site: String,
+    /// Running embedded sandbox (stopped on drop of the runtime).
+    pub sandbox: Option<RunningSandbox>,
+}
+
+impl Session {
+    /// Connects as `args` say; `--sandbox` starts the embedded sandbox first.
+    pub async fn open(args: &ConnectArgs) -> anyhow::Result<Session> {
+        let options = ClientOptions {
+            timeout: Duration::from_secs(args.timeout),
+            max_retries: args.max_retries,
+            ..ClientOptions::default()
+        };
+        let (base, credentials, sandbox) = if args.sandbox {
+            let data = PathBuf::from(SANDBOX_DATA);
+            if let Some(dir) = data.parent() {
+                std::fs::create_dir_all(dir)
+                    .with_context(|| format!("creating {}", dir.display()))?;
+            }
+            let running = Sandbox::start(SandboxConfig {
+                data: Some(data),
+                ..SandboxConfig::default()
+            })
+            .await?;
+            let base = datadog::base_url(&args.site, Some(&running.base_url()))?;
+            // Real keys never go to the sandbox, even on loopback.
+            (
+                base,
+                Credentials::new("sandbox-api-key", "sandbox-app-key"),
+                Some(running),
+            )
+        } else {
+            let base = datadog::base_url(&args.site, args.api_url.as_deref())?;
+            (
+                base,
+                Credentials::from_env(|n| std::env::var(n).ok())?,
+                None,
+            )
+        };
+        Ok(Session {
+            client: Client::new(base, credentials, options)?,
+            state: args.state.clone(),
+            concurrency: args.concurrency as usize,
+            site: args.site.clone(),
+            sandbox,
+        })
+    }
+
+    /// A session on a fresh in-memory sandbox (the demo and tests).
+    pub async fn in_memory_sandbox(config: SandboxConfig) -> anyhow::Result<Session> {
+        let running = Sandbox::start(config).await?;
+        let base = datadog::base_url(manifest::DEFAULT_SITE, Some(&running.base_url()))?;
+        let credentials = Credentials::new("sandbox-api-key", "sandbox-app-key");
+        Ok(Session {
+            client: Client::new(base, credentials, ClientOptions::default())?,
+            state: StateBackend::Datadog,
+            concurrency: 16,
+            site: manifest::DEFAULT_SITE.to_string(),
+            sandbox: Some(running),
+        })
+    }
+
+    /// Fetches what the desired state needs and plans. `salt` seeds a new registry (a saved
+    /// plan carries the salt it was made with); otherwise a random one is drawn.
+    pub async fn plan(
+        &self,
+        loaded: &Loaded,
+        options: &PlanOptions,
+        salt: Option<&str>,
+    ) -> anyhow::Result<Planned> {
+        let desired = &loaded.desired;
+        let webhooks: BTreeSet<String> = desired
+            .webhooks
+            .values()
+            .flat_map(|w| std::iter::once(w.name.clone()).chain(w.renamed_from.clone()))
+            .collect();
+        let variables: BTreeSet<String> = desired.custom_variables.keys().cloned().collect();
+        let fetched = fetch::fetch(
+            &self.client,
+            &self.state,
+            webhooks,
+            variables,
+            self.concurrency,
+        )
+        .await?;
+        let stored_parts = fetched.registry_parts;
+        let registry = fetched
+            .registry
+            .unwrap_or_else(|| Registry::new(salt.map_or_else(new_salt, str::to_string)));
+        let plan = plan::plan(desired, &fetched.remote, &registry, options);
+        Ok(Planned {
+            plan,
+            registry,
+            store: StateStore {
+                backend: self.state.clone(),
+                stored_parts,
+            },
+        })
+    }
+}
+
+/// A plan with what apply needs to carry it out.
+pub struct Planned {
+    /// The plan.
+    pub plan: Plan,
+    /// The registry it was computed against.
+    pub registry: Registry,
+    /// Where the registry goes.
+    pub store: StateStore,
+}
+
+/// A random salt for a new registry.
+pub fn new_salt() -> String {
+    let bytes: [u8; 12] = rand::rng().random();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Loads manifests for plan/apply: unset `${env:…}` is an error; warnings go to stderr;
+/// errors become one error listing every problem.
+pub fn load_manifests(dir: &Path, options: LoadOptions) -> anyhow::Result<Loaded> {
+    match manifest::load_dir(dir, &options) {
+        Ok(loaded) => {
+            if !loaded.warnings.is_empty() {
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "{}", loaded.warnings);
+            }
+            Ok(loaded)
+        }
+        Err(diags) => {
+            let (errors, _) = diags.counts();
+            anyhow::bail!("{diags}{errors} errors in the manifests under {}; fix them (ddhooks validate shows the same list)", dir.display())
+        }
+    }
+}
+
+/// Load options for a site with the process environment.
+pub fn load_options(site: &str) -> LoadOptions {
+    LoadOptions {
+        site: site.to_string(),
+        ..LoadOptions::default()
+    }
+    .with_process_env()
+}
+
+/// Whether to colour output: only on a terminal, never with NO_COLOR or --no-color.
+pub fn use_color(no_color: bool) -> bool {
+    use std::io::IsTerminal;
+    !no_color
+        && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
+        && std::io::stdout().is_terminal()
+}
+
+/// A Tokio runtime for one command.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+}
