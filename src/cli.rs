@@ -21,6 +21,10 @@ pub struct Cli {
 pub enum Command {
     /// Run a local server that answers like the Datadog API (for tests and demos).
     Sandbox(crate::commands::sandbox::SandboxArgs),
+    /// Check manifests (never calls Datadog): every problem as FILE:LINE:COL; exit 1 if invalid.
+    Validate(crate::commands::validate::ValidateArgs),
+    /// Print the manifest format's JSON Schema (for `# yaml-language-server: $schema=…`).
+    Schema(crate::commands::schema::SchemaArgs),
 }
 
 /// Sets up `tracing` on stderr: `RUST_LOG` if set, otherwise from the `-v` count.

@@ -1,0 +1,707 @@
+//! Second pass: the raw types of all files into the model, with the checks that need every
+//! file at once: names defined twice, invalid names, references between objects.
+
+use super::decode::{did_you_mean, Loc, Raw, RawBlock, RawPair, Str};
+use super::yaml::{Pos, Style};
+use super::{Diagnostic, Diagnostics, LoadOptions, Severity};
+use crate::model::{
+    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock, NotifyRule,
+    Secret, SectionCondition, Webhook, WebhookOrigin,
+};
+use crate::template;
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::LazyLock;
+
+static WEBHOOK_NAME: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new(r"^[A-Za-z0-9_-]+$").ok());
+static VARIABLE_NAME: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new(r"^[A-Z0-9_]+$").ok());
+static ANGLE_SECTION: LazyLock<Option<regex::Regex>> =
+    LazyLock::new(|| regex::Regex::new(r"<<([#^/])([^<>\n]*?)>>").ok());
+
+fn matches(re: &LazyLock<Option<regex::Regex>>, text: &str) -> bool {
+    re.as_ref().is_some_and(|r| r.is_match(text))
+}
+
+/// A pair's generated webhooks: (condition, suffix, status).
+pub(crate) fn pair_statuses(pair: &RawPair) -> Vec<(Condition, &'static str, u8)> {
+    let (alert, recovery, warning, no_data) = match &pair.statuses {
+        None => (Some(2), Some(0), None, None),
+        Some(s) => (s.alert, s.recovery, s.warning, s.no_data),
+    };
+    let mut out = Vec::new();
+    if let Some(n) = alert {
+        out.push((Condition::IsAlert, "alert-check", n));
+    }
+    if let Some(n) = recovery {
+        out.push((Condition::IsRecovery, "ok-check", n));
+    }
+    if let Some(n) = warning {
+        out.push((Condition::IsWarning, "warning-check", n));
+    }
+    if let Some(n) = no_data {
+        out.push((Condition::IsNoData, "no-data-check", n));
+    }
+    out
+}
+
+/// Reports problems with positions; shared by the lowering and the lints.
+pub(crate) struct Reporter<'a> {
+    pub paths: &'a [PathBuf],
+    pub diags: &'a mut Diagnostics,
+}
+
+impl Reporter<'_> {
+    pub(crate) fn at(&self, loc: Loc) -> String {
+        let file = self
+            .paths
+            .get(loc.file)
+            .map(|p| p.display().to_string())
+            .unwrap_or_default();
+        format!("{file}:{}:{}", loc.pos.line, loc.pos.col)
+    }
+
+    pub(crate) fn report(
+        &mut self,
+        severity: Severity,
+        loc: Loc,
+        message: String,
+        hint: Option<String>,
+    ) {
+        self.diags.push(Diagnostic {
+            file: self.paths.get(loc.file).cloned().unwrap_or_default(),
+            line: loc.pos.line,
+            column: loc.pos.col,
+            severity,
+            message,
+            hint,
+        });
+    }
+
+    pub(crate) fn error(&mut self, loc: Loc, message: String, hint: Option<String>) {
+        self.report(Severity::Error, loc, message, hint);
+    }
+
+    pub(crate) fn warn(&mut self, loc: Loc, message: String, hint: Option<String>) {
+        self.report(Severity::Warning, loc, message, hint);
+    }
+
+    /// Records a definition; reports it when the name was defined before. Returns whether it
+    /// is the first definition.
+    fn define(&mut self, seen: &mut HashMap<String, Loc>, kind: &str, name: &Str) -> bool {
+        if let Some(first) = seen.get(&name.value) {
+            let first = *first;
+            self.error(
+                name.loc,
+                format!(
+                    "{kind} `{}` is defined twice: here and at {}",
+                    name.raw,
+                    self.at(first)
+                ),
+                Some("names are unique across all manifest files; rename or remove one".into()),
+            );
+            return false;
+        }
+        seen.insert(name.value.clone(), name.loc);
+        true
+    }
+
+    fn check_webhook_name(&mut self, kind: &str, name: &Str) {
+        if !matches(&WEBHOOK_NAME, &name.value) {
+            let fixed: String = name
+                .value
+                .chars()
+                .map(|c| {
+                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                        c
+                    } else {
+                        '-'
+                    }
+                })
+                .collect();
+            self.error(
+                name.loc,
+                format!(
+                    "invalid {kind} name `{}`: only letters, digits, `-` and `_` are allowed",
+                    name.raw
+                ),
+                Some(format!(
+                    "handles such as @webhook-NAME end at spaces and parentheses; try `{fixed}`"
+                )),
+            );
+        }
+    }
+}
+
+/// Text position of `offset` (bytes) in `text`: 1-based line and character column.
+pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
+    (line, col)
+}
+
+/// Where line/column `(line, col)` of a string's content is in the file (exact for block
+/// scalars and single-line strings, the string's start otherwise).
+pub(crate) fn pos_in(s: &Str, line: usize, col: usize) -> Loc {
+    let base = s.loc.pos;
+    let pos = match s.style {
+        Style::Literal => Pos {
+            line: base.line + line.saturating_sub(1),
+            col: base.col + col.saturating_sub(1),
+        },
+        Style::Plain if line == 1 && !s.raw.contains('\n') => Pos {
+            line: base.line,
+            col: base.col + col.saturating_sub(1),
+        },
+        Style::Quoted if line == 1 && !s.raw.contains('\n') && !s.raw.contains('\\') => Pos {
+            line: base.line,
+            col: base.col + col,
+        },
+        _ => base,
+    };
+    Loc {
+        file: s.loc.file,
+        pos,
+    }
+}
+
+/// `<<#cond>>`, `<<^cond>>`, `<</cond>>` in Datadog's `{{…}}` spelling (same length, so
+/// offsets still point into the text as written).
+pub(crate) fn datadog_spelling(text: &str) -> String {
+    match ANGLE_SECTION.as_ref() {
+        Some(re) => re.replace_all(text, "{{$1$2}}").into_owned(),
+        None => text.to_string(),
+    }
+}
+
+/// Builds the model from every file's raw types, reporting what does not fit.
+pub(crate) fn lower(
+    raw: &Raw,
+    paths: &[PathBuf],
+    options: &LoadOptions,
+    diags: &mut Diagnostics,
+) -> Desired {
+    let mut r = Reporter { paths, diags };
+    let mut desired = Desired::default();
+
+    // Custom variables.
+    let mut seen_vars = HashMap::new();
+    for var in &raw.variables {
+        if !matches(&VARIABLE_NAME, &var.name.value) {
+            r.error(
+                var.name.loc,
+                format!(
+                    "invalid custom variable name `{}`: only A-Z, 0-9 and `_` are allowed",
+                    var.name.raw
+                ),
+                Some(format!(
+                    "try `{}`",
+                    var.name
+                        .value
+                        .to_ascii_uppercase()
+                        .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
+                )),
+            );
+        }
+        if !r.define(&mut seen_vars, "custom variable", &var.name) {
+            continue;
+        }
+        let Some(value) = &var.value else {
+            r.error(
+                var.name.loc,
+                format!("custom variable `{}` has no `value`", var.name.raw),
+                Some("add `value: ${env:NAME}` (with `secret: true` for secrets)".into()),
+            );
+            continue;
+        };
+        desired.custom_variables.insert(
+            var.name.value.clone(),
+            CustomVariable {
+                name: var.name.value.clone(),
+                value: Secret::new(value.value.clone()),
+                secret: var.secret,
+            },
+        );
+    }
+
+    // Declared webhooks.
+    let mut seen_hooks: HashMap<String, Loc> = HashMap::new();
+    for hook in &raw.webhooks {
+        r.check_webhook_name("webhook", &hook.name);
+        if !r.define(&mut seen_hooks, "webhook", &hook.name) {
+            continue;
+        }
+        let Some(url) = &hook.url else {
+            r.error(
+                hook.name.loc,
+                format!("webhook `{}` has no `url`", hook.name.raw),
+                None,
+            );
+            continue;
+        };
+        check_url(&mut r, url);
+        if let Some(old) = &hook.renamed_from {
+            r.check_webhook_name("webhook", old);
+            if old.value == hook.name.value {
+                r.error(
+                    old.loc,
+                    format!("webhook `{}` is renamed from itself", hook.name.raw),
+                    Some("remove `renamed_from`".into()),
+                );
+            }
+        }
+        desired.webhooks.insert(
+            hook.name.value.clone(),
+            Webhook {
+                name: hook.name.value.clone(),
+                url: url.value.clone(),
+                payload: hook.payload.as_ref().map(|(json, _)| json.clone()),
+                custom_headers: hook.custom_headers.as_ref().map(|headers| {
+                    headers
+                        .iter()
+                        .map(|(k, v)| (k.value.clone(), v.value.clone()))
+                        .collect()
+                }),
+                encode_as: hook.encode_as.unwrap_or_default(),
+                renamed_from: hook.renamed_from.as_ref().map(|s| s.value.clone()),
+                origin: WebhookOrigin::Declared,
+            },
+        );
+    }
+    for hook in &raw.webhooks {
+        if let Some(old) = &hook.renamed_from {
+            if old.value != hook.name.value && seen_hooks.contains_key(&old.value) {
+                r.error(
+                    old.loc,
+                    format!(
+                        "webhook `{}` is renamed from `{}`, which is still declared",
+                        hook.name.raw, old.raw
+                    ),
+                    Some("remove the old webhook, or drop `renamed_from`".into()),
+                );
+            }
+        }
+    }
+
+    // Pairs, expanded into webhooks.
+    let mut seen_pairs = HashMap::new();
+    let mut pairs: HashMap<String, Vec<(Condition, String)>> = HashMap::new();
+    for pair in &raw.pairs {
+        r.check_webhook_name("webhook pair", &pair.name);
+        if !r.define(&mut seen_pairs, "webhook pair", &pair.name) {
+            continue;
+        }
+        let Some(check) = &pair.check else {
+            r.error(
+                pair.name.loc,
+                format!("webhook pair `{}` has no `check`", pair.name.raw),
+                Some(
+                    "name the check run the group reports to, e.g. `check: mygroup.status`".into(),
+                ),
+            );
+            continue;
+        };
+        let key_var = pair
+            .api_key_variable
+            .as_ref()
+            .map_or("DD_API_KEY", |s| s.value.as_str());
+        if !desired.custom_variables.contains_key(key_var) && !seen_vars.contains_key(key_var) {
+            let loc = pair
+                .api_key_variable
+                .as_ref()
+                .map_or(pair.name.loc, |s| s.loc);
+            let known: Vec<&str> = seen_vars.keys().map(String::as_str).collect();
+            let hint = match did_you_mean(key_var, &known) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!(
+                    "declare it: custom_variables: {{{key_var}: {{value: ${{env:{key_var}}}, secret: true}}}}"
+                ),
+            };
+            r.error(
+                loc,
+                format!(
+                    "webhook pair `{}` sends custom variable `{key_var}` as its API key, but it is not declared",
+                    pair.name.raw
+                ),
+                Some(hint),
+            );
+        }
+        let statuses = pair_statuses(pair);
+        if statuses.is_empty() {
+            let loc = pair.statuses.as_ref().map_or(pair.name.loc, |s| s.loc);
+            r.error(
+                loc,
+                format!("webhook pair `{}` lists no status", pair.name.raw),
+                Some("list at least `alert: 2` and `recovery: 0`".into()),
+            );
+        }
+        let host_name = pair
+            .host_name
+            .as_ref()
+            .map_or("$HOSTNAME".to_string(), |s| s.value.clone());
+        let tags: Vec<serde_json::Value> = match &pair.tags {
+            Some(tags) => tags
+                .iter()
+                .map(|t| serde_json::Value::String(t.value.clone()))
+                .collect(),
+            None => vec![serde_json::Value::String("monitor_id:$ALERT_ID".into())],
+        };
+        let url = format!("https://api.{}/api/v1/check_run", options.site);
+        let mut generated = Vec::new();
+        for (condition, suffix, status) in statuses {
+            let name = format!("{}-{suffix}", pair.name.value);
+            if let Some(first) = seen_hooks.get(&name) {
+                let first = *first;
+                r.error(
+                    pair.name.loc,
+                    format!(
+                        "webhook pair `{}` generates webhook `{name}`, which is also declared at {}",
+                        pair.name.raw,
+                        r.at(first)
+                    ),
+                    Some("rename the pair or the webhook".into()),
+                );
+                continue;
+            }
+            seen_hooks.insert(name.clone(), pair.name.loc);
+            let payload = serde_json::json!([{
+                "check": check.value,
+                "status": status,
+                "host_name": host_name,
+                "tags": tags,
+            }]);
+            let headers: BTreeMap<String, String> = [
+                ("Content-Type".to_string(), "application/json".to_string()),
+                ("DD-API-KEY".to_string(), format!("${key_var}")),
+            ]
+            .into_iter()
+            .collect();
+            desired.webhooks.insert(
+                name.clone(),
+                Webhook {
+                    name: name.clone(),
+                    url: url.clone(),
+                    payload: Some(payload),
+                    custom_headers: Some(headers),
+                    encode_as: EncodeAs::Json,
+                    renamed_from: None,
+                    origin: WebhookOrigin::Pair(pair.name.value.clone()),
+                },
+            );
+            generated.push((condition, name));
+        }
+        pairs.insert(pair.name.value.clone(), generated);
+    }
+
+    // Webhooks managed elsewhere.
+    for ext in &raw.external {
+        r.check_webhook_name("external webhook", ext);
+        if let Some(loc) = seen_hooks.get(&ext.value) {
+            let loc = *loc;
+            r.error(
+                ext.loc,
+                format!(
+                    "webhook `{}` is listed under `external_webhooks` but managed here at {}",
+                    ext.raw,
+                    r.at(loc)
+                ),
+                Some("remove it from `external_webhooks`".into()),
+            );
+        }
+        desired.external_webhooks.insert(ext.value.clone());
+    }
+
+    // Notification blocks.
+    let known_hooks: Vec<&str> = seen_hooks
+        .keys()
+        .map(String::as_str)
+        .chain(desired.external_webhooks.iter().map(String::as_str))
+        .collect();
+    let mut seen_blocks = HashMap::new();
+    for block in &raw.blocks {
+        r.check_webhook_name("notification block", &block.name);
+        if !r.define(&mut seen_blocks, "notification block", &block.name) {
+            continue;
+        }
+        if let Some(b) = lower_block(&mut r, block, &pairs, &seen_pairs, &known_hooks) {
+            desired.blocks.insert(block.name.value.clone(), b);
+        }
+    }
+    desired
+}
+
+fn check_url(r: &mut Reporter<'_>, url: &Str) {
+    if url.unresolved {
+        return;
+    }
+    let lower = url.value.trim().to_ascii_lowercase();
+    let rest = lower
+        .strip_prefix("https://")
+        .or_else(|| lower.strip_prefix("http://"));
+    match rest {
+        Some(rest) if !rest.is_empty() && !rest.starts_with('/') => {
+            if url.value.chars().any(char::is_whitespace) {
+                r.error(
+                    url.loc,
+                    "the url contains whitespace".into(),
+                    Some("encode spaces as %20".into()),
+                );
+            }
+        }
+        _ => r.error(
+            url.loc,
+            format!("url `{}` is not an http(s) URL", url.raw),
+            Some("webhook urls start with https:// (or http://) and a host".into()),
+        ),
+    }
+}
+
+fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &[&str]) -> bool {
+    if !handle.starts_with('@') || handle.len() < 2 {
+        r.error(
+            loc,
+            format!("`{handle}` is not a handle"),
+            Some("handles start with `@`, e.g. `@slack-payments` or `@webhook-NAME`".into()),
+        );
+        return false;
+    }
+    if handle.contains(['(', ')']) || handle.chars().any(char::is_whitespace) {
+        r.error(
+            loc,
+            format!("handle `{handle}` contains a space or a parenthesis"),
+            Some("Datadog ends a handle at the first space; give one handle per list item".into()),
+        );
+        return false;
+    }
+    if let Some(name) = handle.strip_prefix("@webhook-") {
+        if !known_hooks.contains(&name) {
+            let hint = match did_you_mean(name, known_hooks) {
+                Some(s) => format!("did you mean `@webhook-{s}`?"),
+                None => "declare it under `webhooks:` (or a pair), or list it under `external_webhooks:` if it is managed elsewhere".into(),
+            };
+            r.error(
+                loc,
+                format!("`{handle}` names webhook `{name}`, which is not declared"),
+                Some(hint),
+            );
+            return false;
+        }
+    }
+    true
+}
+
+fn lower_block(
+    r: &mut Reporter<'_>,
+    block: &RawBlock,
+    pairs: &HashMap<String, Vec<(Condition, String)>>,
+    seen_pairs: &HashMap<String, Loc>,
+    known_hooks: &[&str],
+) -> Option<NotificationBlock> {
+    let mut ok = true;
+    let mut monitors = MonitorSelector::default();
+    match &block.monitors {
+        None => {
+            r.error(
+                block.name.loc,
+                format!("notification block `{}` has no `monitors`", block.name.raw),
+                Some(
+                    "select monitors with `monitors: {ids: [...], tags: [...], name: ...}`".into(),
+                ),
+            );
+            ok = false;
+        }
+        Some(sel) => {
+            monitors.ids = sel.ids.iter().copied().collect();
+            monitors.tags = sel.tags.iter().map(|t| t.value.clone()).collect();
+            match &sel.name {
+                Some(n) if n.value.is_empty() && !n.unresolved => {
+                    r.error(
+                        n.loc,
+                        "an empty `name` would select every monitor".into(),
+                        Some("give part of the monitors' name, or select by tags".into()),
+                    );
+                    ok = false;
+                }
+                Some(n) => monitors.name = Some(n.value.clone()),
+                None => {}
+            }
+            if monitors.is_empty() && ok {
+                r.error(
+                    sel.loc,
+                    format!("notification block `{}` selects no monitor", block.name.raw),
+                    Some("give at least one of `ids`, `tags` or `name`".into()),
+                );
+                ok = false;
+            }
+        }
+    }
+    let mut rules = Vec::new();
+    if let Some(pair) = &block.pair {
+        match pairs.get(&pair.value) {
+            Some(generated) => {
+                for (condition, hook) in generated {
+                    rules.push(NotifyRule {
+                        when: SectionCondition {
+                            condition: *condition,
+                            negated: false,
+                        },
+                        handles: vec![format!("@webhook-{hook}")],
+                    });
+                }
+            }
+            None if seen_pairs.contains_key(&pair.value) => ok = false,
+            None => {
+                let known: Vec<&str> = seen_pairs.keys().map(String::as_str).collect();
+                let hint = did_you_mean(&pair.value, &known)
+                    .map(|s| format!("did you mean `{s}`?"))
+                    .unwrap_or_else(|| "declare it under `webhook_pairs:`".into());
+                r.error(
+                    pair.loc,
+                    format!("webhook pair `{}` does not exist", pair.raw),
+                    Some(hint),
+                );
+                ok = false;
+            }
+        }
+    }
+    let mut seen_conditions: Vec<(SectionCondition, Loc)> = Vec::new();
+    for (cond, handles) in &block.notify {
+        let Some(when) = SectionCondition::parse(&cond.value) else {
+            let bare = cond.value.trim_start_matches('^');
+            let names: Vec<&str> = Condition::SIMPLE.iter().map(|c| c.name()).collect();
+            let hint = if bare.starts_with("is_priority") {
+                "write `is_priority 'P1'` … `is_priority 'P5'`".to_string()
+            } else {
+                match did_you_mean(bare, &names) {
+                    Some(s) => format!("did you mean `{s}`?"),
+                    None => format!(
+                        "known conditions: {}, is_priority 'P1'…'P5', each negatable with `^`",
+                        names.join(", ")
+                    ),
+                }
+            };
+            r.error(
+                cond.loc,
+                format!("unknown condition `{}`", cond.raw),
+                Some(hint),
+            );
+            ok = false;
+            continue;
+        };
+        if let Some((_, first)) = seen_conditions.iter().find(|(c, _)| *c == when) {
+            let first = *first;
+            r.error(
+                cond.loc,
+                format!(
+                    "condition `{when}` appears twice in `notify` (first at line {})",
+                    first.pos.line
+                ),
+                Some("list all its handles under one key".into()),
+            );
+            ok = false;
+            continue;
+        }
+        seen_conditions.push((when, cond.loc));
+        if handles.is_empty() {
+            r.error(
+                cond.loc,
+                format!("condition `{when}` has no handles"),
+                Some("list handles such as [\"@webhook-NAME\"], or remove the line".into()),
+            );
+            ok = false;
+            continue;
+        }
+        let mut list = Vec::new();
+        for h in handles {
+            ok &= check_handle(r, h.loc, &h.value, known_hooks);
+            list.push(h.value.clone());
+        }
+        rules.push(NotifyRule {
+            when,
+            handles: list,
+        });
+    }
+    let mut text = None;
+    if let Some(t) = &block.text {
+        let converted = datadog_spelling(&t.value);
+        ok &= check_text(r, t, &converted, known_hooks);
+        text = Some(converted);
+    }
+    if rules.is_empty() && !text.as_deref().is_some_and(|t| !t.trim().is_empty()) && ok {
+        r.error(
+            block.name.loc,
+            format!(
+                "notification block `{}` has nothing to write",
+                block.name.raw
+            ),
+            Some("give it a `pair`, `notify` rules or `text`".into()),
+        );
+        ok = false;
+    }
+    ok.then(|| NotificationBlock {
+        name: block.name.value.clone(),
+        monitors,
+        rules,
+        text,
+    })
+}
+
+fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &[&str]) -> bool {
+    if t.unresolved {
+        return true;
+    }
+    let mut ok = true;
+    match template::parse(text) {
+        Err(err) => {
+            r.error(
+                pos_in(t, err.line, err.column),
+                format!("in `text`: {}", err.message),
+                Some("sections open with <<#cond>> (or {{#cond}}) and close with <</cond>>".into()),
+            );
+            ok = false;
+        }
+        Ok(nodes) => {
+            let mut todo: Vec<&template::Node> = nodes.iter().collect();
+            while let Some(node) = todo.pop() {
+                if let template::Node::Section {
+                    when,
+                    children,
+                    open,
+                    ..
+                } = node
+                {
+                    if let Err(raw) = when {
+                        let (line, col) = line_col(text, open.start);
+                        let names: Vec<&str> = Condition::SIMPLE.iter().map(|c| c.name()).collect();
+                        let bare = raw.trim().trim_start_matches(['#', '^']);
+                        let hint = did_you_mean(bare, &names)
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                "ddhooks accepts Datadog's is_… conditions only".into()
+                            });
+                        r.error(
+                            pos_in(t, line, col),
+                            format!("unknown condition `{}` in `text`", raw.trim()),
+                            Some(hint),
+                        );
+                        ok = false;
+                    }
+                    todo.extend(children.iter());
+                }
+            }
+        }
+    }
+    for handle in template::handles(text) {
+        let (line, col) = line_col(text, handle.range.start);
+        let loc = pos_in(t, line, col);
+        let full = format!("@{}", handle.name);
+        if handle.webhook().is_some() {
+            ok &= check_handle(r, loc, &full, known_hooks);
+        }
+    }
+    ok
+}

@@ -1,0 +1,168 @@
+//! The JSON Schema of the manifest format, for editors' YAML language server
+//! (`# yaml-language-server: $schema=…`): completion and early red squiggles.
+//!
+//! Written by hand (a test keeps its keys those of the decoder), because the loader reads a
+//! spanned YAML tree rather than serde types. The schema checks structure (keys, types,
+//! ranges, name patterns); checks across objects and files stay the loader's.
+
+use serde_json::{json, Value};
+
+/// Every condition a `notify` key may name, negatable with `^`.
+const CONDITION_PATTERN: &str = r"^\^?(is_alert|is_warning|is_no_data|is_unknown|is_recovery|is_alert_recovery|is_warning_recovery|is_no_data_recovery|is_alert_to_warning|is_renotify|is_priority\s*['\x22][Pp][1-5]['\x22])$";
+
+/// The schema as JSON (draft-07, which YAML language servers understand best).
+pub fn schema() -> Value {
+    let status = json!({"type": "integer", "minimum": 0, "maximum": 3});
+    let string_list = json!({"type": "array", "items": {"type": "string"}});
+    let webhook_name = r"^[A-Za-z0-9_-]+$";
+    let variable = json!({
+        "type": "object",
+        "description": "A custom variable of the Webhooks integration, sent as $NAME.",
+        "additionalProperties": false,
+        "required": ["value"],
+        "properties": {
+            "value": {"type": "string", "description": "The value; use ${env:NAME} for secrets."},
+            "secret": {"type": "boolean", "default": false, "description": "Secret values are never shown or returned."}
+        }
+    });
+    let pair = json!({
+        "type": "object",
+        "description": "Makes <pair>-alert-check and <pair>-ok-check (and -warning-check, -no-data-check) calling /api/v1/check_run.",
+        "additionalProperties": false,
+        "required": ["check"],
+        "properties": {
+            "check": {"type": "string", "description": "The check run name, e.g. mygroup.status."},
+            "host_name": {"type": "string", "default": "$HOSTNAME"},
+            "tags": {"type": "array", "items": {"type": "string"}, "default": ["monitor_id:$ALERT_ID"]},
+            "api_key_variable": {"type": "string", "default": "DD_API_KEY", "pattern": "^[A-Z0-9_]+$"},
+            "statuses": {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "properties": {
+                    "alert": status, "recovery": status, "warning": status, "no_data": status
+                }
+            }
+        }
+    });
+    let webhook = json!({
+        "type": "object",
+        "description": "A webhook written out in full.",
+        "additionalProperties": false,
+        "required": ["url"],
+        "properties": {
+            "url": {"type": "string", "pattern": "^(\\$\\{env:|[Hh][Tt][Tt][Pp][Ss]?://[^/])"},
+            "payload": {"description": "Any YAML value, sent as JSON; omit for Datadog's default."},
+            "custom_headers": {"type": "object", "additionalProperties": {"type": "string"}},
+            "encode_as": {"enum": ["json", "form"], "default": "json"},
+            "renamed_from": {"type": "string", "pattern": webhook_name}
+        }
+    });
+    let block = json!({
+        "type": "object",
+        "description": "A managed block in the messages of the selected monitors.",
+        "additionalProperties": false,
+        "required": ["monitors"],
+        "properties": {
+            "monitors": {
+                "type": "object",
+                "additionalProperties": false,
+                "minProperties": 1,
+                "properties": {
+                    "ids": {"type": "array", "items": {"type": "integer"}},
+                    "tags": string_list,
+                    "name": {"type": "string", "minLength": 1}
+                }
+            },
+            "pair": {"type": "string"},
+            "notify": {
+                "type": "object",
+                "propertyNames": {"pattern": CONDITION_PATTERN},
+                "additionalProperties": {
+                    "anyOf": [
+                        {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^@[^\\s()]+$"}},
+                        {"type": "string", "pattern": "^\\s*@"}
+                    ]
+                }
+            },
+            "text": {"type": "string"}
+        }
+    });
+    let root = json!({
+        "$schema": "http://json-schema.org/draft-07/schema#",
+        "$id": "https://github.com/ddhooks/ddhooks/manifest-v1.json",
+        "title": "ddhooks manifest (version 1)",
+        "type": ["object", "null"],
+        "additionalProperties": false,
+        "properties": {
+            "version": {"const": 1},
+            "custom_variables": {
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": "^[A-Z0-9_]+$"},
+                "additionalProperties": variable
+            },
+            "webhook_pairs": {
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": webhook_name},
+                "additionalProperties": pair
+            },
+            "webhooks": {
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": webhook_name},
+                "additionalProperties": webhook
+            },
+            "monitor_notifications": {
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": webhook_name},
+                "additionalProperties": block
+            },
+            "external_webhooks": {"type": ["array", "null"], "items": {"type": "string", "pattern": webhook_name}}
+        }
+    });
+    root
+}
+
+/// The schema as pretty-printed JSON text.
+pub fn schema_text() -> String {
+    serde_json::to_string_pretty(&schema()).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::decode::{
+        BLOCK_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS, VARIABLE_KEYS, WEBHOOK_KEYS,
+    };
+    use super::*;
+
+    fn keys_match(schema: &Value, keys: &[&str]) -> bool {
+        schema["properties"]
+            .as_object()
+            .is_some_and(|p| p.len() == keys.len() && keys.iter().all(|k| p.contains_key(*k)))
+    }
+
+    #[test]
+    fn schema_keys_are_the_decoders_keys() {
+        let s = schema();
+        let p = &s["properties"];
+        assert!(keys_match(&s, TOP_KEYS));
+        assert!(keys_match(
+            &p["custom_variables"]["additionalProperties"],
+            VARIABLE_KEYS
+        ));
+        assert!(keys_match(
+            &p["webhook_pairs"]["additionalProperties"],
+            PAIR_KEYS
+        ));
+        assert!(keys_match(
+            &p["webhook_pairs"]["additionalProperties"]["properties"]["statuses"],
+            STATUS_KEYS
+        ));
+        assert!(keys_match(
+            &p["webhooks"]["additionalProperties"],
+            WEBHOOK_KEYS
+        ));
+        let block = &p["monitor_notifications"]["additionalProperties"];
+        assert!(keys_match(block, BLOCK_KEYS));
+        assert!(keys_match(&block["properties"]["monitors"], SELECTOR_KEYS));
+    }
+}
