@@ -138,7 +138,11 @@ impl Context {
             template::substitute(text, |v| {
                 self.lookup(v, reveal_secrets).map(|value| {
                     let quoted = Value::String(value).to_string();
-                    quoted[1..quoted.len() - 1].to_string()
+                    quoted
+                        .strip_prefix('"')
+                        .and_then(|q| q.strip_suffix('"'))
+                        .unwrap_or(&quoted)
+                        .to_string()
                 })
             })
         };
