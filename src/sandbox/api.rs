@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// How long a lossy read-modify-write waits between its read and its write.
-const LOSSY_WINDOW: Duration = Duration::from_millis(30);
+const LOSSY_WINDOW: Duration = Duration::from_millis(50);
 
 /// Which keys an endpoint requires (from the spec's `security`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -64,29 +64,6 @@ async fn deliveries(State(s): State<Arc<Shared>>) -> Response {
     Json(s.store.lock().deliveries.clone()).into_response()
 }
 
-/// The state names the API and the simulation use.
-pub fn state_name(state: MonitorState) -> &'static str {
-    match state {
-        MonitorState::Ok => "OK",
-        MonitorState::Alert => "Alert",
-        MonitorState::Warn => "Warn",
-        MonitorState::NoData => "No Data",
-        MonitorState::Unknown => "Unknown",
-    }
-}
-
-/// Parses a state name (`Alert`, `Warn`, `No Data`, `Unknown`, `OK`).
-pub fn parse_state(name: &str) -> Option<MonitorState> {
-    match name {
-        "OK" => Some(MonitorState::Ok),
-        "Alert" => Some(MonitorState::Alert),
-        "Warn" => Some(MonitorState::Warn),
-        "No Data" => Some(MonitorState::NoData),
-        "Unknown" => Some(MonitorState::Unknown),
-        _ => None,
-    }
-}
-
 /// Body of a transition request.
 #[derive(Debug, serde::Deserialize)]
 struct TransitionRequest {
@@ -161,7 +138,11 @@ impl Context {
             template::substitute(text, |v| {
                 self.lookup(v, reveal_secrets).map(|value| {
                     let quoted = Value::String(value).to_string();
-                    quoted[1..quoted.len() - 1].to_string()
+                    quoted
+                        .strip_prefix('"')
+                        .and_then(|q| q.strip_suffix('"'))
+                        .unwrap_or(&quoted)
+                        .to_string()
                 })
             })
         };
@@ -191,7 +172,7 @@ async fn transition(
     let id = super::monitors::parse_id(&id)?;
     let req: TransitionRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::bad_request(format!("Invalid JSON: {err}")))?;
-    let to = parse_state(&req.to).ok_or_else(|| {
+    let to = MonitorState::parse(&req.to).ok_or_else(|| {
         ApiError::bad_request(format!(
             "Unknown state '{}': expected Alert, Warn, No Data, Unknown or OK",
             req.to
@@ -208,16 +189,16 @@ async fn transition(
         let from = data
             .monitor_states
             .get(&id)
-            .and_then(|name| parse_state(name))
+            .and_then(|name| MonitorState::parse(name))
             .unwrap_or(MonitorState::Ok);
         let priority = req
             .priority
             .as_ref()
             .or_else(|| monitor.get("priority"))
             .and_then(parse_priority);
-        data.monitor_states.insert(id, state_name(to).to_string());
+        data.monitor_states.insert(id, to.as_str().to_string());
         if let Some(m) = data.monitors.get_mut(&id) {
-            m.insert("overall_state".into(), json!(state_name(to)));
+            m.insert("overall_state".into(), json!(to.as_str()));
             m.insert("overall_state_modified".into(), json!(now.rfc3339));
         }
         data.next_event_id += 1;
@@ -281,7 +262,7 @@ async fn transition(
         ("ALERT_ID", id.to_string()),
         ("ALERT_TITLE", title.clone()),
         ("ALERT_TRANSITION", alert_transition.to_string()),
-        ("ALERT_STATUS", format!("{query} ({})", state_name(to))),
+        ("ALERT_STATUS", format!("{query} ({})", to.as_str())),
         (
             "ALERT_PRIORITY",
             transition
@@ -348,8 +329,8 @@ async fn transition(
     })?;
     Ok(Json(json!({
         "monitor_id": id,
-        "from": state_name(transition.from),
-        "to": state_name(to),
+        "from": transition.from.as_str(),
+        "to": to.as_str(),
         "priority": transition.priority.map(|p| format!("P{p}")),
         "message": message,
         "fired": fired,
