@@ -211,6 +211,9 @@ pub(crate) fn lower(
             continue;
         }
         let Some(value) = &var.value else {
+            if var.broken {
+                continue;
+            }
             r.error(
                 var.name.loc,
                 format!("custom variable `{}` has no `value`", var.name.raw),
@@ -236,6 +239,9 @@ pub(crate) fn lower(
             continue;
         }
         let Some(url) = &hook.url else {
+            if hook.broken {
+                continue;
+            }
             r.error(
                 hook.name.loc,
                 format!("webhook `{}` has no `url`", hook.name.raw),
@@ -296,6 +302,9 @@ pub(crate) fn lower(
             continue;
         }
         let Some(check) = &pair.check else {
+            if pair.broken {
+                continue;
+            }
             r.error(
                 pair.name.loc,
                 format!("webhook pair `{}` has no `check`", pair.name.raw),
@@ -504,6 +513,7 @@ fn lower_block(
     let mut ok = true;
     let mut monitors = MonitorSelector::default();
     match &block.monitors {
+        None if block.broken => ok = false,
         None => {
             r.error(
                 block.name.loc,
@@ -529,7 +539,7 @@ fn lower_block(
                 Some(n) => monitors.name = Some(n.value.clone()),
                 None => {}
             }
-            if monitors.is_empty() && ok {
+            if monitors.is_empty() && ok && !block.broken {
                 r.error(
                     sel.loc,
                     format!("notification block `{}` selects no monitor", block.name.raw),
@@ -631,7 +641,11 @@ fn lower_block(
         ok &= check_text(r, t, &converted, known_hooks);
         text = Some(converted);
     }
-    if rules.is_empty() && !text.as_deref().is_some_and(|t| !t.trim().is_empty()) && ok {
+    if !block.broken
+        && rules.is_empty()
+        && !text.as_deref().is_some_and(|t| !t.trim().is_empty())
+        && ok
+    {
         r.error(
             block.name.loc,
             format!(
