@@ -9,7 +9,7 @@ use crate::model::{
     Secret, SectionCondition, Webhook, WebhookOrigin,
 };
 use crate::template;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -425,7 +425,7 @@ pub(crate) fn lower(
     }
 
     // Notification blocks.
-    let known_hooks: Vec<&str> = seen_hooks
+    let known_hooks: HashSet<&str> = seen_hooks
         .keys()
         .map(String::as_str)
         .chain(desired.external_webhooks.iter().map(String::as_str))
@@ -469,7 +469,7 @@ fn check_url(r: &mut Reporter<'_>, url: &Str) {
     }
 }
 
-fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &[&str]) -> bool {
+fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &HashSet<&str>) -> bool {
     if !handle.starts_with('@') || handle.len() < 2 {
         r.error(
             loc,
@@ -488,7 +488,9 @@ fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &[&st
     }
     if let Some(name) = handle.strip_prefix("@webhook-") {
         if !known_hooks.contains(&name) {
-            let hint = match did_you_mean(name, known_hooks) {
+            let mut known: Vec<&str> = known_hooks.iter().copied().collect();
+            known.sort_unstable();
+            let hint = match did_you_mean(name, &known) {
                 Some(s) => format!("did you mean `@webhook-{s}`?"),
                 None => "declare it under `webhooks:` (or a pair), or list it under `external_webhooks:` if it is managed elsewhere".into(),
             };
@@ -508,7 +510,7 @@ fn lower_block(
     block: &RawBlock,
     pairs: &HashMap<String, Vec<(Condition, String)>>,
     seen_pairs: &HashMap<String, Loc>,
-    known_hooks: &[&str],
+    known_hooks: &HashSet<&str>,
 ) -> Option<NotificationBlock> {
     let mut ok = true;
     let mut monitors = MonitorSelector::default();
@@ -664,7 +666,7 @@ fn lower_block(
     })
 }
 
-fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &[&str]) -> bool {
+fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&str>) -> bool {
     if t.unresolved {
         return true;
     }
