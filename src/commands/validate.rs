@@ -58,12 +58,16 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         diags.promote_warnings();
     }
     let (errors, warnings) = diags.counts();
-    let mut out = std::io::stdout().lock();
-    write!(out, "{diags}")?;
     let valid = errors == 0;
-    match (valid, summary) {
-        (true, Some(summary)) => writeln!(out, "valid: {summary} ({warnings} warnings)")?,
-        _ => writeln!(out, "invalid: {errors} errors, {warnings} warnings")?,
+    let mut out = std::io::stdout().lock();
+    let written = write!(out, "{diags}").and_then(|()| match (valid, summary) {
+        (true, Some(summary)) => writeln!(out, "valid: {summary} ({warnings} warnings)"),
+        _ => writeln!(out, "invalid: {errors} errors, {warnings} warnings"),
+    });
+    match written {
+        // A closed pipe (`validate | head`) is the reader's choice, not a failure.
+        Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
+        _ => {}
     }
     Ok(if valid {
         ExitCode::SUCCESS

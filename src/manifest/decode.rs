@@ -35,6 +35,8 @@ pub(crate) struct RawVariable {
     pub name: Str,
     pub value: Option<Str>,
     pub secret: bool,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
 }
 
 /// A pair's `statuses:`; `None` entries are not generated.
@@ -56,6 +58,8 @@ pub(crate) struct RawPair {
     pub tags: Option<Vec<Str>>,
     pub api_key_variable: Option<Str>,
     pub statuses: Option<RawStatuses>,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
 }
 
 /// A webhook as written.
@@ -69,6 +73,8 @@ pub(crate) struct RawWebhook {
     pub custom_headers: Option<Vec<(Str, Str)>>,
     pub encode_as: Option<crate::model::EncodeAs>,
     pub renamed_from: Option<Str>,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
 }
 
 /// A block's `monitors:`.
@@ -89,6 +95,8 @@ pub(crate) struct RawBlock {
     /// Condition key -> handles, in manifest order.
     pub notify: Vec<(Str, Vec<Str>)>,
     pub text: Option<Str>,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
 }
 
 /// Everything the files hold, in file order.
@@ -140,6 +148,8 @@ pub(crate) struct Decoder<'a> {
     pub path: &'a PathBuf,
     pub diags: &'a mut Diagnostics,
     pub env: &'a EnvSource<'a>,
+    /// Errors reported so far (to tell which objects are broken).
+    pub errors: usize,
 }
 
 impl Decoder<'_> {
@@ -168,6 +178,7 @@ impl Decoder<'_> {
     }
 
     fn error(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+        self.errors += 1;
         self.report(Severity::Error, pos, message.into(), hint);
     }
 
@@ -281,7 +292,11 @@ impl Decoder<'_> {
     }
 
     fn resolve(&mut self, raw: &str, node: &Node) -> Str {
+        let errors = &mut self.errors;
         let (value, unresolved) = env::resolve(raw, self.env, |severity, message, hint| {
+            if severity == Severity::Error {
+                *errors += 1;
+            }
             self.diags.push(Diagnostic {
                 file: self.path.clone(),
                 line: node.pos.line,
@@ -388,11 +403,13 @@ impl Decoder<'_> {
     }
 
     fn variable(&mut self, name: Str, body: &Node) -> RawVariable {
+        let errors_before = self.errors;
         let what = format!("custom variable `{}`", name.raw);
         let mut var = RawVariable {
             name,
             value: None,
             secret: false,
+            broken: false,
         };
         for (key, _, v) in self.fields(body, &what, VARIABLE_KEYS) {
             match key.as_str() {
@@ -401,10 +418,12 @@ impl Decoder<'_> {
                 _ => {}
             }
         }
+        var.broken = self.errors > errors_before;
         var
     }
 
     fn pair(&mut self, name: Str, body: &Node) -> RawPair {
+        let errors_before = self.errors;
         let what = format!("webhook pair `{}`", name.raw);
         let mut pair = RawPair {
             name,
@@ -413,6 +432,7 @@ impl Decoder<'_> {
             tags: None,
             api_key_variable: None,
             statuses: None,
+            broken: false,
         };
         for (key, _, v) in self.fields(body, &what, PAIR_KEYS) {
             match key.as_str() {
@@ -443,6 +463,7 @@ impl Decoder<'_> {
                 _ => {}
             }
         }
+        pair.broken = self.errors > errors_before;
         pair
     }
 
@@ -465,6 +486,7 @@ impl Decoder<'_> {
     }
 
     fn webhook(&mut self, name: Str, body: &Node) -> RawWebhook {
+        let errors_before = self.errors;
         let what = format!("webhook `{}`", name.raw);
         let mut hook = RawWebhook {
             name,
@@ -474,6 +496,7 @@ impl Decoder<'_> {
             custom_headers: None,
             encode_as: None,
             renamed_from: None,
+            broken: false,
         };
         for (key, _, v) in self.fields(body, &what, WEBHOOK_KEYS) {
             match key.as_str() {
@@ -504,6 +527,7 @@ impl Decoder<'_> {
                 _ => {}
             }
         }
+        hook.broken = self.errors > errors_before;
         hook
     }
 
@@ -618,6 +642,7 @@ impl Decoder<'_> {
     }
 
     fn block(&mut self, name: Str, body: &Node) -> RawBlock {
+        let errors_before = self.errors;
         let what = format!("notification block `{}`", name.raw);
         let mut block = RawBlock {
             name,
@@ -625,6 +650,7 @@ impl Decoder<'_> {
             pair: None,
             notify: Vec::new(),
             text: None,
+            broken: false,
         };
         for (key, _, v) in self.fields(body, &what, BLOCK_KEYS) {
             match key.as_str() {
@@ -666,6 +692,7 @@ impl Decoder<'_> {
                 _ => {}
             }
         }
+        block.broken = self.errors > errors_before;
         block
     }
 

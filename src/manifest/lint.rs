@@ -141,7 +141,7 @@ pub(crate) fn lint(
         let statuses = pair_statuses(pair);
         let fires = statuses.iter().any(|(c, _, _)| *c != Condition::IsRecovery);
         let recovers = statuses.iter().any(|(c, _, _)| *c == Condition::IsRecovery);
-        if fires && !recovers {
+        if fires && !recovers && !pair.broken {
             let loc = pair.statuses.as_ref().map_or(pair.name.loc, |s| s.loc);
             l.r.warn(
                 loc,

@@ -9,7 +9,7 @@ use crate::model::{
     Secret, SectionCondition, Webhook, WebhookOrigin,
 };
 use crate::template;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
@@ -211,6 +211,9 @@ pub(crate) fn lower(
             continue;
         }
         let Some(value) = &var.value else {
+            if var.broken {
+                continue;
+            }
             r.error(
                 var.name.loc,
                 format!("custom variable `{}` has no `value`", var.name.raw),
@@ -236,6 +239,9 @@ pub(crate) fn lower(
             continue;
         }
         let Some(url) = &hook.url else {
+            if hook.broken {
+                continue;
+            }
             r.error(
                 hook.name.loc,
                 format!("webhook `{}` has no `url`", hook.name.raw),
@@ -296,6 +302,9 @@ pub(crate) fn lower(
             continue;
         }
         let Some(check) = &pair.check else {
+            if pair.broken {
+                continue;
+            }
             r.error(
                 pair.name.loc,
                 format!("webhook pair `{}` has no `check`", pair.name.raw),
@@ -416,7 +425,7 @@ pub(crate) fn lower(
     }
 
     // Notification blocks.
-    let known_hooks: Vec<&str> = seen_hooks
+    let known_hooks: HashSet<&str> = seen_hooks
         .keys()
         .map(String::as_str)
         .chain(desired.external_webhooks.iter().map(String::as_str))
@@ -460,7 +469,7 @@ fn check_url(r: &mut Reporter<'_>, url: &Str) {
     }
 }
 
-fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &[&str]) -> bool {
+fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &HashSet<&str>) -> bool {
     if !handle.starts_with('@') || handle.len() < 2 {
         r.error(
             loc,
@@ -479,7 +488,9 @@ fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &[&st
     }
     if let Some(name) = handle.strip_prefix("@webhook-") {
         if !known_hooks.contains(&name) {
-            let hint = match did_you_mean(name, known_hooks) {
+            let mut known: Vec<&str> = known_hooks.iter().copied().collect();
+            known.sort_unstable();
+            let hint = match did_you_mean(name, &known) {
                 Some(s) => format!("did you mean `@webhook-{s}`?"),
                 None => "declare it under `webhooks:` (or a pair), or list it under `external_webhooks:` if it is managed elsewhere".into(),
             };
@@ -499,11 +510,12 @@ fn lower_block(
     block: &RawBlock,
     pairs: &HashMap<String, Vec<(Condition, String)>>,
     seen_pairs: &HashMap<String, Loc>,
-    known_hooks: &[&str],
+    known_hooks: &HashSet<&str>,
 ) -> Option<NotificationBlock> {
     let mut ok = true;
     let mut monitors = MonitorSelector::default();
     match &block.monitors {
+        None if block.broken => ok = false,
         None => {
             r.error(
                 block.name.loc,
@@ -529,7 +541,7 @@ fn lower_block(
                 Some(n) => monitors.name = Some(n.value.clone()),
                 None => {}
             }
-            if monitors.is_empty() && ok {
+            if monitors.is_empty() && ok && !block.broken {
                 r.error(
                     sel.loc,
                     format!("notification block `{}` selects no monitor", block.name.raw),
@@ -631,7 +643,11 @@ fn lower_block(
         ok &= check_text(r, t, &converted, known_hooks);
         text = Some(converted);
     }
-    if rules.is_empty() && !text.as_deref().is_some_and(|t| !t.trim().is_empty()) && ok {
+    if !block.broken
+        && rules.is_empty()
+        && !text.as_deref().is_some_and(|t| !t.trim().is_empty())
+        && ok
+    {
         r.error(
             block.name.loc,
             format!(
@@ -650,7 +666,7 @@ fn lower_block(
     })
 }
 
-fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &[&str]) -> bool {
+fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&str>) -> bool {
     if t.unresolved {
         return true;
     }

@@ -218,6 +218,7 @@ pub fn load_sources(sources: &[Source], options: &LoadOptions) -> Result<Loaded,
             path: &paths[index],
             diags: &mut diags,
             env: &env,
+            errors: 0,
         };
         lint::literal_keys(&mut decoder, &root);
         decoder.file(&root, &mut raw);
