@@ -26,12 +26,21 @@ fn desired(groups: usize) -> Desired {
                 },
             );
         }
-        let rule = |c, h: String| NotifyRule { when: SectionCondition { condition: c, negated: false }, handles: vec![h] };
+        let rule = |c, h: String| NotifyRule {
+            when: SectionCondition {
+                condition: c,
+                negated: false,
+            },
+            handles: vec![h],
+        };
         d.blocks.insert(
             format!("g{g}"),
             NotificationBlock {
                 name: format!("g{g}"),
-                monitors: MonitorSelector { tags: vec![format!("team:t{g}")], ..Default::default() },
+                monitors: MonitorSelector {
+                    tags: vec![format!("team:t{g}")],
+                    ..Default::default()
+                },
                 rules: vec![
                     rule(Condition::IsAlert, format!("@webhook-g{g}-alert-check")),
                     rule(Condition::IsRecovery, format!("@webhook-g{g}-ok-check")),
@@ -49,10 +58,23 @@ fn remote(d: &Desired, monitors: usize, groups: usize) -> Remote {
         let g = id as usize % groups;
         let mut message = format!("Error rate high on {{{{service.name}}}} ✓\nRunbook: https://wiki/{id}\n{{{{#is_alert}}}} @pagerduty-x {{{{/is_alert}}}}");
         if id % 2 == 0 {
-            let body = if id % 20 == 0 { "stale".to_string() } else { d.blocks[&format!("g{g}")].body() };
-            message = template::set_block(&message, &format!("g{g}"), Some(&body)).unwrap_or(message);
+            let body = if id % 20 == 0 {
+                "stale".to_string()
+            } else {
+                d.blocks[&format!("g{g}")].body()
+            };
+            message =
+                template::set_block(&message, &format!("g{g}"), Some(&body)).unwrap_or(message);
         }
-        r.monitors.insert(id, RemoteMonitor { id, name: format!("monitor {id}"), tags: vec![format!("team:t{g}"), "env:prod".into()], message });
+        r.monitors.insert(
+            id,
+            RemoteMonitor {
+                id,
+                name: format!("monitor {id}"),
+                tags: vec![format!("team:t{g}"), "env:prod".into()],
+                message,
+            },
+        );
     }
     r
 }
@@ -61,7 +83,9 @@ fn bench(c: &mut Criterion) {
     let d = desired(50);
     let r = remote(&d, 5_000, 50);
     let registry = Registry::new("bench");
-    c.bench_function("plan 50 pairs x 5000 monitors", |b| b.iter(|| plan(&d, &r, &registry, &PlanOptions::default())));
+    c.bench_function("plan 50 pairs x 5000 monitors", |b| {
+        b.iter(|| plan(&d, &r, &registry, &PlanOptions::default()))
+    });
 }
 
 criterion_group!(benches, bench);
