@@ -200,7 +200,12 @@ pub fn load_manifests(dir: &Path, options: LoadOptions) -> anyhow::Result<Loaded
         }
         Err(diags) => {
             let (errors, _) = diags.counts();
-            anyhow::bail!("{diags}{errors} errors in the manifests under {}; fix them (ddhooks validate shows the same list)", dir.display())
+            let noun = if errors == 1 { "error" } else { "errors" };
+            anyhow::bail!(
+                "{errors} {noun} in the manifests under {}; nothing was sent to Datadog (`ddhooks validate` shows the same list):\n{}",
+                dir.display(),
+                diags.to_string().trim_end()
+            )
         }
     }
 }

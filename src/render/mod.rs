@@ -103,11 +103,35 @@ pub fn render_markdown(plan: &Plan) -> String {
         out.push('\n');
     }
     if !plan.changes.is_empty() {
-        let body = render_text(plan, false);
+        let body = diff_friendly(&render_text(plan, false));
         let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
         out.push_str(&format!(
             "<details><summary>Details</summary>\n\n{fence}diff\n{body}{fence}\n\n</details>\n"
         ));
+    }
+    out
+}
+
+/// Moves each line's leading `+`, `-` or `~` marker to column 0 (`~` as `!`), so GitHub's
+/// `diff` highlighting colours additions, removals and changes.
+fn diff_friendly(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 64);
+    for line in text.lines() {
+        let trimmed = line.trim_start();
+        let indent = line.len() - trimmed.len();
+        let mut chars = trimmed.chars();
+        match (chars.next(), indent) {
+            (Some(c @ ('+' | '-' | '~')), 1..)
+                if !trimmed.starts_with("---") && !trimmed.starts_with("+++") =>
+            {
+                let marker = if c == '~' { '!' } else { c };
+                out.push(marker);
+                out.push_str(&" ".repeat(indent));
+                out.push_str(chars.as_str());
+            }
+            _ => out.push_str(line),
+        }
+        out.push('\n');
     }
     out
 }
