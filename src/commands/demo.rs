@@ -145,9 +145,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             let answer: Value = http.post(&url).json(&json!({"to": to})).send().await?.json().await?;
             println!("   monitor {id} -> {to}");
             for delivery in answer.get("deliveries").and_then(Value::as_array).into_iter().flatten() {
-                let webhook = delivery.get("webhook").and_then(Value::as_str).unwrap_or("?");
-                let result = delivery.get("result").map(compact).unwrap_or_default();
-                println!("      @webhook-{webhook}: {result}");
+                println!("      {}", describe_delivery(delivery));
             }
         }
 
@@ -181,9 +179,42 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("   {l}\n")).collect()
 }
 
-fn compact(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
+/// One line per delivery: which webhook fired, where it went, and what it carried.
+fn describe_delivery(delivery: &Value) -> String {
+    let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_string();
+    let webhook = text(delivery.get("webhook"));
+    let url = text(delivery.get("url"));
+    let result = delivery.get("result");
+    let routed = result.and_then(|r| r.get("routed_to")).is_some();
+    let outcome = match result.and_then(|r| r.get("status")).and_then(Value::as_i64) {
+        Some(status) if routed => format!("answered {status} (routed into the sandbox)"),
+        Some(status) => format!("answered {status}"),
+        None => "recorded, not sent (not a Datadog API host)".to_string(),
+    };
+    let checks: Vec<String> = delivery
+        .get("payload")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| {
+            let check = c.get("check")?.as_str()?;
+            let status = c.get("status")?.as_i64()?;
+            let tags: Vec<&str> = c
+                .get("tags")?
+                .as_array()?
+                .iter()
+                .filter_map(Value::as_str)
+                .collect();
+            Some(format!(
+                "check {check} status {status} tags [{}]",
+                tags.join(", ")
+            ))
+        })
+        .collect();
+    let carried = if checks.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", checks.join("; "))
+    };
+    format!("@webhook-{webhook} -> {url} {outcome}{carried}")
 }
