@@ -78,9 +78,13 @@ impl E2e {
 
     /// Starts a default sandbox; the binary gets `DD_API_KEY=api_key`.
     pub async fn with_key(api_key: &str) -> E2e {
-        let sandbox = Sandbox::start(SandboxConfig::default())
-            .await
-            .expect("sandbox starts");
+        E2e::with_config(SandboxConfig::default(), api_key).await
+    }
+
+    /// Starts a sandbox with `config`; the binary gets `DD_API_KEY=api_key`, and so do the
+    /// test's own API calls.
+    pub async fn with_config(config: SandboxConfig, api_key: &str) -> E2e {
+        let sandbox = Sandbox::start(config).await.expect("sandbox starts");
         let base = sandbox.base_url();
         let http = reqwest::Client::builder()
             .pool_max_idle_per_host(0)
@@ -192,7 +196,7 @@ impl E2e {
         let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
-            .header("DD-API-KEY", "test-key")
+            .header("DD-API-KEY", &self.api_key)
             .header("DD-APPLICATION-KEY", "test-app-key");
         if let Some(body) = body {
             req = req.json(&body);
