@@ -575,3 +575,157 @@ async fn apply_without_auto_approve_and_without_terminal_writes_nothing() {
     assert_eq!(e.writes().await, 0);
     assert_eq!(e.message(id).await, "Errors");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_message_diffs_show_no_phantom_blank_line() {
+    let e = E2e::start().await;
+    let id = e.monitor("[checkout] empty", &["team:checkout"], "").await;
+    e.write("checkout.yaml", SCENARIO);
+    let plan = e.plan(&[]).await;
+    let diff = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| !l.contains(&format!("monitor.{id} ")))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.trim_start().to_string())
+            .collect()
+    };
+    let added = diff(&plan.stdout);
+    assert_eq!(added[0], "@@ -0,0 +1,4 @@", "{}", plan.all());
+    assert!(
+        added[1..].iter().all(|l| l.starts_with('+') && l.len() > 1),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert_eq!(e.message(id).await, block("grp", &pair_body("grp")));
+
+    e.write("checkout.yaml", "webhook_pairs: {}\n");
+    let plan = e.plan(&[]).await;
+    let removed = diff(&plan.stdout);
+    assert_eq!(removed[0], "@@ -1,4 +0,0 @@", "{}", plan.all());
+    assert!(
+        removed[1..]
+            .iter()
+            .all(|l| l.starts_with('-') && l.len() > 1),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert_eq!(e.message(id).await, "");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_is_refused_when_the_manifests_changed() {
+    let e = E2e::start().await;
+    e.write(
+        "hooks.yaml",
+        "webhooks:\n  chat:\n    url: https://a.example.com/\n",
+    );
+    let out = e.path("p.json");
+    let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    e.write(
+        "hooks.yaml",
+        "webhooks:\n  chat:\n    url: https://b.example.com/\n",
+    );
+    e.clear_requests().await;
+    let apply = e.apply(&["--plan", out.to_str().unwrap()]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(apply.stdout.contains("stale"), "{}", apply.all());
+    assert!(apply.stdout.contains("webhook.chat"), "{}", apply.all());
+    assert_eq!(e.writes().await, 0);
+    assert!(e.webhook("chat").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn held_deletion_waits_for_mentions_outside_blocks_or_force() {
+    let e = E2e::start().await;
+    let people = "Errors. Also ping @webhook-grp-alert-check by hand.";
+    let id = e
+        .monitor("[checkout] errors", &["team:checkout"], people)
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+    e.apply_ok().await;
+    e.write(
+        "checkout.yaml",
+        "custom_variables:\n  DD_API_KEY:\n    value: ${env:DD_API_KEY}\n    secret: true\n",
+    );
+    let plan = e.plan(&[]).await;
+    assert!(
+        plan.stdout.contains(&format!(
+            "! webhook.grp-alert-check not deleted: monitors {id} mention @webhook-grp-alert-check"
+        )),
+        "{}",
+        plan.all()
+    );
+    assert!(
+        plan.stdout
+            .contains("- webhook.grp-ok-check will be deleted"),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert!(e.webhook("grp-alert-check").await.is_some(), "held");
+    assert!(e.webhook("grp-ok-check").await.is_none());
+    assert_eq!(e.message(id).await, people);
+    e.assert_converged().await;
+
+    let plan = e.plan(&["--force", "--detailed-exitcode"]).await;
+    assert_eq!(plan.code, 2, "{}", plan.all());
+    assert!(
+        plan.stdout
+            .contains("- webhook.grp-alert-check will be deleted"),
+        "{}",
+        plan.all()
+    );
+    let apply = e.apply(&["--auto-approve", "--force"]).await;
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(e.webhook("grp-alert-check").await.is_none());
+    assert_eq!(e.message(id).await, people, "people's mention is theirs");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn registry_splits_over_parts_and_shrinks_back() {
+    let config = ddhooks::sandbox::SandboxConfig {
+        max_variable_bytes: Some(4096),
+        ..Default::default()
+    };
+    let e = E2e::with_config(config, "e2e-test-api-key").await;
+    let hooks = |n: usize| -> String {
+        let list: String = (0..n)
+            .map(|i| {
+                format!(
+                    "  hook-with-a-rather-long-name-{i:03}:\n    url: https://x.example.com/{i}\n"
+                )
+            })
+            .collect();
+        format!("webhooks:\n{list}")
+    };
+    e.write("hooks.yaml", &hooks(150));
+    let apply = e.apply_ok().await;
+    assert!(
+        apply.stdout.contains("Apply complete: 150 created"),
+        "{}",
+        apply.all()
+    );
+    assert!(
+        e.variable("DDHOOKS_STATE_2").await.is_some(),
+        "more than 4 KiB: two parts"
+    );
+    e.assert_converged().await;
+
+    e.write("hooks.yaml", &hooks(2));
+    let apply = e.apply_ok().await;
+    assert!(apply.stdout.contains("148 deleted"), "{}", apply.all());
+    assert!(
+        e.variable("DDHOOKS_STATE_2").await.is_none(),
+        "leftover part deleted"
+    );
+    let state = e.variable("DDHOOKS_STATE").await.unwrap();
+    assert!(state["value"]
+        .as_str()
+        .unwrap()
+        .contains("hook-with-a-rather-long-name-001"));
+    e.assert_converged().await;
+}
