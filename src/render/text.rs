@@ -245,7 +245,8 @@ fn message_of(v: Option<&Value>) -> String {
         .and_then(Value::as_str)
         .unwrap_or("")
         .to_string();
-    if !s.ends_with('\n') {
+    // An empty message has no lines: a diff against it must not show a blank one.
+    if !s.is_empty() && !s.ends_with('\n') {
         s.push('\n');
     }
     s
