@@ -144,7 +144,9 @@ pub fn plan(
     plan_variables(desired, remote, registry, &mut out);
     let mentions = mentions_outside_blocks(remote, &mut out);
     plan_webhooks(desired, remote, registry, options, &mentions, &mut out);
+    hold_variables_of_held_webhooks(remote, &mut out);
     plan_blocks(desired, remote, &mut out);
+    warn_about_missing_monitors(desired, remote, &mut out);
     out.changes.sort_by_key(|c| c.sort_key());
     out.summarize();
     out
@@ -382,6 +384,64 @@ fn plan_webhooks(
             None,
             Some(fp),
         ));
+    }
+}
+
+/// A webhook that is kept (held) still sends its `$VARIABLES`: the variables it uses are
+/// kept too, or it would fire with an empty header.
+fn hold_variables_of_held_webhooks(remote: &Remote, out: &mut Plan) {
+    let mut used: BTreeMap<String, String> = BTreeMap::new();
+    for held in &out.held {
+        let Some(webhook) = held
+            .address
+            .strip_prefix("webhook.")
+            .and_then(|n| remote.webhooks.get(n))
+        else {
+            continue;
+        };
+        let mut texts = vec![webhook.url.clone()];
+        texts.extend(
+            webhook
+                .custom_headers
+                .iter()
+                .flat_map(|h| h.values().cloned()),
+        );
+        texts.extend(webhook.payload.as_ref().map(Value::to_string));
+        for var in texts.iter().flat_map(|t| template::scan_variables(t)) {
+            used.entry(var.name).or_insert_with(|| webhook.name.clone());
+        }
+    }
+    let mut kept = Vec::new();
+    out.changes.retain(|c| {
+        let name = c.address.strip_prefix("custom_variable.");
+        match name.and_then(|n| used.get(n).map(|w| (n, w))) {
+            Some((name, webhook)) if c.action == Action::Delete => {
+                kept.push(Held {
+                    address: c.address.clone(),
+                    reason: format!("not deleted: the kept webhook {webhook} still sends ${name}"),
+                });
+                false
+            }
+            _ => true,
+        }
+    });
+    out.held.extend(kept);
+}
+
+/// Monitor ids a block names that do not exist are almost always typos: say so.
+fn warn_about_missing_monitors(desired: &Desired, remote: &Remote, out: &mut Plan) {
+    for block in desired.blocks.values() {
+        for id in block
+            .monitors
+            .ids
+            .iter()
+            .filter(|id| !remote.monitors.contains_key(id))
+        {
+            out.warnings.push(format!(
+                "block `{}` selects monitor {id}, which does not exist in Datadog; check the id",
+                block.name
+            ));
+        }
     }
 }
 

@@ -190,6 +190,10 @@ pub struct Plan {
     /// Errors that stop parts of the plan.
     #[serde(default)]
     pub problems: Vec<Problem>,
+    /// Things a reviewer should know that are not changes (e.g. a block naming a monitor id
+    /// that does not exist).
+    #[serde(default)]
+    pub warnings: Vec<String>,
     /// Owned objects that no longer exist: apply drops them from the registry.
     #[serde(default)]
     pub forget: Vec<String>,
@@ -208,6 +212,7 @@ impl Plan {
             changes: Vec::new(),
             held: Vec::new(),
             problems: Vec::new(),
+            warnings: Vec::new(),
             forget: Vec::new(),
             reads: BTreeMap::new(),
             summary: Summary::default(),

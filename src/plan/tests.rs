@@ -329,7 +329,7 @@ fn webhook_mentioned_outside_blocks_is_held_unless_forced() {
     r.monitors
         .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
     let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
-    assert_eq!(p.held.len(), 1);
+    assert_eq!(p.held[0].address, "webhook.g-ok-check");
     assert!(
         p.held[0].reason.contains("monitors 3"),
         "{}",
@@ -412,4 +412,42 @@ fn vanished_owned_objects_are_forgotten_not_deleted() {
     );
     assert!(p.changes.is_empty());
     assert_eq!(p.forget, ["webhook.gone"]);
+}
+
+#[test]
+fn variables_used_by_a_held_webhook_are_held_too() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    r.monitors
+        .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
+    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    assert!(!p
+        .changes
+        .iter()
+        .any(|c| c.address == "custom_variable.DD_API_KEY"));
+    let held: Vec<_> = p.held.iter().map(|h| h.address.as_str()).collect();
+    assert_eq!(held, ["webhook.g-ok-check", "custom_variable.DD_API_KEY"]);
+    assert!(p.held[1]
+        .reason
+        .contains("g-ok-check still sends $DD_API_KEY"));
+}
+
+#[test]
+fn a_block_naming_a_missing_monitor_id_is_a_warning() {
+    let mut d = desired();
+    d.blocks.get_mut("g").unwrap().monitors.ids.insert(999);
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    assert_eq!(p.warnings.len(), 1);
+    assert!(p.warnings[0].contains("monitor 999"));
 }

@@ -72,7 +72,7 @@ pub fn render_markdown(plan: &Plan) -> String {
                 None if !c.blocks.is_empty() => c
                     .blocks
                     .iter()
-                    .map(|b| format!("{} block `{}`", b.action.word(), b.block))
+                    .map(|b| format!("{} block `{}`", text::block_verb(b.action), b.block))
                     .collect::<Vec<_>>()
                     .join(", "),
                 None => c.action.word().to_string(),
@@ -91,6 +91,9 @@ pub fn render_markdown(plan: &Plan) -> String {
             ));
         }
         out.push('\n');
+    }
+    for w in &plan.warnings {
+        out.push_str(&format!("- :warning: {}\n", escape_md(w)));
     }
     if !plan.held.is_empty() {
         for h in &plan.held {

@@ -83,6 +83,12 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     if !plan.held.is_empty() || !plan.forget.is_empty() {
         out.push('\n');
     }
+    for warning in &plan.warnings {
+        let _ = writeln!(out, "{} {warning}", p.paint(p.change, "Warning:"));
+    }
+    if !plan.warnings.is_empty() {
+        out.push('\n');
+    }
     for problem in &plan.problems {
         let _ = writeln!(
             out,
@@ -99,19 +105,21 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     out
 }
 
+/// How a block change reads: blocks are added to, updated in and removed from a message.
+pub(super) fn block_verb(action: Action) -> &'static str {
+    match action {
+        Action::Create => "add",
+        Action::Delete => "remove",
+        _ => "update",
+    }
+}
+
 fn title(change: &Change) -> String {
     if change.kind == ObjectKind::Monitor {
         let blocks: Vec<String> = change
             .blocks
             .iter()
-            .map(|b| {
-                let verb = match b.action {
-                    Action::Create => "add",
-                    Action::Delete => "remove",
-                    _ => "update",
-                };
-                format!("{verb} block {}", b.block)
-            })
+            .map(|b| format!("{} block {}", block_verb(b.action), b.block))
             .collect();
         let name = change.monitor_name.as_deref().unwrap_or("");
         return format!("{} \"{}\": {}", change.address, name, blocks.join(", "));
@@ -166,6 +174,9 @@ fn render_change(out: &mut String, p: &Palette, change: &Change) {
         after.keys().collect()
     };
     let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
+    if change.action == Action::Rename && before == after {
+        let _ = writeln!(out, "      {}", p.paint(p.note, "# only the name changes"));
+    }
     for key in keys {
         let old = before.get(key);
         let new = after.get(key);
@@ -173,7 +184,13 @@ fn render_change(out: &mut String, p: &Palette, change: &Change) {
             (None, Some(v)) => field(out, p, p.add, "+", key, width, v),
             (Some(v), None) => field(out, p, p.remove, "-", key, width, v),
             (Some(o), Some(n)) if o != n => {
-                if is_scalar(o) && is_scalar(n) {
+                if is_sensitive(o) && is_sensitive(n) {
+                    let _ = writeln!(
+                        out,
+                        "      {} {key:<width$} = (sensitive) -> (sensitive, a new value)",
+                        p.paint(p.change, "~")
+                    );
+                } else if is_scalar(o) && is_scalar(n) {
                     let _ = writeln!(
                         out,
                         "      {} {key:<width$} = {} -> {}",
