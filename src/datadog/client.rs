@@ -154,6 +154,10 @@ impl ApiError {
 struct Pace {
     next_slot: Option<Instant>,
     spacing: Duration,
+    /// When the current rate-limit window ends, as first estimated while the budget was low
+    /// (reset headers are whole seconds, so re-estimating on every answer would overshoot).
+    window_end: Option<Instant>,
+    last_remaining: Option<u64>,
 }
 
 /// How many 429 answers one request waits out before giving up.
@@ -270,16 +274,25 @@ impl Client {
                 (Some(r), None) => r <= 2,
                 _ => false,
             };
+            // A budget that went up means a new window.
+            if remaining > pace.last_remaining || pace.window_end.is_some_and(|end| end <= now) {
+                pace.window_end = None;
+            }
+            pace.last_remaining = remaining;
             if spent {
                 let resume = now + reset;
                 pace.next_slot = Some(pace.next_slot.map_or(resume, |at| at.max(resume)));
                 pace.spacing = Duration::ZERO;
+                pace.window_end = None;
+                pace.last_remaining = None;
             } else if low {
-                // Spread what is left over the time to the reset.
+                // Spread what is left over the time left in the window.
+                let end = *pace.window_end.get_or_insert(now + reset);
                 let left = remaining.unwrap_or(1).max(1) as u32;
-                pace.spacing = reset / left;
+                pace.spacing = end.saturating_duration_since(now) / left;
             } else {
                 pace.spacing = Duration::ZERO;
+                pace.window_end = None;
             }
         }
         reset

@@ -153,7 +153,7 @@ impl Faults {
                     1 => Verdict::Fail(503, headers),
                     2 => Verdict::Drop,
                     3 => Verdict::DropAfter,
-                    _ => Verdict::FailAfter(504, headers),
+                    _ => Verdict::FailAfter(500, headers),
                 };
             }
         }
