@@ -108,6 +108,8 @@ async fn two_concurrent_applies_one_wins_the_other_refuses_and_nothing_is_lost()
         "no duplicate create: {creates}"
     );
     eprintln!("concurrency: {refusals} of 3 rounds had a refused apply; webhook creates {creates}");
+    // The applies really overlapped, and the lock is what kept them apart.
+    assert!(refusals >= 1, "no round had a refused apply");
     sandbox.stop().await;
 }
 
