@@ -10,14 +10,24 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
-/// Name of the first registry variable; the others are `DDHOOKS_STATE_2`, `_3`, ….
+/// Name of the first registry variable (the header part); the others are
+/// `DDHOOKS_STATE_2`, `_3`, … (slot A) or `DDHOOKS_STATE_B_2`, `_B_3`, … (slot B).
 pub const STATE_VARIABLE: &str = "DDHOOKS_STATE";
 /// Largest value written to one registry variable.
 pub const MAX_PART_BYTES: usize = 4096;
-/// First line of the first part: format tag and part count.
-const HEADER_PREFIX: &str = "ddhooks-state/1 parts=";
+/// First line of the first part in the first format: part count only.
+const HEADER_V1: &str = "ddhooks-state/1 parts=";
+/// First line of the first part: format tag, part count, slot and checksum.
+const HEADER_V2: &str = "ddhooks-state/2 ";
 
-/// What ddhooks owns.
+/// What ddhooks owns, plus the names whose existence is uncertain.
+///
+/// **Pending entries.** Before ddhooks sends a create, delete or rename, it saves the names
+/// involved as *pending*; after the write it saves them as owned (or removes them). A run
+/// killed in between leaves them pending, and the next fetch resolves each by looking the
+/// name up: it exists → owned, it is absent → dropped ([`Registry::resolve_pending`]). So the
+/// stored registry never lists as owned an object that does not exist, and never misses an
+/// object ddhooks created: such an object is at least pending.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Registry {
     /// Random per registry; salts the fingerprints.
@@ -30,6 +40,13 @@ pub struct Registry {
     /// last wrote (`None` for non-secret variables, whose values Datadog returns).
     #[serde(rename = "c", default)]
     pub custom_variables: BTreeMap<String, Option<String>>,
+    /// Webhook names a write in flight may have created, deleted or renamed.
+    #[serde(rename = "pw", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending_webhooks: BTreeSet<String>,
+    /// Custom variable names a write in flight may have created or deleted, with the
+    /// fingerprint to own them with if they turn out to exist.
+    #[serde(rename = "pc", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub pending_variables: BTreeMap<String, Option<String>>,
 }
 
 /// A registry that cannot be read back.
@@ -39,11 +56,49 @@ pub enum RegistryError {
     #[error("`{STATE_VARIABLE}` does not hold a ddhooks registry (unexpected header); if you created it by hand, delete or rename it")]
     BadHeader,
     /// A part named by the header is missing.
-    #[error("registry part `{0}` is missing; a previous run was interrupted while writing the registry: restore it from a backup or delete every `{STATE_VARIABLE}*` variable and re-run (objects will be adopted again)")]
+    #[error("registry part `{0}` is missing; if another apply is running, retry when it is done; otherwise restore it from a backup or delete every `{STATE_VARIABLE}*` variable and re-run (objects will be adopted again)")]
     MissingPart(String),
     /// The joined text is not a registry.
     #[error("the registry is corrupted ({0}); delete every `{STATE_VARIABLE}*` variable and re-run (objects will be adopted again)")]
     Corrupt(String),
+}
+
+/// One of the two sets of part names the registry alternates between, so that a new
+/// version is written completely before the header switches to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    /// `DDHOOKS_STATE_2`, `_3`, …
+    A,
+    /// `DDHOOKS_STATE_B_2`, `_B_3`, …
+    B,
+}
+
+impl Slot {
+    /// The other slot.
+    pub fn other(self) -> Slot {
+        match self {
+            Slot::A => Slot::B,
+            Slot::B => Slot::A,
+        }
+    }
+
+    fn tag(self) -> &'static str {
+        match self {
+            Slot::A => "a",
+            Slot::B => "b",
+        }
+    }
+}
+
+/// What the header part says about how the registry is stored.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Layout {
+    /// Number of parts, the header included (at least 1).
+    pub parts: usize,
+    /// Which slot parts 2… live in.
+    pub slot: Slot,
+    /// Checksum of the joined JSON (format 2; `None` for format 1).
+    checksum: Option<[u8; 8]>,
 }
 
 impl Registry {
@@ -54,6 +109,8 @@ impl Registry {
             salt: salt.into(),
             webhooks: BTreeSet::new(),
             custom_variables: BTreeMap::new(),
+            pending_webhooks: BTreeSet::new(),
+            pending_variables: BTreeMap::new(),
         }
     }
 
@@ -62,14 +119,52 @@ impl Registry {
         fingerprint(&self.salt, value)
     }
 
-    /// The variable names and values that store this registry, first part first.
-    pub fn encode(&self) -> Vec<(String, String)> {
+    /// Whether some entry is pending.
+    pub fn has_pending(&self) -> bool {
+        !self.pending_webhooks.is_empty() || !self.pending_variables.is_empty()
+    }
+
+    /// Resolves every pending entry by existence: an existing object becomes owned, an
+    /// absent one is dropped (from the owned sets too). Returns whether anything changed.
+    pub fn resolve_pending(
+        &mut self,
+        webhook_exists: impl Fn(&str) -> bool,
+        variable_exists: impl Fn(&str) -> bool,
+    ) -> bool {
+        let changed = self.has_pending();
+        for name in std::mem::take(&mut self.pending_webhooks) {
+            if webhook_exists(&name) {
+                self.webhooks.insert(name);
+            } else {
+                self.webhooks.remove(&name);
+            }
+        }
+        for (name, fp) in std::mem::take(&mut self.pending_variables) {
+            if variable_exists(&name) {
+                let owned = self.custom_variables.get(&name).cloned().flatten();
+                self.custom_variables.insert(name, fp.or(owned));
+            } else {
+                self.custom_variables.remove(&name);
+            }
+        }
+        changed
+    }
+
+    /// The variable names and values that store this registry in `slot`, header first.
+    pub fn encode(&self, slot: Slot) -> Vec<(String, String)> {
         let json = serde_json::to_string(self).unwrap_or_default();
-        let room = MAX_PART_BYTES - HEADER_PREFIX.len() - 8;
+        let sum = checksum_hex(&json);
+        // Header line: "ddhooks-state/2 parts=NNN slot=a sum=16hex\n".
+        let room = MAX_PART_BYTES - HEADER_V2.len() - 64;
         let mut chunks: Vec<&str> = Vec::new();
         let mut rest = json.as_str();
         while !rest.is_empty() {
-            let mut cut = rest.len().min(room);
+            let limit = if chunks.is_empty() {
+                room
+            } else {
+                MAX_PART_BYTES
+            };
+            let mut cut = rest.len().min(limit);
             while !rest.is_char_boundary(cut) {
                 cut -= 1;
             }
@@ -88,40 +183,85 @@ impl Registry {
                 if i == 0 {
                     (
                         STATE_VARIABLE.to_string(),
-                        format!("{HEADER_PREFIX}{count}\n{chunk}"),
+                        format!(
+                            "{HEADER_V2}parts={count} slot={} sum={sum}\n{chunk}",
+                            slot.tag()
+                        ),
                     )
                 } else {
-                    (part_name(i + 1), chunk.to_string())
+                    (part_name(slot, i + 1), chunk.to_string())
                 }
             })
             .collect()
     }
 
-    /// How many parts the first part announces.
-    pub fn part_count(first: &str) -> Result<usize, RegistryError> {
+    /// How the registry whose header part is `first` is stored.
+    pub fn layout(first: &str) -> Result<Layout, RegistryError> {
         let header = first.lines().next().unwrap_or("");
-        header
-            .strip_prefix(HEADER_PREFIX)
-            .and_then(|n| n.trim().parse::<usize>().ok())
-            .filter(|n| *n >= 1)
-            .ok_or(RegistryError::BadHeader)
+        if let Some(n) = header.strip_prefix(HEADER_V1) {
+            let parts = n
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or(RegistryError::BadHeader)?;
+            return Ok(Layout {
+                parts,
+                slot: Slot::A,
+                checksum: None,
+            });
+        }
+        let fields = header
+            .strip_prefix(HEADER_V2)
+            .ok_or(RegistryError::BadHeader)?;
+        let (mut parts, mut slot, mut checksum) = (None, None, None);
+        for field in fields.split_whitespace() {
+            match field.split_once('=') {
+                Some(("parts", n)) => parts = n.parse::<usize>().ok().filter(|n| *n >= 1),
+                Some(("slot", "a")) => slot = Some(Slot::A),
+                Some(("slot", "b")) => slot = Some(Slot::B),
+                Some(("sum", hex)) => checksum = parse_checksum(hex),
+                _ => {}
+            }
+        }
+        match (parts, slot, checksum) {
+            (Some(parts), Some(slot), Some(sum)) => Ok(Layout {
+                parts,
+                slot,
+                checksum: Some(sum),
+            }),
+            _ => Err(RegistryError::BadHeader),
+        }
     }
 
-    /// Reads the registry back from its parts, fetched by name through `part`.
+    /// How many parts the first part announces.
+    pub fn part_count(first: &str) -> Result<usize, RegistryError> {
+        Registry::layout(first).map(|l| l.parts)
+    }
+
+    /// Reads the registry back from its parts, fetched by name through `part`; checks the
+    /// checksum, so a mix of two versions is an error, never a wrong registry.
     pub fn decode(
         mut part: impl FnMut(&str) -> Option<String>,
     ) -> Result<Option<Registry>, RegistryError> {
         let Some(first) = part(STATE_VARIABLE) else {
             return Ok(None);
         };
-        let count = Registry::part_count(&first)?;
+        let layout = Registry::layout(&first)?;
         let mut json = first
             .split_once('\n')
             .map(|(_, c)| c.to_string())
             .unwrap_or_default();
-        for i in 2..=count {
-            let name = part_name(i);
+        for i in 2..=layout.parts {
+            let name = part_name(layout.slot, i);
             json.push_str(&part(&name).ok_or(RegistryError::MissingPart(name))?);
+        }
+        if let Some(sum) = layout.checksum {
+            if parse_checksum(&checksum_hex(&json)) != Some(sum) {
+                return Err(RegistryError::Corrupt(
+                    "checksum mismatch: the parts belong to different versions".into(),
+                ));
+            }
         }
         serde_json::from_str(&json)
             .map(Some)
@@ -129,23 +269,46 @@ impl Registry {
     }
 }
 
-/// The name of registry part `n` (1-based; part 1 is [`STATE_VARIABLE`]).
-pub fn part_name(n: usize) -> String {
-    if n <= 1 {
-        STATE_VARIABLE.to_string()
-    } else {
-        format!("{STATE_VARIABLE}_{n}")
+fn checksum_hex(json: &str) -> String {
+    let digest = Sha256::digest(json.as_bytes());
+    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn parse_checksum(hex: &str) -> Option<[u8; 8]> {
+    if hex.len() != 16 || !hex.is_ascii() {
+        return None;
+    }
+    let mut out = [0u8; 8];
+    for (i, byte) in out.iter_mut().enumerate() {
+        *byte = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// The name of registry part `n` of `slot` (1-based; part 1 is [`STATE_VARIABLE`]).
+pub fn part_name(slot: Slot, n: usize) -> String {
+    match (n <= 1, slot) {
+        (true, _) => STATE_VARIABLE.to_string(),
+        (false, Slot::A) => format!("{STATE_VARIABLE}_{n}"),
+        (false, Slot::B) => format!("{STATE_VARIABLE}_B_{n}"),
     }
 }
 
-/// Whether a custom variable name belongs to the registry itself.
+/// Whether a custom variable name belongs to the registry itself (or to the apply lock).
 pub fn is_registry_variable(name: &str) -> bool {
+    let numbered = |rest: &str| rest.parse::<usize>().is_ok_and(|n| n >= 2);
     name == STATE_VARIABLE
-        || name
-            .strip_prefix(STATE_VARIABLE)
-            .and_then(|r| r.strip_prefix('_'))
-            .is_some_and(|n| n.parse::<usize>().is_ok_and(|n| n >= 2))
+        || name == LOCK_VARIABLE
+        || name.strip_prefix(STATE_VARIABLE).is_some_and(|r| {
+            r.strip_prefix("_B_")
+                .map(numbered)
+                .or_else(|| r.strip_prefix('_').map(numbered))
+                .unwrap_or(false)
+        })
 }
+
+/// The custom variable that holds the apply lock.
+pub const LOCK_VARIABLE: &str = "DDHOOKS_LOCK";
 
 /// `hex(sha256(salt NUL value))`, first 32 hex digits: enough to detect a change, useless
 /// for recovering a high-entropy secret.
@@ -180,7 +343,7 @@ mod tests {
     #[test]
     fn splits_into_parts_of_at_most_4_kib_and_reads_back() {
         let r = big();
-        let parts = r.encode();
+        let parts = r.encode(Slot::A);
         assert!(parts.len() > 3);
         assert!(parts.iter().all(|(_, v)| v.len() <= MAX_PART_BYTES));
         assert_eq!(parts[1].0, "DDHOOKS_STATE_2");
@@ -193,7 +356,7 @@ mod tests {
 
     #[test]
     fn missing_part_and_garbage_are_clear_errors() {
-        let mut store: HashMap<_, _> = big().encode().into_iter().collect();
+        let mut store: HashMap<_, _> = big().encode(Slot::A).into_iter().collect();
         store.remove("DDHOOKS_STATE_2");
         assert_eq!(
             Registry::decode(|n| store.get(n).cloned()),
@@ -204,7 +367,7 @@ mod tests {
             Err(RegistryError::BadHeader)
         );
         assert!(matches!(
-            Registry::decode(|_| Some(format!("{HEADER_PREFIX}1\n{{nope"))),
+            Registry::decode(|_| Some(format!("{HEADER_V1}1\n{{nope"))),
             Err(RegistryError::Corrupt(_))
         ));
         assert_eq!(Registry::decode(|_| None), Ok(None));
@@ -225,5 +388,48 @@ mod tests {
         assert!(
             !is_registry_variable("DDHOOKS_STATE_X") && !is_registry_variable("DDHOOKS_STATE_1")
         );
+        assert!(is_registry_variable("DDHOOKS_STATE_B_2") && is_registry_variable("DDHOOKS_LOCK"));
+        assert!(
+            !is_registry_variable("DDHOOKS_STATE_B_1") && !is_registry_variable("DDHOOKS_STATE_B")
+        );
+    }
+
+    #[test]
+    fn slots_have_distinct_names_and_a_mix_of_versions_is_detected() {
+        let r = big();
+        let a: HashMap<_, _> = r.encode(Slot::A).into_iter().collect();
+        let b = r.encode(Slot::B);
+        assert_eq!(b[1].0, "DDHOOKS_STATE_B_2");
+        assert!(b.iter().all(|(n, _)| is_registry_variable(n)));
+        // Header of a newer version, parts of the old one: a clear error, never a wrong registry.
+        let mut newer = r.clone();
+        newer.webhooks.insert("group-9999-alert-check".into());
+        let mut mixed = a.clone();
+        let new_header = newer.encode(Slot::A).remove(0);
+        mixed.insert(new_header.0, new_header.1);
+        assert!(Registry::decode(|n| mixed.get(n).cloned()).is_err());
+        // The legacy format still reads.
+        let legacy = format!("{HEADER_V1}1\n{}", serde_json::to_string(&r).unwrap());
+        assert_eq!(Registry::decode(|_| Some(legacy.clone())).unwrap(), Some(r));
+    }
+
+    #[test]
+    fn pending_entries_resolve_by_existence() {
+        let mut r = Registry::new("s");
+        r.webhooks.insert("deleting".into());
+        r.pending_webhooks.extend([
+            "created".to_string(),
+            "never".to_string(),
+            "deleting".to_string(),
+        ]);
+        r.pending_variables.insert("V".into(), Some("fp".into()));
+        r.pending_variables.insert("GONE".into(), None);
+        r.custom_variables.insert("GONE".into(), None);
+        assert!(r.resolve_pending(|n| n == "created", |n| n == "V"));
+        assert_eq!(r.webhooks.iter().collect::<Vec<_>>(), ["created"]);
+        assert_eq!(r.custom_variables.get("V"), Some(&Some("fp".to_string())));
+        assert!(!r.custom_variables.contains_key("GONE"));
+        assert!(!r.has_pending());
+        assert!(!r.resolve_pending(|_| true, |_| true));
     }
 }

@@ -3,9 +3,11 @@
 //! each object re-read first and the change refused if it moved since the plan, and the
 //! registry kept true after every step.
 
+pub mod lock;
 mod state;
 
-pub use state::StateStore;
+pub use lock::{Lock, LockError, LockOptions};
+pub use state::{StateError, StateStore};
 
 use crate::datadog::fetch::{remote_monitor, remote_variable, remote_webhook};
 use crate::datadog::{wire, ApiError, Client};
@@ -189,12 +191,32 @@ impl<'a> Applier<'a> {
                 }
             }
         }
+        // Record every name a create, delete or rename may touch as pending before writing
+        // anything: a run killed mid-way leaves them pending, and the next fetch resolves
+        // them by existence. Nothing is written if this record cannot be saved.
+        for change in &plan.changes {
+            self.mark_pending(change);
+        }
+        if self.registry.has_pending() || self.state.dirty {
+            self.save_registry(&mut report).await;
+            if let Some(e) = report.registry_error.clone() {
+                for c in &plan.changes {
+                    report
+                        .outcomes
+                        .push((c.address.clone(), c.action, Outcome::NotAttempted));
+                }
+                report.registry_error = Some(format!("{e}; nothing was written"));
+                return report;
+            }
+        }
+        let saved_registry = self.registry.clone();
         let mut failed = false;
         let serial: Vec<&Change> = index(ObjectKind::CustomVariable, false)
             .chain(index(ObjectKind::Webhook, false))
             .collect();
         for change in serial {
             if failed || self.stopped(&mut report) {
+                self.settle_pending(change, &Outcome::NotAttempted);
                 report.outcomes.push((
                     change.address.clone(),
                     change.action,
@@ -248,6 +270,7 @@ impl<'a> Applier<'a> {
             .collect();
         for change in removals {
             if failed || self.stopped(&mut report) {
+                self.settle_pending(change, &Outcome::NotAttempted);
                 report.outcomes.push((
                     change.address.clone(),
                     change.action,
@@ -261,13 +284,68 @@ impl<'a> Applier<'a> {
                 .record(&mut report, change, &registry_before, outcome)
                 .await;
         }
-        if !failed && !report.interrupted && !plan.forget.is_empty() {
+        if !failed && !report.interrupted {
             for address in &plan.forget {
                 self.forget(address);
             }
+        }
+        if self.registry != saved_registry {
             self.save_registry(&mut report).await;
         }
         report
+    }
+
+    /// The names a change may create, delete or rename away, as pending entries.
+    fn pending_names(change: &Change) -> Vec<String> {
+        let ownership_changes = change.action == Action::Create
+            || change.action == Action::Delete
+            || change.renamed_from.is_some();
+        if !ownership_changes {
+            return Vec::new();
+        }
+        let mut names = vec![name_of(&change.address).to_string()];
+        names.extend(change.renamed_from.clone());
+        names
+    }
+
+    fn mark_pending(&mut self, change: &Change) {
+        for name in Self::pending_names(change) {
+            match change.kind {
+                ObjectKind::Webhook => {
+                    self.registry.pending_webhooks.insert(name);
+                }
+                ObjectKind::CustomVariable => {
+                    let fp = self
+                        .desired
+                        .custom_variables
+                        .get(&name)
+                        .filter(|want| want.secret && change.action != Action::Delete)
+                        .map(|want| self.registry.fingerprint(want.value.expose()))
+                        .or_else(|| self.registry.custom_variables.get(&name).cloned().flatten());
+                    self.registry.pending_variables.insert(name, fp);
+                }
+                ObjectKind::Monitor => {}
+            }
+        }
+    }
+
+    /// After a change's outcome is known (done, refused, not attempted), its names are no
+    /// longer pending; after a failure they stay pending for the next fetch to resolve.
+    fn settle_pending(&mut self, change: &Change, outcome: &Outcome) {
+        if matches!(outcome, Outcome::Failed(_)) {
+            return;
+        }
+        for name in Self::pending_names(change) {
+            match change.kind {
+                ObjectKind::Webhook => {
+                    self.registry.pending_webhooks.remove(&name);
+                }
+                ObjectKind::CustomVariable => {
+                    self.registry.pending_variables.remove(&name);
+                }
+                ObjectKind::Monitor => {}
+            }
+        }
     }
 
     fn stopped(&self, report: &mut ApplyReport) -> bool {
@@ -303,14 +381,16 @@ impl<'a> Applier<'a> {
         let failed = matches!(outcome, Outcome::Failed(_));
         if outcome == Outcome::Done {
             report.count(change);
-            if self.registry != *registry_before {
-                self.save_registry(report).await;
-            }
+        } else {
+            // Nothing (known) was written: ownership stays as it was.
+            self.registry.webhooks = registry_before.webhooks.clone();
+            self.registry.custom_variables = registry_before.custom_variables.clone();
         }
+        self.settle_pending(change, &outcome);
         report
             .outcomes
             .push((change.address.clone(), change.action, outcome));
-        failed || report.registry_error.is_some()
+        failed
     }
 
     async fn save_registry(&mut self, report: &mut ApplyReport) {

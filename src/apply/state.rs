@@ -1,25 +1,36 @@
 //! Writing the registry where it lives: `DDHOOKS_STATE*` custom variables in Datadog, or a
 //! local file written atomically.
+//!
+//! In Datadog a write is never seen half-done: a registry that fits in one part is one PUT;
+//! a larger one is written completely into the slot the header does not point to (A or B),
+//! then the header switches to it (one PUT), then the old slot's parts are deleted. A kill at
+//! any point leaves the header pointing at a complete set of parts, and a checksum in the
+//! header turns any mix of versions into a clear error instead of a wrong registry.
 
-use crate::datadog::fetch::StateBackend;
+use crate::datadog::fetch::{Fetched, StateBackend};
 use crate::datadog::{wire, ApiError, Client};
-use crate::registry::{self, Registry};
+use crate::registry::{self, Layout, Registry, Slot};
 
-/// The registry's storage, remembering how many parts are stored so that leftovers of a
-/// once-larger registry are deleted.
+/// The registry's storage, remembering how the stored registry is laid out so that the
+/// next write goes to the other slot and the old parts are cleaned up.
 #[derive(Debug, Clone)]
 pub struct StateStore {
     /// Where.
     pub backend: StateBackend,
     /// Parts currently stored in Datadog (0 when none).
     pub stored_parts: usize,
+    /// Layout of the stored registry in Datadog (`None` when none or a file).
+    pub layout: Option<Layout>,
+    /// Whether the registry in memory differs from the stored one before any write (pending
+    /// entries resolved on reading), so that it must be saved even without changes.
+    pub dirty: bool,
 }
 
 /// A registry write failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     /// Writing to Datadog failed.
-    #[error("writing the registry to Datadog failed: {0}; the objects written so far exist and a re-run adopts them")]
+    #[error("writing the registry to Datadog failed: {0}; the objects written so far exist and the next plan finds them")]
     Api(#[from] ApiError),
     /// Writing the file failed.
     #[error("writing the registry file {path} failed: {detail}")]
@@ -32,8 +43,18 @@ pub enum StateError {
 }
 
 impl StateStore {
-    /// Writes `registry`. Parts 2… go first and the first part (which says how many parts
-    /// there are) last, then leftover parts are deleted.
+    /// The store for a registry just fetched from `backend`.
+    pub fn from_fetched(backend: StateBackend, fetched: &Fetched) -> StateStore {
+        StateStore {
+            backend,
+            stored_parts: fetched.registry_parts,
+            layout: fetched.registry_layout,
+            dirty: fetched.registry_resolved,
+        }
+    }
+
+    /// Writes `registry` so that a reader, or a run killed at any point, sees either the old
+    /// or the new version, never a mix.
     pub async fn save(&mut self, client: &Client, registry: &Registry) -> Result<(), StateError> {
         match &self.backend {
             StateBackend::File(path) => {
@@ -42,52 +63,79 @@ impl StateStore {
                     path: path.display().to_string(),
                     detail: e.to_string(),
                 })?;
+                self.dirty = false;
                 Ok(())
             }
             StateBackend::Datadog => {
-                let parts = registry.encode();
-                let order = parts.iter().skip(1).chain(parts.iter().take(1));
-                for (index, (name, value)) in order.enumerate() {
-                    let number = if index + 1 == parts.len() {
-                        1
-                    } else {
-                        index + 2
-                    };
-                    if number <= self.stored_parts {
-                        let body = wire::CustomVariableUpdateRequest {
-                            is_secret: Some(false),
-                            name: None,
-                            value: Some(value.clone()),
-                        };
-                        client.update_variable(name, &body).await?;
-                    } else {
-                        let body = wire::CustomVariableCreateRequest {
-                            is_secret: false,
-                            name: name.clone(),
-                            value: value.clone(),
-                        };
-                        match client.create_variable(&body).await {
-                            // Left behind by an interrupted run: overwrite it.
-                            Err(e) if e.status() == Some(400) => {
-                                let body = wire::CustomVariableUpdateRequest {
-                                    is_secret: Some(false),
-                                    name: None,
-                                    value: Some(value.clone()),
-                                };
-                                client.update_variable(name, &body).await?;
-                            }
-                            other => {
-                                other?;
-                            }
-                        }
+                let old = self.layout;
+                let slot = old.map_or(Slot::A, |l| l.slot.other());
+                let parts = registry.encode(slot);
+                // 1. The new version's parts, into the slot nobody reads.
+                for (name, value) in parts.iter().skip(1) {
+                    upsert(client, name, value, false).await?;
+                }
+                // 2. The switch: one write of the header.
+                if let Some((name, value)) = parts.first() {
+                    upsert(client, name, value, old.is_some()).await?;
+                }
+                self.layout = Registry::layout(parts.first().map_or("", |p| p.1.as_str())).ok();
+                self.stored_parts = parts.len();
+                self.dirty = false;
+                // 3. The old version's parts (unless they are the ones just written).
+                if let Some(old) = old {
+                    if old.parts > 1 && (old.slot != slot || parts.len() == 1) {
+                        remove_parts(client, old.slot, old.parts).await?;
                     }
                 }
-                for n in parts.len() + 1..=self.stored_parts {
-                    client.delete_variable(&registry::part_name(n)).await?;
-                }
-                self.stored_parts = parts.len();
                 Ok(())
             }
         }
     }
+}
+
+/// Creates or overwrites one non-secret variable: PUT first when it is expected to exist,
+/// POST first otherwise (an "already exists" answer turns into a PUT, a 404 into a POST).
+async fn upsert(client: &Client, name: &str, value: &str, exists: bool) -> Result<(), ApiError> {
+    let update = wire::CustomVariableUpdateRequest {
+        is_secret: Some(false),
+        name: None,
+        value: Some(value.to_string()),
+    };
+    if exists {
+        match client.update_variable(name, &update).await {
+            Err(e) if e.status() == Some(404) => {}
+            other => return other.map(|_| ()),
+        }
+    }
+    let create = wire::CustomVariableCreateRequest {
+        is_secret: false,
+        name: name.to_string(),
+        value: value.to_string(),
+    };
+    match client.create_variable(&create).await {
+        // Left behind by an interrupted run: overwrite it.
+        Err(e) if e.status() == Some(400) => {
+            client.update_variable(name, &update).await.map(|_| ())
+        }
+        other => other.map(|_| ()),
+    }
+}
+
+/// Deletes parts `count`…2 of `slot` (top down, so an interrupted cleanup leaves a
+/// contiguous prefix), then any higher leftovers of an older, larger version until one is
+/// absent.
+async fn remove_parts(client: &Client, slot: Slot, count: usize) -> Result<(), ApiError> {
+    for n in (2..=count).rev() {
+        client
+            .delete_variable(&registry::part_name(slot, n))
+            .await?;
+    }
+    let mut n = count + 1;
+    while client
+        .delete_variable(&registry::part_name(slot, n))
+        .await?
+    {
+        n += 1;
+    }
+    Ok(())
 }

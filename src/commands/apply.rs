@@ -2,7 +2,7 @@
 
 use super::plan::{SavedPlan, SAVED_PLAN_KIND};
 use super::session::{self, ConnectArgs, Planned, Session};
-use crate::apply::{Applier, ApplyReport, Outcome};
+use crate::apply::{Applier, ApplyReport, Lock, LockError, LockOptions, Outcome};
 use crate::plan::{Plan, PlanOptions};
 use crate::render;
 use anyhow::Context;
@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use tokio::sync::Notify;
 
 /// Flags of `ddhooks apply`.
 #[derive(Debug, Args)]
@@ -59,47 +60,102 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         watch_signals(stop.clone());
         let session = Session::open(&args.connect).await?;
-        let force = saved.as_ref().map_or(args.force, |s| s.force);
-        let salt = saved.as_ref().map(|s| s.registry_salt.as_str());
-        let Planned { plan, registry, store } = session.plan(&loaded, &PlanOptions { force }, salt).await?;
-        let (plan, is_saved) = match saved {
-            Some(saved) => {
-                let drift = differing_changes(&saved.plan, &plan);
-                if !drift.is_empty() {
-                    println!("The saved plan is stale; nothing was applied. These changed since it was made:");
-                    for address in &drift {
-                        println!("  {address}");
-                    }
-                    println!("Run `ddhooks plan --out FILE` again and review the new plan.");
-                    return Ok(ExitCode::from(1));
-                }
-                (saved.plan, true)
-            }
-            None => (plan, false),
-        };
-        if !plan.has_changes() {
-            print!("{}", render::render_text(&plan, color));
-            return Ok(if plan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) });
-        }
-        if !is_saved && !args.auto_approve {
-            print!("{}", render::render_text(&plan, color));
-            if !confirm()? {
-                println!("Apply cancelled; nothing was changed.");
+        // One apply at a time per org: taken before the registry is read, so that the plan
+        // and the registry this apply writes back are not stale.
+        let lock = match Lock::acquire(&session.client, LockOptions::default()).await {
+            Ok(lock) => lock,
+            Err(e @ LockError::Held(_)) => {
+                println!("Apply refused: {e}");
                 return Ok(ExitCode::from(1));
             }
-        }
-        let applier = Applier {
-            client: &session.client,
-            desired: &loaded.desired,
-            state: store,
-            registry,
-            concurrency: session.concurrency,
-            stop: stop.clone(),
+            Err(e) => return Err(e.into()),
         };
-        let report = applier.apply(&plan, is_saved).await;
-        print_report(&plan, &report);
-        Ok(if report.complete() && plan.problems.is_empty() { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        let done = Notify::new();
+        let work = async {
+            let result = locked(&args, saved, &loaded, &session, stop.clone(), color).await;
+            done.notify_one();
+            result
+        };
+        let (result, lost) = tokio::join!(work, lock.keep_alive(&done, &stop));
+        if let Err(e) = lock.release().await {
+            eprintln!("warning: releasing the apply lock failed: {e}; it expires by itself");
+        }
+        let code = result?;
+        if let Some(why) = lost {
+            println!("{why}");
+            return Ok(ExitCode::from(1));
+        }
+        Ok(code)
     })
+}
+
+/// Everything apply does while it holds the lock.
+async fn locked(
+    args: &ApplyArgs,
+    saved: Option<SavedPlan>,
+    loaded: &crate::manifest::Loaded,
+    session: &Session,
+    stop: Arc<AtomicBool>,
+    color: bool,
+) -> anyhow::Result<ExitCode> {
+    let force = saved.as_ref().map_or(args.force, |s| s.force);
+    let salt = saved.as_ref().map(|s| s.registry_salt.as_str());
+    let Planned {
+        plan,
+        registry,
+        mut store,
+    } = session.plan(loaded, &PlanOptions { force }, salt).await?;
+    let (plan, is_saved) = match saved {
+        Some(saved) => {
+            let drift = differing_changes(&saved.plan, &plan);
+            if !drift.is_empty() {
+                println!("The saved plan is stale; nothing was applied. These changed since it was made:");
+                for address in &drift {
+                    println!("  {address}");
+                }
+                println!("Run `ddhooks plan --out FILE` again and review the new plan.");
+                return Ok(ExitCode::from(1));
+            }
+            (saved.plan, true)
+        }
+        None => (plan, false),
+    };
+    if !plan.has_changes() {
+        if store.dirty {
+            // Pending entries of an interrupted run were resolved on reading: record that.
+            store.save(&session.client, &registry).await?;
+        }
+        print!("{}", render::render_text(&plan, color));
+        let code = if plan.problems.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        };
+        return Ok(code);
+    }
+    if !is_saved && !args.auto_approve {
+        print!("{}", render::render_text(&plan, color));
+        if !confirm()? {
+            println!("Apply cancelled; nothing was changed.");
+            return Ok(ExitCode::from(1));
+        }
+    }
+    let applier = Applier {
+        client: &session.client,
+        desired: &loaded.desired,
+        state: store,
+        registry,
+        concurrency: session.concurrency,
+        stop,
+    };
+    let report = applier.apply(&plan, is_saved).await;
+    print_report(&plan, &report);
+    let code = if report.complete() && plan.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    };
+    Ok(code)
 }
 
 fn read_saved(path: &std::path::Path) -> anyhow::Result<SavedPlan> {

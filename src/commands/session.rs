@@ -155,7 +155,7 @@ impl Session {
             self.concurrency,
         )
         .await?;
-        let stored_parts = fetched.registry_parts;
+        let store = StateStore::from_fetched(self.state.clone(), &fetched);
         let registry = fetched
             .registry
             .unwrap_or_else(|| Registry::new(salt.map_or_else(new_salt, str::to_string)));
@@ -163,10 +163,7 @@ impl Session {
         Ok(Planned {
             plan,
             registry,
-            store: StateStore {
-                backend: self.state.clone(),
-                stored_parts,
-            },
+            store,
         })
     }
 }

@@ -147,11 +147,24 @@ impl ApiError {
     }
 }
 
-/// Pacing state shared by all requests of one client, from the rate-limit headers.
+/// Pacing state shared by all requests of one client, from the rate-limit headers: the
+/// earliest time the next request may start, and the spacing between requests while the
+/// budget is low.
 #[derive(Debug, Default)]
 struct Pace {
-    resume_at: Option<Instant>,
+    next_slot: Option<Instant>,
+    spacing: Duration,
+    /// When the current rate-limit window ends, as first estimated while the budget was low
+    /// (reset headers are whole seconds, so re-estimating on every answer would overshoot).
+    window_end: Option<Instant>,
+    last_remaining: Option<u64>,
 }
+
+/// How many 429 answers one request waits out before giving up.
+const MAX_RATE_LIMITED_WAITS: u32 = 30;
+
+/// Below this share of the budget left, requests are spread over the time to the reset.
+const LOW_BUDGET_FRACTION: u64 = 4;
 
 /// A Datadog API client bound to one base URL and one pair of keys.
 #[derive(Debug)]
@@ -161,6 +174,9 @@ pub struct Client {
     credentials: Credentials,
     options: ClientOptions,
     pace: Mutex<Pace>,
+    /// Held by every webhook and custom-variable write: Datadog's integration store loses
+    /// overlapping writes, so they go one at a time even when tasks run concurrently.
+    gate: tokio::sync::Mutex<()>,
 }
 
 impl Client {
@@ -188,6 +204,7 @@ impl Client {
             credentials,
             options,
             pace: Mutex::new(Pace::default()),
+            gate: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -206,37 +223,79 @@ impl Client {
         url
     }
 
+    /// Waits for this request's slot: nothing while the budget is comfortable; spaced out
+    /// while it runs low; until the reset once it is spent or after a 429.
     async fn wait_for_pace(&self) {
-        let resume = self.pace.lock().map(|p| p.resume_at).unwrap_or(None);
-        if let Some(at) = resume {
-            let now = Instant::now();
-            if at > now {
-                tracing::info!(
-                    wait_ms = (at - now).as_millis() as u64,
-                    "rate limit nearly spent, pausing"
-                );
-                tokio::time::sleep(at - now).await;
+        let slot = match self.pace.lock() {
+            Ok(mut pace) => {
+                let now = Instant::now();
+                let slot = pace.next_slot.filter(|at| *at > now);
+                if slot.is_some() || !pace.spacing.is_zero() {
+                    let start = slot.unwrap_or(now);
+                    pace.next_slot = Some(start + pace.spacing);
+                }
+                slot
             }
+            Err(_) => None,
+        };
+        if let Some(at) = slot {
+            let wait = at.saturating_duration_since(Instant::now());
+            tracing::info!(
+                wait_ms = wait.as_millis() as u64,
+                "rate limit budget low, pacing"
+            );
+            tokio::time::sleep(wait).await;
         }
     }
 
-    fn note_rate_limit(&self, headers: &reqwest::header::HeaderMap) -> Option<Duration> {
+    /// Reads the rate-limit headers: adjusts the pacing, and returns how long the server
+    /// asks to wait (`X-RateLimit-Reset`, or `Retry-After`).
+    fn note_rate_limit(
+        &self,
+        status: StatusCode,
+        headers: &reqwest::header::HeaderMap,
+    ) -> Option<Duration> {
         let num = |name: &str| {
             headers
                 .get(name)
                 .and_then(|v| v.to_str().ok())
                 .and_then(|v| v.trim().parse::<u64>().ok())
         };
+        let limit = num("x-ratelimit-limit");
         let remaining = num("x-ratelimit-remaining");
-        let reset = num("x-ratelimit-reset").or_else(|| num("retry-after"));
-        let wait = match (remaining, reset) {
-            (Some(r), Some(reset)) if r <= 1 => Some(Duration::from_secs(reset.max(1))),
-            _ => None,
-        };
-        if let (Some(wait), Ok(mut pace)) = (wait, self.pace.lock()) {
-            pace.resume_at = Some(Instant::now() + wait);
+        let reset = num("x-ratelimit-reset")
+            .or_else(|| num("retry-after"))
+            .map(|r| Duration::from_secs(r.clamp(1, 3600)));
+        if let (Some(reset), Ok(mut pace)) = (reset, self.pace.lock()) {
+            let now = Instant::now();
+            let spent = status == StatusCode::TOO_MANY_REQUESTS || remaining == Some(0);
+            let low = match (remaining, limit) {
+                (Some(r), Some(l)) => r * LOW_BUDGET_FRACTION <= l || r <= 2,
+                (Some(r), None) => r <= 2,
+                _ => false,
+            };
+            // A budget that went up means a new window.
+            if remaining > pace.last_remaining || pace.window_end.is_some_and(|end| end <= now) {
+                pace.window_end = None;
+            }
+            pace.last_remaining = remaining;
+            if spent {
+                let resume = now + reset;
+                pace.next_slot = Some(pace.next_slot.map_or(resume, |at| at.max(resume)));
+                pace.spacing = Duration::ZERO;
+                pace.window_end = None;
+                pace.last_remaining = None;
+            } else if low {
+                // Spread what is left over the time left in the window.
+                let end = *pace.window_end.get_or_insert(now + reset);
+                let left = remaining.unwrap_or(1).max(1) as u32;
+                pace.spacing = end.saturating_duration_since(now) / left;
+            } else {
+                pace.spacing = Duration::ZERO;
+                pace.window_end = None;
+            }
         }
-        reset.map(|r| Duration::from_secs(r.max(1)))
+        reset
     }
 
     fn backoff(&self, attempt: u32) -> Duration {
@@ -261,6 +320,7 @@ impl Client {
         retry_ambiguous: bool,
     ) -> Result<(StatusCode, Vec<u8>), ApiError> {
         let mut attempt = 0;
+        let mut limited = 0;
         loop {
             self.wait_for_pace().await;
             let result = self
@@ -272,12 +332,19 @@ impl Client {
                         return Ok((status, bytes));
                     }
                     let err = self.status_error(&method, object, status, &bytes);
-                    if status == StatusCode::TOO_MANY_REQUESTS && attempt < self.options.max_retries
+                    // A 429 did nothing, so waiting as told and sending again is always
+                    // safe; it has its own, larger budget (waiting is what the API asks).
+                    if status == StatusCode::TOO_MANY_REQUESTS
+                        && limited < MAX_RATE_LIMITED_WAITS.max(self.options.max_retries)
                     {
-                        let wait = reset.unwrap_or_else(|| self.backoff(attempt));
+                        let wait = reset.unwrap_or_else(|| self.backoff(limited.min(8)));
                         tracing::warn!(%method, object, wait_ms = wait.as_millis() as u64, "429 rate limited, waiting as told");
-                        tokio::time::sleep(wait).await;
-                        attempt += 1;
+                        // With a reset header the shared pace already holds every request
+                        // of this client until then.
+                        if reset.is_none() {
+                            tokio::time::sleep(wait).await;
+                        }
+                        limited += 1;
                         continue;
                     }
                     err
@@ -328,7 +395,7 @@ impl Client {
             network(e, ambiguous)
         })?;
         let status = response.status();
-        let reset = self.note_rate_limit(response.headers());
+        let reset = self.note_rate_limit(status, response.headers());
         let mut bytes = Vec::new();
         loop {
             match response.chunk().await {
@@ -463,6 +530,7 @@ impl Client {
         &self,
         body: &wire::WebhookCreateRequest,
     ) -> Result<wire::Webhook, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
         let object = format!("webhook {}", body.name);
         let url = self.url(&["integration", "webhooks", "configuration", "webhooks"]);
         let mut attempt = 0;
@@ -491,6 +559,7 @@ impl Client {
         name: &str,
         body: &wire::WebhookUpdateRequest,
     ) -> Result<wire::Webhook, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
         let url = self.url(&["integration", "webhooks", "configuration", "webhooks", name]);
         self.write(
             Method::PUT,
@@ -503,6 +572,7 @@ impl Client {
 
     /// `DELETE …/webhooks/{name}`; `Ok(false)` when it was already gone.
     pub async fn delete_webhook(&self, name: &str) -> Result<bool, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
         let url = self.url(&["integration", "webhooks", "configuration", "webhooks", name]);
         self.delete(url, &format!("webhook {name}")).await
     }
@@ -525,6 +595,7 @@ impl Client {
         &self,
         body: &wire::CustomVariableCreateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
         let object = format!("custom variable {}", body.name);
         let url = self.url(&[
             "integration",
@@ -550,7 +621,7 @@ impl Client {
                             name: None,
                             value: Some(body.value.clone()),
                         };
-                        return self.update_variable(&body.name, &update).await;
+                        return self.update_variable_ungated(&body.name, &update).await;
                     }
                     attempt += 1;
                 }
@@ -559,8 +630,35 @@ impl Client {
         }
     }
 
+    /// One `POST …/custom-variables` whose unknown outcome is returned as an error rather
+    /// than resolved: for the apply lock, whose creation must not overwrite another's.
+    pub async fn post_variable(
+        &self,
+        body: &wire::CustomVariableCreateRequest,
+    ) -> Result<wire::CustomVariable, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
+        let url = self.url(&[
+            "integration",
+            "webhooks",
+            "configuration",
+            "custom-variables",
+        ]);
+        let object = format!("custom variable {}", body.name);
+        self.write(Method::POST, url, Self::encode(body), &object)
+            .await
+    }
+
     /// `PUT …/custom-variables/{name}` (partial).
     pub async fn update_variable(
+        &self,
+        name: &str,
+        body: &wire::CustomVariableUpdateRequest,
+    ) -> Result<wire::CustomVariable, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
+        self.update_variable_ungated(name, body).await
+    }
+
+    async fn update_variable_ungated(
         &self,
         name: &str,
         body: &wire::CustomVariableUpdateRequest,
@@ -583,6 +681,7 @@ impl Client {
 
     /// `DELETE …/custom-variables/{name}`; `Ok(false)` when it was already gone.
     pub async fn delete_variable(&self, name: &str) -> Result<bool, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
         let url = self.url(&[
             "integration",
             "webhooks",

@@ -4,7 +4,7 @@
 
 use super::{wire, ApiError, Client};
 use crate::model::{EncodeAs, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook};
-use crate::registry::{self, Registry, RegistryError};
+use crate::registry::{self, Layout, Registry, RegistryError};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -94,37 +94,59 @@ pub fn remote_monitor(m: &wire::Monitor) -> Option<RemoteMonitor> {
     })
 }
 
-/// Reads the registry (`None` when there is none yet) and how many `DDHOOKS_STATE*` parts
-/// hold it in Datadog (0 for a file).
+/// Reads the registry (`None` when there is none yet) and how it is stored in Datadog
+/// (`None` for a file or when nothing is stored).
+///
+/// A registry being rewritten by another run can be read half-way (its header switched,
+/// the old parts deleted); such a read is retried a few times before it is an error.
 pub async fn read_registry(
     client: &Client,
     backend: &StateBackend,
-) -> Result<(Option<Registry>, usize), FetchError> {
+) -> Result<(Option<Registry>, Option<Layout>), FetchError> {
     match backend {
         StateBackend::File(path) => match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map(|r| (Some(r), 0)).map_err(|e| FetchError::File {
+            Ok(text) => serde_json::from_str(&text).map(|r| (Some(r), None)).map_err(|e| FetchError::File {
                 path: path.display().to_string(),
                 detail: format!("not a ddhooks registry ({e}); restore it or delete it (objects will be adopted again)"),
             }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, 0)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, None)),
             Err(e) => Err(FetchError::File { path: path.display().to_string(), detail: e.to_string() }),
         },
         StateBackend::Datadog => {
-            let Some(first) = client.get_variable(registry::STATE_VARIABLE).await? else {
-                return Ok((None, 0));
-            };
-            let first = first.value.unwrap_or_default();
-            let count = Registry::part_count(&first)?;
-            let mut parts = BTreeMap::from([(registry::STATE_VARIABLE.to_string(), first)]);
-            for i in 2..=count {
-                let name = registry::part_name(i);
-                if let Some(v) = client.get_variable(&name).await? {
-                    parts.insert(name, v.value.unwrap_or_default());
+            let mut attempt = 0;
+            loop {
+                match read_datadog_registry(client).await {
+                    Err(FetchError::Registry(
+                        e @ (RegistryError::MissingPart(_) | RegistryError::Corrupt(_)),
+                    )) if attempt < 3 => {
+                        attempt += 1;
+                        tracing::warn!(error = %e, attempt, "registry read while being rewritten; reading again");
+                        tokio::time::sleep(std::time::Duration::from_millis(300 * attempt)).await;
+                    }
+                    other => return other,
                 }
             }
-            Ok((Registry::decode(|name| parts.get(name).cloned())?, count))
         }
     }
+}
+
+async fn read_datadog_registry(
+    client: &Client,
+) -> Result<(Option<Registry>, Option<Layout>), FetchError> {
+    let Some(first) = client.get_variable(registry::STATE_VARIABLE).await? else {
+        return Ok((None, None));
+    };
+    let first = first.value.unwrap_or_default();
+    let layout = Registry::layout(&first)?;
+    let mut parts = BTreeMap::from([(registry::STATE_VARIABLE.to_string(), first)]);
+    for i in 2..=layout.parts {
+        let name = registry::part_name(layout.slot, i);
+        if let Some(v) = client.get_variable(&name).await? {
+            parts.insert(name, v.value.unwrap_or_default());
+        }
+    }
+    let registry = Registry::decode(|name| parts.get(name).cloned())?;
+    Ok((registry, Some(layout)))
 }
 
 /// Everything the planner needs from Datadog.
@@ -135,6 +157,11 @@ pub struct Fetched {
     pub registry: Option<Registry>,
     /// How many `DDHOOKS_STATE*` parts hold it (0 for a file or none).
     pub registry_parts: usize,
+    /// How it is stored in Datadog (`None` for a file or none).
+    pub registry_layout: Option<Layout>,
+    /// Whether pending entries were resolved on reading, so the stored registry differs
+    /// from the one returned and should be saved.
+    pub registry_resolved: bool,
 }
 
 /// Reads the registry, then every named webhook and variable (plus those the registry
@@ -146,12 +173,14 @@ pub async fn fetch(
     variable_names: BTreeSet<String>,
     concurrency: usize,
 ) -> Result<Fetched, FetchError> {
-    let (registry, registry_parts) = read_registry(client, backend).await?;
+    let (mut registry, registry_layout) = read_registry(client, backend).await?;
     let mut webhook_names = webhook_names;
     let mut variable_names = variable_names;
     if let Some(r) = &registry {
         webhook_names.extend(r.webhooks.iter().cloned());
+        webhook_names.extend(r.pending_webhooks.iter().cloned());
         variable_names.extend(r.custom_variables.keys().cloned());
+        variable_names.extend(r.pending_variables.keys().cloned());
     }
     let concurrency = concurrency.max(1);
     let monitors = client.list_monitors();
@@ -180,9 +209,17 @@ pub async fn fetch(
     for m in monitors.iter().filter_map(remote_monitor) {
         remote.monitors.insert(m.id, m);
     }
+    let registry_resolved = registry.as_mut().is_some_and(|r| {
+        r.resolve_pending(
+            |n| remote.webhooks.contains_key(n),
+            |n| remote.custom_variables.contains_key(n),
+        )
+    });
     Ok(Fetched {
         remote,
         registry,
-        registry_parts,
+        registry_parts: registry_layout.map_or(0, |l| l.parts),
+        registry_layout,
+        registry_resolved,
     })
 }

@@ -49,10 +49,16 @@ pub enum Verdict {
     Serve(Vec<(&'static str, String)>),
     /// Answer 429 with these rate-limit headers.
     Limited(Vec<(&'static str, String)>),
-    /// Answer with this 5xx status and rate-limit headers.
+    /// Answer with this 5xx status and rate-limit headers, without doing the request.
     Fail(u16, Vec<(&'static str, String)>),
-    /// Close the connection without an answer.
+    /// Do the request, then answer with this 5xx status anyway (a gateway that timed out
+    /// while the write went through): the client cannot know whether it happened.
+    FailAfter(u16, Vec<(&'static str, String)>),
+    /// Close the connection without an answer, without doing the request.
     Drop,
+    /// Do the request, then close the connection without an answer: a write whose outcome
+    /// the client cannot know.
+    DropAfter,
 }
 
 #[derive(Debug)]
@@ -142,10 +148,12 @@ impl Faults {
         if self.fail_rate > 0.0 {
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             if rng.random_bool(self.fail_rate) {
-                return match rng.random_range(0..3u8) {
+                return match rng.random_range(0..5u8) {
                     0 => Verdict::Fail(500, headers),
                     1 => Verdict::Fail(503, headers),
-                    _ => Verdict::Drop,
+                    2 => Verdict::Drop,
+                    3 => Verdict::DropAfter,
+                    _ => Verdict::FailAfter(500, headers),
                 };
             }
         }
@@ -153,10 +161,13 @@ impl Faults {
     }
 }
 
-/// Counts of API requests by `METHOD /path/{template}`.
+/// Counts of API requests by `METHOD /path/{template}`, of the statuses answered per route,
+/// and of the faults injected by kind.
 #[derive(Debug, Default)]
 pub struct RequestLog {
     counts: Mutex<BTreeMap<String, u64>>,
+    statuses: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
+    faults: Mutex<BTreeMap<String, u64>>,
 }
 
 impl RequestLog {
@@ -165,6 +176,39 @@ impl RequestLog {
         let key = format!("{method} {}", route_template(path));
         let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
         *counts.entry(key).or_insert(0) += 1;
+    }
+
+    /// Records the status answered to one request (`dropped` when the connection was closed).
+    pub fn record_status(&self, method: &str, path: &str, status: &str) {
+        let key = format!("{method} {}", route_template(path));
+        let mut statuses = self.statuses.lock().unwrap_or_else(|p| p.into_inner());
+        *statuses
+            .entry(key)
+            .or_default()
+            .entry(status.to_string())
+            .or_insert(0) += 1;
+    }
+
+    /// Records one injected fault of `kind` (e.g. `500`, `drop-after`, `429`).
+    pub fn record_fault(&self, kind: &str) {
+        let mut faults = self.faults.lock().unwrap_or_else(|p| p.into_inner());
+        *faults.entry(kind.to_string()).or_insert(0) += 1;
+    }
+
+    /// Statuses answered, by route then status.
+    pub fn statuses(&self) -> BTreeMap<String, BTreeMap<String, u64>> {
+        self.statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Faults injected, by kind.
+    pub fn faults(&self) -> BTreeMap<String, u64> {
+        self.faults
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
     /// `(total, counts)`.
@@ -180,6 +224,14 @@ impl RequestLog {
     /// Forgets every request.
     pub fn clear(&self) {
         self.counts
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.statuses
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+        self.faults
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();

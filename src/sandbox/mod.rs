@@ -273,38 +273,77 @@ async fn handle(
     if !path.starts_with("/api/") {
         return Ok(route(&shared, req).await);
     }
-    shared.requests.record(req.method().as_str(), &path);
+    let method = req.method().as_str().to_string();
+    shared.requests.record(&method, &path);
     let latency = shared.faults.latency();
+    let failure = |code: u16| {
+        let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let message = match code {
+            503 => "Service Unavailable",
+            504 => "Gateway Timeout",
+            _ => "Internal Server Error",
+        };
+        ApiError {
+            status,
+            message: message.to_string(),
+        }
+        .into_response()
+    };
     let (mut response, headers) = match shared.faults.judge() {
         Verdict::Drop => {
+            shared.requests.record_fault("drop");
+            shared.requests.record_status(&method, &path, "dropped");
             tokio::time::sleep(latency).await;
             return Err(DroppedConnection);
         }
-        Verdict::Limited(headers) => (
-            ApiError {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                message: "Too many requests".to_string(),
-            }
-            .into_response(),
-            headers,
-        ),
-        Verdict::Fail(code, headers) => {
-            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-            let message = if code == 503 {
-                "Service Unavailable"
-            } else {
-                "Internal Server Error"
-            };
+        Verdict::DropAfter => {
+            shared.requests.record_fault("drop-after-write");
+            let done = route(&shared, req).await;
+            shared.requests.record_status(
+                &method,
+                &path,
+                &format!("{} dropped", done.status().as_u16()),
+            );
+            tokio::time::sleep(latency).await;
+            return Err(DroppedConnection);
+        }
+        Verdict::Limited(headers) => {
+            shared.requests.record_fault("429");
+            shared.requests.record_status(&method, &path, "429");
             (
                 ApiError {
-                    status,
-                    message: message.to_string(),
+                    status: StatusCode::TOO_MANY_REQUESTS,
+                    message: "Too many requests".to_string(),
                 }
                 .into_response(),
                 headers,
             )
         }
-        Verdict::Serve(headers) => (route(&shared, req).await, headers),
+        Verdict::Fail(code, headers) => {
+            shared.requests.record_fault(&code.to_string());
+            let response = failure(code);
+            shared
+                .requests
+                .record_status(&method, &path, &code.to_string());
+            (response, headers)
+        }
+        Verdict::FailAfter(code, headers) => {
+            shared.requests.record_fault(&format!("{code}-after-write"));
+            let done = route(&shared, req).await;
+            shared.requests.record_status(
+                &method,
+                &path,
+                &format!("{} then {code}", done.status().as_u16()),
+            );
+            (failure(code), headers)
+        }
+        Verdict::Serve(headers) => {
+            let response = route(&shared, req).await;
+            shared
+                .requests
+                .record_status(&method, &path, &response.status().as_u16().to_string());
+            (response, headers)
+        }
     };
     for (name, value) in headers {
         if let Ok(value) = HeaderValue::from_str(&value) {

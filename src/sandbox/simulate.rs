@@ -7,6 +7,8 @@
 //!   sandbox's own handlers; any other URL is recorded, never sent.
 //! - `GET /sandbox/v1/check_runs`: the service checks received, in order.
 //! - `GET|DELETE /sandbox/v1/requests`: API request counts by route template.
+//! - `GET /sandbox/v1/outcomes`: statuses answered by route, and injected faults by kind
+//!   (cleared with the request counts).
 //! - `GET /sandbox/v1/deliveries`: every webhook delivery so far (secrets masked).
 //!
 //! Secret custom variable values are used for the real call but never appear in answers:
@@ -43,6 +45,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/sandbox/v1/monitor/{id}/transition", post(transition))
         .route("/sandbox/v1/check_runs", get(check_runs))
         .route("/sandbox/v1/requests", get(requests).delete(clear_requests))
+        .route("/sandbox/v1/outcomes", get(outcomes))
         .route("/sandbox/v1/deliveries", get(deliveries))
 }
 
@@ -53,6 +56,14 @@ async fn check_runs(State(s): State<Arc<Shared>>) -> Response {
 async fn requests(State(s): State<Arc<Shared>>) -> Response {
     let (total, counts) = s.requests.snapshot();
     Json(json!({ "total": total, "counts": counts })).into_response()
+}
+
+async fn outcomes(State(s): State<Arc<Shared>>) -> Response {
+    Json(json!({
+        "statuses": s.requests.statuses(),
+        "faults": s.requests.faults(),
+    }))
+    .into_response()
 }
 
 async fn clear_requests(State(s): State<Arc<Shared>>) -> Response {

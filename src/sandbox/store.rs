@@ -205,15 +205,18 @@ impl Store {
     }
 }
 
-/// Serialises `data` into a temp file beside `path`, syncs it and renames it over `path`.
+/// Serialises `data` into a temp file beside `path` and renames it over `path`: a killed
+/// sandbox leaves the old or the new file, never half of one. The text is built in memory
+/// and written at once (not one syscall per token), and the file is synced.
 pub fn write_atomically(path: &Path, data: &Data) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
+    let mut text = serde_json::to_vec_pretty(data).map_err(std::io::Error::other)?;
+    text.push(b'\n');
     let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    serde_json::to_writer_pretty(&mut file, data).map_err(std::io::Error::other)?;
-    file.write_all(b"\n")?;
+    file.write_all(&text)?;
     file.as_file().sync_all()?;
     file.persist(path).map_err(|err| err.error)?;
     Ok(())
