@@ -107,10 +107,11 @@ async fn secret_value_never_appears_in_output_files_or_logs() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn secret_value_never_appears_when_writes_fail_or_plans_are_stale() {
-    let secret = unique_secret();
-    // Values longer than 8 bytes are refused: the secret's write fails.
+    // Values longer than 1,000 bytes are refused: the 1,200-byte secret's write fails,
+    // while the apply lock and the registry (a few hundred bytes) are written.
+    let secret = format!("{}{}", unique_secret(), "s".repeat(1200));
     let config = SandboxConfig {
-        max_variable_bytes: Some(8),
+        max_variable_bytes: Some(1000),
         ..SandboxConfig::default()
     };
     let mut e = E2e::with_config(config, &secret).await;

@@ -172,6 +172,10 @@ impl<'a> Lock<'a> {
                 Ok(_) => return lock.confirm().await,
                 Err(e) if e.status() == Some(400) || e.outcome_unknown() => {
                     let Some(existing) = client.get_variable(LOCK_VARIABLE).await? else {
+                        if e.status() == Some(400) && !e.to_string().contains("exist") {
+                            // Refused for another reason than "it exists": say why.
+                            return Err(e.into());
+                        }
                         continue;
                     };
                     let holder = parse(existing.value.as_deref())?;

@@ -49,7 +49,7 @@ pub struct ConnectArgs {
 
     /// Retries of a failed request (5xx, 429, timeouts, dropped connections), with
     /// exponential backoff and jitter.
-    #[arg(long, default_value_t = 5)]
+    #[arg(long, default_value_t = 8)]
     pub max_retries: u32,
 
     /// Timeout of one request, in seconds.

@@ -70,7 +70,7 @@ impl Default for ClientOptions {
     fn default() -> Self {
         ClientOptions {
             timeout: Duration::from_secs(30),
-            max_retries: 5,
+            max_retries: 8,
             base_backoff: Duration::from_millis(200),
         }
     }
