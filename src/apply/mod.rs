@@ -214,22 +214,7 @@ impl<'a> Applier<'a> {
         let serial: Vec<&Change> = index(ObjectKind::CustomVariable, false)
             .chain(index(ObjectKind::Webhook, false))
             .collect();
-        for change in serial {
-            if failed || self.stopped(&mut report) {
-                self.settle_pending(change, &Outcome::NotAttempted);
-                report.outcomes.push((
-                    change.address.clone(),
-                    change.action,
-                    Outcome::NotAttempted,
-                ));
-                continue;
-            }
-            let registry_before = self.registry.clone();
-            let outcome = self.apply_one(change).await;
-            failed |= self
-                .record(&mut report, change, &registry_before, outcome)
-                .await;
-        }
+        self.apply_serially(serial, &mut report, &mut failed).await;
         let monitors: Vec<&Change> = index(ObjectKind::Monitor, false).collect();
         if failed || self.stopped(&mut report) {
             for c in monitors {
@@ -268,8 +253,29 @@ impl<'a> Applier<'a> {
         let removals: Vec<&Change> = index(ObjectKind::Webhook, true)
             .chain(index(ObjectKind::CustomVariable, true))
             .collect();
-        for change in removals {
-            if failed || self.stopped(&mut report) {
+        self.apply_serially(removals, &mut report, &mut failed)
+            .await;
+        if !failed && !report.interrupted {
+            for address in &plan.forget {
+                self.forget(address);
+            }
+        }
+        if self.registry != saved_registry {
+            self.save_registry(&mut report).await;
+        }
+        report
+    }
+
+    /// Applies webhook and variable changes one at a time, in order; after a failure or an
+    /// interruption the rest are reported as not attempted.
+    async fn apply_serially(
+        &mut self,
+        changes: Vec<&Change>,
+        report: &mut ApplyReport,
+        failed: &mut bool,
+    ) {
+        for change in changes {
+            if *failed || self.stopped(report) {
                 self.settle_pending(change, &Outcome::NotAttempted);
                 report.outcomes.push((
                     change.address.clone(),
@@ -280,19 +286,8 @@ impl<'a> Applier<'a> {
             }
             let registry_before = self.registry.clone();
             let outcome = self.apply_one(change).await;
-            failed |= self
-                .record(&mut report, change, &registry_before, outcome)
-                .await;
+            *failed |= self.record(report, change, &registry_before, outcome).await;
         }
-        if !failed && !report.interrupted {
-            for address in &plan.forget {
-                self.forget(address);
-            }
-        }
-        if self.registry != saved_registry {
-            self.save_registry(&mut report).await;
-        }
-        report
     }
 
     /// The names a change may create, delete or rename away, as pending entries.

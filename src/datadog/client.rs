@@ -223,6 +223,25 @@ impl Client {
         url
     }
 
+    /// `…/integration/webhooks/configuration/webhooks[/{name}]`.
+    fn webhooks_url(&self, name: Option<&str>) -> Url {
+        let mut segments = vec!["integration", "webhooks", "configuration", "webhooks"];
+        segments.extend(name);
+        self.url(&segments)
+    }
+
+    /// `…/integration/webhooks/configuration/custom-variables[/{name}]`.
+    fn variables_url(&self, name: Option<&str>) -> Url {
+        let mut segments = vec![
+            "integration",
+            "webhooks",
+            "configuration",
+            "custom-variables",
+        ];
+        segments.extend(name);
+        self.url(&segments)
+    }
+
     /// Waits for this request's slot: nothing while the budget is comfortable; spaced out
     /// while it runs low; until the reset once it is spent or after a 429.
     async fn wait_for_pace(&self) {
@@ -520,7 +539,7 @@ impl Client {
 
     /// `GET …/webhooks/{name}`; `None` when it does not exist.
     pub async fn get_webhook(&self, name: &str) -> Result<Option<wire::Webhook>, ApiError> {
-        let url = self.url(&["integration", "webhooks", "configuration", "webhooks", name]);
+        let url = self.webhooks_url(Some(name));
         self.get_optional(url, &format!("webhook {name}")).await
     }
 
@@ -532,7 +551,7 @@ impl Client {
     ) -> Result<wire::Webhook, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
         let object = format!("webhook {}", body.name);
-        let url = self.url(&["integration", "webhooks", "configuration", "webhooks"]);
+        let url = self.webhooks_url(None);
         let mut attempt = 0;
         loop {
             match self
@@ -560,7 +579,7 @@ impl Client {
         body: &wire::WebhookUpdateRequest,
     ) -> Result<wire::Webhook, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        let url = self.url(&["integration", "webhooks", "configuration", "webhooks", name]);
+        let url = self.webhooks_url(Some(name));
         self.write(
             Method::PUT,
             url,
@@ -573,19 +592,13 @@ impl Client {
     /// `DELETE …/webhooks/{name}`; `Ok(false)` when it was already gone.
     pub async fn delete_webhook(&self, name: &str) -> Result<bool, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        let url = self.url(&["integration", "webhooks", "configuration", "webhooks", name]);
+        let url = self.webhooks_url(Some(name));
         self.delete(url, &format!("webhook {name}")).await
     }
 
     /// `GET …/custom-variables/{name}`; `None` when it does not exist.
     pub async fn get_variable(&self, name: &str) -> Result<Option<wire::CustomVariable>, ApiError> {
-        let url = self.url(&[
-            "integration",
-            "webhooks",
-            "configuration",
-            "custom-variables",
-            name,
-        ]);
+        let url = self.variables_url(Some(name));
         self.get_optional(url, &format!("custom variable {name}"))
             .await
     }
@@ -597,12 +610,7 @@ impl Client {
     ) -> Result<wire::CustomVariable, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
         let object = format!("custom variable {}", body.name);
-        let url = self.url(&[
-            "integration",
-            "webhooks",
-            "configuration",
-            "custom-variables",
-        ]);
+        let url = self.variables_url(None);
         let mut attempt = 0;
         loop {
             match self
@@ -637,12 +645,7 @@ impl Client {
         body: &wire::CustomVariableCreateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        let url = self.url(&[
-            "integration",
-            "webhooks",
-            "configuration",
-            "custom-variables",
-        ]);
+        let url = self.variables_url(None);
         let object = format!("custom variable {}", body.name);
         self.write(Method::POST, url, Self::encode(body), &object)
             .await
@@ -663,13 +666,7 @@ impl Client {
         name: &str,
         body: &wire::CustomVariableUpdateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
-        let url = self.url(&[
-            "integration",
-            "webhooks",
-            "configuration",
-            "custom-variables",
-            name,
-        ]);
+        let url = self.variables_url(Some(name));
         self.write(
             Method::PUT,
             url,
@@ -682,13 +679,7 @@ impl Client {
     /// `DELETE …/custom-variables/{name}`; `Ok(false)` when it was already gone.
     pub async fn delete_variable(&self, name: &str) -> Result<bool, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        let url = self.url(&[
-            "integration",
-            "webhooks",
-            "configuration",
-            "custom-variables",
-            name,
-        ]);
+        let url = self.variables_url(Some(name));
         self.delete(url, &format!("custom variable {name}")).await
     }
 
