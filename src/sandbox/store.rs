@@ -11,7 +11,6 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -209,15 +208,7 @@ impl Store {
 /// sandbox leaves the old or the new file, never half of one. The text is built in memory
 /// and written at once (not one syscall per token), and the file is synced.
 pub fn write_atomically(path: &Path, data: &Data) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(dir) if !dir.as_os_str().is_empty() => dir,
-        _ => Path::new("."),
-    };
     let mut text = serde_json::to_vec_pretty(data).map_err(std::io::Error::other)?;
     text.push(b'\n');
-    let mut file = tempfile::NamedTempFile::new_in(dir)?;
-    file.write_all(&text)?;
-    file.as_file().sync_all()?;
-    file.persist(path).map_err(|err| err.error)?;
-    Ok(())
+    crate::fs::write_atomic(path, &text)
 }
