@@ -63,6 +63,9 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// What a secret variable's value becomes in the data file.
+pub const REDACTED_SECRET: &str = "sandbox-secret-not-persisted";
+
 /// A stored custom variable, value included even when secret (the sandbox is the server).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct StoredVariable {
@@ -207,8 +210,19 @@ impl Store {
 /// Serialises `data` into a temp file beside `path` and renames it over `path`: a killed
 /// sandbox leaves the old or the new file, never half of one. The text is built in memory
 /// and written at once (not one syscall per token), and the file is synced.
+///
+/// Secret variable values are not written: a data file on a laptop (`--sandbox` keeps one
+/// under `.ddhooks/`) must not hold a real key read from `${env:…}`. After a restart a
+/// secret variable holds [`REDACTED_SECRET`] (non-empty, so check runs that send it as a
+/// key are still accepted unless keys are restricted).
 pub fn write_atomically(path: &Path, data: &Data) -> std::io::Result<()> {
-    let mut text = serde_json::to_vec_pretty(data).map_err(std::io::Error::other)?;
+    let mut data = data.clone();
+    for variable in data.integration.custom_variables.values_mut() {
+        if variable.is_secret {
+            variable.value = REDACTED_SECRET.to_string();
+        }
+    }
+    let mut text = serde_json::to_vec_pretty(&data).map_err(std::io::Error::other)?;
     text.push(b'\n');
     crate::fs::write_atomic(path, &text)
 }
