@@ -240,7 +240,9 @@ impl<'a> Applier<'a> {
                 .collect::<Vec<_>>()
                 .await;
             for (c, outcome) in results {
-                failed |= matches!(outcome, Outcome::Failed(_));
+                // A refused monitor write must stop the removals that depend on it (its
+                // block would point at deleted webhooks).
+                failed |= matches!(outcome, Outcome::Failed(_) | Outcome::Refused(_));
                 if outcome == Outcome::Done {
                     report.count(c);
                 }
@@ -373,7 +375,7 @@ impl<'a> Applier<'a> {
             Err(StepError::Refused(r)) => Outcome::Refused(r),
             Err(StepError::Failed(f)) => Outcome::Failed(f),
         };
-        let failed = matches!(outcome, Outcome::Failed(_));
+        let failed = matches!(outcome, Outcome::Failed(_) | Outcome::Refused(_));
         if outcome == Outcome::Done {
             report.count(change);
         } else {

@@ -57,9 +57,30 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let color = session::use_color(args.no_color);
     let stop = Arc::new(AtomicBool::new(false));
     let runtime = session::runtime()?;
-    runtime.block_on(async {
+    let result = runtime.block_on(async {
         watch_signals(stop.clone());
         let session = Session::open(&args.connect).await?;
+        let mut saved = saved;
+        if saved.is_none() && !args.auto_approve {
+            // Ask before taking the lock (a prompt may stay open for long); what is approved
+            // is then applied like a saved plan: refused if anything moved meanwhile.
+            let planned = session
+                .plan(&loaded, &PlanOptions { force: args.force }, None)
+                .await?;
+            if planned.plan.has_changes() {
+                print!("{}", render::render_text(&planned.plan, color));
+                if !confirm(&stop).await? {
+                    println!("Apply cancelled; nothing was changed.");
+                    return Ok(ExitCode::from(1));
+                }
+                saved = Some(SavedPlan {
+                    kind: SAVED_PLAN_KIND.into(),
+                    plan: planned.plan,
+                    force: args.force,
+                    registry_salt: planned.registry.salt,
+                });
+            }
+        }
         // One apply at a time per org: taken before the registry is read, so that the plan
         // and the registry this apply writes back are not stale.
         let lock = match Lock::acquire(&session.client, LockOptions::default()).await {
@@ -86,7 +107,10 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             return Ok(ExitCode::from(1));
         }
         Ok(code)
-    })
+    });
+    // A prompt cancelled by a signal leaves a thread blocked on stdin: do not wait for it.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    result
 }
 
 /// Everything apply does while it holds the lock.
@@ -109,11 +133,11 @@ async fn locked(
         Some(saved) => {
             let drift = differing_changes(&saved.plan, &plan);
             if !drift.is_empty() {
-                println!("The saved plan is stale; nothing was applied. These changed since it was made:");
+                println!("The plan is stale; nothing was applied. These changed since it was made or approved:");
                 for address in &drift {
                     println!("  {address}");
                 }
-                println!("Run `ddhooks plan --out FILE` again and review the new plan.");
+                println!("Plan again and review the new plan.");
                 return Ok(ExitCode::from(1));
             }
             (saved.plan, true)
@@ -132,13 +156,6 @@ async fn locked(
             ExitCode::from(1)
         };
         return Ok(code);
-    }
-    if !is_saved && !args.auto_approve {
-        print!("{}", render::render_text(&plan, color));
-        if !confirm()? {
-            println!("Apply cancelled; nothing was changed.");
-            return Ok(ExitCode::from(1));
-        }
     }
     let applier = Applier {
         client: &session.client,
@@ -202,12 +219,29 @@ fn differing_changes(saved: &Plan, fresh: &Plan) -> Vec<String> {
     out.into_iter().collect()
 }
 
-fn confirm() -> anyhow::Result<bool> {
+/// Asks on the terminal; only `yes` approves. A signal while waiting cancels.
+async fn confirm(stop: &AtomicBool) -> anyhow::Result<bool> {
     print!("\nDo you want to apply these changes? Only 'yes' is accepted: ");
     std::io::stdout().flush()?;
-    let mut answer = String::new();
-    std::io::stdin().lock().read_line(&mut answer)?;
-    Ok(answer.trim() == "yes")
+    let read = tokio::task::spawn_blocking(|| {
+        let mut answer = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut answer)
+            .map(|_| answer)
+    });
+    let stopped = async {
+        while !stop.load(Ordering::SeqCst) {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    };
+    tokio::select! {
+        answer = read => Ok(answer??.trim() == "yes"),
+        () = stopped => {
+            println!();
+            Ok(false)
+        }
+    }
 }
 
 /// On SIGINT or SIGTERM: let the write in flight finish, start nothing new.
@@ -243,14 +277,11 @@ fn watch_signals(stop: Arc<AtomicBool>) {
 fn print_report(plan: &Plan, report: &ApplyReport) {
     let mut out = std::io::stdout().lock();
     if !report.stale_plan.is_empty() {
-        let _ = writeln!(out, "The saved plan is stale; nothing was applied. These objects changed since it was made:");
+        let _ = writeln!(out, "The plan is stale; nothing was applied. These objects changed since it was made or approved:");
         for address in &report.stale_plan {
             let _ = writeln!(out, "  {address}");
         }
-        let _ = writeln!(
-            out,
-            "Run `ddhooks plan --out FILE` again and review the new plan."
-        );
+        let _ = writeln!(out, "Plan again and review the new plan.");
         return;
     }
     for (address, action, outcome) in &report.outcomes {
@@ -269,7 +300,16 @@ fn print_report(plan: &Plan, report: &ApplyReport) {
         let _ = writeln!(out, "registry: {e}");
     }
     let d = report.done;
-    if report.complete() {
+    if report.complete() && !plan.problems.is_empty() {
+        let _ = writeln!(
+            out,
+            "\nApply complete except {} skipped (see above): {} created, {} updated, {} deleted.",
+            plan.problems.len(),
+            d.create,
+            d.update,
+            d.delete
+        );
+    } else if report.complete() {
         let _ = writeln!(
             out,
             "\nApply complete: {} created, {} updated, {} deleted.",

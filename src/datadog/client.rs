@@ -289,7 +289,7 @@ impl Client {
             let now = Instant::now();
             let spent = status == StatusCode::TOO_MANY_REQUESTS || remaining == Some(0);
             let low = match (remaining, limit) {
-                (Some(r), Some(l)) => r * LOW_BUDGET_FRACTION <= l || r <= 2,
+                (Some(r), Some(l)) => r.saturating_mul(LOW_BUDGET_FRACTION) <= l || r <= 2,
                 (Some(r), None) => r <= 2,
                 _ => false,
             };
@@ -704,16 +704,32 @@ impl Client {
     /// Every monitor, page by page (1,000 per page, Datadog's maximum).
     pub async fn list_monitors(&self) -> Result<Vec<wire::Monitor>, ApiError> {
         const PAGE: usize = 1000;
-        let mut all = Vec::new();
-        for page in 0.. {
+        /// 10 million monitors: far beyond any org; a server that ignores `page` stops here.
+        const MAX_PAGES: usize = 10_000;
+        let mut all: Vec<wire::Monitor> = Vec::new();
+        for page in 0..MAX_PAGES {
             let batch = self.list_monitors_page(page, PAGE).await?;
             let done = batch.len() < PAGE;
+            let first = batch.first().and_then(|m| m.id);
+            if page > 0 && first.is_some() && first == all.get((page - 1) * PAGE).and_then(|m| m.id)
+            {
+                return Err(ApiError::Decode {
+                    object: "monitor list".into(),
+                    detail: format!(
+                        "page {page} repeats page {}: the server ignores paging",
+                        page - 1
+                    ),
+                });
+            }
             all.extend(batch);
             if done {
-                break;
+                return Ok(all);
             }
         }
-        Ok(all)
+        Err(ApiError::Decode {
+            object: "monitor list".into(),
+            detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
+        })
     }
 
     /// `POST /api/v1/monitor` (the demo and tests create people's monitors with it; ddhooks

@@ -206,6 +206,15 @@ pub(crate) fn lower(
                         .replace(|c: char| !c.is_ascii_alphanumeric(), "_")
                 )),
             );
+        } else if crate::registry::is_registry_variable(&var.name.value) {
+            r.error(
+                var.name.loc,
+                format!(
+                    "`{}` is reserved: ddhooks keeps its registry and its apply lock in variables named DDHOOKS_STATE… and DDHOOKS_LOCK",
+                    var.name.raw
+                ),
+                Some("choose another name".into()),
+            );
         }
         if !r.define(&mut seen_vars, "custom variable", &var.name) {
             continue;
@@ -671,6 +680,18 @@ fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&
         return true;
     }
     let mut ok = true;
+    if let Some(at) = text
+        .find("ddhooks:begin")
+        .or_else(|| text.find("ddhooks:end"))
+    {
+        let (line, col) = line_col(text, at);
+        r.error(
+            pos_in(t, line, col),
+            "`text` contains a ddhooks marker; ddhooks writes the markers around the block itself, and a marker inside would make the monitor's message unreadable".to_string(),
+            Some("remove the `ddhooks:begin`/`ddhooks:end` comment from the text".into()),
+        );
+        return false;
+    }
     match template::parse(text) {
         Err(err) => {
             r.error(

@@ -247,21 +247,28 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
 fn mentions_outside_blocks(remote: &Remote, out: &mut Plan) -> BTreeMap<String, BTreeSet<i64>> {
     let mut mentions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for monitor in remote.monitors.values() {
-        match template::without_blocks(&monitor.message) {
-            Ok(people) => {
-                for handle in template::handles(&people) {
-                    if let Some(name) = handle.webhook() {
-                        mentions.entry(name.to_string()).or_default().insert(monitor.id);
-                    }
-                }
+        // With a damaged block, ddhooks cannot tell its text from people's: every mention
+        // in the message counts as people's, so nothing it names is deleted.
+        let people = match template::without_blocks(&monitor.message) {
+            Ok(people) => people,
+            Err(err) => {
+                out.problems.push(Problem {
+                    address: monitor_address(monitor.id),
+                    message: format!(
+                        "monitor {} \"{}\": damaged managed block, {err}; nothing will be written to this monitor",
+                        monitor.id, monitor.name
+                    ),
+                });
+                monitor.message.clone()
             }
-            Err(err) => out.problems.push(Problem {
-                address: monitor_address(monitor.id),
-                message: format!(
-                    "monitor {} \"{}\": damaged managed block, {err}; nothing will be written to this monitor",
-                    monitor.id, monitor.name
-                ),
-            }),
+        };
+        for handle in template::handles(&people) {
+            if let Some(name) = handle.webhook() {
+                mentions
+                    .entry(name.to_string())
+                    .or_default()
+                    .insert(monitor.id);
+            }
         }
     }
     mentions
@@ -466,6 +473,23 @@ fn plan_blocks(desired: &Desired, remote: &Remote, out: &mut Plan) {
             continue;
         };
         if blocks.is_empty() || message.trim() == monitor.message.trim() {
+            continue;
+        }
+        // Never write a message that would read back as damaged (or with other blocks).
+        let read_back: Option<BTreeSet<String>> = template::find_blocks(&message)
+            .ok()
+            .map(|found| found.into_iter().map(|b| b.name).collect());
+        let intended: BTreeSet<String> = wanted.iter().map(|b| b.name.clone()).collect();
+        if read_back.as_ref() != Some(&intended) {
+            out.problems.push(Problem {
+                address: monitor_address(monitor.id),
+                message: format!(
+                    "monitor {} \"{}\": the new message would not read back as blocks {}; nothing will be written to this monitor (does a block's text contain a ddhooks marker?)",
+                    monitor.id,
+                    monitor.name,
+                    intended.iter().cloned().collect::<Vec<_>>().join(", ")
+                ),
+            });
             continue;
         }
         let fp = monitor_fingerprint(monitor);

@@ -451,3 +451,44 @@ fn a_block_naming_a_missing_monitor_id_is_a_warning() {
     assert_eq!(p.warnings.len(), 1);
     assert!(p.warnings[0].contains("monitor 999"));
 }
+
+#[test]
+fn mentions_in_a_damaged_message_hold_deletions() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    r.monitors.insert(
+        3,
+        monitor(
+            3,
+            &[],
+            "page @webhook-g-ok-check\n{{!-- ddhooks:begin other --}}\nx",
+        ),
+    );
+    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    assert!(p.held.iter().any(|h| h.address == "webhook.g-ok-check"));
+    assert!(!p.changes.iter().any(|c| c.address == "webhook.g-ok-check"));
+}
+
+#[test]
+fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
+    let mut d = desired();
+    d.blocks.get_mut("g").unwrap().text = Some("{{!-- ddhooks:end g --}}".into());
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    assert!(!p.changes.iter().any(|c| c.kind == ObjectKind::Monitor));
+    assert!(
+        p.problems[0].message.contains("would not read back"),
+        "{:?}",
+        p.problems
+    );
+}
