@@ -468,7 +468,17 @@ impl<'a> Applier<'a> {
                             custom_headers: Some(headers),
                             encode_as: Some(want.encode_as.as_str().to_string()),
                         };
-                        self.client.update_webhook(&target, &body).await?;
+                        match self.client.update_webhook(&target, &body).await {
+                            Ok(_) => {}
+                            // A rename whose answer was lost and whose retry found the old
+                            // name gone: it happened if the new name now exists.
+                            Err(e) if e.status() == Some(404) && change.renamed_from.is_some() => {
+                                if self.client.get_webhook(&name).await?.is_none() {
+                                    return Err(e.into());
+                                }
+                            }
+                            Err(e) => return Err(e.into()),
+                        }
                     }
                     _ => {}
                 }

@@ -292,6 +292,26 @@ impl Decoder<'_> {
     }
 
     fn resolve(&mut self, raw: &str, node: &Node) -> Str {
+        if raw.contains("${env:") {
+            self.warn_plain_env(node.pos);
+        }
+        self.resolve_quietly(raw, node)
+    }
+
+    /// `${env:…}` anywhere but in a secret custom variable's value ends up in Datadog in
+    /// plain text and in every plan: say so.
+    fn warn_plain_env(&mut self, pos: Pos) {
+        self.diags.push(Diagnostic {
+            file: self.path.clone(),
+            line: pos.line,
+            column: pos.col,
+            severity: Severity::Warning,
+            message: "a value read from the environment is written here in plain text: Datadog stores it readable and every plan shows it".into(),
+            hint: Some("if it is a secret, put it in a custom variable with `secret: true` and refer to it as $NAME".into()),
+        });
+    }
+
+    fn resolve_quietly(&mut self, raw: &str, node: &Node) -> Str {
         let errors = &mut self.errors;
         let (value, unresolved) = env::resolve(raw, self.env, |severity, message, hint| {
             if severity == Severity::Error {
@@ -413,10 +433,23 @@ impl Decoder<'_> {
         };
         for (key, _, v) in self.fields(body, &what, VARIABLE_KEYS) {
             match key.as_str() {
-                "value" => var.value = self.string(v, &format!("`value` of {what}")),
+                "value" => {
+                    var.value = match &v.value {
+                        Value::Str(raw) => Some(self.resolve_quietly(raw, v)),
+                        _ => self.string(v, &format!("`value` of {what}")),
+                    }
+                }
                 "secret" => var.secret = self.boolean(v, "`secret`").unwrap_or(false),
                 _ => {}
             }
+        }
+        if let Some(value) = var
+            .value
+            .as_ref()
+            .filter(|v| !var.secret && v.raw.contains("${env:"))
+        {
+            let pos = value.loc.pos;
+            self.warn_plain_env(pos);
         }
         var.broken = self.errors > errors_before;
         var

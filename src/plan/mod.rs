@@ -315,10 +315,16 @@ fn plan_webhooks(
             continue;
         }
         out.reads.insert(address.clone(), None);
-        let old = want
+        let found = want
             .renamed_from
             .as_deref()
             .and_then(|old| remote.webhooks.get(old).map(|w| (old, w)));
+        // Renaming a webhook people's text still mentions would break their notifications:
+        // create the new one and keep the old one, unless forced.
+        let still_used = found
+            .and_then(|(old, _)| mentions.get(old).map(|ids| (old, ids)))
+            .filter(|_| !options.force);
+        let old = found.filter(|_| still_used.is_none());
         match old {
             Some((old_name, have)) => {
                 renamed_away.insert(old_name);
@@ -351,7 +357,12 @@ fn plan_webhooks(
                     Some(after),
                     None,
                 );
-                if let Some(old) = &want.renamed_from {
+                if let Some((old, ids)) = still_used {
+                    c.notes.push(format!(
+                        "not renamed from `{old}`: monitors {} still mention @webhook-{old} outside ddhooks' blocks; the new webhook is created and the old one kept until those mentions go (or pass --force to rename)",
+                        join_ids(ids)
+                    ));
+                } else if let Some(old) = &want.renamed_from {
                     c.notes.push(format!(
                         "renamed from `{old}`, which does not exist in Datadog; creating it"
                     ));

@@ -492,3 +492,39 @@ fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
         p.problems
     );
 }
+
+#[test]
+fn a_rename_of_a_webhook_people_still_mention_creates_and_keeps_unless_forced() {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    r.monitors
+        .insert(3, monitor(3, &[], "people page @webhook-g-alert-check"));
+    let mut d2 = d.clone();
+    let mut w = d2.webhooks.remove("g-alert-check").unwrap();
+    w.name = "g-critical-check".into();
+    w.renamed_from = Some("g-alert-check".into());
+    d2.webhooks.insert(w.name.clone(), w);
+    d2.blocks.get_mut("g").unwrap().rules[0].handles = vec!["@webhook-g-critical-check".into()];
+    let p = plan(&d2, &r, &reg, &PlanOptions::default());
+    let c = p
+        .changes
+        .iter()
+        .find(|c| c.address == "webhook.g-critical-check")
+        .unwrap();
+    assert_eq!(c.action, Action::Create);
+    assert!(c.notes[0].contains("not renamed"), "{:?}", c.notes);
+    assert!(p.held.iter().any(|h| h.address == "webhook.g-alert-check"));
+    let forced = plan(&d2, &r, &reg, &PlanOptions { force: true });
+    let c = forced
+        .changes
+        .iter()
+        .find(|c| c.address == "webhook.g-critical-check")
+        .unwrap();
+    assert_eq!(c.action, Action::Rename);
+}
