@@ -154,6 +154,19 @@ fn applied(
     (r, reg)
 }
 
+/// The scenario planned from nothing and applied: desired state, remote state, registry.
+fn converged() -> (Desired, Remote, Registry) {
+    let d = desired();
+    let p = plan(
+        &d,
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    (d, r, reg)
+}
+
 fn actions(plan: &Plan) -> Vec<(String, Action)> {
     plan.changes
         .iter()
@@ -234,14 +247,7 @@ fn changed_payload_is_an_update_and_default_payload_is_not_drift() {
 
 #[test]
 fn removing_everything_deletes_owned_objects_and_blocks_in_reverse_kinds() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (_, r, reg) = converged();
     let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
     assert_eq!(
         p.summary,
@@ -289,14 +295,7 @@ fn existing_unowned_webhook_is_adopted_without_a_write_when_equal() {
 
 #[test]
 fn rename_is_one_change_and_blocks_follow_the_new_name() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (d, r, reg) = converged();
     let mut d2 = d.clone();
     let mut w = d2.webhooks.remove("g-alert-check").unwrap();
     w.name = "g-critical-check".into();
@@ -318,14 +317,7 @@ fn rename_is_one_change_and_blocks_follow_the_new_name() {
 
 #[test]
 fn webhook_mentioned_outside_blocks_is_held_unless_forced() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (_, mut r, reg) = converged();
     r.monitors
         .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
     let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
@@ -387,14 +379,7 @@ fn secrets_compare_by_fingerprint_and_never_enter_the_plan() {
 
 #[test]
 fn trimmed_message_and_trailing_spaces_in_blocks_are_not_drift() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (d, mut r, reg) = converged();
     let m = r.monitors.get_mut(&1).unwrap();
     m.message = m.message.replace("{{/is_alert}}", "{{/is_alert}}   ");
     assert!(!plan(&d, &r, &reg, &PlanOptions::default()).has_changes());
@@ -416,14 +401,7 @@ fn vanished_owned_objects_are_forgotten_not_deleted() {
 
 #[test]
 fn variables_used_by_a_held_webhook_are_held_too() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (_, mut r, reg) = converged();
     r.monitors
         .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
     let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
@@ -454,14 +432,7 @@ fn a_block_naming_a_missing_monitor_id_is_a_warning() {
 
 #[test]
 fn mentions_in_a_damaged_message_hold_deletions() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (_, mut r, reg) = converged();
     r.monitors.insert(
         3,
         monitor(
@@ -495,14 +466,7 @@ fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
 
 #[test]
 fn a_rename_of_a_webhook_people_still_mention_creates_and_keeps_unless_forced() {
-    let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
-    let (mut r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    let (d, mut r, reg) = converged();
     r.monitors
         .insert(3, monitor(3, &[], "people page @webhook-g-alert-check"));
     let mut d2 = d.clone();
