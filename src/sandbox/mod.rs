@@ -106,6 +106,7 @@ pub struct Shared {
 #[derive(Debug)]
 pub struct RunningSandbox {
     addr: SocketAddr,
+    shared: Arc<Shared>,
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
 }
@@ -119,6 +120,12 @@ impl RunningSandbox {
     /// The bound address.
     pub fn addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Its state, request log and configuration, for harnesses that seed an org directly or
+    /// read the request counts without going through HTTP.
+    pub fn shared(&self) -> &Arc<Shared> {
+        &self.shared
     }
 
     /// Stops accepting, closes open connections and waits for the server task to end.
@@ -150,6 +157,7 @@ impl Sandbox {
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
         let shared = build(config, addr)?;
+        let kept = shared.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
                 while !*stopped.borrow() {
@@ -160,7 +168,12 @@ impl Sandbox {
             };
             accept_loop(shared, listener, shutdown).await;
         });
-        Ok(RunningSandbox { addr, stop, task })
+        Ok(RunningSandbox {
+            addr,
+            shared: kept,
+            stop,
+            task,
+        })
     }
 }
 

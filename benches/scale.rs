@@ -1,0 +1,456 @@
+//! Scale benchmark: how close plan and apply get to the network floor for a large org.
+//!
+//! Starts an in-process sandbox with latency L on every API request, seeds it with N
+//! monitors (realistic messages; `targeted` of them tagged into a group), writes manifests
+//! for M webhook pairs (each with a block on its group's monitors), then runs the real
+//! `ddhooks` binary through four cases:
+//!
+//! 1. plan from scratch (nothing exists yet),
+//! 2. apply from scratch,
+//! 3. plan in steady state (nothing to do),
+//! 4. apply of a 1% change (1% of the groups edit their pair and their block).
+//!
+//! For each case it prints wall time, requests by kind (from the sandbox's request log),
+//! the floor — for each kind, its requests divided by the concurrency allowed for that kind,
+//! rounded up, times L, with webhook and custom-variable writes one at a time — the ratio of
+//! wall time to floor, and the CPU time and peak memory of the `ddhooks` process. Last, it
+//! measures the local work alone (load, plan and render, no network) in-process.
+//!
+//! ```text
+//! cargo bench --bench scale                                  # the issue's sizes
+//! cargo bench --bench scale -- --monitors 2000 --pairs 100   # smaller
+//! ```
+
+use clap::Parser;
+use ddhooks::datadog::fetch::{self, StateBackend};
+use ddhooks::datadog::{base_url, Client, ClientOptions, Credentials};
+use ddhooks::manifest::{self, LoadOptions};
+use ddhooks::plan::PlanOptions;
+use ddhooks::registry::Registry;
+use ddhooks::render;
+use ddhooks::sandbox::monitors::{self, Now};
+use ddhooks::sandbox::{RunningSandbox, Sandbox, SandboxConfig};
+use serde_json::json;
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Sizes and knobs of one benchmark run.
+#[derive(Debug, Parser)]
+#[command(about = "Plan and apply a large org against a sandbox with latency")]
+struct Params {
+    /// Monitors in the org.
+    #[arg(long, default_value_t = 10_000)]
+    monitors: usize,
+    /// Webhook pairs (two webhooks each), one group and one block per pair.
+    #[arg(long, default_value_t = 500)]
+    pairs: usize,
+    /// Monitors that carry a block (spread evenly over the groups).
+    #[arg(long, default_value_t = 2_000)]
+    targeted: usize,
+    /// Latency the sandbox adds to every API request, in milliseconds.
+    #[arg(long, default_value_t = 20)]
+    latency_ms: u64,
+    /// ddhooks' `--concurrency`.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Percentage of the groups changed in the last case.
+    #[arg(long, default_value_t = 1.0)]
+    change_percent: f64,
+    /// Passed by `cargo bench`; ignored.
+    #[arg(long, hide = true)]
+    bench: bool,
+}
+
+const API_KEY: &str = "bench-api-key";
+const APP_KEY: &str = "bench-app-key";
+
+fn group_name(g: usize) -> String {
+    format!("team-{g:04}")
+}
+
+/// Manifests for `pairs` groups, ten groups per file, plus the variables file. Groups in
+/// `changed` get another check name (both webhooks' payloads change) and one more rule in
+/// their block (their monitors' messages change).
+fn write_manifests(dir: &Path, pairs: usize, changed: &BTreeSet<usize>) -> std::io::Result<()> {
+    if dir.exists() {
+        std::fs::remove_dir_all(dir)?;
+    }
+    std::fs::create_dir_all(dir)?;
+    std::fs::write(
+        dir.join("variables.yaml"),
+        "custom_variables:\n  DD_API_KEY:\n    value: ${env:DD_API_KEY}\n    secret: true\n  CHECK_HOST:\n    value: ddhooks-bench\n",
+    )?;
+    for (file, groups) in (0..pairs).collect::<Vec<_>>().chunks(10).enumerate() {
+        let mut pairs_yaml = String::from("webhook_pairs:\n");
+        let mut blocks_yaml = String::from("monitor_notifications:\n");
+        for &g in groups {
+            let name = group_name(g);
+            let check = if changed.contains(&g) {
+                format!("{name}.status.v2")
+            } else {
+                format!("{name}.status")
+            };
+            let _ = write!(
+                pairs_yaml,
+                "  {name}:\n    check: {check}\n    host_name: $CHECK_HOST\n    tags: [\"monitor_id:$ALERT_ID\", \"team:{name}\"]\n"
+            );
+            let _ = write!(
+                blocks_yaml,
+                "  {name}:\n    monitors:\n      tags: [\"ddhooks-group:{name}\"]\n    pair: {name}\n"
+            );
+            if changed.contains(&g) {
+                let _ = writeln!(
+                    blocks_yaml,
+                    "    notify:\n      is_priority 'P1': [\"@slack-{name}-oncall\"]"
+                );
+            }
+        }
+        std::fs::write(
+            dir.join(format!("groups-{file:03}.yaml")),
+            format!("{pairs_yaml}\n{blocks_yaml}"),
+        )?;
+    }
+    Ok(())
+}
+
+/// A monitor as people write them: a query, a multi-line message with template variables,
+/// conditional sections and handles, and tags.
+fn monitor_body(i: usize, group: Option<usize>) -> serde_json::Value {
+    let service = format!("svc-{:04}", i % 1500);
+    let mut tags = vec![
+        format!("service:{service}"),
+        "env:prod".to_string(),
+        format!("team:t{}", i % 40),
+    ];
+    if let Some(g) = group {
+        tags.push(format!("ddhooks-group:{}", group_name(g)));
+    }
+    let message = format!(
+        "{{{{#is_alert}}}}CPU on {{{{host.name}}}} ({service}) has been above {{{{threshold}}}}% for 5 minutes: {{{{value}}}}%.{{{{/is_alert}}}}\n\
+         {{{{#is_warning}}}}CPU on {{{{host.name}}}} is climbing ({{{{value}}}}%).{{{{/is_warning}}}}\n\
+         {{{{#is_recovery}}}}CPU on {{{{host.name}}}} is back to normal.{{{{/is_recovery}}}}\n\n\
+         Runbook: https://wiki.example.com/runbooks/{service}/cpu\n\
+         Dashboard: https://app.datadoghq.com/dashboard/abc-{i}\n\n\
+         {{{{#is_alert}}}}@pagerduty-{service} {{{{/is_alert}}}}\n\
+         @slack-team-{}-alerts",
+        i % 40
+    );
+    json!({
+        "name": format!("[{service}] CPU high on {{{{host.name}}}} #{i}"),
+        "type": "metric alert",
+        "query": format!("avg(last_5m):avg:system.cpu.user{{service:{service}}} by {{host}} > 90"),
+        "message": message,
+        "tags": tags,
+        "priority": (i % 5) + 1,
+        "options": {"thresholds": {"critical": 90.0, "warning": 80.0}, "notify_no_data": false},
+    })
+}
+
+fn seed_monitors(sandbox: &RunningSandbox, params: &Params) -> anyhow::Result<()> {
+    let shared = sandbox.shared();
+    let now = Now::current();
+    let mut data = shared.store.lock();
+    // Targeted monitors are spread over the whole id range, evenly over the groups.
+    let every = (params.monitors / params.targeted.max(1)).max(1);
+    let mut targeted = 0;
+    for i in 0..params.monitors {
+        let group = (i % every == 0 && targeted < params.targeted).then(|| {
+            targeted += 1;
+            (targeted - 1) % params.pairs.max(1)
+        });
+        monitors::create(&mut data, &monitor_body(i, group), &shared.identity, &now)
+            .map_err(|e| anyhow::anyhow!("seeding monitor {i}: {}", e.message))?;
+    }
+    Ok(())
+}
+
+/// CPU time and peak resident memory of a finished child process.
+#[derive(Debug, Default, Clone, Copy)]
+struct Usage {
+    cpu: Duration,
+    peak_rss_kib: u64,
+}
+
+/// Runs the binary and waits for it with `wait4`, which reports the child's own usage.
+fn run_measured(mut command: Command) -> anyhow::Result<(i32, Duration, Usage)> {
+    let started = Instant::now();
+    let child = command.spawn()?;
+    let pid = child.id() as libc::pid_t;
+    let mut status: libc::c_int = 0;
+    // SAFETY: plain FFI call with valid pointers to locals; `rusage` is plain data.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let waited = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = started.elapsed();
+    if waited != pid {
+        anyhow::bail!("wait4 failed: {}", std::io::Error::last_os_error());
+    }
+    let tv = |t: libc::timeval| Duration::new(t.tv_sec as u64, (t.tv_usec as u32) * 1000);
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    Ok((
+        code,
+        wall,
+        Usage {
+            cpu: tv(usage.ru_utime) + tv(usage.ru_stime),
+            peak_rss_kib: usage.ru_maxrss as u64,
+        },
+    ))
+}
+
+/// Whether a request kind is a webhook or custom-variable write (one at a time).
+fn serial_kind(kind: &str) -> bool {
+    !kind.starts_with("GET ") && kind.contains("/integration/webhooks/")
+}
+
+/// The network floor of a set of requests: per kind, requests over allowed concurrency
+/// (rounded up) times the latency.
+fn floor(counts: &BTreeMap<String, u64>, latency: Duration, concurrency: usize) -> Duration {
+    counts
+        .iter()
+        .map(|(kind, n)| {
+            let width = if serial_kind(kind) {
+                1
+            } else {
+                concurrency as u64
+            };
+            latency * (n.div_ceil(width) as u32)
+        })
+        .sum()
+}
+
+/// A short name for a request kind: `GET webhook`, `PUT monitor`, …
+fn short_kind(kind: &str) -> String {
+    let (method, path) = kind.split_once(' ').unwrap_or(("", kind));
+    let what = if path.contains("/webhooks/configuration/webhooks") {
+        "webhook"
+    } else if path.contains("/custom-variables") {
+        "variable"
+    } else if path == "/api/v1/monitor" {
+        "monitor page"
+    } else if path.starts_with("/api/v1/monitor/") {
+        "monitor"
+    } else {
+        path
+    };
+    format!("{method} {what}")
+}
+
+struct CaseResult {
+    name: &'static str,
+    wall: Duration,
+    floor: Duration,
+    usage: Usage,
+    counts: BTreeMap<String, u64>,
+}
+
+struct Bench {
+    params: Params,
+    binary: PathBuf,
+    manifests: PathBuf,
+    out_dir: PathBuf,
+    sandbox: RunningSandbox,
+}
+
+impl Bench {
+    fn case(
+        &self,
+        name: &'static str,
+        args: &[&str],
+        expect: &[i32],
+    ) -> anyhow::Result<CaseResult> {
+        self.sandbox.shared().requests.clear();
+        let stdout = std::fs::File::create(self.out_dir.join(format!("{}.out", slug(name))))?;
+        let stderr = std::fs::File::create(self.out_dir.join(format!("{}.err", slug(name))))?;
+        let mut command = Command::new(&self.binary);
+        command
+            .args(args)
+            .arg(&self.manifests)
+            .args(["--api-url", &self.sandbox.base_url()])
+            .args(["--concurrency", &self.params.concurrency.to_string()])
+            .arg("--no-color")
+            .env("DD_API_KEY", API_KEY)
+            .env("DD_APP_KEY", APP_KEY)
+            .env_remove("DD_SITE")
+            .env_remove("DD_HOST")
+            .stdin(Stdio::null())
+            .stdout(stdout)
+            .stderr(stderr);
+        let (code, wall, usage) = run_measured(command)?;
+        if !expect.contains(&code) {
+            anyhow::bail!(
+                "{name}: ddhooks exited {code} (expected {expect:?}); see {}",
+                self.out_dir.join(format!("{}.*", slug(name))).display()
+            );
+        }
+        let (_, counts) = self.sandbox.shared().requests.snapshot();
+        let latency = Duration::from_millis(self.params.latency_ms);
+        Ok(CaseResult {
+            name,
+            wall,
+            floor: floor(&counts, latency, self.params.concurrency),
+            usage,
+            counts,
+        })
+    }
+}
+
+fn slug(name: &str) -> String {
+    name.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .collect()
+}
+
+fn print_results(results: &[CaseResult]) {
+    println!(
+        "\n{:<26} {:>9} {:>9} {:>7} {:>9} {:>9} {:>9}",
+        "case", "wall", "floor", "ratio", "requests", "cpu", "peak rss"
+    );
+    for r in results {
+        println!(
+            "{:<26} {:>7.2} s {:>7.2} s {:>6.2}x {:>9} {:>6} ms {:>6} MB",
+            r.name,
+            r.wall.as_secs_f64(),
+            r.floor.as_secs_f64(),
+            r.wall.as_secs_f64() / r.floor.as_secs_f64().max(1e-9),
+            r.counts.values().sum::<u64>(),
+            r.usage.cpu.as_millis(),
+            r.usage.peak_rss_kib / 1024,
+        );
+    }
+    for r in results {
+        println!("\n{}: requests by kind", r.name);
+        let mut by_kind: BTreeMap<String, u64> = BTreeMap::new();
+        for (kind, n) in &r.counts {
+            *by_kind.entry(short_kind(kind)).or_default() += n;
+        }
+        for (kind, n) in by_kind {
+            println!("  {kind:<22} {n:>6}");
+        }
+    }
+}
+
+/// Thread CPU time, for the in-process measurement of local work.
+fn thread_cpu() -> Duration {
+    // SAFETY: plain FFI call writing into a local.
+    let mut ts: libc::timespec = unsafe { std::mem::zeroed() };
+    unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Load, plan and render with the remote state already in memory: the CPU the tool spends
+/// besides the network, for the from-scratch plan (the largest diff) and the steady state.
+async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
+    let client = Client::new(
+        base_url(manifest::DEFAULT_SITE, Some(&bench.sandbox.base_url()))?,
+        Credentials::new(API_KEY, APP_KEY),
+        ClientOptions::default(),
+    )?;
+    let options = LoadOptions {
+        env: std::sync::Arc::new(|name| (name == "DD_API_KEY").then(|| API_KEY.to_string())),
+        ..LoadOptions::default()
+    };
+    let started = thread_cpu();
+    let loaded = manifest::load_dir(&bench.manifests, &options)
+        .map_err(|d| anyhow::anyhow!("manifests: {d}"))?;
+    let load = thread_cpu() - started;
+    let webhooks = loaded.desired.webhooks.keys().cloned().collect();
+    let variables = loaded.desired.custom_variables.keys().cloned().collect();
+    // Not timed: the network part.
+    let fetched = fetch::fetch(
+        &client,
+        &StateBackend::Datadog,
+        webhooks,
+        variables,
+        bench.params.concurrency,
+    )
+    .await?;
+    let registry = fetched
+        .registry
+        .unwrap_or_else(|| Registry::new("bench"));
+    let started = thread_cpu();
+    let plan = ddhooks::plan::plan(
+        &loaded.desired,
+        &fetched.remote,
+        &registry,
+        &PlanOptions::default(),
+    );
+    let planning = thread_cpu() - started;
+    let started = thread_cpu();
+    let text = render::render_text(&plan, false);
+    let text_cpu = thread_cpu() - started;
+    let started = thread_cpu();
+    let markdown = render::render_markdown(&plan);
+    let json = render::render_json(&plan);
+    let other_cpu = thread_cpu() - started;
+    println!(
+        "local work, {label}: load {} ms, plan {} ms, render text {} ms ({} KB), markdown + json {} ms ({} KB + {} KB); load + plan + text = {} ms CPU",
+        load.as_millis(),
+        planning.as_millis(),
+        text_cpu.as_millis(),
+        text.len() / 1024,
+        other_cpu.as_millis(),
+        markdown.len() / 1024,
+        json.len() / 1024,
+        (load + planning + text_cpu).as_millis(),
+    );
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let params = Params::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let latency = Duration::from_millis(params.latency_ms);
+        let sandbox = Sandbox::start(SandboxConfig {
+            latency,
+            ..SandboxConfig::default()
+        })
+        .await?;
+        seed_monitors(&sandbox, &params)?;
+        let work = std::env::temp_dir().join(format!("ddhooks-scale-{}", std::process::id()));
+        let manifests = work.join("manifests");
+        write_manifests(&manifests, params.pairs, &BTreeSet::new())?;
+        println!(
+            "ddhooks scale benchmark: {} monitors ({} with a block), {} pairs ({} webhooks), L = {} ms, concurrency {}",
+            params.monitors,
+            params.targeted,
+            params.pairs,
+            params.pairs * 2,
+            params.latency_ms,
+            params.concurrency
+        );
+        println!("outputs of each run under {}", work.display());
+        let bench = Bench {
+            binary: PathBuf::from(env!("CARGO_BIN_EXE_ddhooks")),
+            manifests,
+            out_dir: work.clone(),
+            sandbox,
+            params,
+        };
+        local_work(&bench, "from scratch").await?;
+        let mut results = Vec::new();
+        results.push(bench.case("plan, from scratch", &["plan", "--detailed-exitcode"], &[2])?);
+        results.push(bench.case("apply, from scratch", &["apply", "--auto-approve"], &[0])?);
+        results.push(bench.case("plan, steady state", &["plan", "--detailed-exitcode"], &[0])?);
+        local_work(&bench, "steady state").await?;
+        let changed_groups =
+            ((bench.params.pairs as f64 * bench.params.change_percent / 100.0).ceil() as usize).max(1);
+        let every = bench.params.pairs / changed_groups;
+        let changed = (0..changed_groups).map(|i| i * every).collect();
+        write_manifests(&bench.manifests, bench.params.pairs, &changed)?;
+        results.push(bench.case("apply, 1% change", &["apply", "--auto-approve"], &[0])?);
+        // The apply converged: a plan now has nothing to do (not measured).
+        bench.case("check", &["plan", "--detailed-exitcode"], &[0])?;
+        print_results(&results);
+        bench.sandbox.shutdown().await;
+        Ok(())
+    })
+}
