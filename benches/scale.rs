@@ -370,9 +370,7 @@ async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
         bench.params.concurrency,
     )
     .await?;
-    let registry = fetched
-        .registry
-        .unwrap_or_else(|| Registry::new("bench"));
+    let registry = fetched.registry.unwrap_or_else(|| Registry::new("bench"));
     let started = thread_cpu();
     let plan = ddhooks::plan::plan(
         &loaded.desired,

@@ -149,6 +149,7 @@ fn client(base: &str) -> Client {
             timeout: Duration::from_secs(1),
             max_retries: 1,
             base_backoff: Duration::from_millis(10),
+            ..ClientOptions::default()
         },
     )
     .unwrap()

@@ -139,9 +139,28 @@ fn parse(value: Option<&str>) -> Result<LockInfo, LockError> {
         })
 }
 
+/// A lock written but not confirmed yet. Reading (fetching, planning) may go on while
+/// [`Claim::confirm`] waits out the settling delay; writing must wait for the confirmation.
+#[derive(Debug)]
+pub struct Claim<'a>(Lock<'a>);
+
+impl<'a> Claim<'a> {
+    /// Reads the lock back after the settling delay: the lock is this apply's only if its
+    /// write survived.
+    pub async fn confirm(self) -> Result<Lock<'a>, LockError> {
+        self.0.confirm().await
+    }
+}
+
 impl<'a> Lock<'a> {
-    /// Takes the lock, or says who holds it.
+    /// Takes the lock (claims and confirms it), or says who holds it.
     pub async fn acquire(client: &'a Client, options: LockOptions) -> Result<Lock<'a>, LockError> {
+        Self::claim(client, options).await?.confirm().await
+    }
+
+    /// Writes the lock, or says who holds it; [`Claim::confirm`] then makes sure the write
+    /// was not lost.
+    pub async fn claim(client: &'a Client, options: LockOptions) -> Result<Claim<'a>, LockError> {
         let host = host_name();
         let pid = std::process::id();
         let nonce: u64 = rand::random();
@@ -169,7 +188,7 @@ impl<'a> Lock<'a> {
                 value: lock.value(),
             };
             match client.post_variable(&body).await {
-                Ok(_) => return lock.confirm().await,
+                Ok(_) => return Ok(Claim(lock)),
                 Err(e) if e.status() == Some(400) || e.outcome_unknown() => {
                     let Some(existing) = client.get_variable(LOCK_VARIABLE).await? else {
                         if e.status() == Some(400) && !e.to_string().contains("exist") {
@@ -180,14 +199,14 @@ impl<'a> Lock<'a> {
                     };
                     let holder = parse(existing.value.as_deref())?;
                     if holder.owner == lock.info.owner {
-                        return lock.confirm().await;
+                        return Ok(Claim(lock));
                     }
                     if !holder.abandoned() {
                         return Err(LockError::Held(holder.describe()));
                     }
                     tracing::warn!(holder = %holder.owner, "taking over an abandoned apply lock");
                     lock.write().await?;
-                    return lock.confirm().await;
+                    return Ok(Claim(lock));
                 }
                 Err(e) => return Err(e.into()),
             }

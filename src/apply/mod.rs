@@ -1,22 +1,34 @@
 //! Executes a [`Plan`]: in dependency order (variables, webhooks, monitor blocks; removals
-//! in reverse), webhook and variable writes one at a time, monitor writes concurrently,
-//! each object re-read first and the change refused if it moved since the plan, and the
-//! registry kept true after every step.
+//! in reverse), webhook and variable writes one at a time, monitor writes concurrently, and
+//! the registry kept true after every step.
+//!
+//! Writes are based on the read the plan was made from, taken under the apply lock (so no
+//! other apply writes meanwhile), with no second read per object: the webhook chain is
+//! one request per write. People may still edit monitors while the chain runs, so when
+//! the monitor writes start more than [`MONITOR_READ_MAX_AGE`] after that read, every
+//! monitor is read again (one listing, its pages at once) and a monitor whose message
+//! moved is refused rather than overwritten.
 
 pub mod lock;
 mod state;
 
-pub use lock::{Lock, LockError, LockOptions};
+pub use lock::{Claim, Lock, LockError, LockOptions};
 pub use state::{StateError, StateStore};
 
-use crate::datadog::fetch::{remote_monitor, remote_variable, remote_webhook};
+use crate::datadog::fetch::remote_monitor;
 use crate::datadog::{wire, ApiError, Client};
 use crate::model::Desired;
 use crate::plan::{self, Action, Change, ObjectKind, Plan, Summary};
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How old the read behind a monitor write may be before the monitors are read again: past
+/// this, people may have edited a message since the plan read it.
+pub const MONITOR_READ_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// What happened to one change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,8 +52,6 @@ pub struct ApplyReport {
     pub done: Summary,
     /// Whether a signal stopped the run.
     pub interrupted: bool,
-    /// Set when a saved plan was refused as a whole (nothing was written).
-    pub stale_plan: Vec<String>,
     /// A registry write that failed, if any (the objects were written; a re-run adopts them).
     pub registry_error: Option<String>,
 }
@@ -49,8 +59,7 @@ pub struct ApplyReport {
 impl ApplyReport {
     /// Whether everything in the plan was applied.
     pub fn complete(&self) -> bool {
-        self.stale_plan.is_empty()
-            && !self.interrupted
+        !self.interrupted
             && self.registry_error.is_none()
             && self.outcomes.iter().all(|(_, _, o)| *o == Outcome::Done)
     }
@@ -81,6 +90,10 @@ pub struct Applier<'a> {
     pub registry: Registry,
     /// Concurrent monitor writes.
     pub concurrency: usize,
+    /// When the remote state the plan was made from was read (the fetch's start).
+    pub read_at: Instant,
+    /// How many monitors that read found (sizes a second listing).
+    pub monitors_read: usize,
     /// Set by SIGINT/SIGTERM: the write in flight finishes, nothing new starts.
     pub stop: Arc<AtomicBool>,
 }
@@ -89,108 +102,25 @@ fn name_of(address: &str) -> &str {
     address.split_once('.').map_or(address, |(_, n)| n)
 }
 
-/// A change could not proceed.
-enum StepError {
-    Refused(String),
-    Failed(String),
-}
+/// Why a change could not be made.
+struct StepError(String);
 
 impl From<ApiError> for StepError {
     fn from(e: ApiError) -> Self {
-        StepError::Failed(e.to_string())
+        StepError(e.to_string())
     }
 }
 
 impl<'a> Applier<'a> {
-    /// The current fingerprint of the object a change is about (`None`: absent).
-    async fn current_fingerprint(&self, change: &Change) -> Result<Option<String>, ApiError> {
-        let name = match &change.renamed_from {
-            Some(old) => old.as_str(),
-            None => name_of(&change.address),
-        };
-        Ok(match change.kind {
-            ObjectKind::Webhook => self
-                .client
-                .get_webhook(name)
-                .await?
-                .map(|w| plan::webhook_fingerprint(&remote_webhook(&w))),
-            ObjectKind::CustomVariable => self
-                .client
-                .get_variable(name)
-                .await?
-                .map(|v| plan::variable_fingerprint(&remote_variable(&v))),
-            ObjectKind::Monitor => match change.monitor_id {
-                Some(id) => self
-                    .client
-                    .get_monitor(id)
-                    .await?
-                    .as_ref()
-                    .and_then(remote_monitor)
-                    .map(|m| plan::monitor_fingerprint(&m)),
-                None => None,
-            },
-        })
-    }
-
-    async fn check_fresh(&self, change: &Change) -> Result<(), StepError> {
-        let now = self.current_fingerprint(change).await?;
-        if now != change.fingerprint {
-            let what = match (&change.fingerprint, &now) {
-                (Some(_), None) => "it was deleted",
-                (None, Some(_)) => "it was created by someone else",
-                _ => "it was changed by someone else",
-            };
-            return Err(StepError::Refused(format!(
-                "{what} since the plan; run plan again"
-            )));
-        }
-        Ok(())
-    }
-
-    /// Verifies every change of a saved plan before writing anything; returns the addresses
-    /// that moved.
-    pub async fn stale_addresses(&self, plan: &Plan) -> Result<Vec<String>, ApiError> {
-        let checks = stream::iter(plan.changes.iter())
-            .map(|c| async move { self.current_fingerprint(c).await.map(|fp| (c, fp)) })
-            .buffer_unordered(self.concurrency.max(1))
-            .collect::<Vec<_>>()
-            .await;
-        let mut stale = Vec::new();
-        for check in checks {
-            let (c, fp) = check?;
-            if fp != c.fingerprint {
-                stale.push(c.address.clone());
-            }
-        }
-        stale.sort();
-        Ok(stale)
-    }
-
-    /// Applies `plan`. With `saved`, first refuses the whole plan if any object moved.
-    pub async fn apply(mut self, plan: &Plan, saved: bool) -> ApplyReport {
+    /// Applies `plan`, made from the remote state read at `read_at` (a saved plan is checked
+    /// against a fresh read by the caller first).
+    pub async fn apply(mut self, plan: &Plan) -> ApplyReport {
         let mut report = ApplyReport::default();
         let index = |kind: ObjectKind, delete: bool| {
             plan.changes
                 .iter()
                 .filter(move |c| c.kind == kind && (c.action == Action::Delete) == delete)
         };
-        if saved {
-            match self.stale_addresses(plan).await {
-                Ok(stale) if !stale.is_empty() => {
-                    report.stale_plan = stale;
-                    return report;
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    report.outcomes.push((
-                        "plan".into(),
-                        Action::Update,
-                        Outcome::Failed(e.to_string()),
-                    ));
-                    return report;
-                }
-            }
-        }
         // Record every name a create, delete or rename may touch as pending before writing
         // anything: a run killed mid-way leaves them pending, and the next fetch resolves
         // them by existence. Nothing is written if this record cannot be saved.
@@ -223,16 +153,28 @@ impl<'a> Applier<'a> {
                     .push((c.address.clone(), c.action, Outcome::NotAttempted));
             }
         } else {
+            let moved = self
+                .monitors_moved(&monitors)
+                .await
+                .map_err(|e| format!("reading the monitors again before writing them failed: {e}"));
             let this = &self;
+            let moved = &moved;
             let results = stream::iter(monitors)
                 .map(|c| async move {
                     if this.stop.load(Ordering::SeqCst) {
                         return (c, Outcome::NotAttempted);
                     }
+                    match moved {
+                        Err(why) => return (c, Outcome::Failed(why.clone())),
+                        Ok(moved) => {
+                            if let Some(why) = c.monitor_id.and_then(|id| moved.get(&id)) {
+                                return (c, Outcome::Refused(why.clone()));
+                            }
+                        }
+                    }
                     let outcome = match this.apply_monitor(c).await {
                         Ok(()) => Outcome::Done,
-                        Err(StepError::Refused(r)) => Outcome::Refused(r),
-                        Err(StepError::Failed(f)) => Outcome::Failed(f),
+                        Err(StepError(f)) => Outcome::Failed(f),
                     };
                     (c, outcome)
                 })
@@ -372,8 +314,7 @@ impl<'a> Applier<'a> {
     ) -> bool {
         let outcome = match outcome {
             Ok(()) => Outcome::Done,
-            Err(StepError::Refused(r)) => Outcome::Refused(r),
-            Err(StepError::Failed(f)) => Outcome::Failed(f),
+            Err(StepError(f)) => Outcome::Failed(f),
         };
         let failed = matches!(outcome, Outcome::Failed(_) | Outcome::Refused(_));
         if outcome == Outcome::Done {
@@ -396,8 +337,37 @@ impl<'a> Applier<'a> {
         }
     }
 
+    /// The monitors about to be written whose message moved since the plan read it, with
+    /// why. Nothing is read when that read is recent (see [`MONITOR_READ_MAX_AGE`]).
+    async fn monitors_moved(&self, changes: &[&Change]) -> Result<BTreeMap<i64, String>, ApiError> {
+        if changes.is_empty() || self.read_at.elapsed() <= MONITOR_READ_MAX_AGE {
+            return Ok(BTreeMap::new());
+        }
+        let now: BTreeMap<i64, String> = self
+            .client
+            .list_monitors_expecting(self.monitors_read)
+            .await?
+            .into_iter()
+            .filter_map(remote_monitor)
+            .map(|m| (m.id, plan::monitor_fingerprint(&m)))
+            .collect();
+        Ok(changes
+            .iter()
+            .filter_map(|c| {
+                let id = c.monitor_id?;
+                let why = match now.get(&id) {
+                    None => "it was deleted since the plan; run plan again",
+                    Some(fp) if Some(fp) != c.fingerprint.as_ref() => {
+                        "it was changed by someone else since the plan; run plan again"
+                    }
+                    Some(_) => return None,
+                };
+                Some((id, why.to_string()))
+            })
+            .collect())
+    }
+
     async fn apply_one(&mut self, change: &Change) -> Result<(), StepError> {
-        self.check_fresh(change).await?;
         let name = name_of(&change.address).to_string();
         match (change.kind, change.action) {
             (ObjectKind::CustomVariable, Action::Delete) => {
@@ -409,7 +379,7 @@ impl<'a> Applier<'a> {
                     .desired
                     .custom_variables
                     .get(&name)
-                    .ok_or_else(|| StepError::Failed(format!("{name} is in the plan but not in the manifests; the plan and the manifests disagree")))?;
+                    .ok_or_else(|| StepError(format!("{name} is in the plan but not in the manifests; the plan and the manifests disagree")))?;
                 if change.writes {
                     let value = want.value.expose().to_string();
                     if change.action == Action::Create {
@@ -442,7 +412,7 @@ impl<'a> Applier<'a> {
                     .desired
                     .webhooks
                     .get(&name)
-                    .ok_or_else(|| StepError::Failed(format!("{name} is in the plan but not in the manifests; the plan and the manifests disagree")))?;
+                    .ok_or_else(|| StepError(format!("{name} is in the plan but not in the manifests; the plan and the manifests disagree")))?;
                 let payload = want.payload.as_ref().map(|p| p.to_string());
                 let headers = want
                     .custom_headers
@@ -488,9 +458,7 @@ impl<'a> Applier<'a> {
                 self.registry.webhooks.insert(name);
             }
             (ObjectKind::Monitor, _) => {
-                return Err(StepError::Failed(
-                    "monitor changes are applied concurrently".into(),
-                ))
+                return Err(StepError("monitor changes are applied concurrently".into()))
             }
         }
         Ok(())
@@ -499,14 +467,13 @@ impl<'a> Applier<'a> {
     async fn apply_monitor(&self, change: &Change) -> Result<(), StepError> {
         let id = change
             .monitor_id
-            .ok_or_else(|| StepError::Failed("monitor change without an id".into()))?;
+            .ok_or_else(|| StepError("monitor change without an id".into()))?;
         let message = change
             .after
             .as_ref()
             .and_then(|a| a.get("message"))
             .and_then(|m| m.as_str())
-            .ok_or_else(|| StepError::Failed("monitor change without a message".into()))?;
-        self.check_fresh(change).await?;
+            .ok_or_else(|| StepError("monitor change without a message".into()))?;
         self.client.update_monitor_message(id, message).await?;
         Ok(())
     }

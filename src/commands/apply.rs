@@ -81,9 +81,25 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 });
             }
         }
-        // One apply at a time per org: taken before the registry is read, so that the plan
-        // and the registry this apply writes back are not stale.
-        let lock = match Lock::acquire(&session.client, LockOptions::default()).await {
+        // One apply at a time per org: the lock is written before the remote state is read,
+        // so that the plan and the registry this apply writes back are not stale. Reading
+        // goes on while the lock settles; nothing is written before it is confirmed.
+        let claim = match Lock::claim(&session.client, LockOptions::default()).await {
+            Ok(claim) => claim,
+            Err(e @ LockError::Held(_)) => {
+                println!("Apply refused: {e}");
+                return Ok(ExitCode::from(1));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let force = saved.as_ref().map_or(args.force, |s| s.force);
+        let salt = saved.as_ref().map(|s| s.registry_salt.clone());
+        let options = PlanOptions { force };
+        let (planned, confirmed) = tokio::join!(
+            session.plan(&loaded, &options, salt.as_deref()),
+            claim.confirm()
+        );
+        let lock = match confirmed {
             Ok(lock) => lock,
             Err(e @ LockError::Held(_)) => {
                 println!("Apply refused: {e}");
@@ -93,7 +109,10 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         };
         let done = Notify::new();
         let work = async {
-            let result = locked(&args, saved, &loaded, &session, stop.clone(), color).await;
+            let result = match planned {
+                Ok(planned) => locked(saved, planned, &loaded, &session, stop.clone(), color).await,
+                Err(e) => Err(e),
+            };
             done.notify_one();
             result
         };
@@ -113,23 +132,23 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     result
 }
 
-/// Everything apply does while it holds the lock.
+/// Everything apply does once it holds the lock, with the plan made under it.
 async fn locked(
-    args: &ApplyArgs,
     saved: Option<SavedPlan>,
+    planned: Planned,
     loaded: &crate::manifest::Loaded,
     session: &Session,
     stop: Arc<AtomicBool>,
     color: bool,
 ) -> anyhow::Result<ExitCode> {
-    let force = saved.as_ref().map_or(args.force, |s| s.force);
-    let salt = saved.as_ref().map(|s| s.registry_salt.as_str());
     let Planned {
         plan,
         registry,
         mut store,
-    } = session.plan(loaded, &PlanOptions { force }, salt).await?;
-    let (plan, is_saved) = match saved {
+        read_at,
+        monitors_read,
+    } = planned;
+    let plan = match saved {
         Some(saved) => {
             let drift = differing_changes(&saved.plan, &plan);
             if !drift.is_empty() {
@@ -140,9 +159,9 @@ async fn locked(
                 println!("Plan again and review the new plan.");
                 return Ok(ExitCode::from(1));
             }
-            (saved.plan, true)
+            saved.plan
         }
-        None => (plan, false),
+        None => plan,
     };
     if !plan.has_changes() {
         if store.dirty {
@@ -163,9 +182,11 @@ async fn locked(
         state: store,
         registry,
         concurrency: session.concurrency,
+        read_at,
+        monitors_read,
         stop,
     };
-    let report = applier.apply(&plan, is_saved).await;
+    let report = applier.apply(&plan).await;
     print_report(&plan, &report);
     let code = if report.complete() && plan.problems.is_empty() {
         ExitCode::SUCCESS
@@ -276,14 +297,6 @@ fn watch_signals(stop: Arc<AtomicBool>) {
 
 fn print_report(plan: &Plan, report: &ApplyReport) {
     let mut out = std::io::stdout().lock();
-    if !report.stale_plan.is_empty() {
-        let _ = writeln!(out, "The plan is stale; nothing was applied. These objects changed since it was made or approved:");
-        for address in &report.stale_plan {
-            let _ = writeln!(out, "  {address}");
-        }
-        let _ = writeln!(out, "Plan again and review the new plan.");
-        return;
-    }
     for (address, action, outcome) in &report.outcomes {
         let line = match outcome {
             Outcome::Done => format!("{address}: {} done", action.word()),

@@ -116,9 +116,11 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             state: planned.store,
             registry: planned.registry,
             concurrency: session.concurrency,
+            read_at: planned.read_at,
+            monitors_read: planned.monitors_read,
             stop: Arc::new(AtomicBool::new(false)),
         };
-        let report = applier.apply(&planned.plan, false).await;
+        let report = applier.apply(&planned.plan).await;
         let d = report.done;
         if !report.complete() {
             anyhow::bail!("the demo's apply did not complete: {:?}", report.outcomes);

@@ -14,7 +14,7 @@ use rand::Rng;
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where the embedded sandbox of `--sandbox` keeps its data.
 pub const SANDBOX_DATA: &str = ".ddhooks/sandbox.json";
@@ -81,6 +81,7 @@ impl Session {
         let options = ClientOptions {
             timeout: Duration::from_secs(args.timeout),
             max_retries: args.max_retries,
+            concurrency: args.concurrency.into(),
             ..ClientOptions::default()
         };
         let (base, credentials, sandbox) = if args.sandbox {
@@ -147,6 +148,7 @@ impl Session {
             .flat_map(|w| std::iter::once(w.name.clone()).chain(w.renamed_from.clone()))
             .collect();
         let variables: BTreeSet<String> = desired.custom_variables.keys().cloned().collect();
+        let read_at = Instant::now();
         let fetched = fetch::fetch(
             &self.client,
             &self.state,
@@ -164,6 +166,8 @@ impl Session {
             plan,
             registry,
             store,
+            read_at,
+            monitors_read: fetched.remote.monitors.len(),
         })
     }
 }
@@ -176,6 +180,10 @@ pub struct Planned {
     pub registry: Registry,
     /// Where the registry goes.
     pub store: StateStore,
+    /// When the remote state was read (the fetch's start).
+    pub read_at: Instant,
+    /// How many monitors were read.
+    pub monitors_read: usize,
 }
 
 /// A random salt for a new registry.

@@ -64,6 +64,8 @@ pub struct ClientOptions {
     pub max_retries: u32,
     /// First backoff delay; doubles on every retry (with full jitter), capped at 20 s.
     pub base_backoff: Duration,
+    /// Requests in flight at once, over every caller of this client (`--concurrency`).
+    pub concurrency: usize,
 }
 
 impl Default for ClientOptions {
@@ -72,6 +74,7 @@ impl Default for ClientOptions {
             timeout: Duration::from_secs(30),
             max_retries: 8,
             base_backoff: Duration::from_millis(200),
+            concurrency: 16,
         }
     }
 }
@@ -177,6 +180,9 @@ pub struct Client {
     /// Held by every webhook and custom-variable write: Datadog's integration store loses
     /// overlapping writes, so they go one at a time even when tasks run concurrently.
     gate: tokio::sync::Mutex<()>,
+    /// One permit per request in flight: the `--concurrency` bound holds however many tasks
+    /// call at once (waiters are served in order).
+    permits: tokio::sync::Semaphore,
 }
 
 impl Client {
@@ -202,9 +208,10 @@ impl Client {
             http,
             base,
             credentials,
-            options,
             pace: Mutex::new(Pace::default()),
             gate: tokio::sync::Mutex::new(()),
+            permits: tokio::sync::Semaphore::new(options.concurrency.max(1)),
+            options,
         })
     }
 
@@ -408,6 +415,8 @@ impl Client {
             detail: describe_reqwest(&e),
             ambiguous,
         };
+        // Never closed, so acquiring cannot fail; if it did, go on unbounded.
+        let _permit = self.permits.acquire().await.ok();
         let started = Instant::now();
         let mut response = request.send().await.map_err(|e| {
             let ambiguous = sent_body && !e.is_connect();
@@ -688,7 +697,7 @@ impl Client {
         &self,
         page: usize,
         page_size: usize,
-    ) -> Result<Vec<wire::Monitor>, ApiError> {
+    ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
         let mut url = self.url(&["monitor"]);
         url.query_pairs_mut()
             .append_pair("page", &page.to_string())
@@ -701,35 +710,39 @@ impl Client {
         Self::decode(&object, &bytes)
     }
 
-    /// Every monitor, page by page (1,000 per page, Datadog's maximum).
-    pub async fn list_monitors(&self) -> Result<Vec<wire::Monitor>, ApiError> {
+    /// Every monitor, page by page (1,000 per page, Datadog's maximum). The API gives no
+    /// count, so a full last page costs one more (empty) page to know it was the last.
+    pub async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
+        self.list_monitors_expecting(0).await
+    }
+
+    /// Every monitor, when about `expected` of them are known to exist (from an earlier
+    /// listing): the pages that many monitors fill, plus the one after, are asked for at
+    /// once; paging goes on one page at a time only if the org has grown past them.
+    pub async fn list_monitors_expecting(
+        &self,
+        expected: usize,
+    ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
         const PAGE: usize = 1000;
         /// 10 million monitors: far beyond any org; a server that ignores `page` stops here.
         const MAX_PAGES: usize = 10_000;
-        let mut all: Vec<wire::Monitor> = Vec::new();
-        for page in 0..MAX_PAGES {
-            let batch = self.list_monitors_page(page, PAGE).await?;
-            let done = batch.len() < PAGE;
-            let first = batch.first().and_then(|m| m.id);
-            if page > 0 && first.is_some() && first == all.get((page - 1) * PAGE).and_then(|m| m.id)
-            {
+        let first_pages = (expected / PAGE + 1).min(MAX_PAGES);
+        let mut pages: Vec<Vec<wire::MonitorSummary>> = futures::future::try_join_all(
+            (0..first_pages).map(|page| self.list_monitors_page(page, PAGE)),
+        )
+        .await?;
+        check_paging(&pages, 1)?;
+        while pages.last().is_some_and(|p| p.len() >= PAGE) {
+            if pages.len() >= MAX_PAGES {
                 return Err(ApiError::Decode {
                     object: "monitor list".into(),
-                    detail: format!(
-                        "page {page} repeats page {}: the server ignores paging",
-                        page - 1
-                    ),
+                    detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
                 });
             }
-            all.extend(batch);
-            if done {
-                return Ok(all);
-            }
+            pages.push(self.list_monitors_page(pages.len(), PAGE).await?);
+            check_paging(&pages, pages.len() - 1)?;
         }
-        Err(ApiError::Decode {
-            object: "monitor list".into(),
-            detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
-        })
+        Ok(pages.into_iter().flatten().collect())
     }
 
     /// `POST /api/v1/monitor` (the demo and tests create people's monitors with it; ddhooks
@@ -767,6 +780,25 @@ impl Client {
         )
         .await
     }
+}
+
+/// A server that ignores `page` answers every page with the first one: caught on the first
+/// repeat (pages `from..` are checked against the page before each).
+fn check_paging(pages: &[Vec<wire::MonitorSummary>], from: usize) -> Result<(), ApiError> {
+    let first_id = |page: &Vec<wire::MonitorSummary>| page.first().and_then(|m| m.id);
+    for page in from.max(1)..pages.len() {
+        let id = first_id(&pages[page]);
+        if id.is_some() && id == first_id(&pages[page - 1]) {
+            return Err(ApiError::Decode {
+                object: "monitor list".into(),
+                detail: format!(
+                    "page {page} repeats page {}: the server ignores paging",
+                    page - 1
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {

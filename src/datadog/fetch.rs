@@ -84,13 +84,13 @@ pub fn remote_variable(v: &wire::CustomVariable) -> RemoteVariable {
     }
 }
 
-/// Decodes a wire monitor (monitors without an id are skipped by the caller).
-pub fn remote_monitor(m: &wire::Monitor) -> Option<RemoteMonitor> {
+/// Decodes a listed monitor (monitors without an id are skipped by the caller).
+pub fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
     Some(RemoteMonitor {
         id: m.id?,
-        name: m.name.clone().unwrap_or_default(),
-        tags: m.tags.clone(),
-        message: m.message.clone().unwrap_or_default(),
+        name: m.name.unwrap_or_default(),
+        tags: m.tags,
+        message: m.message.unwrap_or_default(),
     })
 }
 
@@ -139,9 +139,14 @@ async fn read_datadog_registry(
     let first = first.value.unwrap_or_default();
     let layout = Registry::layout(&first)?;
     let mut parts = BTreeMap::from([(registry::STATE_VARIABLE.to_string(), first)]);
-    for i in 2..=layout.parts {
-        let name = registry::part_name(layout.slot, i);
-        if let Some(v) = client.get_variable(&name).await? {
+    // The header names the parts: read them all at once.
+    let names: Vec<String> = (2..=layout.parts)
+        .map(|i| registry::part_name(layout.slot, i))
+        .collect();
+    let values =
+        futures::future::try_join_all(names.iter().map(|name| client.get_variable(name))).await?;
+    for (name, v) in names.into_iter().zip(values) {
+        if let Some(v) = v {
             parts.insert(name, v.value.unwrap_or_default());
         }
     }
@@ -164,8 +169,9 @@ pub struct Fetched {
     pub registry_resolved: bool,
 }
 
-/// Reads the registry, then every named webhook and variable (plus those the registry
-/// owns) and all monitors, with at most `concurrency` requests in flight.
+/// Reads the registry, every named webhook and variable, and all monitors, at the same
+/// time; then the webhooks and variables the registry owns that the manifests no longer
+/// name (usually none). Each object is read once; the client bounds the requests in flight.
 pub async fn fetch(
     client: &Client,
     backend: &StateBackend,
@@ -173,40 +179,40 @@ pub async fn fetch(
     variable_names: BTreeSet<String>,
     concurrency: usize,
 ) -> Result<Fetched, FetchError> {
-    let (mut registry, registry_layout) = read_registry(client, backend).await?;
-    let mut webhook_names = webhook_names;
-    let mut variable_names = variable_names;
-    if let Some(r) = &registry {
-        webhook_names.extend(r.webhooks.iter().cloned());
-        webhook_names.extend(r.pending_webhooks.iter().cloned());
-        variable_names.extend(r.custom_variables.keys().cloned());
-        variable_names.extend(r.pending_variables.keys().cloned());
-    }
+    let variable_names: BTreeSet<String> = variable_names
+        .into_iter()
+        .filter(|n| !registry::is_registry_variable(n))
+        .collect();
     let concurrency = concurrency.max(1);
-    let monitors = client.list_monitors();
-    let webhooks = stream::iter(webhook_names)
-        .map(|name| async move { client.get_webhook(&name).await })
-        .buffer_unordered(concurrency)
-        .try_collect::<Vec<_>>();
-    let variables = stream::iter(
-        variable_names
-            .into_iter()
-            .filter(|n| !registry::is_registry_variable(n)),
-    )
-    .map(|name| async move { client.get_variable(&name).await })
-    .buffer_unordered(concurrency)
-    .try_collect::<Vec<_>>();
-    let (monitors, webhooks, variables) = futures::try_join!(monitors, webhooks, variables)?;
+    let (registry, named, monitors) = futures::try_join!(
+        read_registry(client, backend),
+        read_named(client, &webhook_names, &variable_names, concurrency),
+        async { client.list_monitors().await.map_err(FetchError::from) },
+    )?;
+    let (mut registry, registry_layout) = registry;
     let mut remote = Remote::default();
-    for w in webhooks.into_iter().flatten() {
-        remote.webhooks.insert(w.name.clone(), remote_webhook(&w));
-    }
-    for v in variables.into_iter().flatten() {
-        remote
+    absorb(&mut remote, named);
+    if let Some(r) = &registry {
+        let owned_webhooks: BTreeSet<String> = r
+            .webhooks
+            .iter()
+            .chain(&r.pending_webhooks)
+            .filter(|n| !webhook_names.contains(*n))
+            .cloned()
+            .collect();
+        let owned_variables: BTreeSet<String> = r
             .custom_variables
-            .insert(v.name.clone(), remote_variable(&v));
+            .keys()
+            .chain(r.pending_variables.keys())
+            .filter(|n| !variable_names.contains(*n) && !registry::is_registry_variable(n))
+            .cloned()
+            .collect();
+        if !owned_webhooks.is_empty() || !owned_variables.is_empty() {
+            let owned = read_named(client, &owned_webhooks, &owned_variables, concurrency).await?;
+            absorb(&mut remote, owned);
+        }
     }
-    for m in monitors.iter().filter_map(remote_monitor) {
+    for m in monitors.into_iter().filter_map(remote_monitor) {
         remote.monitors.insert(m.id, m);
     }
     let registry_resolved = registry.as_mut().is_some_and(|r| {
@@ -222,4 +228,50 @@ pub async fn fetch(
         registry_layout,
         registry_resolved,
     })
+}
+
+/// One webhook or custom variable read by name (`None` inside: it does not exist).
+enum Named {
+    Webhook(Option<wire::Webhook>),
+    Variable(Option<wire::CustomVariable>),
+}
+
+/// Reads webhooks and variables by name, one stream of at most `concurrency` requests.
+async fn read_named(
+    client: &Client,
+    webhooks: &BTreeSet<String>,
+    variables: &BTreeSet<String>,
+    concurrency: usize,
+) -> Result<Vec<Named>, FetchError> {
+    let webhooks = webhooks.iter().map(|name| {
+        futures::future::Either::Left(
+            async move { client.get_webhook(name).await.map(Named::Webhook) },
+        )
+    });
+    let variables = variables.iter().map(|name| {
+        futures::future::Either::Right(async move {
+            client.get_variable(name).await.map(Named::Variable)
+        })
+    });
+    Ok(stream::iter(webhooks.chain(variables))
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await?)
+}
+
+/// Adds what was read by name to `remote` (absent objects add nothing).
+fn absorb(remote: &mut Remote, named: Vec<Named>) {
+    for n in named {
+        match n {
+            Named::Webhook(Some(w)) => {
+                remote.webhooks.insert(w.name.clone(), remote_webhook(&w));
+            }
+            Named::Variable(Some(v)) => {
+                remote
+                    .custom_variables
+                    .insert(v.name.clone(), remote_variable(&v));
+            }
+            Named::Webhook(None) | Named::Variable(None) => {}
+        }
+    }
 }

@@ -143,6 +143,25 @@ pub struct Monitor {
     pub extra: Map<String, Value>,
 }
 
+/// A monitor as the planner needs it from a listing: `GET /api/v1/monitor` answers with the
+/// whole object (options, creator, state…), and an org of tens of thousands of monitors
+/// would hold all of it in memory; every field not named here is skipped while decoding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MonitorSummary {
+    /// Monitor id.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Display name.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// The notification message.
+    #[serde(default)]
+    pub message: Option<String>,
+    /// The monitor's own tags.
+    #[serde(default)]
+    pub tags: Vec<String>,
+}
+
 /// Body of `PUT /api/v1/monitor/{id}`: any subset of top-level fields. ddhooks sends only
 /// `message`, because `options` in the body replaces the stored options whole.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
