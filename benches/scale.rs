@@ -1,6 +1,8 @@
 //! Scale benchmark: how close plan and apply get to the network floor for a large org.
 //!
-//! Starts an in-process sandbox with latency L on every API request, seeds it with N
+//! Starts a sandbox with latency L on every API request (in a process of its own: this
+//! harness re-runs itself with `--serve`, so that the peak memory the kernel reports for
+//! each `ddhooks` child is not inflated by the parent it was spawned from), seeds it with N
 //! monitors (realistic messages; `targeted` of them tagged into a group), writes manifests
 //! for M webhook pairs (each with a block on its group's monitors), then runs the real
 //! `ddhooks` binary through four cases:
@@ -62,6 +64,18 @@ struct Params {
     /// Passed by `cargo bench`; ignored.
     #[arg(long, hide = true)]
     bench: bool,
+    /// Internal: be the sandbox process (print its URL, serve until stdin closes).
+    #[arg(long, hide = true)]
+    serve: bool,
+    /// Internal: measure the local work against the sandbox at this URL, then exit.
+    #[arg(long, hide = true)]
+    local_work: Option<String>,
+    /// Internal: the manifests for `--local-work`.
+    #[arg(long, hide = true)]
+    manifests: Option<PathBuf>,
+    /// Internal: what `--local-work` measures.
+    #[arg(long, hide = true, default_value = "")]
+    label: String,
 }
 
 const API_KEY: &str = "bench-api-key";
@@ -147,6 +161,87 @@ fn monitor_body(i: usize, group: Option<usize>) -> serde_json::Value {
         "priority": (i % 5) + 1,
         "options": {"thresholds": {"critical": 90.0, "warning": 80.0}, "notify_no_data": false},
     })
+}
+
+/// The `--serve` side: a seeded sandbox that lives until the harness closes our stdin.
+async fn serve(params: &Params) -> anyhow::Result<()> {
+    let sandbox = Sandbox::start(SandboxConfig {
+        latency: Duration::from_millis(params.latency_ms),
+        ..SandboxConfig::default()
+    })
+    .await?;
+    seed_monitors(&sandbox, params)?;
+    println!("{}", sandbox.base_url());
+    tokio::task::spawn_blocking(|| {
+        let mut sink = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut sink);
+    })
+    .await?;
+    sandbox.shutdown().await;
+    Ok(())
+}
+
+/// A sandbox process started with `--serve`, and how to read its request log.
+struct SandboxProcess {
+    child: std::process::Child,
+    base_url: String,
+    http: reqwest::Client,
+}
+
+impl SandboxProcess {
+    fn start(params: &Params) -> anyhow::Result<SandboxProcess> {
+        let mut child = Command::new(std::env::current_exe()?)
+            .args(std::env::args().skip(1).filter(|a| a != "--bench"))
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()?;
+        let stdout = child
+            .stdout
+            .take()
+            .ok_or_else(|| anyhow::anyhow!("sandbox process without stdout"))?;
+        let mut line = String::new();
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)?;
+        let base_url = line.trim().to_string();
+        if !base_url.starts_with("http://") {
+            anyhow::bail!("the sandbox process did not start (it said {line:?})");
+        }
+        let _ = params;
+        Ok(SandboxProcess {
+            child,
+            base_url,
+            http: reqwest::Client::new(),
+        })
+    }
+
+    async fn clear_requests(&self) -> anyhow::Result<()> {
+        self.http
+            .delete(format!("{}/sandbox/v1/requests", self.base_url))
+            .send()
+            .await?
+            .error_for_status()?;
+        Ok(())
+    }
+
+    async fn requests(&self) -> anyhow::Result<BTreeMap<String, u64>> {
+        let body: serde_json::Value = self
+            .http
+            .get(format!("{}/sandbox/v1/requests", self.base_url))
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        Ok(serde_json::from_value(body["counts"].clone())?)
+    }
+}
+
+impl Drop for SandboxProcess {
+    fn drop(&mut self) {
+        // Closing stdin ends it; wait so no process outlives the harness.
+        drop(self.child.stdin.take());
+        let _ = self.child.wait();
+    }
 }
 
 fn seed_monitors(sandbox: &RunningSandbox, params: &Params) -> anyhow::Result<()> {
@@ -254,24 +349,24 @@ struct Bench {
     binary: PathBuf,
     manifests: PathBuf,
     out_dir: PathBuf,
-    sandbox: RunningSandbox,
+    sandbox: SandboxProcess,
 }
 
 impl Bench {
-    fn case(
+    async fn case(
         &self,
         name: &'static str,
         args: &[&str],
         expect: &[i32],
     ) -> anyhow::Result<CaseResult> {
-        self.sandbox.shared().requests.clear();
+        self.sandbox.clear_requests().await?;
         let stdout = std::fs::File::create(self.out_dir.join(format!("{}.out", slug(name))))?;
         let stderr = std::fs::File::create(self.out_dir.join(format!("{}.err", slug(name))))?;
         let mut command = Command::new(&self.binary);
         command
             .args(args)
             .arg(&self.manifests)
-            .args(["--api-url", &self.sandbox.base_url()])
+            .args(["--api-url", &self.sandbox.base_url])
             .args(["--concurrency", &self.params.concurrency.to_string()])
             .arg("--no-color")
             .env("DD_API_KEY", API_KEY)
@@ -281,14 +376,14 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
-        let (code, wall, usage) = run_measured(command)?;
+        let (code, wall, usage) = tokio::task::block_in_place(|| run_measured(command))?;
         if !expect.contains(&code) {
             anyhow::bail!(
                 "{name}: ddhooks exited {code} (expected {expect:?}); see {}",
                 self.out_dir.join(format!("{}.*", slug(name))).display()
             );
         }
-        let (_, counts) = self.sandbox.shared().requests.snapshot();
+        let counts = self.sandbox.requests().await?;
         let latency = Duration::from_millis(self.params.latency_ms);
         Ok(CaseResult {
             name,
@@ -344,10 +439,16 @@ fn thread_cpu() -> Duration {
 }
 
 /// Load, plan and render with the remote state already in memory: the CPU the tool spends
-/// besides the network, for the from-scratch plan (the largest diff) and the steady state.
-async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
+/// besides the network. Runs in a child of its own (`--local-work`), to keep this harness
+/// small.
+async fn local_work(
+    base: &str,
+    manifests: &Path,
+    label: &str,
+    concurrency: usize,
+) -> anyhow::Result<()> {
     let client = Client::new(
-        base_url(manifest::DEFAULT_SITE, Some(&bench.sandbox.base_url()))?,
+        base_url(manifest::DEFAULT_SITE, Some(base))?,
         Credentials::new(API_KEY, APP_KEY),
         ClientOptions::default(),
     )?;
@@ -356,8 +457,8 @@ async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
         ..LoadOptions::default()
     };
     let started = thread_cpu();
-    let loaded = manifest::load_dir(&bench.manifests, &options)
-        .map_err(|d| anyhow::anyhow!("manifests: {d}"))?;
+    let loaded =
+        manifest::load_dir(manifests, &options).map_err(|d| anyhow::anyhow!("manifests: {d}"))?;
     let load = thread_cpu() - started;
     let webhooks = loaded.desired.webhooks.keys().cloned().collect();
     let variables = loaded.desired.custom_variables.keys().cloned().collect();
@@ -367,7 +468,7 @@ async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
         &StateBackend::Datadog,
         webhooks,
         variables,
-        bench.params.concurrency,
+        concurrency,
     )
     .await?;
     let registry = fetched.registry.unwrap_or_else(|| Registry::new("bench"));
@@ -387,7 +488,7 @@ async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
     let json = render::render_json(&plan);
     let other_cpu = thread_cpu() - started;
     println!(
-        "local work, {label}: load {} ms, plan {} ms, render text {} ms ({} KB), markdown + json {} ms ({} KB + {} KB); load + plan + text = {} ms CPU",
+        "local work, {label}: load {} ms, plan {} ms, render text {} ms ({} KB); markdown + json {} ms ({} KB + {} KB); load + plan + text = {} ms CPU",
         load.as_millis(),
         planning.as_millis(),
         text_cpu.as_millis(),
@@ -400,19 +501,39 @@ async fn local_work(bench: &Bench, label: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+impl Bench {
+    fn local_work(&self, label: &str) -> anyhow::Result<()> {
+        let status = Command::new(std::env::current_exe()?)
+            .args(["--local-work", &self.sandbox.base_url, "--label", label])
+            .arg("--manifests")
+            .arg(&self.manifests)
+            .args(["--concurrency", &self.params.concurrency.to_string()])
+            .status()?;
+        if !status.success() {
+            anyhow::bail!("measuring the local work ({label}) failed");
+        }
+        Ok(())
+    }
+}
+
 fn main() -> anyhow::Result<()> {
     let params = Params::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    if params.serve {
+        return runtime.block_on(serve(&params));
+    }
+    if let (Some(url), Some(manifests)) = (&params.local_work, &params.manifests) {
+        return runtime.block_on(local_work(
+            url,
+            manifests,
+            &params.label,
+            params.concurrency,
+        ));
+    }
     runtime.block_on(async move {
-        let latency = Duration::from_millis(params.latency_ms);
-        let sandbox = Sandbox::start(SandboxConfig {
-            latency,
-            ..SandboxConfig::default()
-        })
-        .await?;
-        seed_monitors(&sandbox, &params)?;
+        let sandbox = SandboxProcess::start(&params)?;
         let work = std::env::temp_dir().join(format!("ddhooks-scale-{}", std::process::id()));
         let manifests = work.join("manifests");
         write_manifests(&manifests, params.pairs, &BTreeSet::new())?;
@@ -433,22 +554,24 @@ fn main() -> anyhow::Result<()> {
             sandbox,
             params,
         };
-        local_work(&bench, "from scratch").await?;
-        let mut results = Vec::new();
-        results.push(bench.case("plan, from scratch", &["plan", "--detailed-exitcode"], &[2])?);
-        results.push(bench.case("apply, from scratch", &["apply", "--auto-approve"], &[0])?);
-        results.push(bench.case("plan, steady state", &["plan", "--detailed-exitcode"], &[0])?);
-        local_work(&bench, "steady state").await?;
+        let plan = ["plan", "--detailed-exitcode"];
+        let apply = ["apply", "--auto-approve"];
+        bench.local_work("from scratch")?;
+        let mut results = vec![
+            bench.case("plan, from scratch", &plan, &[2]).await?,
+            bench.case("apply, from scratch", &apply, &[0]).await?,
+            bench.case("plan, steady state", &plan, &[0]).await?,
+        ];
+        bench.local_work("steady state")?;
         let changed_groups =
             ((bench.params.pairs as f64 * bench.params.change_percent / 100.0).ceil() as usize).max(1);
         let every = bench.params.pairs / changed_groups;
         let changed = (0..changed_groups).map(|i| i * every).collect();
         write_manifests(&bench.manifests, bench.params.pairs, &changed)?;
-        results.push(bench.case("apply, 1% change", &["apply", "--auto-approve"], &[0])?);
+        results.push(bench.case("apply, 1% change", &apply, &[0]).await?);
         // The apply converged: a plan now has nothing to do (not measured).
-        bench.case("check", &["plan", "--detailed-exitcode"], &[0])?;
+        bench.case("check", &plan, &[0]).await?;
         print_results(&results);
-        bench.sandbox.shutdown().await;
         Ok(())
     })
 }

@@ -19,7 +19,8 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "FILE")]
     pub data: Option<PathBuf>,
 
-    /// Milliseconds added to every API response.
+    /// Response time of every API request in milliseconds: the answer leaves MS after the
+    /// request arrived (or when ready, if handling took longer).
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency: u64,
 

@@ -42,7 +42,8 @@ use tower::ServiceExt;
 pub struct SandboxConfig {
     /// Persist the state in this file (atomic replace on every write); `None` keeps it in memory.
     pub data: Option<PathBuf>,
-    /// Added to every `/api/` response.
+    /// Response time of every `/api/` request: the answer leaves this long after the request
+    /// arrived (or when ready, if handling took longer).
     pub latency: Duration,
     /// Fraction of `/api/` requests answered 500/503 or with a dropped connection (0.0..=1.0).
     pub fail_rate: f64,
@@ -288,7 +289,9 @@ async fn handle(
     }
     let method = req.method().as_str().to_string();
     shared.requests.record(&method, &path);
-    let latency = shared.faults.latency();
+    // Every answer leaves `latency` after the request arrived (or as soon as it is ready,
+    // if handling took longer), like a remote API whose response time includes its work.
+    let answer_at = tokio::time::Instant::now() + shared.faults.latency();
     let failure = |code: u16| {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = match code {
@@ -306,7 +309,7 @@ async fn handle(
         Verdict::Drop => {
             shared.requests.record_fault("drop");
             shared.requests.record_status(&method, &path, "dropped");
-            tokio::time::sleep(latency).await;
+            tokio::time::sleep_until(answer_at).await;
             return Err(DroppedConnection);
         }
         Verdict::DropAfter => {
@@ -317,7 +320,7 @@ async fn handle(
                 &path,
                 &format!("{} dropped", done.status().as_u16()),
             );
-            tokio::time::sleep(latency).await;
+            tokio::time::sleep_until(answer_at).await;
             return Err(DroppedConnection);
         }
         Verdict::Limited(headers) => {
@@ -365,6 +368,6 @@ async fn handle(
                 .insert(HeaderName::from_static(name), value);
         }
     }
-    tokio::time::sleep(latency).await;
+    tokio::time::sleep_until(answer_at).await;
     Ok(response)
 }
