@@ -105,6 +105,17 @@ fn name_of(address: &str) -> &str {
 /// Why a change could not be made.
 struct StepError(String);
 
+/// Registry entries as they were before a change: restored when it is not made, so that
+/// ownership stays as it was (a snapshot of the names involved, not of the whole registry,
+/// which would make a chain of N writes cost N² copies).
+#[derive(Default)]
+struct OwnershipBefore {
+    /// Webhook name, and whether it was owned.
+    webhooks: Vec<(String, bool)>,
+    /// Variable name, and its entry (`None`: not owned).
+    variables: Vec<(String, Option<Option<String>>)>,
+}
+
 impl From<ApiError> for StepError {
     fn from(e: ApiError) -> Self {
         StepError(e.to_string())
@@ -228,9 +239,58 @@ impl<'a> Applier<'a> {
                 ));
                 continue;
             }
-            let registry_before = self.registry.clone();
+            let before = self.ownership_before(change);
             let outcome = self.apply_one(change).await;
-            *failed |= self.record(report, change, &registry_before, outcome).await;
+            *failed |= self.record(report, change, before, outcome);
+        }
+    }
+
+    /// The registry entries `change` may touch (its name and the name it renames), as they
+    /// are now.
+    fn ownership_before(&self, change: &Change) -> OwnershipBefore {
+        let names = std::iter::once(name_of(&change.address).to_string())
+            .chain(change.renamed_from.clone());
+        let mut before = OwnershipBefore::default();
+        match change.kind {
+            ObjectKind::Webhook => {
+                before.webhooks = names
+                    .map(|n| {
+                        let owned = self.registry.webhooks.contains(&n);
+                        (n, owned)
+                    })
+                    .collect();
+            }
+            ObjectKind::CustomVariable => {
+                before.variables = names
+                    .map(|n| {
+                        let entry = self.registry.custom_variables.get(&n).cloned();
+                        (n, entry)
+                    })
+                    .collect();
+            }
+            ObjectKind::Monitor => {}
+        }
+        before
+    }
+
+    /// Puts back registry entries saved by [`Self::ownership_before`].
+    fn restore(&mut self, before: OwnershipBefore) {
+        for (name, owned) in before.webhooks {
+            if owned {
+                self.registry.webhooks.insert(name);
+            } else {
+                self.registry.webhooks.remove(&name);
+            }
+        }
+        for (name, entry) in before.variables {
+            match entry {
+                Some(fp) => {
+                    self.registry.custom_variables.insert(name, fp);
+                }
+                None => {
+                    self.registry.custom_variables.remove(&name);
+                }
+            }
         }
     }
 
@@ -303,13 +363,13 @@ impl<'a> Applier<'a> {
         }
     }
 
-    /// Records an outcome; saves the registry after a successful ownership change. Returns
-    /// whether the run must stop.
-    async fn record(
+    /// Records an outcome (a change not made leaves ownership as it was). Returns whether
+    /// the run must stop.
+    fn record(
         &mut self,
         report: &mut ApplyReport,
         change: &Change,
-        registry_before: &Registry,
+        before: OwnershipBefore,
         outcome: Result<(), StepError>,
     ) -> bool {
         let outcome = match outcome {
@@ -321,8 +381,7 @@ impl<'a> Applier<'a> {
             report.count(change);
         } else {
             // Nothing (known) was written: ownership stays as it was.
-            self.registry.webhooks = registry_before.webhooks.clone();
-            self.registry.custom_variables = registry_before.custom_variables.clone();
+            self.restore(before);
         }
         self.settle_pending(change, &outcome);
         report

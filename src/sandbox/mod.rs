@@ -278,6 +278,23 @@ pub(crate) async fn route(shared: &Shared, req: Request<Body>) -> Response<Body>
     }
 }
 
+/// Waits until `deadline` to within a fraction of a millisecond. Tokio's timer ticks every
+/// millisecond and wakes on the tick after the deadline, which would make every response
+/// up to a millisecond slower than the latency asked for: the last stretch is slept on a
+/// blocking thread instead.
+async fn wait_until(deadline: std::time::Instant) {
+    const TICK: Duration = Duration::from_millis(2);
+    if let Some(coarse) = deadline.checked_sub(TICK) {
+        if coarse > std::time::Instant::now() {
+            tokio::time::sleep_until(coarse.into()).await;
+        }
+    }
+    let rest = deadline.saturating_duration_since(std::time::Instant::now());
+    if !rest.is_zero() {
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 /// One request: `/api/` paths are counted and go through the fault knobs first.
 async fn handle(
     shared: Arc<Shared>,
@@ -291,7 +308,7 @@ async fn handle(
     shared.requests.record(&method, &path);
     // Every answer leaves `latency` after the request arrived (or as soon as it is ready,
     // if handling took longer), like a remote API whose response time includes its work.
-    let answer_at = tokio::time::Instant::now() + shared.faults.latency();
+    let answer_at = std::time::Instant::now() + shared.faults.latency();
     let failure = |code: u16| {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = match code {
@@ -309,7 +326,7 @@ async fn handle(
         Verdict::Drop => {
             shared.requests.record_fault("drop");
             shared.requests.record_status(&method, &path, "dropped");
-            tokio::time::sleep_until(answer_at).await;
+            wait_until(answer_at).await;
             return Err(DroppedConnection);
         }
         Verdict::DropAfter => {
@@ -320,7 +337,7 @@ async fn handle(
                 &path,
                 &format!("{} dropped", done.status().as_u16()),
             );
-            tokio::time::sleep_until(answer_at).await;
+            wait_until(answer_at).await;
             return Err(DroppedConnection);
         }
         Verdict::Limited(headers) => {
@@ -368,6 +385,6 @@ async fn handle(
                 .insert(HeaderName::from_static(name), value);
         }
     }
-    tokio::time::sleep_until(answer_at).await;
+    wait_until(answer_at).await;
     Ok(response)
 }
