@@ -221,17 +221,25 @@ fn read_saved(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
 /// Addresses where a freshly computed plan differs from the saved one: changes added,
 /// removed or different, and remote objects read with another fingerprint.
 fn differing_changes(saved: &Plan, fresh: &Plan) -> Vec<String> {
-    let mut out = std::collections::BTreeSet::new();
-    for c in &saved.changes {
-        if !fresh.changes.iter().any(|f| f == c) {
-            out.insert(c.address.clone());
+    use std::collections::{BTreeMap, BTreeSet};
+    fn by_address(plan: &Plan) -> BTreeMap<&str, &crate::plan::Change> {
+        plan.changes
+            .iter()
+            .map(|c| (c.address.as_str(), c))
+            .collect()
+    }
+    let (old, new) = (by_address(saved), by_address(fresh));
+    let mut out = BTreeSet::new();
+    for (address, change) in &old {
+        if new.get(address) != Some(change) {
+            out.insert(address.to_string());
         }
     }
-    for c in &fresh.changes {
-        if !saved.changes.iter().any(|s| s.address == c.address) {
-            out.insert(c.address.clone());
-        }
-    }
+    out.extend(
+        new.keys()
+            .filter(|a| !old.contains_key(*a))
+            .map(|a| a.to_string()),
+    );
     for (address, fp) in &saved.reads {
         if fresh.reads.get(address).is_some_and(|now| now != fp) {
             out.insert(address.clone());
