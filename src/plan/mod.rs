@@ -4,6 +4,7 @@
 //! and everything apply does comes from the `Plan` this module returns.
 
 mod model;
+mod select;
 
 pub use model::{
     Action, BlockChange, Change, Held, ObjectKind, Plan, Problem, Summary, PLAN_FORMAT_VERSION,
@@ -14,10 +15,13 @@ use crate::model::{
     RemoteWebhook, Webhook,
 };
 use crate::registry::Registry;
-use crate::template;
-use serde_json::{json, Value};
+use crate::template::{self, ManagedBlock};
+use select::{BlockIndex, Wanted};
+use serde::Serialize;
+use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
 
 /// Choices that change what the planner may do.
 #[derive(Debug, Clone, Default)]
@@ -49,14 +53,24 @@ pub fn block_address(id: i64, block: &str) -> String {
 /// A short, stable digest of a JSON value, used to detect that a remote object moved
 /// between plan and apply.
 pub fn fingerprint_value(value: &Value) -> String {
+    fingerprint_json(value)
+}
+
+/// The fingerprint of anything that serialises as JSON: the same as [`fingerprint_value`]
+/// of its `serde_json::Value`, without building that value.
+fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> String {
     let text = serde_json::to_string(value).unwrap_or_default();
     let digest = Sha256::digest(text.as_bytes());
-    digest[..8].iter().map(|b| format!("{b:02x}")).collect()
+    let mut hex = String::with_capacity(16);
+    for b in &digest[..8] {
+        let _ = write!(hex, "{b:02x}");
+    }
+    hex
 }
 
 /// The fingerprint of a remote webhook as read.
 pub fn webhook_fingerprint(w: &RemoteWebhook) -> String {
-    fingerprint_value(&remote_webhook_state(w))
+    fingerprint_json(&RemoteWebhookState::of(w))
 }
 
 /// The fingerprint of a remote custom variable as read (a secret's value is not part of
@@ -67,13 +81,34 @@ pub fn variable_fingerprint(v: &RemoteVariable) -> String {
 
 /// The fingerprint of a monitor's message as read.
 pub fn monitor_fingerprint(m: &RemoteMonitor) -> String {
-    fingerprint_value(&Value::String(m.message.clone()))
+    fingerprint_json(&m.message)
 }
 
 fn headers_value(h: &Option<BTreeMap<String, String>>) -> Value {
     match h {
         Some(map) => json!(map),
         None => Value::Null,
+    }
+}
+
+/// A remote webhook as plans show it; serialises as [`remote_webhook_state`]'s value does,
+/// so that its fingerprint needs no copy of the webhook.
+#[derive(Serialize)]
+struct RemoteWebhookState<'a> {
+    url: &'a str,
+    encode_as: &'static str,
+    custom_headers: Option<&'a BTreeMap<String, String>>,
+    payload: Option<&'a Value>,
+}
+
+impl RemoteWebhookState<'_> {
+    fn of(w: &RemoteWebhook) -> RemoteWebhookState<'_> {
+        RemoteWebhookState {
+            url: &w.url,
+            encode_as: w.encode_as.as_str(),
+            custom_headers: w.custom_headers.as_ref(),
+            payload: w.payload.as_ref(),
+        }
     }
 }
 
@@ -142,12 +177,19 @@ pub fn plan(
 ) -> Plan {
     let mut out = Plan::new();
     plan_variables(desired, remote, registry, &mut out);
-    let mentions = mentions_outside_blocks(remote, &mut out);
-    plan_webhooks(desired, remote, registry, options, &mentions, &mut out);
+    let messages = read_messages(remote, &mut out);
+    plan_webhooks(
+        desired,
+        remote,
+        registry,
+        options,
+        &messages.mentions,
+        &mut out,
+    );
     hold_variables_of_held_webhooks(remote, &mut out);
-    plan_blocks(desired, remote, &mut out);
+    plan_blocks(desired, &messages.monitors, &mut out);
     warn_about_missing_monitors(desired, remote, &mut out);
-    out.changes.sort_by_key(|c| c.sort_key());
+    out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out
 }
@@ -242,15 +284,23 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
     }
 }
 
-/// Which webhooks each monitor mentions outside managed blocks (webhook name -> monitor ids).
+/// What the planner needs from every monitor's message, read once.
+struct Messages<'a> {
+    /// Every monitor, in id order, with its managed blocks (`None`: damaged).
+    monitors: Vec<(&'a RemoteMonitor, Option<Vec<ManagedBlock>>)>,
+    /// Which webhooks monitors mention outside managed blocks (webhook name -> monitor
+    /// ids).
+    mentions: BTreeMap<String, BTreeSet<i64>>,
+}
+
+/// Finds every monitor's managed blocks and the webhooks its people's text mentions.
 /// Monitors whose blocks are damaged are reported once, here.
-fn mentions_outside_blocks(remote: &Remote, out: &mut Plan) -> BTreeMap<String, BTreeSet<i64>> {
+fn read_messages<'a>(remote: &'a Remote, out: &mut Plan) -> Messages<'a> {
     let mut mentions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    let mut monitors = Vec::with_capacity(remote.monitors.len());
     for monitor in remote.monitors.values() {
-        // With a damaged block, ddhooks cannot tell its text from people's: every mention
-        // in the message counts as people's, so nothing it names is deleted.
-        let people = match template::without_blocks(&monitor.message) {
-            Ok(people) => people,
+        let blocks = match template::find_blocks(&monitor.message) {
+            Ok(blocks) => Some(blocks),
             Err(err) => {
                 out.problems.push(Problem {
                     address: monitor_address(monitor.id),
@@ -259,19 +309,28 @@ fn mentions_outside_blocks(remote: &Remote, out: &mut Plan) -> BTreeMap<String, 
                         monitor.id, monitor.name
                     ),
                 });
-                monitor.message.clone()
+                None
             }
         };
-        for handle in template::handles(&people) {
-            if let Some(name) = handle.webhook() {
-                mentions
-                    .entry(name.to_string())
-                    .or_default()
-                    .insert(monitor.id);
+        // With a damaged block, ddhooks cannot tell its text from people's: every mention
+        // in the message counts as people's, so nothing it names is deleted.
+        let people = match &blocks {
+            Some(blocks) => template::without_found_blocks(&monitor.message, blocks),
+            None => monitor.message.as_str().into(),
+        };
+        for name in template::webhook_mentions(&people) {
+            match mentions.get_mut(name) {
+                Some(ids) => {
+                    ids.insert(monitor.id);
+                }
+                None => {
+                    mentions.insert(name.to_string(), BTreeSet::from([monitor.id]));
+                }
             }
         }
+        monitors.push((monitor, blocks));
     }
-    mentions
+    Messages { monitors, mentions }
 }
 
 fn plan_webhooks(
@@ -285,13 +344,17 @@ fn plan_webhooks(
     let mut renamed_away: BTreeSet<&str> = BTreeSet::new();
     for (name, want) in &desired.webhooks {
         let address = webhook_address(name);
-        let after = desired_webhook_state(want);
         if let Some(have) = remote.webhooks.get(name) {
             let fp = webhook_fingerprint(have);
             out.reads.insert(address.clone(), Some(fp.clone()));
             let same = webhook_matches(want, have);
+            let owned = registry.webhooks.contains(name);
+            if owned && same {
+                continue;
+            }
             let before = remote_webhook_state(have);
-            if !registry.webhooks.contains(name) {
+            let after = desired_webhook_state(want);
+            if !owned {
                 let mut c = Change::new(
                     address,
                     ObjectKind::Webhook,
@@ -302,7 +365,7 @@ fn plan_webhooks(
                 );
                 c.writes = !same;
                 out.changes.push(c);
-            } else if !same {
+            } else {
                 out.changes.push(Change::new(
                     address,
                     ObjectKind::Webhook,
@@ -315,6 +378,7 @@ fn plan_webhooks(
             continue;
         }
         out.reads.insert(address.clone(), None);
+        let after = desired_webhook_state(want);
         let found = want
             .renamed_from
             .as_deref()
@@ -470,27 +534,29 @@ fn join_ids(ids: &BTreeSet<i64>) -> String {
         .join(", ")
 }
 
-fn plan_blocks(desired: &Desired, remote: &Remote, out: &mut Plan) {
-    for monitor in remote.monitors.values() {
-        let Ok(existing) = template::find_blocks(&monitor.message) else {
+fn plan_blocks(
+    desired: &Desired,
+    monitors: &[(&RemoteMonitor, Option<Vec<ManagedBlock>>)],
+    out: &mut Plan,
+) {
+    let index = BlockIndex::new(desired);
+    let mut scratch = Vec::new();
+    for (monitor, existing) in monitors {
+        let Some(existing) = existing else {
             continue;
         };
-        let wanted: Vec<_> = desired
-            .blocks
-            .values()
-            .filter(|b| b.monitors.matches(monitor.id, &monitor.name, &monitor.tags))
-            .collect();
-        let Some((message, blocks)) = rewrite_blocks(&monitor.message, &existing, &wanted) else {
+        let wanted = index.matching(monitor, &mut scratch);
+        let Some((message, blocks)) = rewrite_blocks(&monitor.message, existing, &wanted) else {
             continue;
         };
-        if blocks.is_empty() || message.trim() == monitor.message.trim() {
+        if message.trim() == monitor.message.trim() {
             continue;
         }
         // Never write a message that would read back as damaged (or with other blocks).
         let read_back: Option<BTreeSet<String>> = template::find_blocks(&message)
             .ok()
             .map(|found| found.into_iter().map(|b| b.name).collect());
-        let intended: BTreeSet<String> = wanted.iter().map(|b| b.name.clone()).collect();
+        let intended: BTreeSet<String> = wanted.iter().map(|w| w.block.name.clone()).collect();
         if read_back.as_ref() != Some(&intended) {
             out.problems.push(Problem {
                 address: monitor_address(monitor.id),
@@ -510,8 +576,8 @@ fn plan_blocks(desired: &Desired, remote: &Remote, out: &mut Plan) {
             address,
             ObjectKind::Monitor,
             Action::Update,
-            Some(json!({"message": monitor.message})),
-            Some(json!({"message": message})),
+            Some(message_state(monitor.message.clone())),
+            Some(message_state(message)),
             Some(fp),
         );
         change.monitor_id = Some(monitor.id);
@@ -528,42 +594,56 @@ fn plan_blocks(desired: &Desired, remote: &Remote, out: &mut Plan) {
     }
 }
 
+/// A monitor as plans show it: `{"message": …}`.
+fn message_state(message: String) -> Value {
+    let mut state = Map::new();
+    state.insert("message".into(), Value::String(message));
+    Value::Object(state)
+}
+
 /// The message with every wanted block present and current and every other block removed,
-/// and what was done to each block; `None` if a rewrite failed (a damaged message).
+/// and what was done to each block; `None` if nothing changes or a rewrite failed (a
+/// damaged message).
 fn rewrite_blocks(
     original: &str,
-    existing: &[template::ManagedBlock],
-    wanted: &[&crate::model::NotificationBlock],
+    existing: &[ManagedBlock],
+    wanted: &[&Wanted],
 ) -> Option<(String, Vec<(String, Action)>)> {
-    let mut message = original.to_string();
-    let mut done = Vec::new();
-    for block in wanted {
-        let body = block.body();
-        let action = match existing.iter().find(|e| e.name == block.name) {
+    let mut edits: Vec<(&str, Option<&str>, Action)> = Vec::new();
+    for w in wanted {
+        let name = w.block.name.as_str();
+        let action = match existing.iter().find(|e| e.name == name) {
             None => Action::Create,
-            Some(e) if normalize(&e.body) != normalize(&body) => Action::Update,
+            Some(e) if !same_body(&e.body, &w.body) => Action::Update,
             Some(_) => continue,
         };
-        message = template::set_block(&message, &block.name, Some(&body)).ok()?;
-        done.push((block.name.clone(), action));
+        edits.push((name, Some(&w.body), action));
     }
     for stale in existing
         .iter()
-        .filter(|e| !wanted.iter().any(|w| w.name == e.name))
+        .filter(|e| !wanted.iter().any(|w| w.block.name == e.name))
     {
-        message = template::set_block(&message, &stale.name, None).ok()?;
-        done.push((stale.name.clone(), Action::Delete));
+        edits.push((&stale.name, None, Action::Delete));
+    }
+    if edits.is_empty() {
+        return None;
+    }
+    let mut message = original.to_string();
+    let mut done = Vec::with_capacity(edits.len());
+    for (name, body, action) in edits {
+        message = template::set_block(&message, name, body).ok()?;
+        done.push((name.to_string(), action));
     }
     Some((message, done))
 }
 
-/// Datadog trims messages and editors strip trailing spaces: neither is drift.
-fn normalize(body: &str) -> String {
-    body.trim()
-        .lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
+/// Whether two block bodies are the same once trimmed and without trailing spaces on each
+/// line: Datadog trims messages and editors strip trailing spaces, neither is drift.
+fn same_body(a: &str, b: &str) -> bool {
+    fn lines(s: &str) -> impl Iterator<Item = &str> {
+        s.trim().lines().map(str::trim_end)
+    }
+    lines(a).eq(lines(b))
 }
 
 #[cfg(test)]

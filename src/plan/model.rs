@@ -139,12 +139,8 @@ impl Change {
 
     /// Order of a plan: dependencies first (variables, webhooks, monitors), then by address
     /// (monitors by id).
-    pub fn sort_key(&self) -> (ObjectKind, i64, String) {
-        (
-            self.kind,
-            self.monitor_id.unwrap_or(0),
-            self.address.clone(),
-        )
+    pub fn sort_key(&self) -> (ObjectKind, i64, &str) {
+        (self.kind, self.monitor_id.unwrap_or(0), &self.address)
     }
 }
 

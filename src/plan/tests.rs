@@ -492,3 +492,29 @@ fn a_rename_of_a_webhook_people_still_mention_creates_and_keeps_unless_forced() 
         .unwrap();
     assert_eq!(c.action, Action::Rename);
 }
+
+#[test]
+fn fingerprints_are_those_of_the_states_plans_show() {
+    let (_, r, _) = converged();
+    let mut webhooks: Vec<RemoteWebhook> = r.webhooks.values().cloned().collect();
+    webhooks.push(RemoteWebhook {
+        name: "bare".into(),
+        url: "https://example.com/\"quoted\" ✓".into(),
+        payload: None,
+        custom_headers: None,
+        encode_as: EncodeAs::Form,
+    });
+    for w in &webhooks {
+        assert_eq!(
+            webhook_fingerprint(w),
+            fingerprint_value(&remote_webhook_state(w)),
+            "{w:?}"
+        );
+    }
+    for m in r.monitors.values() {
+        assert_eq!(
+            monitor_fingerprint(m),
+            fingerprint_value(&Value::String(m.message.clone()))
+        );
+    }
+}

@@ -6,6 +6,7 @@
 
 use super::message::line_column;
 use regex::Regex;
+use std::borrow::Cow;
 use std::ops::Range;
 use std::sync::LazyLock;
 
@@ -86,23 +87,50 @@ pub fn render_block(name: &str, body: &str) -> String {
     }
 }
 
-static MARKER_START: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"\{\{!--[ \t]*ddhooks:").unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
 static MARKER_REST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"^(begin|end)[ \t]+([A-Za-z0-9_.-]+)[ \t]*--\}\}")
         .unwrap_or_else(|e| unreachable!("static regex: {e}"))
 });
+
+/// Where each marker-like comment `{{!--[ \t]*ddhooks:` of `message` starts and where its
+/// `ddhooks:` ends, left to right. Looks for the `!` (a memchr search for a byte most
+/// messages lack) rather than for the whole opener, so that messages without comments
+/// cost one fast scan.
+fn marker_starts(message: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut from = 0;
+    std::iter::from_fn(move || {
+        while let Some(bang) = message.get(from..).and_then(|rest| rest.find('!')) {
+            let bang = from + bang;
+            from = bang + 1;
+            let opener = bang >= 2
+                && message.as_bytes().get(bang - 2..bang) == Some(b"{{")
+                && message.as_bytes().get(bang + 1..bang + 3) == Some(b"--");
+            if !opener {
+                continue;
+            }
+            let after_dashes = message.get(bang + 3..).unwrap_or("");
+            if let Some(tail) = after_dashes
+                .trim_start_matches([' ', '\t'])
+                .strip_prefix("ddhooks:")
+            {
+                let end = message.len() - tail.len();
+                from = end;
+                return Some(bang - 2..end);
+            }
+        }
+        None
+    })
+}
 
 /// Every managed block of `message`, in order; a damaged one is an error.
 pub fn find_blocks(message: &str) -> Result<Vec<ManagedBlock>, BlockError> {
     let mut blocks: Vec<ManagedBlock> = Vec::new();
     let mut open: Option<(String, Range<usize>)> = None;
     let line_of = |offset: usize| line_column(message, offset).0;
-    for start in MARKER_START.find_iter(message) {
-        let rest = &message[start.end()..];
+    for start in marker_starts(message) {
+        let rest = &message[start.end..];
         let Some(marker) = MARKER_REST.captures(rest) else {
-            let shown: String = message[start.start()..]
+            let shown: String = message[start.start..]
                 .lines()
                 .next()
                 .unwrap_or("")
@@ -111,29 +139,30 @@ pub fn find_blocks(message: &str) -> Result<Vec<ManagedBlock>, BlockError> {
                 .collect();
             return Err(BlockError::Malformed {
                 text: shown,
-                line: line_of(start.start()),
+                line: line_of(start.start),
             });
         };
-        let end = start.end() + marker.get(0).map_or(0, |m| m.end());
-        let whole = start.start()..end;
+        let end = start.end + marker.get(0).map_or(0, |m| m.end());
+        let whole = start.start..end;
         let kind = marker.get(1).map_or("", |k| k.as_str());
         let name = marker.get(2).map_or("", |n| n.as_str()).to_string();
-        let line = line_of(whole.start);
+        // Counting lines costs a pass over the text before the marker: only for errors.
+        let line = || line_of(whole.start);
         match (kind, open.take()) {
             ("begin", Some((outer, _))) => {
                 return Err(BlockError::Nested {
                     outer,
                     inner: name,
-                    line,
+                    line: line(),
                 })
             }
             ("begin", None) => {
                 if blocks.iter().any(|b| b.name == name) {
-                    return Err(BlockError::Duplicated { name, line });
+                    return Err(BlockError::Duplicated { name, line: line() });
                 }
                 open = Some((name, whole));
             }
-            (_, None) => return Err(BlockError::EndWithoutBegin { name, line }),
+            (_, None) => return Err(BlockError::EndWithoutBegin { name, line: line() }),
             (_, Some((open_name, begin))) => {
                 if open_name != name {
                     return Err(BlockError::BeginWithoutEnd {
@@ -204,14 +233,23 @@ pub fn set_block(message: &str, name: &str, body: Option<&str>) -> Result<String
 /// `message` without any managed block: the text people own, for checks such as "is this
 /// webhook still mentioned outside ddhooks' blocks?".
 pub fn without_blocks(message: &str) -> Result<String, BlockError> {
+    Ok(without_found_blocks(message, &find_blocks(message)?).into_owned())
+}
+
+/// `message` without `blocks`, which [`find_blocks`] found in it: [`without_blocks`] for a
+/// caller that already has them. Borrows the message when it has no blocks.
+pub fn without_found_blocks<'a>(message: &'a str, blocks: &[ManagedBlock]) -> Cow<'a, str> {
+    if blocks.is_empty() {
+        return Cow::Borrowed(message);
+    }
     let mut out = String::with_capacity(message.len());
     let mut pos = 0;
-    for block in find_blocks(message)? {
-        out.push_str(&message[pos..block.range.start]);
+    for block in blocks {
+        out.push_str(message.get(pos..block.range.start).unwrap_or(""));
         pos = block.range.end;
     }
-    out.push_str(&message[pos..]);
-    Ok(out)
+    out.push_str(message.get(pos..).unwrap_or(""));
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -296,6 +334,49 @@ mod tests {
         let msg = set_block("note {{!-- unfinished", "a", Some("b")).unwrap();
         assert_eq!(find_blocks(&msg).unwrap()[0].body, "b");
         assert_eq!(set_block(&msg, "a", None).unwrap(), "note {{!-- unfinished");
+    }
+
+    #[test]
+    fn only_well_formed_openers_start_markers() {
+        let block = render_block("a", "b");
+        for near_miss in [
+            "{{! ddhooks:begin x --}}",
+            "{{!- ddhooks:begin x --}}",
+            "{ {!-- ddhooks:begin x --}}",
+            "!-- ddhooks:begin x --}}",
+            "{{!--\nddhooks:begin x --}}",
+            "{{!-- ddhooks begin x --}}",
+            "{{!!-- ddhooks:begin x --}}",
+        ] {
+            let msg = format!("{near_miss}\n{block}");
+            let found = find_blocks(&msg).unwrap();
+            assert_eq!(found.len(), 1, "{near_miss}");
+            assert_eq!(&msg[found[0].range.clone()], block);
+        }
+        for marker in [
+            "{{{!-- ddhooks:begin a --}}",
+            "{{!--\t ddhooks:begin a --}}",
+            "{{!--ddhooks:begin a --}}",
+        ] {
+            let msg = format!("{marker}\nb\n{}", end_marker("a"));
+            assert_eq!(find_blocks(&msg).unwrap()[0].body, "b", "{marker}");
+        }
+        assert!(matches!(
+            find_blocks("x\n{{!-- ddhooks:"),
+            Err(BlockError::Malformed { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn without_found_blocks_borrows_a_message_without_blocks() {
+        let people = "keep {{!-- mine --}} @webhook-x";
+        let with = set_block(people, "a", Some("@webhook-y")).unwrap();
+        let found = find_blocks(&with).unwrap();
+        assert_eq!(without_found_blocks(&with, &found), format!("{people}\n\n"));
+        assert!(matches!(
+            without_found_blocks(people, &[]),
+            Cow::Borrowed(_)
+        ));
     }
 
     #[test]

@@ -345,32 +345,51 @@ pub fn render(message: &str, transition: &Transition) -> Result<String, Template
 /// Every `@handle` in `text`. A handle starts after whitespace (or the start of the text)
 /// and runs to the next whitespace or `{{`.
 pub fn handles(text: &str) -> Vec<Handle> {
-    let mut found = Vec::new();
-    let mut prev_is_boundary = true;
-    let mut iter = text.char_indices().peekable();
-    while let Some((i, c)) = iter.next() {
-        if c == '@' && prev_is_boundary {
-            let start = i + 1;
+    handle_ranges(text)
+        .map(|range| Handle {
+            name: text[range.start + 1..range.end].to_string(),
+            range,
+        })
+        .collect()
+}
+
+/// The webhook names `text` mentions as `@webhook-NAME` (as [`Handle::webhook`] reads
+/// [`handles`]), without allocating.
+pub fn webhook_mentions(text: &str) -> impl Iterator<Item = &str> {
+    handle_ranges(text).filter_map(move |range| {
+        text[range.start + 1..range.end]
+            .strip_prefix("webhook-")
+            .filter(|n| !n.is_empty())
+    })
+}
+
+/// The byte range of each `@handle` of [`handles`], `@` included.
+fn handle_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    let mut from = 0;
+    // Jump from `@` to `@` (a memchr search) rather than walking every character.
+    std::iter::from_fn(move || {
+        while let Some(at) = text.get(from..).and_then(|rest| rest.find('@')) {
+            let at = from + at;
+            let start = at + 1;
+            from = start;
+            let after_boundary =
+                !matches!(text[..at].chars().next_back(), Some(c) if !c.is_whitespace());
+            if !after_boundary {
+                continue;
+            }
             let rest = &text[start..];
             let len = rest
                 .char_indices()
                 .find(|&(j, ch)| ch.is_whitespace() || rest[j..].starts_with("{{"))
                 .map_or(rest.len(), |(j, _)| j);
             if len > 0 {
-                found.push(Handle {
-                    name: rest[..len].to_string(),
-                    range: i..start + len,
-                });
-                while iter.peek().is_some_and(|&(j, _)| j < start + len) {
-                    iter.next();
-                }
-                prev_is_boundary = false;
-                continue;
+                // A handle's own `@`s (as in `@u@example.com`) start nothing.
+                from = start + len;
+                return Some(at..start + len);
             }
         }
-        prev_is_boundary = c.is_whitespace();
-    }
-    found
+        None
+    })
 }
 
 #[cfg(test)]
@@ -469,6 +488,18 @@ mod tests {
             &"{{#is_alert}} @webhook-z {{/is_alert}}"[hs[0].range.clone()],
             "@webhook-z"
         );
+    }
+
+    #[test]
+    fn webhook_mentions_are_the_webhook_handles() {
+        let text = "@webhook-a x@webhook-b @webhook- @webhook-c{{/is_alert}} @slack-d\u{3000}@webhook-e@webhook-f";
+        let names: Vec<_> = webhook_mentions(text).collect();
+        assert_eq!(names, ["a", "c", "e@webhook-f"]);
+        let from_handles: Vec<_> = handles(text)
+            .iter()
+            .filter_map(|h| h.webhook().map(str::to_string))
+            .collect();
+        assert_eq!(names, from_handles);
     }
 
     #[test]

@@ -10,10 +10,11 @@ pub mod message;
 pub mod variables;
 
 pub use blocks::{
-    begin_marker, end_marker, find_blocks, render_block, set_block, without_blocks, BlockError,
-    ManagedBlock,
+    begin_marker, end_marker, find_blocks, render_block, set_block, without_blocks,
+    without_found_blocks, BlockError, ManagedBlock,
 };
 pub use message::{
-    handles, line_column, parse, render, Handle, MonitorState, Node, TemplateError, Transition,
+    handles, line_column, parse, render, webhook_mentions, Handle, MonitorState, Node,
+    TemplateError, Transition,
 };
 pub use variables::{is_builtin, scan_variables, substitute, VariableRef, BUILTIN_VARIABLES};
