@@ -707,7 +707,14 @@ impl Client {
         if status == StatusCode::NOT_FOUND {
             return Err(self.not_found(&Method::GET, &object, &bytes));
         }
-        Self::decode(&object, &bytes)
+        // Megabytes of JSON: decoded on a blocking thread, so that the other requests in
+        // flight are not held up while it is parsed.
+        tokio::task::spawn_blocking(move || Self::decode(&object, &bytes))
+            .await
+            .map_err(|e| ApiError::Decode {
+                object: format!("monitor list page {page}"),
+                detail: e.to_string(),
+            })?
     }
 
     /// Every monitor, page by page (1,000 per page, Datadog's maximum). The API gives no
