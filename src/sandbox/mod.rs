@@ -245,7 +245,11 @@ async fn accept_loop(
         let stream = tokio::select! {
             _ = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => stream,
+                Ok((stream, _)) => {
+                    // Answers go out whole, at once: no waiting on Nagle's algorithm.
+                    let _ = stream.set_nodelay(true);
+                    stream
+                }
                 Err(err) => {
                     tracing::warn!("sandbox accept failed: {err}");
                     continue;
