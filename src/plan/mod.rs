@@ -11,8 +11,8 @@ pub use model::{
 };
 
 use crate::model::{
-    default_webhook_payload, CustomVariable, Desired, Remote, RemoteMonitor, RemoteVariable,
-    RemoteWebhook, Webhook,
+    default_webhook_payload, CustomVariable, Desired, EncodeAs, Remote, RemoteMonitor,
+    RemoteVariable, RemoteWebhook, Webhook,
 };
 use crate::registry::Registry;
 use crate::template::{self, ManagedBlock};
@@ -113,21 +113,37 @@ impl RemoteWebhookState<'_> {
 }
 
 fn remote_webhook_state(w: &RemoteWebhook) -> Value {
-    json!({
-        "url": w.url,
-        "encode_as": w.encode_as.as_str(),
-        "custom_headers": headers_value(&w.custom_headers),
-        "payload": w.payload.clone().unwrap_or(Value::Null),
-    })
+    webhook_state(
+        &w.url,
+        w.encode_as,
+        &w.custom_headers,
+        w.payload.clone().unwrap_or(Value::Null),
+    )
 }
 
 fn desired_webhook_state(w: &Webhook) -> Value {
-    json!({
-        "url": w.url,
-        "encode_as": w.encode_as.as_str(),
-        "custom_headers": headers_value(&w.custom_headers),
-        "payload": w.payload.clone().unwrap_or_else(default_webhook_payload),
-    })
+    webhook_state(
+        &w.url,
+        w.encode_as,
+        &w.custom_headers,
+        w.payload.clone().unwrap_or_else(default_webhook_payload),
+    )
+}
+
+/// A webhook as plans show it: `{"url", "encode_as", "custom_headers", "payload"}`, built
+/// directly (`json!` would copy the payload twice).
+fn webhook_state(
+    url: &str,
+    encode_as: EncodeAs,
+    headers: &Option<BTreeMap<String, String>>,
+    payload: Value,
+) -> Value {
+    let mut state = Map::with_capacity(4);
+    state.insert("url".into(), Value::String(url.to_string()));
+    state.insert("encode_as".into(), Value::String(encode_as.as_str().into()));
+    state.insert("custom_headers".into(), headers_value(headers));
+    state.insert("payload".into(), payload);
+    Value::Object(state)
 }
 
 /// Whether the remote webhook already is what the user wants. Payloads are compared as
