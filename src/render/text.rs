@@ -3,7 +3,7 @@
 use crate::plan::{Action, Change, ObjectKind, Plan};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
-use similar::TextDiff;
+use similar::{ChangeTag, TextDiff};
 use std::fmt::{self, Write};
 
 /// Styles for the text plan; all plain when colour is off.
@@ -57,6 +57,18 @@ impl Palette {
 struct Painted<'a> {
     style: Style,
     text: &'a str,
+}
+
+impl Painted<'_> {
+    /// Appends the styled text to `out` (a plain style adds no codes: the text alone,
+    /// without going through the formatting machinery).
+    fn push_to(&self, out: &mut String) {
+        if self.style == Style::new() {
+            out.push_str(self.text);
+        } else {
+            let _ = write!(out, "{self}");
+        }
+    }
 }
 
 impl fmt::Display for Painted<'_> {
@@ -295,11 +307,13 @@ fn message_lines<'a>(v: Option<&'a Value>, last: &'a mut String) -> Vec<&'a str>
 /// `text` cut into lines as `similar` cuts them for a line diff (after `\n`, `\r\n` or a
 /// lone `\r`), with byte searches rather than its walk over characters.
 fn lines_with_endings(text: &str) -> Vec<&str> {
+    // Room for lines of about 40 bytes, so that a message's lines rarely regrow the vector.
+    let mut lines = Vec::with_capacity(text.len() / 40 + 1);
     if !text.contains('\r') {
-        return text.split_inclusive('\n').collect();
+        lines.extend(text.split_inclusive('\n'));
+        return lines;
     }
     let bytes = text.as_bytes();
-    let mut lines = Vec::new();
     let mut start = 0;
     let mut i = 0;
     while i < bytes.len() {
@@ -337,11 +351,25 @@ fn write_diff_lines(out: &mut String, p: &Palette, before: &[&str], after: &[&st
     let diff = TextDiff::configure()
         .newline_terminated(true)
         .diff_slices(before, after);
-    let unified = diff
-        .unified_diff()
-        .context_radius(3)
-        .missing_newline_hint(false)
-        .to_string();
+    // The unified diff as `similar` prints it (without the missing-newline hint), written
+    // here with `push_str` rather than through its `Display` implementations.
+    let mut unified = String::new();
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        for (i, change) in hunk.iter_changes().enumerate() {
+            if i == 0 {
+                let _ = writeln!(unified, "{}", hunk.header());
+            }
+            unified.push(match change.tag() {
+                ChangeTag::Equal => ' ',
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+            });
+            unified.push_str(change.value());
+            if change.missing_newline() {
+                unified.push('\n');
+            }
+        }
+    }
     for line in unified.lines() {
         let style = if line.starts_with("@@") {
             p.hunk
@@ -352,7 +380,9 @@ fn write_diff_lines(out: &mut String, p: &Palette, before: &[&str], after: &[&st
         } else {
             Style::new()
         };
-        let _ = writeln!(out, "{indent}{}", p.paint(style, line));
+        out.push_str(indent);
+        p.paint(style, line).push_to(out);
+        out.push('\n');
     }
 }
 
@@ -361,7 +391,10 @@ mod tests {
     use super::*;
     use similar::DiffableStr;
 
-    const TEXTS: [&str; 12] = [
+    const TEXTS: [&str; 15] = [
+        "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12",
+        "0\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\r",
+        "1\n2\n3\n4\r\n5\n6\n7\n8\n9\n10\n11\n12\n13",
         "",
         "a",
         "a\n",
@@ -375,6 +408,27 @@ mod tests {
         "one\ntwo\r\nthree\n",
         "  trailing  \n\n{{!-- ddhooks:begin g --}}\nx\n{{!-- ddhooks:end g --}}",
     ];
+
+    #[test]
+    fn painted_text_is_the_same_pushed_or_formatted() {
+        for color in [false, true] {
+            let p = Palette::new(color);
+            for style in [
+                p.add,
+                p.change,
+                p.remove,
+                p.hunk,
+                p.note,
+                p.bold,
+                Style::new(),
+            ] {
+                let painted = p.paint(style, "+ x ✓");
+                let mut pushed = String::new();
+                painted.push_to(&mut pushed);
+                assert_eq!(pushed, painted.to_string());
+            }
+        }
+    }
 
     #[test]
     fn lines_are_cut_as_similar_cuts_them() {
