@@ -11,8 +11,8 @@ pub use model::{
 };
 
 use crate::model::{
-    default_webhook_payload, CustomVariable, Desired, Remote, RemoteMonitor, RemoteVariable,
-    RemoteWebhook, Webhook,
+    default_webhook_payload, CustomVariable, Desired, EncodeAs, Remote, RemoteMonitor,
+    RemoteVariable, RemoteWebhook, Webhook,
 };
 use crate::registry::Registry;
 use crate::template::{self, ManagedBlock};
@@ -21,7 +21,6 @@ use serde::Serialize;
 use serde_json::{json, Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 /// Choices that change what the planner may do.
 #[derive(Debug, Clone, Default)]
@@ -61,9 +60,11 @@ pub fn fingerprint_value(value: &Value) -> String {
 fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> String {
     let text = serde_json::to_string(value).unwrap_or_default();
     let digest = Sha256::digest(text.as_bytes());
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(16);
     for b in &digest[..8] {
-        let _ = write!(hex, "{b:02x}");
+        hex.push(char::from(HEX[usize::from(b >> 4)]));
+        hex.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     hex
 }
@@ -113,21 +114,37 @@ impl RemoteWebhookState<'_> {
 }
 
 fn remote_webhook_state(w: &RemoteWebhook) -> Value {
-    json!({
-        "url": w.url,
-        "encode_as": w.encode_as.as_str(),
-        "custom_headers": headers_value(&w.custom_headers),
-        "payload": w.payload.clone().unwrap_or(Value::Null),
-    })
+    webhook_state(
+        &w.url,
+        w.encode_as,
+        &w.custom_headers,
+        w.payload.clone().unwrap_or(Value::Null),
+    )
 }
 
 fn desired_webhook_state(w: &Webhook) -> Value {
-    json!({
-        "url": w.url,
-        "encode_as": w.encode_as.as_str(),
-        "custom_headers": headers_value(&w.custom_headers),
-        "payload": w.payload.clone().unwrap_or_else(default_webhook_payload),
-    })
+    webhook_state(
+        &w.url,
+        w.encode_as,
+        &w.custom_headers,
+        w.payload.clone().unwrap_or_else(default_webhook_payload),
+    )
+}
+
+/// A webhook as plans show it: `{"url", "encode_as", "custom_headers", "payload"}`, built
+/// directly (`json!` would copy the payload twice).
+fn webhook_state(
+    url: &str,
+    encode_as: EncodeAs,
+    headers: &Option<BTreeMap<String, String>>,
+    payload: Value,
+) -> Value {
+    let mut state = Map::with_capacity(4);
+    state.insert("url".into(), Value::String(url.to_string()));
+    state.insert("encode_as".into(), Value::String(encode_as.as_str().into()));
+    state.insert("custom_headers".into(), headers_value(headers));
+    state.insert("payload".into(), payload);
+    Value::Object(state)
 }
 
 /// Whether the remote webhook already is what the user wants. Payloads are compared as

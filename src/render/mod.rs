@@ -5,6 +5,7 @@
 mod text;
 
 use crate::plan::Plan;
+use std::fmt::{self, Write};
 
 pub use text::render_text;
 
@@ -52,65 +53,55 @@ pub fn summary_line(plan: &Plan) -> String {
 /// block inside a collapsible section.
 pub fn render_markdown(plan: &Plan) -> String {
     let mut out = String::from("### ddhooks plan\n\n");
-    out.push_str(&format!("**{}**\n\n", summary_line(plan)));
+    let _ = write!(out, "**{}**\n\n", summary_line(plan));
     if !plan.problems.is_empty() {
         out.push_str("**Errors**\n\n");
         for p in &plan.problems {
-            out.push_str(&format!(
-                "- :x: `{}`: {}\n",
-                p.address,
-                escape_md(&p.message)
-            ));
+            let _ = writeln!(out, "- :x: `{}`: {}", p.address, EscapeMd(&p.message));
         }
         out.push('\n');
     }
     if !plan.changes.is_empty() {
         out.push_str("| | address | action |\n|---|---|---|\n");
         for c in &plan.changes {
-            let action = match &c.renamed_from {
-                Some(old) => format!("rename from `{old}`"),
-                None if !c.blocks.is_empty() => c
-                    .blocks
-                    .iter()
-                    .map(|b| format!("{} block `{}`", text::block_verb(b.action), b.block))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                None => c.action.word().to_string(),
-            };
-            let name = c
-                .monitor_name
-                .as_deref()
-                .map(|n| format!(" ({})", escape_md(n)))
-                .unwrap_or_default();
-            out.push_str(&format!(
-                "| `{}` | `{}`{} | {} |\n",
-                c.action.symbol(),
-                c.address,
-                name,
-                action
-            ));
+            let _ = write!(out, "| `{}` | `{}`", c.action.symbol(), c.address);
+            if let Some(name) = &c.monitor_name {
+                let _ = write!(out, " ({})", EscapeMd(name));
+            }
+            out.push_str(" | ");
+            match &c.renamed_from {
+                Some(old) => {
+                    let _ = write!(out, "rename from `{old}`");
+                }
+                None if !c.blocks.is_empty() => {
+                    for (i, b) in c.blocks.iter().enumerate() {
+                        let comma = if i == 0 { "" } else { ", " };
+                        let verb = text::block_verb(b.action);
+                        let _ = write!(out, "{comma}{verb} block `{}`", b.block);
+                    }
+                }
+                None => out.push_str(c.action.word()),
+            }
+            out.push_str(" |\n");
         }
         out.push('\n');
     }
     for w in &plan.warnings {
-        out.push_str(&format!("- :warning: {}\n", escape_md(w)));
+        let _ = writeln!(out, "- :warning: {}", EscapeMd(w));
     }
     if !plan.held.is_empty() {
         for h in &plan.held {
-            out.push_str(&format!(
-                "- :warning: `{}` {}\n",
-                h.address,
-                escape_md(&h.reason)
-            ));
+            let _ = writeln!(out, "- :warning: `{}` {}", h.address, EscapeMd(&h.reason));
         }
         out.push('\n');
     }
     if !plan.changes.is_empty() {
         let body = diff_friendly(&render_text(plan, false));
         let fence = "`".repeat(longest_backtick_run(&body).max(2) + 1);
-        out.push_str(&format!(
+        let _ = write!(
+            out,
             "<details><summary>Details</summary>\n\n{fence}diff\n{body}{fence}\n\n</details>\n"
-        ));
+        );
     }
     out
 }
@@ -129,7 +120,7 @@ fn diff_friendly(text: &str) -> String {
             {
                 let marker = if c == '~' { '!' } else { c };
                 out.push(marker);
-                out.push_str(&" ".repeat(indent));
+                out.extend(std::iter::repeat(' ').take(indent));
                 out.push_str(chars.as_str());
             }
             _ => out.push_str(line),
@@ -139,10 +130,61 @@ fn diff_friendly(text: &str) -> String {
     out
 }
 
-fn escape_md(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+/// Text for a Markdown table cell or list item: `|` escaped, newlines as spaces.
+struct EscapeMd<'a>(&'a str);
+
+impl fmt::Display for EscapeMd<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut rest = self.0;
+        while let Some(at) = rest.find(['|', '\n']) {
+            f.write_str(&rest[..at])?;
+            f.write_str(if rest[at..].starts_with('|') {
+                "\\|"
+            } else {
+                " "
+            })?;
+            rest = &rest[at + 1..];
+        }
+        f.write_str(rest)
+    }
 }
 
 fn longest_backtick_run(s: &str) -> usize {
-    s.split(|c| c != '`').map(str::len).max().unwrap_or(0)
+    let (mut longest, mut run) = (0, 0);
+    for b in s.bytes() {
+        run = if b == b'`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    longest
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXTS: [&str; 7] = [
+        "",
+        "plain",
+        "a | b",
+        "||\n\n|",
+        "line\nbreak ✓ | é",
+        "``` fenced ````\n`",
+        "|end|",
+    ];
+
+    #[test]
+    fn markdown_escapes_pipes_and_newlines() {
+        for text in TEXTS {
+            let expected = text.replace('|', "\\|").replace('\n', " ");
+            assert_eq!(EscapeMd(text).to_string(), expected, "{text:?}");
+        }
+    }
+
+    #[test]
+    fn longest_backtick_run_counts_consecutive_backticks() {
+        for text in TEXTS {
+            let expected = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+            assert_eq!(longest_backtick_run(text), expected, "{text:?}");
+        }
+    }
 }

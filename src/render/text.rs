@@ -3,8 +3,8 @@
 use crate::plan::{Action, Change, ObjectKind, Plan};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
-use similar::TextDiff;
-use std::fmt::Write;
+use similar::{ChangeTag, TextDiff};
+use std::fmt::{self, Write};
 
 /// Styles for the text plan; all plain when colour is off.
 struct Palette {
@@ -47,8 +47,34 @@ impl Palette {
         }
     }
 
-    fn paint(&self, style: Style, text: &str) -> String {
-        format!("{style}{text}{style:#}")
+    fn paint<'a>(&self, style: Style, text: &'a str) -> Painted<'a> {
+        Painted { style, text }
+    }
+}
+
+/// Text in a style, written straight into the output: the style's escape codes around the
+/// text (none for a plain style).
+struct Painted<'a> {
+    style: Style,
+    text: &'a str,
+}
+
+impl Painted<'_> {
+    /// Appends the styled text to `out` (a plain style adds no codes: the text alone,
+    /// without going through the formatting machinery).
+    fn push_to(&self, out: &mut String) {
+        if self.style == Style::new() {
+            out.push_str(self.text);
+        } else {
+            let _ = write!(out, "{self}");
+        }
+    }
+}
+
+impl fmt::Display for Painted<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let Painted { style, text } = self;
+        write!(f, "{style}{text}{style:#}")
     }
 }
 
@@ -152,9 +178,10 @@ fn render_change(out: &mut String, p: &Palette, change: &Change) {
         let _ = writeln!(out, "      {}", p.paint(p.note, &format!("# {note}")));
     }
     if change.kind == ObjectKind::Monitor {
-        let before = message_of(change.before.as_ref());
-        let after = message_of(change.after.as_ref());
-        write_diff(out, p, &before, &after, "      ");
+        let (mut before_end, mut after_end) = (String::new(), String::new());
+        let before = message_lines(change.before.as_ref(), &mut before_end);
+        let after = message_lines(change.after.as_ref(), &mut after_end);
+        write_diff_lines(out, p, &before, &after, "      ");
         return;
     }
     let empty = serde_json::Map::new();
@@ -256,27 +283,93 @@ fn pretty(v: &Value) -> String {
     s
 }
 
-fn message_of(v: Option<&Value>) -> String {
-    let mut s = v
+/// The lines of a monitor's message for a diff, each with its line ending. A last line
+/// without one gets a `\n`, kept in `last` (an empty message has no lines: a diff against
+/// it must not show a blank one).
+fn message_lines<'a>(v: Option<&'a Value>, last: &'a mut String) -> Vec<&'a str> {
+    let text = v
         .and_then(|v| v.get("message"))
         .and_then(Value::as_str)
-        .unwrap_or("")
-        .to_string();
-    // An empty message has no lines: a diff against it must not show a blank one.
-    if !s.is_empty() && !s.ends_with('\n') {
-        s.push('\n');
+        .unwrap_or("");
+    let mut lines = lines_with_endings(text);
+    if let Some(unended) = lines.pop() {
+        if unended.ends_with('\n') {
+            lines.push(unended);
+        } else {
+            last.push_str(unended);
+            last.push('\n');
+            lines.push(last);
+        }
     }
-    s
+    lines
+}
+
+/// `text` cut into lines as `similar` cuts them for a line diff (after `\n`, `\r\n` or a
+/// lone `\r`), with byte searches rather than its walk over characters.
+fn lines_with_endings(text: &str) -> Vec<&str> {
+    // Room for lines of about 40 bytes, so that a message's lines rarely regrow the vector.
+    let mut lines = Vec::with_capacity(text.len() / 40 + 1);
+    if !text.contains('\r') {
+        lines.extend(text.split_inclusive('\n'));
+        return lines;
+    }
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        let end = match bytes[i] {
+            b'\r' if bytes.get(i + 1) == Some(&b'\n') => i + 2,
+            b'\r' | b'\n' => i + 1,
+            _ => {
+                i += 1;
+                continue;
+            }
+        };
+        lines.push(text.get(start..end).unwrap_or(""));
+        start = end;
+        i = end;
+    }
+    if start < text.len() {
+        lines.push(text.get(start..).unwrap_or(""));
+    }
+    lines
 }
 
 /// A unified diff with three lines of context, each line indented and coloured.
 fn write_diff(out: &mut String, p: &Palette, before: &str, after: &str, indent: &str) {
-    let diff = TextDiff::from_lines(before, after);
-    let unified = diff
-        .unified_diff()
-        .context_radius(3)
-        .missing_newline_hint(false)
-        .to_string();
+    write_diff_lines(
+        out,
+        p,
+        &lines_with_endings(before),
+        &lines_with_endings(after),
+        indent,
+    );
+}
+
+/// [`write_diff`] of texts already cut by [`lines_with_endings`].
+fn write_diff_lines(out: &mut String, p: &Palette, before: &[&str], after: &[&str], indent: &str) {
+    let diff = TextDiff::configure()
+        .newline_terminated(true)
+        .diff_slices(before, after);
+    // The unified diff as `similar` prints it (without the missing-newline hint), written
+    // here with `push_str` rather than through its `Display` implementations.
+    let mut unified = String::new();
+    for hunk in diff.unified_diff().context_radius(3).iter_hunks() {
+        for (i, change) in hunk.iter_changes().enumerate() {
+            if i == 0 {
+                let _ = writeln!(unified, "{}", hunk.header());
+            }
+            unified.push(match change.tag() {
+                ChangeTag::Equal => ' ',
+                ChangeTag::Delete => '-',
+                ChangeTag::Insert => '+',
+            });
+            unified.push_str(change.value());
+            if change.missing_newline() {
+                unified.push('\n');
+            }
+        }
+    }
     for line in unified.lines() {
         let style = if line.starts_with("@@") {
             p.hunk
@@ -287,6 +380,101 @@ fn write_diff(out: &mut String, p: &Palette, before: &str, after: &str, indent: 
         } else {
             Style::new()
         };
-        let _ = writeln!(out, "{indent}{}", p.paint(style, line));
+        out.push_str(indent);
+        p.paint(style, line).push_to(out);
+        out.push('\n');
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use similar::DiffableStr;
+
+    const TEXTS: [&str; 15] = [
+        "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12",
+        "0\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\r",
+        "1\n2\n3\n4\r\n5\n6\n7\n8\n9\n10\n11\n12\n13",
+        "",
+        "a",
+        "a\n",
+        "a\r\nb",
+        "a\rb\r",
+        "a\r",
+        "\r\n\r\n",
+        "\n\n",
+        "é\r\n✓\rx\n\r",
+        "one\ntwo\nthree",
+        "one\ntwo\r\nthree\n",
+        "  trailing  \n\n{{!-- ddhooks:begin g --}}\nx\n{{!-- ddhooks:end g --}}",
+    ];
+
+    #[test]
+    fn painted_text_is_the_same_pushed_or_formatted() {
+        for color in [false, true] {
+            let p = Palette::new(color);
+            for style in [
+                p.add,
+                p.change,
+                p.remove,
+                p.hunk,
+                p.note,
+                p.bold,
+                Style::new(),
+            ] {
+                let painted = p.paint(style, "+ x ✓");
+                let mut pushed = String::new();
+                painted.push_to(&mut pushed);
+                assert_eq!(pushed, painted.to_string());
+            }
+        }
+    }
+
+    #[test]
+    fn lines_are_cut_as_similar_cuts_them() {
+        for text in TEXTS {
+            assert_eq!(lines_with_endings(text), text.tokenize_lines(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn message_diffs_are_those_of_the_messages_with_a_final_newline() {
+        // What the text plan showed before it cut lines itself: a line diff of each
+        // message with a `\n` appended when it has none (and no lines when empty).
+        fn ended(text: &str) -> String {
+            if text.is_empty() || text.ends_with('\n') {
+                text.to_string()
+            } else {
+                format!("{text}\n")
+            }
+        }
+        for before in TEXTS {
+            for after in TEXTS {
+                let mut expected = String::new();
+                let (old, new) = (ended(before), ended(after));
+                let unified = TextDiff::from_lines(&old, &new)
+                    .unified_diff()
+                    .context_radius(3)
+                    .missing_newline_hint(false)
+                    .to_string();
+                for line in unified.lines() {
+                    let _ = writeln!(expected, "  {line}");
+                }
+                let (b, a) = (
+                    serde_json::json!({ "message": before }),
+                    serde_json::json!({ "message": after }),
+                );
+                let (mut b_end, mut a_end) = (String::new(), String::new());
+                let mut got = String::new();
+                write_diff_lines(
+                    &mut got,
+                    &Palette::new(false),
+                    &message_lines(Some(&b), &mut b_end),
+                    &message_lines(Some(&a), &mut a_end),
+                    "  ",
+                );
+                assert_eq!(got, expected, "{before:?} -> {after:?}");
+            }
+        }
     }
 }

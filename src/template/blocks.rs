@@ -5,10 +5,8 @@
 //! every byte outside the markers belongs to people and is preserved by [`set_block`].
 
 use super::message::line_column;
-use regex::Regex;
 use std::borrow::Cow;
 use std::ops::Range;
-use std::sync::LazyLock;
 
 /// A managed block found in a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,11 +85,6 @@ pub fn render_block(name: &str, body: &str) -> String {
     }
 }
 
-static MARKER_REST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"^(begin|end)[ \t]+([A-Za-z0-9_.-]+)[ \t]*--\}\}")
-        .unwrap_or_else(|e| unreachable!("static regex: {e}"))
-});
-
 /// Where each marker-like comment `{{!--[ \t]*ddhooks:` of `message` starts and where its
 /// `ddhooks:` ends, left to right. Looks for the `!` (a memchr search for a byte most
 /// messages lack) rather than for the whole opener, so that messages without comments
@@ -122,14 +115,53 @@ fn marker_starts(message: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
+/// The rest of a marker after its `ddhooks:`, as the pattern
+/// `^(begin|end)[ \t]+([A-Za-z0-9_.-]+)[ \t]*--\}\}` matches it: the kind, the name and the
+/// length of the match. A name's trailing `--` belongs to the closing `--}}` when nothing
+/// else can close it, as the pattern's backtracking decides.
+fn marker_rest(rest: &str) -> Option<(&str, &str, usize)> {
+    let (kind, after_kind) = match rest.strip_prefix("begin") {
+        Some(after) => ("begin", after),
+        None => ("end", rest.strip_prefix("end")?),
+    };
+    let name_on = after_kind.trim_start_matches([' ', '\t']);
+    if name_on.len() == after_kind.len() {
+        return None;
+    }
+    let is_name = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-');
+    let longest = name_on.bytes().take_while(is_name).count();
+    let closed = |name_len: usize| {
+        let after_name = name_on.get(name_len..)?;
+        after_name
+            .trim_start_matches([' ', '\t'])
+            .strip_prefix("--}}")
+    };
+    let (name_len, tail) = match closed(longest) {
+        Some(tail) => (longest, tail),
+        None if longest > 2 && name_on.get(..longest).is_some_and(|n| n.ends_with("--")) => {
+            (longest - 2, closed(longest - 2)?)
+        }
+        None => return None,
+    };
+    if name_len == 0 {
+        return None;
+    }
+    Some((kind, name_on.get(..name_len)?, rest.len() - tail.len()))
+}
+
 /// Every managed block of `message`, in order; a damaged one is an error.
 pub fn find_blocks(message: &str) -> Result<Vec<ManagedBlock>, BlockError> {
     let mut blocks: Vec<ManagedBlock> = Vec::new();
+    // Every marker holds `ddhooks:`; most messages have none, and a substring test is the
+    // fastest way to know.
+    if !message.contains("ddhooks:") {
+        return Ok(blocks);
+    }
     let mut open: Option<(String, Range<usize>)> = None;
     let line_of = |offset: usize| line_column(message, offset).0;
     for start in marker_starts(message) {
         let rest = &message[start.end..];
-        let Some(marker) = MARKER_REST.captures(rest) else {
+        let Some((kind, name, len)) = marker_rest(rest) else {
             let shown: String = message[start.start..]
                 .lines()
                 .next()
@@ -142,10 +174,8 @@ pub fn find_blocks(message: &str) -> Result<Vec<ManagedBlock>, BlockError> {
                 line: line_of(start.start),
             });
         };
-        let end = start.end + marker.get(0).map_or(0, |m| m.end());
-        let whole = start.start..end;
-        let kind = marker.get(1).map_or("", |k| k.as_str());
-        let name = marker.get(2).map_or("", |n| n.as_str()).to_string();
+        let whole = start.start..start.end + len;
+        let name = name.to_string();
         // Counting lines costs a pass over the text before the marker: only for errors.
         let line = || line_of(whole.start);
         match (kind, open.take()) {
@@ -225,7 +255,14 @@ pub fn set_block(message: &str, name: &str, body: Option<&str>) -> Result<String
             }
         }
         (None, Some(body)) if message.is_empty() => render_block(name, body),
-        (None, Some(body)) => format!("{message}{SEPARATOR}{}", render_block(name, body)),
+        (None, Some(body)) => {
+            let block = render_block(name, body);
+            let mut out = String::with_capacity(message.len() + SEPARATOR.len() + block.len());
+            out.push_str(message);
+            out.push_str(SEPARATOR);
+            out.push_str(&block);
+            out
+        }
         (None, None) => message.to_string(),
     })
 }
@@ -364,6 +401,30 @@ mod tests {
         assert!(matches!(
             find_blocks("x\n{{!-- ddhooks:"),
             Err(BlockError::Malformed { line: 2, .. })
+        ));
+    }
+
+    #[test]
+    fn a_name_gives_up_trailing_dashes_to_the_closing_dashes() {
+        let msg = "{{!-- ddhooks:begin a---}}\nx\n{{!-- ddhooks:end a-\t--}}";
+        let found = find_blocks(msg).unwrap();
+        assert_eq!(
+            (found[0].name.as_str(), found[0].body.as_str()),
+            ("a-", "x")
+        );
+        let msg = "{{!-- ddhooks:begin a-- --}}\n{{!-- ddhooks:end a----}}";
+        assert_eq!(find_blocks(msg).unwrap()[0].name, "a--");
+        assert!(matches!(
+            find_blocks("{{!-- ddhooks:begin --}}"),
+            Err(BlockError::Malformed { .. })
+        ));
+        assert!(matches!(
+            find_blocks("{{!-- ddhooks:begin a--\t}}"),
+            Err(BlockError::Malformed { .. })
+        ));
+        assert!(matches!(
+            find_blocks("{{!-- ddhooks:ending a --}}"),
+            Err(BlockError::Malformed { .. })
         ));
     }
 
