@@ -4,38 +4,10 @@
 //! found there (plus the blocks that select by name, which no index can narrow down).
 
 use crate::model::{Desired, NotificationBlock, RemoteMonitor};
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
-/// The Fx hash (rustc's): a few instructions per 8 bytes where the default SipHash spends
-/// more than the lookup itself. Keys are the org's own tags and ids, so hash flooding is
-/// not a concern.
-#[derive(Default, Clone, Copy)]
-struct FxHasher(u64);
-
-impl FxHasher {
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
-    }
-}
-
-impl Hasher for FxHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        // The table takes its bucket from the low bits: bring the well-mixed high bits
-        // down.
-        self.0.rotate_left(26)
-    }
-}
-
-type FxHashMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+// The Fx hash (rustc's): a few instructions per word where the default SipHash spends more
+// than the lookup itself. Keys are the org's own tags and ids, so hash flooding is not a
+// concern.
+use rustc_hash::FxHashMap;
 
 /// A desired block and the text ddhooks writes between its markers.
 pub(super) struct Wanted<'a> {
