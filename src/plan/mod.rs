@@ -570,10 +570,11 @@ fn plan_blocks(
             continue;
         }
         // Never write a message that would read back as damaged (or with other blocks).
-        let read_back: Option<BTreeSet<String>> = template::find_blocks(&message)
-            .ok()
-            .map(|found| found.into_iter().map(|b| b.name).collect());
-        let intended: BTreeSet<String> = wanted.iter().map(|w| w.block.name.clone()).collect();
+        let found = template::find_blocks(&message).ok();
+        let read_back: Option<BTreeSet<&str>> = found
+            .as_ref()
+            .map(|found| found.iter().map(|b| b.name.as_str()).collect());
+        let intended: BTreeSet<&str> = wanted.iter().map(|w| w.block.name.as_str()).collect();
         if read_back.as_ref() != Some(&intended) {
             out.problems.push(Problem {
                 address: monitor_address(monitor.id),
@@ -581,7 +582,7 @@ fn plan_blocks(
                     "monitor {} \"{}\": the new message would not read back as blocks {}; nothing will be written to this monitor (does a block's text contain a ddhooks marker?)",
                     monitor.id,
                     monitor.name,
-                    intended.iter().cloned().collect::<Vec<_>>().join(", ")
+                    intended.iter().copied().collect::<Vec<_>>().join(", ")
                 ),
             });
             continue;
