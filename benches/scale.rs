@@ -189,7 +189,7 @@ struct SandboxProcess {
 }
 
 impl SandboxProcess {
-    fn start(params: &Params) -> anyhow::Result<SandboxProcess> {
+    fn start() -> anyhow::Result<SandboxProcess> {
         let mut child = Command::new(std::env::current_exe()?)
             .args(std::env::args().skip(1).filter(|a| a != "--bench"))
             .arg("--serve")
@@ -206,7 +206,6 @@ impl SandboxProcess {
         if !base_url.starts_with("http://") {
             anyhow::bail!("the sandbox process did not start (it said {line:?})");
         }
-        let _ = params;
         Ok(SandboxProcess {
             child,
             base_url,
@@ -533,7 +532,7 @@ fn main() -> anyhow::Result<()> {
         ));
     }
     runtime.block_on(async move {
-        let sandbox = SandboxProcess::start(&params)?;
+        let sandbox = SandboxProcess::start()?;
         let work = std::env::temp_dir().join(format!("ddhooks-scale-{}", std::process::id()));
         let manifests = work.join("manifests");
         write_manifests(&manifests, params.pairs, &BTreeSet::new())?;
