@@ -1,6 +1,8 @@
-//! Command-line arguments: one enum of verbs, each verb's flags next to their help.
+//! Command-line arguments: the global flags and logging. The verbs and their flags live
+//! in `commands`, each verb's flags next to their help.
 
-use clap::{Parser, Subcommand};
+use crate::commands::Command;
+use clap::Parser;
 
 /// Datadog notifications as code: webhook pairs, custom variables and monitor
 /// notification blocks, planned and applied from YAML manifests.
@@ -14,26 +16,6 @@ pub struct Cli {
     /// The verb to run.
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// Every verb; each lives in its own file under `src/commands/`.
-#[derive(Debug, Subcommand)]
-pub enum Command {
-    /// Show what apply would change in Datadog: a reviewable diff of the manifests against
-    /// the org.
-    Plan(crate::commands::plan::PlanArgs),
-    /// Make the planned changes (asks first on a terminal; --auto-approve or --plan FILE in
-    /// pipelines).
-    Apply(crate::commands::apply::ApplyArgs),
-    /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
-    /// recovering, and the group's check status. No account, no network.
-    Demo(crate::commands::demo::DemoArgs),
-    /// Run a local server that answers like the Datadog API (for tests and demos).
-    Sandbox(crate::commands::sandbox::SandboxArgs),
-    /// Check manifests (never calls Datadog): every problem as FILE:LINE:COL; exit 1 if invalid.
-    Validate(crate::commands::validate::ValidateArgs),
-    /// Print the manifest format's JSON Schema (for `# yaml-language-server: $schema=…`).
-    Schema(crate::commands::schema::SchemaArgs),
 }
 
 /// Sets up `tracing` on stderr: `RUST_LOG` if set, otherwise from the `-v` count.

@@ -1,15 +1,12 @@
 //! ddhooks: Datadog webhook pairs, webhook custom variables and monitor notification blocks
-//! as code. See ARCHITECTURE.md for the modules and how data flows between them.
+//! as code. The binary's crate: the command line, one file per verb, and the apply driver.
+//! The layers live in their own crates (see ARCHITECTURE.md); they are re-exported here under
+//! their module names so that tests and benches see one API.
 
 pub mod apply;
 pub mod cli;
 pub mod commands;
-pub mod datadog;
-pub mod fs;
-pub mod manifest;
-pub mod model;
-pub mod plan;
-pub mod registry;
-pub mod render;
-pub mod sandbox;
-pub mod template;
+
+pub use ddhooks_core::{fs, manifest, model, plan, registry, render, template};
+pub use ddhooks_datadog as datadog;
+pub use ddhooks_sandbox as sandbox;

@@ -9,8 +9,28 @@ pub mod schema;
 pub mod session;
 pub mod validate;
 
-use crate::cli::Command;
+use clap::Subcommand;
 use std::process::ExitCode;
+
+/// Every verb; each lives in its own file under `src/commands/`.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show what apply would change in Datadog: a reviewable diff of the manifests against
+    /// the org.
+    Plan(plan::PlanArgs),
+    /// Make the planned changes (asks first on a terminal; --auto-approve or --plan FILE in
+    /// pipelines).
+    Apply(apply::ApplyArgs),
+    /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
+    /// recovering, and the group's check status. No account, no network.
+    Demo(demo::DemoArgs),
+    /// Run a local server that answers like the Datadog API (for tests and demos).
+    Sandbox(sandbox::SandboxArgs),
+    /// Check manifests (never calls Datadog): every problem as FILE:LINE:COL; exit 1 if invalid.
+    Validate(validate::ValidateArgs),
+    /// Print the manifest format's JSON Schema (for `# yaml-language-server: $schema=…`).
+    Schema(schema::SchemaArgs),
+}
 
 /// Runs one verb.
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {

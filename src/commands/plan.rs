@@ -5,6 +5,7 @@ use crate::plan::PlanOptions;
 use crate::render::{self, Format};
 use anyhow::Context;
 use clap::Args;
+use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -19,7 +20,7 @@ pub struct PlanArgs {
     /// Output format: text (Terraform-like), json (versioned, see README) or markdown (for a
     /// pull-request comment).
     #[arg(long, value_enum, default_value = "text")]
-    pub format: Format,
+    pub format: FormatArg,
 
     /// Also save the plan, with the fingerprint of every remote object it read, for
     /// `ddhooks apply --plan FILE`.
@@ -71,7 +72,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let plan = &planned.plan;
     print!(
         "{}",
-        render::render(plan, args.format, session::use_color(args.no_color))
+        render::render(plan, args.format.into(), session::use_color(args.no_color))
     );
     if let Some(path) = &args.out {
         let saved = SavedPlan {
@@ -96,4 +97,25 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         (true, true) => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// `--format`'s values; the renderers' [`Format`] knows nothing of the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FormatArg {
+    /// Terraform-like text with unified diffs.
+    Text,
+    /// The versioned JSON plan (see the README).
+    Json,
+    /// Markdown for a pull-request comment.
+    Markdown,
+}
+
+impl From<FormatArg> for Format {
+    fn from(arg: FormatArg) -> Format {
+        match arg {
+            FormatArg::Text => Format::Text,
+            FormatArg::Json => Format::Json,
+            FormatArg::Markdown => Format::Markdown,
+        }
+    }
 }

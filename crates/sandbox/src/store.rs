@@ -5,9 +5,9 @@
 //! file atomically (temp file in the same directory, then rename), so a crash leaves either
 //! the old or the new file, never half of one.
 
-use crate::datadog::wire::{ErrorBody, ServiceCheck, Webhook};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use ddhooks_datadog::wire::{ErrorBody, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -224,5 +224,5 @@ pub fn write_atomically(path: &Path, data: &Data) -> std::io::Result<()> {
     }
     let mut text = serde_json::to_vec_pretty(&data).map_err(std::io::Error::other)?;
     text.push(b'\n');
-    crate::fs::write_atomic(path, &text)
+    ddhooks_core::fs::write_atomic(path, &text)
 }

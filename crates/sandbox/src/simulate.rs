@@ -1,7 +1,7 @@
 //! The simulation interface under `/sandbox/v1/` (no keys, no faults):
 //!
 //! - `POST /sandbox/v1/monitor/{id}/transition` `{"to": "Alert"}` moves a monitor to a state,
-//!   evaluates its message for that transition with [`crate::template`], fills the mentioned
+//!   evaluates its message for that transition with [`ddhooks_core::template`], fills the mentioned
 //!   webhooks' url, headers and payload with the built-in and custom variables, and delivers
 //!   them: calls to a Datadog API host (any site) or to the sandbox itself go through the
 //!   sandbox's own handlers; any other URL is recorded, never sent.
@@ -16,14 +16,14 @@
 
 use super::store::{ApiError, Data, StoredVariable};
 use super::Shared;
-use crate::datadog::wire::Webhook;
-use crate::template::{self, MonitorState, Transition, VariableRef};
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ddhooks_core::template::{self, MonitorState, Transition, VariableRef};
+use ddhooks_datadog::wire::Webhook;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;

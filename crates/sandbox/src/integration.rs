@@ -2,7 +2,7 @@
 //! functions over [`Integration`], so the lossy mode can run them on a stale snapshot.
 
 use super::store::{ApiError, Integration, StoredVariable};
-use crate::datadog::wire::{
+use ddhooks_datadog::wire::{
     CustomVariable, CustomVariableCreateRequest, CustomVariableUpdateRequest, Webhook,
     WebhookCreateRequest, WebhookUpdateRequest, DEFAULT_WEBHOOK_PAYLOAD,
 };

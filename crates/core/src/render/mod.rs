@@ -10,7 +10,7 @@ use std::fmt::{self, Write};
 pub use text::render_text;
 
 /// The output formats of `ddhooks plan`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     /// Terraform-like text with unified diffs.
     Text,

@@ -4,7 +4,7 @@
 //! Secret values are sent but never logged: only method, path, status and attempt are.
 
 use super::wire;
-use crate::model::Secret;
+use ddhooks_core::model::Secret;
 use rand::Rng;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;

@@ -3,8 +3,8 @@
 //! Also the conversions from wire types into the domain's `Remote*` types.
 
 use super::{wire, ApiError, Client};
-use crate::model::{EncodeAs, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook};
-use crate::registry::{self, Layout, Registry, RegistryError};
+use ddhooks_core::model::{EncodeAs, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook};
+use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;

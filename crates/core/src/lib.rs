@@ -1,0 +1,11 @@
+//! The pure core of ddhooks: the domain model, Datadog message templates, manifests, the
+//! ownership registry, the planner and the plan renderers. No async runtime, no HTTP, no CLI
+//! parser: manifests and remote state in, a plan and its renderings out (see ARCHITECTURE.md).
+
+pub mod fs;
+pub mod manifest;
+pub mod model;
+pub mod plan;
+pub mod registry;
+pub mod render;
+pub mod template;
