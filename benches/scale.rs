@@ -484,7 +484,7 @@ async fn local_work(
     let text_cpu = thread_cpu() - started;
     let started = thread_cpu();
     let markdown = render::render_markdown(&plan);
-    let json = render::render_json(&plan);
+    let json = render::render_json(&plan).expect("the JSON plan");
     let other_cpu = thread_cpu() - started;
     println!(
         "local work, {label}: load {} ms, plan {} ms, render text {} ms ({} KB); markdown + json {} ms ({} KB + {} KB); load + plan + text = {} ms CPU",

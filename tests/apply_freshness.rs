@@ -93,7 +93,7 @@ impl Org {
             .plan
             .changes
             .iter()
-            .filter(|c| c.monitor_id.is_some())
+            .filter(|c| matches!(c, ddhooks::plan::Change::Monitor(_)))
             .count();
         assert_eq!(monitor_changes, self.targeted.len(), "a block per target");
         planned
@@ -110,7 +110,6 @@ impl Org {
         requests.clear();
         let applier = Applier {
             client: &self.session.client,
-            desired: &self.loaded.desired,
             state: planned.store,
             registry: planned.registry,
             concurrency: self.session.concurrency,

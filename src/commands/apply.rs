@@ -4,7 +4,7 @@ use super::plan::{SavedPlan, SAVED_PLAN_KIND};
 use super::session::{self, ConnectArgs, Planned, Session};
 use crate::apply::{Applier, ApplyReport, Lock, LockError, LockOptions, Outcome};
 use crate::plan::{Plan, PlanOptions};
-use crate::render;
+use crate::render::{self, PlanView};
 use anyhow::Context;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
@@ -75,7 +75,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 }
                 saved = Some(SavedPlan {
                     kind: SAVED_PLAN_KIND.into(),
-                    plan: planned.plan,
+                    plan: render::PlanView::of(&planned.plan),
                     force: args.force,
                     registry_salt: planned.registry.salt,
                 });
@@ -110,7 +110,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         let done = Notify::new();
         let work = async {
             let result = match planned {
-                Ok(planned) => locked(saved, planned, &loaded, &session, stop.clone(), color).await,
+                Ok(planned) => locked(saved, planned, &session, stop.clone(), color).await,
                 Err(e) => Err(e),
             };
             done.notify_one();
@@ -136,7 +136,6 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
 async fn locked(
     saved: Option<SavedPlan>,
     planned: Planned,
-    loaded: &crate::manifest::Loaded,
     session: &Session,
     stop: Arc<AtomicBool>,
     color: bool,
@@ -159,7 +158,9 @@ async fn locked(
                 println!("Plan again and review the new plan.");
                 return Ok(ExitCode::from(1));
             }
-            saved.plan
+            // Nothing differs: the fresh plan is the reviewed one (and holds the secret
+            // values from the manifests, which a saved plan never does).
+            plan
         }
         None => plan,
     };
@@ -178,7 +179,6 @@ async fn locked(
     }
     let applier = Applier {
         client: &session.client,
-        desired: &loaded.desired,
         state: store,
         registry,
         concurrency: session.concurrency,
@@ -220,15 +220,16 @@ fn read_saved(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
 
 /// Addresses where a freshly computed plan differs from the saved one: changes added,
 /// removed or different, and remote objects read with another fingerprint.
-fn differing_changes(saved: &Plan, fresh: &Plan) -> Vec<String> {
+fn differing_changes(saved: &PlanView, fresh: &Plan) -> Vec<String> {
     use std::collections::{BTreeMap, BTreeSet};
-    fn by_address(plan: &Plan) -> BTreeMap<&str, &crate::plan::Change> {
+    fn by_address(plan: &PlanView) -> BTreeMap<&str, &render::json::ChangeView> {
         plan.changes
             .iter()
             .map(|c| (c.address.as_str(), c))
             .collect()
     }
-    let (old, new) = (by_address(saved), by_address(fresh));
+    let fresh = PlanView::of(fresh);
+    let (old, new) = (by_address(saved), by_address(&fresh));
     let mut out = BTreeSet::new();
     for (address, change) in &old {
         if new.get(address) != Some(change) {

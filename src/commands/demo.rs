@@ -4,7 +4,7 @@
 
 use super::session::{self, Session};
 use crate::apply::Applier;
-use crate::datadog::wire;
+use crate::datadog::objects::NewMonitor;
 use crate::manifest::LoadOptions;
 use crate::plan::PlanOptions;
 use crate::render;
@@ -89,18 +89,14 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("1. Monitors people wrote (ddhooks must never touch their text):\n");
         let mut ids = Vec::new();
         for (name, tags, message) in people_monitors() {
-            let body = wire::Monitor {
-                id: None,
+            let monitor = NewMonitor {
                 monitor_type: "metric alert".into(),
                 query: "avg(last_5m):avg:system.load.1{*} > 2".into(),
-                name: Some(name.into()),
-                message: Some(message.into()),
+                name: name.into(),
+                message: message.into(),
                 tags: tags.iter().map(|t| t.to_string()).collect(),
-                options: None,
-                extra: Default::default(),
             };
-            let created = session.client.create_monitor(&body).await?;
-            let id = created.id.unwrap_or_default();
+            let id = session.client.create_monitor_as(&monitor).await?;
             ids.push((id, name, message));
             println!("   monitor {id}  {name}  [{}]", tags.join(", "));
         }
@@ -112,7 +108,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("\n3. ddhooks apply manifests/ --auto-approve\n");
         let applier = Applier {
             client: &session.client,
-            desired: &loaded.desired,
             state: planned.store,
             registry: planned.registry,
             concurrency: session.concurrency,

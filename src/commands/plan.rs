@@ -49,7 +49,7 @@ pub struct SavedPlan {
     /// What this file is.
     pub kind: String,
     /// The plan (with its `reads` fingerprints); it never holds a secret value.
-    pub plan: crate::plan::Plan,
+    pub plan: render::PlanView,
     /// The `--force` it was computed with.
     pub force: bool,
     /// The salt of the registry it was computed against (secret fingerprints depend on it).
@@ -70,14 +70,13 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             .await
     })?;
     let plan = &planned.plan;
-    print!(
-        "{}",
-        render::render(plan, args.format.into(), session::use_color(args.no_color))
-    );
+    let shown = render::render(plan, args.format.into(), session::use_color(args.no_color))
+        .context("rendering the plan failed (a bug: please report it)")?;
+    print!("{shown}");
     if let Some(path) = &args.out {
         let saved = SavedPlan {
             kind: SAVED_PLAN_KIND.into(),
-            plan: plan.clone(),
+            plan: render::PlanView::of(plan),
             force: args.force,
             registry_salt: planned.registry.salt.clone(),
         };

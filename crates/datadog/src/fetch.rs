@@ -3,35 +3,11 @@
 //! Also the conversions from wire types into the domain's `Remote*` types.
 
 use super::{wire, ApiError, Client};
+pub use crate::registry_store::{read_registry, StateBackend};
 use ddhooks_core::model::{EncodeAs, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook};
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
-
-/// Where the registry lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StateBackend {
-    /// In Datadog, as `DDHOOKS_STATE*` custom variables (the default).
-    Datadog,
-    /// In a local JSON file (`--state file:PATH`).
-    File(PathBuf),
-}
-
-impl std::str::FromStr for StateBackend {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "datadog" => Ok(StateBackend::Datadog),
-            _ => match s.strip_prefix("file:") {
-                Some(path) if !path.is_empty() => Ok(StateBackend::File(PathBuf::from(path))),
-                _ => Err(format!(
-                    "`{s}` is not a state location; use `datadog` or `file:PATH`"
-                )),
-            },
-        }
-    }
-}
 
 /// A failure while fetching.
 #[derive(Debug, thiserror::Error)]
@@ -92,66 +68,6 @@ pub fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
         tags: m.tags,
         message: m.message.unwrap_or_default(),
     })
-}
-
-/// Reads the registry (`None` when there is none yet) and how it is stored in Datadog
-/// (`None` for a file or when nothing is stored).
-///
-/// A registry being rewritten by another run can be read half-way (its header switched,
-/// the old parts deleted); such a read is retried a few times before it is an error.
-pub async fn read_registry(
-    client: &Client,
-    backend: &StateBackend,
-) -> Result<(Option<Registry>, Option<Layout>), FetchError> {
-    match backend {
-        StateBackend::File(path) => match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text).map(|r| (Some(r), None)).map_err(|e| FetchError::File {
-                path: path.display().to_string(),
-                detail: format!("not a ddhooks registry ({e}); restore it or delete it (objects will be adopted again)"),
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok((None, None)),
-            Err(e) => Err(FetchError::File { path: path.display().to_string(), detail: e.to_string() }),
-        },
-        StateBackend::Datadog => {
-            let mut attempt = 0;
-            loop {
-                match read_datadog_registry(client).await {
-                    Err(FetchError::Registry(
-                        e @ (RegistryError::MissingPart(_) | RegistryError::Corrupt(_)),
-                    )) if attempt < 3 => {
-                        attempt += 1;
-                        tracing::warn!(error = %e, attempt, "registry read while being rewritten; reading again");
-                        tokio::time::sleep(std::time::Duration::from_millis(300 * attempt)).await;
-                    }
-                    other => return other,
-                }
-            }
-        }
-    }
-}
-
-async fn read_datadog_registry(
-    client: &Client,
-) -> Result<(Option<Registry>, Option<Layout>), FetchError> {
-    let Some(first) = client.get_variable(registry::STATE_VARIABLE).await? else {
-        return Ok((None, None));
-    };
-    let first = first.value.unwrap_or_default();
-    let layout = Registry::layout(&first)?;
-    let mut parts = BTreeMap::from([(registry::STATE_VARIABLE.to_string(), first)]);
-    // The header names the parts: read them all at once.
-    let names: Vec<String> = (2..=layout.parts)
-        .map(|i| registry::part_name(layout.slot, i))
-        .collect();
-    let values =
-        futures::future::try_join_all(names.iter().map(|name| client.get_variable(name))).await?;
-    for (name, v) in names.into_iter().zip(values) {
-        if let Some(v) = v {
-            parts.insert(name, v.value.unwrap_or_default());
-        }
-    }
-    let registry = Registry::decode(|name| parts.get(name).cloned())?;
-    Ok((registry, Some(layout)))
 }
 
 /// Everything the planner needs from Datadog.

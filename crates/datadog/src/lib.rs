@@ -3,6 +3,9 @@
 
 pub mod client;
 pub mod fetch;
+pub mod lock;
+pub mod objects;
+pub mod registry_store;
 pub mod wire;
 
 pub use client::{ApiError, Client, ClientOptions, Credentials};

@@ -7,18 +7,20 @@ mod model;
 mod select;
 
 pub use model::{
-    Action, BlockChange, Change, Held, ObjectKind, Plan, Problem, Summary, PLAN_FORMAT_VERSION,
+    Action, Address, AddressError, BlockAction, BlockChange, Change, Edit, Fingerprint, Held,
+    MonitorChange, ObjectKind, OwnedName, Plan, Problem, Summary, VariableChange, VariableState,
+    VariableValue, WebhookChange, WebhookState, PLAN_FORMAT_VERSION,
 };
 
 use crate::model::{
-    default_webhook_payload, CustomVariable, Desired, EncodeAs, Remote, RemoteMonitor,
-    RemoteVariable, RemoteWebhook, Webhook,
+    default_webhook_payload, CustomVariable, Desired, Remote, RemoteMonitor, RemoteVariable,
+    RemoteWebhook, Webhook,
 };
 use crate::registry::Registry;
 use crate::template::{self, ManagedBlock};
 use select::{BlockIndex, Wanted};
 use serde::Serialize;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -29,36 +31,19 @@ pub struct PlanOptions {
     pub force: bool,
 }
 
-/// Address of a webhook in plans.
-pub fn webhook_address(name: &str) -> String {
-    format!("webhook.{name}")
-}
-
-/// Address of a custom variable in plans.
-pub fn variable_address(name: &str) -> String {
-    format!("custom_variable.{name}")
-}
-
-/// Address of a monitor in plans.
-pub fn monitor_address(id: i64) -> String {
-    format!("monitor.{id}")
-}
-
-/// Address of one managed block of a monitor.
-pub fn block_address(id: i64, block: &str) -> String {
-    format!("monitor.{id}.block.{block}")
-}
-
 /// A short, stable digest of a JSON value, used to detect that a remote object moved
 /// between plan and apply.
-pub fn fingerprint_value(value: &Value) -> String {
+pub fn fingerprint_value(value: &Value) -> Fingerprint {
     fingerprint_json(value)
 }
 
 /// The fingerprint of anything that serialises as JSON: the same as [`fingerprint_value`]
-/// of its `serde_json::Value`, without building that value.
-fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> String {
-    let text = serde_json::to_string(value).unwrap_or_default();
+/// of its `serde_json::Value`, without building that value. Serialising these types (maps
+/// with string keys, strings, JSON values) cannot fail; if it ever did, the digest of the
+/// error text still differs from every real read, so a change would be refused, not applied
+/// blindly.
+fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> Fingerprint {
+    let text = serde_json::to_string(value).unwrap_or_else(|e| format!("unserialisable: {e}"));
     let digest = Sha256::digest(text.as_bytes());
     const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut hex = String::with_capacity(16);
@@ -66,34 +51,27 @@ fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> String {
         hex.push(char::from(HEX[usize::from(b >> 4)]));
         hex.push(char::from(HEX[usize::from(b & 0xf)]));
     }
-    hex
+    Fingerprint(hex)
 }
 
 /// The fingerprint of a remote webhook as read.
-pub fn webhook_fingerprint(w: &RemoteWebhook) -> String {
+pub fn webhook_fingerprint(w: &RemoteWebhook) -> Fingerprint {
     fingerprint_json(&RemoteWebhookState::of(w))
 }
 
 /// The fingerprint of a remote custom variable as read (a secret's value is not part of
 /// it, because Datadog never returns it).
-pub fn variable_fingerprint(v: &RemoteVariable) -> String {
+pub fn variable_fingerprint(v: &RemoteVariable) -> Fingerprint {
     fingerprint_value(&json!({"name": v.name, "secret": v.secret, "value": v.value}))
 }
 
 /// The fingerprint of a monitor's message as read.
-pub fn monitor_fingerprint(m: &RemoteMonitor) -> String {
+pub fn monitor_fingerprint(m: &RemoteMonitor) -> Fingerprint {
     fingerprint_json(&m.message)
 }
 
-fn headers_value(h: &Option<BTreeMap<String, String>>) -> Value {
-    match h {
-        Some(map) => json!(map),
-        None => Value::Null,
-    }
-}
-
-/// A remote webhook as plans show it; serialises as [`remote_webhook_state`]'s value does,
-/// so that its fingerprint needs no copy of the webhook.
+/// A remote webhook as fingerprinted: serialises as the JSON plan shows it, without a copy
+/// of the webhook.
 #[derive(Serialize)]
 struct RemoteWebhookState<'a> {
     url: &'a str,
@@ -113,38 +91,22 @@ impl RemoteWebhookState<'_> {
     }
 }
 
-fn remote_webhook_state(w: &RemoteWebhook) -> Value {
-    webhook_state(
-        &w.url,
-        w.encode_as,
-        &w.custom_headers,
-        w.payload.clone().unwrap_or(Value::Null),
-    )
+fn remote_webhook_state(w: &RemoteWebhook) -> WebhookState {
+    WebhookState {
+        url: w.url.clone(),
+        encode_as: w.encode_as,
+        custom_headers: w.custom_headers.clone(),
+        payload: w.payload.clone(),
+    }
 }
 
-fn desired_webhook_state(w: &Webhook) -> Value {
-    webhook_state(
-        &w.url,
-        w.encode_as,
-        &w.custom_headers,
-        w.payload.clone().unwrap_or_else(default_webhook_payload),
-    )
-}
-
-/// A webhook as plans show it: `{"url", "encode_as", "custom_headers", "payload"}`, built
-/// directly (`json!` would copy the payload twice).
-fn webhook_state(
-    url: &str,
-    encode_as: EncodeAs,
-    headers: &Option<BTreeMap<String, String>>,
-    payload: Value,
-) -> Value {
-    let mut state = Map::with_capacity(4);
-    state.insert("url".into(), Value::String(url.to_string()));
-    state.insert("encode_as".into(), Value::String(encode_as.as_str().into()));
-    state.insert("custom_headers".into(), headers_value(headers));
-    state.insert("payload".into(), payload);
-    Value::Object(state)
+fn desired_webhook_state(w: &Webhook) -> WebhookState {
+    WebhookState {
+        url: w.url.clone(),
+        encode_as: w.encode_as,
+        custom_headers: w.custom_headers.clone(),
+        payload: w.payload.clone(),
+    }
 }
 
 /// Whether the remote webhook already is what the user wants. Payloads are compared as
@@ -163,25 +125,34 @@ fn webhook_matches(want: &Webhook, have: &RemoteWebhook) -> bool {
     payload_ok && headers_ok && want.url == have.url && want.encode_as == have.encode_as
 }
 
-fn variable_state(secret: bool, value: Option<&str>, fingerprint: Option<&str>) -> Value {
-    let shown = if secret {
-        match fingerprint {
-            Some(fp) => json!({"sensitive": true, "fingerprint": fp}),
-            None => json!({"sensitive": true}),
+fn desired_variable_state(v: &CustomVariable, registry: &Registry) -> VariableState {
+    let value = if v.secret {
+        VariableValue::Secret {
+            fingerprint: Some(registry.fingerprint(v.value.expose())),
+            value: Some(v.value.clone()),
         }
     } else {
-        json!(value)
+        VariableValue::Plain(Some(v.value.expose().to_string()))
     };
-    json!({"secret": secret, "value": shown})
+    VariableState {
+        secret: v.secret,
+        value,
+    }
 }
 
-fn desired_variable_state(v: &CustomVariable, registry: &Registry) -> Value {
-    let fp = v.secret.then(|| registry.fingerprint(v.value.expose()));
-    variable_state(v.secret, Some(v.value.expose()), fp.as_deref())
-}
-
-fn remote_variable_state(v: &RemoteVariable, registry_fp: Option<&str>) -> Value {
-    variable_state(v.secret, v.value.as_deref(), registry_fp)
+fn remote_variable_state(v: &RemoteVariable, registry_fp: Option<&str>) -> VariableState {
+    let value = if v.secret {
+        VariableValue::Secret {
+            fingerprint: registry_fp.map(str::to_string),
+            value: None,
+        }
+    } else {
+        VariableValue::Plain(v.value.clone())
+    };
+    VariableState {
+        secret: v.secret,
+        value,
+    }
 }
 
 /// Computes the plan. `registry` is the one read from Datadog (or a fresh one, whose salt
@@ -213,26 +184,23 @@ pub fn plan(
 
 fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {
     for (name, want) in &desired.custom_variables {
-        let address = variable_address(name);
+        let address = Address::CustomVariable(name.clone());
         let owned = registry.custom_variables.get(name);
         let after = desired_variable_state(want, registry);
         let want_fp = want
             .secret
             .then(|| registry.fingerprint(want.value.expose()));
         let Some(have) = remote.custom_variables.get(name) else {
-            out.reads.insert(address.clone(), None);
-            out.changes.push(Change::new(
-                address,
-                ObjectKind::CustomVariable,
-                Action::Create,
-                None,
-                Some(after),
-                None,
-            ));
+            out.reads.insert(address, None);
+            out.changes.push(Change::CustomVariable(VariableChange {
+                name: name.clone(),
+                edit: Edit::Create { after },
+                notes: Vec::new(),
+            }));
             continue;
         };
-        let read_fp = variable_fingerprint(have);
-        out.reads.insert(address.clone(), Some(read_fp.clone()));
+        let read = variable_fingerprint(have);
+        out.reads.insert(address, Some(read.clone()));
         let registry_fp = owned.and_then(|fp| fp.as_deref());
         let before = remote_variable_state(have, registry_fp);
         let same = have.secret == want.secret
@@ -241,61 +209,56 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
             } else {
                 have.value.as_deref() == Some(want.value.expose())
             };
-        let mut change = match (owned.is_some(), same) {
+        let edit = match (owned.is_some(), same) {
             (true, true) => continue,
-            (true, false) => Change::new(
-                address,
-                ObjectKind::CustomVariable,
-                Action::Update,
-                Some(before),
-                Some(after),
-                Some(read_fp),
-            ),
-            (false, _) => {
-                let mut c = Change::new(
-                    address,
-                    ObjectKind::CustomVariable,
-                    Action::Adopt,
-                    Some(before),
-                    Some(after),
-                    Some(read_fp),
-                );
-                c.writes = !same;
-                c
-            }
+            (true, false) => Edit::Update {
+                before,
+                after,
+                read,
+            },
+            (false, _) => Edit::Adopt {
+                before,
+                after,
+                read,
+                writes: !same,
+            },
         };
+        let mut notes = Vec::new();
         if want.secret && have.secret {
-            change.notes.push(
+            notes.push(
                 "Datadog never returns a secret's value, so its remote value cannot be read; \
                  ddhooks compares the fingerprint of the value it last wrote"
                     .into(),
             );
         }
-        out.changes.push(change);
+        out.changes.push(Change::CustomVariable(VariableChange {
+            name: name.clone(),
+            edit,
+            notes,
+        }));
     }
     for name in registry
         .custom_variables
         .keys()
         .filter(|n| !desired.custom_variables.contains_key(*n))
     {
-        let address = variable_address(name);
+        let address = Address::CustomVariable(name.clone());
         match remote.custom_variables.get(name) {
             Some(have) => {
-                let fp = variable_fingerprint(have);
-                out.reads.insert(address.clone(), Some(fp.clone()));
-                let before = remote_variable_state(have, None);
-                out.changes.push(Change::new(
-                    address,
-                    ObjectKind::CustomVariable,
-                    Action::Delete,
-                    Some(before),
-                    None,
-                    Some(fp),
-                ));
+                let read = variable_fingerprint(have);
+                out.reads.insert(address, Some(read.clone()));
+                out.changes.push(Change::CustomVariable(VariableChange {
+                    name: name.clone(),
+                    edit: Edit::Delete {
+                        before: remote_variable_state(have, None),
+                        read,
+                    },
+                    notes: Vec::new(),
+                }));
             }
             None => {
-                out.reads.insert(address.clone(), None);
-                out.forget.push(address);
+                out.reads.insert(address, None);
+                out.forget.push(OwnedName::CustomVariable(name.clone()));
             }
         }
     }
@@ -320,7 +283,7 @@ fn read_messages<'a>(remote: &'a Remote, out: &mut Plan) -> Messages<'a> {
             Ok(blocks) => Some(blocks),
             Err(err) => {
                 out.problems.push(Problem {
-                    address: monitor_address(monitor.id),
+                    address: Address::Monitor(monitor.id),
                     message: format!(
                         "monitor {} \"{}\": damaged managed block, {err}; nothing will be written to this monitor",
                         monitor.id, monitor.name
@@ -359,11 +322,18 @@ fn plan_webhooks(
     out: &mut Plan,
 ) {
     let mut renamed_away: BTreeSet<&str> = BTreeSet::new();
+    let change = |name: &str, edit, notes| {
+        Change::Webhook(WebhookChange {
+            name: name.to_string(),
+            edit,
+            notes,
+        })
+    };
     for (name, want) in &desired.webhooks {
-        let address = webhook_address(name);
+        let address = Address::Webhook(name.clone());
         if let Some(have) = remote.webhooks.get(name) {
-            let fp = webhook_fingerprint(have);
-            out.reads.insert(address.clone(), Some(fp.clone()));
+            let read = webhook_fingerprint(have);
+            out.reads.insert(address, Some(read.clone()));
             let same = webhook_matches(want, have);
             let owned = registry.webhooks.contains(name);
             if owned && same {
@@ -371,30 +341,24 @@ fn plan_webhooks(
             }
             let before = remote_webhook_state(have);
             let after = desired_webhook_state(want);
-            if !owned {
-                let mut c = Change::new(
-                    address,
-                    ObjectKind::Webhook,
-                    Action::Adopt,
-                    Some(before),
-                    Some(after),
-                    Some(fp),
-                );
-                c.writes = !same;
-                out.changes.push(c);
+            let edit = if owned {
+                Edit::Update {
+                    before,
+                    after,
+                    read,
+                }
             } else {
-                out.changes.push(Change::new(
-                    address,
-                    ObjectKind::Webhook,
-                    Action::Update,
-                    Some(before),
-                    Some(after),
-                    Some(fp),
-                ));
-            }
+                Edit::Adopt {
+                    before,
+                    after,
+                    read,
+                    writes: !same,
+                }
+            };
+            out.changes.push(change(name, edit, Vec::new()));
             continue;
         }
-        out.reads.insert(address.clone(), None);
+        out.reads.insert(address, None);
         let after = desired_webhook_state(want);
         let found = want
             .renamed_from
@@ -409,46 +373,38 @@ fn plan_webhooks(
         match old {
             Some((old_name, have)) => {
                 renamed_away.insert(old_name);
-                let fp = webhook_fingerprint(have);
+                let read = webhook_fingerprint(have);
                 out.reads
-                    .insert(webhook_address(old_name), Some(fp.clone()));
-                let mut c = Change::new(
-                    address,
-                    ObjectKind::Webhook,
-                    Action::Rename,
-                    Some(remote_webhook_state(have)),
-                    Some(after),
-                    Some(fp),
-                );
-                c.renamed_from = Some(old_name.to_string());
+                    .insert(Address::Webhook(old_name.to_string()), Some(read.clone()));
+                let mut notes = Vec::new();
                 if let Some(ids) = mentions.get(old_name) {
-                    c.notes.push(format!(
+                    notes.push(format!(
                         "monitors {} still mention @webhook-{old_name} outside ddhooks' blocks; update their messages by hand",
                         join_ids(ids)
                     ));
                 }
-                out.changes.push(c);
+                let edit = Edit::Rename {
+                    from: old_name.to_string(),
+                    before: remote_webhook_state(have),
+                    after,
+                    read,
+                };
+                out.changes.push(change(name, edit, notes));
             }
             None => {
-                let mut c = Change::new(
-                    address,
-                    ObjectKind::Webhook,
-                    Action::Create,
-                    None,
-                    Some(after),
-                    None,
-                );
+                let mut notes = Vec::new();
                 if let Some((old, ids)) = still_used {
-                    c.notes.push(format!(
+                    notes.push(format!(
                         "not renamed from `{old}`: monitors {} still mention @webhook-{old} outside ddhooks' blocks; the new webhook is created and the old one kept until those mentions go (or pass --force to rename)",
                         join_ids(ids)
                     ));
                 } else if let Some(old) = &want.renamed_from {
-                    c.notes.push(format!(
+                    notes.push(format!(
                         "renamed from `{old}`, which does not exist in Datadog; creating it"
                     ));
                 }
-                out.changes.push(c);
+                out.changes
+                    .push(change(name, Edit::Create { after }, notes));
             }
         }
     }
@@ -457,14 +413,14 @@ fn plan_webhooks(
         .iter()
         .filter(|n| !desired.webhooks.contains_key(*n) && !renamed_away.contains(n.as_str()));
     for name in unwanted {
-        let address = webhook_address(name);
+        let address = Address::Webhook(name.clone());
         let Some(have) = remote.webhooks.get(name) else {
-            out.reads.insert(address.clone(), None);
-            out.forget.push(address);
+            out.reads.insert(address, None);
+            out.forget.push(OwnedName::Webhook(name.clone()));
             continue;
         };
-        let fp = webhook_fingerprint(have);
-        out.reads.insert(address.clone(), Some(fp.clone()));
+        let read = webhook_fingerprint(have);
+        out.reads.insert(address.clone(), Some(read.clone()));
         if let Some(ids) = mentions.get(name).filter(|_| !options.force) {
             out.held.push(Held {
                 address,
@@ -475,14 +431,11 @@ fn plan_webhooks(
             });
             continue;
         }
-        out.changes.push(Change::new(
-            address,
-            ObjectKind::Webhook,
-            Action::Delete,
-            Some(remote_webhook_state(have)),
-            None,
-            Some(fp),
-        ));
+        let edit = Edit::Delete {
+            before: remote_webhook_state(have),
+            read,
+        };
+        out.changes.push(change(name, edit, Vec::new()));
     }
 }
 
@@ -491,11 +444,10 @@ fn plan_webhooks(
 fn hold_variables_of_held_webhooks(remote: &Remote, out: &mut Plan) {
     let mut used: BTreeMap<String, String> = BTreeMap::new();
     for held in &out.held {
-        let Some(webhook) = held
-            .address
-            .strip_prefix("webhook.")
-            .and_then(|n| remote.webhooks.get(n))
-        else {
+        let Address::Webhook(name) = &held.address else {
+            continue;
+        };
+        let Some(webhook) = remote.webhooks.get(name) else {
             continue;
         };
         let mut texts = vec![webhook.url.clone()];
@@ -511,18 +463,21 @@ fn hold_variables_of_held_webhooks(remote: &Remote, out: &mut Plan) {
         }
     }
     let mut kept = Vec::new();
-    out.changes.retain(|c| {
-        let name = c.address.strip_prefix("custom_variable.");
-        match name.and_then(|n| used.get(n).map(|w| (n, w))) {
-            Some((name, webhook)) if c.action == Action::Delete => {
+    out.changes.retain(|c| match c {
+        Change::CustomVariable(v) if v.edit.action() == Action::Delete => match used.get(&v.name) {
+            Some(webhook) => {
                 kept.push(Held {
-                    address: c.address.clone(),
-                    reason: format!("not deleted: the kept webhook {webhook} still sends ${name}"),
+                    address: Address::CustomVariable(v.name.clone()),
+                    reason: format!(
+                        "not deleted: the kept webhook {webhook} still sends ${}",
+                        v.name
+                    ),
                 });
                 false
             }
-            _ => true,
-        }
+            None => true,
+        },
+        _ => true,
     });
     out.held.extend(kept);
 }
@@ -577,7 +532,7 @@ fn plan_blocks(
         let intended: BTreeSet<&str> = wanted.iter().map(|w| w.block.name.as_str()).collect();
         if read_back.as_ref() != Some(&intended) {
             out.problems.push(Problem {
-                address: monitor_address(monitor.id),
+                address: Address::Monitor(monitor.id),
                 message: format!(
                     "monitor {} \"{}\": the new message would not read back as blocks {}; nothing will be written to this monitor (does a block's text contain a ddhooks marker?)",
                     monitor.id,
@@ -587,36 +542,22 @@ fn plan_blocks(
             });
             continue;
         }
-        let fp = monitor_fingerprint(monitor);
-        let address = monitor_address(monitor.id);
-        out.reads.insert(address.clone(), Some(fp.clone()));
-        let mut change = Change::new(
-            address,
-            ObjectKind::Monitor,
-            Action::Update,
-            Some(message_state(monitor.message.clone())),
-            Some(message_state(message)),
-            Some(fp),
-        );
-        change.monitor_id = Some(monitor.id);
-        change.monitor_name = Some(monitor.name.clone());
-        change.blocks = blocks
-            .into_iter()
-            .map(|(block, action)| BlockChange {
-                address: block_address(monitor.id, &block),
-                block,
-                action,
-            })
-            .collect();
-        out.changes.push(change);
+        let read = monitor_fingerprint(monitor);
+        out.reads
+            .insert(Address::Monitor(monitor.id), Some(read.clone()));
+        out.changes.push(Change::Monitor(MonitorChange {
+            id: monitor.id,
+            name: monitor.name.clone(),
+            before: monitor.message.clone(),
+            after: message,
+            read,
+            blocks: blocks
+                .into_iter()
+                .map(|(block, action)| BlockChange { block, action })
+                .collect(),
+            notes: Vec::new(),
+        }));
     }
-}
-
-/// A monitor as plans show it: `{"message": …}`.
-fn message_state(message: String) -> Value {
-    let mut state = Map::new();
-    state.insert("message".into(), Value::String(message));
-    Value::Object(state)
 }
 
 /// The message with every wanted block present and current and every other block removed,
@@ -626,13 +567,13 @@ fn rewrite_blocks(
     original: &str,
     existing: &[ManagedBlock],
     wanted: &[&Wanted],
-) -> Option<(String, Vec<(String, Action)>)> {
-    let mut edits: Vec<(&str, Option<&str>, Action)> = Vec::new();
+) -> Option<(String, Vec<(String, BlockAction)>)> {
+    let mut edits: Vec<(&str, Option<&str>, BlockAction)> = Vec::new();
     for w in wanted {
         let name = w.block.name.as_str();
         let action = match existing.iter().find(|e| e.name == name) {
-            None => Action::Create,
-            Some(e) if !same_body(&e.body, &w.body) => Action::Update,
+            None => BlockAction::Add,
+            Some(e) if !same_body(&e.body, &w.body) => BlockAction::Update,
             Some(_) => continue,
         };
         edits.push((name, Some(&w.body), action));
@@ -641,7 +582,7 @@ fn rewrite_blocks(
         .iter()
         .filter(|e| !wanted.iter().any(|w| w.block.name == e.name))
     {
-        edits.push((&stale.name, None, Action::Delete));
+        edits.push((&stale.name, None, BlockAction::Remove));
     }
     if edits.is_empty() {
         return None;

@@ -1,16 +1,91 @@
-//! The plan's data: what the renderers print, what `--out` saves and what apply executes.
-//! Serialised as the versioned JSON format documented in the README.
+//! The plan's data: what the renderers print and what apply executes. Typed: one address
+//! enum with one parser, one change variant per kind of object, typed before/after values.
+//! The versioned JSON form is a view built by `render::json`.
 
-use serde::{Deserialize, Serialize};
+use crate::model::{EncodeAs, Secret};
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::fmt;
+use std::str::FromStr;
 
 /// Version of the JSON plan format; bumped on any incompatible change.
 pub const PLAN_FORMAT_VERSION: u32 = 1;
 
+/// Where a change applies: the one place addresses are written (`Display`) and read
+/// (`FromStr`).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Address {
+    /// `custom_variable.NAME`.
+    CustomVariable(String),
+    /// `webhook.NAME`.
+    Webhook(String),
+    /// `monitor.ID`.
+    Monitor(i64),
+    /// `monitor.ID.block.NAME`: one managed block of a monitor's message.
+    MonitorBlock {
+        /// The monitor's id.
+        monitor: i64,
+        /// The block's name.
+        block: String,
+    },
+}
+
+impl fmt::Display for Address {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Address::CustomVariable(name) => write!(f, "custom_variable.{name}"),
+            Address::Webhook(name) => write!(f, "webhook.{name}"),
+            Address::Monitor(id) => write!(f, "monitor.{id}"),
+            Address::MonitorBlock { monitor, block } => {
+                write!(f, "monitor.{monitor}.block.{block}")
+            }
+        }
+    }
+}
+
+/// An address that does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook.NAME, monitor.ID or monitor.ID.block.NAME")]
+pub struct AddressError(pub String);
+
+impl FromStr for Address {
+    type Err = AddressError;
+    fn from_str(s: &str) -> Result<Address, AddressError> {
+        let bad = || AddressError(s.to_string());
+        let (kind, rest) = s.split_once('.').ok_or_else(bad)?;
+        if rest.is_empty() {
+            return Err(bad());
+        }
+        match kind {
+            "custom_variable" => Ok(Address::CustomVariable(rest.to_string())),
+            "webhook" => Ok(Address::Webhook(rest.to_string())),
+            "monitor" => match rest.split_once(".block.") {
+                Some((id, block)) if !block.is_empty() => Ok(Address::MonitorBlock {
+                    monitor: id.parse().map_err(|_| bad())?,
+                    block: block.to_string(),
+                }),
+                Some(_) => Err(bad()),
+                None => Ok(Address::Monitor(rest.parse().map_err(|_| bad())?)),
+            },
+            _ => Err(bad()),
+        }
+    }
+}
+
+/// A short digest of a remote object as read; apply refuses a change whose object no longer
+/// has it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Fingerprint(pub String);
+
+impl fmt::Display for Fingerprint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// What a change does. The symbol a reviewer sees is part of the model, as in Terraform.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Action {
     /// The object does not exist and will be created.
     Create,
@@ -35,7 +110,7 @@ impl Action {
         }
     }
 
-    /// The word shown next to an address.
+    /// The word shown next to an address (and the JSON plan's `action`).
     pub fn word(self) -> &'static str {
         match self {
             Action::Create => "create",
@@ -45,11 +120,23 @@ impl Action {
             Action::Delete => "delete",
         }
     }
+
+    /// The action a word names (the JSON plan's `action`).
+    pub fn from_word(word: &str) -> Option<Action> {
+        [
+            Action::Create,
+            Action::Update,
+            Action::Adopt,
+            Action::Rename,
+            Action::Delete,
+        ]
+        .into_iter()
+        .find(|a| a.word() == word)
+    }
 }
 
-/// The kind of remote object a change is about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
+/// The kind of remote object a change is about; orders a plan (dependencies first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum ObjectKind {
     /// A custom variable of the Webhooks integration.
     CustomVariable,
@@ -59,111 +146,370 @@ pub enum ObjectKind {
     Monitor,
 }
 
-/// One change to one monitor block.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct BlockChange {
-    /// `monitor.ID.block.NAME`.
-    pub address: String,
-    /// The block's name.
-    pub block: String,
-    /// Created (appended), updated (rewritten in place) or deleted (removed).
-    pub action: Action,
+impl ObjectKind {
+    /// The JSON plan's `kind`.
+    pub fn word(self) -> &'static str {
+        match self {
+            ObjectKind::CustomVariable => "custom_variable",
+            ObjectKind::Webhook => "webhook",
+            ObjectKind::Monitor => "monitor",
+        }
+    }
 }
 
-/// One change to one remote object.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Change {
-    /// `webhook.NAME`, `custom_variable.NAME` or `monitor.ID`.
-    pub address: String,
-    /// The object's kind.
-    pub kind: ObjectKind,
-    /// What happens.
-    pub action: Action,
-    /// For renames, the name the object has now.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub renamed_from: Option<String>,
-    /// The object as read (secret values never appear: `{"sensitive": true, …}`).
-    pub before: Option<Value>,
-    /// The object as it will be (same masking).
-    pub after: Option<Value>,
-    /// Fingerprint of the remote object this change was computed against; apply refuses
-    /// the change if the object no longer has it.
-    pub fingerprint: Option<String>,
-    /// Whether apply writes the object (false only for an adoption of an object that
-    /// already matches: only the registry changes).
-    #[serde(default = "yes")]
-    pub writes: bool,
-    /// For monitors: the id.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub monitor_id: Option<i64>,
-    /// For monitors: the name, for reviewers.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub monitor_name: Option<String>,
-    /// For monitors: the block changes this message change is made of.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub blocks: Vec<BlockChange>,
-    /// Things a reviewer should know about this change.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub notes: Vec<String>,
+/// What happens to one object whose value is a `T`: the action is the variant, and each
+/// variant holds exactly the values it needs. `R` is what a rename needs (the old name);
+/// kinds that cannot be renamed use [`Infallible`], so no such change can be built.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Edit<T, R = Infallible> {
+    /// The object does not exist: create it as `after`.
+    Create {
+        /// The object as it will be.
+        after: T,
+    },
+    /// The object is owned and differs: write `after`.
+    Update {
+        /// The object as read.
+        before: T,
+        /// The object as it will be.
+        after: T,
+        /// The read this is based on.
+        read: Fingerprint,
+    },
+    /// The object exists but is not owned: it becomes owned, and is written only when it
+    /// differs (`writes`).
+    Adopt {
+        /// The object as read.
+        before: T,
+        /// The object as it will be.
+        after: T,
+        /// The read this is based on.
+        read: Fingerprint,
+        /// Whether the object is written (false: it already matches, only the registry
+        /// changes).
+        writes: bool,
+    },
+    /// The object exists under another name: rename it and write `after`.
+    Rename {
+        /// The name it has now.
+        from: R,
+        /// The object as read under its old name.
+        before: T,
+        /// The object as it will be.
+        after: T,
+        /// The read of the old name this is based on.
+        read: Fingerprint,
+    },
+    /// The object is owned and no longer wanted: delete it.
+    Delete {
+        /// The object as read.
+        before: T,
+        /// The read this is based on.
+        read: Fingerprint,
+    },
 }
 
-fn yes() -> bool {
-    true
-}
-
-impl Change {
-    /// A change with no notes and no monitor details.
-    pub fn new(
-        address: String,
-        kind: ObjectKind,
-        action: Action,
-        before: Option<Value>,
-        after: Option<Value>,
-        fingerprint: Option<String>,
-    ) -> Change {
-        Change {
-            address,
-            kind,
-            action,
-            renamed_from: None,
-            before,
-            after,
-            fingerprint,
-            writes: true,
-            monitor_id: None,
-            monitor_name: None,
-            blocks: Vec::new(),
-            notes: Vec::new(),
+impl<T, R> Edit<T, R> {
+    /// The action this edit is.
+    pub fn action(&self) -> Action {
+        match self {
+            Edit::Create { .. } => Action::Create,
+            Edit::Update { .. } => Action::Update,
+            Edit::Adopt { .. } => Action::Adopt,
+            Edit::Rename { .. } => Action::Rename,
+            Edit::Delete { .. } => Action::Delete,
         }
     }
 
-    /// Order of a plan: dependencies first (variables, webhooks, monitors), then by address
+    /// The object as read, when it exists.
+    pub fn before(&self) -> Option<&T> {
+        match self {
+            Edit::Create { .. } => None,
+            Edit::Update { before, .. }
+            | Edit::Adopt { before, .. }
+            | Edit::Rename { before, .. }
+            | Edit::Delete { before, .. } => Some(before),
+        }
+    }
+
+    /// The object as it will be, unless deleted.
+    pub fn after(&self) -> Option<&T> {
+        match self {
+            Edit::Delete { .. } => None,
+            Edit::Create { after }
+            | Edit::Update { after, .. }
+            | Edit::Adopt { after, .. }
+            | Edit::Rename { after, .. } => Some(after),
+        }
+    }
+
+    /// The fingerprint of the read this edit is based on (none for a create).
+    pub fn read(&self) -> Option<&Fingerprint> {
+        match self {
+            Edit::Create { .. } => None,
+            Edit::Update { read, .. }
+            | Edit::Adopt { read, .. }
+            | Edit::Rename { read, .. }
+            | Edit::Delete { read, .. } => Some(read),
+        }
+    }
+
+    /// Whether apply writes the object (only a matching adoption does not).
+    pub fn writes(&self) -> bool {
+        !matches!(self, Edit::Adopt { writes: false, .. })
+    }
+
+    /// Whether the edit makes or removes an object under a name (create, delete, rename):
+    /// those names are recorded as pending before apply writes anything.
+    pub fn changes_names(&self) -> bool {
+        matches!(
+            self,
+            Edit::Create { .. } | Edit::Delete { .. } | Edit::Rename { .. }
+        )
+    }
+}
+
+/// A custom variable's value as plans show it.
+#[derive(Debug, Clone, PartialEq)]
+pub enum VariableValue {
+    /// A plain value, shown (`None`: Datadog returned none).
+    Plain(Option<String>),
+    /// A secret: never shown, only the salted fingerprint of the value ddhooks wrote (when
+    /// known). `value` is the value to write, present only on the desired side; renderers
+    /// never read it.
+    Secret {
+        /// Salted fingerprint of the value, when known.
+        fingerprint: Option<String>,
+        /// The value apply writes (desired side only).
+        value: Option<Secret>,
+    },
+}
+
+/// A custom variable as plans show it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariableState {
+    /// Whether Datadog treats it as a secret.
+    pub secret: bool,
+    /// Its value.
+    pub value: VariableValue,
+}
+
+/// A webhook as plans show it and apply writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookState {
+    /// The URL called.
+    pub url: String,
+    /// JSON or form encoding.
+    pub encode_as: EncodeAs,
+    /// Custom headers (`None`: none set).
+    pub custom_headers: Option<BTreeMap<String, String>>,
+    /// The payload (`None`: Datadog's default payload on the desired side, none returned on
+    /// the remote side).
+    pub payload: Option<Value>,
+}
+
+/// A change to a custom variable.
+#[derive(Debug, Clone, PartialEq)]
+pub struct VariableChange {
+    /// The variable's name.
+    pub name: String,
+    /// What happens to it.
+    pub edit: Edit<VariableState>,
+    /// Things a reviewer should know.
+    pub notes: Vec<String>,
+}
+
+/// A change to a webhook (the only kind that can be renamed).
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookChange {
+    /// The webhook's (new) name.
+    pub name: String,
+    /// What happens to it; a rename holds the old name.
+    pub edit: Edit<WebhookState, String>,
+    /// Things a reviewer should know.
+    pub notes: Vec<String>,
+}
+
+/// What happens to one managed block inside a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BlockAction {
+    /// Appended to the message.
+    Add,
+    /// Rewritten in place.
+    Update,
+    /// Removed (with the blank line ddhooks added before it).
+    Remove,
+}
+
+impl BlockAction {
+    /// How a block change reads: blocks are added to, updated in and removed from a message.
+    pub fn verb(self) -> &'static str {
+        match self {
+            BlockAction::Add => "add",
+            BlockAction::Update => "update",
+            BlockAction::Remove => "remove",
+        }
+    }
+
+    /// The plan-level action this counts as.
+    pub fn action(self) -> Action {
+        match self {
+            BlockAction::Add => Action::Create,
+            BlockAction::Update => Action::Update,
+            BlockAction::Remove => Action::Delete,
+        }
+    }
+}
+
+/// One change to one managed block.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BlockChange {
+    /// The block's name.
+    pub block: String,
+    /// What happens to it.
+    pub action: BlockAction,
+}
+
+/// A rewrite of one monitor's message: only its managed blocks change.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MonitorChange {
+    /// The monitor's id.
+    pub id: i64,
+    /// Its name, for reviewers.
+    pub name: String,
+    /// The message as read.
+    pub before: String,
+    /// The message apply writes.
+    pub after: String,
+    /// The read this is based on (of the message).
+    pub read: Fingerprint,
+    /// The block changes this message change is made of.
+    pub blocks: Vec<BlockChange>,
+    /// Things a reviewer should know.
+    pub notes: Vec<String>,
+}
+
+/// One change to one remote object: one variant per kind, so that apply and every renderer
+/// handle every kind or fail to compile.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A custom variable.
+    CustomVariable(VariableChange),
+    /// A webhook.
+    Webhook(WebhookChange),
+    /// A monitor's message.
+    Monitor(MonitorChange),
+}
+
+impl Change {
+    /// Where the change applies.
+    pub fn address(&self) -> Address {
+        match self {
+            Change::CustomVariable(c) => Address::CustomVariable(c.name.clone()),
+            Change::Webhook(c) => Address::Webhook(c.name.clone()),
+            Change::Monitor(c) => Address::Monitor(c.id),
+        }
+    }
+
+    /// The kind of object.
+    pub fn kind(&self) -> ObjectKind {
+        match self {
+            Change::CustomVariable(_) => ObjectKind::CustomVariable,
+            Change::Webhook(_) => ObjectKind::Webhook,
+            Change::Monitor(_) => ObjectKind::Monitor,
+        }
+    }
+
+    /// What happens (a monitor's message is always updated; its blocks say how).
+    pub fn action(&self) -> Action {
+        match self {
+            Change::CustomVariable(c) => c.edit.action(),
+            Change::Webhook(c) => c.edit.action(),
+            Change::Monitor(_) => Action::Update,
+        }
+    }
+
+    /// Whether this is a removal (applied after every other change, in reverse order).
+    pub fn is_removal(&self) -> bool {
+        self.action() == Action::Delete
+    }
+
+    /// The fingerprint of the read the change is based on.
+    pub fn read(&self) -> Option<&Fingerprint> {
+        match self {
+            Change::CustomVariable(c) => c.edit.read(),
+            Change::Webhook(c) => c.edit.read(),
+            Change::Monitor(c) => Some(&c.read),
+        }
+    }
+
+    /// Things a reviewer should know about this change.
+    pub fn notes(&self) -> &[String] {
+        match self {
+            Change::CustomVariable(c) => &c.notes,
+            Change::Webhook(c) => &c.notes,
+            Change::Monitor(c) => &c.notes,
+        }
+    }
+
+    /// The actions this change counts as in summaries: a monitor counts its blocks.
+    pub fn counted_actions(&self) -> Vec<Action> {
+        match self {
+            Change::Monitor(m) => m.blocks.iter().map(|b| b.action.action()).collect(),
+            other => vec![other.action()],
+        }
+    }
+
+    /// Order of a plan: dependencies first (variables, webhooks, monitors), then by name
     /// (monitors by id).
     pub fn sort_key(&self) -> (ObjectKind, i64, &str) {
-        (self.kind, self.monitor_id.unwrap_or(0), &self.address)
+        match self {
+            Change::CustomVariable(c) => (ObjectKind::CustomVariable, 0, &c.name),
+            Change::Webhook(c) => (ObjectKind::Webhook, 0, &c.name),
+            Change::Monitor(c) => (ObjectKind::Monitor, c.id, ""),
+        }
+    }
+}
+
+/// A name in the registry: what `forget` drops when the object no longer exists.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub enum OwnedName {
+    /// An owned webhook.
+    Webhook(String),
+    /// An owned custom variable.
+    CustomVariable(String),
+}
+
+impl OwnedName {
+    /// The plan address of the object.
+    pub fn address(&self) -> Address {
+        match self {
+            OwnedName::Webhook(n) => Address::Webhook(n.clone()),
+            OwnedName::CustomVariable(n) => Address::CustomVariable(n.clone()),
+        }
     }
 }
 
 /// A deletion ddhooks would make but holds back, and why.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Held {
     /// The object not deleted.
-    pub address: String,
+    pub address: Address,
     /// Why, and how to proceed.
     pub reason: String,
 }
 
 /// Something that stops part of the plan (a damaged block): shown as an error.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Problem {
     /// The object concerned.
-    pub address: String,
+    pub address: Address,
     /// What is wrong and how to fix it.
     pub message: String,
 }
 
 /// Counts for the summary line.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Summary {
     /// Objects and blocks to create.
     pub create: usize,
@@ -173,29 +519,33 @@ pub struct Summary {
     pub delete: usize,
 }
 
+impl Summary {
+    /// Counts one action.
+    pub fn count(&mut self, action: Action) {
+        match action {
+            Action::Create => self.create += 1,
+            Action::Delete => self.delete += 1,
+            Action::Update | Action::Rename | Action::Adopt => self.update += 1,
+        }
+    }
+}
+
 /// Everything ddhooks would change, and on what it based that.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Plan {
-    /// [`PLAN_FORMAT_VERSION`].
-    pub format_version: u32,
     /// Ordered changes.
     pub changes: Vec<Change>,
     /// Deletions held back.
-    #[serde(default)]
     pub held: Vec<Held>,
     /// Errors that stop parts of the plan.
-    #[serde(default)]
     pub problems: Vec<Problem>,
     /// Things a reviewer should know that are not changes (e.g. a block naming a monitor id
     /// that does not exist).
-    #[serde(default)]
     pub warnings: Vec<String>,
     /// Owned objects that no longer exist: apply drops them from the registry.
-    #[serde(default)]
-    pub forget: Vec<String>,
-    /// Fingerprint of every remote object read (`null`: looked up, absent).
-    #[serde(default)]
-    pub reads: BTreeMap<String, Option<String>>,
+    pub forget: Vec<OwnedName>,
+    /// Fingerprint of every remote object read (`None`: looked up, absent).
+    pub reads: BTreeMap<Address, Option<Fingerprint>>,
     /// Counts.
     pub summary: Summary,
 }
@@ -203,33 +553,14 @@ pub struct Plan {
 impl Plan {
     /// An empty plan.
     pub fn new() -> Plan {
-        Plan {
-            format_version: PLAN_FORMAT_VERSION,
-            changes: Vec::new(),
-            held: Vec::new(),
-            problems: Vec::new(),
-            warnings: Vec::new(),
-            forget: Vec::new(),
-            reads: BTreeMap::new(),
-            summary: Summary::default(),
-        }
+        Plan::default()
     }
 
     /// Recomputes [`Plan::summary`] from the changes: monitor changes count their blocks.
     pub fn summarize(&mut self) {
         let mut s = Summary::default();
-        let mut count = |a: Action| match a {
-            Action::Create => s.create += 1,
-            Action::Delete => s.delete += 1,
-            Action::Update | Action::Rename => s.update += 1,
-            Action::Adopt => s.update += 1,
-        };
         for c in &self.changes {
-            if c.blocks.is_empty() {
-                count(c.action);
-            } else {
-                c.blocks.iter().for_each(|b| count(b.action));
-            }
+            c.counted_actions().into_iter().for_each(|a| s.count(a));
         }
         self.summary = s;
     }
@@ -240,8 +571,48 @@ impl Plan {
     }
 }
 
-impl Default for Plan {
-    fn default() -> Self {
-        Plan::new()
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_round_trip_and_bad_ones_are_errors() {
+        for a in [
+            Address::CustomVariable("DD_API_KEY".into()),
+            Address::Webhook("g-alert-check".into()),
+            Address::Monitor(-3),
+            Address::Monitor(12345),
+            Address::MonitorBlock {
+                monitor: 7,
+                block: "g.x".into(),
+            },
+        ] {
+            assert_eq!(a.to_string().parse::<Address>(), Ok(a.clone()), "{a}");
+        }
+        for bad in [
+            "",
+            "webhook",
+            "webhook.",
+            "monitor.x",
+            "monitor.1.block.",
+            "dashboard.1",
+            "monitor.99999999999999999999",
+        ] {
+            assert!(bad.parse::<Address>().is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn actions_round_trip_through_their_words() {
+        for a in [
+            Action::Create,
+            Action::Update,
+            Action::Adopt,
+            Action::Rename,
+            Action::Delete,
+        ] {
+            assert_eq!(Action::from_word(a.word()), Some(a));
+        }
+        assert_eq!(Action::from_word("replace"), None);
     }
 }

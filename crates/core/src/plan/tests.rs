@@ -83,6 +83,34 @@ fn remote_with_monitors() -> Remote {
     r
 }
 
+/// A monitor change's new message.
+fn monitor_after(c: &Change) -> &str {
+    match c {
+        Change::Monitor(m) => &m.after,
+        other => panic!("not a monitor change: {other:?}"),
+    }
+}
+
+/// Whether apply writes the object.
+fn writes(c: &Change) -> bool {
+    match c {
+        Change::CustomVariable(v) => v.edit.writes(),
+        Change::Webhook(w) => w.edit.writes(),
+        Change::Monitor(_) => true,
+    }
+}
+
+/// The old name of a renamed webhook.
+fn renamed_from(c: &Change) -> Option<&str> {
+    match c {
+        Change::Webhook(WebhookChange {
+            edit: Edit::Rename { from, .. },
+            ..
+        }) => Some(from),
+        _ => None,
+    }
+}
+
 /// The remote state and registry after a perfect apply of `plan` (what the sandbox would
 /// hold), so tests can check convergence without I/O.
 fn applied(
@@ -94,23 +122,17 @@ fn applied(
     let mut r = remote.clone();
     let mut reg = registry.clone();
     for c in &plan.changes {
-        match c.kind {
-            ObjectKind::Monitor => {
-                let id = c.monitor_id.unwrap();
-                let msg = c.after.as_ref().unwrap()["message"]
-                    .as_str()
-                    .unwrap()
-                    .trim()
-                    .to_string();
-                r.monitors.get_mut(&id).unwrap().message = msg;
+        match c {
+            Change::Monitor(m) => {
+                r.monitors.get_mut(&m.id).unwrap().message = m.after.trim().to_string();
             }
-            ObjectKind::Webhook => {
-                let name = c.address.trim_start_matches("webhook.").to_string();
-                if let Some(old) = &c.renamed_from {
+            Change::Webhook(w) => {
+                let name = w.name.clone();
+                if let Some(old) = renamed_from(c) {
                     r.webhooks.remove(old);
                     reg.webhooks.remove(old);
                 }
-                if c.action == Action::Delete {
+                if c.action() == Action::Delete {
                     r.webhooks.remove(&name);
                     reg.webhooks.remove(&name);
                 } else {
@@ -130,9 +152,9 @@ fn applied(
                     reg.webhooks.insert(name);
                 }
             }
-            ObjectKind::CustomVariable => {
-                let name = c.address.trim_start_matches("custom_variable.").to_string();
-                if c.action == Action::Delete {
+            Change::CustomVariable(v) => {
+                let name = v.name.clone();
+                if c.action() == Action::Delete {
                     r.custom_variables.remove(&name);
                     reg.custom_variables.remove(&name);
                 } else {
@@ -170,7 +192,7 @@ fn converged() -> (Desired, Remote, Registry) {
 fn actions(plan: &Plan) -> Vec<(String, Action)> {
     plan.changes
         .iter()
-        .map(|c| (c.address.clone(), c.action))
+        .map(|c| (c.address().to_string(), c.action()))
         .collect()
 }
 
@@ -199,9 +221,7 @@ fn scenario_from_nothing_creates_everything_in_dependency_order() {
             delete: 0
         }
     );
-    let after = p.changes[3].after.as_ref().unwrap()["message"]
-        .as_str()
-        .unwrap();
+    let after = monitor_after(&p.changes[3]);
     assert!(
         after.starts_with("CPU high. Runbook: https://wiki/cpu\n\n{{!-- ddhooks:begin g --}}\n")
     );
@@ -260,12 +280,9 @@ fn removing_everything_deletes_owned_objects_and_blocks_in_reverse_kinds() {
     let m = p
         .changes
         .iter()
-        .find(|c| c.kind == ObjectKind::Monitor)
+        .find(|c| c.kind() == ObjectKind::Monitor)
         .unwrap();
-    assert_eq!(
-        m.after.as_ref().unwrap()["message"],
-        "CPU high. Runbook: https://wiki/cpu"
-    );
+    assert_eq!(monitor_after(m), "CPU high. Runbook: https://wiki/cpu");
 }
 
 #[test]
@@ -287,10 +304,10 @@ fn existing_unowned_webhook_is_adopted_without_a_write_when_equal() {
     let c = p
         .changes
         .iter()
-        .find(|c| c.address == "webhook.g-alert-check")
+        .find(|c| c.address().to_string() == "webhook.g-alert-check")
         .unwrap();
-    assert_eq!((c.action, c.writes), (Action::Adopt, false));
-    assert!(c.fingerprint.is_some());
+    assert_eq!((c.action(), writes(c)), (Action::Adopt, false));
+    assert!(c.read().is_some());
 }
 
 #[test]
@@ -310,7 +327,7 @@ fn rename_is_one_change_and_blocks_follow_the_new_name() {
             ("monitor.1".to_string(), Action::Update)
         ]
     );
-    assert_eq!(p.changes[0].renamed_from.as_deref(), Some("g-alert-check"));
+    assert_eq!(renamed_from(&p.changes[0]), Some("g-alert-check"));
     let (r2, reg2) = applied(&d2, &r, &reg, &p);
     assert!(!plan(&d2, &r2, &reg2, &PlanOptions::default()).has_changes());
 }
@@ -321,18 +338,21 @@ fn webhook_mentioned_outside_blocks_is_held_unless_forced() {
     r.monitors
         .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
     let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
-    assert_eq!(p.held[0].address, "webhook.g-ok-check");
+    assert_eq!(p.held[0].address.to_string(), "webhook.g-ok-check");
     assert!(
         p.held[0].reason.contains("monitors 3"),
         "{}",
         p.held[0].reason
     );
-    assert!(!p.changes.iter().any(|c| c.address == "webhook.g-ok-check"));
+    assert!(!p
+        .changes
+        .iter()
+        .any(|c| c.address().to_string() == "webhook.g-ok-check"));
     let forced = plan(&Desired::default(), &r, &reg, &PlanOptions { force: true });
     assert!(forced
         .changes
         .iter()
-        .any(|c| c.address == "webhook.g-ok-check" && c.action == Action::Delete));
+        .any(|c| c.address().to_string() == "webhook.g-ok-check" && c.action() == Action::Delete));
 }
 
 #[test]
@@ -349,7 +369,7 @@ fn damaged_block_is_a_problem_and_that_monitor_is_left_alone() {
     let p = plan(&desired(), &r, &Registry::new("s"), &PlanOptions::default());
     assert_eq!(p.problems.len(), 1);
     assert!(p.problems[0].message.contains("never ends"));
-    assert!(!p.changes.iter().any(|c| c.kind == ObjectKind::Monitor));
+    assert!(!p.changes.iter().any(|c| c.kind() == ObjectKind::Monitor));
 }
 
 #[test]
@@ -362,7 +382,7 @@ fn secrets_compare_by_fingerprint_and_never_enter_the_plan() {
         &PlanOptions::default(),
     );
     let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
-    let json = serde_json::to_string(&p).unwrap();
+    let json = crate::render::render_json(&p).unwrap();
     assert!(!json.contains(SECRET));
     let mut d2 = d.clone();
     d2.custom_variables.get_mut("DD_API_KEY").unwrap().value = Secret::new("rotated-value");
@@ -371,8 +391,8 @@ fn secrets_compare_by_fingerprint_and_never_enter_the_plan() {
         actions(&p2),
         [("custom_variable.DD_API_KEY".to_string(), Action::Update)]
     );
-    assert!(p2.changes[0].notes[0].contains("cannot be read"));
-    assert!(!serde_json::to_string(&p2)
+    assert!(p2.changes[0].notes()[0].contains("cannot be read"));
+    assert!(!crate::render::render_json(&p2)
         .unwrap()
         .contains("rotated-value"));
 }
@@ -396,7 +416,7 @@ fn vanished_owned_objects_are_forgotten_not_deleted() {
         &PlanOptions::default(),
     );
     assert!(p.changes.is_empty());
-    assert_eq!(p.forget, ["webhook.gone"]);
+    assert_eq!(p.forget, [OwnedName::Webhook("gone".into())]);
 }
 
 #[test]
@@ -408,8 +428,8 @@ fn variables_used_by_a_held_webhook_are_held_too() {
     assert!(!p
         .changes
         .iter()
-        .any(|c| c.address == "custom_variable.DD_API_KEY"));
-    let held: Vec<_> = p.held.iter().map(|h| h.address.as_str()).collect();
+        .any(|c| c.address().to_string() == "custom_variable.DD_API_KEY"));
+    let held: Vec<_> = p.held.iter().map(|h| h.address.to_string()).collect();
     assert_eq!(held, ["webhook.g-ok-check", "custom_variable.DD_API_KEY"]);
     assert!(p.held[1]
         .reason
@@ -442,8 +462,14 @@ fn mentions_in_a_damaged_message_hold_deletions() {
         ),
     );
     let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
-    assert!(p.held.iter().any(|h| h.address == "webhook.g-ok-check"));
-    assert!(!p.changes.iter().any(|c| c.address == "webhook.g-ok-check"));
+    assert!(p
+        .held
+        .iter()
+        .any(|h| h.address.to_string() == "webhook.g-ok-check"));
+    assert!(!p
+        .changes
+        .iter()
+        .any(|c| c.address().to_string() == "webhook.g-ok-check"));
 }
 
 #[test]
@@ -456,7 +482,7 @@ fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
         &Registry::new("s"),
         &PlanOptions::default(),
     );
-    assert!(!p.changes.iter().any(|c| c.kind == ObjectKind::Monitor));
+    assert!(!p.changes.iter().any(|c| c.kind() == ObjectKind::Monitor));
     assert!(
         p.problems[0].message.contains("would not read back"),
         "{:?}",
@@ -479,18 +505,21 @@ fn a_rename_of_a_webhook_people_still_mention_creates_and_keeps_unless_forced() 
     let c = p
         .changes
         .iter()
-        .find(|c| c.address == "webhook.g-critical-check")
+        .find(|c| c.address().to_string() == "webhook.g-critical-check")
         .unwrap();
-    assert_eq!(c.action, Action::Create);
-    assert!(c.notes[0].contains("not renamed"), "{:?}", c.notes);
-    assert!(p.held.iter().any(|h| h.address == "webhook.g-alert-check"));
+    assert_eq!(c.action(), Action::Create);
+    assert!(c.notes()[0].contains("not renamed"), "{:?}", c.notes());
+    assert!(p
+        .held
+        .iter()
+        .any(|h| h.address.to_string() == "webhook.g-alert-check"));
     let forced = plan(&d2, &r, &reg, &PlanOptions { force: true });
     let c = forced
         .changes
         .iter()
-        .find(|c| c.address == "webhook.g-critical-check")
+        .find(|c| c.address().to_string() == "webhook.g-critical-check")
         .unwrap();
-    assert_eq!(c.action, Action::Rename);
+    assert_eq!(c.action(), Action::Rename);
 }
 
 #[test]
@@ -507,7 +536,15 @@ fn fingerprints_are_those_of_the_states_plans_show() {
     for w in &webhooks {
         assert_eq!(
             webhook_fingerprint(w),
-            fingerprint_value(&remote_webhook_state(w)),
+            fingerprint_value(&Value::Object(
+                crate::render::fields::webhook(
+                    &remote_webhook_state(w),
+                    crate::render::fields::Side::Before
+                )
+                .into_iter()
+                .map(|(k, f)| (k.to_string(), f.into_json()))
+                .collect()
+            )),
             "{w:?}"
         );
     }

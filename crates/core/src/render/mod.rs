@@ -2,11 +2,14 @@
 //! pull-request comments). All three are rendered from the same plan data; none can show a
 //! secret, because the plan holds none.
 
+pub mod fields;
+pub mod json;
 mod text;
 
-use crate::plan::Plan;
+use crate::plan::{Change, Edit, Plan};
 use std::fmt::{self, Write};
 
+pub use json::{render_json, PlanView};
 pub use text::render_text;
 
 /// The output formats of `ddhooks plan`.
@@ -20,21 +23,14 @@ pub enum Format {
     Markdown,
 }
 
-/// Renders `plan` in `format`; `color` applies to text only.
-pub fn render(plan: &Plan, format: Format, color: bool) -> String {
+/// Renders `plan` in `format`; `color` applies to text only. Only the JSON form can fail
+/// (a serialisation bug), and then it is an error, never a plan printed with exit 0.
+pub fn render(plan: &Plan, format: Format, color: bool) -> Result<String, serde_json::Error> {
     match format {
-        Format::Text => render_text(plan, color),
+        Format::Text => Ok(render_text(plan, color)),
         Format::Json => render_json(plan),
-        Format::Markdown => render_markdown(plan),
+        Format::Markdown => Ok(render_markdown(plan)),
     }
-}
-
-/// The JSON plan, pretty-printed, with a trailing newline.
-pub fn render_json(plan: &Plan) -> String {
-    let mut out =
-        serde_json::to_string_pretty(plan).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"));
-    out.push('\n');
-    out
 }
 
 /// The summary line: `Plan: X to create, Y to update, Z to delete.` or `No changes.`
@@ -64,23 +60,25 @@ pub fn render_markdown(plan: &Plan) -> String {
     if !plan.changes.is_empty() {
         out.push_str("| | address | action |\n|---|---|---|\n");
         for c in &plan.changes {
-            let _ = write!(out, "| `{}` | `{}`", c.action.symbol(), c.address);
-            if let Some(name) = &c.monitor_name {
-                let _ = write!(out, " ({})", EscapeMd(name));
+            let _ = write!(out, "| `{}` | `{}`", c.action().symbol(), c.address());
+            if let Change::Monitor(m) = c {
+                let _ = write!(out, " ({})", EscapeMd(&m.name));
             }
             out.push_str(" | ");
-            match &c.renamed_from {
-                Some(old) => {
-                    let _ = write!(out, "rename from `{old}`");
-                }
-                None if !c.blocks.is_empty() => {
-                    for (i, b) in c.blocks.iter().enumerate() {
+            match c {
+                Change::Webhook(w) => match &w.edit {
+                    Edit::Rename { from, .. } => {
+                        let _ = write!(out, "rename from `{from}`");
+                    }
+                    other => out.push_str(other.action().word()),
+                },
+                Change::Monitor(m) if !m.blocks.is_empty() => {
+                    for (i, b) in m.blocks.iter().enumerate() {
                         let comma = if i == 0 { "" } else { ", " };
-                        let verb = text::block_verb(b.action);
-                        let _ = write!(out, "{comma}{verb} block `{}`", b.block);
+                        let _ = write!(out, "{comma}{} block `{}`", b.action.verb(), b.block);
                     }
                 }
-                None => out.push_str(c.action.word()),
+                other => out.push_str(other.action().word()),
             }
             out.push_str(" |\n");
         }

@@ -1,6 +1,7 @@
 //! The Terraform-like text plan.
 
-use crate::plan::{Action, Change, ObjectKind, Plan};
+use super::fields::{self, Field, Side};
+use crate::plan::{Action, Change, Edit, Plan};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
 use similar::{ChangeTag, TextDiff};
@@ -103,7 +104,11 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
             out,
             "  {} no longer exist in Datadog; ddhooks will drop them from its registry: {}",
             p.paint(p.note, "#"),
-            plan.forget.join(", ")
+            plan.forget
+                .iter()
+                .map(|f| f.address().to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
         );
     }
     if !plan.held.is_empty() || !plan.forget.is_empty() {
@@ -131,105 +136,117 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     out
 }
 
-/// How a block change reads: blocks are added to, updated in and removed from a message.
-pub(super) fn block_verb(action: Action) -> &'static str {
-    match action {
-        Action::Create => "add",
-        Action::Delete => "remove",
-        _ => "update",
+fn title(change: &Change) -> String {
+    let (address, what) = match change {
+        Change::Monitor(m) => {
+            let blocks: Vec<String> = m
+                .blocks
+                .iter()
+                .map(|b| format!("{} block {}", b.action.verb(), b.block))
+                .collect();
+            return format!("{} \"{}\": {}", change.address(), m.name, blocks.join(", "));
+        }
+        Change::CustomVariable(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
+        Change::Webhook(c) => (change.address(), edit_words(&c.edit, |from| from.clone())),
+    };
+    format!("{address} {what}")
+}
+
+/// What an edit does to its object, in words.
+fn edit_words<T, R>(edit: &Edit<T, R>, from: impl Fn(&R) -> String) -> String {
+    match edit {
+        Edit::Create { .. } => "will be created".to_string(),
+        Edit::Update { .. } => "will be updated in place".to_string(),
+        Edit::Delete { .. } => "will be deleted".to_string(),
+        Edit::Rename { from: old, .. } => format!("will be renamed from `{}`", from(old)),
+        Edit::Adopt { writes: true, .. } => "will be adopted and updated".to_string(),
+        Edit::Adopt { writes: false, .. } => {
+            "will be adopted (it already matches; ddhooks records that it owns it)".to_string()
+        }
     }
 }
 
-fn title(change: &Change) -> String {
-    if change.kind == ObjectKind::Monitor {
-        let blocks: Vec<String> = change
-            .blocks
-            .iter()
-            .map(|b| format!("{} block {}", block_verb(b.action), b.block))
-            .collect();
-        let name = change.monitor_name.as_deref().unwrap_or("");
-        return format!("{} \"{}\": {}", change.address, name, blocks.join(", "));
-    }
-    let what = match change.action {
-        Action::Create => "will be created".to_string(),
-        Action::Update => "will be updated in place".to_string(),
-        Action::Delete => "will be deleted".to_string(),
-        Action::Rename => format!(
-            "will be renamed from `{}`",
-            change.renamed_from.as_deref().unwrap_or("?")
-        ),
-        Action::Adopt if change.writes => "will be adopted and updated".to_string(),
-        Action::Adopt => {
-            "will be adopted (it already matches; ddhooks records that it owns it)".to_string()
-        }
-    };
-    format!("{} {what}", change.address)
+/// The before and after fields of an edit.
+type FieldsOf = Vec<(&'static str, Field)>;
+
+fn edit_fields<T, R>(
+    edit: &Edit<T, R>,
+    fields: impl Fn(&T, Side) -> FieldsOf,
+) -> (FieldsOf, FieldsOf) {
+    (
+        edit.before()
+            .map(|b| fields(b, Side::Before))
+            .unwrap_or_default(),
+        edit.after()
+            .map(|a| fields(a, Side::After))
+            .unwrap_or_default(),
+    )
 }
 
 fn render_change(out: &mut String, p: &Palette, change: &Change) {
-    let style = p.for_action(change.action);
+    let action = change.action();
+    let style = p.for_action(action);
     let _ = writeln!(
         out,
         "  {} {}",
-        p.paint(style, change.action.symbol()),
+        p.paint(style, action.symbol()),
         title(change)
     );
-    for note in &change.notes {
+    for note in change.notes() {
         let _ = writeln!(out, "      {}", p.paint(p.note, &format!("# {note}")));
     }
-    if change.kind == ObjectKind::Monitor {
-        let (mut before_end, mut after_end) = (String::new(), String::new());
-        let before = message_lines(change.before.as_ref(), &mut before_end);
-        let after = message_lines(change.after.as_ref(), &mut after_end);
-        write_diff_lines(out, p, &before, &after, "      ");
-        return;
-    }
-    let empty = serde_json::Map::new();
-    let before = change
-        .before
-        .as_ref()
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let after = change
-        .after
-        .as_ref()
-        .and_then(Value::as_object)
-        .unwrap_or(&empty);
-    let keys: Vec<&String> = if after.is_empty() {
-        before.keys().collect()
+    let (before, after) = match change {
+        Change::Monitor(m) => {
+            let (mut before_end, mut after_end) = (String::new(), String::new());
+            let before = message_lines(&m.before, &mut before_end);
+            let after = message_lines(&m.after, &mut after_end);
+            write_diff_lines(out, p, &before, &after, "      ");
+            return;
+        }
+        Change::CustomVariable(c) => edit_fields(&c.edit, |v, _| fields::variable(v)),
+        Change::Webhook(c) => edit_fields(&c.edit, fields::webhook),
+    };
+    let keys: Vec<&str> = if after.is_empty() {
+        before.iter().map(|(k, _)| *k).collect()
     } else {
-        after.keys().collect()
+        after.iter().map(|(k, _)| *k).collect()
     };
     let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
-    if change.action == Action::Rename && before == after {
+    if action == Action::Rename && before == after {
         let _ = writeln!(out, "      {}", p.paint(p.note, "# only the name changes"));
     }
+    let get = |fields: &'_ FieldsOf, key: &str| -> Option<Field> {
+        fields
+            .iter()
+            .find(|(k, _)| *k == key)
+            .map(|(_, f)| f.clone())
+    };
     for key in keys {
-        let old = before.get(key);
-        let new = after.get(key);
-        match (old, new) {
-            (None, Some(v)) => field(out, p, p.add, "+", key, width, v),
-            (Some(v), None) => field(out, p, p.remove, "-", key, width, v),
-            (Some(o), Some(n)) if o != n => {
-                if is_sensitive(o) && is_sensitive(n) {
+        match (get(&before, key), get(&after, key)) {
+            (None, Some(v)) => field(out, p, p.add, "+", key, width, &v),
+            (Some(v), None) => field(out, p, p.remove, "-", key, width, &v),
+            (Some(o), Some(n)) if o != n => match (&o, &n) {
+                (Field::Sensitive { .. }, Field::Sensitive { .. }) => {
                     let _ = writeln!(
                         out,
                         "      {} {key:<width$} = (sensitive) -> (sensitive, a new value)",
                         p.paint(p.change, "~")
                     );
-                } else if is_scalar(o) && is_scalar(n) {
+                }
+                (Field::Value(ov), Field::Value(nv)) if !(is_scalar(ov) && is_scalar(nv)) => {
+                    let _ = writeln!(out, "      {} {key}:", p.paint(p.change, "~"));
+                    write_diff(out, p, &pretty(ov), &pretty(nv), "          ");
+                }
+                _ => {
                     let _ = writeln!(
                         out,
                         "      {} {key:<width$} = {} -> {}",
                         p.paint(p.change, "~"),
-                        scalar(o),
-                        scalar(n)
+                        scalar(&o),
+                        scalar(&n)
                     );
-                } else {
-                    let _ = writeln!(out, "      {} {key}:", p.paint(p.change, "~"));
-                    write_diff(out, p, &pretty(o), &pretty(n), "          ");
                 }
-            }
+            },
             _ => {}
         }
     }
@@ -242,43 +259,45 @@ fn field(
     sym: &str,
     key: &str,
     width: usize,
-    v: &Value,
+    f: &Field,
 ) {
-    if is_scalar(v) {
-        let _ = writeln!(
-            out,
-            "      {} {key:<width$} = {}",
-            p.paint(style, sym),
-            scalar(v)
-        );
-    } else {
-        let text = pretty(v);
-        let mut lines = text.lines();
-        let first = lines.next().unwrap_or("");
-        let _ = writeln!(out, "      {} {key:<width$} = {first}", p.paint(style, sym));
-        for line in lines {
-            let _ = writeln!(out, "        {:<width$}   {line}", "");
+    match f {
+        Field::Value(v) if !is_scalar(v) => {
+            let text = pretty(v);
+            let mut lines = text.lines();
+            let first = lines.next().unwrap_or("");
+            let _ = writeln!(out, "      {} {key:<width$} = {first}", p.paint(style, sym));
+            for line in lines {
+                let _ = writeln!(out, "        {:<width$}   {line}", "");
+            }
+        }
+        _ => {
+            let _ = writeln!(
+                out,
+                "      {} {key:<width$} = {}",
+                p.paint(style, sym),
+                scalar(f)
+            );
         }
     }
 }
 
-fn is_sensitive(v: &Value) -> bool {
-    v.get("sensitive").and_then(Value::as_bool) == Some(true)
-}
-
 fn is_scalar(v: &Value) -> bool {
-    !(v.is_array() || v.is_object()) || is_sensitive(v)
+    !(v.is_array() || v.is_object())
 }
 
-fn scalar(v: &Value) -> String {
-    if is_sensitive(v) {
-        return "(sensitive)".to_string();
+/// A field on one line: a sensitive one as `(sensitive)`, a value as compact JSON.
+fn scalar(f: &Field) -> String {
+    match f {
+        Field::Sensitive { .. } => "(sensitive)".to_string(),
+        Field::Value(v) => v.to_string(),
     }
-    serde_json::to_string(v).unwrap_or_default()
 }
 
+/// A value as indented JSON with a final newline (serialising a JSON value into a string
+/// cannot fail).
 fn pretty(v: &Value) -> String {
-    let mut s = serde_json::to_string_pretty(v).unwrap_or_default();
+    let mut s = format!("{v:#}");
     s.push('\n');
     s
 }
@@ -286,11 +305,7 @@ fn pretty(v: &Value) -> String {
 /// The lines of a monitor's message for a diff, each with its line ending. A last line
 /// without one gets a `\n`, kept in `last` (an empty message has no lines: a diff against
 /// it must not show a blank one).
-fn message_lines<'a>(v: Option<&'a Value>, last: &'a mut String) -> Vec<&'a str> {
-    let text = v
-        .and_then(|v| v.get("message"))
-        .and_then(Value::as_str)
-        .unwrap_or("");
+fn message_lines<'a>(text: &'a str, last: &'a mut String) -> Vec<&'a str> {
     let mut lines = lines_with_endings(text);
     if let Some(unended) = lines.pop() {
         if unended.ends_with('\n') {
@@ -460,17 +475,14 @@ mod tests {
                 for line in unified.lines() {
                     let _ = writeln!(expected, "  {line}");
                 }
-                let (b, a) = (
-                    serde_json::json!({ "message": before }),
-                    serde_json::json!({ "message": after }),
-                );
+                let (b, a) = (before, after);
                 let (mut b_end, mut a_end) = (String::new(), String::new());
                 let mut got = String::new();
                 write_diff_lines(
                     &mut got,
                     &Palette::new(false),
-                    &message_lines(Some(&b), &mut b_end),
-                    &message_lines(Some(&a), &mut a_end),
+                    &message_lines(b, &mut b_end),
+                    &message_lines(a, &mut a_end),
                     "  ",
                 );
                 assert_eq!(got, expected, "{before:?} -> {after:?}");

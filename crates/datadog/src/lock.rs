@@ -9,8 +9,8 @@
 //! deletes the variable at the end. A lock whose holder stopped refreshing (expired), or
 //! whose holder was a process of this host that no longer runs, is taken over.
 
-use crate::datadog::{wire, ApiError, Client};
-use crate::registry::LOCK_VARIABLE;
+use crate::{wire, ApiError, Client};
+use ddhooks_core::registry::LOCK_VARIABLE;
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

@@ -1,0 +1,82 @@
+//! The fields of typed plan values, as every renderer shows them: the one place that decides
+//! which field is sensitive (from the type, never from a value's contents).
+
+use crate::model::default_webhook_payload;
+use crate::plan::{VariableState, VariableValue, WebhookState};
+use serde_json::{json, Value};
+
+/// Which side of a change a value is on: a webhook without a payload shows Datadog's
+/// default payload when desired, and `null` when read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The object as read.
+    Before,
+    /// The object as it will be.
+    After,
+}
+
+/// One field's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Field {
+    /// Shown as it is.
+    Value(Value),
+    /// Never shown: `(sensitive)`, with the salted fingerprint when known.
+    Sensitive {
+        /// Salted fingerprint of the value.
+        fingerprint: Option<String>,
+    },
+}
+
+impl Field {
+    /// The JSON plan's form: a sensitive field is `{"sensitive": true, "fingerprint": …}`.
+    pub fn into_json(self) -> Value {
+        match self {
+            Field::Value(v) => v,
+            Field::Sensitive {
+                fingerprint: Some(fp),
+            } => json!({"sensitive": true, "fingerprint": fp}),
+            Field::Sensitive { fingerprint: None } => json!({"sensitive": true}),
+        }
+    }
+}
+
+/// A custom variable's fields: `secret`, `value`.
+pub fn variable(v: &VariableState) -> Vec<(&'static str, Field)> {
+    let value = match &v.value {
+        VariableValue::Plain(value) => Field::Value(json!(value)),
+        VariableValue::Secret { fingerprint, .. } => Field::Sensitive {
+            fingerprint: fingerprint.clone(),
+        },
+    };
+    vec![
+        ("secret", Field::Value(Value::Bool(v.secret))),
+        ("value", value),
+    ]
+}
+
+/// A webhook's fields: `url`, `encode_as`, `custom_headers`, `payload`.
+pub fn webhook(w: &WebhookState, side: Side) -> Vec<(&'static str, Field)> {
+    let headers = match &w.custom_headers {
+        Some(map) => json!(map),
+        None => Value::Null,
+    };
+    let payload = match (&w.payload, side) {
+        (Some(p), _) => p.clone(),
+        (None, Side::After) => default_webhook_payload(),
+        (None, Side::Before) => Value::Null,
+    };
+    vec![
+        ("url", Field::Value(Value::String(w.url.clone()))),
+        (
+            "encode_as",
+            Field::Value(Value::String(w.encode_as.as_str().into())),
+        ),
+        ("custom_headers", Field::Value(headers)),
+        ("payload", Field::Value(payload)),
+    ]
+}
+
+/// A monitor's fields: `message`.
+pub fn message(text: &str) -> Vec<(&'static str, Field)> {
+    vec![("message", Field::Value(Value::String(text.to_string())))]
+}

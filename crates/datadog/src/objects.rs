@@ -1,0 +1,149 @@
+//! The client in the model's terms: writes of webhooks, custom variables and monitors from
+//! the domain's types, reads into them. Callers outside this crate never build a wire type.
+
+use crate::fetch::{remote_variable, remote_webhook};
+use crate::{wire, ApiError, Client};
+use ddhooks_core::model::{RemoteVariable, RemoteWebhook};
+use ddhooks_core::plan::WebhookState;
+
+/// A monitor to create (the demo and tests make monitors people wrote).
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewMonitor {
+    /// Its name.
+    pub name: String,
+    /// Datadog's monitor type, e.g. `metric alert`.
+    pub monitor_type: String,
+    /// Its query.
+    pub query: String,
+    /// Its message.
+    pub message: String,
+    /// Its tags.
+    pub tags: Vec<String>,
+}
+
+/// Payload and headers travel as JSON text inside JSON strings (built as JSON values, whose
+/// text form cannot fail).
+fn encoded(state: &WebhookState) -> (Option<String>, Option<String>) {
+    let payload = state.payload.as_ref().map(|p| p.to_string());
+    let headers = state.custom_headers.as_ref().map(|h| {
+        let map: serde_json::Map<String, serde_json::Value> = h
+            .iter()
+            .map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone())))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    });
+    (payload, headers)
+}
+
+impl Client {
+    /// Reads a webhook by name, decoded (`None`: it does not exist).
+    pub async fn read_webhook(&self, name: &str) -> Result<Option<RemoteWebhook>, ApiError> {
+        Ok(self.get_webhook(name).await?.as_ref().map(remote_webhook))
+    }
+
+    /// Reads a custom variable by name, decoded (`None`: it does not exist).
+    pub async fn read_variable(&self, name: &str) -> Result<Option<RemoteVariable>, ApiError> {
+        Ok(self.get_variable(name).await?.as_ref().map(remote_variable))
+    }
+
+    /// Creates a webhook named `name` as `state` (a missing payload lets Datadog store its
+    /// default).
+    pub async fn create_webhook_as(
+        &self,
+        name: &str,
+        state: &WebhookState,
+    ) -> Result<(), ApiError> {
+        let (payload, custom_headers) = encoded(state);
+        let body = wire::WebhookCreateRequest {
+            name: name.to_string(),
+            url: state.url.clone(),
+            payload,
+            custom_headers,
+            encode_as: Some(state.encode_as.as_str().to_string()),
+        };
+        self.create_webhook(&body).await.map(|_| ())
+    }
+
+    /// Overwrites webhook `current` with `state`, renaming it to `new_name` when given.
+    pub async fn update_webhook_as(
+        &self,
+        current: &str,
+        new_name: Option<&str>,
+        state: &WebhookState,
+    ) -> Result<(), ApiError> {
+        let (payload, custom_headers) = encoded(state);
+        let body = wire::WebhookUpdateRequest {
+            name: new_name.map(str::to_string),
+            url: Some(state.url.clone()),
+            payload: Some(payload),
+            custom_headers: Some(custom_headers),
+            encode_as: Some(state.encode_as.as_str().to_string()),
+        };
+        self.update_webhook(current, &body).await.map(|_| ())
+    }
+
+    /// Creates a custom variable.
+    pub async fn create_variable_as(
+        &self,
+        name: &str,
+        value: &str,
+        secret: bool,
+    ) -> Result<(), ApiError> {
+        let body = wire::CustomVariableCreateRequest {
+            is_secret: secret,
+            name: name.to_string(),
+            value: value.to_string(),
+        };
+        self.create_variable(&body).await.map(|_| ())
+    }
+
+    /// Overwrites a custom variable's value and secrecy.
+    pub async fn update_variable_as(
+        &self,
+        name: &str,
+        value: &str,
+        secret: bool,
+    ) -> Result<(), ApiError> {
+        let body = wire::CustomVariableUpdateRequest {
+            is_secret: Some(secret),
+            name: None,
+            value: Some(value.to_string()),
+        };
+        self.update_variable(name, &body).await.map(|_| ())
+    }
+
+    /// One `POST` of a non-secret custom variable whose unknown outcome is an error rather
+    /// than resolved by reading (for the apply lock, whose creation must not overwrite
+    /// another's); returns the stored value.
+    pub async fn post_variable_as(
+        &self,
+        name: &str,
+        value: &str,
+    ) -> Result<Option<String>, ApiError> {
+        let body = wire::CustomVariableCreateRequest {
+            is_secret: false,
+            name: name.to_string(),
+            value: value.to_string(),
+        };
+        Ok(self.post_variable(&body).await?.value)
+    }
+
+    /// Creates a monitor; returns its id.
+    pub async fn create_monitor_as(&self, monitor: &NewMonitor) -> Result<i64, ApiError> {
+        let body = wire::Monitor {
+            id: None,
+            monitor_type: monitor.monitor_type.clone(),
+            query: monitor.query.clone(),
+            name: Some(monitor.name.clone()),
+            message: Some(monitor.message.clone()),
+            tags: monitor.tags.clone(),
+            options: None,
+            extra: Default::default(),
+        };
+        let created = self.create_monitor(&body).await?;
+        created.id.ok_or_else(|| ApiError::Decode {
+            object: format!("monitor {}", monitor.name),
+            detail: "the answer to the create has no id".to_string(),
+        })
+    }
+}

@@ -1,0 +1,644 @@
+//! Apply as a pure engine (sans-IO): it holds the plan, the registry, the pending names and
+//! the ownership rules, hands out the next [`Step`] and takes its [`StepOutcome`]. It does no
+//! I/O and reads no clock: the driver says how old the read is. So "killed after any step"
+//! is a test that needs no process, socket or sleep.
+//!
+//! Order: record every name a create, delete or rename may touch as pending (one registry
+//! save) before writing anything; custom variables, then webhooks, one at a time; then the
+//! monitor messages (concurrently, by the driver), re-read first when the plan's read is
+//! older than [`MONITOR_READ_MAX_AGE`]; then the removals (webhooks, then variables); then
+//! the forgotten names; then the registry, saved if it changed.
+
+use crate::plan::{
+    Action, Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, Summary, VariableChange,
+    VariableValue, WebhookChange, WebhookState,
+};
+use crate::registry::Registry;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+/// How old the read behind a monitor write may be before the monitors are read again: past
+/// this, people may have edited a message since the plan read it.
+pub const MONITOR_READ_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written (or, for a matching adoption, recorded).
+    Done,
+    /// Not written because the object moved since the plan.
+    Refused(String),
+    /// The write failed.
+    Failed(String),
+    /// Not attempted (an earlier failure, or an interruption).
+    NotAttempted,
+}
+
+/// The result of an apply, for the report and the exit code.
+#[derive(Debug, Default)]
+pub struct ApplyReport {
+    /// Every change of the plan with its outcome, in the order they were settled.
+    pub outcomes: Vec<(String, Action, Outcome)>,
+    /// Counts of what was done.
+    pub done: Summary,
+    /// Whether a signal stopped the run.
+    pub interrupted: bool,
+    /// A registry write that failed, if any (the objects were written; a re-run adopts them).
+    pub registry_error: Option<String>,
+}
+
+impl ApplyReport {
+    /// Whether everything in the plan was applied.
+    pub fn complete(&self) -> bool {
+        !self.interrupted
+            && self.registry_error.is_none()
+            && self.outcomes.iter().all(|(_, _, o)| *o == Outcome::Done)
+    }
+}
+
+/// One write of a webhook or custom variable, in the model's terms; the driver turns it into
+/// a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write<'p> {
+    /// Create a custom variable.
+    CreateVariable {
+        /// Its name.
+        name: &'p str,
+        /// Its value.
+        value: &'p str,
+        /// Whether it is secret.
+        secret: bool,
+    },
+    /// Overwrite a custom variable.
+    UpdateVariable {
+        /// Its name.
+        name: &'p str,
+        /// Its value.
+        value: &'p str,
+        /// Whether it is secret.
+        secret: bool,
+    },
+    /// Delete a custom variable.
+    DeleteVariable {
+        /// Its name.
+        name: &'p str,
+    },
+    /// Create a webhook.
+    CreateWebhook {
+        /// Its name.
+        name: &'p str,
+        /// What it is.
+        state: &'p WebhookState,
+    },
+    /// Overwrite a webhook, renaming it when `from` is set.
+    UpdateWebhook {
+        /// Its name after the write.
+        name: &'p str,
+        /// Its current name, when it is renamed.
+        from: Option<&'p str>,
+        /// What it is.
+        state: &'p WebhookState,
+    },
+    /// Delete a webhook.
+    DeleteWebhook {
+        /// Its name.
+        name: &'p str,
+    },
+}
+
+/// What the driver must do next.
+#[derive(Debug)]
+pub enum Step<'p> {
+    /// Save this registry where it lives.
+    SaveRegistry(Registry),
+    /// Make one write (webhooks and variables: one at a time).
+    Write(Write<'p>),
+    /// List the monitors again and report each one's message fingerprint.
+    ReadMonitors,
+    /// Write these monitor messages (concurrently, stopping early on a signal).
+    WriteMonitors(Vec<&'p MonitorChange>),
+    /// Nothing is left: take the report with [`Engine::into_report`].
+    Done,
+}
+
+/// What came of a step.
+#[derive(Debug)]
+pub enum StepOutcome {
+    /// The registry was saved, or why not.
+    Saved(Result<(), String>),
+    /// The write was made, or why not.
+    Written(Result<(), String>),
+    /// Every monitor's message fingerprint by id, or why the listing failed.
+    MonitorsRead(Result<BTreeMap<i64, Fingerprint>, String>),
+    /// Each monitor write's outcome, by id (a monitor missing here was not attempted).
+    MonitorsWritten(BTreeMap<i64, Result<(), String>>),
+}
+
+/// Where the engine is.
+#[derive(Debug)]
+enum Stage {
+    /// Save the pending names first (when there are any, or the registry is dirty).
+    Pending,
+    /// The variable and webhook writes, in order.
+    Serial,
+    /// The monitor writes: check the read's age.
+    Monitors,
+    /// Waiting for the new listing of monitors.
+    MonitorsChecked(BTreeMap<i64, String>),
+    /// The removals, in order.
+    Removals,
+    /// Forget vanished names and save the registry if it changed.
+    Finish,
+    /// Done.
+    Done,
+}
+
+/// The step handed out and not yet settled.
+#[derive(Debug)]
+enum InFlight<'p> {
+    None,
+    PendingSave,
+    Change(usize),
+    MonitorRead,
+    MonitorWrites(Vec<&'p MonitorChange>),
+    FinalSave,
+}
+
+/// The apply engine. See the module documentation.
+#[derive(Debug)]
+pub struct Engine<'p> {
+    plan: &'p Plan,
+    registry: Registry,
+    /// The registry as last saved (or as read).
+    saved: Registry,
+    dirty: bool,
+    stage: Stage,
+    serial: VecDeque<usize>,
+    removals: VecDeque<usize>,
+    in_flight: InFlight<'p>,
+    failed: bool,
+    report: ApplyReport,
+}
+
+impl<'p> Engine<'p> {
+    /// An engine for `plan`, made from a read whose registry is `registry`; `dirty` says the
+    /// stored registry differs from it (pending entries resolved on reading).
+    pub fn new(plan: &'p Plan, registry: Registry, dirty: bool) -> Engine<'p> {
+        let mut serial = Vec::new();
+        let mut removals = Vec::new();
+        for (i, change) in plan.changes.iter().enumerate() {
+            match change {
+                Change::CustomVariable(_) | Change::Webhook(_) if change.is_removal() => {
+                    removals.push(i)
+                }
+                Change::CustomVariable(_) | Change::Webhook(_) => serial.push(i),
+                Change::Monitor(_) => {}
+            }
+        }
+        // Dependencies first when creating, last when removing: variables before webhooks,
+        // webhooks before variables.
+        serial.sort_by_key(|&i| plan.changes[i].sort_key());
+        removals.sort_by_key(|&i| std::cmp::Reverse(plan.changes[i].kind()));
+        Engine {
+            plan,
+            saved: registry.clone(),
+            registry,
+            dirty,
+            stage: Stage::Pending,
+            serial: serial.into(),
+            removals: removals.into(),
+            in_flight: InFlight::None,
+            failed: false,
+            report: ApplyReport::default(),
+        }
+    }
+
+    /// The registry as the engine holds it now.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// A signal arrived: the step in flight finishes, nothing new starts.
+    pub fn interrupt(&mut self) {
+        self.report.interrupted = true;
+    }
+
+    /// The report, once [`Step::Done`] was handed out (or at any time, for what is known).
+    pub fn into_report(self) -> ApplyReport {
+        self.report
+    }
+
+    fn stopped(&self) -> bool {
+        self.failed || self.report.interrupted
+    }
+
+    /// The next step; `read_age` is how long ago the read the plan was made from started.
+    pub fn next(&mut self, read_age: Duration) -> Step<'p> {
+        loop {
+            // Asked again without an outcome: the step in flight failed unseen.
+            let unseen = || "the step was not completed".to_string();
+            match &self.in_flight {
+                InFlight::None => {}
+                InFlight::PendingSave | InFlight::FinalSave => {
+                    self.settle(StepOutcome::Saved(Err(unseen())))
+                }
+                InFlight::Change(_) => self.settle(StepOutcome::Written(Err(unseen()))),
+                InFlight::MonitorRead => self.settle(StepOutcome::MonitorsRead(Err(unseen()))),
+                InFlight::MonitorWrites(_) => {
+                    self.settle(StepOutcome::MonitorsWritten(BTreeMap::new()))
+                }
+            }
+            match std::mem::replace(&mut self.stage, Stage::Done) {
+                Stage::Pending => {
+                    self.stage = Stage::Serial;
+                    for change in &self.plan.changes {
+                        mark_pending(&mut self.registry, change);
+                    }
+                    if self.registry.has_pending() || self.dirty {
+                        self.in_flight = InFlight::PendingSave;
+                        return Step::SaveRegistry(self.registry.clone());
+                    }
+                }
+                Stage::Serial => match self.serial.pop_front() {
+                    Some(i) => {
+                        self.stage = Stage::Serial;
+                        if let Some(step) = self.start_change(i) {
+                            return step;
+                        }
+                    }
+                    None => self.stage = Stage::Monitors,
+                },
+                Stage::Monitors => {
+                    let monitors: Vec<&'p MonitorChange> = self.monitor_changes().collect();
+                    if monitors.is_empty() {
+                        self.stage = Stage::Removals;
+                    } else if self.stopped() {
+                        for m in monitors {
+                            self.push_outcome(Change::Monitor(m.clone()), Outcome::NotAttempted);
+                        }
+                        self.stage = Stage::Removals;
+                    } else if read_age > MONITOR_READ_MAX_AGE {
+                        self.stage = Stage::Monitors;
+                        self.in_flight = InFlight::MonitorRead;
+                        return Step::ReadMonitors;
+                    } else {
+                        self.stage = Stage::MonitorsChecked(BTreeMap::new());
+                    }
+                }
+                Stage::MonitorsChecked(refused) => {
+                    let mut to_write = Vec::new();
+                    for m in self.monitor_changes() {
+                        match refused.get(&m.id) {
+                            Some(why) => {
+                                self.failed = true;
+                                self.push_outcome(
+                                    Change::Monitor(m.clone()),
+                                    Outcome::Refused(why.clone()),
+                                );
+                            }
+                            None => to_write.push(m),
+                        }
+                    }
+                    self.stage = Stage::Removals;
+                    if !to_write.is_empty() {
+                        self.in_flight = InFlight::MonitorWrites(to_write.clone());
+                        return Step::WriteMonitors(to_write);
+                    }
+                }
+                Stage::Removals => match self.removals.pop_front() {
+                    Some(i) => {
+                        self.stage = Stage::Removals;
+                        if let Some(step) = self.start_change(i) {
+                            return step;
+                        }
+                    }
+                    None => self.stage = Stage::Finish,
+                },
+                Stage::Finish => {
+                    self.stage = Stage::Done;
+                    if !self.stopped() {
+                        for name in &self.plan.forget {
+                            match name {
+                                OwnedName::Webhook(n) => {
+                                    self.registry.webhooks.remove(n);
+                                }
+                                OwnedName::CustomVariable(n) => {
+                                    self.registry.custom_variables.remove(n);
+                                }
+                            }
+                        }
+                    }
+                    if self.registry != self.saved {
+                        self.in_flight = InFlight::FinalSave;
+                        return Step::SaveRegistry(self.registry.clone());
+                    }
+                }
+                Stage::Done => return Step::Done,
+            }
+        }
+    }
+
+    fn monitor_changes(&self) -> impl Iterator<Item = &'p MonitorChange> {
+        self.plan.changes.iter().filter_map(|c| match c {
+            Change::Monitor(m) => Some(m),
+            _ => None,
+        })
+    }
+
+    /// Starts the webhook or variable change `i`: its write, or `None` when it is settled
+    /// without one (after a failure or a signal, or a matching adoption).
+    fn start_change(&mut self, i: usize) -> Option<Step<'p>> {
+        let plan: &'p Plan = self.plan;
+        let change = &plan.changes[i];
+        if self.stopped() {
+            self.settle_pending(change, false);
+            self.push_outcome(change.clone(), Outcome::NotAttempted);
+            return None;
+        }
+        let write = match change {
+            Change::CustomVariable(c) => variable_write(c),
+            Change::Webhook(c) => webhook_write(c),
+            Change::Monitor(_) => None,
+        };
+        match write {
+            Some(Ok(write)) => {
+                self.in_flight = InFlight::Change(i);
+                Some(Step::Write(write))
+            }
+            Some(Err(why)) => {
+                self.failed = true;
+                self.push_outcome(change.clone(), Outcome::Failed(why));
+                None
+            }
+            None => {
+                self.record_ownership(change);
+                self.settle_pending(change, false);
+                self.count(change);
+                self.push_outcome(change.clone(), Outcome::Done);
+                None
+            }
+        }
+    }
+
+    /// Takes the outcome of the step last handed out.
+    pub fn settle(&mut self, outcome: StepOutcome) {
+        let in_flight = std::mem::replace(&mut self.in_flight, InFlight::None);
+        match (in_flight, outcome) {
+            (InFlight::PendingSave, StepOutcome::Saved(result)) => {
+                if let Err(e) = result {
+                    self.failed = true;
+                    self.report.registry_error = Some(format!("{e}; nothing was written"));
+                    for c in &self.plan.changes {
+                        self.report.outcomes.push((
+                            c.address().to_string(),
+                            c.action(),
+                            Outcome::NotAttempted,
+                        ));
+                    }
+                    self.serial.clear();
+                    self.removals.clear();
+                    self.stage = Stage::Done;
+                } else {
+                    self.saved = self.registry.clone();
+                    self.dirty = false;
+                }
+            }
+            (InFlight::FinalSave, StepOutcome::Saved(result)) => match result {
+                Ok(()) => self.saved = self.registry.clone(),
+                Err(e) => self.report.registry_error = Some(e),
+            },
+            (InFlight::Change(i), StepOutcome::Written(result)) => {
+                let change = &self.plan.changes[i];
+                match result {
+                    Ok(()) => {
+                        self.record_ownership(change);
+                        self.settle_pending(change, false);
+                        self.count(change);
+                        self.push_outcome(change.clone(), Outcome::Done);
+                    }
+                    Err(why) => {
+                        // The object may or may not exist now: its names stay pending for
+                        // the next read to resolve.
+                        self.failed = true;
+                        self.settle_pending(change, true);
+                        self.push_outcome(change.clone(), Outcome::Failed(why));
+                    }
+                }
+            }
+            (InFlight::MonitorRead, StepOutcome::MonitorsRead(result)) => {
+                let refused = match result {
+                    Ok(now) => self
+                        .monitor_changes()
+                        .filter_map(|m| {
+                            let why = match now.get(&m.id) {
+                                None => "it was deleted since the plan; run plan again",
+                                Some(fp) if *fp != m.read => {
+                                    "it was changed by someone else since the plan; run plan again"
+                                }
+                                Some(_) => return None,
+                            };
+                            Some((m.id, why.to_string()))
+                        })
+                        .collect(),
+                    Err(e) => {
+                        let why =
+                            format!("reading the monitors again before writing them failed: {e}");
+                        self.monitor_changes()
+                            .map(|m| (m.id, why.clone()))
+                            .collect()
+                    }
+                };
+                self.stage = Stage::MonitorsChecked(refused);
+            }
+            (InFlight::MonitorWrites(written), StepOutcome::MonitorsWritten(mut results)) => {
+                for m in written {
+                    let change = Change::Monitor(m.clone());
+                    match results.remove(&m.id) {
+                        Some(Ok(())) => {
+                            self.count(&change);
+                            self.push_outcome(change, Outcome::Done);
+                        }
+                        Some(Err(why)) => {
+                            // A failed monitor write must stop the removals that depend on
+                            // it (its block would point at deleted webhooks).
+                            self.failed = true;
+                            self.push_outcome(change, Outcome::Failed(why));
+                        }
+                        None => {
+                            self.failed = true;
+                            self.push_outcome(change, Outcome::NotAttempted);
+                        }
+                    }
+                }
+            }
+            (InFlight::None, _) => {}
+            (_, other) => {
+                // An outcome for another step than the one in flight: a driver bug. Stop
+                // safely: nothing more is written, and the report says why.
+                self.failed = true;
+                self.report.registry_error.get_or_insert_with(|| {
+                    format!("internal error: unexpected step outcome {other:?}; nothing more was written")
+                });
+            }
+        }
+    }
+
+    fn push_outcome(&mut self, change: Change, outcome: Outcome) {
+        self.report
+            .outcomes
+            .push((change.address().to_string(), change.action(), outcome));
+    }
+
+    fn count(&mut self, change: &Change) {
+        for a in change.counted_actions() {
+            self.report.done.count(a);
+        }
+    }
+
+    /// Ownership after a change was made.
+    fn record_ownership(&mut self, change: &Change) {
+        match change {
+            Change::CustomVariable(c) => match &c.edit {
+                Edit::Delete { .. } => {
+                    self.registry.custom_variables.remove(&c.name);
+                }
+                Edit::Create { after }
+                | Edit::Update { after, .. }
+                | Edit::Adopt { after, .. }
+                | Edit::Rename { after, .. } => {
+                    let fp = match &after.value {
+                        VariableValue::Secret { value: Some(v), .. } => {
+                            Some(self.registry.fingerprint(v.expose()))
+                        }
+                        _ => None,
+                    };
+                    self.registry.custom_variables.insert(c.name.clone(), fp);
+                }
+            },
+            Change::Webhook(c) => match &c.edit {
+                Edit::Delete { .. } => {
+                    self.registry.webhooks.remove(&c.name);
+                }
+                Edit::Rename { from, .. } => {
+                    self.registry.webhooks.remove(from);
+                    self.registry.webhooks.insert(c.name.clone());
+                }
+                _ => {
+                    self.registry.webhooks.insert(c.name.clone());
+                }
+            },
+            Change::Monitor(_) => {}
+        }
+    }
+
+    /// After a change's outcome is known (done, refused, not attempted), its names are no
+    /// longer pending; after a failure (`failed`) they stay pending for the next read.
+    fn settle_pending(&mut self, change: &Change, failed: bool) {
+        if failed {
+            return;
+        }
+        for name in pending_names(change) {
+            match change {
+                Change::Webhook(_) => {
+                    self.registry.pending_webhooks.remove(name);
+                }
+                Change::CustomVariable(_) => {
+                    self.registry.pending_variables.remove(name);
+                }
+                Change::Monitor(_) => {}
+            }
+        }
+    }
+}
+
+/// The names a change may create, delete or rename away.
+fn pending_names(change: &Change) -> Vec<&str> {
+    match change {
+        Change::CustomVariable(c) if c.edit.changes_names() => vec![c.name.as_str()],
+        Change::Webhook(c) => match &c.edit {
+            Edit::Rename { from, .. } => vec![c.name.as_str(), from.as_str()],
+            e if e.changes_names() => vec![c.name.as_str()],
+            _ => Vec::new(),
+        },
+        _ => Vec::new(),
+    }
+}
+
+/// Records `change`'s names as pending, with the fingerprint a secret will have.
+fn mark_pending(registry: &mut Registry, change: &Change) {
+    for name in pending_names(change) {
+        match change {
+            Change::Webhook(_) => {
+                registry.pending_webhooks.insert(name.to_string());
+            }
+            Change::CustomVariable(c) => {
+                let fp = match c.edit.after().map(|a| &a.value) {
+                    Some(VariableValue::Secret { value: Some(v), .. }) => {
+                        Some(registry.fingerprint(v.expose()))
+                    }
+                    _ => registry.custom_variables.get(name).cloned().flatten(),
+                };
+                registry.pending_variables.insert(name.to_string(), fp);
+            }
+            Change::Monitor(_) => {}
+        }
+    }
+}
+
+/// The write a variable change needs (`None`: none, a matching adoption), or why it cannot
+/// be made.
+fn variable_write(c: &VariableChange) -> Option<Result<Write<'_>, String>> {
+    let name = c.name.as_str();
+    let value_of = |after: &'_ crate::plan::VariableState| -> Result<(), String> {
+        match &after.value {
+            VariableValue::Secret { value: None, .. } | VariableValue::Plain(None) => Err(format!(
+                "custom variable {name}: the plan holds no value to write (a plan read back from a file?); plan again"
+            )),
+            _ => Ok(()),
+        }
+    };
+    fn value(after: &crate::plan::VariableState) -> &str {
+        match &after.value {
+            VariableValue::Secret { value: Some(v), .. } => v.expose(),
+            VariableValue::Plain(Some(v)) => v.as_str(),
+            _ => "",
+        }
+    }
+    match &c.edit {
+        Edit::Delete { .. } => Some(Ok(Write::DeleteVariable { name })),
+        Edit::Adopt { writes: false, .. } => None,
+        Edit::Create { after } => Some(value_of(after).map(|()| Write::CreateVariable {
+            name,
+            value: value(after),
+            secret: after.secret,
+        })),
+        Edit::Update { after, .. } | Edit::Adopt { after, .. } => {
+            Some(value_of(after).map(|()| Write::UpdateVariable {
+                name,
+                value: value(after),
+                secret: after.secret,
+            }))
+        }
+        Edit::Rename { from, .. } => match *from {},
+    }
+}
+
+/// The write a webhook change needs (`None`: none, a matching adoption).
+fn webhook_write(c: &WebhookChange) -> Option<Result<Write<'_>, String>> {
+    let name = c.name.as_str();
+    Some(Ok(match &c.edit {
+        Edit::Delete { .. } => Write::DeleteWebhook { name },
+        Edit::Adopt { writes: false, .. } => return None,
+        Edit::Create { after } => Write::CreateWebhook { name, state: after },
+        Edit::Update { after, .. } | Edit::Adopt { after, .. } => Write::UpdateWebhook {
+            name,
+            from: None,
+            state: after,
+        },
+        Edit::Rename { from, after, .. } => Write::UpdateWebhook {
+            name,
+            from: Some(from),
+            state: after,
+        },
+    }))
+}
