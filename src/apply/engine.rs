@@ -45,6 +45,8 @@ pub struct ApplyReport {
     pub interrupted: bool,
     /// A registry write that failed, if any (the objects were written; a re-run adopts them).
     pub registry_error: Option<String>,
+    /// How many steps the engine handed out (a test that stops after step k needs it).
+    pub steps: usize,
 }
 
 impl ApplyReport {
@@ -234,6 +236,14 @@ impl<'p> Engine<'p> {
 
     /// The next step; `read_age` is how long ago the read the plan was made from started.
     pub fn next(&mut self, read_age: Duration) -> Step<'p> {
+        let step = self.next_step(read_age);
+        if !matches!(step, Step::Done) {
+            self.report.steps += 1;
+        }
+        step
+    }
+
+    fn next_step(&mut self, read_age: Duration) -> Step<'p> {
         loop {
             // Asked again without an outcome: the step in flight failed unseen.
             let unseen = || "the step was not completed".to_string();

@@ -1,0 +1,253 @@
+//! Apply killed after any step converges, and the registry never lies (issue #10).
+//!
+//! The apply engine hands out one step at a time, so a run "killed" after step k is a run
+//! whose driver stops after k steps: nothing more is written or saved, exactly what SIGKILL
+//! leaves. For every k of two scenarios (creating from nothing, and a rename with deletes and
+//! block removals from a converged org), this stops an apply after k steps, checks the
+//! registry invariant on what the store holds, then resumes with a fresh plan and a fresh
+//! engine, and checks that the org converged: the next plan is `No changes.` and people's
+//! text is intact. In process, against a real sandbox over loopback, with no sleeps.
+
+use ddhooks::apply::Applier;
+use ddhooks::commands::session::Session;
+use ddhooks::datadog::fetch::{read_registry, StateBackend};
+use ddhooks::datadog::objects::NewMonitor;
+use ddhooks::manifest::{self, LoadOptions, Loaded};
+use ddhooks::plan::PlanOptions;
+use ddhooks::registry::is_registry_variable;
+use ddhooks::sandbox::SandboxConfig;
+use std::collections::BTreeMap;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+
+/// Phase A, applied to an empty org: two variables, a pair, another webhook, a block.
+const PHASE_A: &str = r#"
+custom_variables:
+  DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}
+  REGION: {value: eu}
+webhook_pairs:
+  grp: {check: grp.status}
+webhooks:
+  sms: {url: "https://example.com/hooks/$REGION"}
+monitor_notifications:
+  grp:
+    monitors: {tags: ["team:checkout"]}
+    pair: grp
+"#;
+
+/// Phase B, applied to phase A converged: `sms` renamed to `pager`, the pair and its block
+/// removed (blocks before webhooks), `REGION` deleted (after the webhook that used it).
+const PHASE_B: &str = r#"
+custom_variables:
+  DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}
+webhooks:
+  pager:
+    url: "https://example.com/pager"
+    renamed_from: sms
+"#;
+
+/// Every name either phase writes.
+const WEBHOOKS: [&str; 4] = ["grp-alert-check", "grp-ok-check", "sms", "pager"];
+const VARIABLES: [&str; 2] = ["DD_API_KEY", "REGION"];
+
+/// What people wrote in the monitors, by tags.
+const MONITORS: [(&str, &str); 3] = [
+    (
+        "team:checkout",
+        "Checkout latency is high. Runbook: https://wiki/latency @ops",
+    ),
+    (
+        "team:checkout",
+        "{{#is_warning}}Warm{{/is_warning}} errors on {{host.name}}",
+    ),
+    ("team:search", "Not ours: @search-oncall"),
+];
+
+struct Org {
+    session: Session,
+    people: BTreeMap<i64, &'static str>,
+    _dirs: Vec<tempfile::TempDir>,
+}
+
+fn load(yaml: &str, dirs: &mut Vec<tempfile::TempDir>) -> Loaded {
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::write(dir.path().join("main.yaml"), yaml).expect("manifest written");
+    let options = LoadOptions::default().with_env_map(BTreeMap::from([(
+        "DD_API_KEY".to_string(),
+        "kill-test-api-key".to_string(),
+    )]));
+    let loaded = manifest::load_dir(dir.path(), &options).expect("manifests load");
+    dirs.push(dir);
+    loaded
+}
+
+impl Org {
+    async fn start() -> Org {
+        let session = Session::in_memory_sandbox(SandboxConfig::default())
+            .await
+            .expect("sandbox starts");
+        let mut people = BTreeMap::new();
+        for (i, (tag, message)) in MONITORS.iter().enumerate() {
+            let monitor = NewMonitor {
+                name: format!("monitor {i}"),
+                monitor_type: "metric alert".into(),
+                query: "avg(last_5m):avg:system.load.1{*} > 2".into(),
+                message: message.to_string(),
+                tags: vec![tag.to_string()],
+            };
+            let id = session
+                .client
+                .create_monitor_as(&monitor)
+                .await
+                .expect("monitor created");
+            people.insert(id, *message);
+        }
+        Org {
+            session,
+            people,
+            _dirs: Vec::new(),
+        }
+    }
+
+    /// Plans `loaded` and applies at most `steps` steps; returns the steps taken.
+    async fn apply(&self, loaded: &Loaded, steps: usize) -> usize {
+        let planned = self
+            .session
+            .plan(loaded, &PlanOptions::default(), None)
+            .await
+            .expect("plan");
+        assert!(
+            planned.plan.problems.is_empty(),
+            "{:?}",
+            planned.plan.problems
+        );
+        let applier = Applier {
+            client: &self.session.client,
+            state: planned.store,
+            registry: planned.registry,
+            concurrency: 4,
+            read_at: planned.read_at,
+            monitors_read: planned.monitors_read,
+            stop: Arc::new(AtomicBool::new(false)),
+        };
+        let report = applier.apply_steps(&planned.plan, steps).await;
+        if steps == usize::MAX {
+            assert!(report.complete(), "a full apply completes: {report:?}");
+        }
+        report.steps
+    }
+
+    /// The registry invariant on what the store holds: every owned name that is not pending
+    /// exists, and every object that exists under a name ddhooks writes is owned or pending.
+    async fn assert_registry_true(&self, context: &str) {
+        let client = &self.session.client;
+        let (stored, _) = read_registry(client, &StateBackend::Datadog)
+            .await
+            .expect("registry readable");
+        let stored = stored.unwrap_or_else(|| ddhooks::registry::Registry::new("none"));
+        for name in WEBHOOKS {
+            let exists = client.read_webhook(name).await.expect("read").is_some();
+            let owned = stored.webhooks.contains(name);
+            let pending = stored.pending_webhooks.contains(name);
+            assert!(
+                !owned || pending || exists,
+                "{context}: webhook {name} is owned but does not exist"
+            );
+            assert!(
+                !exists || owned || pending,
+                "{context}: webhook {name} exists but the registry neither owns it nor has it pending"
+            );
+        }
+        for name in VARIABLES {
+            assert!(!is_registry_variable(name));
+            let exists = client.read_variable(name).await.expect("read").is_some();
+            let owned = stored.custom_variables.contains_key(name);
+            let pending = stored.pending_variables.contains_key(name);
+            assert!(
+                !owned || pending || exists,
+                "{context}: variable {name} is owned but does not exist"
+            );
+            assert!(
+                !exists || owned || pending,
+                "{context}: variable {name} exists but the registry neither owns it nor has it pending"
+            );
+        }
+    }
+
+    /// The org is what `loaded` says: the next plan has no changes, and every monitor keeps
+    /// its people's text, with `blocks` managed blocks.
+    async fn assert_converged(&self, loaded: &Loaded, blocks: usize, context: &str) {
+        let planned = self
+            .session
+            .plan(loaded, &PlanOptions::default(), None)
+            .await
+            .expect("plan");
+        assert!(
+            !planned.plan.has_changes(),
+            "{context}: not converged; the next plan is:\n{}",
+            ddhooks::render::render_text(&planned.plan, false)
+        );
+        for (id, people) in &self.people {
+            let message = self
+                .session
+                .client
+                .get_monitor(*id)
+                .await
+                .expect("read")
+                .and_then(|m| m.message)
+                .unwrap_or_default();
+            assert!(
+                message.starts_with(people),
+                "{context}: monitor {id} lost people's text: {message:?}"
+            );
+            let found = ddhooks::template::find_blocks(&message).expect("blocks readable");
+            let want = if people.starts_with("Not ours") {
+                0
+            } else {
+                blocks
+            };
+            assert_eq!(found.len(), want, "{context}: monitor {id}: {message:?}");
+        }
+    }
+}
+
+/// Runs `phase` killed after every step k, from `setup`'s state, and checks each run.
+async fn every_kill_point(phase: &str, blocks_after: usize, from_converged_a: bool) {
+    let mut dirs = Vec::new();
+    let a = load(PHASE_A, &mut dirs);
+    let target = load(phase, &mut dirs);
+    // How many steps a whole run takes.
+    let total = {
+        let org = Org::start().await;
+        if from_converged_a {
+            org.apply(&a, usize::MAX).await;
+        }
+        org.apply(&target, usize::MAX).await
+    };
+    assert!(total >= 4, "the scenario has several steps, got {total}");
+    for k in 0..=total {
+        let org = Org::start().await;
+        if from_converged_a {
+            org.apply(&a, usize::MAX).await;
+            org.assert_converged(&a, 1, "phase A").await;
+        }
+        let taken = org.apply(&target, k).await;
+        assert_eq!(taken, k.min(total), "killed after step {k}");
+        let context = format!("killed after step {k} of {total}");
+        org.assert_registry_true(&context).await;
+        org.apply(&target, usize::MAX).await;
+        org.assert_registry_true(&format!("{context}, then resumed"))
+            .await;
+        org.assert_converged(&target, blocks_after, &context).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn apply_from_nothing_killed_after_any_step_converges() {
+    every_kill_point(PHASE_A, 1, false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rename_and_removals_killed_after_any_step_converge() {
+    every_kill_point(PHASE_B, 0, true).await;
+}
