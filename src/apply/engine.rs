@@ -652,3 +652,248 @@ fn webhook_write(c: &WebhookChange) -> Option<Result<Write<'_>, String>> {
         },
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{EncodeAs, Secret};
+    use crate::plan::{BlockAction, BlockChange, VariableState, WebhookChange};
+
+    fn hook(url: &str) -> WebhookState {
+        WebhookState {
+            url: url.into(),
+            encode_as: EncodeAs::Json,
+            custom_headers: None,
+            payload: None,
+        }
+    }
+
+    fn fp(s: &str) -> Fingerprint {
+        Fingerprint(s.into())
+    }
+
+    /// Creates a secret variable and a webhook, rewrites a monitor, deletes a webhook and a
+    /// variable.
+    fn plan() -> Plan {
+        let secret = VariableState {
+            secret: true,
+            value: VariableValue::Secret {
+                fingerprint: Some("f".into()),
+                value: Some(Secret::new("s3cret")),
+            },
+        };
+        let plain = VariableState {
+            secret: false,
+            value: VariableValue::Plain(Some("eu".into())),
+        };
+        let mut p = Plan::new();
+        p.changes = vec![
+            Change::CustomVariable(VariableChange {
+                name: "KEY".into(),
+                edit: Edit::Create { after: secret },
+                notes: vec![],
+            }),
+            Change::CustomVariable(VariableChange {
+                name: "OLD".into(),
+                edit: Edit::Delete {
+                    before: plain,
+                    read: fp("v"),
+                },
+                notes: vec![],
+            }),
+            Change::Webhook(WebhookChange {
+                name: "new".into(),
+                edit: Edit::Create {
+                    after: hook("https://a"),
+                },
+                notes: vec![],
+            }),
+            Change::Webhook(WebhookChange {
+                name: "gone".into(),
+                edit: Edit::Delete {
+                    before: hook("https://b"),
+                    read: fp("w"),
+                },
+                notes: vec![],
+            }),
+            Change::Monitor(MonitorChange {
+                id: 7,
+                name: "m".into(),
+                before: "x".into(),
+                after: "x\n\nblock".into(),
+                read: fp("m"),
+                blocks: vec![BlockChange {
+                    block: "g".into(),
+                    action: BlockAction::Add,
+                }],
+                notes: vec![],
+            }),
+        ];
+        p
+    }
+
+    fn owned() -> Registry {
+        let mut r = Registry::new("salt");
+        r.webhooks.insert("gone".into());
+        r.custom_variables.insert("OLD".into(), None);
+        r
+    }
+
+    /// A short name for each step.
+    fn name(step: &Step<'_>) -> String {
+        match step {
+            Step::SaveRegistry(_) => "save".into(),
+            Step::Write(Write::CreateVariable { name, .. }) => format!("create var {name}"),
+            Step::Write(Write::UpdateVariable { name, .. }) => format!("update var {name}"),
+            Step::Write(Write::DeleteVariable { name }) => format!("delete var {name}"),
+            Step::Write(Write::CreateWebhook { name, .. }) => format!("create hook {name}"),
+            Step::Write(Write::UpdateWebhook { name, .. }) => format!("update hook {name}"),
+            Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
+            Step::ReadMonitors => "read monitors".into(),
+            Step::WriteMonitors(ms) => format!("write {} monitors", ms.len()),
+            Step::Done => "done".into(),
+        }
+    }
+
+    /// Drives the engine, answering with `answer`; returns the steps and the registries
+    /// saved.
+    fn drive(
+        engine: &mut Engine<'_>,
+        read_age: Duration,
+        mut answer: impl FnMut(&Step<'_>) -> StepOutcome,
+    ) -> (Vec<String>, Vec<Registry>) {
+        let (mut steps, mut saves) = (Vec::new(), Vec::new());
+        loop {
+            let step = engine.next(read_age);
+            steps.push(name(&step));
+            if let Step::SaveRegistry(r) = &step {
+                saves.push(r.clone());
+            }
+            if matches!(step, Step::Done) {
+                return (steps, saves);
+            }
+            let outcome = answer(&step);
+            engine.settle(outcome);
+        }
+    }
+
+    fn ok(step: &Step<'_>) -> StepOutcome {
+        match step {
+            Step::SaveRegistry(_) => StepOutcome::Saved(Ok(())),
+            Step::ReadMonitors => StepOutcome::MonitorsRead(Ok(BTreeMap::from([(7, fp("m"))]))),
+            Step::WriteMonitors(ms) => {
+                StepOutcome::MonitorsWritten(ms.iter().map(|m| (m.id, Ok(()))).collect())
+            }
+            _ => StepOutcome::Written(Ok(())),
+        }
+    }
+
+    #[test]
+    fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
+        let p = plan();
+        let mut engine = Engine::new(&p, owned(), false);
+        let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
+        assert_eq!(
+            steps,
+            [
+                "save",
+                "create var KEY",
+                "create hook new",
+                "write 1 monitors",
+                "delete hook gone",
+                "delete var OLD",
+                "save",
+                "done"
+            ]
+        );
+        // First save: every name a create or delete touches is pending, nothing else moved.
+        assert_eq!(
+            saves[0].pending_webhooks.iter().collect::<Vec<_>>(),
+            ["gone", "new"]
+        );
+        assert!(saves[0].pending_variables.contains_key("KEY"));
+        assert!(saves[0].webhooks.contains("gone"));
+        // Last save: owned exactly what exists, nothing pending, the secret's fingerprint.
+        let last = &saves[1];
+        assert!(!last.has_pending());
+        assert_eq!(last.webhooks.iter().collect::<Vec<_>>(), ["new"]);
+        assert_eq!(
+            last.custom_variables.get("KEY"),
+            Some(&Some(last.fingerprint("s3cret")))
+        );
+        assert!(!last.custom_variables.contains_key("OLD"));
+        let report = engine.into_report();
+        assert!(report.complete());
+        assert_eq!((report.done.create, report.done.delete), (3, 2));
+        assert_eq!(report.steps, 7);
+    }
+
+    #[test]
+    fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pending() {
+        let p = plan();
+        let mut engine = Engine::new(&p, owned(), false);
+        let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+            Step::Write(Write::CreateWebhook { .. }) => StepOutcome::Written(Err("503".into())),
+            other => ok(other),
+        });
+        assert_eq!(
+            steps,
+            ["save", "create var KEY", "create hook new", "save", "done"]
+        );
+        let last = saves.last().expect("a final save");
+        assert!(
+            last.pending_webhooks.contains("new"),
+            "may exist: stays pending"
+        );
+        assert!(last.custom_variables.contains_key("KEY"));
+        assert!(last.webhooks.contains("gone"), "not deleted: still owned");
+        let report = engine.into_report();
+        assert!(!report.complete());
+        let not_attempted: Vec<&str> = report
+            .outcomes
+            .iter()
+            .filter(|(_, _, o)| *o == Outcome::NotAttempted)
+            .map(|(a, _, _)| a.as_str())
+            .collect();
+        assert_eq!(
+            not_attempted,
+            ["monitor.7", "webhook.gone", "custom_variable.OLD"]
+        );
+    }
+
+    #[test]
+    fn a_stale_read_lists_monitors_again_and_a_moved_one_is_refused() {
+        let p = plan();
+        let mut engine = Engine::new(&p, owned(), false);
+        let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| match step {
+            Step::ReadMonitors => {
+                StepOutcome::MonitorsRead(Ok(BTreeMap::from([(7, fp("edited"))])))
+            }
+            other => ok(other),
+        });
+        assert!(steps.contains(&"read monitors".to_string()));
+        assert!(!steps.iter().any(|s| s.starts_with("write")), "{steps:?}");
+        assert!(!steps.iter().any(|s| s.starts_with("delete")), "{steps:?}");
+        let report = engine.into_report();
+        assert!(report
+            .outcomes
+            .iter()
+            .any(|(a, _, o)| a == "monitor.7" && matches!(o, Outcome::Refused(_))));
+    }
+
+    #[test]
+    fn a_failed_pending_save_writes_nothing() {
+        let p = plan();
+        let mut engine = Engine::new(&p, owned(), false);
+        let (steps, _) = drive(&mut engine, Duration::ZERO, |_| {
+            StepOutcome::Saved(Err("403".into()))
+        });
+        assert_eq!(steps, ["save", "done"]);
+        let report = engine.into_report();
+        assert!(report.registry_error.is_some());
+        assert!(report
+            .outcomes
+            .iter()
+            .all(|(_, _, o)| *o == Outcome::NotAttempted));
+    }
+}
