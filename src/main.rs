@@ -9,7 +9,7 @@ fn main() -> ExitCode {
     match ddhooks::commands::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {err:#}");
+            eprintln!("error: {}", ddhooks::mask::mask_text(&format!("{err:#}")));
             ExitCode::from(1)
         }
     }

@@ -313,7 +313,7 @@ fn print_report(plan: &Plan, report: &ApplyReport) {
             Outcome::Failed(why) => format!("{address}: {} FAILED: {why}", action.word()),
             Outcome::NotAttempted => format!("{address}: {} not attempted", action.word()),
         };
-        let _ = writeln!(out, "{line}");
+        let _ = writeln!(out, "{}", crate::mask::mask_text(&line));
     }
     for problem in &plan.problems {
         let _ = writeln!(out, "{}: skipped: {}", problem.address, problem.message);

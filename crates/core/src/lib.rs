@@ -4,6 +4,7 @@
 
 pub mod fs;
 pub mod manifest;
+pub mod mask;
 pub mod model;
 pub mod plan;
 pub mod registry;

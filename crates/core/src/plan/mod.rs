@@ -163,7 +163,10 @@ pub fn plan(
     registry: &Registry,
     options: &PlanOptions,
 ) -> Plan {
-    let mut out = Plan::new();
+    let mut out = Plan {
+        salt: registry.salt.clone(),
+        ..Plan::new()
+    };
     plan_variables(desired, remote, registry, &mut out);
     let messages = read_messages(remote, &mut out);
     plan_webhooks(

@@ -548,6 +548,9 @@ pub struct Plan {
     pub reads: BTreeMap<Address, Option<Fingerprint>>,
     /// Counts.
     pub summary: Summary,
+    /// The registry's salt: credentials are shown as fingerprints salted with it, stable
+    /// between a plan and its apply.
+    pub salt: String,
 }
 
 impl Plan {

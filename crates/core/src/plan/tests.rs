@@ -539,7 +539,8 @@ fn fingerprints_are_those_of_the_states_plans_show() {
             fingerprint_value(&Value::Object(
                 crate::render::fields::webhook(
                     &remote_webhook_state(w),
-                    crate::render::fields::Side::Before
+                    crate::render::fields::Side::Before,
+                    &crate::mask::Masker::new("s")
                 )
                 .into_iter()
                 .map(|(k, f)| (k.to_string(), f.into_json()))

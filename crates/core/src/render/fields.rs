@@ -1,6 +1,9 @@
 //! The fields of typed plan values, as every renderer shows them: the one place that decides
-//! which field is sensitive (from the type, never from a value's contents).
+//! which field is sensitive (a secret variable, from its type) and where every other value
+//! passes through the one masking function ([`Masker`]) for credentials read back from
+//! Datadog or written from manifests.
 
+use crate::mask::{is_credential_name, Masker};
 use crate::model::default_webhook_payload;
 use crate::plan::{VariableState, VariableValue, WebhookState};
 use serde_json::{json, Value};
@@ -40,9 +43,13 @@ impl Field {
     }
 }
 
-/// A custom variable's fields: `secret`, `value`.
-pub fn variable(v: &VariableState) -> Vec<(&'static str, Field)> {
+/// A custom variable's fields: `secret`, `value`. A non-secret variable named like a
+/// credential (`API_KEY`, `TOKEN`, …) is shown masked too.
+pub fn variable(name: &str, v: &VariableState, m: &Masker) -> Vec<(&'static str, Field)> {
     let value = match &v.value {
+        VariableValue::Plain(Some(value)) if is_credential_name(name) => {
+            Field::Value(Value::String(m.header(name, value).into_owned()))
+        }
         VariableValue::Plain(value) => Field::Value(json!(value)),
         VariableValue::Secret { fingerprint, .. } => Field::Sensitive {
             fingerprint: fingerprint.clone(),
@@ -55,18 +62,25 @@ pub fn variable(v: &VariableState) -> Vec<(&'static str, Field)> {
 }
 
 /// A webhook's fields: `url`, `encode_as`, `custom_headers`, `payload`.
-pub fn webhook(w: &WebhookState, side: Side) -> Vec<(&'static str, Field)> {
+pub fn webhook(w: &WebhookState, side: Side, m: &Masker) -> Vec<(&'static str, Field)> {
     let headers = match &w.custom_headers {
-        Some(map) => json!(map),
+        Some(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), Value::String(m.header(k, v).into_owned())))
+                .collect(),
+        ),
         None => Value::Null,
     };
     let payload = match (&w.payload, side) {
-        (Some(p), _) => p.clone(),
+        (Some(p), _) => m.json(p),
         (None, Side::After) => default_webhook_payload(),
         (None, Side::Before) => Value::Null,
     };
     vec![
-        ("url", Field::Value(Value::String(w.url.clone()))),
+        (
+            "url",
+            Field::Value(Value::String(m.url(&w.url).into_owned())),
+        ),
         (
             "encode_as",
             Field::Value(Value::String(w.encode_as.as_str().into())),
@@ -76,7 +90,10 @@ pub fn webhook(w: &WebhookState, side: Side) -> Vec<(&'static str, Field)> {
     ]
 }
 
-/// A monitor's fields: `message`.
-pub fn message(text: &str) -> Vec<(&'static str, Field)> {
-    vec![("message", Field::Value(Value::String(text.to_string())))]
+/// A monitor's fields: `message` (any credential in a URL of it masked).
+pub fn message(text: &str, m: &Masker) -> Vec<(&'static str, Field)> {
+    vec![(
+        "message",
+        Field::Value(Value::String(m.text(text).into_owned())),
+    )]
 }

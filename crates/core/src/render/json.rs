@@ -3,6 +3,7 @@
 //! this view too; apply compares a saved view with the view of a fresh plan.
 
 use super::fields::{self, Field, Side};
+use crate::mask::Masker;
 use crate::plan::{Change, Edit, Plan, Summary, PLAN_FORMAT_VERSION};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -128,7 +129,11 @@ impl PlanView {
     pub fn of(plan: &Plan) -> PlanView {
         PlanView {
             format_version: PLAN_FORMAT_VERSION,
-            changes: plan.changes.iter().map(change_view).collect(),
+            changes: plan
+                .changes
+                .iter()
+                .map(|c| change_view(c, &Masker::new(&plan.salt)))
+                .collect(),
             held: plan
                 .held
                 .iter()
@@ -182,7 +187,7 @@ fn edit_view<T, R>(
     )
 }
 
-fn change_view(change: &Change) -> ChangeView {
+fn change_view(change: &Change, m: &Masker) -> ChangeView {
     let address = change.address().to_string();
     let kind = change.kind().word().to_string();
     let action = change.action().word().to_string();
@@ -202,9 +207,10 @@ fn change_view(change: &Change) -> ChangeView {
         notes: notes.clone(),
     };
     match change {
-        Change::CustomVariable(c) => {
-            object_view(None, edit_view(&c.edit, |v, _| object(fields::variable(v))))
-        }
+        Change::CustomVariable(c) => object_view(
+            None,
+            edit_view(&c.edit, |v, _| object(fields::variable(&c.name, v, m))),
+        ),
         Change::Webhook(c) => {
             let renamed_from = match &c.edit {
                 Edit::Rename { from, .. } => Some(from.clone()),
@@ -212,26 +218,26 @@ fn change_view(change: &Change) -> ChangeView {
             };
             object_view(
                 renamed_from,
-                edit_view(&c.edit, |w, side| object(fields::webhook(w, side))),
+                edit_view(&c.edit, |w, side| object(fields::webhook(w, side, m))),
             )
         }
-        Change::Monitor(m) => ChangeView {
+        Change::Monitor(mon) => ChangeView {
             address,
             kind,
             action,
             renamed_from: None,
-            before: Some(object(fields::message(&m.before))),
-            after: Some(object(fields::message(&m.after))),
-            fingerprint: Some(m.read.0.clone()),
+            before: Some(object(fields::message(&mon.before, m))),
+            after: Some(object(fields::message(&mon.after, m))),
+            fingerprint: Some(mon.read.0.clone()),
             writes: true,
-            monitor_id: Some(m.id),
-            monitor_name: Some(m.name.clone()),
-            blocks: m
+            monitor_id: Some(mon.id),
+            monitor_name: Some(mon.name.clone()),
+            blocks: mon
                 .blocks
                 .iter()
                 .map(|b| BlockView {
                     address: crate::plan::Address::MonitorBlock {
-                        monitor: m.id,
+                        monitor: mon.id,
                         block: b.block.clone(),
                     }
                     .to_string(),

@@ -1,6 +1,7 @@
 //! The Terraform-like text plan.
 
 use super::fields::{self, Field, Side};
+use crate::mask::Masker;
 use crate::plan::{Action, Change, Edit, Plan};
 use anstyle::{AnsiColor, Style};
 use serde_json::Value;
@@ -82,11 +83,12 @@ impl fmt::Display for Painted<'_> {
 /// Renders the whole plan as text ending with the summary line.
 pub fn render_text(plan: &Plan, color: bool) -> String {
     let p = Palette::new(color);
+    let masker = Masker::new(&plan.salt);
     let mut out = String::new();
     if !plan.changes.is_empty() {
         out.push_str("ddhooks will perform the following actions:\n\n");
         for change in &plan.changes {
-            render_change(&mut out, &p, change);
+            render_change(&mut out, &p, &masker, change);
             out.push('\n');
         }
     }
@@ -183,7 +185,7 @@ fn edit_fields<T, R>(
     )
 }
 
-fn render_change(out: &mut String, p: &Palette, change: &Change) {
+fn render_change(out: &mut String, p: &Palette, m: &Masker, change: &Change) {
     let action = change.action();
     let style = p.for_action(action);
     let _ = writeln!(
@@ -196,15 +198,16 @@ fn render_change(out: &mut String, p: &Palette, change: &Change) {
         let _ = writeln!(out, "      {}", p.paint(p.note, &format!("# {note}")));
     }
     let (before, after) = match change {
-        Change::Monitor(m) => {
+        Change::Monitor(mon) => {
             let (mut before_end, mut after_end) = (String::new(), String::new());
-            let before = message_lines(&m.before, &mut before_end);
-            let after = message_lines(&m.after, &mut after_end);
+            let (before, after) = (m.text(&mon.before), m.text(&mon.after));
+            let before = message_lines(&before, &mut before_end);
+            let after = message_lines(&after, &mut after_end);
             write_diff_lines(out, p, &before, &after, "      ");
             return;
         }
-        Change::CustomVariable(c) => edit_fields(&c.edit, |v, _| fields::variable(v)),
-        Change::Webhook(c) => edit_fields(&c.edit, fields::webhook),
+        Change::CustomVariable(c) => edit_fields(&c.edit, |v, _| fields::variable(&c.name, v, m)),
+        Change::Webhook(c) => edit_fields(&c.edit, |w, side| fields::webhook(w, side, m)),
     };
     let keys: Vec<&str> = if after.is_empty() {
         before.iter().map(|(k, _)| *k).collect()
