@@ -521,7 +521,19 @@ fn plan_blocks(
             continue;
         };
         let wanted = index.matching(monitor, &mut scratch);
-        let Some((message, blocks)) = rewrite_blocks(&monitor.message, existing, &wanted) else {
+        let rewritten = rewrite_blocks(&monitor.message, existing, &wanted);
+        if !wanted.is_empty() {
+            let after = rewritten
+                .as_ref()
+                .map_or(monitor.message.as_str(), |(m, _)| m);
+            for (handle, line) in doubled_handles(after, &wanted) {
+                out.warnings.push(format!(
+                    "monitor {} \"{}\": @{handle} is written by ddhooks' block and also mentioned outside it, so it would fire twice; remove it from this line: {line:?}",
+                    monitor.id, monitor.name
+                ));
+            }
+        }
+        let Some((message, blocks)) = rewritten else {
             continue;
         };
         if message.trim() == monitor.message.trim() {
@@ -593,10 +605,54 @@ fn rewrite_blocks(
     let mut message = original.to_string();
     let mut done = Vec::with_capacity(edits.len());
     for (name, body, action) in edits {
+        // A block to add whose lines people already pasted by hand takes their place.
+        if let (BlockAction::Add, Some(body)) = (action, body) {
+            let blocks = template::find_blocks(&message).ok()?;
+            if let Some(lines) = template::find_hand_lines(&message, &blocks, body) {
+                message = template::adopt_hand_lines(&message, name, body, &lines);
+                done.push((
+                    name.to_string(),
+                    BlockAction::Adopt {
+                        replaced: lines.len(),
+                    },
+                ));
+                continue;
+            }
+        }
         message = template::set_block(&message, name, body).ok()?;
         done.push((name.to_string(), action));
     }
     Some((message, done))
+}
+
+/// Handles a monitor's blocks write that its people's text mentions too (they would fire
+/// twice), each with the line that mentions it.
+fn doubled_handles(message: &str, wanted: &[&Wanted]) -> Vec<(String, String)> {
+    if !message.contains('@') {
+        return Vec::new();
+    }
+    let Ok(blocks) = template::find_blocks(message) else {
+        return Vec::new();
+    };
+    let people = template::without_found_blocks(message, &blocks);
+    let mut out: Vec<(String, String)> = Vec::new();
+    let written: BTreeSet<String> = wanted
+        .iter()
+        .flat_map(|w| template::handles(&w.body))
+        .map(|h| h.name)
+        .collect();
+    for handle in template::handles(&people) {
+        if written.contains(&handle.name) && !out.iter().any(|(h, _)| *h == handle.name) {
+            let start = people[..handle.range.start]
+                .rfind('\n')
+                .map_or(0, |i| i + 1);
+            let end = people[handle.range.end..]
+                .find('\n')
+                .map_or(people.len(), |i| handle.range.end + i);
+            out.push((handle.name, people[start..end].trim().to_string()));
+        }
+    }
+    out
 }
 
 /// Whether two block bodies are the same once trimmed and without trailing spaces on each

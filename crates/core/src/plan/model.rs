@@ -339,6 +339,11 @@ pub enum BlockAction {
     Update,
     /// Removed (with the blank line ddhooks added before it).
     Remove,
+    /// Put in place of lines people pasted by hand that say the same.
+    Adopt {
+        /// How many hand-written lines it replaces.
+        replaced: usize,
+    },
 }
 
 impl BlockAction {
@@ -348,6 +353,7 @@ impl BlockAction {
             BlockAction::Add => "add",
             BlockAction::Update => "update",
             BlockAction::Remove => "remove",
+            BlockAction::Adopt { .. } => "adopt",
         }
     }
 
@@ -357,6 +363,21 @@ impl BlockAction {
             BlockAction::Add => Action::Create,
             BlockAction::Update => Action::Update,
             BlockAction::Remove => Action::Delete,
+            BlockAction::Adopt { .. } => Action::Adopt,
+        }
+    }
+}
+
+impl std::fmt::Display for BlockChange {
+    /// How a reviewer reads it: `add block g`, `adopt block g (replaces 2 hand-written lines)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} block {}", self.action.verb(), self.block)?;
+        match self.action {
+            BlockAction::Adopt { replaced: 1 } => f.write_str(" (replaces 1 hand-written line)"),
+            BlockAction::Adopt { replaced } => {
+                write!(f, " (replaces {replaced} hand-written lines)")
+            }
+            _ => Ok(()),
         }
     }
 }

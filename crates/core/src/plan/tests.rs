@@ -556,3 +556,137 @@ fn fingerprints_are_those_of_the_states_plans_show() {
         );
     }
 }
+
+/// The block's own lines, as people paste them from Datadog's guide.
+fn hand_lines() -> Vec<String> {
+    desired().blocks["g"]
+        .body()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[test]
+fn hand_pasted_lines_are_adopted_in_place_not_duplicated() {
+    let d = desired();
+    let lines = hand_lines();
+    let people = format!(
+        "CPU high. Runbook: https://wiki/cpu\n  {}\nping @ops\n{}  \n-- end",
+        lines[1].replace(' ', "   "),
+        lines[0]
+    );
+    let mut r = remote_with_monitors();
+    r.monitors.get_mut(&1).unwrap().message = people.clone();
+    let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+    let m = p
+        .changes
+        .iter()
+        .find_map(|c| match c {
+            Change::Monitor(m) => Some(m),
+            _ => None,
+        })
+        .expect("a monitor change");
+    assert_eq!(
+        m.blocks,
+        [BlockChange {
+            block: "g".into(),
+            action: BlockAction::Adopt { replaced: 2 }
+        }]
+    );
+    assert_eq!(
+        m.blocks[0].to_string(),
+        "adopt block g (replaces 2 hand-written lines)"
+    );
+    let blocks = template::find_blocks(&m.after).unwrap();
+    assert_eq!(blocks.len(), 1);
+    let outside = template::without_found_blocks(&m.after, &blocks);
+    // The hand lines go whole (their indentation and trailing spaces were theirs).
+    assert_eq!(
+        outside,
+        "CPU high. Runbook: https://wiki/cpu\n\nping @ops\n-- end"
+    );
+    for handle in ["@webhook-g-alert-check", "@webhook-g-ok-check"] {
+        assert_eq!(m.after.matches(handle).count(), 1, "{}", m.after);
+    }
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+    let json = crate::render::render_json(&p).unwrap();
+    assert!(json.contains("\"action\": \"adopt\""), "{json}");
+}
+
+#[test]
+fn a_handle_mentioned_outside_the_block_too_is_warned_about_with_its_line() {
+    let d = desired();
+    let mut r = remote_with_monitors();
+    r.monitors.get_mut(&1).unwrap().message =
+        "CPU high.\nAlso page @webhook-g-alert-check twice".into();
+    let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
+    assert!(p.warnings[0].contains("monitor 1"), "{}", p.warnings[0]);
+    assert!(
+        p.warnings[0].contains("@webhook-g-alert-check"),
+        "{}",
+        p.warnings[0]
+    );
+    assert!(p.warnings[0].contains("Also page"), "{}", p.warnings[0]);
+}
+
+mod adoption_props {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// People's text: lines of words, handles of other tools, conditionals and spaces.
+    fn people_text() -> impl Strategy<Value = Vec<String>> {
+        proptest::collection::vec(
+            "([a-zA-Z0-9 .:/,{}#!-]|@ops|@slack-x|\\{\\{host.name\\}\\}){0,40}",
+            0..8,
+        )
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        #[test]
+        fn adopted_hand_lines_leave_one_mention_of_each_handle_and_every_other_byte(
+            people in people_text(),
+            at in proptest::collection::vec(0usize..9, 2),
+            spaces in proptest::collection::vec("[ \t]{0,3}", 4),
+            swap in any::<bool>(),
+        ) {
+            let lines = hand_lines();
+            let mut hand = vec![
+                format!("{}{}{}", spaces[0], lines[0].replace(' ', &format!(" {}", spaces[1])), spaces[2]),
+                format!("{}{}", lines[1], spaces[3]),
+            ];
+            if swap {
+                hand.swap(0, 1);
+            }
+            let mut all: Vec<String> = people.clone();
+            let first = at[0].min(all.len());
+            all.insert(first, hand[0].clone());
+            let second = at[1].min(all.len());
+            all.insert(second, hand[1].clone());
+            let message = all.join("\n");
+            let d = desired();
+            let mut r = remote_with_monitors();
+            r.monitors.get_mut(&1).unwrap().message = message.clone();
+            let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+            let (after_r, _) = applied(&d, &r, &Registry::new("s"), &p);
+            let after = &after_r.monitors[&1].message;
+            for handle in ["@webhook-g-alert-check", "@webhook-g-ok-check"] {
+                prop_assert_eq!(after.matches(handle).count(), 1, "{}", after);
+            }
+            // Every other byte kept: outside the block, the message is people's lines in
+            // order, the hand lines gone (the first one's line ending stays, around the block).
+            let blocks = template::find_blocks(after).unwrap();
+            prop_assert_eq!(blocks.len(), 1);
+            let outside = template::without_found_blocks(after, &blocks).into_owned();
+            let mut expected: Vec<String> = all.clone();
+            let p0 = if first >= second { first + 1 } else { first };
+            let (i, j) = (p0.min(second), p0.max(second));
+            expected[i] = String::new();
+            expected.remove(j);
+            let expected = expected.join("\n");
+            prop_assert_eq!(outside.trim(), expected.trim());
+        }
+    }
+}

@@ -76,6 +76,9 @@ pub fn render_markdown(plan: &Plan) -> String {
                     for (i, b) in m.blocks.iter().enumerate() {
                         let comma = if i == 0 { "" } else { ", " };
                         let _ = write!(out, "{comma}{} block `{}`", b.action.verb(), b.block);
+                        if let crate::plan::BlockAction::Adopt { replaced } = b.action {
+                            let _ = write!(out, " (replaces {replaced} hand-written lines)");
+                        }
                     }
                 }
                 other => out.push_str(other.action().word()),

@@ -141,11 +141,7 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
 fn title(change: &Change) -> String {
     let (address, what) = match change {
         Change::Monitor(m) => {
-            let blocks: Vec<String> = m
-                .blocks
-                .iter()
-                .map(|b| format!("{} block {}", b.action.verb(), b.block))
-                .collect();
+            let blocks: Vec<String> = m.blocks.iter().map(|b| b.to_string()).collect();
             return format!("{} \"{}\": {}", change.address(), m.name, blocks.join(", "));
         }
         Change::CustomVariable(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),

@@ -267,6 +267,103 @@ pub fn set_block(message: &str, name: &str, body: Option<&str>) -> Result<String
     })
 }
 
+/// A line as compared for adoption: without any whitespace.
+fn squeezed(line: &str) -> String {
+    line.chars().filter(|c| !c.is_whitespace()).collect()
+}
+
+/// The content ranges (without line endings) of `message`'s lines outside `blocks`.
+fn people_lines(message: &str, blocks: &[ManagedBlock]) -> Vec<Range<usize>> {
+    let mut lines = Vec::new();
+    let mut start = 0;
+    for piece in message.split_inclusive('\n') {
+        let end = start + piece.len();
+        let content = piece.trim_end_matches(['\n', '\r']);
+        let range = start..start + content.len();
+        if !blocks
+            .iter()
+            .any(|b| range.start < b.range.end && b.range.start < range.end.max(range.start + 1))
+        {
+            lines.push(range);
+        }
+        start = end;
+    }
+    lines
+}
+
+/// Lines people wrote by hand, outside any managed block, that say what a block with `body`
+/// says: each non-empty line of the body, compared without whitespace and in any order.
+/// `None` unless every body line is found; the ranges (line contents, without endings) are
+/// in message order.
+pub fn find_hand_lines(
+    message: &str,
+    blocks: &[ManagedBlock],
+    body: &str,
+) -> Option<Vec<Range<usize>>> {
+    let wanted: Vec<String> = body
+        .lines()
+        .map(squeezed)
+        .filter(|l| !l.is_empty())
+        .collect();
+    if wanted.is_empty() {
+        return None;
+    }
+    let candidates = people_lines(message, blocks);
+    let squeezed_candidates: Vec<String> = candidates
+        .iter()
+        .map(|r| squeezed(message.get(r.clone()).unwrap_or("")))
+        .collect();
+    let mut used = vec![false; candidates.len()];
+    let mut found = Vec::with_capacity(wanted.len());
+    for line in &wanted {
+        let at = squeezed_candidates
+            .iter()
+            .enumerate()
+            .position(|(i, c)| !used[i] && c == line)?;
+        used[at] = true;
+        found.push(candidates[at].clone());
+    }
+    found.sort_by_key(|r| r.start);
+    Some(found)
+}
+
+/// `message` with the hand-written `lines` (from [`find_hand_lines`]) replaced by block
+/// `name`: the block takes the first line's place, the other lines go with their line
+/// endings, and every other byte is kept.
+pub fn adopt_hand_lines(message: &str, name: &str, body: &str, lines: &[Range<usize>]) -> String {
+    let mut out = String::with_capacity(message.len() + body.len() + 64);
+    let mut pos = 0;
+    for (i, line) in lines.iter().enumerate() {
+        if line.start < pos || line.end > message.len() {
+            continue;
+        }
+        out.push_str(&message[pos..line.start]);
+        if i == 0 {
+            out.push_str(&render_block(name, body));
+            pos = line.end;
+        } else {
+            // The line and its ending; a last line without one takes the ending before it.
+            let rest = &message[line.end..];
+            let ending = if rest.starts_with("\r\n") {
+                2
+            } else if rest.starts_with('\n') {
+                1
+            } else {
+                0
+            };
+            if ending == 0 && out.ends_with('\n') {
+                out.pop();
+                if out.ends_with('\r') {
+                    out.pop();
+                }
+            }
+            pos = line.end + ending;
+        }
+    }
+    out.push_str(&message[pos..]);
+    out
+}
+
 /// `message` without any managed block: the text people own, for checks such as "is this
 /// webhook still mentioned outside ddhooks' blocks?".
 pub fn without_blocks(message: &str) -> Result<String, BlockError> {
@@ -292,6 +389,44 @@ pub fn without_found_blocks<'a>(message: &'a str, blocks: &[ManagedBlock]) -> Co
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    const HAND: &str = "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n{{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}";
+
+    #[test]
+    fn hand_lines_are_found_in_any_order_and_spacing_and_replaced_in_place() {
+        let message = "CPU high.\n{{#is_recovery}}   @webhook-g-ok-check{{/is_recovery}}\nRunbook: x\n  {{#is_alert}} @webhook-g-alert-check {{/is_alert}}\nbye";
+        let lines = find_hand_lines(message, &[], HAND).expect("found");
+        assert_eq!(lines.len(), 2);
+        let adopted = adopt_hand_lines(message, "g", HAND, &lines);
+        assert_eq!(
+            adopted,
+            format!("CPU high.\n{}\nRunbook: x\nbye", render_block("g", HAND))
+        );
+        assert_eq!(find_blocks(&adopted).expect("readable").len(), 1);
+        // One line missing: nothing is adopted.
+        assert_eq!(
+            find_hand_lines(
+                "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}",
+                &[],
+                HAND
+            ),
+            None
+        );
+        // Lines inside a managed block are not people's.
+        let inside = render_block("other", HAND);
+        let blocks = find_blocks(&inside).expect("readable");
+        assert_eq!(find_hand_lines(&inside, &blocks, HAND), None);
+    }
+
+    #[test]
+    fn adopting_a_last_line_without_ending_removes_the_ending_before_it() {
+        let message = "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\r\ntext\n{{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}";
+        let lines = find_hand_lines(message, &[], HAND).expect("found");
+        assert_eq!(
+            adopt_hand_lines(message, "g", HAND, &lines),
+            format!("{}\r\ntext", render_block("g", HAND))
+        );
+    }
 
     const BODY: &str = "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n{{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}";
 

@@ -10,8 +10,8 @@ pub mod message;
 pub mod variables;
 
 pub use blocks::{
-    begin_marker, end_marker, find_blocks, render_block, set_block, without_blocks,
-    without_found_blocks, BlockError, ManagedBlock,
+    adopt_hand_lines, begin_marker, end_marker, find_blocks, find_hand_lines, render_block,
+    set_block, without_blocks, without_found_blocks, BlockError, ManagedBlock,
 };
 pub use message::{
     handles, line_column, parse, render, webhook_mentions, Handle, MonitorState, Node,
