@@ -653,7 +653,7 @@ mod adoption_props {
             swap in any::<bool>(),
         ) {
             let lines = hand_lines();
-            let mut hand = vec![
+            let mut hand = [
                 format!("{}{}{}", spaces[0], lines[0].replace(' ', &format!(" {}", spaces[1])), spaces[2]),
                 format!("{}{}", lines[1], spaces[3]),
             ];
