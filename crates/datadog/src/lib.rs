@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod fetch;
+pub mod pacing;
 pub mod wire;
 
 pub use client::{ApiError, Client, ClientOptions, Credentials};
