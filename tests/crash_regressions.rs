@@ -1,5 +1,6 @@
 //! Regression tests, through the real binary, for inputs that used to crash it: a server's
-//! rate-limit headers that panicked the client.
+//! rate-limit headers that panicked the client, and a manifest whose template nesting
+//! overflowed the stack.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -119,5 +120,35 @@ async fn rate_limit_headers_that_overflow_a_u32_do_not_panic_plan() {
         stdout.contains("crash-test"),
         "the plan names the webhook to create:\n{}",
         describe(&out)
+    );
+}
+
+#[test]
+fn validate_reports_too_deep_section_nesting_at_its_position() {
+    const DEPTH: usize = 200_000;
+    let text = format!(
+        "{}@webhook-crash-test{}",
+        "{{#is_alert}}".repeat(DEPTH),
+        "{{/is_alert}}".repeat(DEPTH)
+    );
+    let manifest = format!(
+        "{MANIFEST}\nmonitor_notifications:\n  deep:\n    monitors:\n      ids: [1]\n    text: \"{text}\"\n"
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    std::fs::create_dir(dir.path().join("manifests")).expect("manifests dir");
+    std::fs::write(dir.path().join("manifests/deep.yaml"), manifest).expect("manifest");
+    let out = ddhooks(dir.path(), &["validate", "manifests"]);
+    assert_eq!(out.status.code(), Some(1), "{}", describe(&out));
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Level 101 opens after 100 openers of the text, which starts at column 12 of line 10.
+    let at = format!("deep.yaml:10:{}: error:", 12 + 100 * "{{#is_alert}}".len());
+    assert!(all.contains(&at), "no located error `{at}`:\n{all}");
+    assert!(
+        all.contains("100 levels"),
+        "the error names the limit:\n{all}"
     );
 }

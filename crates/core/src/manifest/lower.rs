@@ -692,6 +692,14 @@ fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&
         );
         return false;
     }
+    if let Err(err) = template::check_nesting(text) {
+        r.error(
+            pos_in(t, err.line, err.column),
+            format!("in `text`: {}", err.message),
+            Some("write the conditions as sibling sections, or as `notify` rules".into()),
+        );
+        return false;
+    }
     match template::parse(text) {
         Err(err) => {
             r.error(
