@@ -197,6 +197,11 @@ async fn transition(
             .get(&id)
             .cloned()
             .ok_or_else(|| ApiError::not_found(super::monitors::MONITOR_NOT_FOUND))?;
+        // A message nested past the limit cannot be evaluated: refused before anything moves.
+        let message = monitor.get("message").and_then(Value::as_str);
+        template::check_nesting(message.unwrap_or_default()).map_err(|err| {
+            ApiError::bad_request(format!("The monitor message is invalid: {err}"))
+        })?;
         let from = data
             .monitor_states
             .get(&id)
@@ -441,4 +446,89 @@ async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
         "ok": status.is_success() || status == StatusCode::ACCEPTED,
         "body": body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Sandbox, SandboxConfig};
+    use reqwest::Method;
+    use serde_json::{json, Value};
+
+    /// An API call with keys: status and JSON body.
+    async fn call(base: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+        let resp = reqwest::Client::new()
+            .request(method, format!("{base}{path}"))
+            .header("DD-API-KEY", "k")
+            .header("DD-APPLICATION-KEY", "a")
+            .json(&body)
+            .send()
+            .await
+            .expect("the sandbox answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    fn errors(body: &Value) -> String {
+        body["errors"][0].as_str().unwrap_or_default().to_string()
+    }
+
+    /// The start of a body, for assertion messages (the deep message is 500 KB).
+    fn short(body: &Value) -> String {
+        body.to_string().chars().take(300).collect()
+    }
+
+    /// A message nesting sections 20,000 deep used to overflow the stack and abort the
+    /// sandbox on a transition.
+    #[tokio::test]
+    async fn a_message_nested_too_deep_is_refused_and_never_crashes_a_transition() {
+        let sandbox = Sandbox::start(SandboxConfig::default())
+            .await
+            .expect("sandbox starts");
+        let base = sandbox.base_url();
+        let deep = format!(
+            "{}@webhook-x{}",
+            "{{#is_alert}}".repeat(20_000),
+            "{{/is_alert}}".repeat(20_000)
+        );
+        let monitor = |message: &str| {
+            json!({
+                "type": "metric alert",
+                "query": "avg(last_5m):avg:system.load.1{*} > 2",
+                "name": "deep",
+                "message": message,
+            })
+        };
+        let (status, body) = call(&base, Method::POST, "/api/v1/monitor", monitor(&deep)).await;
+        assert_eq!(status, 400, "{}", short(&body));
+        assert!(errors(&body).contains("nest at most"), "{}", short(&body));
+
+        let (status, body) = call(&base, Method::POST, "/api/v1/monitor", monitor("ok")).await;
+        assert_eq!(status, 200, "{}", short(&body));
+        let id = body["id"].as_i64().expect("id");
+        let path = format!("/api/v1/monitor/{id}");
+        let (status, body) = call(&base, Method::PUT, &path, json!({ "message": deep })).await;
+        assert_eq!(status, 400, "{}", short(&body));
+        assert!(errors(&body).contains("nest at most"), "{}", short(&body));
+
+        // A message stored some other way (an old data file) is refused on transition, and
+        // the monitor does not move.
+        sandbox
+            .shared()
+            .store
+            .write(|data| {
+                if let Some(m) = data.monitors.get_mut(&id) {
+                    m.insert("message".into(), json!(deep));
+                }
+                Ok(())
+            })
+            .expect("seeded");
+        let transition = format!("/sandbox/v1/monitor/{id}/transition");
+        let (status, body) = call(&base, Method::POST, &transition, json!({"to": "Alert"})).await;
+        assert_eq!(status, 400, "{}", short(&body));
+        assert!(errors(&body).contains("nest at most"), "{}", short(&body));
+        let (status, body) = call(&base, Method::GET, &path, Value::Null).await;
+        assert_eq!(status, 200, "the sandbox still answers: {}", short(&body));
+        assert_eq!(body["overall_state"], json!("No Data"), "{}", short(&body));
+        sandbox.shutdown().await;
+    }
 }
