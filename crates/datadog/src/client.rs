@@ -114,6 +114,14 @@ pub enum ApiError {
         /// Whether the request may have been processed (sent, then the connection dropped).
         ambiguous: bool,
     },
+    /// The request body could not be encoded; nothing was sent.
+    #[error("{object}: the request could not be encoded ({detail}); nothing was sent; this is a bug in ddhooks, please report it")]
+    Encode {
+        /// What the call was about.
+        object: String,
+        /// Why.
+        detail: String,
+    },
     /// The answer could not be understood.
     #[error("{object}: Datadog's answer could not be read ({detail}); this is a bug or an API change, please report it")]
     Decode {
@@ -457,8 +465,11 @@ impl Client {
         })
     }
 
-    fn encode(body: &impl Serialize) -> Option<Vec<u8>> {
-        serde_json::to_vec(body).ok()
+    fn encode(object: &str, body: &impl Serialize) -> Result<Vec<u8>, ApiError> {
+        serde_json::to_vec(body).map_err(|e| ApiError::Encode {
+            object: object.to_string(),
+            detail: e.to_string(),
+        })
     }
 
     fn not_found(&self, method: &Method, object: &str, bytes: &[u8]) -> ApiError {
@@ -481,11 +492,14 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        body: Option<Vec<u8>>,
+        body: &impl Serialize,
         object: &str,
     ) -> Result<T, ApiError> {
+        let body = Self::encode(object, body)?;
         let retry = method != Method::POST;
-        let (status, bytes) = self.call(method.clone(), url, body, object, retry).await?;
+        let (status, bytes) = self
+            .call(method.clone(), url, Some(body), object, retry)
+            .await?;
         if status == StatusCode::NOT_FOUND {
             return Err(self.not_found(&method, object, &bytes));
         }
@@ -515,10 +529,7 @@ impl Client {
         let url = self.webhooks_url(None);
         let mut attempt = 0;
         loop {
-            match self
-                .write(Method::POST, url.clone(), Self::encode(body), &object)
-                .await
-            {
+            match self.write(Method::POST, url.clone(), body, &object).await {
                 Ok(w) => return Ok(w),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
                     tracing::warn!(object, error = %err, "create outcome unknown; reading before retrying");
@@ -541,13 +552,8 @@ impl Client {
     ) -> Result<wire::Webhook, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
         let url = self.webhooks_url(Some(name));
-        self.write(
-            Method::PUT,
-            url,
-            Self::encode(body),
-            &format!("webhook {name}"),
-        )
-        .await
+        self.write(Method::PUT, url, body, &format!("webhook {name}"))
+            .await
     }
 
     /// `DELETE …/webhooks/{name}`; `Ok(false)` when it was already gone.
@@ -574,10 +580,7 @@ impl Client {
         let url = self.variables_url(None);
         let mut attempt = 0;
         loop {
-            match self
-                .write(Method::POST, url.clone(), Self::encode(body), &object)
-                .await
-            {
+            match self.write(Method::POST, url.clone(), body, &object).await {
                 Ok(v) => return Ok(v),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
                     tracing::warn!(object, error = %err, "create outcome unknown; reading before retrying");
@@ -608,8 +611,7 @@ impl Client {
         let _one_at_a_time = self.gate.lock().await;
         let url = self.variables_url(None);
         let object = format!("custom variable {}", body.name);
-        self.write(Method::POST, url, Self::encode(body), &object)
-            .await
+        self.write(Method::POST, url, body, &object).await
     }
 
     /// `PUT …/custom-variables/{name}` (partial).
@@ -628,13 +630,8 @@ impl Client {
         body: &wire::CustomVariableUpdateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
         let url = self.variables_url(Some(name));
-        self.write(
-            Method::PUT,
-            url,
-            Self::encode(body),
-            &format!("custom variable {name}"),
-        )
-        .await
+        self.write(Method::PUT, url, body, &format!("custom variable {name}"))
+            .await
     }
 
     /// `DELETE …/custom-variables/{name}`; `Ok(false)` when it was already gone.
@@ -709,8 +706,7 @@ impl Client {
     pub async fn create_monitor(&self, body: &wire::Monitor) -> Result<wire::Monitor, ApiError> {
         let url = self.url(&["monitor"]);
         let object = format!("monitor {}", body.name.as_deref().unwrap_or(""));
-        self.write(Method::POST, url, Self::encode(body), &object)
-            .await
+        self.write(Method::POST, url, body, &object).await
     }
 
     /// `GET /api/v1/monitor/{id}`; `None` when it does not exist.
@@ -731,13 +727,8 @@ impl Client {
             message: Some(message.to_string()),
             ..Default::default()
         };
-        self.write(
-            Method::PUT,
-            url,
-            Self::encode(&body),
-            &format!("monitor {id}"),
-        )
-        .await
+        self.write(Method::PUT, url, &body, &format!("monitor {id}"))
+            .await
     }
 }
 
@@ -776,4 +767,67 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A body whose encoding fails.
+    struct Unencodable;
+
+    impl Serialize for Unencodable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("cannot be encoded"))
+        }
+    }
+
+    /// A write whose body cannot be encoded used to go out without a body; it is an error
+    /// now, and nothing reaches the server.
+    #[tokio::test]
+    async fn a_body_that_cannot_be_encoded_is_an_error_and_nothing_is_sent() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let body = "{}";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        let base: Url = format!("http://{addr}/").parse().expect("url");
+        let client = Client::new(
+            base,
+            Credentials::new("k", "a"),
+            ClientOptions {
+                max_retries: 0,
+                ..ClientOptions::default()
+            },
+        )
+        .expect("client");
+        let url = client.webhooks_url(Some("x"));
+        let result: Result<serde_json::Value, ApiError> = client
+            .write(Method::PUT, url, &Unencodable, "webhook x")
+            .await;
+        match result {
+            Err(err @ ApiError::Encode { .. }) => {
+                let text = err.to_string();
+                assert!(text.starts_with("webhook x: "), "{text}");
+                assert!(text.contains("nothing was sent"), "{text}");
+            }
+            other => panic!("expected an encoding error, got {other:?}"),
+        }
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 }
