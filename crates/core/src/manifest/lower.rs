@@ -750,3 +750,25 @@ fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&
     }
     ok
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pattern that failed to compile would silently reject every name (or leave `<<#…>>`
+    /// unconverted in the text written to monitors): they must all compile.
+    #[test]
+    fn every_pattern_compiles() {
+        for (name, re) in [
+            ("WEBHOOK_NAME", &WEBHOOK_NAME),
+            ("VARIABLE_NAME", &VARIABLE_NAME),
+            ("ANGLE_SECTION", &ANGLE_SECTION),
+        ] {
+            assert!(re.is_some(), "{name} does not compile");
+        }
+        assert_eq!(
+            datadog_spelling("<<#is_alert>>x<</is_alert>>"),
+            "{{#is_alert}}x{{/is_alert}}"
+        );
+    }
+}
