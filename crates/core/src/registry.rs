@@ -61,6 +61,9 @@ pub enum RegistryError {
     /// The joined text is not a registry.
     #[error("the registry is corrupted ({0}); delete every `{STATE_VARIABLE}*` variable and re-run (objects will be adopted again)")]
     Corrupt(String),
+    /// The registry could not be written out as JSON (nothing was written).
+    #[error("the registry could not be encoded ({0}); nothing was written; this is a bug in ddhooks, please report it")]
+    Encode(String),
 }
 
 /// One of the two sets of part names the registry alternates between, so that a new
@@ -150,9 +153,10 @@ impl Registry {
         changed
     }
 
-    /// The variable names and values that store this registry in `slot`, header first.
-    pub fn encode(&self, slot: Slot) -> Vec<(String, String)> {
-        let json = serde_json::to_string(self).unwrap_or_default();
+    /// The variable names and values that store this registry in `slot`, header first; an
+    /// error rather than an empty registry if it cannot be encoded.
+    pub fn encode(&self, slot: Slot) -> Result<Vec<(String, String)>, RegistryError> {
+        let json = to_json(self, false)?;
         let sum = checksum_hex(&json);
         // Header line: "ddhooks-state/2 parts=NNN slot=a sum=16hex\n".
         let room = MAX_PART_BYTES - HEADER_V2.len() - 64;
@@ -176,7 +180,7 @@ impl Registry {
             chunks.push("");
         }
         let count = chunks.len();
-        chunks
+        Ok(chunks
             .into_iter()
             .enumerate()
             .map(|(i, chunk)| {
@@ -192,7 +196,13 @@ impl Registry {
                     (part_name(slot, i + 1), chunk.to_string())
                 }
             })
-            .collect()
+            .collect())
+    }
+
+    /// The registry as the state file holds it (pretty JSON); an error rather than an empty
+    /// file if it cannot be encoded.
+    pub fn to_file_text(&self) -> Result<String, RegistryError> {
+        to_json(self, true)
     }
 
     /// How the registry whose header part is `first` is stored.
@@ -248,10 +258,13 @@ impl Registry {
             return Ok(None);
         };
         let layout = Registry::layout(&first)?;
-        let mut json = first
-            .split_once('\n')
-            .map(|(_, c)| c.to_string())
-            .unwrap_or_default();
+        // The header line is always followed by a line break, then the text (never empty).
+        let Some((_, text)) = first.split_once('\n') else {
+            return Err(RegistryError::Corrupt(format!(
+                "`{STATE_VARIABLE}` holds a header and nothing after it"
+            )));
+        };
+        let mut json = text.to_string();
         for i in 2..=layout.parts {
             let name = part_name(layout.slot, i);
             json.push_str(&part(&name).ok_or(RegistryError::MissingPart(name))?);
@@ -267,6 +280,16 @@ impl Registry {
             .map(Some)
             .map_err(|e| RegistryError::Corrupt(e.to_string()))
     }
+}
+
+/// `value` as JSON, compact or pretty.
+fn to_json(value: &impl Serialize, pretty: bool) -> Result<String, RegistryError> {
+    let json = if pretty {
+        serde_json::to_string_pretty(value)
+    } else {
+        serde_json::to_string(value)
+    };
+    json.map_err(|e| RegistryError::Encode(e.to_string()))
 }
 
 fn checksum_hex(json: &str) -> String {
@@ -343,7 +366,7 @@ mod tests {
     #[test]
     fn splits_into_parts_of_at_most_4_kib_and_reads_back() {
         let r = big();
-        let parts = r.encode(Slot::A);
+        let parts = r.encode(Slot::A).unwrap();
         assert!(parts.len() > 3);
         assert!(parts.iter().all(|(_, v)| v.len() <= MAX_PART_BYTES));
         assert_eq!(parts[1].0, "DDHOOKS_STATE_2");
@@ -356,7 +379,7 @@ mod tests {
 
     #[test]
     fn missing_part_and_garbage_are_clear_errors() {
-        let mut store: HashMap<_, _> = big().encode(Slot::A).into_iter().collect();
+        let mut store: HashMap<_, _> = big().encode(Slot::A).unwrap().into_iter().collect();
         store.remove("DDHOOKS_STATE_2");
         assert_eq!(
             Registry::decode(|n| store.get(n).cloned()),
@@ -397,15 +420,15 @@ mod tests {
     #[test]
     fn slots_have_distinct_names_and_a_mix_of_versions_is_detected() {
         let r = big();
-        let a: HashMap<_, _> = r.encode(Slot::A).into_iter().collect();
-        let b = r.encode(Slot::B);
+        let a: HashMap<_, _> = r.encode(Slot::A).unwrap().into_iter().collect();
+        let b = r.encode(Slot::B).unwrap();
         assert_eq!(b[1].0, "DDHOOKS_STATE_B_2");
         assert!(b.iter().all(|(n, _)| is_registry_variable(n)));
         // Header of a newer version, parts of the old one: a clear error, never a wrong registry.
         let mut newer = r.clone();
         newer.webhooks.insert("group-9999-alert-check".into());
         let mut mixed = a.clone();
-        let new_header = newer.encode(Slot::A).remove(0);
+        let new_header = newer.encode(Slot::A).unwrap().remove(0);
         mixed.insert(new_header.0, new_header.1);
         assert!(Registry::decode(|n| mixed.get(n).cloned()).is_err());
         // The legacy format still reads.
@@ -431,5 +454,42 @@ mod tests {
         assert!(!r.custom_variables.contains_key("GONE"));
         assert!(!r.has_pending());
         assert!(!r.resolve_pending(|_| true, |_| true));
+    }
+
+    /// A value whose encoding fails, as a registry's could if it ever held something JSON
+    /// cannot express.
+    struct Unencodable;
+
+    impl Serialize for Unencodable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("cannot be encoded"))
+        }
+    }
+
+    #[test]
+    fn an_encoding_failure_is_an_error_never_an_empty_registry() {
+        let err = to_json(&Unencodable, false).unwrap_err();
+        assert_eq!(err, RegistryError::Encode("cannot be encoded".into()));
+        assert!(err.to_string().contains("nothing was written"), "{err}");
+        assert_eq!(to_json(&Unencodable, true), Err(err));
+        let r = big();
+        let text = r.to_file_text().unwrap();
+        assert_eq!(serde_json::from_str::<Registry>(&text).unwrap(), r);
+    }
+
+    /// A header without the text after it used to be read as an empty first chunk: with
+    /// the legacy format (no checksum) the other parts alone could pass for the registry.
+    #[test]
+    fn a_header_without_its_text_is_corrupt() {
+        let r = Registry::new("s");
+        let json = serde_json::to_string(&r).unwrap();
+        let parts = HashMap::from([
+            (STATE_VARIABLE.to_string(), format!("{HEADER_V1}2")),
+            ("DDHOOKS_STATE_2".to_string(), json),
+        ]);
+        assert!(matches!(
+            Registry::decode(|n| parts.get(n).cloned()),
+            Err(RegistryError::Corrupt(_))
+        ));
     }
 }

@@ -3,6 +3,7 @@
 //!
 //! Secret values are sent but never logged: only method, path, status and attempt are.
 
+use super::pacing::{self, Pace};
 use super::wire;
 use ddhooks_core::model::Secret;
 use rand::Rng;
@@ -113,6 +114,14 @@ pub enum ApiError {
         /// Whether the request may have been processed (sent, then the connection dropped).
         ambiguous: bool,
     },
+    /// The request body could not be encoded; nothing was sent.
+    #[error("{object}: the request could not be encoded ({detail}); nothing was sent; this is a bug in ddhooks, please report it")]
+    Encode {
+        /// What the call was about.
+        object: String,
+        /// Why.
+        detail: String,
+    },
     /// The answer could not be understood.
     #[error("{object}: Datadog's answer could not be read ({detail}); this is a bug or an API change, please report it")]
     Decode {
@@ -150,24 +159,8 @@ impl ApiError {
     }
 }
 
-/// Pacing state shared by all requests of one client, from the rate-limit headers: the
-/// earliest time the next request may start, and the spacing between requests while the
-/// budget is low.
-#[derive(Debug, Default)]
-struct Pace {
-    next_slot: Option<Instant>,
-    spacing: Duration,
-    /// When the current rate-limit window ends, as first estimated while the budget was low
-    /// (reset headers are whole seconds, so re-estimating on every answer would overshoot).
-    window_end: Option<Instant>,
-    last_remaining: Option<u64>,
-}
-
 /// How many 429 answers one request waits out before giving up.
 const MAX_RATE_LIMITED_WAITS: u32 = 30;
-
-/// Below this share of the budget left, requests are spread over the time to the reset.
-const LOW_BUDGET_FRACTION: u64 = 4;
 
 /// A Datadog API client bound to one base URL and one pair of keys.
 #[derive(Debug)]
@@ -177,6 +170,8 @@ pub struct Client {
     credentials: Credentials,
     options: ClientOptions,
     pace: Mutex<Pace>,
+    /// The origin of the pacing's times.
+    started: Instant,
     /// Held by every webhook and custom-variable write: Datadog's integration store loses
     /// overlapping writes, so they go one at a time even when tasks run concurrently.
     gate: tokio::sync::Mutex<()>,
@@ -209,6 +204,7 @@ impl Client {
             base,
             credentials,
             pace: Mutex::new(Pace::default()),
+            started: Instant::now(),
             gate: tokio::sync::Mutex::new(()),
             permits: tokio::sync::Semaphore::new(options.concurrency.max(1)),
             options,
@@ -249,23 +245,14 @@ impl Client {
         self.url(&segments)
     }
 
-    /// Waits for this request's slot: nothing while the budget is comfortable; spaced out
-    /// while it runs low; until the reset once it is spent or after a 429.
+    /// Waits for this request's slot (see [`Pace::delay_before_next`]).
     async fn wait_for_pace(&self) {
-        let slot = match self.pace.lock() {
-            Ok(mut pace) => {
-                let now = Instant::now();
-                let slot = pace.next_slot.filter(|at| *at > now);
-                if slot.is_some() || !pace.spacing.is_zero() {
-                    let start = slot.unwrap_or(now);
-                    pace.next_slot = Some(start + pace.spacing);
-                }
-                slot
-            }
+        let now = self.started.elapsed();
+        let wait = match self.pace.lock() {
+            Ok(mut pace) => pace.delay_before_next(now),
             Err(_) => None,
         };
-        if let Some(at) = slot {
-            let wait = at.saturating_duration_since(Instant::now());
+        if let Some(wait) = wait {
             tracing::info!(
                 wait_ms = wait.as_millis() as u64,
                 "rate limit budget low, pacing"
@@ -275,64 +262,37 @@ impl Client {
     }
 
     /// Reads the rate-limit headers: adjusts the pacing, and returns how long the server
-    /// asks to wait (`X-RateLimit-Reset`, or `Retry-After`).
+    /// asks to wait (see [`Pace::note`]).
     fn note_rate_limit(
         &self,
         status: StatusCode,
         headers: &reqwest::header::HeaderMap,
     ) -> Option<Duration> {
-        let num = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .and_then(|v| v.trim().parse::<u64>().ok())
-        };
-        let limit = num("x-ratelimit-limit");
-        let remaining = num("x-ratelimit-remaining");
-        let reset = num("x-ratelimit-reset")
-            .or_else(|| num("retry-after"))
-            .map(|r| Duration::from_secs(r.clamp(1, 3600)));
-        if let (Some(reset), Ok(mut pace)) = (reset, self.pace.lock()) {
-            let now = Instant::now();
-            let spent = status == StatusCode::TOO_MANY_REQUESTS || remaining == Some(0);
-            let low = match (remaining, limit) {
-                (Some(r), Some(l)) => r.saturating_mul(LOW_BUDGET_FRACTION) <= l || r <= 2,
-                (Some(r), None) => r <= 2,
-                _ => false,
-            };
-            // A budget that went up means a new window.
-            if remaining > pace.last_remaining || pace.window_end.is_some_and(|end| end <= now) {
-                pace.window_end = None;
-            }
-            pace.last_remaining = remaining;
-            if spent {
-                let resume = now + reset;
-                pace.next_slot = Some(pace.next_slot.map_or(resume, |at| at.max(resume)));
-                pace.spacing = Duration::ZERO;
-                pace.window_end = None;
-                pace.last_remaining = None;
-            } else if low {
-                // Spread what is left over the time left in the window.
-                let end = *pace.window_end.get_or_insert(now + reset);
-                let left = remaining.unwrap_or(1).max(1) as u32;
-                pace.spacing = end.saturating_duration_since(now) / left;
-            } else {
-                pace.spacing = Duration::ZERO;
-                pace.window_end = None;
-            }
+        let rate_limit = pacing::parse_rate_limit(headers);
+        let now = self.started.elapsed();
+        let limited = status == StatusCode::TOO_MANY_REQUESTS;
+        match self.pace.lock() {
+            Ok(mut pace) => pace.note(now, limited, &rate_limit),
+            Err(_) => rate_limit.reset,
         }
-        reset
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
-        let cap = Duration::from_secs(20);
-        let exp = self
-            .options
-            .base_backoff
-            .saturating_mul(1u32 << attempt.min(16))
-            .min(cap);
-        let jitter = rand::rng().random_range(0.5..=1.0);
-        exp.mul_f64(jitter)
+    /// The delay before retry number `attempt` (see [`pacing::retry_delay`]), with jitter
+    /// drawn here.
+    fn backoff(
+        &self,
+        attempt: u32,
+        status: Option<u16>,
+        server_wait: Option<Duration>,
+    ) -> Duration {
+        let jitter = rand::rng().random::<u64>();
+        pacing::retry_delay(
+            attempt,
+            status,
+            server_wait,
+            self.options.base_backoff,
+            jitter,
+        )
     }
 
     /// One call with retries. `retry_ambiguous` is false for creates: a create whose
@@ -363,7 +323,7 @@ impl Client {
                     if status == StatusCode::TOO_MANY_REQUESTS
                         && limited < MAX_RATE_LIMITED_WAITS.max(self.options.max_retries)
                     {
-                        let wait = reset.unwrap_or_else(|| self.backoff(limited.min(8)));
+                        let wait = self.backoff(limited.min(8), Some(429), reset);
                         tracing::warn!(%method, object, wait_ms = wait.as_millis() as u64, "429 rate limited, waiting as told");
                         // With a reset header the shared pace already holds every request
                         // of this client until then.
@@ -381,7 +341,7 @@ impl Client {
             if !may_retry || attempt >= self.options.max_retries {
                 return Err(err);
             }
-            let wait = self.backoff(attempt);
+            let wait = self.backoff(attempt, err.status(), None);
             tracing::warn!(%method, object, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %err, "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
@@ -505,8 +465,11 @@ impl Client {
         })
     }
 
-    fn encode(body: &impl Serialize) -> Option<Vec<u8>> {
-        serde_json::to_vec(body).ok()
+    fn encode(object: &str, body: &impl Serialize) -> Result<Vec<u8>, ApiError> {
+        serde_json::to_vec(body).map_err(|e| ApiError::Encode {
+            object: object.to_string(),
+            detail: e.to_string(),
+        })
     }
 
     fn not_found(&self, method: &Method, object: &str, bytes: &[u8]) -> ApiError {
@@ -529,11 +492,14 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        body: Option<Vec<u8>>,
+        body: &impl Serialize,
         object: &str,
     ) -> Result<T, ApiError> {
+        let body = Self::encode(object, body)?;
         let retry = method != Method::POST;
-        let (status, bytes) = self.call(method.clone(), url, body, object, retry).await?;
+        let (status, bytes) = self
+            .call(method.clone(), url, Some(body), object, retry)
+            .await?;
         if status == StatusCode::NOT_FOUND {
             return Err(self.not_found(&method, object, &bytes));
         }
@@ -563,14 +529,11 @@ impl Client {
         let url = self.webhooks_url(None);
         let mut attempt = 0;
         loop {
-            match self
-                .write(Method::POST, url.clone(), Self::encode(body), &object)
-                .await
-            {
+            match self.write(Method::POST, url.clone(), body, &object).await {
                 Ok(w) => return Ok(w),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
                     tracing::warn!(object, error = %err, "create outcome unknown; reading before retrying");
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    tokio::time::sleep(self.backoff(attempt, err.status(), None)).await;
                     if let Some(existing) = self.get_webhook(&body.name).await? {
                         return Ok(existing);
                     }
@@ -589,13 +552,8 @@ impl Client {
     ) -> Result<wire::Webhook, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
         let url = self.webhooks_url(Some(name));
-        self.write(
-            Method::PUT,
-            url,
-            Self::encode(body),
-            &format!("webhook {name}"),
-        )
-        .await
+        self.write(Method::PUT, url, body, &format!("webhook {name}"))
+            .await
     }
 
     /// `DELETE …/webhooks/{name}`; `Ok(false)` when it was already gone.
@@ -622,14 +580,11 @@ impl Client {
         let url = self.variables_url(None);
         let mut attempt = 0;
         loop {
-            match self
-                .write(Method::POST, url.clone(), Self::encode(body), &object)
-                .await
-            {
+            match self.write(Method::POST, url.clone(), body, &object).await {
                 Ok(v) => return Ok(v),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
                     tracing::warn!(object, error = %err, "create outcome unknown; reading before retrying");
-                    tokio::time::sleep(self.backoff(attempt)).await;
+                    tokio::time::sleep(self.backoff(attempt, err.status(), None)).await;
                     if self.get_variable(&body.name).await?.is_some() {
                         // It exists; make sure it holds what was asked (a secret's value
                         // cannot be read back, so write it again).
@@ -656,8 +611,7 @@ impl Client {
         let _one_at_a_time = self.gate.lock().await;
         let url = self.variables_url(None);
         let object = format!("custom variable {}", body.name);
-        self.write(Method::POST, url, Self::encode(body), &object)
-            .await
+        self.write(Method::POST, url, body, &object).await
     }
 
     /// `PUT …/custom-variables/{name}` (partial).
@@ -676,13 +630,8 @@ impl Client {
         body: &wire::CustomVariableUpdateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
         let url = self.variables_url(Some(name));
-        self.write(
-            Method::PUT,
-            url,
-            Self::encode(body),
-            &format!("custom variable {name}"),
-        )
-        .await
+        self.write(Method::PUT, url, body, &format!("custom variable {name}"))
+            .await
     }
 
     /// `DELETE …/custom-variables/{name}`; `Ok(false)` when it was already gone.
@@ -757,8 +706,7 @@ impl Client {
     pub async fn create_monitor(&self, body: &wire::Monitor) -> Result<wire::Monitor, ApiError> {
         let url = self.url(&["monitor"]);
         let object = format!("monitor {}", body.name.as_deref().unwrap_or(""));
-        self.write(Method::POST, url, Self::encode(body), &object)
-            .await
+        self.write(Method::POST, url, body, &object).await
     }
 
     /// `GET /api/v1/monitor/{id}`; `None` when it does not exist.
@@ -779,13 +727,8 @@ impl Client {
             message: Some(message.to_string()),
             ..Default::default()
         };
-        self.write(
-            Method::PUT,
-            url,
-            Self::encode(&body),
-            &format!("monitor {id}"),
-        )
-        .await
+        self.write(Method::PUT, url, &body, &format!("monitor {id}"))
+            .await
     }
 }
 
@@ -824,4 +767,67 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
         source = s.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A body whose encoding fails.
+    struct Unencodable;
+
+    impl Serialize for Unencodable {
+        fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+            Err(serde::ser::Error::custom("cannot be encoded"))
+        }
+    }
+
+    /// A write whose body cannot be encoded used to go out without a body; it is an error
+    /// now, and nothing reaches the server.
+    #[tokio::test]
+    async fn a_body_that_cannot_be_encoded_is_an_error_and_nothing_is_sent() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let requests = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let seen = requests.clone();
+        tokio::spawn(async move {
+            while let Ok((mut stream, _)) = listener.accept().await {
+                seen.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf).await;
+                let body = "{}";
+                let answer = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            }
+        });
+        let base: Url = format!("http://{addr}/").parse().expect("url");
+        let client = Client::new(
+            base,
+            Credentials::new("k", "a"),
+            ClientOptions {
+                max_retries: 0,
+                ..ClientOptions::default()
+            },
+        )
+        .expect("client");
+        let url = client.webhooks_url(Some("x"));
+        let result: Result<serde_json::Value, ApiError> = client
+            .write(Method::PUT, url, &Unencodable, "webhook x")
+            .await;
+        match result {
+            Err(err @ ApiError::Encode { .. }) => {
+                let text = err.to_string();
+                assert!(text.starts_with("webhook x: "), "{text}");
+                assert!(text.contains("nothing was sent"), "{text}");
+            }
+            other => panic!("expected an encoding error, got {other:?}"),
+        }
+        assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 0);
+    }
 }

@@ -5,6 +5,7 @@ pub mod client;
 pub mod fetch;
 pub mod lock;
 pub mod objects;
+pub mod pacing;
 pub mod registry_store;
 pub mod wire;
 

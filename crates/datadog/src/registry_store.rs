@@ -118,6 +118,9 @@ pub enum StateError {
     /// Writing to Datadog failed.
     #[error("writing the registry to Datadog failed: {0}; the objects written so far exist and the next plan finds them")]
     Api(#[from] ApiError),
+    /// The registry could not be encoded.
+    #[error("{0}")]
+    Registry(#[from] registry::RegistryError),
     /// Writing the file failed.
     #[error("writing the registry file {path} failed: {detail}")]
     File {
@@ -144,12 +147,10 @@ impl StateStore {
     pub async fn save(&mut self, client: &Client, registry: &Registry) -> Result<(), StateError> {
         match &self.backend {
             StateBackend::File(path) => {
-                let text = serde_json::to_string_pretty(registry).unwrap_or_default();
-                ddhooks_core::fs::write_atomic(path, text.as_bytes()).map_err(|e| {
-                    StateError::File {
-                        path: path.display().to_string(),
-                        detail: e.to_string(),
-                    }
+                let text = registry.to_file_text()?;
+                ddhooks_core::fs::write_atomic(path, text.as_bytes()).map_err(|e| StateError::File {
+                    path: path.display().to_string(),
+                    detail: e.to_string(),
                 })?;
                 self.dirty = false;
                 Ok(())
@@ -157,7 +158,7 @@ impl StateStore {
             StateBackend::Datadog => {
                 let old = self.layout;
                 let slot = old.map_or(Slot::A, |l| l.slot.other());
-                let parts = registry.encode(slot);
+                let parts = registry.encode(slot)?;
                 // 1. The new version's parts, into the slot nobody reads.
                 for (name, value) in parts.iter().skip(1) {
                     upsert(client, name, value, false).await?;

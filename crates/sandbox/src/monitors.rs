@@ -2,6 +2,7 @@
 //! as pure functions over JSON so every field a client sends is stored and echoed.
 
 use super::store::{ApiError, Data};
+use ddhooks_core::template;
 use serde_json::{json, Map, Value};
 
 /// The recorded 404 message for monitors.
@@ -122,6 +123,15 @@ fn check_fields(body: &Map<String, Value>, required: &[&str]) -> Result<(), ApiE
                 return Err(wrong(field, "a string"));
             }
         }
+    }
+    if let Some(message) = body.get("message").and_then(Value::as_str) {
+        // Sections nested deeper than `template::MAX_NESTING` are refused, as ddhooks' own
+        // template parser refuses them.
+        template::check_nesting(message).map_err(|err| {
+            ApiError::bad_request(format!(
+                "The value provided for parameter 'message' is invalid: {err}"
+            ))
+        })?;
     }
     if let Some(v) = body.get("tags") {
         let ok = v.is_null()

@@ -103,7 +103,8 @@ fn parse_priority(value: &Value) -> Option<u8> {
 /// What a webhook call looks like after variables are filled in.
 struct Rendered {
     url: String,
-    headers: Map<String, Value>,
+    /// The custom headers, or why they are not a JSON object.
+    headers: Result<Map<String, Value>, String>,
     payload: String,
 }
 
@@ -157,12 +158,11 @@ impl Context {
                 })
             })
         };
-        let headers = webhook
-            .custom_headers
-            .as_deref()
-            .map(&json_escaped)
-            .and_then(|h| serde_json::from_str::<Map<String, Value>>(&h).ok())
-            .unwrap_or_default();
+        let headers = match webhook.custom_headers.as_deref() {
+            None => Ok(Map::new()),
+            Some(text) => serde_json::from_str::<Map<String, Value>>(&json_escaped(text))
+                .map_err(|err| format!("custom_headers is not a JSON object: {err}")),
+        };
         Rendered {
             url: plain(&webhook.url),
             headers,
@@ -197,6 +197,11 @@ async fn transition(
             .get(&id)
             .cloned()
             .ok_or_else(|| ApiError::not_found(super::monitors::MONITOR_NOT_FOUND))?;
+        // A message nested past the limit cannot be evaluated: refused before anything moves.
+        let message = monitor.get("message").and_then(Value::as_str);
+        template::check_nesting(message.unwrap_or_default()).map_err(|err| {
+            ApiError::bad_request(format!("The monitor message is invalid: {err}"))
+        })?;
         let from = data
             .monitor_states
             .get(&id)
@@ -327,7 +332,7 @@ async fn transition(
         delivered.push(json!({
             "webhook": name,
             "url": shown.url,
-            "headers": shown.headers,
+            "headers": shown.headers.map(Value::Object).unwrap_or(Value::Null),
             "encode_as": webhook.encode_as,
             "payload": payload,
             "result": result,
@@ -393,6 +398,10 @@ async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
         Ok(url) => url,
         Err(err) => return json!({ "sent": false, "error": format!("invalid url: {err}") }),
     };
+    let headers = match &call.headers {
+        Ok(headers) => headers,
+        Err(err) => return json!({ "sent": false, "error": err }),
+    };
     if !is_internal(shared, &url) {
         return json!({ "sent": false, "recorded": true });
     }
@@ -412,7 +421,7 @@ async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
         .method(Method::POST)
         .uri(&path_and_query)
         .header(header::CONTENT_TYPE, content_type);
-    for (name, value) in &call.headers {
+    for (name, value) in headers {
         let text = match value {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -429,11 +438,11 @@ async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
     shared.requests.record("POST", url.path());
     let response = super::route(shared, request).await;
     let status = response.status();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
-        .await
-        .unwrap_or_default();
-    let body = serde_json::from_slice::<Value>(&bytes)
-        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
+    let body = match axum::body::to_bytes(response.into_body(), 1 << 20).await {
+        Ok(bytes) => serde_json::from_slice::<Value>(&bytes)
+            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned())),
+        Err(err) => json!({ "unreadable": format!("the answer could not be read: {err}") }),
+    };
     json!({
         "sent": true,
         "routed_to": "sandbox",
@@ -441,4 +450,131 @@ async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
         "ok": status.is_success() || status == StatusCode::ACCEPTED,
         "body": body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Sandbox, SandboxConfig};
+    use reqwest::Method;
+    use serde_json::{json, Value};
+
+    /// An API call with keys: status and JSON body.
+    async fn call(base: &str, method: Method, path: &str, body: Value) -> (u16, Value) {
+        let resp = reqwest::Client::new()
+            .request(method, format!("{base}{path}"))
+            .header("DD-API-KEY", "k")
+            .header("DD-APPLICATION-KEY", "a")
+            .json(&body)
+            .send()
+            .await
+            .expect("the sandbox answers");
+        let status = resp.status().as_u16();
+        (status, resp.json().await.unwrap_or(Value::Null))
+    }
+
+    fn errors(body: &Value) -> String {
+        body["errors"][0].as_str().unwrap_or_default().to_string()
+    }
+
+    /// A default sandbox and its base URL.
+    async fn start() -> (crate::RunningSandbox, String) {
+        let sandbox = Sandbox::start(SandboxConfig::default())
+            .await
+            .expect("sandbox starts");
+        let base = sandbox.base_url();
+        (sandbox, base)
+    }
+
+    /// The start of a body, for assertion messages (the deep message is 500 KB).
+    fn short(body: &Value) -> String {
+        body.to_string().chars().take(300).collect()
+    }
+
+    /// A message nesting sections 20,000 deep used to overflow the stack and abort the
+    /// sandbox on a transition.
+    #[tokio::test]
+    async fn a_message_nested_too_deep_is_refused_and_never_crashes_a_transition() {
+        let (sandbox, base) = start().await;
+        let deep = format!(
+            "{}@webhook-x{}",
+            "{{#is_alert}}".repeat(20_000),
+            "{{/is_alert}}".repeat(20_000)
+        );
+        let monitor = |message: &str| {
+            json!({
+                "type": "metric alert",
+                "query": "avg(last_5m):avg:system.load.1{*} > 2",
+                "name": "deep",
+                "message": message,
+            })
+        };
+        let (status, body) = call(&base, Method::POST, "/api/v1/monitor", monitor(&deep)).await;
+        assert_eq!(status, 400, "{}", short(&body));
+        assert!(errors(&body).contains("nest at most"), "{}", short(&body));
+
+        let (status, body) = call(&base, Method::POST, "/api/v1/monitor", monitor("ok")).await;
+        assert_eq!(status, 200, "{}", short(&body));
+        let id = body["id"].as_i64().expect("id");
+        let path = format!("/api/v1/monitor/{id}");
+        let (status, body) = call(&base, Method::PUT, &path, json!({ "message": deep })).await;
+        assert_eq!(status, 400, "{}", short(&body));
+        assert!(errors(&body).contains("nest at most"), "{}", short(&body));
+
+        // A message stored some other way (an old data file) is refused on transition, and
+        // the monitor does not move.
+        sandbox
+            .shared()
+            .store
+            .write(|data| {
+                if let Some(m) = data.monitors.get_mut(&id) {
+                    m.insert("message".into(), json!(deep));
+                }
+                Ok(())
+            })
+            .expect("seeded");
+        let transition = format!("/sandbox/v1/monitor/{id}/transition");
+        let (status, body) = call(&base, Method::POST, &transition, json!({"to": "Alert"})).await;
+        assert_eq!(status, 400, "{}", short(&body));
+        assert!(errors(&body).contains("nest at most"), "{}", short(&body));
+        let (status, body) = call(&base, Method::GET, &path, Value::Null).await;
+        assert_eq!(status, 200, "the sandbox still answers: {}", short(&body));
+        assert_eq!(body["overall_state"], json!("No Data"), "{}", short(&body));
+        sandbox.shutdown().await;
+    }
+
+    /// Custom headers that are not a JSON object used to be dropped without a word: the call
+    /// went out without them (and check_run answered 403 for the missing key).
+    #[tokio::test]
+    async fn custom_headers_that_are_not_json_are_a_delivery_error() {
+        let (sandbox, base) = start().await;
+        let hooks = "/api/v1/integration/webhooks/configuration/webhooks";
+        let webhook = json!({
+            "name": "broken-headers",
+            "url": "https://api.datadoghq.com/api/v1/check_run",
+            "custom_headers": "DD-API-KEY: k",
+        });
+        let (status, body) = call(&base, Method::POST, hooks, webhook).await;
+        assert_eq!(status, 201, "{}", short(&body));
+        let monitor = json!({
+            "type": "metric alert",
+            "query": "avg(last_5m):avg:system.load.1{*} > 2",
+            "name": "m",
+            "message": "{{#is_alert}} @webhook-broken-headers {{/is_alert}}",
+        });
+        let (status, body) = call(&base, Method::POST, "/api/v1/monitor", monitor).await;
+        assert_eq!(status, 200, "{}", short(&body));
+        let id = body["id"].as_i64().expect("id");
+        let transition = format!("/sandbox/v1/monitor/{id}/transition");
+        let (status, body) = call(&base, Method::POST, &transition, json!({"to": "Alert"})).await;
+        assert_eq!(status, 200, "{}", short(&body));
+        let result = &body["deliveries"][0]["result"];
+        assert_eq!(result["sent"], json!(false), "{body}");
+        assert!(
+            result["error"]
+                .as_str()
+                .is_some_and(|e| e.contains("custom_headers")),
+            "{body}"
+        );
+        sandbox.shutdown().await;
+    }
 }

@@ -454,3 +454,15 @@ impl Linter<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pattern that failed to compile would silently turn its lint off.
+    #[test]
+    fn every_pattern_compiles() {
+        assert!(HEX_KEY.is_some(), "HEX_KEY does not compile");
+        assert!(KEY_IN_QUERY.is_some(), "KEY_IN_QUERY does not compile");
+    }
+}

@@ -692,6 +692,14 @@ fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&
         );
         return false;
     }
+    if let Err(err) = template::check_nesting(text) {
+        r.error(
+            pos_in(t, err.line, err.column),
+            format!("in `text`: {}", err.message),
+            Some("write the conditions as sibling sections, or as `notify` rules".into()),
+        );
+        return false;
+    }
     match template::parse(text) {
         Err(err) => {
             r.error(
@@ -741,4 +749,26 @@ fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&
         }
     }
     ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A pattern that failed to compile would silently reject every name (or leave `<<#…>>`
+    /// unconverted in the text written to monitors): they must all compile.
+    #[test]
+    fn every_pattern_compiles() {
+        for (name, re) in [
+            ("WEBHOOK_NAME", &WEBHOOK_NAME),
+            ("VARIABLE_NAME", &VARIABLE_NAME),
+            ("ANGLE_SECTION", &ANGLE_SECTION),
+        ] {
+            assert!(re.is_some(), "{name} does not compile");
+        }
+        assert_eq!(
+            datadog_spelling("<<#is_alert>>x<</is_alert>>"),
+            "{{#is_alert}}x{{/is_alert}}"
+        );
+    }
 }

@@ -15,6 +15,10 @@ pub(crate) const MAX_DEPTH: usize = 64;
 /// Most nodes one file may expand to (aliases included), against "billion laughs" input.
 const MAX_NODES: usize = 1_000_000;
 
+/// The hint of the errors for files that expand to more than [`MAX_NODES`] nodes.
+const TOO_MANY_NODES_HINT: &str =
+    "a manifest is far smaller: use fewer aliases (`*name`), or split the file";
+
 /// A 1-based line and column.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Default)]
 pub(crate) struct Pos {
@@ -106,6 +110,8 @@ impl Node {
 pub(crate) struct SyntaxError {
     pub pos: Pos,
     pub message: String,
+    /// How to fix it, when there is more to say than the message.
+    pub hint: Option<&'static str>,
 }
 
 enum Frame {
@@ -140,9 +146,17 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
     let mut root: Option<Node> = None;
     let mut documents = 0usize;
     loop {
-        let (event, mark) = parser.next_token().map_err(|e| SyntaxError {
-            pos: pos_of(e.marker()),
-            message: e.info().to_string(),
+        let (event, mark) = parser.next_token().map_err(|e| {
+            // The scanner looks ahead for keys (up to a line) and stops at 255 open flow
+            // collections (`[`, `{`) on its own: the same problem as a tree too deep.
+            if e.info() == "recursion limit exceeded" {
+                return too_deep(pos_of(e.marker()));
+            }
+            SyntaxError {
+                pos: pos_of(e.marker()),
+                message: e.info().to_string(),
+                hint: None,
+            }
         })?;
         let pos = pos_of(&mark);
         let finished: Option<(Node, usize)> = match event {
@@ -155,6 +169,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                         pos,
                         message: "a manifest file holds one YAML document; found a second one"
                             .into(),
+                        hint: Some("move the second document (after `---`) into a file of its own"),
                     });
                 }
                 None
@@ -166,6 +181,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                         return Err(SyntaxError {
                             pos,
                             message: "aliases expand to too many nodes".into(),
+                            hint: Some(TOO_MANY_NODES_HINT),
                         });
                     }
                     budget -= size;
@@ -177,6 +193,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                     return Err(SyntaxError {
                         pos,
                         message: "alias to an unknown anchor".into(),
+                        hint: Some("define the anchor (`&name`) before the alias (`*name`) that uses it, and outside of it"),
                     })
                 }
             },
@@ -252,6 +269,7 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 return Err(SyntaxError {
                     pos,
                     message: "the file expands to too many nodes".into(),
+                    hint: Some(TOO_MANY_NODES_HINT),
                 });
             }
             budget -= 1;
@@ -280,6 +298,7 @@ fn too_deep(pos: Pos) -> SyntaxError {
     SyntaxError {
         pos,
         message: format!("nesting deeper than {MAX_DEPTH} levels"),
+        hint: Some("manifests need a few levels of maps and lists (a payload a few more); flatten this value"),
     }
 }
 
@@ -287,6 +306,7 @@ fn internal(pos: Pos) -> SyntaxError {
     SyntaxError {
         pos,
         message: "unbalanced YAML structure".into(),
+        hint: None,
     }
 }
 
@@ -314,6 +334,9 @@ fn unsupported_tag(tag: Option<&Tag>, pos: Pos) -> SyntaxError {
     SyntaxError {
         pos,
         message: format!("unsupported YAML tag `{shown}`"),
+        hint: Some(
+            "remove the tag: manifests use plain YAML values (quote a value to make it a string)",
+        ),
     }
 }
 
@@ -353,6 +376,7 @@ fn scalar(
                 return Err(SyntaxError {
                     pos,
                     message: format!("`{text}` is not a valid !!{kind}"),
+                    hint: None,
                 });
             }
             match (kind, v) {

@@ -105,6 +105,31 @@ pub enum Node {
     },
 }
 
+impl Drop for Node {
+    /// Drops a section's descendants from a list rather than by recursion, so that no tree,
+    /// however deep and however it was built, can overflow the stack when it goes away.
+    fn drop(&mut self) {
+        let Node::Section { children, .. } = self else {
+            return;
+        };
+        let nested = |n: &Node| matches!(n, Node::Section { children, .. } if !children.is_empty());
+        if !children.iter().any(nested) {
+            return;
+        }
+        let mut todo = std::mem::take(children);
+        while let Some(mut node) = todo.pop() {
+            if let Node::Section { children, .. } = &mut node {
+                todo.append(children);
+            }
+            // `node` goes here with no children left: its own drop does not recurse.
+        }
+    }
+}
+
+/// The deepest sections may nest in a message (sections open at once). Far more than any
+/// real message needs; the bound keeps every walk over a parsed message shallow.
+pub const MAX_NESTING: usize = 100;
+
 /// Why a message could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("line {line}, column {column}: {message}")]
@@ -126,6 +151,37 @@ impl TemplateError {
             message,
         }
     }
+}
+
+/// The error for the opener at `offset` that would nest sections past [`MAX_NESTING`].
+fn too_deep(message: &str, offset: usize) -> TemplateError {
+    TemplateError::at(
+        message,
+        offset,
+        format!(
+            "this section opens level {} of nested sections; sections may nest at most {MAX_NESTING} levels deep: close sections before opening others, or combine their conditions",
+            MAX_NESTING + 1
+        ),
+    )
+}
+
+/// Checks only that `message` nests sections at most [`MAX_NESTING`] levels deep (closers
+/// that match nothing are ignored here; [`parse`] reports them). Cheap: no tree is built.
+pub fn check_nesting(message: &str) -> Result<(), TemplateError> {
+    let mut depth = 0usize;
+    let mut pos = 0;
+    while let Some((range, tag)) = next_tag(message, pos) {
+        match tag {
+            Tag::Open { .. } if depth >= MAX_NESTING => {
+                return Err(too_deep(message, range.start));
+            }
+            Tag::Open { .. } => depth += 1,
+            Tag::Close(_) => depth = depth.saturating_sub(1),
+            Tag::Comment(_) | Tag::Other => {}
+        }
+        pos = range.end;
+    }
+    Ok(())
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -207,7 +263,8 @@ fn keyword(inner: &str) -> &str {
     inner.split_whitespace().next().unwrap_or("")
 }
 
-/// Parses a message into nodes; unbalanced or mismatched sections are errors.
+/// Parses a message into nodes; unbalanced or mismatched sections, and sections nested deeper
+/// than [`MAX_NESTING`], are errors.
 pub fn parse(message: &str) -> Result<Vec<Node>, TemplateError> {
     struct Open {
         when: Result<SectionCondition, String>,
@@ -252,6 +309,9 @@ pub fn parse(message: &str) -> Result<Vec<Node>, TemplateError> {
                         range.start,
                         "empty section opener".into(),
                     ));
+                }
+                if stack.len() >= MAX_NESTING {
+                    return Err(too_deep(message, range.start));
                 }
                 let when = Condition::parse(inner)
                     .map(|condition| SectionCondition { condition, negated })
@@ -314,32 +374,46 @@ pub fn parse(message: &str) -> Result<Vec<Node>, TemplateError> {
 /// The message as a notification for `transition` shows it: sections resolved, comments
 /// removed. Sections ddhooks does not know (such as `is_match`) count as false.
 pub fn render(message: &str, transition: &Transition) -> Result<String, TemplateError> {
-    fn walk(nodes: &[Node], t: &Transition, out: &mut String) {
-        for node in nodes {
-            match node {
-                Node::Text(s) => out.push_str(s),
-                Node::Comment(_) => {}
-                Node::Section {
-                    when,
-                    negated,
-                    children,
-                    ..
-                } => {
-                    let holds = match when {
-                        Ok(c) => t.satisfies(c.condition),
-                        Err(_) => false,
-                    };
-                    if holds != *negated {
-                        walk(children, t, out);
-                    }
+    let nodes = parse(message)?;
+    let mut out = String::with_capacity(message.len());
+    evaluate_into(&nodes, transition, &mut out);
+    Ok(out)
+}
+
+/// What parsed `nodes` show for `transition` (see [`render`]). Walks the tree with a list of
+/// its own, not by recursion, so any depth is safe.
+pub fn evaluate(nodes: &[Node], transition: &Transition) -> String {
+    let mut out = String::new();
+    evaluate_into(nodes, transition, &mut out);
+    out
+}
+
+fn evaluate_into(nodes: &[Node], transition: &Transition, out: &mut String) {
+    let mut todo: Vec<std::slice::Iter<'_, Node>> = vec![nodes.iter()];
+    while let Some(level) = todo.last_mut() {
+        let Some(node) = level.next() else {
+            todo.pop();
+            continue;
+        };
+        match node {
+            Node::Text(s) => out.push_str(s),
+            Node::Comment(_) => {}
+            Node::Section {
+                when,
+                negated,
+                children,
+                ..
+            } => {
+                let holds = match when {
+                    Ok(c) => transition.satisfies(c.condition),
+                    Err(_) => false,
+                };
+                if holds != *negated {
+                    todo.push(children.iter());
                 }
             }
         }
     }
-    let nodes = parse(message)?;
-    let mut out = String::with_capacity(message.len());
-    walk(&nodes, transition, &mut out);
-    Ok(out)
 }
 
 /// Every `@handle` in `text`. A handle starts after whitespace (or the start of the text)
@@ -502,6 +576,67 @@ mod tests {
             .filter_map(|h| h.webhook().map(str::to_string))
             .collect();
         assert_eq!(names, from_handles);
+    }
+
+    #[test]
+    fn nesting_past_the_limit_is_a_located_error_not_a_stack_overflow() {
+        const DEPTH: usize = 200_000;
+        let opener = "{{#is_alert}}";
+        let msg = format!(
+            "{}@webhook-x{}",
+            opener.repeat(DEPTH),
+            "{{/is_alert}}".repeat(DEPTH)
+        );
+        let err = parse(&msg).unwrap_err();
+        // The opener of level MAX_NESTING + 1 is the one reported.
+        assert_eq!((err.line, err.column), (1, MAX_NESTING * opener.len() + 1));
+        assert!(
+            err.message.contains(&format!("{MAX_NESTING} levels")),
+            "{}",
+            err.message
+        );
+        assert_eq!(render(&msg, &t(Ok, Alert)).unwrap_err(), err);
+        assert_eq!(check_nesting(&msg).unwrap_err(), err);
+    }
+
+    #[test]
+    fn nesting_at_the_limit_parses_and_renders() {
+        let msg = format!(
+            "{}@webhook-x{}",
+            "{{#is_alert}}".repeat(MAX_NESTING),
+            "{{/is_alert}}".repeat(MAX_NESTING)
+        );
+        assert!(parse(&msg).is_ok());
+        assert!(check_nesting(&msg).is_ok());
+        assert_eq!(render(&msg, &t(Ok, Alert)).unwrap(), "@webhook-x");
+        assert_eq!(render(&msg, &t(Alert, Ok)).unwrap(), "");
+        // Depth is what is open at once, not how many sections there are.
+        let wide = "{{#is_alert}}a{{/is_alert}}".repeat(10 * MAX_NESTING);
+        assert!(parse(&wide).is_ok() && check_nesting(&wide).is_ok());
+    }
+
+    #[test]
+    fn a_deep_tree_built_by_hand_evaluates_and_drops_without_recursion() {
+        let mut nodes = vec![Node::Text("@webhook-x".into())];
+        for _ in 0..200_000 {
+            nodes = vec![
+                Node::Text("a".into()),
+                Node::Section {
+                    when: Result::Ok(SectionCondition {
+                        condition: Condition::IsAlert,
+                        negated: false,
+                    }),
+                    negated: false,
+                    children: nodes,
+                    open: 0..0,
+                },
+            ];
+        }
+        let out = evaluate(&nodes, &t(Ok, Alert));
+        assert_eq!(out.len(), 200_000 + "@webhook-x".len());
+        assert!(out.ends_with("a@webhook-x"));
+        assert_eq!(evaluate(&nodes, &t(Ok, Warn)), "a");
+        drop(nodes);
     }
 
     #[test]

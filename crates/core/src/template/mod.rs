@@ -14,7 +14,7 @@ pub use blocks::{
     set_block, without_blocks, without_found_blocks, BlockError, ManagedBlock,
 };
 pub use message::{
-    handles, line_column, parse, render, webhook_mentions, Handle, MonitorState, Node,
-    TemplateError, Transition,
+    check_nesting, evaluate, handles, line_column, parse, render, webhook_mentions, Handle,
+    MonitorState, Node, TemplateError, Transition, MAX_NESTING,
 };
 pub use variables::{is_builtin, scan_variables, substitute, VariableRef, BUILTIN_VARIABLES};
