@@ -1,15 +1,11 @@
 //! `--data FILE`: the store survives a restart, and the file is replaced atomically so a
 //! reader (or a crash) never sees half of it.
 
-mod support;
+use crate::kit::sandbox::{Sandbox, VARIABLES, WEBHOOKS};
 
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::Harness;
-
-const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
-const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
 
 fn config(path: &std::path::Path) -> SandboxConfig {
     SandboxConfig {
@@ -22,7 +18,7 @@ fn config(path: &std::path::Path) -> SandboxConfig {
 async fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sandbox.json");
-    let h = Harness::start(config(&file)).await;
+    let h = Sandbox::start(config(&file)).await;
     h.call(
         Method::POST,
         WEBHOOKS,
@@ -43,9 +39,9 @@ async fn state_survives_a_restart() {
         )
         .await;
     let id = m["id"].as_i64().unwrap();
-    h.sandbox.shutdown().await;
+    h.stop().await;
 
-    let h = Harness::start(config(&file)).await;
+    let h = Sandbox::start(config(&file)).await;
     let (status, w) = h.call(Method::GET, &format!("{WEBHOOKS}/w"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(w["url"], "https://a");
@@ -70,14 +66,14 @@ async fn state_survives_a_restart() {
         m2["id"].as_i64().unwrap() > id,
         "ids keep increasing after a restart"
     );
-    h.sandbox.shutdown().await;
+    h.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_file_is_never_half_written() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sandbox.json");
-    let h = Harness::start(config(&file)).await;
+    let h = Sandbox::start(config(&file)).await;
     let reader_file = file.clone();
     let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
     let reader_stop = stop.clone();
@@ -114,7 +110,7 @@ async fn the_file_is_never_half_written() {
         .filter(|e| e.file_name() != "sandbox.json")
         .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
-    h.sandbox.shutdown().await;
+    h.stop().await;
 }
 
 #[tokio::test]

@@ -3,7 +3,9 @@
 //! JSON values.
 //!
 //! The cassettes are read from `DDHOOKS_SHARED_DIR` or `$CARGO_MANIFEST_DIR/../shared/datadog-api`
-//! (never copied into the project); when neither exists the test says so and passes.
+//! (never copied into the project). When the default directory is absent the test says so
+//! and passes; when the directory exists (or `DDHOOKS_SHARED_DIR` names one) but cannot be
+//! read or holds no cassette of the groups below, the test fails.
 //!
 //! What is not compared, and why:
 //! - `id`, `deleted_monitor_id`, `monitor_id`: the sandbox assigns its own ids. A recorded id
@@ -22,13 +24,13 @@
 //! (a downtime on the created monitor, a synthetics test that creates a monitor) is skipped
 //! whole, since the sandbox cannot reproduce its effect.
 
-mod support;
+use crate::kit::cli::{API_KEY, APP_KEY};
+use crate::kit::sandbox::{decode, Sandbox};
 
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use support::{Harness, API_KEY, APP_KEY};
 
 const GROUPS: &[&str] = &[
     "webhooks_integration",
@@ -61,11 +63,54 @@ const TOLERATED: &[&str] = &[
     "locked",
 ];
 
+/// The cassette directory, `None` when it is absent (then the test is skipped). A directory
+/// named by `DDHOOKS_SHARED_DIR` must exist.
 fn shared_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("DDHOOKS_SHARED_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datadog-api"));
-    dir.join("cassettes/v1").is_dir().then_some(dir)
+    match std::env::var_os("DDHOOKS_SHARED_DIR") {
+        Some(dir) => {
+            let dir = PathBuf::from(dir);
+            assert!(
+                dir.is_dir(),
+                "DDHOOKS_SHARED_DIR={} is not a directory",
+                dir.display()
+            );
+            Some(dir)
+        }
+        None => {
+            let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/datadog-api");
+            dir.exists().then_some(dir)
+        }
+    }
+}
+
+/// Every cassette (`*.json`) of [`GROUPS`] under `dir`, by group, sorted; an error when a
+/// group's directory cannot be read or when there is no cassette at all.
+fn cassettes(dir: &Path) -> Result<Vec<(&'static str, PathBuf)>, String> {
+    let mut out = Vec::new();
+    for group in GROUPS {
+        let at = dir.join("cassettes/v1").join(group);
+        let entries = std::fs::read_dir(&at)
+            .map_err(|e| format!("cannot read cassettes in {}: {e}", at.display()))?;
+        let mut files = Vec::new();
+        for entry in entries {
+            let path = entry
+                .map_err(|e| format!("cannot read cassettes in {}: {e}", at.display()))?
+                .path();
+            if path.extension().is_some_and(|x| x == "json") {
+                files.push(path);
+            }
+        }
+        files.sort();
+        out.extend(files.into_iter().map(|f| (*group, f)));
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "{} exists but holds no cassette under cassettes/v1/{{{}}}",
+            dir.display(),
+            GROUPS.join(",")
+        ));
+    }
+    Ok(out)
 }
 
 struct Interaction {
@@ -295,7 +340,7 @@ fn parse(text: &str) -> Value {
 
 /// Creates the monitors a recorded list answer shows (they pre-existed in the recording org),
 /// in id order, so the paged answers can be compared in full.
-async fn seed_monitors(h: &Harness, interactions: &[Interaction], ids: &mut HashMap<i64, i64>) {
+async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut HashMap<i64, i64>) {
     let mut seen = BTreeMap::new();
     for it in interactions {
         let is_list = it.method == "GET" && it.uri.split('?').next() == Some("/api/v1/monitor");
@@ -349,73 +394,66 @@ async fn replays_recorded_exchanges() {
         );
         return;
     };
+    let files = cassettes(&dir).unwrap_or_else(|e| panic!("conformance: {e}"));
     let mut summary = Summary::default();
-    for group in GROUPS {
-        let mut files: Vec<PathBuf> = std::fs::read_dir(dir.join("cassettes/v1").join(group))
-            .expect("cassette dir")
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "json"))
-            .collect();
-        files.sort();
-        for file in files {
-            let name = format!(
-                "{group}/{}",
-                file.file_stem().unwrap_or_default().to_string_lossy()
-            );
-            let interactions = load(&file);
-            summary.cassettes += 1;
-            summary.interactions += interactions.len();
-            if let Some(reason) = dependency(&interactions) {
-                summary.skipped_cassettes.push((name, reason));
-                *summary
-                    .skipped
-                    .entry("whole cassette skipped (dependency)".to_string())
-                    .or_default() += interactions.len();
+    for (group, file) in files {
+        let name = format!(
+            "{group}/{}",
+            file.file_stem().unwrap_or_default().to_string_lossy()
+        );
+        let interactions = load(&file);
+        summary.cassettes += 1;
+        summary.interactions += interactions.len();
+        if let Some(reason) = dependency(&interactions) {
+            summary.skipped_cassettes.push((name, reason));
+            *summary
+                .skipped
+                .entry("whole cassette skipped (dependency)".to_string())
+                .or_default() += interactions.len();
+            continue;
+        }
+        summary.cassettes_replayed += 1;
+        let without_keys = name.contains("Forbidden");
+        let h = Sandbox::start(Default::default()).await;
+        let mut ids = HashMap::new();
+        seed_monitors(&h, &interactions, &mut ids).await;
+        for (n, it) in interactions.iter().enumerate() {
+            if let Some(reason) = unserved(&it.method, &it.uri) {
+                *summary.skipped.entry(reason.to_string()).or_default() += 1;
                 continue;
             }
-            summary.cassettes_replayed += 1;
-            let without_keys = name.contains("Forbidden");
-            let h = Harness::start(Default::default()).await;
-            let mut ids = HashMap::new();
-            seed_monitors(&h, &interactions, &mut ids).await;
-            for (n, it) in interactions.iter().enumerate() {
-                if let Some(reason) = unserved(&it.method, &it.uri) {
-                    *summary.skipped.entry(reason.to_string()).or_default() += 1;
-                    continue;
-                }
-                summary.replayed += 1;
-                let uri = rewrite_uri(&it.uri, &ids);
-                let method = Method::from_bytes(it.method.as_bytes()).expect("method");
-                let mut req = h.http.request(method, format!("{}{uri}", h.base));
-                if !without_keys {
-                    req = req
-                        .header("DD-API-KEY", API_KEY)
-                        .header("DD-APPLICATION-KEY", APP_KEY);
-                }
-                if !it.body.is_empty() {
-                    req = req
-                        .header("Content-Type", "application/json")
-                        .body(it.body.clone());
-                }
-                let (status, actual) = support::decode(req.send().await.expect("answered")).await;
-                let recorded = parse(&it.response);
-                let at = format!("{name}#{n} {} {}", it.method, it.uri);
-                if status.as_u16() != it.status {
-                    summary.mismatches.push(format!(
-                        "{at}: status recorded {}, got {status} ({actual})",
-                        it.status
-                    ));
-                    continue;
-                }
-                learn_ids(&recorded, &actual, &mut ids);
-                let mut diffs = Vec::new();
-                compare("$", &recorded, &actual, &ids, &mut diffs);
-                summary
-                    .mismatches
-                    .extend(diffs.into_iter().map(|d| format!("{at}: {d}")));
+            summary.replayed += 1;
+            let uri = rewrite_uri(&it.uri, &ids);
+            let method = Method::from_bytes(it.method.as_bytes()).expect("method");
+            let mut req = h.http.request(method, format!("{}{uri}", h.base));
+            if !without_keys {
+                req = req
+                    .header("DD-API-KEY", API_KEY)
+                    .header("DD-APPLICATION-KEY", APP_KEY);
             }
-            h.sandbox.shutdown().await;
+            if !it.body.is_empty() {
+                req = req
+                    .header("Content-Type", "application/json")
+                    .body(it.body.clone());
+            }
+            let (status, actual) = decode(req.send().await.expect("answered")).await;
+            let recorded = parse(&it.response);
+            let at = format!("{name}#{n} {} {}", it.method, it.uri);
+            if status.as_u16() != it.status {
+                summary.mismatches.push(format!(
+                    "{at}: status recorded {}, got {status} ({actual})",
+                    it.status
+                ));
+                continue;
+            }
+            learn_ids(&recorded, &actual, &mut ids);
+            let mut diffs = Vec::new();
+            compare("$", &recorded, &actual, &ids, &mut diffs);
+            summary
+                .mismatches
+                .extend(diffs.into_iter().map(|d| format!("{at}: {d}")));
         }
+        h.stop().await;
     }
     println!("conformance summary");
     println!(
@@ -444,6 +482,25 @@ async fn replays_recorded_exchanges() {
         "{} mismatches",
         summary.mismatches.len()
     );
+}
+
+#[test]
+fn a_present_directory_without_cassettes_is_an_error_not_a_skip() {
+    let empty = tempfile::tempdir().expect("tempdir");
+    let err = cassettes(empty.path()).expect_err("no group directory");
+    assert!(err.contains("cannot read cassettes"), "{err}");
+    for group in GROUPS {
+        std::fs::create_dir_all(empty.path().join("cassettes/v1").join(group)).unwrap();
+    }
+    std::fs::write(
+        empty.path().join("cassettes/v1/monitors/notes.frozen"),
+        "not a cassette",
+    )
+    .unwrap();
+    let err = cassettes(empty.path()).expect_err("no cassette");
+    assert!(err.contains("holds no cassette"), "{err}");
+    std::fs::write(empty.path().join("cassettes/v1/monitors/a.json"), "{}").unwrap();
+    assert_eq!(cassettes(empty.path()).unwrap().len(), 1);
 }
 
 #[test]

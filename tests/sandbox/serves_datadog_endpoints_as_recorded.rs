@@ -1,17 +1,16 @@
 //! The sandbox's API quirks, over loopback HTTP against a real in-process sandbox.
 
-mod support;
+use crate::kit::sandbox::{decode, Sandbox, VARIABLES, WEBHOOKS};
 
-use ddhooks::datadog::wire::DEFAULT_WEBHOOK_PAYLOAD;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::Harness;
 
-const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
-const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
+/// The payload Datadog stores when a webhook is created with a `null` or absent payload,
+/// byte for byte as recorded (pinned here, independently of the code that produces it).
+const DEFAULT_WEBHOOK_PAYLOAD: &str = "{\"body\": \"$EVENT_MSG\", \"last_updated\": \"$LAST_UPDATED\", \"event_type\": \"$EVENT_TYPE\", \"title\": \"$EVENT_TITLE\", \"date\": \"$DATE\", \"org\": {\"id\": \"$ORG_ID\", \"name\": \"$ORG_NAME\"}, \"id\": \"$ID\"}";
 
-async fn start() -> Harness {
-    Harness::start(Default::default()).await
+async fn start() -> Sandbox {
+    Sandbox::start(Default::default()).await
 }
 
 fn error(body: &Value) -> &str {
@@ -292,7 +291,7 @@ async fn missing_keys_are_403() {
     let url = |p: &str| format!("{}{p}", h.base);
     // No keys at all.
     let resp = h.http.get(url("/api/v1/validate")).send().await.unwrap();
-    let (status, body) = support::decode(resp).await;
+    let (status, body) = decode(resp).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body, json!({"errors": ["API key required"]}));
     // API key only: enough for validate and check_run, not for webhooks or monitors.
@@ -303,10 +302,7 @@ async fn missing_keys_are_403() {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        support::decode(resp).await,
-        (StatusCode::OK, json!({"valid": true}))
-    );
+    assert_eq!(decode(resp).await, (StatusCode::OK, json!({"valid": true})));
     let resp = h
         .http
         .post(url("/api/v1/check_run"))
@@ -330,7 +326,7 @@ async fn missing_keys_are_403() {
             .send()
             .await
             .unwrap();
-        let (status, body) = support::decode(resp).await;
+        let (status, body) = decode(resp).await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
         assert!(!error(&body).is_empty());
     }
@@ -347,7 +343,7 @@ async fn missing_keys_are_403() {
 
 #[tokio::test]
 async fn configured_keys_restrict_access() {
-    let h = Harness::start(ddhooks::sandbox::SandboxConfig {
+    let h = Sandbox::start(ddhooks::sandbox::SandboxConfig {
         api_keys: vec!["right".into()],
         ..Default::default()
     })
@@ -631,7 +627,7 @@ async fn check_run_takes_an_array_of_checks() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::ACCEPTED);
     assert_eq!(resp.headers()["content-type"], "text/json");
-    assert_eq!(support::decode(resp).await.1, json!({"status": "ok"}));
+    assert_eq!(decode(resp).await.1, json!({"status": "ok"}));
     let one_object = h
         .call(Method::POST, "/api/v1/check_run", Some(check.clone()))
         .await;

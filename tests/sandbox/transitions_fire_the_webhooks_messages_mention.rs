@@ -1,18 +1,14 @@
 //! The simulation interface: monitor transitions fire the webhooks their messages mention,
 //! a webhook pair's check runs land in the sandbox itself, other URLs are only recorded.
 
-mod support;
+use crate::kit::sandbox::{Sandbox, VARIABLES, WEBHOOKS};
 
 use reqwest::{Method, StatusCode};
-use serde_json::{json, Value};
-use support::Harness;
-
-const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
-const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
+use serde_json::json;
 
 /// Sets up a webhook pair like ddhooks makes, a secret API-key variable, an external webhook,
 /// and a monitor whose message uses them; returns the monitor id.
-async fn setup(h: &Harness, host: &str) -> i64 {
+async fn setup(h: &Sandbox, host: &str) -> i64 {
     let (status, _) = h
         .call(
             Method::POST,
@@ -62,22 +58,11 @@ async fn setup(h: &Harness, host: &str) -> i64 {
     m["id"].as_i64().unwrap()
 }
 
-async fn transition(h: &Harness, id: i64, to: &str) -> Value {
-    let (status, body) = h
-        .sim_post(
-            &format!("/sandbox/v1/monitor/{id}/transition"),
-            json!({"to": to}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body
-}
-
 #[tokio::test]
 async fn alert_then_recovery_lands_check_runs_in_the_sandbox() {
-    let h = Harness::start(Default::default()).await;
+    let h = Sandbox::start(Default::default()).await;
     let id = setup(&h, "api.datadoghq.com").await;
-    let alert = transition(&h, id, "Alert").await;
+    let alert = h.transition(id, "Alert").await;
     assert_eq!(alert["from"], "OK");
     assert_eq!(alert["to"], "Alert");
     assert_eq!(alert["fired"], json!(["grp-alert-check", "sms"]));
@@ -107,7 +92,7 @@ async fn alert_then_recovery_lands_check_runs_in_the_sandbox() {
         "no secret in the answer"
     );
 
-    let ok = transition(&h, id, "OK").await;
+    let ok = h.transition(id, "OK").await;
     assert_eq!(ok["fired"], json!(["grp-ok-check"]));
     let runs = h.sim_get("/sandbox/v1/check_runs").await;
     let statuses: Vec<i64> = runs
@@ -136,19 +121,19 @@ async fn alert_then_recovery_lands_check_runs_in_the_sandbox() {
 
 #[tokio::test]
 async fn warn_and_no_data_fire_nothing_and_recovery_from_them_does() {
-    let h = Harness::start(Default::default()).await;
+    let h = Sandbox::start(Default::default()).await;
     let id = setup(&h, "api.datadoghq.eu").await;
-    assert_eq!(transition(&h, id, "Warn").await["fired"], json!([]));
-    let ok = transition(&h, id, "OK").await;
+    assert_eq!(h.transition(id, "Warn").await["fired"], json!([]));
+    let ok = h.transition(id, "OK").await;
     assert_eq!(ok["from"], "Warn");
     assert_eq!(
         ok["fired"],
         json!(["grp-ok-check"]),
         "is_recovery covers Warn"
     );
-    assert_eq!(transition(&h, id, "No Data").await["fired"], json!([]));
+    assert_eq!(h.transition(id, "No Data").await["fired"], json!([]));
     assert_eq!(
-        transition(&h, id, "OK").await["fired"],
+        h.transition(id, "OK").await["fired"],
         json!(["grp-ok-check"]),
         "is_recovery covers No Data"
     );
@@ -158,7 +143,7 @@ async fn warn_and_no_data_fire_nothing_and_recovery_from_them_does() {
 
 #[tokio::test]
 async fn a_call_to_the_sandbox_own_address_is_routed_too() {
-    let h = Harness::start(Default::default()).await;
+    let h = Sandbox::start(Default::default()).await;
     let host = h.base.trim_start_matches("http://").to_string();
     // setup() builds https:// URLs; the pair here uses the sandbox's own http address.
     let id = setup(&h, "unused.example.com").await;
@@ -170,7 +155,7 @@ async fn a_call_to_the_sandbox_own_address_is_routed_too() {
         )
         .await;
     }
-    let alert = transition(&h, id, "Alert").await;
+    let alert = h.transition(id, "Alert").await;
     assert_eq!(alert["deliveries"][0]["result"]["status"], 202);
     assert_eq!(
         h.sim_get("/sandbox/v1/check_runs")
@@ -184,7 +169,7 @@ async fn a_call_to_the_sandbox_own_address_is_routed_too() {
 
 #[tokio::test]
 async fn a_webhook_without_the_key_header_is_refused_like_datadog() {
-    let h = Harness::start(Default::default()).await;
+    let h = Sandbox::start(Default::default()).await;
     let id = setup(&h, "api.us5.datadoghq.com").await;
     h.call(
         Method::PUT,
@@ -192,14 +177,14 @@ async fn a_webhook_without_the_key_header_is_refused_like_datadog() {
         Some(json!({"custom_headers": null})),
     )
     .await;
-    let alert = transition(&h, id, "Alert").await;
+    let alert = h.transition(id, "Alert").await;
     assert_eq!(alert["deliveries"][0]["result"]["status"], 403);
     assert_eq!(h.sim_get("/sandbox/v1/check_runs").await, json!([]));
 }
 
 #[tokio::test]
 async fn transition_errors() {
-    let h = Harness::start(Default::default()).await;
+    let h = Sandbox::start(Default::default()).await;
     let (status, body) = h
         .sim_post("/sandbox/v1/monitor/99/transition", json!({"to": "Alert"}))
         .await;
@@ -217,7 +202,7 @@ async fn transition_errors() {
 
 #[tokio::test]
 async fn priority_and_negated_sections() {
-    let h = Harness::start(Default::default()).await;
+    let h = Sandbox::start(Default::default()).await;
     h.call(
         Method::POST,
         WEBHOOKS,
@@ -242,12 +227,9 @@ async fn priority_and_negated_sections() {
         )
         .await;
     let id = m["id"].as_i64().unwrap();
-    assert_eq!(transition(&h, id, "Alert").await["fired"], json!(["p1"]));
-    assert_eq!(
-        transition(&h, id, "OK").await["fired"],
-        json!(["p1", "calm"])
-    );
-    let payload = &transition(&h, id, "Alert").await["deliveries"][0]["payload"];
+    assert_eq!(h.transition(id, "Alert").await["fired"], json!(["p1"]));
+    assert_eq!(h.transition(id, "OK").await["fired"], json!(["p1", "calm"]));
+    let payload = &h.transition(id, "Alert").await["deliveries"][0]["payload"];
     assert_eq!(
         payload["org"]["name"], "ddhooks sandbox",
         "default payload is filled"
