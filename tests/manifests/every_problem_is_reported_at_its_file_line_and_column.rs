@@ -1,13 +1,13 @@
-//! The manifest corpus: every bad manifest under `tests/corpus/bad/` must be refused with
+//! Every problem is reported at its file, line and column. The manifest corpus: every bad manifest under `tests/corpus/bad/` must be refused with
 //! its expected message at its expected line (header `# expect: LINE:COL: SEVERITY: TEXT`,
 //! or `expect.txt` in a directory case, whose lines start with the file name), by the
 //! library and by `ddhooks validate`; the good ones and `manifests/` must load cleanly; and
 //! the JSON Schema must agree (header `# schema: accept|reject`).
 
+use crate::kit::cli;
 use ddhooks::manifest::{self, LoadOptions, Severity};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 struct Expect {
     file: String,
@@ -144,9 +144,8 @@ fn every_bad_manifest_is_refused_with_its_message_and_line() {
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
-#[test]
-fn the_cli_exits_1_and_names_file_line_and_column() {
-    let bin = env!("CARGO_BIN_EXE_ddhooks");
+#[tokio::test]
+async fn the_cli_exits_1_and_names_file_line_and_column() {
     for case in bad_cases() {
         let only_errors = case.expects.iter().all(|e| e.severity == Severity::Error);
         let mut runs = vec![vec!["validate", "--strict", "--require-env"]];
@@ -154,20 +153,11 @@ fn the_cli_exits_1_and_names_file_line_and_column() {
             runs.push(vec!["validate", "--require-env"]);
         }
         for args in runs {
-            let out = Command::new(bin)
-                .args(&args)
-                .arg(&case.path)
-                .env_remove("DD_SITE")
-                .env_remove("DDHOOKS_SURELY_UNSET_VAR")
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&out.stdout);
-            assert_eq!(
-                out.status.code(),
-                Some(1),
-                "{} {args:?}:\n{stdout}",
-                case.path.display()
-            );
+            let mut cmd = cli::command(&args);
+            cmd.arg(&case.path).env_remove("DDHOOKS_SURELY_UNSET_VAR");
+            let run = cli::run(cmd).await;
+            let stdout = &run.stdout;
+            assert_eq!(run.code, 1, "{} {args:?}:\n{stdout}", case.path.display());
             for e in &case.expects {
                 let severity = if args.contains(&"--strict") {
                     "error"
@@ -226,21 +216,12 @@ fn good_manifests_load_without_errors_or_warnings() {
     }
 }
 
-#[test]
-fn validate_manifests_exits_0() {
-    let out = Command::new(env!("CARGO_BIN_EXE_ddhooks"))
-        .args(["validate", "--strict", "--require-env"])
-        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests"))
-        .env("DD_API_KEY", "x")
-        .env_remove("DD_SITE")
-        .output()
-        .unwrap();
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
+#[tokio::test]
+async fn validate_manifests_exits_0() {
+    let mut cmd = cli::command(&["validate", "--strict", "--require-env"]);
+    cmd.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("manifests"));
+    let run = cli::run(cmd).await;
+    assert_eq!(run.code, 0, "{}", run.all());
 }
 
 fn schema_validator() -> jsonschema::Validator {
