@@ -2,7 +2,7 @@
 //! tests say to it over loopback HTTP: the Datadog API with both keys, the `/sandbox/v1/`
 //! simulation interface, and the request log.
 
-use super::cli::{API_KEY, APP_KEY, BIN};
+use super::cli::{API_KEY, APP_KEY, BIN, HANG_GUARD};
 use ddhooks::sandbox::{RunningSandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -32,6 +32,12 @@ pub mod route {
     /// A webhook delete.
     pub const WEBHOOK_DELETE: &str =
         "DELETE /api/v1/integration/webhooks/configuration/webhooks/{webhook_name}";
+    /// A custom variable read (the lock and the registry parts included).
+    pub const VARIABLE_READ: &str =
+        "GET /api/v1/integration/webhooks/configuration/custom-variables/{name}";
+    /// A custom variable update (the lock and the registry parts included).
+    pub const VARIABLE_UPDATE: &str =
+        "PUT /api/v1/integration/webhooks/configuration/custom-variables/{name}";
     /// A custom variable create (the lock and the registry parts included).
     pub const VARIABLE_CREATE: &str =
         "POST /api/v1/integration/webhooks/configuration/custom-variables";
@@ -44,6 +50,8 @@ pub mod route {
     pub const MONITOR_READ: &str = "GET /api/v1/monitor/{id}";
     /// A monitor write.
     pub const MONITOR_WRITE: &str = "PUT /api/v1/monitor/{id}";
+    /// A monitor delete.
+    pub const MONITOR_DELETE: &str = "DELETE /api/v1/monitor/{id}";
 }
 
 enum Server {
@@ -267,6 +275,31 @@ impl Sandbox {
             .sum()
     }
 
+    /// Waits until the requests counted under `prefix` reach `at_least` while `child` runs;
+    /// answers the count, or how the child ended if it ended first.
+    pub async fn await_count(
+        &self,
+        prefix: &str,
+        at_least: u64,
+        child: &mut Child,
+    ) -> Result<u64, std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().expect("child status") {
+                return Err(status);
+            }
+            let count = self.count(prefix).await;
+            if count >= at_least {
+                return Ok(count);
+            }
+            assert!(
+                started.elapsed() < HANG_GUARD,
+                "the child made no progress for {HANG_GUARD:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
     /// Statuses answered by route, and injected faults by kind.
     pub async fn outcomes(&self) -> Value {
         self.sim_get("/sandbox/v1/outcomes").await
@@ -319,6 +352,20 @@ impl Sandbox {
             .await;
         assert_eq!(status, StatusCode::OK, "monitor created: {body}");
         body["id"].as_i64().expect("monitor id")
+    }
+
+    /// Creates many monitors, 64 requests at a time (ids follow arrival, not the order of
+    /// `monitors`); returns the id of each, in the order of `monitors`.
+    pub async fn create_monitors(&self, monitors: &[(String, Vec<String>, String)]) -> Vec<i64> {
+        use futures::stream::{self, StreamExt};
+        stream::iter(monitors)
+            .map(|(name, tags, message)| async move {
+                let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+                self.create_monitor(name, &tags, message).await
+            })
+            .buffered(64)
+            .collect()
+            .await
     }
 
     /// A monitor's message as stored; `None` when the monitor does not exist.

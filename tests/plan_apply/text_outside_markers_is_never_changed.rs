@@ -1,12 +1,98 @@
-//! End-to-end property: people's text around ddhooks' block survives apply byte for byte,
-//! through the real binary and a real sandbox (few cases: each one does HTTP and runs the
-//! binary four times).
+//! People's text: every byte outside ddhooks' markers is kept through plan and apply, and
+//! a damaged block is an error for that monitor only, which is not written. The property
+//! runs through the real binary and a real sandbox (few cases: each one does HTTP and runs
+//! the binary four times).
 
-#[path = "e2e_support/mod.rs"]
-mod e2e_support;
-
-use e2e_support::*;
+use crate::kit::e2e::E2e;
+use crate::kit::fixtures::{block, pair_body, SCENARIO};
 use proptest::prelude::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_block_is_an_error_for_that_monitor_only() {
+    let e = E2e::start().await;
+    let damaged = "Broken on purpose.\n\n{{!-- ddhooks:begin grp --}}\n{{#is_alert}} @webhook-grp-alert-check {{/is_alert}}\n";
+    let bad = e
+        .create_monitor("[checkout] damaged one", &["team:checkout"], damaged)
+        .await;
+    let good = e
+        .create_monitor("[checkout] fine", &["team:checkout"], "Fine.")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+
+    let plan = e.plan(&[]).await;
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    assert!(
+        plan.stdout.contains(&format!("Error: monitor.{bad}")),
+        "{}",
+        plan.all()
+    );
+    assert!(
+        plan.stdout.contains("[checkout] damaged one"),
+        "{}",
+        plan.all()
+    );
+    assert!(plan.stdout.contains(&format!(
+        "monitor.{good} \"[checkout] fine\": add block grp"
+    )));
+
+    let apply = e.apply(&["--auto-approve"]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    assert!(
+        apply.stdout.contains(&format!("monitor.{bad}: skipped")),
+        "{}",
+        apply.all()
+    );
+    assert_eq!(
+        e.message(bad).await,
+        damaged,
+        "nothing written to the damaged monitor"
+    );
+    assert_eq!(
+        e.message(good).await,
+        format!("Fine.\n\n{}", block("grp", &pair_body("grp")))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_message_diffs_show_no_phantom_blank_line() {
+    let e = E2e::start().await;
+    let id = e
+        .create_monitor("[checkout] empty", &["team:checkout"], "")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+    let plan = e.plan(&[]).await;
+    let diff = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| !l.contains(&format!("monitor.{id} ")))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.trim_start().to_string())
+            .collect()
+    };
+    let added = diff(&plan.stdout);
+    assert_eq!(added[0], "@@ -0,0 +1,4 @@", "{}", plan.all());
+    assert!(
+        added[1..].iter().all(|l| l.starts_with('+') && l.len() > 1),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert_eq!(e.message(id).await, block("grp", &pair_body("grp")));
+
+    e.write("checkout.yaml", "webhook_pairs: {}\n");
+    let plan = e.plan(&[]).await;
+    let removed = diff(&plan.stdout);
+    assert_eq!(removed[0], "@@ -1,4 +0,0 @@", "{}", plan.all());
+    assert!(
+        removed[1..]
+            .iter()
+            .all(|l| l.starts_with('-') && l.len() > 1),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert_eq!(e.message(id).await, "");
+}
 
 /// Pieces people's messages are made of: text, unicode, template variables, existing
 /// conditionals, handles, comments, trailing whitespace, blank lines and CRLF.
@@ -42,9 +128,9 @@ const WITHOUT_BLOCK: &str = "custom_variables:\n  DD_API_KEY:\n    value: ${env:
 async fn round_trip(original: String, after_block: String) {
     let e = E2e::start().await;
     let id = e
-        .monitor("[checkout] property", &["team:checkout"], &original)
+        .create_monitor("[checkout] property", &["team:checkout"], &original)
         .await;
-    let bystander = e.monitor("other", &["team:other"], &original).await;
+    let bystander = e.create_monitor("other", &["team:other"], &original).await;
 
     // Appended after one blank line (none when the message is empty).
     e.write("checkout.yaml", &manifest("@slack-a"));

@@ -1,13 +1,14 @@
-//! Snapshots of the text and Markdown plans of a representative change set (create,
-//! update, delete, adopt, rename, blocks added, rewritten and removed), made by the real
-//! binary against a real sandbox. Volatile parts are masked.
+//! Plans are rendered for review: snapshots of the text and Markdown plans of a
+//! representative change set (create, update, delete, adopt, rename, blocks added,
+//! rewritten and removed) made by the real binary against a real sandbox, with volatile
+//! parts masked; the JSON plan is versioned and parses.
 
-#[path = "e2e_support/mod.rs"]
-mod e2e_support;
-
-use e2e_support::*;
+use crate::kit::e2e::E2e;
+use crate::kit::fixtures::SCENARIO;
+use crate::kit::sandbox::WEBHOOKS;
+use crate::kit::snapshots;
 use reqwest::Method;
-use serde_json::json;
+use serde_json::{json, Value};
 
 const BEFORE: &str = r#"
 custom_variables:
@@ -90,16 +91,16 @@ monitor_notifications:
 "#;
 
 async fn change_set() -> E2e {
-    let e = E2e::with_key("snapshot-key").await;
-    e.monitor(
+    let e = E2e::start().await;
+    e.create_monitor(
         "[checkout] errors",
         &["team:checkout"],
         "Error rate above 5%.\n{{#is_warning}} @slack-checkout {{/is_warning}}",
     )
     .await;
-    e.monitor("[checkout] latency", &["team:checkout"], "p99 latency 📈")
+    e.create_monitor("[checkout] latency", &["team:checkout"], "p99 latency 📈")
         .await;
-    e.monitor("Disk almost full", &["team:storage"], "Disk @ops-storage")
+    e.create_monitor("Disk almost full", &["team:storage"], "Disk @ops-storage")
         .await;
     e.write("manifests.yaml", BEFORE);
     e.apply_ok().await;
@@ -120,30 +121,50 @@ async fn change_set() -> E2e {
     e
 }
 
-fn masked(name: &str, text: &str) {
-    insta::with_settings!({
-        filters => vec![
-            (r"127\.0\.0\.1:\d+", "[ADDR]"),
-            (r"/tmp/[^\s`]+", "[TMP]"),
-            (r"\b[0-9a-f]{16,64}\b", "[FP]"),
-        ],
-        prepend_module_to_snapshot => false,
-    }, {
-        insta::assert_snapshot!(name, text);
-    });
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn text_and_markdown_plans_of_a_representative_change_set() {
     let e = change_set().await;
     let text = e.plan(&["--detailed-exitcode"]).await;
     assert_eq!(text.code, 2, "{}", text.all());
-    masked("e2e_plan_text", &text.stdout);
+    snapshots::masked().bind(|| insta::assert_snapshot!("plan_text", &text.stdout));
     let markdown = e.plan(&["--format", "markdown"]).await;
     assert_eq!(markdown.code, 0, "{}", markdown.all());
-    masked("e2e_plan_markdown", &markdown.stdout);
+    snapshots::masked().bind(|| insta::assert_snapshot!("plan_markdown", &markdown.stdout));
 
     // The snapshot is of a plan that applies and converges.
     e.apply_ok().await;
     e.assert_converged().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn json_plan_is_versioned_and_parses() {
+    let e = E2e::start().await;
+    let id = e
+        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+    let run = e.plan(&["--format", "json"]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let plan: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");
+    assert_eq!(plan["format_version"], 1);
+    let changes = plan["changes"].as_array().unwrap();
+    let addresses: Vec<&str> = changes
+        .iter()
+        .map(|c| c["address"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        addresses,
+        [
+            "custom_variable.DD_API_KEY".to_string(),
+            "webhook.grp-alert-check".into(),
+            "webhook.grp-ok-check".into(),
+            format!("monitor.{id}"),
+        ]
+    );
+    assert!(changes[..3].iter().all(|c| c["action"] == "create"));
+    assert_eq!(changes[3]["blocks"][0]["action"], "create");
+    assert_eq!(
+        plan["summary"],
+        json!({"create": 4, "update": 0, "delete": 0})
+    );
 }
