@@ -275,8 +275,8 @@ impl Sandbox {
             .sum()
     }
 
-    /// Waits until the requests counted under `prefix` reach `at_least` while `child` runs;
-    /// answers the count, or how the child ended if it ended first.
+    /// Waits until the requests counted under `prefix` (`""`: all of them) reach `at_least`
+    /// while `child` runs; answers the count, or how the child ended if it ended first.
     pub async fn await_count(
         &self,
         prefix: &str,
