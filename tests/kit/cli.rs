@@ -38,6 +38,28 @@ impl Run {
         )
     }
 
+    /// Asserts that standard output shows every one of `texts`.
+    pub fn assert_shows(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                self.stdout.contains(text),
+                "missing `{text}`:\n{}",
+                self.all()
+            );
+        }
+    }
+
+    /// Asserts that standard output shows none of `texts`.
+    pub fn assert_hides(&self, texts: &[&str]) {
+        for text in texts {
+            assert!(
+                !self.stdout.contains(text),
+                "unexpected `{text}`:\n{}",
+                self.all()
+            );
+        }
+    }
+
     fn of(out: std::process::Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),

@@ -2,7 +2,7 @@
 //! binary pointed at the one from the other over loopback.
 
 use super::cli::{self, Run, API_KEY};
-use super::fixtures::Workspace;
+use super::fixtures::{Workspace, SCENARIO};
 use super::sandbox::Sandbox;
 use ddhooks::sandbox::SandboxConfig;
 use std::ops::Deref;
@@ -94,6 +94,28 @@ impl E2e {
     pub async fn apply(&self, extra: &[&str]) -> Run {
         let cmd = cli::verb("apply", &self.api_url, &self.manifests(), extra);
         cli::run(self.prepare(cmd)).await
+    }
+
+    /// The scenario's manifests (`checkout.yaml`) and one monitor they select,
+    /// `[checkout] errors` with the people's text `Errors`; returns its id.
+    pub async fn scenario_with_a_checkout_monitor(&self) -> i64 {
+        let id = self
+            .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
+            .await;
+        self.write("checkout.yaml", SCENARIO);
+        id
+    }
+
+    /// `plan --out p.json`, asserted to succeed and write the file; returns its path and
+    /// the run.
+    pub async fn save_plan(&self) -> (PathBuf, Run) {
+        let out = self.path("p.json");
+        let run = self
+            .plan(&["--out", out.to_str().expect("utf-8 path")])
+            .await;
+        assert_eq!(run.code, 0, "{}", run.all());
+        assert!(out.exists(), "the plan file is written");
+        (out, run)
     }
 
     /// Applies with `--auto-approve` and asserts it completed.

@@ -236,15 +236,7 @@ impl Sandbox {
 
     /// API request counts by `METHOD /route/{template}` since the log was last cleared.
     pub async fn request_counts(&self) -> BTreeMap<String, u64> {
-        let log = self.sim_get("/sandbox/v1/requests").await;
-        log["counts"]
-            .as_object()
-            .map(|m| {
-                m.iter()
-                    .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                    .collect()
-            })
-            .unwrap_or_default()
+        counts(&self.sim_get("/sandbox/v1/requests").await["counts"])
     }
 
     /// API requests since the log was last cleared.
@@ -448,6 +440,18 @@ impl Sandbox {
         let v = v.get("check_runs").cloned().unwrap_or(v);
         v.as_array().cloned().unwrap_or_default()
     }
+}
+
+/// A JSON object of counts (`{"KEY": N, …}`) as a map; empty when it is not an object.
+pub fn counts(object: &Value) -> BTreeMap<String, u64> {
+    object
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
+                .collect()
+        })
+        .unwrap_or_default()
 }
 
 /// Status and body of a response as JSON (`Null` when empty, a string when not JSON).

@@ -34,26 +34,14 @@ async fn removed_pair_deletes_its_webhooks_and_blocks() {
     e.write("checkout.yaml", ONLY_THE_VARIABLE);
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 0, "{}", plan.all());
-    for line in [
+    plan.assert_shows(&[
         "- webhook.grp-alert-check will be deleted",
         "- webhook.grp-ok-check will be deleted",
         &format!("monitor.{} \"m0\": remove block grp", ids[0]),
         "Plan: 0 to create, 0 to update, 5 to delete.",
-    ] {
-        assert!(
-            plan.stdout.contains(line),
-            "missing `{line}`:\n{}",
-            plan.all()
-        );
-    }
+    ]);
     let apply = e.apply_ok().await;
-    assert!(
-        apply
-            .stdout
-            .contains("Apply complete: 0 created, 0 updated, 5 deleted."),
-        "{}",
-        apply.all()
-    );
+    apply.assert_shows(&["Apply complete: 0 created, 0 updated, 5 deleted."]);
     for (id, original) in ids.iter().zip(originals) {
         assert_eq!(e.message(*id).await, original, "monitor {id}");
     }
@@ -91,13 +79,8 @@ async fn existing_webhooks_are_adopted_then_owned() {
         "{}",
         plan.all()
     );
-    assert!(
-        plan.stdout
-            .contains("~ webhook.differs will be adopted and updated"),
-        "{}",
-        plan.all()
-    );
-    assert!(!plan.stdout.contains("will be created"), "{}", plan.all());
+    plan.assert_shows(&["~ webhook.differs will be adopted and updated"]);
+    plan.assert_hides(&["will be created"]);
     e.clear_requests().await;
     e.apply_ok().await;
     assert_eq!(
@@ -119,16 +102,10 @@ async fn existing_webhooks_are_adopted_then_owned() {
     // Owned now: removing them from the manifests deletes them.
     e.write("hooks.yaml", "webhooks: {}\n");
     let plan = e.plan(&[]).await;
-    assert!(
-        plan.stdout.contains("- webhook.same will be deleted"),
-        "{}",
-        plan.all()
-    );
-    assert!(
-        plan.stdout.contains("- webhook.differs will be deleted"),
-        "{}",
-        plan.all()
-    );
+    plan.assert_shows(&[
+        "- webhook.same will be deleted",
+        "- webhook.differs will be deleted",
+    ]);
     e.apply_ok().await;
     assert!(e.webhook("same").await.is_none());
     assert!(e.webhook("differs").await.is_none());
@@ -157,27 +134,12 @@ async fn rename_is_one_put_and_rewrites_blocks() {
     );
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 0, "{}", plan.all());
-    assert!(
-        plan.stdout
-            .contains("~ webhook.new-hook will be renamed from `old-hook`"),
-        "{}",
-        plan.all()
-    );
-    assert!(
-        plan.stdout.contains(&format!(
-            "monitor.{id} \"[checkout] errors\": update block chat"
-        )),
-        "{}",
-        plan.all()
-    );
-    assert!(
-        plan.stdout
-            .contains("-{{#is_alert}} @webhook-old-hook {{/is_alert}}"),
-        "{}",
-        plan.all()
-    );
-    assert!(!plan.stdout.contains("will be deleted"), "{}", plan.all());
-    assert!(!plan.stdout.contains("will be created"), "{}", plan.all());
+    plan.assert_shows(&["~ webhook.new-hook will be renamed from `old-hook`"]);
+    plan.assert_shows(&[&format!(
+        "monitor.{id} \"[checkout] errors\": update block chat"
+    )]);
+    plan.assert_shows(&["-{{#is_alert}} @webhook-old-hook {{/is_alert}}"]);
+    plan.assert_hides(&["will be deleted", "will be created"]);
 
     e.clear_requests().await;
     e.apply_ok().await;
@@ -211,19 +173,10 @@ async fn held_deletion_waits_for_mentions_outside_blocks_or_force() {
     e.apply_ok().await;
     e.write("checkout.yaml", ONLY_THE_VARIABLE);
     let plan = e.plan(&[]).await;
-    assert!(
-        plan.stdout.contains(&format!(
-            "! webhook.grp-alert-check not deleted: monitors {id} mention @webhook-grp-alert-check"
-        )),
-        "{}",
-        plan.all()
-    );
-    assert!(
-        plan.stdout
-            .contains("- webhook.grp-ok-check will be deleted"),
-        "{}",
-        plan.all()
-    );
+    plan.assert_shows(&[&format!(
+        "! webhook.grp-alert-check not deleted: monitors {id} mention @webhook-grp-alert-check"
+    )]);
+    plan.assert_shows(&["- webhook.grp-ok-check will be deleted"]);
     e.apply_ok().await;
     assert!(e.webhook("grp-alert-check").await.is_some(), "held");
     assert!(e.webhook("grp-ok-check").await.is_none());
@@ -232,12 +185,7 @@ async fn held_deletion_waits_for_mentions_outside_blocks_or_force() {
 
     let plan = e.plan(&["--force", "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 2, "{}", plan.all());
-    assert!(
-        plan.stdout
-            .contains("- webhook.grp-alert-check will be deleted"),
-        "{}",
-        plan.all()
-    );
+    plan.assert_shows(&["- webhook.grp-alert-check will be deleted"]);
     let apply = e.apply(&["--auto-approve", "--force"]).await;
     assert_eq!(apply.code, 0, "{}", apply.all());
     assert!(e.webhook("grp-alert-check").await.is_none());
@@ -263,11 +211,7 @@ async fn registry_splits_over_parts_and_shrinks_back() {
     };
     e.write("hooks.yaml", &hooks(150));
     let apply = e.apply_ok().await;
-    assert!(
-        apply.stdout.contains("Apply complete: 150 created"),
-        "{}",
-        apply.all()
-    );
+    apply.assert_shows(&["Apply complete: 150 created"]);
     let second_part = e.variable("DDHOOKS_STATE_2").await.is_some()
         || e.variable("DDHOOKS_STATE_B_2").await.is_some();
     assert!(second_part, "more than 4 KiB: two parts");
@@ -275,7 +219,7 @@ async fn registry_splits_over_parts_and_shrinks_back() {
 
     e.write("hooks.yaml", &hooks(2));
     let apply = e.apply_ok().await;
-    assert!(apply.stdout.contains("148 deleted"), "{}", apply.all());
+    apply.assert_shows(&["148 deleted"]);
     assert!(
         e.variable("DDHOOKS_STATE_2").await.is_none()
             && e.variable("DDHOOKS_STATE_B_2").await.is_none(),

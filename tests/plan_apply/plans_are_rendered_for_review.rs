@@ -4,7 +4,6 @@
 //! parts masked; the JSON plan is versioned and parses.
 
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::SCENARIO;
 use crate::kit::sandbox::WEBHOOKS;
 use crate::kit::snapshots;
 use reqwest::Method;
@@ -139,10 +138,7 @@ async fn text_and_markdown_plans_of_a_representative_change_set() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn json_plan_is_versioned_and_parses() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
-    e.write("checkout.yaml", SCENARIO);
+    let id = e.scenario_with_a_checkout_monitor().await;
     let run = e.plan(&["--format", "json"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     let plan: Value = serde_json::from_str(&run.stdout).expect("stdout is JSON");

@@ -21,27 +21,14 @@ async fn damaged_block_is_an_error_for_that_monitor_only() {
 
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 1, "{}", plan.all());
-    assert!(
-        plan.stdout.contains(&format!("Error: monitor.{bad}")),
-        "{}",
-        plan.all()
-    );
-    assert!(
-        plan.stdout.contains("[checkout] damaged one"),
-        "{}",
-        plan.all()
-    );
+    plan.assert_shows(&[&format!("Error: monitor.{bad}"), "[checkout] damaged one"]);
     assert!(plan.stdout.contains(&format!(
         "monitor.{good} \"[checkout] fine\": add block grp"
     )));
 
     let apply = e.apply(&["--auto-approve"]).await;
     assert_eq!(apply.code, 1, "{}", apply.all());
-    assert!(
-        apply.stdout.contains(&format!("monitor.{bad}: skipped")),
-        "{}",
-        apply.all()
-    );
+    apply.assert_shows(&[&format!("monitor.{bad}: skipped")]);
     assert_eq!(
         e.message(bad).await,
         damaged,

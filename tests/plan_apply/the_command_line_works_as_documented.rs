@@ -3,7 +3,7 @@
 
 use crate::kit::cli::{self, API_KEY, APP_KEY, BIN};
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{Workspace, SCENARIO};
+use crate::kit::fixtures::Workspace;
 use crate::kit::sandbox::Sandbox;
 use std::path::Path;
 use std::process::Stdio;
@@ -12,9 +12,7 @@ use tokio::io::AsyncWriteExt;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn detailed_exitcode_is_0_2_1() {
     let e = E2e::start().await;
-    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
-    e.write("checkout.yaml", SCENARIO);
+    e.scenario_with_a_checkout_monitor().await;
     assert_eq!(e.plan(&["--detailed-exitcode"]).await.code, 2);
     assert_eq!(
         e.plan(&[]).await.code,
@@ -43,10 +41,7 @@ async fn detailed_exitcode_is_0_2_1() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn apply_without_auto_approve_and_without_terminal_writes_nothing() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
-    e.write("checkout.yaml", SCENARIO);
+    let id = e.scenario_with_a_checkout_monitor().await;
     e.clear_requests().await;
     let run = e.apply(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all());
@@ -184,22 +179,11 @@ async fn plan_and_apply_against_the_embedded_sandbox_persist_between_runs() {
 
     let plan = run(&["plan", "--sandbox", "--detailed-exitcode"]).await;
     assert_eq!(plan.code, 2, "{}", plan.all());
-    assert!(
-        plan.stdout
-            .contains("Plan: 3 to create, 0 to update, 0 to delete."),
-        "{}",
-        plan.all()
-    );
+    plan.assert_shows(&["Plan: 3 to create, 0 to update, 0 to delete."]);
 
     let apply = run(&["apply", "--sandbox", "--auto-approve"]).await;
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(
-        apply
-            .stdout
-            .contains("Apply complete: 3 created, 0 updated, 0 deleted."),
-        "{}",
-        apply.all()
-    );
+    apply.assert_shows(&["Apply complete: 3 created, 0 updated, 0 deleted."]);
     let data = work.path(".ddhooks/sandbox.json");
     assert!(data.exists());
 

@@ -5,7 +5,7 @@
 use crate::kit::cli;
 use crate::kit::fixtures::{pair_webhooks, people_monitors, team, write_manifests};
 use crate::kit::org::assert_registry_invariant;
-use crate::kit::sandbox::{route, Sandbox};
+use crate::kit::sandbox::{counts, route, Sandbox};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -13,18 +13,6 @@ use std::time::Duration;
 
 const PAIRS: &[&str] = &["payments", "checkout"];
 const MONITORS: usize = 200;
-
-/// Counts of a `/sandbox/v1/outcomes` route, by status.
-fn statuses(outcomes: &Value, route: &str) -> Vec<(String, u64)> {
-    outcomes["statuses"][route]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().unwrap_or(0)))
-                .collect()
-        })
-        .unwrap_or_default()
-}
 
 /// Answers 429 counted in `/sandbox/v1/outcomes`.
 fn rate_limited(outcomes: &Value) -> u64 {
@@ -74,11 +62,7 @@ async fn faulty_rate_limited_api_apply_converges_in_one_run_without_duplicates()
         "apply must succeed in one run:\n{}",
         applied.all()
     );
-    assert!(
-        applied.stdout.contains("Apply complete"),
-        "{}",
-        applied.all()
-    );
+    applied.assert_shows(&["Apply complete"]);
     cli::assert_converged(&sandbox.base, &manifests, &retries).await;
 
     let outcomes = sandbox.outcomes().await;
@@ -99,7 +83,7 @@ async fn faulty_rate_limited_api_apply_converges_in_one_run_without_duplicates()
 
     // No create ever answered "already exists" (a duplicate create would).
     for route in [route::WEBHOOK_CREATE, route::VARIABLE_CREATE] {
-        for (status, n) in statuses(&outcomes, route) {
+        for (status, n) in counts(&outcomes["statuses"][route]) {
             assert!(
                 !status.starts_with("400"),
                 "{route}: {n}× {status}: a duplicate create"

@@ -65,7 +65,7 @@ async fn sigint_and_sigterm_finish_the_write_in_flight_then_report() {
             "{}",
             run.all()
         );
-        assert!(run.stdout.contains("Apply interrupted"), "{}", run.all());
+        run.assert_shows(&["Apply interrupted"]);
         assert!(
             run.stdout.contains(": create done"),
             "reports what was done: {}",

@@ -159,18 +159,7 @@ async fn a_held_lock_refuses_and_an_abandoned_one_is_taken_over() {
         .await;
     let refused = cli::apply(&sandbox.base, &manifests, &auto).await;
     assert_eq!(refused.code, 1, "{}", refused.all());
-    assert!(
-        refused.stdout.contains("Apply refused"),
-        "{}",
-        refused.all()
-    );
-    assert!(
-        refused
-            .stdout
-            .contains(&format!("pid {}", std::process::id())),
-        "{}",
-        refused.all()
-    );
+    refused.assert_shows(&["Apply refused", &format!("pid {}", std::process::id())]);
     let org = sandbox
         .snapshot(&pair_webhooks(&["payments"]), &the_variable())
         .await;

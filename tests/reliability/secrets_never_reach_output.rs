@@ -4,7 +4,7 @@
 
 use crate::kit::cli::{self, Run, API_KEY, APP_KEY};
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{people_monitors, write_manifests, SCENARIO};
+use crate::kit::fixtures::{people_monitors, write_manifests};
 use crate::kit::sandbox::Sandbox;
 use crate::kit::seed::seeded;
 use ddhooks::sandbox::SandboxConfig;
@@ -42,10 +42,7 @@ async fn secret_value_never_appears_in_output_files_or_logs() {
         ..SandboxConfig::default()
     };
     let mut e = E2e::with_config(config, &secret).await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
-    e.write("checkout.yaml", SCENARIO);
+    let id = e.scenario_with_a_checkout_monitor().await;
     let state = e.path("state.json");
     let state_arg = format!("file:{}", state.display());
     let saved = e.path("plan.json");
@@ -98,7 +95,7 @@ async fn secret_value_never_appears_in_output_files_or_logs() {
 
     // Nothing to do now, and the second plan and apply are as quiet about it.
     let run = e.plan(&["-vvv", "--state", &state_arg]).await;
-    assert!(run.stdout.contains("No changes."), "{}", run.all());
+    run.assert_shows(&["No changes."]);
     clean(&secret, "second plan", &run);
     let run = e
         .apply(&["-vvv", "--auto-approve", "--state", &state_arg])
@@ -131,13 +128,10 @@ async fn secret_value_never_appears_when_writes_fail_or_plans_are_stale() {
     };
     let mut e = E2e::with_config(config, &secret).await;
     e.env.push(("RUST_LOG".into(), "trace".into()));
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
-    e.write("checkout.yaml", SCENARIO);
+    let id = e.scenario_with_a_checkout_monitor().await;
     let run = e.apply(&["-vvv", "--auto-approve"]).await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("FAILED"), "{}", run.all());
+    run.assert_shows(&["FAILED"]);
     clean(&secret, "a failed apply", &run);
 
     let saved = e.path("plan.json");
@@ -146,7 +140,7 @@ async fn secret_value_never_appears_when_writes_fail_or_plans_are_stale() {
     e.set_message(id, "Errors, edited").await;
     let run = e.apply(&["-vvv", "--plan", saved.to_str().unwrap()]).await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stdout.contains("stale"), "{}", run.all());
+    run.assert_shows(&["stale"]);
     clean(&secret, "a stale apply", &run);
 }
 
