@@ -59,7 +59,7 @@ enum Server {
     Process {
         child: Child,
         /// Kept open so that the sandbox never writes into a closed pipe.
-        _stdout: BufReader<ChildStdout>,
+        _stdout: Box<BufReader<ChildStdout>>,
     },
 }
 
@@ -127,7 +127,7 @@ impl Sandbox {
         Sandbox {
             server: Server::Process {
                 child,
-                _stdout: stdout,
+                _stdout: Box::new(stdout),
             },
             base,
             http: http(),

@@ -194,7 +194,7 @@ proptest! {
     #[test]
     fn random_valid_manifests_load_into_the_same_model(d in desired()) {
         let yaml = serde_yaml::to_string(&manifest(&d)).unwrap();
-        let loaded = load(&[yaml.clone()], &LoadOptions::default());
+        let loaded = load(std::slice::from_ref(&yaml), &LoadOptions::default());
         prop_assert_eq!(loaded.as_ref(), Ok(&d), "yaml:\n{}", yaml);
     }
 }

@@ -120,7 +120,7 @@ fn cases() -> Vec<Case> {
             name: "huge body",
             respond: || {
                 let mut chunks = vec![b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\nconnection: close\r\n\r\n[".to_vec()];
-                chunks.extend(std::iter::repeat_n(vec![b' '; 1 << 20], 65));
+                chunks.extend(std::iter::repeat(vec![b' '; 1 << 20]).take(65));
                 chunks
             },
             hang: false,
