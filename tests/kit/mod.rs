@@ -1,4 +1,5 @@
-//! The one test kit every test binary shares (`#[path = "../kit/mod.rs"] mod kit;`):
+//! The one test kit every test binary shares: `#[path = "../kit/mod.rs"] mod kit;` in a
+//! binary's `tests/NAME/main.rs`, plain `mod kit;` in a single-file `tests/NAME.rs`.
 //!
 //! - [`sandbox`]: a sandbox, started in-process or as the `ddhooks sandbox` binary, and
 //!   everything the tests say to it over loopback HTTP (the API, `/sandbox/v1/`, the
