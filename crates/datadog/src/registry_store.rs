@@ -148,9 +148,11 @@ impl StateStore {
         match &self.backend {
             StateBackend::File(path) => {
                 let text = registry.to_file_text()?;
-                ddhooks_core::fs::write_atomic(path, text.as_bytes()).map_err(|e| StateError::File {
-                    path: path.display().to_string(),
-                    detail: e.to_string(),
+                ddhooks_core::fs::write_atomic(path, text.as_bytes()).map_err(|e| {
+                    StateError::File {
+                        path: path.display().to_string(),
+                        detail: e.to_string(),
+                    }
                 })?;
                 self.dirty = false;
                 Ok(())

@@ -1,0 +1,28 @@
+//! The one test kit every test binary shares: `#[path = "../kit/mod.rs"] mod kit;` in a
+//! binary's `tests/NAME/main.rs`, plain `mod kit;` in a single-file `tests/NAME.rs`.
+//!
+//! - [`sandbox`]: a sandbox, started in-process or as the `ddhooks sandbox` binary, and
+//!   everything the tests say to it over loopback HTTP (the API, `/sandbox/v1/`, the
+//!   request log);
+//! - [`org`]: what the sandbox holds, read back through its API (never from its data file,
+//!   whose format is the sandbox's business), and the registry invariant;
+//! - [`cli`]: the `ddhooks` binary as a child process, and the one [`cli::Run`] type;
+//! - [`e2e`]: a sandbox, a directory of manifests and the binary pointed at the one from
+//!   the other;
+//! - [`fixtures`]: the manifests and monitors the tests share;
+//! - [`snapshots`]: masking of volatile text for insta snapshots;
+//! - [`seed`]: seeded randomness whose seed every failure message carries.
+//!
+//! No test asserts an upper bound on wall-clock time. The only clock limit is
+//! [`cli::HANG_GUARD`], which turns a hung child process into a failure instead of a
+//! suite that never ends.
+
+#![allow(dead_code)]
+
+pub mod cli;
+pub mod e2e;
+pub mod fixtures;
+pub mod org;
+pub mod sandbox;
+pub mod seed;
+pub mod snapshots;

@@ -1,0 +1,163 @@
+//! What an org holds, read back through the sandbox's API: webhooks and custom variables
+//! by name (Datadog cannot list them, so the tests name every one their manifests could
+//! ever create), the stored registry decoded exactly as ddhooks decodes it, and every
+//! monitor's message. Reads outlast injected faults (see [`Sandbox::get_retrying`]).
+
+use super::sandbox::{Sandbox, MONITORS};
+use ddhooks::registry::{self, Registry, RegistryError, LOCK_VARIABLE, STATE_VARIABLE};
+use reqwest::StatusCode;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What the org holds.
+#[derive(Debug)]
+pub struct Snapshot {
+    /// The names looked up that exist.
+    pub webhooks: BTreeSet<String>,
+    /// The user variables looked up that exist (the registry's and the lock's excluded),
+    /// with their values (`None` for secrets).
+    pub variables: BTreeMap<String, Option<String>>,
+    /// The registry's own variables as stored, by name.
+    pub registry_parts: BTreeMap<String, String>,
+    /// Whether `DDHOOKS_LOCK` exists.
+    pub locked: bool,
+    /// Every monitor's message, by id.
+    pub messages: BTreeMap<i64, String>,
+}
+
+impl Snapshot {
+    /// The stored registry, decoded exactly as ddhooks decodes it.
+    pub fn registry(&self) -> Result<Option<Registry>, RegistryError> {
+        Registry::decode(|name| self.registry_parts.get(name).cloned())
+    }
+
+    /// Names of the user variables that exist.
+    pub fn user_variables(&self) -> BTreeSet<String> {
+        self.variables.keys().cloned().collect()
+    }
+}
+
+impl Sandbox {
+    /// Reads the org: the webhooks and user variables among `webhooks` and `variables`
+    /// that exist, the registry and the lock, every monitor.
+    pub async fn snapshot(
+        &self,
+        webhooks: &BTreeSet<String>,
+        variables: &BTreeSet<String>,
+    ) -> Snapshot {
+        let mut found = BTreeSet::new();
+        for name in webhooks {
+            if self.webhook(name).await.is_some() {
+                found.insert(name.clone());
+            }
+        }
+        let mut values = BTreeMap::new();
+        for name in variables {
+            assert!(
+                !registry::is_registry_variable(name),
+                "{name} is the registry's"
+            );
+            if let Some(v) = self.variable(name).await {
+                values.insert(name.clone(), v["value"].as_str().map(str::to_string));
+            }
+        }
+        Snapshot {
+            webhooks: found,
+            variables: values,
+            registry_parts: self.registry_parts().await,
+            locked: self.variable(LOCK_VARIABLE).await.is_some(),
+            messages: self.messages().await,
+        }
+    }
+
+    /// The registry's variables as stored: the header, then every part it names.
+    pub async fn registry_parts(&self) -> BTreeMap<String, String> {
+        let mut parts = BTreeMap::new();
+        let Some(header) = self.variable(STATE_VARIABLE).await else {
+            return parts;
+        };
+        let value = header["value"].as_str().unwrap_or_default().to_string();
+        if let Ok(layout) = Registry::layout(&value) {
+            for n in 2..=layout.parts {
+                let name = registry::part_name(layout.slot, n);
+                if let Some(part) = self.variable(&name).await {
+                    parts.insert(name, part["value"].as_str().unwrap_or_default().into());
+                }
+            }
+        }
+        parts.insert(STATE_VARIABLE.to_string(), value);
+        parts
+    }
+
+    /// Every monitor's message, by id (one listing without paging: the whole org).
+    pub async fn messages(&self) -> BTreeMap<i64, String> {
+        let (status, list) = self.get_retrying(MONITORS).await;
+        assert_eq!(status, StatusCode::OK, "monitor listing: {list}");
+        list.as_array()
+            .expect("a list of monitors")
+            .iter()
+            .map(|m| {
+                (
+                    m["id"].as_i64().expect("id"),
+                    m["message"].as_str().unwrap_or_default().to_string(),
+                )
+            })
+            .collect()
+    }
+
+    /// The values of every registry variable that exists, in either slot (a stale part
+    /// included), for checks that look for text in them.
+    pub async fn registry_values(&self) -> Vec<(String, String)> {
+        let names = (1..=8)
+            .map(|n| registry::part_name(registry::Slot::A, n))
+            .chain((2..=8).map(|n| registry::part_name(registry::Slot::B, n)));
+        let mut out = Vec::new();
+        for name in names {
+            if let Some(v) = self.variable(&name).await {
+                out.push((name, v["value"].as_str().unwrap_or_default().to_string()));
+            }
+        }
+        out
+    }
+}
+
+/// The registry invariant, on the registry as stored (before any resolution):
+/// 1. it decodes (never corrupt, never half-written);
+/// 2. every confirmed entry (owned and not pending) exists;
+/// 3. every webhook and custom variable that exists among the names looked up (ddhooks
+///    created all of them in these tests) is owned or pending.
+///
+/// Returns the registry (an empty one when none is stored).
+pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry {
+    let registry = snapshot
+        .registry()
+        .unwrap_or_else(|e| panic!("{context}: registry unreadable: {e}"))
+        .unwrap_or_else(|| Registry::new("none"));
+    for name in registry.webhooks.difference(&registry.pending_webhooks) {
+        assert!(
+            snapshot.webhooks.contains(name),
+            "{context}: registry lists webhook {name}, which does not exist"
+        );
+    }
+    for name in registry.custom_variables.keys() {
+        if !registry.pending_variables.contains_key(name) {
+            assert!(
+                snapshot.variables.contains_key(name),
+                "{context}: registry lists variable {name}, which does not exist"
+            );
+        }
+    }
+    for name in &snapshot.webhooks {
+        assert!(
+            registry.webhooks.contains(name) || registry.pending_webhooks.contains(name),
+            "{context}: webhook {name} exists but the registry misses it"
+        );
+    }
+    for name in snapshot.variables.keys() {
+        assert!(
+            registry.custom_variables.contains_key(name)
+                || registry.pending_variables.contains_key(name),
+            "{context}: variable {name} exists but the registry misses it"
+        );
+    }
+    registry
+}

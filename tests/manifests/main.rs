@@ -1,0 +1,36 @@
+//! Manifests and message templates, the pure core's inputs: the bad-manifest corpus and the
+//! JSON Schema, round trips into the model, people's text around managed blocks, and inputs
+//! that must never panic. No sockets, except the binary's `validate`.
+
+#[path = "../kit/mod.rs"]
+mod kit;
+
+/// The bad corpus is refused at the expected FILE:LINE:COL, by the library and `validate`;
+/// the good manifests load cleanly; the JSON Schema agrees.
+mod every_problem_is_reported_at_its_file_line_and_column;
+/// Written manifests load into exactly the model they describe.
+mod manifests_load_into_the_model_they_describe;
+/// No manifest or message text panics the loader or the template code.
+mod no_input_panics;
+/// Every byte outside ddhooks' markers survives block edits.
+mod text_outside_markers_is_never_changed;
+
+use ddhooks::manifest::{load_sources, LoadOptions, Source};
+use ddhooks::model::Desired;
+use std::path::PathBuf;
+
+/// Loads `texts` as the manifest files `m0.yaml`, `m1.yaml`, … with `options`; the
+/// problems as text when they do not load.
+fn load<S: AsRef<str>>(texts: &[S], options: &LoadOptions) -> Result<Desired, String> {
+    let sources: Vec<Source> = texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| Source {
+            path: PathBuf::from(format!("m{i}.yaml")),
+            text: text.as_ref().to_string(),
+        })
+        .collect();
+    load_sources(&sources, options)
+        .map(|l| l.desired)
+        .map_err(|d| d.to_string())
+}

@@ -1,0 +1,287 @@
+//! Manifests load into exactly the model they describe: random valid manifests written as
+//! YAML load back into the model they were written from; a pair expands into the documented
+//! webhooks and rules; angle spellings become Datadog's; environment values are never printed.
+
+use crate::load;
+use ddhooks::manifest::{load_sources, LoadOptions, Source};
+use ddhooks::model::{
+    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock, NotifyRule,
+    Secret, SectionCondition, Webhook, WebhookOrigin,
+};
+use proptest::prelude::*;
+use serde_json::{json, Map, Value};
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::PathBuf;
+
+fn text() -> impl Strategy<Value = String> {
+    // Anything but `$` (no `${env:…}` and no `$VARIABLE` references to declare).
+    "[^$]{0,16}"
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        text().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(3, 16, 4, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+            prop::collection::btree_map("[a-z_]{1,6}", inner, 0..4)
+                .prop_map(|m| Value::Object(m.into_iter().collect())),
+        ]
+    })
+}
+
+fn condition() -> impl Strategy<Value = SectionCondition> {
+    (
+        prop_oneof![
+            prop::sample::select(Condition::SIMPLE.to_vec()),
+            (1u8..=5).prop_map(Condition::IsPriority)
+        ],
+        any::<bool>(),
+    )
+        .prop_map(|(condition, negated)| SectionCondition { condition, negated })
+}
+
+prop_compose! {
+    fn webhook()(
+        name in "[a-z][a-z0-9_]{0,8}",
+        path in "[a-z0-9/]{0,10}",
+        payload in prop::option::of(json_value().prop_filter("null is the default", |v| !v.is_null())),
+        headers in prop::option::of(prop::collection::btree_map("X-[A-Za-z0-9]{1,6}", text(), 0..3)),
+        form in any::<bool>(),
+        renamed in prop::option::of("old-[a-z]{1,5}"),
+    ) -> Webhook {
+        Webhook {
+            url: format!("https://hooks.example.com/{path}"),
+            name,
+            payload,
+            custom_headers: headers.map(|h| {
+                let mut seen = BTreeSet::new();
+                h.into_iter().filter(|(k, _)| seen.insert(k.to_ascii_lowercase())).collect()
+            }),
+            encode_as: if form { EncodeAs::Form } else { EncodeAs::Json },
+            renamed_from: renamed,
+            origin: WebhookOrigin::Declared,
+        }
+    }
+}
+
+prop_compose! {
+    fn desired()(
+        vars in prop::collection::btree_map("[A-Z][A-Z0-9_]{0,8}", (text(), any::<bool>()), 0..4),
+        hooks in prop::collection::vec(webhook(), 0..4),
+        external in prop::collection::btree_set("ext-[a-z]{1,4}", 0..3),
+        blocks in prop::collection::btree_map(
+            "[a-z][a-z0-9-]{0,8}",
+            (
+                prop::collection::btree_set(any::<i64>(), 0..3),
+                prop::collection::vec("[a-z]{1,5}:[a-z0-9]{1,5}", 0..3),
+                prop::option::of("[a-z][a-z ]{0,8}"),
+                prop::collection::vec((condition(), prop::collection::vec(0usize..100, 1..3)), 1..4),
+                prop::option::of("[a-z][a-z .]{0,20}"),
+            ),
+            0..4,
+        ),
+    ) -> Desired {
+        let mut d = Desired::default();
+        for (name, (value, secret)) in vars {
+            d.custom_variables.insert(name.clone(), CustomVariable { name, value: Secret::new(value), secret });
+        }
+        for h in hooks {
+            d.webhooks.entry(h.name.clone()).or_insert(h);
+        }
+        d.external_webhooks = external;
+        let targets: Vec<String> = d
+            .webhooks
+            .keys()
+            .chain(d.external_webhooks.iter())
+            .map(|n| format!("@webhook-{n}"))
+            .chain(["@slack-team".to_string(), "@pagerduty-x".to_string()])
+            .collect();
+        for (name, (ids, tags, monitor_name, rules, text)) in blocks {
+            let mut seen = BTreeSet::new();
+            let rules: Vec<NotifyRule> = rules
+                .into_iter()
+                .filter(|(when, _)| seen.insert(*when))
+                .map(|(when, picks)| NotifyRule {
+                    when,
+                    handles: picks.into_iter().map(|i| targets[i % targets.len()].clone()).collect(),
+                })
+                .collect();
+            let mut monitors = MonitorSelector { ids, tags, name: monitor_name };
+            if monitors.is_empty() {
+                monitors.ids.insert(1);
+            }
+            d.blocks.insert(name.clone(), NotificationBlock { name, monitors, rules, text });
+        }
+        d
+    }
+}
+
+/// The manifest a user would write for `d` (as JSON, then written as YAML).
+fn manifest(d: &Desired) -> Value {
+    let vars: Map<String, Value> = d
+        .custom_variables
+        .values()
+        .map(|v| {
+            (
+                v.name.clone(),
+                json!({"value": v.value.expose(), "secret": v.secret}),
+            )
+        })
+        .collect();
+    let hooks: Map<String, Value> = d
+        .webhooks
+        .values()
+        .map(|w| {
+            let mut m = Map::new();
+            m.insert("url".into(), json!(w.url));
+            if let Some(p) = &w.payload {
+                m.insert("payload".into(), p.clone());
+            }
+            if let Some(h) = &w.custom_headers {
+                m.insert("custom_headers".into(), json!(h));
+            }
+            m.insert("encode_as".into(), json!(w.encode_as.as_str()));
+            if let Some(r) = &w.renamed_from {
+                m.insert("renamed_from".into(), json!(r));
+            }
+            (w.name.clone(), Value::Object(m))
+        })
+        .collect();
+    let blocks: Map<String, Value> = d
+        .blocks
+        .values()
+        .map(|b| {
+            let mut sel = Map::new();
+            if !b.monitors.ids.is_empty() {
+                sel.insert("ids".into(), json!(b.monitors.ids));
+            }
+            if !b.monitors.tags.is_empty() {
+                sel.insert("tags".into(), json!(b.monitors.tags));
+            }
+            if let Some(n) = &b.monitors.name {
+                sel.insert("name".into(), json!(n));
+            }
+            let notify: Map<String, Value> = b
+                .rules
+                .iter()
+                .map(|r| (r.when.to_string(), json!(r.handles)))
+                .collect();
+            let mut m = Map::new();
+            m.insert("monitors".into(), Value::Object(sel));
+            m.insert("notify".into(), Value::Object(notify));
+            if let Some(t) = &b.text {
+                m.insert("text".into(), json!(t));
+            }
+            (b.name.clone(), Value::Object(m))
+        })
+        .collect();
+    json!({
+        "custom_variables": vars,
+        "webhooks": hooks,
+        "monitor_notifications": blocks,
+        "external_webhooks": d.external_webhooks,
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn random_valid_manifests_load_into_the_same_model(d in desired()) {
+        let yaml = serde_yaml::to_string(&manifest(&d)).unwrap();
+        let loaded = load(std::slice::from_ref(&yaml), &LoadOptions::default());
+        prop_assert_eq!(loaded.as_ref(), Ok(&d), "yaml:\n{}", yaml);
+    }
+}
+
+#[test]
+fn a_pair_expands_into_the_documented_webhooks_and_rules() {
+    let yaml = r#"
+custom_variables:
+  DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}
+webhook_pairs:
+  g:
+    check: g.status
+    statuses: {alert: 2, recovery: 0, no_data: 3}
+monitor_notifications:
+  g:
+    monitors: {tags: ["team:checkout"]}
+    pair: g
+    notify:
+      is_warning: ["@slack-x"]
+"#;
+    let options = LoadOptions {
+        site: "datadoghq.eu".into(),
+        ..LoadOptions::default()
+    }
+    .with_env_map(
+        [("DD_API_KEY".to_string(), "k".to_string())]
+            .into_iter()
+            .collect(),
+    );
+    let sources = [Source {
+        path: PathBuf::from("m.yaml"),
+        text: yaml.into(),
+    }];
+    let loaded = load_sources(&sources, &options).unwrap();
+    let d = loaded.desired;
+    assert_eq!(d.custom_variables["DD_API_KEY"].value.expose(), "k");
+    let names: Vec<&str> = d.webhooks.keys().map(String::as_str).collect();
+    assert_eq!(names, ["g-alert-check", "g-no-data-check", "g-ok-check"]);
+    let ok = &d.webhooks["g-ok-check"];
+    assert_eq!(ok.url, "https://api.datadoghq.eu/api/v1/check_run");
+    assert_eq!(
+        ok.payload,
+        Some(
+            json!([{"check": "g.status", "status": 0, "host_name": "$HOSTNAME", "tags": ["monitor_id:$ALERT_ID"]}])
+        )
+    );
+    let headers: BTreeMap<String, String> = [
+        ("Content-Type".to_string(), "application/json".to_string()),
+        ("DD-API-KEY".to_string(), "$DD_API_KEY".to_string()),
+    ]
+    .into_iter()
+    .collect();
+    assert_eq!(ok.custom_headers, Some(headers));
+    assert_eq!(ok.origin, WebhookOrigin::Pair("g".into()));
+    assert_eq!(
+        d.blocks["g"].body(),
+        "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n\
+         {{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}\n\
+         {{#is_no_data}} @webhook-g-no-data-check {{/is_no_data}}\n\
+         {{#is_warning}} @slack-x {{/is_warning}}"
+    );
+}
+
+#[test]
+fn angle_spellings_are_stored_in_datadog_form_and_env_values_are_never_printed() {
+    let yaml = "monitor_notifications:\n  b:\n    monitors: {ids: [1]}\n    text: \"<<#is_alert>> @slack-x <</is_alert>> <<^is_warning>> y <</is_warning>>\"\nwebhooks:\n  h:\n    url: \"${env:HOOK_URL}\"\n";
+    let options = LoadOptions::default().with_env_map(
+        [(
+            "HOOK_URL".to_string(),
+            "ftp://super-secret-token".to_string(),
+        )]
+        .into_iter()
+        .collect(),
+    );
+    let sources = [Source {
+        path: PathBuf::from("m.yaml"),
+        text: yaml.into(),
+    }];
+    let err = load_sources(&sources, &options).unwrap_err().to_string();
+    assert!(
+        err.contains("m.yaml:7:10: error: url `${env:HOOK_URL}` is not an http(s) URL"),
+        "{err}"
+    );
+    assert!(!err.contains("super-secret-token"), "{err}");
+    let ok = load(&["monitor_notifications:\n  b:\n    monitors: {ids: [1]}\n    text: \"<<#is_alert>> @slack-x <</is_alert>>\"\n".to_string()], &LoadOptions::default()).unwrap();
+    assert_eq!(
+        ok.blocks["b"].text.as_deref(),
+        Some("{{#is_alert}} @slack-x {{/is_alert}}")
+    );
+}

@@ -1,0 +1,20 @@
+//! Plan and apply end to end: the real `ddhooks` binary against a real sandbox over
+//! loopback HTTP, one module per guarantee of the README that these runs prove.
+
+#[path = "../kit/mod.rs"]
+mod kit;
+
+/// Idempotence: apply followed by plan shows `No changes.`
+mod apply_then_plan_shows_no_changes;
+/// What is never deleted: only what the registry owns, never what people still mention.
+mod nothing_is_deleted_that_is_not_owned;
+/// The text, Markdown and JSON plans reviewers read.
+mod plans_are_rendered_for_review;
+/// Requests: exactly what the API requires, at most `--concurrency` in flight.
+mod requests_are_the_minimum_the_api_allows;
+/// Stale plans: refused as a whole; monitors that moved during a long apply are refused.
+mod stale_plans_are_refused;
+/// People's text: every byte outside the markers is kept.
+mod text_outside_markers_is_never_changed;
+/// Exit codes, apply asking on a terminal, the demo and `--sandbox`.
+mod the_command_line_works_as_documented;

@@ -1,0 +1,358 @@
+//! Stale plans: a saved plan is compared with a fresh read under the lock and refused as a
+//! whole when Datadog or the manifests moved since it was made; monitors edited or deleted
+//! while a long webhook chain runs are refused, not overwritten.
+
+use crate::kit::cli::{self, Run};
+use crate::kit::e2e::E2e;
+use crate::kit::fixtures::{block, pair_body, relisting_allowed, Workspace, SCENARIO};
+use crate::kit::sandbox::{route, Sandbox, WEBHOOKS};
+use ddhooks::sandbox::SandboxConfig;
+use reqwest::Method;
+use serde_json::json;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_is_refused_when_a_monitor_changed() {
+    let e = E2e::start().await;
+    let id = e
+        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+    let out = e.path("p.json");
+    let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(out.exists());
+
+    e.set_message(id, "Errors (edited by someone)").await;
+    e.clear_requests().await;
+    let apply = e.apply(&["--plan", out.to_str().unwrap()]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    apply.assert_shows(&["stale", &format!("monitor.{id}")]);
+    assert_eq!(e.writes().await, 0, "{:?}", e.request_counts().await);
+    assert_eq!(e.message(id).await, "Errors (edited by someone)");
+    assert!(e.webhook("grp-alert-check").await.is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_is_refused_when_a_webhook_changed() {
+    let e = E2e::start().await;
+    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+    e.apply_ok().await;
+    e.write(
+        "checkout.yaml",
+        &SCENARIO.replace("check: grp.status", "check: grp.state"),
+    );
+    let out = e.path("p.json");
+    let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(plan
+        .stdout
+        .contains("~ webhook.grp-alert-check will be updated in place"));
+
+    let (status, body) = e
+        .call(
+            Method::PUT,
+            &format!("{WEBHOOKS}/grp-ok-check"),
+            Some(json!({"url": "https://example.com/someone-else"})),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    e.clear_requests().await;
+    let apply = e.apply(&["--plan", out.to_str().unwrap()]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    apply.assert_shows(&["stale", "webhook.grp-ok-check"]);
+    assert_eq!(e.writes().await, 0, "{:?}", e.request_counts().await);
+    let alert = e.webhook("grp-alert-check").await.unwrap();
+    assert!(
+        alert["payload"].as_str().unwrap().contains("grp.status"),
+        "{alert}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn saved_plan_is_refused_when_the_manifests_changed() {
+    let e = E2e::start().await;
+    e.write(
+        "hooks.yaml",
+        "webhooks:\n  chat:\n    url: https://a.example.com/\n",
+    );
+    let out = e.path("p.json");
+    let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    e.write(
+        "hooks.yaml",
+        "webhooks:\n  chat:\n    url: https://b.example.com/\n",
+    );
+    e.clear_requests().await;
+    let apply = e.apply(&["--plan", out.to_str().unwrap()]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    apply.assert_shows(&["stale", "webhook.chat"]);
+    assert_eq!(e.writes().await, 0);
+    assert!(e.webhook("chat").await.is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Monitors edited while a long webhook chain runs (issue #6). Apply writes from the read it
+// planned from, with no second read per object; when the monitor writes start more than
+// MONITOR_READ_MAX_AGE after that read, every monitor is listed again, once, and a monitor
+// whose message moved (or that is gone) is refused while the others are written.
+
+/// Monitors in the org: exactly one full page, so a listing is two pages (the second empty).
+const MONITORS: usize = 1_000;
+/// Every `EVERY`-th monitor is tagged `team:checkout` and gets the scenario's block.
+const EVERY: usize = 250;
+/// Webhooks added to the scenario so that the chain of webhook writes, one at a time and
+/// each answered `LATENCY` after it arrives, lasts at least `PADDING × LATENCY` = 10 s:
+/// twice `MONITOR_READ_MAX_AGE`, however fast the machine (a slow one only lengthens it).
+const PADDING: usize = 40;
+const LATENCY: Duration = Duration::from_millis(250);
+
+/// A sandbox holding an org of monitors, the scenario's manifests (with `padding` more
+/// webhooks) in a workspace, and the monitors that get a block with their people's text.
+struct Org {
+    sandbox: Sandbox,
+    work: Workspace,
+    padding: usize,
+    targeted: BTreeMap<i64, String>,
+}
+
+impl Org {
+    /// A sandbox whose API answers take `latency`, holding the org.
+    async fn start(latency: Duration, padding: usize) -> Org {
+        let sandbox = Sandbox::start(SandboxConfig {
+            latency,
+            ..SandboxConfig::default()
+        })
+        .await;
+        let monitors: Vec<(String, Vec<String>, String)> = (0..MONITORS)
+            .map(|i| {
+                let team = if i % EVERY == 0 { "checkout" } else { "search" };
+                (
+                    format!("disk #{i}"),
+                    vec![format!("team:{team}")],
+                    format!("Disk {i} almost full on {{{{host.name}}}} @ops"),
+                )
+            })
+            .collect();
+        let ids = sandbox.create_monitors(&monitors).await;
+        let targeted = ids
+            .into_iter()
+            .zip(monitors)
+            .filter(|(_, (_, tags, _))| tags[0] == "team:checkout")
+            .map(|(id, (_, _, message))| (id, message))
+            .collect();
+        let work = Workspace::new();
+        let pads: String = (0..padding)
+            .map(|i| format!("  pad-{i:02}:\n    url: https://example.com/pad/{i}\n"))
+            .collect();
+        let webhooks = if padding > 0 {
+            format!("webhooks:\n{pads}")
+        } else {
+            String::new()
+        };
+        work.write("main.yaml", &format!("{SCENARIO}{webhooks}"));
+        Org {
+            sandbox,
+            work,
+            padding,
+            targeted,
+        }
+    }
+
+    /// `apply --auto-approve`, spawned, with the request log cleared first.
+    async fn spawn_apply(&self) -> tokio::process::Child {
+        self.sandbox.clear_requests().await;
+        cli::verb(
+            "apply",
+            &self.sandbox.base,
+            &self.work.manifests(),
+            &["--auto-approve"],
+        )
+        .spawn()
+        .expect("ddhooks starts")
+    }
+
+    /// Waits until the apply's reads are over (its first webhook create arrived), checks
+    /// that `edit`, made then, lands before the monitors are listed again.
+    async fn during_the_chain(&self, child: &mut tokio::process::Child, edit: impl Future) {
+        self.sandbox
+            .await_count(route::WEBHOOK_CREATE, 1, child)
+            .await
+            .expect("the apply reaches its webhook writes");
+        edit.await;
+        let counts = self.sandbox.request_counts().await;
+        assert_eq!(
+            counts.get(route::MONITOR_PAGE),
+            Some(&2),
+            "the edit landed before the monitors were listed again: {counts:?}"
+        );
+    }
+
+    /// Asserts that every targeted monitor but `except` carries the block after its
+    /// people-written text.
+    async fn assert_written(&self, except: i64) {
+        let want = block("grp", &pair_body("grp"));
+        for (id, people) in &self.targeted {
+            if *id == except {
+                continue;
+            }
+            let message = self.sandbox.message(*id).await;
+            assert!(
+                message.starts_with(people.as_str()) && message.ends_with(&want),
+                "monitor {id} was not written: {message:?}"
+            );
+        }
+    }
+
+    /// The requests of an apply from scratch of the manifests, the lock included (see
+    /// `requests_are_the_minimum_the_api_allows`), with `pages` monitor pages and
+    /// `monitor_writes` monitor writes, plus what the test itself sent (`extra`).
+    fn apply_routes(
+        &self,
+        pages: u64,
+        monitor_writes: u64,
+        extra: &[(&str, u64)],
+    ) -> BTreeMap<String, u64> {
+        let w = (2 + self.padding) as u64;
+        let mut routes: BTreeMap<String, u64> = [
+            (route::WEBHOOK_READ, w),
+            (route::WEBHOOK_CREATE, w),
+            (route::VARIABLE_READ, 4),
+            (route::VARIABLE_CREATE, 3),
+            (route::VARIABLE_UPDATE, 1),
+            (route::VARIABLE_DELETE, 1),
+            (route::MONITOR_PAGE, pages),
+            (route::MONITOR_WRITE, monitor_writes),
+        ]
+        .into_iter()
+        .map(|(k, n)| (k.to_string(), n))
+        .collect();
+        for (k, n) in extra {
+            *routes.entry(k.to_string()).or_insert(0) += n;
+        }
+        routes.retain(|_, n| *n > 0);
+        routes
+    }
+}
+
+/// The outcome line apply prints for monitor `id`.
+fn outcome_of(run: &Run, id: i64) -> String {
+    let prefix = format!("monitor.{id}: ");
+    run.stdout
+        .lines()
+        .find(|l| l.starts_with(&prefix))
+        .unwrap_or_else(|| panic!("no outcome for monitor {id}:\n{}", run.all()))
+        .to_string()
+}
+
+/// Monitor `refused` was refused, saying `because`; every other monitor was written.
+fn assert_refused_only(org: &Org, run: &Run, refused: i64, because: &str) {
+    assert_eq!(
+        run.code,
+        1,
+        "a refused change is not a complete apply:\n{}",
+        run.all()
+    );
+    let line = outcome_of(run, refused);
+    assert!(
+        line.contains("REFUSED") && line.contains(because),
+        "monitor {refused} ({because}): {line}"
+    );
+    for id in org.targeted.keys().filter(|id| **id != refused) {
+        assert!(outcome_of(run, *id).ends_with("done"), "{}", run.all());
+    }
+    for address in [
+        "custom_variable.DD_API_KEY",
+        "webhook.grp-alert-check",
+        "webhook.grp-ok-check",
+    ] {
+        assert!(
+            run.stdout.contains(&format!("{address}: create done")),
+            "{address}:\n{}",
+            run.all()
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_written() {
+    let org = Org::start(LATENCY, PADDING).await;
+    let edited = *org.targeted.keys().nth(1).expect("a second target");
+    let persons_text = "Disk almost full — edited by hand after the plan @ops-oncall";
+    let mut apply = org.spawn_apply().await;
+    org.during_the_chain(&mut apply, org.sandbox.set_message(edited, persons_text))
+        .await;
+    let run = cli::finish(apply).await;
+    let requests = org.sandbox.request_counts().await;
+
+    assert_refused_only(&org, &run, edited, "changed by someone else since the plan");
+    assert_eq!(
+        org.sandbox.message(edited).await,
+        persons_text,
+        "the person's edit is kept"
+    );
+    org.assert_written(edited).await;
+    // One listing again (1,000 monitors known: both pages), no read per monitor (no
+    // `GET /api/v1/monitor/{id}`), one write per monitor that did not move (and the
+    // person's own write).
+    assert_eq!(
+        requests,
+        org.apply_routes(2 + 2, 3, &[(route::MONITOR_WRITE, 1)]),
+        "requests of the apply\n{}",
+        run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitor_deleted_since_a_stale_read_is_refused_as_deleted() {
+    let org = Org::start(LATENCY, PADDING).await;
+    let deleted = *org.targeted.keys().nth(2).expect("a third target");
+    let mut apply = org.spawn_apply().await;
+    org.during_the_chain(&mut apply, org.sandbox.delete_monitor(deleted))
+        .await;
+    let run = cli::finish(apply).await;
+    let requests = org.sandbox.request_counts().await;
+
+    assert_refused_only(&org, &run, deleted, "deleted since the plan");
+    assert_eq!(
+        org.sandbox.message_of(deleted).await,
+        None,
+        "not brought back"
+    );
+    org.assert_written(deleted).await;
+    assert_eq!(
+        requests,
+        org.apply_routes(2 + 2, 3, &[(route::MONITOR_DELETE, 1)]),
+        "requests of the apply\n{}",
+        run.all()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recent_read_is_not_read_again_and_every_monitor_is_written() {
+    let org = Org::start(Duration::ZERO, 0).await;
+    let started = Instant::now();
+    let run = cli::finish(org.spawn_apply().await).await;
+    let elapsed = started.elapsed();
+    let counts = org.sandbox.request_counts().await;
+    cli::assert_applied(run);
+    org.assert_written(0).await;
+    if relisting_allowed(elapsed) {
+        eprintln!("the apply took {elapsed:?}: the monitors may have been listed again");
+        assert!(
+            [2, 4].contains(&counts[route::MONITOR_PAGE]),
+            "one listing, or one more: {counts:?}"
+        );
+    } else {
+        // The monitor writes started within MONITOR_READ_MAX_AGE of the read.
+        assert_eq!(
+            counts,
+            org.apply_routes(2, 4, &[]),
+            "no listing again during an apply whose read is recent"
+        );
+    }
+}

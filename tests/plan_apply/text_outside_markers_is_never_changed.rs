@@ -1,0 +1,177 @@
+//! People's text: every byte outside ddhooks' markers is kept through plan and apply, and
+//! a damaged block is an error for that monitor only, which is not written. The property
+//! runs through the real binary and a real sandbox (few cases: each one does HTTP and runs
+//! the binary four times).
+
+use crate::kit::e2e::E2e;
+use crate::kit::fixtures::{block, pair_body, SCENARIO};
+use proptest::prelude::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn damaged_block_is_an_error_for_that_monitor_only() {
+    let e = E2e::start().await;
+    let damaged = "Broken on purpose.\n\n{{!-- ddhooks:begin grp --}}\n{{#is_alert}} @webhook-grp-alert-check {{/is_alert}}\n";
+    let bad = e
+        .create_monitor("[checkout] damaged one", &["team:checkout"], damaged)
+        .await;
+    let good = e
+        .create_monitor("[checkout] fine", &["team:checkout"], "Fine.")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+
+    let plan = e.plan(&[]).await;
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    plan.assert_shows(&[&format!("Error: monitor.{bad}"), "[checkout] damaged one"]);
+    assert!(plan.stdout.contains(&format!(
+        "monitor.{good} \"[checkout] fine\": add block grp"
+    )));
+
+    let apply = e.apply(&["--auto-approve"]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    apply.assert_shows(&[&format!("monitor.{bad}: skipped")]);
+    assert_eq!(
+        e.message(bad).await,
+        damaged,
+        "nothing written to the damaged monitor"
+    );
+    assert_eq!(
+        e.message(good).await,
+        format!("Fine.\n\n{}", block("grp", &pair_body("grp")))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn empty_message_diffs_show_no_phantom_blank_line() {
+    let e = E2e::start().await;
+    let id = e
+        .create_monitor("[checkout] empty", &["team:checkout"], "")
+        .await;
+    e.write("checkout.yaml", SCENARIO);
+    let plan = e.plan(&[]).await;
+    let diff = |out: &str| -> Vec<String> {
+        out.lines()
+            .skip_while(|l| !l.contains(&format!("monitor.{id} ")))
+            .skip(1)
+            .take_while(|l| !l.is_empty())
+            .map(|l| l.trim_start().to_string())
+            .collect()
+    };
+    let added = diff(&plan.stdout);
+    assert_eq!(added[0], "@@ -0,0 +1,4 @@", "{}", plan.all());
+    assert!(
+        added[1..].iter().all(|l| l.starts_with('+') && l.len() > 1),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert_eq!(e.message(id).await, block("grp", &pair_body("grp")));
+
+    e.write("checkout.yaml", "webhook_pairs: {}\n");
+    let plan = e.plan(&[]).await;
+    let removed = diff(&plan.stdout);
+    assert_eq!(removed[0], "@@ -1,4 +0,0 @@", "{}", plan.all());
+    assert!(
+        removed[1..]
+            .iter()
+            .all(|l| l.starts_with('-') && l.len() > 1),
+        "{}",
+        plan.all()
+    );
+    e.apply_ok().await;
+    assert_eq!(e.message(id).await, "");
+}
+
+/// Pieces people's messages are made of: text, unicode, template variables, existing
+/// conditionals, handles, comments, trailing whitespace, blank lines and CRLF.
+fn fragment() -> impl Strategy<Value = String> {
+    prop_oneof![
+        Just("CPU is high on {{host.name}}.".to_string()),
+        Just("{{#is_alert}} @pagerduty-checkout {{/is_alert}}".to_string()),
+        Just("{{^is_recovery}}still bad{{/is_recovery}}".to_string()),
+        Just("{{#is_priority 'P1'}} @slack-oncall {{/is_priority}}".to_string()),
+        Just("{{!-- owner: @jane --}}".to_string()),
+        Just("@slack-checkout-alerts".to_string()),
+        Just("Runbook: https://wiki.example.com/a?b=c#d".to_string()),
+        Just("ünïcödé ✓ 📈 日本語".to_string()),
+        Just(" ".to_string()),
+        Just("  \t".to_string()),
+        Just("\n".to_string()),
+        Just("\n\n".to_string()),
+        Just("\r\n".to_string()),
+        "\\PC{0,6}",
+    ]
+}
+
+fn text() -> impl Strategy<Value = String> {
+    prop::collection::vec(fragment(), 0..8).prop_map(|parts| parts.concat())
+}
+
+fn manifest(notify: &str) -> String {
+    format!("{SCENARIO}    notify:\n      is_warning: [\"{notify}\"]\n")
+}
+
+const WITHOUT_BLOCK: &str = "custom_variables:\n  DD_API_KEY:\n    value: ${env:DD_API_KEY}\n    secret: true\nwebhook_pairs:\n  grp:\n    check: grp.status\n    tags: [\"monitor_id:$ALERT_ID\", \"team:checkout\"]\n";
+
+async fn round_trip(original: String, after_block: String) {
+    let e = E2e::start().await;
+    let id = e
+        .create_monitor("[checkout] property", &["team:checkout"], &original)
+        .await;
+    let bystander = e.create_monitor("other", &["team:other"], &original).await;
+
+    // Appended after one blank line (none when the message is empty).
+    e.write("checkout.yaml", &manifest("@slack-a"));
+    e.apply_ok().await;
+    let body = |h: &str| {
+        format!(
+            "{}\n{{{{#is_warning}}}} {h} {{{{/is_warning}}}}",
+            pair_body("grp")
+        )
+    };
+    let block_a = block("grp", &body("@slack-a"));
+    let appended = if original.is_empty() {
+        block_a.clone()
+    } else {
+        format!("{original}\n\n{block_a}")
+    };
+    assert_eq!(e.message(id).await, appended);
+    e.assert_converged().await;
+
+    // People add text after the block; the block changes: rewritten in place.
+    e.set_message(id, &format!("{appended}{after_block}")).await;
+    e.write("checkout.yaml", &manifest("@slack-b"));
+    e.apply_ok().await;
+    let block_b = block("grp", &body("@slack-b"));
+    assert_eq!(
+        e.message(id).await,
+        format!("{}{after_block}", appended.replace(&block_a, &block_b))
+    );
+    e.assert_converged().await;
+
+    // The block goes: exactly people's text is left (with the blank line ddhooks added
+    // removed; when the block began the message, the newlines that followed it go too).
+    e.write("checkout.yaml", WITHOUT_BLOCK);
+    e.apply_ok().await;
+    let expected = if original.is_empty() {
+        after_block.trim_start_matches(['\n', '\r']).to_string()
+    } else {
+        format!("{original}{after_block}")
+    };
+    assert_eq!(e.message(id).await, expected);
+    assert_eq!(e.message(bystander).await, original, "never touched");
+    e.assert_converged().await;
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn peoples_text_around_the_block_is_kept_byte_for_byte(original in text(), after_block in text()) {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(round_trip(original, after_block));
+    }
+}

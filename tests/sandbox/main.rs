@@ -1,0 +1,18 @@
+//! The sandbox: an emulator of the Datadog endpoints ddhooks uses, tested over loopback
+//! HTTP against real in-process sandboxes and the `ddhooks sandbox` binary.
+
+#[path = "../kit/mod.rs"]
+mod kit;
+
+/// Datadog's recorded exchanges, replayed against the sandbox.
+mod conformance;
+/// Latency, failures, rate limits, value limits and lossy writes; never on `/sandbox/v1/`.
+mod faults_apply_to_the_api_only;
+/// Status codes, bodies and defaults of every endpoint, as Datadog answers them.
+mod serves_datadog_endpoints_as_recorded;
+/// `--data FILE`: restarts keep the state; the file is replaced atomically.
+mod the_data_file_survives_restarts;
+/// The binary prints its address first, serves, and refuses bad flags.
+mod the_sandbox_command_serves_on_the_printed_address;
+/// `POST /sandbox/v1/monitor/{id}/transition` fires the webhooks a message mentions.
+mod transitions_fire_the_webhooks_messages_mention;

@@ -1,0 +1,697 @@
+//! The sandbox's API quirks, over loopback HTTP against a real in-process sandbox.
+
+use crate::kit::sandbox::{decode, Sandbox, VARIABLES, WEBHOOKS};
+
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+/// The payload Datadog stores when a webhook is created with a `null` or absent payload,
+/// byte for byte as recorded (pinned here, independently of the code that produces it).
+const DEFAULT_WEBHOOK_PAYLOAD: &str = "{\"body\": \"$EVENT_MSG\", \"last_updated\": \"$LAST_UPDATED\", \"event_type\": \"$EVENT_TYPE\", \"title\": \"$EVENT_TITLE\", \"date\": \"$DATE\", \"org\": {\"id\": \"$ORG_ID\", \"name\": \"$ORG_NAME\"}, \"id\": \"$ID\"}";
+
+async fn start() -> Sandbox {
+    Sandbox::start(Default::default()).await
+}
+
+fn error(body: &Value) -> &str {
+    body["errors"][0].as_str().unwrap_or_default()
+}
+
+#[tokio::test]
+async fn webhook_create_fills_default_payload_and_encoding() {
+    let h = start().await;
+    let (status, body) = h
+        .call(
+            Method::POST,
+            WEBHOOKS,
+            Some(json!({"name": "w1", "url": "https://example.com/x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        body,
+        json!({"encode_as": "json", "url": "https://example.com/x", "custom_headers": null,
+               "name": "w1", "payload": DEFAULT_WEBHOOK_PAYLOAD})
+    );
+    let (status, body) = h
+        .call(
+            Method::POST,
+            WEBHOOKS,
+            Some(json!({"name": "w2", "url": "u", "payload": null, "encode_as": "form"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body["payload"], DEFAULT_WEBHOOK_PAYLOAD);
+    assert_eq!(body["encode_as"], "form");
+    let (status, body) = h.call(Method::GET, &format!("{WEBHOOKS}/w1"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["payload"], DEFAULT_WEBHOOK_PAYLOAD);
+}
+
+#[tokio::test]
+async fn webhook_put_is_partial_renames_and_resets_payload() {
+    let h = start().await;
+    let create = json!({"name": "w", "url": "https://a", "payload": "{\"a\": 1}",
+                        "custom_headers": "{\"X\": \"1\"}"});
+    h.call(Method::POST, WEBHOOKS, Some(create)).await;
+    let (status, body) = h
+        .call(
+            Method::PUT,
+            &format!("{WEBHOOKS}/w"),
+            Some(json!({"url": "https://b"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["url"], "https://b");
+    assert_eq!(body["payload"], "{\"a\": 1}");
+    assert_eq!(body["custom_headers"], "{\"X\": \"1\"}");
+    let (status, body) = h
+        .call(
+            Method::PUT,
+            &format!("{WEBHOOKS}/w"),
+            Some(json!({"name": "w-new", "payload": null})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["name"], "w-new");
+    assert_eq!(body["payload"], DEFAULT_WEBHOOK_PAYLOAD);
+    let (status, body) = h.call(Method::GET, &format!("{WEBHOOKS}/w"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"errors": ["Webhook does not exist"]}));
+    let (status, _) = h
+        .call(Method::GET, &format!("{WEBHOOKS}/w-new"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn webhook_duplicates_and_missing_names() {
+    let h = start().await;
+    let w = json!({"name": "dup", "url": "https://a"});
+    assert_eq!(
+        h.call(Method::POST, WEBHOOKS, Some(w.clone())).await.0,
+        StatusCode::CREATED
+    );
+    let (status, body) = h.call(Method::POST, WEBHOOKS, Some(w)).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert!(!error(&body).is_empty());
+    h.call(
+        Method::POST,
+        WEBHOOKS,
+        Some(json!({"name": "other", "url": "https://a"})),
+    )
+    .await;
+    let (status, _) = h
+        .call(
+            Method::PUT,
+            &format!("{WEBHOOKS}/other"),
+            Some(json!({"name": "dup"})),
+        )
+        .await;
+    assert_eq!(
+        status,
+        StatusCode::BAD_REQUEST,
+        "rename onto an existing name"
+    );
+    for method in [Method::GET, Method::DELETE] {
+        let (status, body) = h.call(method, &format!("{WEBHOOKS}/nope"), None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(error(&body), "Webhook does not exist");
+    }
+    let (status, body) = h
+        .call(
+            Method::PUT,
+            &format!("{WEBHOOKS}/nope"),
+            Some(json!({"url": "x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error(&body), "Webhook does not exist");
+    let (status, body) = h
+        .call(Method::DELETE, &format!("{WEBHOOKS}/dup"), None)
+        .await;
+    assert_eq!((status, body), (StatusCode::OK, json!({})));
+}
+
+#[tokio::test]
+async fn secret_variable_value_is_never_returned() {
+    let h = start().await;
+    let (status, body) = h
+        .call(
+            Method::POST,
+            VARIABLES,
+            Some(json!({"name": "KEY", "value": "s3cret", "is_secret": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(body, json!({"is_secret": true, "name": "KEY"}));
+    let (_, body) = h.call(Method::GET, &format!("{VARIABLES}/KEY"), None).await;
+    assert_eq!(body, json!({"is_secret": true, "name": "KEY"}));
+    let (_, body) = h
+        .call(
+            Method::PUT,
+            &format!("{VARIABLES}/KEY"),
+            Some(json!({"value": "other"})),
+        )
+        .await;
+    assert_eq!(body, json!({"is_secret": true, "name": "KEY"}));
+    // Making it public reveals the (updated) value: the PUT was partial and kept is_secret until now.
+    let (_, body) = h
+        .call(
+            Method::PUT,
+            &format!("{VARIABLES}/KEY"),
+            Some(json!({"is_secret": false})),
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"is_secret": false, "name": "KEY", "value": "other"})
+    );
+}
+
+#[tokio::test]
+async fn variable_put_renames_and_404s() {
+    let h = start().await;
+    h.call(
+        Method::POST,
+        VARIABLES,
+        Some(json!({"name": "A", "value": "1", "is_secret": false})),
+    )
+    .await;
+    let (status, body) = h
+        .call(
+            Method::PUT,
+            &format!("{VARIABLES}/A"),
+            Some(json!({"name": "B"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body, json!({"is_secret": false, "name": "B", "value": "1"}));
+    let (status, body) = h.call(Method::GET, &format!("{VARIABLES}/A"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(body, json!({"errors": ["Custom variable does not exist"]}));
+    let (status, _) = h
+        .call(
+            Method::POST,
+            VARIABLES,
+            Some(json!({"name": "B", "value": "2", "is_secret": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "duplicate name");
+    let (status, _) = h
+        .call(
+            Method::POST,
+            VARIABLES,
+            Some(json!({"name": "lower", "value": "2", "is_secret": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "names are upper-case");
+}
+
+#[tokio::test]
+async fn bad_bodies_are_400_and_store_nothing() {
+    let h = start().await;
+    let cases: Vec<(&str, &str, String)> = vec![
+        (
+            WEBHOOKS,
+            "malformed",
+            "{\"name\": \"bad1\", \"url\": ".to_string(),
+        ),
+        (WEBHOOKS, "missing url", json!({"name": "bad2"}).to_string()),
+        (
+            WEBHOOKS,
+            "wrong type",
+            json!({"name": "bad3", "url": 5}).to_string(),
+        ),
+        (
+            WEBHOOKS,
+            "payload not a string",
+            json!({"name": "bad4", "url": "u", "payload": {"a": 1}}).to_string(),
+        ),
+        (VARIABLES, "malformed", "{\"name\": \"BAD1\"".to_string()),
+        (
+            VARIABLES,
+            "missing is_secret",
+            json!({"name": "BAD2", "value": "v"}).to_string(),
+        ),
+        (
+            VARIABLES,
+            "wrong type",
+            json!({"name": "BAD3", "value": 1, "is_secret": false}).to_string(),
+        ),
+    ];
+    for (path, what, body) in &cases {
+        let (status, answer) = h.call_raw(Method::POST, path, body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {answer}");
+        assert!(!error(&answer).is_empty(), "{what}: errors body");
+    }
+    for name in ["bad1", "bad2", "bad3", "bad4"] {
+        let (status, _) = h
+            .call(Method::GET, &format!("{WEBHOOKS}/{name}"), None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name} was not stored");
+    }
+    for name in ["BAD1", "BAD2", "BAD3"] {
+        let (status, _) = h
+            .call(Method::GET, &format!("{VARIABLES}/{name}"), None)
+            .await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{name} was not stored");
+    }
+    // Monitors: malformed, missing query, wrong type of a field, unknown monitor type.
+    for body in [
+        "{\"type\": \"query alert\"".to_string(),
+        json!({"type": "query alert", "name": "m"}).to_string(),
+        json!({"type": "query alert", "query": "a > 1", "tags": "team:x"}).to_string(),
+        json!({"type": "not a type", "query": "a > 1"}).to_string(),
+    ] {
+        let (status, answer) = h.call_raw(Method::POST, "/api/v1/monitor", &body).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(!error(&answer).is_empty());
+    }
+    let (_, list) = h.call(Method::GET, "/api/v1/monitor", None).await;
+    assert_eq!(list, json!([]), "no monitor was stored");
+    // A bad PUT leaves the webhook as it was.
+    h.call(
+        Method::POST,
+        WEBHOOKS,
+        Some(json!({"name": "ok", "url": "u"})),
+    )
+    .await;
+    let (status, _) = h
+        .call_raw(Method::PUT, &format!("{WEBHOOKS}/ok"), "{\"url\": 3}")
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, body) = h.call(Method::GET, &format!("{WEBHOOKS}/ok"), None).await;
+    assert_eq!(body["url"], "u");
+}
+
+#[tokio::test]
+async fn missing_keys_are_403() {
+    let h = start().await;
+    let url = |p: &str| format!("{}{p}", h.base);
+    // No keys at all.
+    let resp = h.http.get(url("/api/v1/validate")).send().await.unwrap();
+    let (status, body) = decode(resp).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert_eq!(body, json!({"errors": ["API key required"]}));
+    // API key only: enough for validate and check_run, not for webhooks or monitors.
+    let resp = h
+        .http
+        .get(url("/api/v1/validate"))
+        .header("DD-API-KEY", "k")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(decode(resp).await, (StatusCode::OK, json!({"valid": true})));
+    let resp = h
+        .http
+        .post(url("/api/v1/check_run"))
+        .header("DD-API-KEY", "k")
+        .json(&json!([{"check": "c", "host_name": "h", "status": 0, "tags": []}]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    for (method, path) in [
+        (Method::GET, "/api/v1/monitor".to_string()),
+        (Method::GET, format!("{WEBHOOKS}/x")),
+        (Method::POST, WEBHOOKS.to_string()),
+        (Method::GET, format!("{VARIABLES}/X")),
+    ] {
+        let resp = h
+            .http
+            .request(method.clone(), url(&path))
+            .header("DD-API-KEY", "k")
+            .json(&json!({"name": "x", "url": "u"}))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = decode(resp).await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert!(!error(&body).is_empty());
+    }
+    let (status, _) = h.call(Method::GET, &format!("{WEBHOOKS}/x"), None).await;
+    assert_eq!(
+        status,
+        StatusCode::NOT_FOUND,
+        "with both keys it gets through"
+    );
+    // Nothing was created by the forbidden POST.
+    let (status, _) = h.call(Method::GET, &format!("{WEBHOOKS}/x"), None).await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn configured_keys_restrict_access() {
+    let h = Sandbox::start(ddhooks::sandbox::SandboxConfig {
+        api_keys: vec!["right".into()],
+        ..Default::default()
+    })
+    .await;
+    let resp = h
+        .http
+        .get(format!("{}/api/v1/validate", h.base))
+        .header("DD-API-KEY", "wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let resp = h
+        .http
+        .get(format!("{}/api/v1/validate", h.base))
+        .header("DD-API-KEY", "right")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}
+
+fn log_monitor() -> Value {
+    json!({
+        "name": "errors", "type": "log alert", "message": "hello",
+        "query": "logs(\"service:foo\").index(\"main\").rollup(\"count\").by(\"source\").last(\"5m\") > 2",
+        "tags": ["team:a", "env:ci"], "priority": 3,
+        "options": {"thresholds": {"critical": 2, "warning": 1}, "renotify_interval": 60},
+        "custom_field": {"kept": true}
+    })
+}
+
+#[tokio::test]
+async fn monitor_create_fills_server_defaults() {
+    let h = start().await;
+    let (status, m) = h
+        .call(Method::POST, "/api/v1/monitor", Some(log_monitor()))
+        .await;
+    assert_eq!(status, StatusCode::OK, "create answers 200: {m}");
+    assert!(m["id"].is_i64());
+    assert_eq!(m["multi"], true);
+    assert_eq!(m["overall_state"], "No Data");
+    assert_eq!(m["draft_status"], "published");
+    assert_eq!(m["deleted"], Value::Null);
+    assert_eq!(m["restricted_roles"], Value::Null);
+    assert_eq!(m["priority"], 3);
+    assert_eq!(
+        m["custom_field"],
+        json!({"kept": true}),
+        "unknown fields are echoed"
+    );
+    assert!(m["creator"].is_object());
+    let created = m["created"].as_str().unwrap();
+    assert!(
+        created.ends_with("+00:00") && created.len() == 32,
+        "{created}"
+    );
+    assert_eq!(
+        m["options"],
+        json!({"thresholds": {"critical": 2.0, "warning": 1.0}, "renotify_interval": 60,
+               "notify_no_data": false, "notify_audit": false, "new_host_delay": 300,
+               "include_tags": true, "groupby_simple_monitor": false, "silenced": {}})
+    );
+    assert!(m["options"]["thresholds"]["critical"].is_f64());
+    // Metric monitors without a group are not multi and come back as "query alert".
+    let (_, m2) = h
+        .call(
+            Method::POST,
+            "/api/v1/monitor",
+            Some(
+                json!({"type": "metric alert", "query": "avg(last_5m):avg:cpu{*} > 1",
+                        "options": {"on_missing_data": "default"}}),
+            ),
+        )
+        .await;
+    assert_eq!(m2["type"], "query alert");
+    assert_eq!(m2["multi"], false);
+    assert_eq!(
+        m2["options"],
+        json!({"notify_audit": false, "new_host_delay": 300, "include_tags": true, "silenced": {}})
+    );
+    assert!(m2["id"].as_i64() > m["id"].as_i64(), "ids increase");
+}
+
+#[tokio::test]
+async fn monitor_query_without_operator_is_the_recorded_400() {
+    let h = start().await;
+    let body = json!({"query": "query", "type": "log alert"});
+    for path in ["/api/v1/monitor", "/api/v1/monitor/validate"] {
+        let (status, answer) = h.call(Method::POST, path, Some(body.clone())).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+        assert_eq!(
+            answer,
+            json!({"errors": ["The value provided for parameter 'query' is invalid: invalid operator specified: "]})
+        );
+    }
+    let (status, answer) = h
+        .call(
+            Method::POST,
+            "/api/v1/monitor/validate",
+            Some(log_monitor()),
+        )
+        .await;
+    assert_eq!((status, answer), (StatusCode::OK, json!({})));
+    let (status, answer) = h
+        .call(
+            Method::POST,
+            "/api/v1/monitor/999/validate",
+            Some(log_monitor()),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(error(&answer), "Monitor not found");
+}
+
+#[tokio::test]
+async fn monitor_put_merges_fields_and_replaces_options_whole() {
+    let h = start().await;
+    let (_, m) = h
+        .call(Method::POST, "/api/v1/monitor", Some(log_monitor()))
+        .await;
+    let id = m["id"].as_i64().unwrap();
+    let path = format!("/api/v1/monitor/{id}");
+    let (status, updated) = h
+        .call(Method::PUT, &path, Some(json!({"message": "new text"})))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(updated["message"], "new text");
+    assert_eq!(updated["name"], "errors", "absent fields are kept");
+    assert_eq!(updated["options"], m["options"], "no options: options kept");
+    assert!(
+        updated.get("creator").is_none(),
+        "PUT answers without creator"
+    );
+    let (_, updated) = h
+        .call(
+            Method::PUT,
+            &path,
+            Some(json!({"options": {"thresholds": {"critical": 5, "warning": null}, "new_host_delay": null}})),
+        )
+        .await;
+    assert_eq!(
+        updated["options"],
+        json!({"thresholds": {"critical": 5.0}, "new_host_delay": null, "notify_no_data": false,
+               "notify_audit": false, "include_tags": true, "groupby_simple_monitor": false,
+               "silenced": {}}),
+        "renotify_interval is gone: options were replaced whole"
+    );
+    let (_, got) = h.call(Method::GET, &path, None).await;
+    assert_eq!(got["message"], "new text");
+    assert!(got["creator"].is_object(), "GET still has the creator");
+    assert!(got.get("matching_downtimes").is_none());
+    let (_, got) = h
+        .call(Method::GET, &format!("{path}?with_downtimes=true"), None)
+        .await;
+    assert_eq!(got["matching_downtimes"], json!([]));
+    let (status, answer) = h
+        .call(
+            Method::PUT,
+            "/api/v1/monitor/424242",
+            Some(json!({"name": "x"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(answer, json!({"errors": ["Monitor not found"]}));
+}
+
+#[tokio::test]
+async fn monitor_delete_then_404() {
+    let h = start().await;
+    let (_, m) = h
+        .call(Method::POST, "/api/v1/monitor", Some(log_monitor()))
+        .await;
+    let id = m["id"].as_i64().unwrap();
+    let path = format!("/api/v1/monitor/{id}");
+    let (status, body) = h.call(Method::DELETE, &path, None).await;
+    assert_eq!(
+        (status, body),
+        (StatusCode::OK, json!({"deleted_monitor_id": id}))
+    );
+    for method in [Method::GET, Method::DELETE] {
+        let (status, body) = h.call(method, &path, None).await;
+        assert_eq!(status, StatusCode::NOT_FOUND);
+        assert_eq!(body, json!({"errors": ["Monitor not found"]}));
+    }
+}
+
+#[tokio::test]
+async fn monitor_list_pages_and_filters() {
+    let h = start().await;
+    for i in 0..5 {
+        let tags = if i % 2 == 0 {
+            json!(["team:even"])
+        } else {
+            json!(["team:odd"])
+        };
+        let query = format!("avg(last_5m):avg:cpu{{host:h{i}}} > 1");
+        h.call(
+            Method::POST,
+            "/api/v1/monitor",
+            Some(json!({"type": "query alert", "query": query, "name": format!("CPU {i}"), "tags": tags})),
+        )
+        .await;
+    }
+    let ids = |v: &Value| -> Vec<String> {
+        v.as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let (_, all) = h.call(Method::GET, "/api/v1/monitor", None).await;
+    assert_eq!(all.as_array().unwrap().len(), 5);
+    assert_eq!(all[0]["matching_downtimes"], json!([]));
+    let (_, all) = h
+        .call(Method::GET, "/api/v1/monitor?page_size=2", None)
+        .await;
+    assert_eq!(
+        all.as_array().unwrap().len(),
+        5,
+        "page_size without page: everything"
+    );
+    let (_, p0) = h
+        .call(Method::GET, "/api/v1/monitor?page=0&page_size=2", None)
+        .await;
+    let (_, p2) = h
+        .call(Method::GET, "/api/v1/monitor?page=2&page_size=2", None)
+        .await;
+    let (_, p3) = h
+        .call(Method::GET, "/api/v1/monitor?page=3&page_size=2", None)
+        .await;
+    assert_eq!(ids(&p0), ["CPU 0", "CPU 1"]);
+    assert_eq!(ids(&p2), ["CPU 4"]);
+    assert_eq!(p3, json!([]));
+    let (_, p) = h.call(Method::GET, "/api/v1/monitor?page=0", None).await;
+    assert_eq!(p.as_array().unwrap().len(), 5, "page_size defaults to 100");
+    let (status, _) = h
+        .call(Method::GET, "/api/v1/monitor?page=0&page_size=1001", None)
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    let (_, even) = h
+        .call(Method::GET, "/api/v1/monitor?monitor_tags=team:even", None)
+        .await;
+    assert_eq!(ids(&even), ["CPU 0", "CPU 2", "CPU 4"]);
+    let (_, named) = h
+        .call(Method::GET, "/api/v1/monitor?name=cpu%203", None)
+        .await;
+    assert_eq!(ids(&named), ["CPU 3"]);
+    let (_, scoped) = h
+        .call(Method::GET, "/api/v1/monitor?tags=host:h1", None)
+        .await;
+    assert_eq!(ids(&scoped), ["CPU 1"]);
+    let (status, body) = h
+        .call(
+            Method::GET,
+            "/api/v1/monitor?group_states=notagroupstate",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(body, json!({"errors": ["Invalid group_state filters."]}));
+    let (status, _) = h
+        .call(
+            Method::GET,
+            "/api/v1/monitor?group_states=alert,no%20data",
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn check_run_takes_an_array_of_checks() {
+    let h = start().await;
+    let check = json!({"check": "app.ok", "host_name": "h", "status": 2, "tags": ["a:b"]});
+    let resp = h
+        .req(Method::POST, "/api/v1/check_run")
+        .json(&json!([check.clone()]))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    assert_eq!(resp.headers()["content-type"], "text/json");
+    assert_eq!(decode(resp).await.1, json!({"status": "ok"}));
+    let one_object = h
+        .call(Method::POST, "/api/v1/check_run", Some(check.clone()))
+        .await;
+    assert_eq!(
+        one_object.0,
+        StatusCode::BAD_REQUEST,
+        "one object instead of an array"
+    );
+    let string_tags = json!([{"check": "c", "host_name": "h", "status": 0, "tags": "a:b"}]);
+    let (status, _) = h
+        .call(Method::POST, "/api/v1/check_run", Some(string_tags))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "tags as a string");
+    let bad_status = json!([{"check": "c", "host_name": "h", "status": 7, "tags": []}]);
+    let (status, _) = h
+        .call(Method::POST, "/api/v1/check_run", Some(bad_status))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(h.sim_get("/sandbox/v1/check_runs").await, json!([check]));
+}
+
+#[tokio::test]
+async fn request_counts_are_keyed_by_route_template() {
+    let h = start().await;
+    h.call(Method::GET, "/api/v1/monitor", None).await;
+    h.call(Method::GET, "/api/v1/monitor", None).await;
+    h.call(Method::GET, "/api/v1/monitor/1", None).await;
+    h.call(Method::PUT, "/api/v1/monitor/2", Some(json!({})))
+        .await;
+    h.call(Method::GET, &format!("{WEBHOOKS}/a"), None).await;
+    h.call(Method::GET, &format!("{VARIABLES}/B"), None).await;
+    h.sim_get("/sandbox/v1/check_runs").await;
+    let log = h.sim_get("/sandbox/v1/requests").await;
+    assert_eq!(
+        log,
+        json!({"total": 6, "counts": {
+            "GET /api/v1/integration/webhooks/configuration/custom-variables/{name}": 1,
+            "GET /api/v1/integration/webhooks/configuration/webhooks/{webhook_name}": 1,
+            "GET /api/v1/monitor": 2,
+            "GET /api/v1/monitor/{id}": 1,
+            "PUT /api/v1/monitor/{id}": 1,
+        }})
+    );
+    let resp = h
+        .http
+        .delete(format!("{}/sandbox/v1/requests", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.status().is_success());
+    assert_eq!(
+        h.sim_get("/sandbox/v1/requests").await,
+        json!({"total": 0, "counts": {}})
+    );
+}
+
+#[tokio::test]
+async fn api_keys_in_the_query_string_are_accepted_like_datadog() {
+    let h = start().await;
+    let resp = h
+        .http
+        .get(format!("{}/api/v1/validate?api_key=k", h.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+}

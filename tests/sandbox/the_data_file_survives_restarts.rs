@@ -1,0 +1,129 @@
+//! `--data FILE`: the store survives a restart, and the file is replaced atomically so a
+//! reader (or a crash) never sees half of it.
+
+use crate::kit::sandbox::{Sandbox, VARIABLES, WEBHOOKS};
+
+use ddhooks::sandbox::SandboxConfig;
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+fn config(path: &std::path::Path) -> SandboxConfig {
+    SandboxConfig {
+        data: Some(path.to_path_buf()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn state_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sandbox.json");
+    let h = Sandbox::start(config(&file)).await;
+    h.call(
+        Method::POST,
+        WEBHOOKS,
+        Some(json!({"name": "w", "url": "https://a"})),
+    )
+    .await;
+    h.call(
+        Method::POST,
+        VARIABLES,
+        Some(json!({"name": "K", "value": "secret", "is_secret": true})),
+    )
+    .await;
+    let (_, m) = h
+        .call(
+            Method::POST,
+            "/api/v1/monitor",
+            Some(json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1", "message": "m"})),
+        )
+        .await;
+    let id = m["id"].as_i64().unwrap();
+    h.stop().await;
+
+    let h = Sandbox::start(config(&file)).await;
+    let (status, w) = h.call(Method::GET, &format!("{WEBHOOKS}/w"), None).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(w["url"], "https://a");
+    let (status, v) = h.call(Method::GET, &format!("{VARIABLES}/K"), None).await;
+    assert_eq!(
+        (status, v),
+        (StatusCode::OK, json!({"is_secret": true, "name": "K"}))
+    );
+    let (status, got) = h
+        .call(Method::GET, &format!("/api/v1/monitor/{id}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(got, m);
+    let (_, m2) = h
+        .call(
+            Method::POST,
+            "/api/v1/monitor",
+            Some(json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1"})),
+        )
+        .await;
+    assert!(
+        m2["id"].as_i64().unwrap() > id,
+        "ids keep increasing after a restart"
+    );
+    h.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_file_is_never_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sandbox.json");
+    let h = Sandbox::start(config(&file)).await;
+    let reader_file = file.clone();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader_stop = stop.clone();
+    // Read the file as fast as possible while writes replace it: every read must parse.
+    let reader = tokio::task::spawn_blocking(move || {
+        let mut reads = 0;
+        while !reader_stop.load(std::sync::atomic::Ordering::Relaxed) {
+            if let Ok(bytes) = std::fs::read(&reader_file) {
+                let parsed: Result<Value, _> = serde_json::from_slice(&bytes);
+                assert!(parsed.is_ok(), "a reader saw a partial file");
+                reads += 1;
+            }
+        }
+        reads
+    });
+    let big = "x".repeat(20_000);
+    for i in 0..40 {
+        let (status, _) = h
+            .call(
+                Method::POST,
+                VARIABLES,
+                Some(json!({"name": format!("V{i}"), "value": big, "is_secret": false})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let reads = reader.await.unwrap();
+    assert!(reads > 0);
+    // No temp files are left beside it.
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name() != "sandbox.json")
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+    h.stop().await;
+}
+
+#[tokio::test]
+async fn a_corrupt_data_file_is_refused_not_overwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sandbox.json");
+    std::fs::write(&file, "{\"version\": 1, \"webhooks\": ").unwrap();
+    let err = ddhooks::sandbox::Sandbox::start(config(&file))
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("not valid"), "{err}");
+    assert_eq!(
+        std::fs::read_to_string(&file).unwrap(),
+        "{\"version\": 1, \"webhooks\": "
+    );
+}
