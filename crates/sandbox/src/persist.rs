@@ -750,8 +750,10 @@ impl Disk {
         let opened = OpenOptions::new().write(true).open(&path).and_then(|file| {
             if file.metadata()?.len() > valid {
                 file.set_len(valid)?;
-                file.sync_data()?;
             }
+            // What was replayed may still be only in the page cache (the process that wrote
+            // it died before syncing): make it durable before writes build on it.
+            file.sync_data()?;
             Ok(file)
         });
         match opened {
