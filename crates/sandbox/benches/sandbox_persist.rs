@@ -5,6 +5,8 @@
 //! - `put_http/*`: one `PUT /api/v1/monitor/{id}` over loopback HTTP (reqwest, keep-alive).
 //! - `put_router/*`: the same request sent straight through the sandbox's router (no socket),
 //!   which leaves out the HTTP noise.
+//! - `put_store/*`: the store's write path alone (`Store::apply` of `monitors::update`, then
+//!   waiting until it is on disk), without routing or JSON answers.
 //! - `put_http_16/*`: 16 `PUT`s in flight at once (ddhooks' default `--concurrency`), timed
 //!   per batch of 16.
 //!
@@ -178,6 +180,30 @@ fn bench(c: &mut Criterion) {
                         .await
                         .expect("body")
                 })
+            })
+        });
+    }
+    group.finish();
+
+    let mut group = c.benchmark_group("put_store");
+    configure(&mut group, 20);
+    let now = Now::current();
+    for (name, sandbox) in &sandboxes {
+        let store = &sandbox.shared().store;
+        group.bench_function(*name, |b| {
+            b.iter(|| {
+                let n = next();
+                let id = target(n) as i64;
+                let body: serde_json::Value =
+                    serde_json::from_str(&put_body(n)).expect("JSON body");
+                store
+                    .apply(|data, touched| {
+                        touched.monitor(id);
+                        monitors::update(data, id, &body, &now)
+                    })
+                    .and_then(|pending| pending.wait_blocking())
+                    .map_err(|err| err.message)
+                    .expect("monitor updated")
             })
         });
     }
