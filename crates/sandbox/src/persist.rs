@@ -13,12 +13,12 @@
 //! - `sandbox.json.journal.G`, the **journal** of generation `G`: one line per write, each
 //!   `CRC SP JSON LF`, where `CRC` is the CRC-32 of `JSON` in 8 lower-case hex digits. The
 //!   first line is a header (`{"ddhooks_sandbox_journal":1,"generation":G}`), every other line
-//!   a [`Record`]: the state after the write of every key the write changed (`null` for a
+//!   a record: the state after the write of every key the write changed (`null` for a
 //!   deleted one), the new counters and the appended check runs and deliveries.
 //!
 //! # Writes
 //!
-//! While the snapshot is small (at most [`Policy::small_state`], 1 MiB), a write rewrites the
+//! While the snapshot is small (at most 1 MiB), a write rewrites the
 //! snapshot, as the sandbox always did: it costs about what an append does, and the data file
 //! alone then holds the current state for anyone reading it. Past that, a write appends one
 //! line to the journal, and is acknowledged once the journal is synced (`fdatasync`; writes
