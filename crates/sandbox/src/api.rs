@@ -3,7 +3,7 @@
 
 use super::integration::{self, Limits};
 use super::monitors::{self, ListQuery, Now};
-use super::store::{ApiError, Integration};
+use super::store::{ApiError, Integration, Touched};
 use super::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -128,20 +128,29 @@ fn reply(status: StatusCode, value: impl serde::Serialize) -> ApiResult {
     Ok((status, Json(value)).into_response())
 }
 
-/// Runs a write on webhooks/variables; in lossy mode as a read-modify-write of a snapshot
-/// with a window in which a concurrent write gets overwritten.
+/// Runs a write on webhooks/variables (`op` records the names it wrote); in lossy mode as a
+/// read-modify-write of a snapshot with a window in which a concurrent write gets
+/// overwritten. Answers once the write is on disk.
 async fn integration_write<R>(
     shared: &Shared,
-    op: impl FnOnce(&mut Integration) -> Result<R, ApiError>,
+    op: impl FnOnce(&mut Integration, &mut Touched) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     if shared.config.lossy_webhook_writes {
         let mut snapshot = shared.store.integration_snapshot();
         tokio::time::sleep(LOSSY_WINDOW).await;
-        let result = op(&mut snapshot)?;
-        shared.store.replace_integration(snapshot)?;
+        let result = op(&mut snapshot, &mut Touched::default())?;
+        shared
+            .store
+            .replace_integration_pending(snapshot)?
+            .wait()
+            .await?;
         Ok(result)
     } else {
-        shared.store.write(|data| op(&mut data.integration))
+        shared
+            .store
+            .apply(|data, touched| op(&mut data.integration, touched))?
+            .wait()
+            .await
     }
 }
 
@@ -153,7 +162,12 @@ async fn create_webhook(
 ) -> ApiResult {
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let body = json_body(&body)?;
-    let webhook = integration_write(&s, |i| integration::create_webhook(i, &body)).await?;
+    let webhook = integration_write(&s, |i, touched| {
+        let webhook = integration::create_webhook(i, &body)?;
+        touched.webhook(&webhook.name);
+        Ok(webhook)
+    })
+    .await?;
     reply(StatusCode::CREATED, webhook)
 }
 
@@ -177,7 +191,13 @@ async fn update_webhook(
 ) -> ApiResult {
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let body = json_body(&body)?;
-    let webhook = integration_write(&s, |i| integration::update_webhook(i, &name, &body)).await?;
+    let webhook = integration_write(&s, |i, touched| {
+        let webhook = integration::update_webhook(i, &name, &body)?;
+        touched.webhook(&name);
+        touched.webhook(&webhook.name);
+        Ok(webhook)
+    })
+    .await?;
     reply(StatusCode::OK, webhook)
 }
 
@@ -188,7 +208,11 @@ async fn delete_webhook(
     Path(name): Path<String>,
 ) -> ApiResult {
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
-    integration_write(&s, |i| integration::delete_webhook(i, &name)).await?;
+    integration_write(&s, |i, touched| {
+        touched.webhook(&name);
+        integration::delete_webhook(i, &name)
+    })
+    .await?;
     reply(StatusCode::OK, json!({}))
 }
 
@@ -201,8 +225,12 @@ async fn create_variable(
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let body = json_body(&body)?;
     let limits = limits(&s);
-    let variable =
-        integration_write(&s, |i| integration::create_variable(i, &body, limits)).await?;
+    let variable = integration_write(&s, |i, touched| {
+        let variable = integration::create_variable(i, &body, limits)?;
+        touched.variable(&variable.name);
+        Ok(variable)
+    })
+    .await?;
     reply(StatusCode::CREATED, variable)
 }
 
@@ -227,8 +255,11 @@ async fn update_variable(
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let body = json_body(&body)?;
     let limits = limits(&s);
-    let variable = integration_write(&s, |i| {
-        integration::update_variable(i, &name, &body, limits)
+    let variable = integration_write(&s, |i, touched| {
+        let variable = integration::update_variable(i, &name, &body, limits)?;
+        touched.variable(&name);
+        touched.variable(&variable.name);
+        Ok(variable)
     })
     .await?;
     reply(StatusCode::OK, variable)
@@ -241,7 +272,11 @@ async fn delete_variable(
     Path(name): Path<String>,
 ) -> ApiResult {
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
-    integration_write(&s, |i| integration::delete_variable(i, &name)).await?;
+    integration_write(&s, |i, touched| {
+        touched.variable(&name);
+        integration::delete_variable(i, &name)
+    })
+    .await?;
     reply(StatusCode::OK, json!({}))
 }
 
@@ -282,7 +317,12 @@ async fn create_monitor(
     let now = Now::current();
     let monitor = s
         .store
-        .write(|data| monitors::create(data, &body, &s.identity, &now))?;
+        .apply(|data, touched| {
+            touched.monitor(data.next_monitor_id);
+            monitors::create(data, &body, &s.identity, &now)
+        })?
+        .wait()
+        .await?;
     reply(StatusCode::OK, monitor)
 }
 
@@ -325,7 +365,12 @@ async fn update_monitor(
     let now = Now::current();
     let monitor = s
         .store
-        .write(|data| monitors::update(data, id, &body, &now))?;
+        .apply(|data, touched| {
+            touched.monitor(id);
+            monitors::update(data, id, &body, &now)
+        })?
+        .wait()
+        .await?;
     reply(StatusCode::OK, monitor)
 }
 
@@ -337,7 +382,14 @@ async fn delete_monitor(
 ) -> ApiResult {
     check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let id = monitors::parse_id(&id)?;
-    let deleted = s.store.write(|data| monitors::delete(data, id))?;
+    let deleted = s
+        .store
+        .apply(|data, touched| {
+            touched.monitor(id);
+            monitors::delete(data, id)
+        })?
+        .wait()
+        .await?;
     reply(StatusCode::OK, deleted)
 }
 
@@ -387,10 +439,13 @@ async fn check_run(
             bad.status
         )));
     }
-    s.store.write(|data| {
-        data.check_runs.extend(checks);
-        Ok(())
-    })?;
+    s.store
+        .apply(|data, _| {
+            data.check_runs.extend(checks);
+            Ok(())
+        })?
+        .wait()
+        .await?;
     let mut response = (
         StatusCode::ACCEPTED,
         Json(IntakeAccepted {

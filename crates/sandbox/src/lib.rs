@@ -17,6 +17,7 @@ pub mod api;
 pub mod faults;
 pub mod integration;
 pub mod monitors;
+pub mod persist;
 pub mod simulate;
 pub mod store;
 
@@ -40,7 +41,8 @@ use tower::ServiceExt;
 /// that accepts any non-empty key.
 #[derive(Debug, Clone)]
 pub struct SandboxConfig {
-    /// Persist the state in this file (atomic replace on every write); `None` keeps it in memory.
+    /// Persist the state in this file (a snapshot plus a journal beside it, see [`persist`]);
+    /// `None` keeps it in memory.
     pub data: Option<PathBuf>,
     /// Response time of every `/api/` request: the answer leaves this long after the request
     /// arrived (or when ready, if handling took longer).
@@ -152,12 +154,22 @@ impl Sandbox {
         config: SandboxConfig,
         addr: SocketAddr,
     ) -> anyhow::Result<RunningSandbox> {
+        let store = open_store(&config)?;
+        Self::start_with_store(config, store, addr).await
+    }
+
+    /// Starts a sandbox on `addr` serving `store` (tests give it a store of their own).
+    pub(crate) async fn start_with_store(
+        config: SandboxConfig,
+        store: Store,
+        addr: SocketAddr,
+    ) -> anyhow::Result<RunningSandbox> {
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|err| anyhow::anyhow!("cannot listen on {addr}: {err}"))?;
         let addr = listener.local_addr()?;
         let (stop, mut stopped) = watch::channel(false);
-        let shared = build(config, addr)?;
+        let shared = build(config, store, addr);
         let kept = shared.clone();
         let task = tokio::spawn(async move {
             let shutdown = async move {
@@ -185,16 +197,20 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send,
 ) -> anyhow::Result<()> {
     let addr = listener.local_addr()?;
-    let shared = build(config, addr)?;
+    let store = open_store(&config)?;
+    let shared = build(config, store, addr);
     accept_loop(shared, listener, shutdown).await;
     Ok(())
 }
 
-fn build(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Arc<Shared>> {
-    let store = match &config.data {
-        Some(path) => Store::open(path)?,
-        None => Store::in_memory(),
-    };
+fn open_store(config: &SandboxConfig) -> anyhow::Result<Store> {
+    match &config.data {
+        Some(path) => Store::open(path),
+        None => Ok(Store::in_memory()),
+    }
+}
+
+fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
     let shared = Arc::new(Shared {
         faults: Faults::new(
             config.latency,
@@ -217,7 +233,7 @@ fn build(config: SandboxConfig, addr: SocketAddr) -> anyhow::Result<Arc<Shared>>
         .fallback(api::not_served)
         .with_state(shared.clone());
     let _ = shared.router.set(router);
-    Ok(shared)
+    shared
 }
 
 /// The error a request fails with when the sandbox drops its connection on purpose.

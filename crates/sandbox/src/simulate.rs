@@ -14,7 +14,7 @@
 //! Secret custom variable values are used for the real call but never appear in answers:
 //! there the reference stays as written (`$NAME`).
 
-use super::store::{ApiError, Data, StoredVariable};
+use super::store::{ApiError, Data, StoredVariable, Touched};
 use super::Shared;
 use axum::body::{Body, Bytes};
 use axum::extract::{Path, State};
@@ -191,7 +191,7 @@ async fn transition(
     })?;
     let now = super::monitors::Now::current();
     // Move the monitor and capture everything the rendering needs, under one lock.
-    let (transition, monitor, integration, event_id) = s.store.write(|data: &mut Data| {
+    let pending = s.store.apply(|data: &mut Data, touched: &mut Touched| {
         let monitor = data
             .monitors
             .get(&id)
@@ -212,6 +212,8 @@ async fn transition(
             .as_ref()
             .or_else(|| monitor.get("priority"))
             .and_then(parse_priority);
+        touched.monitor(id);
+        touched.monitor_state(id);
         data.monitor_states.insert(id, to.as_str().to_string());
         if let Some(m) = data.monitors.get_mut(&id) {
             m.insert("overall_state".into(), json!(to.as_str()));
@@ -230,6 +232,7 @@ async fn transition(
             data.next_event_id,
         ))
     })?;
+    let (transition, monitor, integration, event_id) = pending.wait().await?;
     let text = |field: &str| {
         monitor
             .get(field)
@@ -339,10 +342,13 @@ async fn transition(
         }));
     }
     let log = delivered.clone();
-    s.store.write(|data| {
-        data.deliveries.extend(log);
-        Ok(())
-    })?;
+    s.store
+        .apply(|data, _| {
+            data.deliveries.extend(log);
+            Ok(())
+        })?
+        .wait()
+        .await?;
     Ok(Json(json!({
         "monitor_id": id,
         "from": transition.from.as_str(),

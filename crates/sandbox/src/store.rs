@@ -1,9 +1,10 @@
 //! The sandbox's state and its persistence.
 //!
 //! All state sits behind one `std::sync::Mutex` that is never held across an `.await`.
-//! With a data file, every successful write serialises the whole state and replaces the
-//! file atomically (temp file in the same directory, then rename), so a crash leaves either
-//! the old or the new file, never half of one.
+//! With a data file, every successful write is persisted before it is answered: as one line
+//! appended to a journal beside the snapshot, or, while the state is small, as a new snapshot
+//! (see [`crate::persist`] for the files and why a crash never leaves a state that is neither
+//! the one before nor the one after a write).
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -13,6 +14,9 @@ use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+
+pub use crate::persist::Touched;
+use crate::persist::{Disk, Marks, PersistError, Policy, Record, Ticket};
 
 /// An API error: a status code and Datadog's `{"errors": ["…"]}` body.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,7 +67,8 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// What a secret variable's value becomes in the data file.
+/// What a secret variable's value becomes in the data file and its journal: a value read
+/// from `${env:…}` stays in memory only.
 pub const REDACTED_SECRET: &str = "sandbox-secret-not-persisted";
 
 /// A stored custom variable, value included even when secret (the sandbox is the server).
@@ -90,7 +95,8 @@ pub struct Integration {
 /// Everything the sandbox knows; this is what the data file holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Data {
-    /// Format version of the data file.
+    /// Format version of the whole-store file that [`write_atomically`] writes (1); the
+    /// store's own snapshots carry their own version.
     pub version: u32,
     /// Webhooks and custom variables.
     #[serde(flatten)]
@@ -132,6 +138,45 @@ impl Default for Data {
 pub struct Store {
     data: Mutex<Data>,
     path: Option<PathBuf>,
+    /// The files, locked only while `data` is locked (so journal order is write order).
+    disk: Option<Mutex<Disk>>,
+}
+
+/// A write applied in memory and handed to the disk: [`Pending::wait`] (or
+/// [`Pending::wait_blocking`]) returns its result once the write is on disk. Waiting outside
+/// the store's lock lets writes in flight together share one sync.
+#[derive(Debug)]
+#[must_use = "a write is acknowledged only once it is on disk: wait for it"]
+pub struct Pending<R> {
+    value: R,
+    ticket: Option<Ticket>,
+}
+
+impl<R> Pending<R> {
+    /// Waits, on a blocking thread, until the write is on disk; then its result.
+    pub async fn wait(self) -> Result<R, ApiError> {
+        let Some(ticket) = self.ticket else {
+            return Ok(self.value);
+        };
+        tokio::task::spawn_blocking(move || ticket.wait())
+            .await
+            .map_err(|err| ApiError::internal(format!("sandbox could not save its data: {err}")))?
+            .map_err(save_error)?;
+        Ok(self.value)
+    }
+
+    /// Blocks until the write is on disk; then its result.
+    pub fn wait_blocking(self) -> Result<R, ApiError> {
+        if let Some(ticket) = self.ticket {
+            ticket.wait().map_err(save_error)?;
+        }
+        Ok(self.value)
+    }
+}
+
+/// A 500 for a failed save.
+fn save_error(err: PersistError) -> ApiError {
+    ApiError::internal(format!("sandbox could not save its data: {err}"))
 }
 
 impl Store {
@@ -140,30 +185,34 @@ impl Store {
         Self {
             data: Mutex::new(Data::default()),
             path: None,
+            disk: None,
         }
     }
 
-    /// A store backed by `path`: loads it when it exists, starts empty otherwise.
+    /// A store backed by `path`: loads it (snapshot and journal) when it exists, starts empty
+    /// otherwise. A damaged file is refused with a [`PersistError`] naming it, and left as
+    /// it is.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
-        let data = match std::fs::read(path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|err| {
-                anyhow::anyhow!("sandbox data file {} is not valid: {err}", path.display())
-            })?,
-            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Data::default(),
-            Err(err) => {
-                return Err(anyhow::anyhow!(
-                    "cannot read sandbox data file {}: {err}",
-                    path.display()
-                ))
-            }
-        };
+        Ok(Self::open_with(path, Policy::default())?)
+    }
+
+    /// [`Store::open`] with the write policy's thresholds given.
+    pub(crate) fn open_with(path: &Path, policy: Policy) -> Result<Self, PersistError> {
+        let (data, disk) = Disk::open(path, policy)?;
         Ok(Self {
             data: Mutex::new(data),
             path: Some(path.to_path_buf()),
+            disk: Some(Mutex::new(disk)),
         })
     }
 
-    /// Locks the state for reading (or for a write that is not persisted).
+    /// The data file, if the store is persisted.
+    pub fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Locks the state for reading (or for a write that is not persisted: changes made
+    /// through the guard reach the data file only with the next snapshot).
     pub fn lock(&self) -> MutexGuard<'_, Data> {
         // A panic while holding the lock cannot leave `Data` half-updated in a way that
         // matters more than refusing to serve, so recover the guard.
@@ -172,8 +221,33 @@ impl Store {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Runs `change` on the state; when it succeeds, persists the new state before
-    /// returning, so an answered write is on disk. A failed change must not have modified
+    /// Runs `change` on the state, which records in [`Touched`] the keys it wrote; when it
+    /// succeeds, journals what those keys now hold (plus counters and appended check runs and
+    /// deliveries). The result is answered once [`Pending`] is waited on, when the write is
+    /// on disk. A failed change must not have modified the state (every operation validates
+    /// before it mutates); a key changed but not touched would be lost on restart.
+    pub fn apply<R>(
+        &self,
+        change: impl FnOnce(&mut Data, &mut Touched) -> Result<R, ApiError>,
+    ) -> Result<Pending<R>, ApiError> {
+        let mut data = self.lock();
+        let before = Marks::of(&data);
+        let mut touched = Touched::default();
+        let value = change(&mut data, &mut touched)?;
+        let Some(disk) = &self.disk else {
+            return Ok(Pending {
+                value,
+                ticket: None,
+            });
+        };
+        let record = Record::of(&data, &touched, &before);
+        let ticket = lock_disk(disk).commit(&data, record).map_err(save_error)?;
+        Ok(Pending { value, ticket })
+    }
+
+    /// Runs `change` on the state; when it succeeds, persists the whole new state before
+    /// returning, so an answered write is on disk. It costs a full snapshot: writes that
+    /// know what they change use [`Store::apply`]. A failed change must not have modified
     /// the state (every operation validates before it mutates).
     pub fn write<R>(
         &self,
@@ -181,7 +255,9 @@ impl Store {
     ) -> Result<R, ApiError> {
         let mut data = self.lock();
         let result = change(&mut data)?;
-        self.persist(&data)?;
+        if let Some(disk) = &self.disk {
+            lock_disk(disk).commit(&data, None).map_err(save_error)?;
+        }
         Ok(result)
     }
 
@@ -190,39 +266,48 @@ impl Store {
         self.lock().integration.clone()
     }
 
-    /// Replaces webhooks and custom variables whole (the write of a read-modify-write).
+    /// Replaces webhooks and custom variables whole (the write of a read-modify-write);
+    /// returns once on disk.
     pub fn replace_integration(&self, integration: Integration) -> Result<(), ApiError> {
-        self.write(|data| {
+        self.replace_integration_pending(integration)?
+            .wait_blocking()
+    }
+
+    /// [`Store::replace_integration`], answered once [`Pending`] is waited on.
+    pub fn replace_integration_pending(
+        &self,
+        integration: Integration,
+    ) -> Result<Pending<()>, ApiError> {
+        self.apply(|data, touched| {
+            touched.integration(&data.integration, &integration);
             data.integration = integration;
             Ok(())
         })
     }
+}
 
-    fn persist(&self, data: &Data) -> Result<(), ApiError> {
-        let Some(path) = &self.path else {
-            return Ok(());
-        };
-        write_atomically(path, data)
-            .map_err(|err| ApiError::internal(format!("sandbox could not save its data: {err}")))
+#[cfg(test)]
+impl Store {
+    /// The files' state, for tests that break or inspect it.
+    pub(crate) fn disk_for_tests(&self) -> Option<&Mutex<Disk>> {
+        self.disk.as_ref()
     }
 }
 
-/// Serialises `data` into a temp file beside `path` and renames it over `path`: a killed
-/// sandbox leaves the old or the new file, never half of one. The text is built in memory
-/// and written at once (not one syscall per token), and the file is synced.
+fn lock_disk(disk: &Mutex<Disk>) -> MutexGuard<'_, Disk> {
+    disk.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Writes `data` as a whole-store data file (version 1, no journal) through a temp file
+/// beside `path` renamed over it: a killed process leaves the old or the new file, never
+/// half of one. [`Store::open`] loads it (and moves to snapshot plus journal at its first
+/// write); harnesses use it to seed a large org.
 ///
 /// Secret variable values are not written: a data file on a laptop (`--sandbox` keeps one
 /// under `.ddhooks/`) must not hold a real key read from `${env:…}`. After a restart a
 /// secret variable holds [`REDACTED_SECRET`] (non-empty, so check runs that send it as a
 /// key are still accepted unless keys are restricted).
 pub fn write_atomically(path: &Path, data: &Data) -> std::io::Result<()> {
-    let mut data = data.clone();
-    for variable in data.integration.custom_variables.values_mut() {
-        if variable.is_secret {
-            variable.value = REDACTED_SECRET.to_string();
-        }
-    }
-    let mut text = serde_json::to_vec_pretty(&data).map_err(std::io::Error::other)?;
-    text.push(b'\n');
-    ddhooks_core::fs::write_atomic(path, &text)
+    let text = crate::persist::encode_snapshot(data, None).map_err(std::io::Error::other)?;
+    crate::persist::replace_file(path, &text).map_err(std::io::Error::other)
 }
