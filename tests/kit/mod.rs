@@ -10,6 +10,7 @@
 //! - [`e2e`]: a sandbox, a directory of manifests and the binary pointed at the one from
 //!   the other;
 //! - [`fixtures`]: the manifests and monitors the tests share;
+//! - [`guide`]: an org set up by hand as Datadog's guide does, credentials in plain sight;
 //! - [`snapshots`]: masking of volatile text for insta snapshots;
 //! - [`seed`]: seeded randomness whose seed every failure message carries.
 //!
@@ -22,6 +23,7 @@
 pub mod cli;
 pub mod e2e;
 pub mod fixtures;
+pub mod guide;
 pub mod org;
 pub mod sandbox;
 pub mod seed;
