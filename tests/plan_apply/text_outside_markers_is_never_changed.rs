@@ -175,3 +175,86 @@ proptest! {
         runtime.block_on(round_trip(original, after_block));
     }
 }
+
+/// Monitors set up by hand carry the guide's two lines: a plan adopts them in place (no
+/// second copy beside them), and after apply every monitor mentions each webhook once and
+/// keeps every other byte people wrote.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hand_pasted_lines_are_adopted_not_duplicated() {
+    use crate::kit::guide::{self, GROUP, HAND_LINES, PAIR_MANIFEST};
+    let mut e = E2e::start().await;
+    let org = guide::set_up(&e).await;
+    e.env
+        .push(("SMS_SECRET".into(), guide::SECRET_VALUE.into()));
+    e.write("pair.yaml", PAIR_MANIFEST);
+    let plan = e.plan(&["--no-color"]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    let ours = org.monitors.iter().filter(|(_, _, ours)| *ours).count();
+    assert_eq!(
+        plan.stdout
+            .matches(&format!(
+                "adopt block {GROUP} (replaces 2 hand-written lines)"
+            ))
+            .count(),
+        ours,
+        "{}",
+        plan.all()
+    );
+    let json = e.plan(&["--format", "json"]).await;
+    let view: serde_json::Value = serde_json::from_str(&json.stdout).expect("a JSON plan");
+    let block_actions: Vec<&str> = view["changes"]
+        .as_array()
+        .expect("changes")
+        .iter()
+        .flat_map(|c| c["blocks"].as_array().into_iter().flatten())
+        .map(|b| b["action"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(block_actions, vec!["adopt"; ours], "{}", json.stdout);
+
+    e.apply_ok().await;
+    e.assert_converged().await;
+    let now = e.messages().await;
+    let hand: Vec<&str> = HAND_LINES.lines().collect();
+    for (id, before, in_group) in &org.monitors {
+        let after = &now[id];
+        if !in_group {
+            assert_eq!(after, before, "a monitor outside the group is untouched");
+            continue;
+        }
+        for handle in [
+            format!("@webhook-{GROUP}-alert-check"),
+            format!("@webhook-{GROUP}-ok-check"),
+        ] {
+            assert_eq!(after.matches(&handle).count(), 1, "monitor {id}: {after:?}");
+        }
+        // Outside the block: people's text with the hand lines taken out, nothing else.
+        let blocks = ddhooks::template::find_blocks(after).expect("readable blocks");
+        assert_eq!(blocks.len(), 1, "monitor {id}: {after:?}");
+        let outside = ddhooks::template::without_found_blocks(after, &blocks);
+        let kept: Vec<&str> = before
+            .lines()
+            .map(|l| if hand.contains(&l) { "" } else { l })
+            .collect();
+        let kept: Vec<&str> = {
+            // The first hand line's place holds the block; the second one's line is gone.
+            let mut seen = 0;
+            kept.into_iter()
+                .zip(before.lines())
+                .filter(|(_, original)| {
+                    if hand.contains(original) {
+                        seen += 1;
+                        seen == 1
+                    } else {
+                        true
+                    }
+                })
+                .map(|(k, _)| k)
+                .collect()
+        };
+        assert_eq!(
+            outside.trim_end(),
+            kept.join("\n").trim_end(),
+            "monitor {id}"
+        );
+    }
+}

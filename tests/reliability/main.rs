@@ -12,6 +12,8 @@ mod apply_killed_after_any_step_converges;
 mod bad_input_is_a_clear_error;
 /// Inputs that once crashed ddhooks: overflowing rate-limit headers, deep nesting.
 mod crashes_found_in_review_stay_fixed;
+/// Credentials read back from Datadog (in URLs, headers, payloads) appear in no output.
+mod credentials_read_from_datadog_never_reach_output;
 /// Retries with backoff, reads before retried creates, pacing under a rate budget.
 mod faults_are_retried_and_nothing_is_created_twice;
 /// SIGINT/SIGTERM finish the write in flight; kills never corrupt the registry.
