@@ -14,7 +14,6 @@ pub use crate::datadog::lock::{self, Claim, Lock, LockError, LockOptions};
 pub use crate::datadog::registry_store::{StateError, StateStore};
 pub use engine::{ApplyReport, Engine, Outcome, Step, StepOutcome, Write, MONITOR_READ_MAX_AGE};
 
-use crate::datadog::fetch::remote_monitor;
 use crate::datadog::{ApiError, Client};
 use crate::plan::{self, Fingerprint, MonitorChange, Plan};
 use crate::registry::Registry;
@@ -122,11 +121,10 @@ impl Applier<'_> {
     async fn monitor_fingerprints(&self) -> Result<BTreeMap<i64, Fingerprint>, ApiError> {
         Ok(self
             .client
-            .list_monitors_expecting(self.monitors_read)
+            .monitors_expecting(self.monitors_read)
             .await?
-            .into_iter()
-            .filter_map(remote_monitor)
-            .map(|m| (m.id, plan::monitor_fingerprint(&m)))
+            .iter()
+            .map(|m| (m.id, plan::monitor_fingerprint(m)))
             .collect())
     }
 
@@ -144,9 +142,8 @@ impl Applier<'_> {
                     return None;
                 }
                 let result = client
-                    .update_monitor_message(m.id, &m.after)
+                    .write_monitor_message(m.id, &m.after)
                     .await
-                    .map(|_| ())
                     .map_err(|e| e.to_string());
                 Some((m.id, result))
             })

@@ -127,7 +127,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         print!("{}", indent(&render::render_text(&again.plan, color)));
 
         let (first_id, first_name, first_message) = ids[0];
-        let now = session.client.get_monitor(first_id).await?.and_then(|m| m.message).unwrap_or_default();
+        let now = session.client.read_monitor_message(first_id).await?.unwrap_or_default();
         println!("\n5. The message of monitor {first_id} ({first_name}) now:\n");
         print!("{}", indent(&format!("{now}\n")));
         let kept = now.starts_with(first_message);

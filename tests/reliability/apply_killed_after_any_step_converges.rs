@@ -191,10 +191,9 @@ impl Org {
             let message = self
                 .session
                 .client
-                .get_monitor(*id)
+                .read_monitor_message(*id)
                 .await
                 .expect("read")
-                .and_then(|m| m.message)
                 .unwrap_or_default();
             assert!(
                 message.starts_with(people),

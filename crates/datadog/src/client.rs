@@ -513,14 +513,14 @@ impl Client {
     }
 
     /// `GET …/webhooks/{name}`; `None` when it does not exist.
-    pub async fn get_webhook(&self, name: &str) -> Result<Option<wire::Webhook>, ApiError> {
+    pub(crate) async fn get_webhook(&self, name: &str) -> Result<Option<wire::Webhook>, ApiError> {
         let url = self.webhooks_url(Some(name));
         self.get_optional(url, &format!("webhook {name}")).await
     }
 
     /// `POST …/webhooks`. If the outcome is unknown (the connection dropped), reads the
     /// webhook by name before retrying: never a duplicate, never a loop on "already exists".
-    pub async fn create_webhook(
+    pub(crate) async fn create_webhook(
         &self,
         body: &wire::WebhookCreateRequest,
     ) -> Result<wire::Webhook, ApiError> {
@@ -545,7 +545,7 @@ impl Client {
     }
 
     /// `PUT …/webhooks/{name}` (partial; a `name` in the body renames).
-    pub async fn update_webhook(
+    pub(crate) async fn update_webhook(
         &self,
         name: &str,
         body: &wire::WebhookUpdateRequest,
@@ -564,14 +564,14 @@ impl Client {
     }
 
     /// `GET …/custom-variables/{name}`; `None` when it does not exist.
-    pub async fn get_variable(&self, name: &str) -> Result<Option<wire::CustomVariable>, ApiError> {
+    pub(crate) async fn get_variable(&self, name: &str) -> Result<Option<wire::CustomVariable>, ApiError> {
         let url = self.variables_url(Some(name));
         self.get_optional(url, &format!("custom variable {name}"))
             .await
     }
 
     /// `POST …/custom-variables`, reading by name before retrying an unknown outcome.
-    pub async fn create_variable(
+    pub(crate) async fn create_variable(
         &self,
         body: &wire::CustomVariableCreateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
@@ -604,7 +604,7 @@ impl Client {
 
     /// One `POST …/custom-variables` whose unknown outcome is returned as an error rather
     /// than resolved: for the apply lock, whose creation must not overwrite another's.
-    pub async fn post_variable(
+    pub(crate) async fn post_variable(
         &self,
         body: &wire::CustomVariableCreateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
@@ -615,7 +615,7 @@ impl Client {
     }
 
     /// `PUT …/custom-variables/{name}` (partial).
-    pub async fn update_variable(
+    pub(crate) async fn update_variable(
         &self,
         name: &str,
         body: &wire::CustomVariableUpdateRequest,
@@ -642,7 +642,7 @@ impl Client {
     }
 
     /// One page of `GET /api/v1/monitor` (0-based `page`).
-    pub async fn list_monitors_page(
+    pub(crate) async fn list_monitors_page(
         &self,
         page: usize,
         page_size: usize,
@@ -668,14 +668,14 @@ impl Client {
 
     /// Every monitor, page by page (1,000 per page, Datadog's maximum). The API gives no
     /// count, so a full last page costs one more (empty) page to know it was the last.
-    pub async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
+    pub(crate) async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
         self.list_monitors_expecting(0).await
     }
 
     /// Every monitor, when about `expected` of them are known to exist (from an earlier
     /// listing): the pages that many monitors fill, plus the one after, are asked for at
     /// once; paging goes on one page at a time only if the org has grown past them.
-    pub async fn list_monitors_expecting(
+    pub(crate) async fn list_monitors_expecting(
         &self,
         expected: usize,
     ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
@@ -703,21 +703,21 @@ impl Client {
 
     /// `POST /api/v1/monitor` (the demo and tests create people's monitors with it; ddhooks
     /// itself never creates monitors).
-    pub async fn create_monitor(&self, body: &wire::Monitor) -> Result<wire::Monitor, ApiError> {
+    pub(crate) async fn create_monitor(&self, body: &wire::Monitor) -> Result<wire::Monitor, ApiError> {
         let url = self.url(&["monitor"]);
         let object = format!("monitor {}", body.name.as_deref().unwrap_or(""));
         self.write(Method::POST, url, body, &object).await
     }
 
     /// `GET /api/v1/monitor/{id}`; `None` when it does not exist.
-    pub async fn get_monitor(&self, id: i64) -> Result<Option<wire::Monitor>, ApiError> {
+    pub(crate) async fn get_monitor(&self, id: i64) -> Result<Option<wire::Monitor>, ApiError> {
         let url = self.url(&["monitor", &id.to_string()]);
         self.get_optional(url, &format!("monitor {id}")).await
     }
 
     /// `PUT /api/v1/monitor/{id}` with a body holding only `message`: every other field,
     /// `options` above all, stays as people set it.
-    pub async fn update_monitor_message(
+    pub(crate) async fn update_monitor_message(
         &self,
         id: i64,
         message: &str,

@@ -29,7 +29,7 @@ pub enum FetchError {
 }
 
 /// Decodes a wire webhook: payload and headers are JSON text inside JSON strings.
-pub fn remote_webhook(w: &wire::Webhook) -> RemoteWebhook {
+pub(crate) fn remote_webhook(w: &wire::Webhook) -> RemoteWebhook {
     let payload = w.payload.as_ref().map(|text| {
         serde_json::from_str(text).unwrap_or_else(|_| serde_json::Value::String(text.clone()))
     });
@@ -52,7 +52,7 @@ pub fn remote_webhook(w: &wire::Webhook) -> RemoteWebhook {
 }
 
 /// Decodes a wire custom variable.
-pub fn remote_variable(v: &wire::CustomVariable) -> RemoteVariable {
+pub(crate) fn remote_variable(v: &wire::CustomVariable) -> RemoteVariable {
     RemoteVariable {
         name: v.name.clone(),
         value: v.value.clone(),
@@ -61,7 +61,7 @@ pub fn remote_variable(v: &wire::CustomVariable) -> RemoteVariable {
 }
 
 /// Decodes a listed monitor (monitors without an id are skipped by the caller).
-pub fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
+pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
     Some(RemoteMonitor {
         id: m.id?,
         name: m.name.unwrap_or_default(),

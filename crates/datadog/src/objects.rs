@@ -1,9 +1,9 @@
 //! The client in the model's terms: writes of webhooks, custom variables and monitors from
 //! the domain's types, reads into them. Callers outside this crate never build a wire type.
 
-use crate::fetch::{remote_variable, remote_webhook};
+use crate::fetch::{remote_monitor, remote_variable, remote_webhook};
 use crate::{wire, ApiError, Client};
-use ddhooks_core::model::{RemoteVariable, RemoteWebhook};
+use ddhooks_core::model::{RemoteMonitor, RemoteVariable, RemoteWebhook};
 use ddhooks_core::plan::WebhookState;
 
 /// A monitor to create (the demo and tests make monitors people wrote).
@@ -126,6 +126,31 @@ impl Client {
             value: value.to_string(),
         };
         Ok(self.post_variable(&body).await?.value)
+    }
+
+    /// Reads a monitor's message (`None`: the monitor does not exist).
+    pub async fn read_monitor_message(&self, id: i64) -> Result<Option<String>, ApiError> {
+        Ok(self
+            .get_monitor(id)
+            .await?
+            .map(|m| m.message.unwrap_or_default()))
+    }
+
+    /// Every monitor, decoded, when about `expected` are known to exist (sizes a parallel
+    /// read of the pages).
+    pub async fn monitors_expecting(&self, expected: usize) -> Result<Vec<RemoteMonitor>, ApiError> {
+        Ok(self
+            .list_monitors_expecting(expected)
+            .await?
+            .into_iter()
+            .filter_map(remote_monitor)
+            .collect())
+    }
+
+    /// Writes a monitor's message alone (a body holding only `message`, so `options` and
+    /// every other field people set are kept).
+    pub async fn write_monitor_message(&self, id: i64, message: &str) -> Result<(), ApiError> {
+        self.update_monitor_message(id, message).await.map(|_| ())
     }
 
     /// Creates a monitor; returns its id.
