@@ -564,7 +564,10 @@ impl Client {
     }
 
     /// `GET …/custom-variables/{name}`; `None` when it does not exist.
-    pub(crate) async fn get_variable(&self, name: &str) -> Result<Option<wire::CustomVariable>, ApiError> {
+    pub(crate) async fn get_variable(
+        &self,
+        name: &str,
+    ) -> Result<Option<wire::CustomVariable>, ApiError> {
         let url = self.variables_url(Some(name));
         self.get_optional(url, &format!("custom variable {name}"))
             .await
@@ -703,7 +706,10 @@ impl Client {
 
     /// `POST /api/v1/monitor` (the demo and tests create people's monitors with it; ddhooks
     /// itself never creates monitors).
-    pub(crate) async fn create_monitor(&self, body: &wire::Monitor) -> Result<wire::Monitor, ApiError> {
+    pub(crate) async fn create_monitor(
+        &self,
+        body: &wire::Monitor,
+    ) -> Result<wire::Monitor, ApiError> {
         let url = self.url(&["monitor"]);
         let object = format!("monitor {}", body.name.as_deref().unwrap_or(""));
         self.write(Method::POST, url, body, &object).await

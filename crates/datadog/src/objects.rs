@@ -138,7 +138,10 @@ impl Client {
 
     /// Every monitor, decoded, when about `expected` are known to exist (sizes a parallel
     /// read of the pages).
-    pub async fn monitors_expecting(&self, expected: usize) -> Result<Vec<RemoteMonitor>, ApiError> {
+    pub async fn monitors_expecting(
+        &self,
+        expected: usize,
+    ) -> Result<Vec<RemoteMonitor>, ApiError> {
         Ok(self
             .list_monitors_expecting(expected)
             .await?
