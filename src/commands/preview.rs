@@ -47,6 +47,7 @@ pub struct PreviewArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: PreviewFormat,
 
+    /// Where to connect for `--monitor` (`--block` never connects).
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
