@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod demo;
 pub mod plan;
+pub mod preview;
 pub mod sandbox;
 pub mod schema;
 pub mod session;
@@ -21,6 +22,9 @@ pub enum Command {
     /// Make the planned changes (asks first on a terminal; --auto-approve or --plan FILE in
     /// pipelines).
     Apply(apply::ApplyArgs),
+    /// Show what a monitor will send on each transition once the manifests are applied:
+    /// the message recipients get, the handles that fire, each webhook's call (masked).
+    Preview(preview::PreviewArgs),
     /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
     /// recovering, and the group's check status. No account, no network.
     Demo(demo::DemoArgs),
@@ -37,6 +41,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
+        Command::Preview(args) => preview::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),

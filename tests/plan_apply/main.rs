@@ -18,3 +18,5 @@ mod stale_plans_are_refused;
 mod text_outside_markers_is_never_changed;
 /// Exit codes, apply asking on a terminal, the demo and `--sandbox`.
 mod the_command_line_works_as_documented;
+/// `ddhooks preview`: what a monitor will send on each transition, before merge.
+mod what_a_monitor_will_send_is_shown_before_merge;

@@ -7,6 +7,7 @@ pub mod manifest;
 pub mod mask;
 pub mod model;
 pub mod plan;
+pub mod preview;
 pub mod registry;
 pub mod render;
 pub mod template;

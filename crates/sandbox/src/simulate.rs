@@ -1,7 +1,8 @@
 //! The simulation interface under `/sandbox/v1/` (no keys, no faults):
 //!
 //! - `POST /sandbox/v1/monitor/{id}/transition` `{"to": "Alert"}` moves a monitor to a state,
-//!   evaluates its message for that transition with [`ddhooks_core::template`], fills the mentioned
+//!   evaluates its message for that transition with [`ddhooks_core::template::notify`] (the
+//!   evaluator `ddhooks preview` uses too), fills the mentioned
 //!   webhooks' url, headers and payload with the built-in and custom variables, and delivers
 //!   them: calls to a Datadog API host (any site) or to the sandbox itself go through the
 //!   sandbox's own handlers; any other URL is recorded, never sent.
@@ -22,9 +23,11 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use ddhooks_core::template::{self, MonitorState, Transition, VariableRef};
+use ddhooks_core::template::{
+    self, CallTemplate, Event, FilledCall, Filler, MonitorState, Transition,
+};
 use ddhooks_datadog::wire::Webhook;
-use serde_json::{json, Map, Value};
+use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -100,79 +103,28 @@ fn parse_priority(value: &Value) -> Option<u8> {
     u8::try_from(n).ok().filter(|p| (1..=5).contains(p))
 }
 
-/// What a webhook call looks like after variables are filled in.
-struct Rendered {
-    url: String,
-    /// The custom headers, or why they are not a JSON object.
-    headers: Result<Map<String, Value>, String>,
-    payload: String,
-}
-
-/// Everything variables are filled from, captured under the lock.
-struct Context {
-    builtins: BTreeMap<&'static str, String>,
-    tags: Vec<String>,
-    variables: BTreeMap<String, StoredVariable>,
-}
-
-impl Context {
-    /// The value of a reference; `reveal_secrets` false leaves secret variables as written.
-    fn lookup(&self, var: &VariableRef, reveal_secrets: bool) -> Option<String> {
-        if var.name == "TAGS" {
-            return match &var.key {
-                None => Some(self.tags.join(",")),
-                Some(key) => Some(
-                    self.tags
-                        .iter()
-                        .find_map(|t| {
-                            t.split_once(':')
-                                .filter(|(k, _)| k == key)
-                                .map(|(_, v)| v.to_string())
-                        })
-                        .unwrap_or_default(),
-                ),
-            };
-        }
-        if let Some(value) = self.builtins.get(var.name.as_str()) {
-            return Some(value.clone());
-        }
-        let variable = self.variables.get(&var.name)?;
+/// The custom variables a call is filled with: every value for the real call, only the
+/// non-secret ones for what answers show (secret references stay as written).
+fn custom_values(
+    variables: &BTreeMap<String, StoredVariable>,
+    reveal_secrets: bool,
+) -> impl Fn(&str) -> Option<String> + '_ {
+    move |name| {
+        let variable = variables.get(name)?;
         if variable.is_secret && !reveal_secrets {
             return None;
         }
         Some(variable.value.clone())
     }
-
-    fn render(&self, webhook: &Webhook, reveal_secrets: bool) -> Rendered {
-        let plain = |text: &str| template::substitute(text, |v| self.lookup(v, reveal_secrets));
-        // Inside JSON text a value must not break the string it sits in.
-        let json_escaped = |text: &str| {
-            template::substitute(text, |v| {
-                self.lookup(v, reveal_secrets).map(|value| {
-                    let quoted = Value::String(value).to_string();
-                    quoted
-                        .strip_prefix('"')
-                        .and_then(|q| q.strip_suffix('"'))
-                        .unwrap_or(&quoted)
-                        .to_string()
-                })
-            })
-        };
-        let headers = match webhook.custom_headers.as_deref() {
-            None => Ok(Map::new()),
-            Some(text) => serde_json::from_str::<Map<String, Value>>(&json_escaped(text))
-                .map_err(|err| format!("custom_headers is not a JSON object: {err}")),
-        };
-        Rendered {
-            url: plain(&webhook.url),
-            headers,
-            payload: json_escaped(webhook.payload.as_deref().unwrap_or_default()),
-        }
-    }
 }
 
-fn event_type(monitor_type: &str) -> String {
-    format!("{}_monitor", monitor_type.replace([' ', '-'], "_"))
+/// A stored webhook as the evaluator's call template.
+fn call_template(webhook: &Webhook) -> CallTemplate<'_> {
+    CallTemplate {
+        url: &webhook.url,
+        custom_headers: webhook.custom_headers.as_deref(),
+        payload: webhook.payload.as_deref().unwrap_or_default(),
+    }
 }
 
 async fn transition(
@@ -240,27 +192,10 @@ async fn transition(
             .unwrap_or_default()
             .to_string()
     };
-    let message = template::render(&text("message"), &transition)
+    let notification = template::notify(&text("message"), &transition)
         .map_err(|err| ApiError::bad_request(format!("The monitor message is invalid: {err}")))?;
-    let mut fired: Vec<String> = Vec::new();
-    for handle in template::handles(&message) {
-        if let Some(name) = handle.webhook() {
-            if !fired.iter().any(|f| f == name) {
-                fired.push(name.to_string());
-            }
-        }
-    }
-    let name = text("name");
-    let (title_prefix, alert_transition, alert_type) = match (to, transition.renotify) {
-        (MonitorState::Alert, true) => ("[Re-Triggered]", "Re-Triggered", "error"),
-        (MonitorState::Alert, false) => ("[Triggered]", "Triggered", "error"),
-        (MonitorState::Warn, _) => ("[Warn]", "Warn", "warning"),
-        (MonitorState::NoData, _) => ("[No Data]", "No Data", "info"),
-        (MonitorState::Unknown, _) => ("[Unknown]", "Unknown", "info"),
-        (MonitorState::Ok, _) => ("[Recovered]", "Recovered", "success"),
-    };
-    let title = format!("{title_prefix} {name}");
-    let query = text("query");
+    let fired = notification.webhooks;
+    let message = notification.message;
     let tags: Vec<String> = monitor
         .get("tags")
         .and_then(Value::as_array)
@@ -271,53 +206,28 @@ async fn transition(
                 .collect()
         })
         .unwrap_or_default();
-    let hostname = req
-        .hostname
-        .clone()
-        .unwrap_or_else(|| "sandbox-host".to_string());
-    let date = now.millis.to_string();
-    let builtins: BTreeMap<&'static str, String> = [
-        ("HOSTNAME", hostname),
-        ("ALERT_ID", id.to_string()),
-        ("ALERT_TITLE", title.clone()),
-        ("ALERT_TRANSITION", alert_transition.to_string()),
-        ("ALERT_STATUS", format!("{query} ({})", to.as_str())),
-        (
-            "ALERT_PRIORITY",
-            transition
-                .priority
-                .map(|p| format!("P{p}"))
-                .unwrap_or_default(),
-        ),
-        ("ALERT_QUERY", query.clone()),
-        ("ALERT_TYPE", alert_type.to_string()),
-        ("ALERT_SCOPE", String::new()),
-        ("ALERT_METRIC", String::new()),
-        ("ALERT_CYCLE_KEY", format!("{id}-{event_id}")),
-        ("AGGREG_KEY", format!("monitor-{id}")),
-        ("EVENT_TITLE", title),
-        ("EVENT_MSG", message.clone()),
-        ("TEXT_ONLY_MSG", message.clone()),
-        ("EVENT_TEXT", message.clone()),
-        ("EVENT_TYPE", event_type(&text("type"))),
-        ("DATE", date.clone()),
-        ("LAST_UPDATED", date),
-        ("ID", event_id.to_string()),
-        ("LINK", format!("{}/monitors/{id}", s.base_url)),
-        ("ORG_ID", s.config.org_id.to_string()),
-        ("ORG_NAME", s.config.org_name.clone()),
-        ("PRIORITY", "normal".to_string()),
-        ("USER", "Sandbox User".to_string()),
-        ("USERNAME", "sandbox".to_string()),
-        ("EMAIL", "sandbox@example.com".to_string()),
-    ]
-    .into_iter()
-    .collect();
-    let context = Context {
-        builtins,
-        tags,
-        variables: integration.custom_variables.clone(),
+    let event = Event {
+        monitor_id: id,
+        monitor_name: text("name"),
+        query: text("query"),
+        monitor_type: text("type"),
+        transition,
+        hostname: req
+            .hostname
+            .clone()
+            .unwrap_or_else(|| "sandbox-host".to_string()),
+        event_id,
+        date_millis: now.millis,
+        link: format!("{}/monitors/{id}", s.base_url),
+        org_id: s.config.org_id.to_string(),
+        org_name: s.config.org_name.clone(),
+        message: message.clone(),
     };
+    let filler = Filler {
+        builtins: template::builtin_values(&event),
+        tags,
+    };
+    let variables = &integration.custom_variables;
     let mut delivered = Vec::new();
     for name in &fired {
         let Some(webhook) = integration.webhooks.get(name) else {
@@ -327,8 +237,8 @@ async fn transition(
             }));
             continue;
         };
-        let real = context.render(webhook, true);
-        let shown = context.render(webhook, false);
+        let real = filler.fill(&call_template(webhook), &custom_values(variables, true));
+        let shown = filler.fill(&call_template(webhook), &custom_values(variables, false));
         let result = deliver(&s, webhook, &real).await;
         let payload = serde_json::from_str::<Value>(&shown.payload)
             .unwrap_or_else(|_| Value::String(shown.payload.clone()));
@@ -399,7 +309,7 @@ fn form_encode(payload: &str) -> String {
 }
 
 /// Sends one webhook call into the sandbox, or records it when it leaves Datadog.
-async fn deliver(shared: &Shared, webhook: &Webhook, call: &Rendered) -> Value {
+async fn deliver(shared: &Shared, webhook: &Webhook, call: &FilledCall) -> Value {
     let url = match reqwest::Url::parse(&call.url) {
         Ok(url) => url,
         Err(err) => return json!({ "sent": false, "error": format!("invalid url: {err}") }),

@@ -2,11 +2,13 @@
 //! for a state transition, find and rewrite ddhooks' managed blocks, and scan or fill
 //! `$VARIABLES` in webhook urls, headers and payloads.
 //!
-//! Pure text in, text out: no I/O. Shared by the manifest linter, the planner and the
-//! sandbox's simulation.
+//! Pure text in, text out: no I/O. Shared by the manifest linter, the planner, the
+//! sandbox's simulation and `ddhooks preview` (`notify`: the one evaluator of what a
+//! monitor sends on a transition).
 
 pub mod blocks;
 pub mod message;
+pub mod notify;
 pub mod variables;
 
 pub use blocks::{
@@ -16,5 +18,8 @@ pub use blocks::{
 pub use message::{
     check_nesting, evaluate, handles, line_column, parse, render, webhook_mentions, Handle,
     MonitorState, Node, TemplateError, Transition, MAX_NESTING,
+};
+pub use notify::{
+    builtin_values, event_type, notify, CallTemplate, Event, FilledCall, Filler, Notification,
 };
 pub use variables::{is_builtin, scan_variables, substitute, VariableRef, BUILTIN_VARIABLES};

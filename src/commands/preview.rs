@@ -1,0 +1,301 @@
+//! `ddhooks preview`: what a monitor will send on each transition once the manifests are
+//! applied — its message as recipients get it, the handles that fire, and each webhook's
+//! url, headers and payload filled with sample values, credentials masked. `--block NAME`
+//! works offline on one block alone; `--monitor ID` reads the monitor and plans against
+//! the org. The evaluation is `core::template::notify`'s, the sandbox's own.
+
+use super::session::{self, ConnectArgs, Session};
+use crate::manifest::{LoadOptions, Loaded, MissingEnv};
+use crate::mask::Masker;
+use crate::model::Desired;
+use crate::plan::{Change, PlanOptions};
+use crate::preview::{
+    self, MonitorFacts, PreviewInput, SampleTransition, Subject, VariableSample, WebhookDef,
+};
+use crate::template;
+use anyhow::Context;
+use clap::{Args, ValueEnum};
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `ddhooks preview`.
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("subject").required(true).args(["monitor", "block"])))]
+pub struct PreviewArgs {
+    /// The manifests directory (every *.yaml/*.yml under it) or a single file.
+    #[arg(default_value = "manifests")]
+    pub dir: PathBuf,
+
+    /// A monitor of the org: its message as it will be after apply (reads the org and plans).
+    #[arg(long, value_name = "ID")]
+    pub monitor: Option<i64>,
+
+    /// One block of the manifests alone, on a sample monitor (offline: never calls Datadog).
+    #[arg(long, value_name = "NAME")]
+    pub block: Option<String>,
+
+    /// A transition to show (repeatable); all of them when none is given: alert (OK ->
+    /// Alert), warning, no-data, recovery (Alert -> OK), warning-recovery, no-data-recovery,
+    /// alert-to-warning, renotify.
+    #[arg(long = "transition", value_name = "T", value_parser = transition_parser())]
+    pub transitions: Vec<SampleTransition>,
+
+    /// Output format: text, or json (`{monitor|block, transitions: [{transition, message,
+    /// handles, webhooks: [{name, url, headers, payload}]}]}`, see the README).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PreviewFormat,
+
+    /// Where to connect for `--monitor` (`--block` never connects).
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// `--transition`'s parser: the names of [`SampleTransition`], a clap error listing them
+/// for anything else.
+fn transition_parser() -> impl clap::builder::TypedValueParser<Value = SampleTransition> {
+    use clap::builder::TypedValueParser;
+    clap::builder::PossibleValuesParser::new(SampleTransition::ALL.map(SampleTransition::name))
+        .try_map(|name| {
+            SampleTransition::parse(&name).ok_or_else(|| format!("unknown transition `{name}`"))
+        })
+}
+
+/// `--format`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PreviewFormat {
+    /// Readable text.
+    Text,
+    /// The JSON shape documented in the README.
+    Json,
+}
+
+/// Previews and prints; exit 0, or 1 on error.
+pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
+    let mut transitions: Vec<SampleTransition> = Vec::new();
+    for &t in &args.transitions {
+        if !transitions.contains(&t) {
+            transitions.push(t);
+        }
+    }
+    if transitions.is_empty() {
+        transitions = SampleTransition::ALL.to_vec();
+    }
+    let shown = match (&args.block, args.monitor) {
+        (Some(block), _) => preview_block(&args, block, &transitions)?,
+        (None, Some(id)) => preview_monitor(&args, id, &transitions)?,
+        (None, None) => anyhow::bail!("give --monitor ID or --block NAME"),
+    };
+    let text = match args.format {
+        PreviewFormat::Text => preview::render_text(&shown),
+        PreviewFormat::Json => {
+            let mut json = serde_json::to_string_pretty(&shown)
+                .context("rendering the preview failed (a bug: please report it)")?;
+            json.push('\n');
+            json
+        }
+    };
+    print!("{text}");
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The custom variables of the manifests, as samples.
+fn variables_of(desired: &Desired) -> BTreeMap<String, VariableSample> {
+    desired
+        .custom_variables
+        .iter()
+        .map(|(name, v)| (name.clone(), VariableSample::of(v)))
+        .collect()
+}
+
+/// The webhooks of the manifests.
+fn webhooks_of(desired: &Desired) -> BTreeMap<String, WebhookDef> {
+    desired
+        .webhooks
+        .iter()
+        .map(|(name, w)| (name.clone(), WebhookDef::desired(w)))
+        .collect()
+}
+
+/// `--block NAME`: offline, the block's text alone on a sample monitor.
+fn preview_block(
+    args: &PreviewArgs,
+    name: &str,
+    transitions: &[SampleTransition],
+) -> anyhow::Result<preview::Preview> {
+    // Offline: secrets may be unavailable here, and are only ever shown as fingerprints.
+    let options = LoadOptions {
+        missing_env: MissingEnv::Warn,
+        ..session::load_options(&args.connect.site)
+    };
+    let loaded = session::load_manifests(&args.dir, options)?;
+    let desired = &loaded.desired;
+    let Some(block) = desired.blocks.get(name) else {
+        anyhow::bail!(
+            "there is no block `{name}` under monitor_notifications in {}; {}",
+            args.dir.display(),
+            known_blocks(&loaded)
+        );
+    };
+    let text = template::render_block(name, &block.body());
+    let monitor = MonitorFacts::sample(name, block.monitors.tags.clone());
+    let masker = Masker::new("ddhooks-output");
+    let (webhooks, variables) = (webhooks_of(desired), variables_of(desired));
+    let input = PreviewInput {
+        subject: Subject::Block(name.to_string()),
+        template: &text,
+        monitor: &monitor,
+        site: &args.connect.site,
+        webhooks: &webhooks,
+        variables: &variables,
+        masker: &masker,
+    };
+    preview::preview(&input, transitions)
+        .with_context(|| format!("the text of block `{name}` is invalid"))
+}
+
+/// The blocks the manifests declare, for an error's fix.
+fn known_blocks(loaded: &Loaded) -> String {
+    if loaded.desired.blocks.is_empty() {
+        return "the manifests declare no block".to_string();
+    }
+    let names: Vec<&str> = loaded.desired.blocks.keys().map(String::as_str).collect();
+    format!("the blocks are: {}", names.join(", "))
+}
+
+/// `--monitor ID`: the monitor's message after apply, against the org.
+fn preview_monitor(
+    args: &PreviewArgs,
+    id: i64,
+    transitions: &[SampleTransition],
+) -> anyhow::Result<preview::Preview> {
+    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    let desired = &loaded.desired;
+    let runtime = session::runtime()?;
+    runtime.block_on(async {
+        let session = Session::open(&args.connect).await?;
+        let monitor = session
+            .client
+            .get_monitor(id)
+            .await
+            .with_context(|| format!("reading monitor {id}"))?;
+        let Some(monitor) = monitor else {
+            anyhow::bail!(
+                "monitor {id} does not exist in the org at {}; check the id in the monitor's URL (…/monitors/ID), or use --block NAME to preview a block alone",
+                session.client.base()
+            );
+        };
+        let planned = session
+            .plan(&loaded, &PlanOptions::default(), None)
+            .await?;
+        let masker = Masker::new(planned.registry.salt.clone());
+        for problem in &planned.plan.problems {
+            if problem.address.to_string().starts_with(&format!("monitor.{id}")) {
+                eprintln!(
+                    "warning: {}: {}; showing the current message",
+                    problem.address,
+                    masker.text(&problem.message)
+                );
+            }
+        }
+        let current = monitor.message.clone().unwrap_or_default();
+        let message = planned
+            .plan
+            .changes
+            .iter()
+            .find_map(|c| match c {
+                Change::Monitor(m) if m.id == id => Some(m.after.clone()),
+                _ => None,
+            })
+            .unwrap_or(current);
+        let mut webhooks = webhooks_of(desired);
+        let mut variables = variables_of(desired);
+        // Webhooks the message fires that the manifests do not declare: as the org has them.
+        let mut mentioned: Vec<String> = Vec::new();
+        for t in transitions {
+            if let Ok(n) = template::notify(&message, &t.transition(None)) {
+                mentioned.extend(n.webhooks);
+            }
+        }
+        mentioned.sort();
+        mentioned.dedup();
+        for name in mentioned {
+            if webhooks.contains_key(&name) {
+                continue;
+            }
+            let read = session
+                .client
+                .read_webhook(&name)
+                .await
+                .with_context(|| format!("reading webhook {name}"))?;
+            let Some(remote) = read else { continue };
+            for var in template::scan_variables(&remote.url)
+                .into_iter()
+                .chain(remote_refs(&remote))
+            {
+                if variables.contains_key(&var.name) || template::is_builtin(&var.name) {
+                    continue;
+                }
+                let found = session
+                    .client
+                    .read_variable(&var.name)
+                    .await
+                    .with_context(|| format!("reading custom variable {}", var.name))?;
+                if let Some(v) = found {
+                    let sample = match (v.secret, v.value) {
+                        (false, Some(value)) => VariableSample::Plain(value),
+                        _ => VariableSample::Hidden,
+                    };
+                    variables.insert(var.name.clone(), sample);
+                }
+            }
+            webhooks.insert(name, WebhookDef::remote(&remote));
+        }
+        let facts = MonitorFacts {
+            id,
+            name: monitor.name.clone().unwrap_or_default(),
+            query: monitor.query.clone(),
+            monitor_type: monitor.monitor_type.clone(),
+            tags: monitor.tags.clone(),
+            priority: monitor.extra.get("priority").and_then(priority),
+        };
+        let input = PreviewInput {
+            subject: Subject::Monitor {
+                id,
+                name: facts.name.clone(),
+            },
+            template: &message,
+            monitor: &facts,
+            site: &session.site,
+            webhooks: &webhooks,
+            variables: &variables,
+            masker: &masker,
+        };
+        preview::preview(&input, transitions)
+            .with_context(|| format!("the message of monitor {id} is invalid"))
+    })
+}
+
+/// The variable references in a remote webhook's headers and payload.
+fn remote_refs(remote: &crate::model::RemoteWebhook) -> Vec<template::VariableRef> {
+    let mut texts: Vec<String> = Vec::new();
+    if let Some(payload) = &remote.payload {
+        texts.push(payload.to_string());
+    }
+    if let Some(headers) = &remote.custom_headers {
+        texts.extend(headers.values().cloned());
+    }
+    texts
+        .iter()
+        .flat_map(|t| template::scan_variables(t))
+        .collect()
+}
+
+/// A monitor's `priority` field (1–5, or `null`).
+fn priority(value: &Value) -> Option<u8> {
+    value
+        .as_u64()
+        .and_then(|n| u8::try_from(n).ok())
+        .filter(|p| (1..=5).contains(p))
+}
