@@ -15,7 +15,6 @@ use crate::preview::{
 use crate::template;
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -177,10 +176,10 @@ fn preview_monitor(
         let session = Session::open(&args.connect).await?;
         let monitor = session
             .client
-            .get_monitor(id)
+            .read_monitor_facts(id)
             .await
             .with_context(|| format!("reading monitor {id}"))?;
-        let Some(monitor) = monitor else {
+        let Some((facts, current)) = monitor else {
             anyhow::bail!(
                 "monitor {id} does not exist in the org at {}; check the id in the monitor's URL (…/monitors/ID), or use --block NAME to preview a block alone",
                 session.client.base()
@@ -199,7 +198,6 @@ fn preview_monitor(
                 );
             }
         }
-        let current = monitor.message.clone().unwrap_or_default();
         let message = planned
             .plan
             .changes
@@ -252,14 +250,6 @@ fn preview_monitor(
             }
             webhooks.insert(name, WebhookDef::remote(&remote));
         }
-        let facts = MonitorFacts {
-            id,
-            name: monitor.name.clone().unwrap_or_default(),
-            query: monitor.query.clone(),
-            monitor_type: monitor.monitor_type.clone(),
-            tags: monitor.tags.clone(),
-            priority: monitor.extra.get("priority").and_then(priority),
-        };
         let input = PreviewInput {
             subject: Subject::Monitor {
                 id,
@@ -290,12 +280,4 @@ fn remote_refs(remote: &crate::model::RemoteWebhook) -> Vec<template::VariableRe
         .iter()
         .flat_map(|t| template::scan_variables(t))
         .collect()
-}
-
-/// A monitor's `priority` field (1–5, or `null`).
-fn priority(value: &Value) -> Option<u8> {
-    value
-        .as_u64()
-        .and_then(|n| u8::try_from(n).ok())
-        .filter(|p| (1..=5).contains(p))
 }

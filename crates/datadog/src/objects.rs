@@ -5,6 +5,7 @@ use crate::fetch::{remote_monitor, remote_variable, remote_webhook};
 use crate::{wire, ApiError, Client};
 use ddhooks_core::model::{RemoteMonitor, RemoteVariable, RemoteWebhook};
 use ddhooks_core::plan::WebhookState;
+use ddhooks_core::preview::MonitorFacts;
 
 /// A monitor to create (the demo and tests make monitors people wrote).
 #[derive(Debug, Clone, PartialEq)]
@@ -126,6 +127,31 @@ impl Client {
             value: value.to_string(),
         };
         Ok(self.post_variable(&body).await?.value)
+    }
+
+    /// Reads a monitor as a preview needs it: what its notifications can say of it, and
+    /// its message (`None`: it does not exist).
+    pub async fn read_monitor_facts(
+        &self,
+        id: i64,
+    ) -> Result<Option<(MonitorFacts, String)>, ApiError> {
+        Ok(self.get_monitor(id).await?.map(|m| {
+            let priority = m
+                .extra
+                .get("priority")
+                .and_then(serde_json::Value::as_u64)
+                .and_then(|n| u8::try_from(n).ok())
+                .filter(|p| (1..=5).contains(p));
+            let facts = MonitorFacts {
+                id: m.id.unwrap_or(id),
+                name: m.name.unwrap_or_default(),
+                query: m.query,
+                monitor_type: m.monitor_type,
+                tags: m.tags,
+                priority,
+            };
+            (facts, m.message.unwrap_or_default())
+        }))
     }
 
     /// Reads a monitor's message (`None`: the monitor does not exist).
