@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod demo;
+pub mod import;
 pub mod plan;
 pub mod sandbox;
 pub mod schema;
@@ -21,6 +22,9 @@ pub enum Command {
     /// Make the planned changes (asks first on a terminal; --auto-approve or --plan FILE in
     /// pipelines).
     Apply(apply::ApplyArgs),
+    /// Write manifests for what exists in Datadog (read-only): the webhooks monitors mention,
+    /// their custom variables, pairs, and the condition lines people pasted into monitors.
+    Import(import::ImportArgs),
     /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
     /// recovering, and the group's check status. No account, no network.
     Demo(demo::DemoArgs),
@@ -38,6 +42,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Plan(args) => plan::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Import(args) => import::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),

@@ -1,9 +1,9 @@
 //! The client in the model's terms: writes of webhooks, custom variables and monitors from
 //! the domain's types, reads into them. Callers outside this crate never build a wire type.
 
-use crate::fetch::{remote_variable, remote_webhook};
+use crate::fetch::{remote_monitor, remote_variable, remote_webhook};
 use crate::{wire, ApiError, Client};
-use ddhooks_core::model::{RemoteVariable, RemoteWebhook};
+use ddhooks_core::model::{RemoteMonitor, RemoteVariable, RemoteWebhook};
 use ddhooks_core::plan::WebhookState;
 
 /// A monitor to create (the demo and tests make monitors people wrote).
@@ -44,6 +44,16 @@ impl Client {
     /// Reads a custom variable by name, decoded (`None`: it does not exist).
     pub async fn read_variable(&self, name: &str) -> Result<Option<RemoteVariable>, ApiError> {
         Ok(self.get_variable(name).await?.as_ref().map(remote_variable))
+    }
+
+    /// Every monitor of the org (pages of 1,000), decoded; monitors without an id are skipped.
+    pub async fn read_monitors(&self) -> Result<Vec<RemoteMonitor>, ApiError> {
+        Ok(self
+            .list_monitors()
+            .await?
+            .into_iter()
+            .filter_map(remote_monitor)
+            .collect())
     }
 
     /// Creates a webhook named `name` as `state` (a missing payload lets Datadog store its
