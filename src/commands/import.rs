@@ -42,6 +42,10 @@ pub struct ImportArgs {
     #[arg(long)]
     pub as_pairs: bool,
 
+    /// Accepted like plan's and apply's; import prints no colours.
+    #[arg(long)]
+    pub no_color: bool,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
