@@ -10,7 +10,10 @@
 //! 1. plan from scratch (nothing exists yet),
 //! 2. apply from scratch,
 //! 3. plan in steady state (nothing to do),
-//! 4. apply of a 1% change (1% of the groups edit their pair and their block).
+//! 4. apply of a 1% change (1% of the groups edit their pair and their block),
+//!
+//! and `ddhooks import` of the org after the apply (one monitor listing, one GET per
+//! webhook the monitors mention, then one per custom variable those webhooks reference).
 //!
 //! For each case it prints wall time, requests by kind (from the sandbox's request log),
 //! the floor — for each kind, its requests divided by the concurrency allowed for that kind,
@@ -352,11 +355,24 @@ struct Bench {
 }
 
 impl Bench {
+    /// A plan or apply of the manifests.
     async fn case(
         &self,
         name: &'static str,
         args: &[&str],
         expect: &[i32],
+    ) -> anyhow::Result<CaseResult> {
+        self.case_in(name, args, expect, Some(&self.manifests))
+            .await
+    }
+
+    /// `ddhooks ARGS [DIR] --api-url … --concurrency …`, measured.
+    async fn case_in(
+        &self,
+        name: &'static str,
+        args: &[&str],
+        expect: &[i32],
+        dir: Option<&Path>,
     ) -> anyhow::Result<CaseResult> {
         self.sandbox.clear_requests().await?;
         let stdout = std::fs::File::create(self.out_dir.join(format!("{}.out", slug(name))))?;
@@ -364,7 +380,7 @@ impl Bench {
         let mut command = Command::new(&self.binary);
         command
             .args(args)
-            .arg(&self.manifests)
+            .args(dir)
             .args(["--api-url", &self.sandbox.base_url])
             .args(["--concurrency", &self.params.concurrency.to_string()])
             .arg("--no-color")
@@ -561,6 +577,19 @@ fn main() -> anyhow::Result<()> {
             bench.case("apply, from scratch", &apply, &[0]).await?,
             bench.case("plan, steady state", &plan, &[0]).await?,
         ];
+        // Import of the org as it now is: the monitors' blocks mention every webhook.
+        let imported = work.join("imported");
+        let imported = imported.to_str().unwrap_or("imported");
+        results.push(
+            bench
+                .case_in(
+                    "import",
+                    &["import", "--force", "--out", imported],
+                    &[0],
+                    None,
+                )
+                .await?,
+        );
         bench.local_work("steady state")?;
         let changed_groups =
             ((bench.params.pairs as f64 * bench.params.change_percent / 100.0).ceil() as usize).max(1);

@@ -7,6 +7,8 @@ pub mod apply;
 pub mod cli;
 pub mod commands;
 
-pub use ddhooks_core::{fs, manifest, mask, model, plan, preview, registry, render, template};
+pub use ddhooks_core::{
+    fs, import, manifest, mask, model, plan, preview, registry, render, template,
+};
 pub use ddhooks_datadog as datadog;
 pub use ddhooks_sandbox as sandbox;

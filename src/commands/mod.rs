@@ -3,6 +3,7 @@
 
 pub mod apply;
 pub mod demo;
+pub mod import;
 pub mod plan;
 pub mod preview;
 pub mod sandbox;
@@ -25,6 +26,9 @@ pub enum Command {
     /// Show what a monitor will send on each transition once the manifests are applied:
     /// the message recipients get, the handles that fire, each webhook's call (masked).
     Preview(preview::PreviewArgs),
+    /// Write manifests for what exists in Datadog (read-only): the webhooks monitors mention,
+    /// their custom variables, pairs, and the condition lines people pasted into monitors.
+    Import(import::ImportArgs),
     /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
     /// recovering, and the group's check status. No account, no network.
     Demo(demo::DemoArgs),
@@ -43,6 +47,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => preview::run(args),
         Command::Demo(args) => demo::run(args),
+        Command::Import(args) => import::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),

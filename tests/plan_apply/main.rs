@@ -4,6 +4,9 @@
 #[path = "../kit/mod.rs"]
 mod kit;
 
+/// Import: an org set up by hand becomes manifests that plan as adoptions only, with no
+/// credential in any file or output.
+mod an_org_set_up_by_hand_is_taken_over_safely;
 /// Idempotence: apply followed by plan shows `No changes.`
 mod apply_then_plan_shows_no_changes;
 /// What is never deleted: only what the registry owns, never what people still mention.

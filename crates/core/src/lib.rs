@@ -3,6 +3,7 @@
 //! parser: manifests and remote state in, a plan and its renderings out (see ARCHITECTURE.md).
 
 pub mod fs;
+pub mod import;
 pub mod manifest;
 pub mod mask;
 pub mod model;

@@ -29,7 +29,8 @@ const CREDENTIAL_PARTS: &[&str] = &[
 const CREDENTIAL_NAMES: &[&str] = &["sig", "pwd", "pass", "jwt", "code", "dd-api-key"];
 
 /// Auth schemes that may precede a `$VARIABLE` in a header value (`Bearer $TOKEN`).
-const AUTH_SCHEMES: &[&str] = &["bearer", "basic", "token", "bot", "apikey", "api-key", "dd"];
+pub(crate) const AUTH_SCHEMES: &[&str] =
+    &["bearer", "basic", "token", "bot", "apikey", "api-key", "dd"];
 
 /// Whether a query parameter, header or payload key names a credential.
 pub fn is_credential_name(name: &str) -> bool {
@@ -102,67 +103,10 @@ impl Masker {
     /// A URL with the password of `user:password@` and the values of credential query
     /// parameters masked; every other byte kept.
     pub fn url<'a>(&self, url: &'a str) -> Cow<'a, str> {
-        let mut out = String::new();
-        let mut changed = false;
-        // user:password@host
-        let (head, rest) = match url.find("://") {
-            Some(i) => url.split_at(i + 3),
-            None => ("", url),
-        };
-        out.push_str(head);
-        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let (authority, tail) = rest.split_at(authority_end);
-        match (head.is_empty(), authority.rfind('@')) {
-            (false, Some(at)) => {
-                let userinfo = &authority[..at];
-                match userinfo.split_once(':') {
-                    Some((user, password)) if !password.is_empty() => {
-                        let masked = self.value(password);
-                        changed |= matches!(masked, Cow::Owned(_));
-                        out.push_str(user);
-                        out.push(':');
-                        out.push_str(&masked);
-                    }
-                    _ => out.push_str(userinfo),
-                }
-                out.push_str(&authority[at..]);
-            }
-            _ => out.push_str(authority),
-        }
-        // ?query#fragment
-        let (path, query_and_fragment) = match tail.find('?') {
-            Some(q) => tail.split_at(q),
-            None => (tail, ""),
-        };
-        out.push_str(path);
-        if let Some(query) = query_and_fragment.strip_prefix('?') {
-            out.push('?');
-            let (query, fragment) = match query.find('#') {
-                Some(h) => query.split_at(h),
-                None => (query, ""),
-            };
-            for (i, pair) in query.split('&').enumerate() {
-                if i > 0 {
-                    out.push('&');
-                }
-                match pair.split_once('=') {
-                    Some((name, value)) if is_credential_name(&percent_decoded(name)) => {
-                        let masked = self.value(value);
-                        changed |= matches!(masked, Cow::Owned(_));
-                        out.push_str(name);
-                        out.push('=');
-                        out.push_str(&masked);
-                    }
-                    _ => out.push_str(pair),
-                }
-            }
-            out.push_str(fragment);
-        }
-        if changed {
-            Cow::Owned(out)
-        } else {
-            Cow::Borrowed(url)
-        }
+        map_url_credentials(url, |_, value| match self.value(value) {
+            Cow::Owned(masked) => Some(masked),
+            Cow::Borrowed(_) => None,
+        })
     }
 
     /// A header's value: masked when the header names a credential, and any URL in it
@@ -269,6 +213,94 @@ impl Masker {
 /// masked; its fingerprints use a fixed salt, since no registry is at hand.
 pub fn mask_text(text: &str) -> String {
     Masker::new("ddhooks-output").text(text).into_owned()
+}
+
+/// Where a URL carries a credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UrlCredential<'a> {
+    /// The password of `user:password@`.
+    Password,
+    /// A query parameter whose (percent-decoded) name names a credential.
+    Query(&'a str),
+}
+
+/// `url` with each credential (the userinfo password, the values of credential query
+/// parameters) replaced by what `replace` returns for it (`None`: kept); every other byte
+/// kept. The one reading of URLs that masking and `import` share.
+pub(crate) fn map_url_credentials<'a>(
+    url: &'a str,
+    mut replace: impl FnMut(UrlCredential<'_>, &str) -> Option<String>,
+) -> Cow<'a, str> {
+    let mut out = String::new();
+    let mut changed = false;
+    // user:password@host
+    let (head, rest) = match url.find("://") {
+        Some(i) => url.split_at(i + 3),
+        None => ("", url),
+    };
+    out.push_str(head);
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    match (head.is_empty(), authority.rfind('@')) {
+        (false, Some(at)) => {
+            let userinfo = &authority[..at];
+            match userinfo.split_once(':') {
+                Some((user, password)) if !password.is_empty() => {
+                    out.push_str(user);
+                    out.push(':');
+                    match replace(UrlCredential::Password, password) {
+                        Some(new) => {
+                            changed = true;
+                            out.push_str(&new);
+                        }
+                        None => out.push_str(password),
+                    }
+                }
+                _ => out.push_str(userinfo),
+            }
+            out.push_str(&authority[at..]);
+        }
+        _ => out.push_str(authority),
+    }
+    // ?query#fragment
+    let (path, query_and_fragment) = match tail.find('?') {
+        Some(q) => tail.split_at(q),
+        None => (tail, ""),
+    };
+    out.push_str(path);
+    if let Some(query) = query_and_fragment.strip_prefix('?') {
+        out.push('?');
+        let (query, fragment) = match query.find('#') {
+            Some(h) => query.split_at(h),
+            None => (query, ""),
+        };
+        for (i, pair) in query.split('&').enumerate() {
+            if i > 0 {
+                out.push('&');
+            }
+            let decoded = pair.split_once('=').map(|(name, _)| percent_decoded(name));
+            match (pair.split_once('='), decoded) {
+                (Some((name, value)), Some(decoded)) if is_credential_name(&decoded) => {
+                    out.push_str(name);
+                    out.push('=');
+                    match replace(UrlCredential::Query(&decoded), value) {
+                        Some(new) => {
+                            changed = true;
+                            out.push_str(&new);
+                        }
+                        None => out.push_str(value),
+                    }
+                }
+                _ => out.push_str(pair),
+            }
+        }
+        out.push_str(fragment);
+    }
+    if changed {
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(url)
+    }
 }
 
 fn contains_scheme(text: &str) -> bool {

@@ -47,6 +47,16 @@ impl Client {
         Ok(self.get_variable(name).await?.as_ref().map(remote_variable))
     }
 
+    /// Every monitor of the org (pages of 1,000), decoded; monitors without an id are skipped.
+    pub async fn read_monitors(&self) -> Result<Vec<RemoteMonitor>, ApiError> {
+        Ok(self
+            .list_monitors()
+            .await?
+            .into_iter()
+            .filter_map(remote_monitor)
+            .collect())
+    }
+
     /// Creates a webhook named `name` as `state` (a missing payload lets Datadog store its
     /// default).
     pub async fn create_webhook_as(

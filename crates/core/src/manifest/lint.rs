@@ -32,6 +32,46 @@ const SITES: &[&str] = &[
 
 const SECRET_WORDS: &[&str] = &["KEY", "TOKEN", "PASSWORD", "SECRET"];
 
+/// The pitfalls' messages and fixes, shared with `import`, which reports them for webhooks
+/// it finds in Datadog.
+pub(crate) const MSG_KEY_IN_QUERY: &str = "the url passes a Datadog key in its query string";
+/// The fix of [`MSG_KEY_IN_QUERY`].
+pub(crate) const FIX_KEY_IN_QUERY: &str = "keys in URLs end up in logs; send `DD-API-KEY: $DD_API_KEY` in `custom_headers` from a secret custom variable";
+/// `$ALERT_TITLE` in check_run tags.
+pub(crate) const MSG_ALERT_TITLE: &str =
+    "check_run tags use `$ALERT_TITLE`, which differs between the alert and the recovery";
+/// The fix of [`MSG_ALERT_TITLE`].
+pub(crate) const FIX_ALERT_TITLE: &str = "the recovery then lands in another group and the check stays CRITICAL; tag with `monitor_id:$ALERT_ID`";
+/// The fix of tags written as one string.
+pub(crate) const FIX_TAGS_LIST: &str = "write `tags: [\"monitor_id:$ALERT_ID\"]`";
+/// The payload check_run takes.
+pub(crate) const CHECK_RUN_SHAPE: &str =
+    "[{check: NAME, host_name: $HOSTNAME, status: 0-3, tags: [\"monitor_id:$ALERT_ID\"]}]";
+/// The fix of a url that calls another Datadog site.
+pub(crate) const FIX_OTHER_SITE: &str =
+    "use a webhook pair (its url follows the configured site) or fix the host";
+
+/// Whether `url` passes a Datadog key in its query string.
+pub(crate) fn key_in_query(url: &str) -> bool {
+    KEY_IN_QUERY.as_ref().is_some_and(|re| re.is_match(url))
+}
+
+/// The Datadog site `url` calls, if it calls one.
+pub(crate) fn datadog_site_of(url: &str) -> Option<&'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))?;
+    let host = rest
+        .split(['/', '?', '#', ':'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    SITES
+        .iter()
+        .find(|s| host == **s || host.ends_with(&format!(".{s}")))
+        .copied()
+}
+
 /// Warns about literals that look like Datadog keys (32 or 40 hex digits) anywhere in a
 /// file's values, outside `${env:…}`.
 pub(crate) fn literal_keys(decoder: &mut Decoder<'_>, root: &Node) {
@@ -231,43 +271,22 @@ fn mentions_webhook(children: &[template::Node]) -> bool {
 
 impl Linter<'_> {
     fn url(&mut self, url: &Str) {
-        if KEY_IN_QUERY
-            .as_ref()
-            .is_some_and(|re| re.is_match(&url.raw))
-        {
+        if key_in_query(&url.raw) {
             self.r.warn(
                 url.loc,
-                "the url passes a Datadog key in its query string".into(),
-                Some("keys in URLs end up in logs; send `DD-API-KEY: $DD_API_KEY` in `custom_headers` from a secret custom variable".into()),
+                MSG_KEY_IN_QUERY.into(),
+                Some(FIX_KEY_IN_QUERY.into()),
             );
         }
-        let Some(rest) = url
-            .raw
-            .strip_prefix("https://")
-            .or_else(|| url.raw.strip_prefix("http://"))
-        else {
-            return;
-        };
-        let host = rest
-            .split(['/', '?', '#', ':'])
-            .next()
-            .unwrap_or("")
-            .to_ascii_lowercase();
-        let site = SITES
-            .iter()
-            .find(|s| host == **s || host.ends_with(&format!(".{s}")));
-        if let Some(site) = site {
-            if *site != self.site {
+        if let Some(site) = datadog_site_of(&url.raw) {
+            if site != self.site {
                 self.r.warn(
                     url.loc,
                     format!(
                         "the url calls Datadog site `{site}`, but the configured site is `{}`",
                         self.site
                     ),
-                    Some(
-                        "use a webhook pair (its url follows the configured site) or fix the host"
-                            .into(),
-                    ),
+                    Some(FIX_OTHER_SITE.into()),
                 );
             }
         }
@@ -319,18 +338,14 @@ impl Linter<'_> {
     }
 
     fn alert_title(&mut self, loc: Loc) {
-        self.r.warn(
-            loc,
-            "check_run tags use `$ALERT_TITLE`, which differs between the alert and the recovery".into(),
-            Some("the recovery then lands in another group and the check stays CRITICAL; tag with `monitor_id:$ALERT_ID`".into()),
-        );
+        self.r
+            .warn(loc, MSG_ALERT_TITLE.into(), Some(FIX_ALERT_TITLE.into()));
     }
 
     fn check_run(&mut self, hook: &super::decode::RawWebhook) {
         let file = hook.name.loc.file;
         let at = |pos| Loc { file, pos };
-        let shape =
-            "[{check: NAME, host_name: $HOSTNAME, status: 0-3, tags: [\"monitor_id:$ALERT_ID\"]}]";
+        let shape = CHECK_RUN_SHAPE;
         let Some((_, node)) = &hook.payload else {
             self.r.warn(
                 hook.payload_loc.unwrap_or(hook.name.loc),
@@ -442,7 +457,7 @@ impl Linter<'_> {
                             "check_run `tags` must be a list of strings, found {}",
                             v.kind()
                         ),
-                        Some("write `tags: [\"monitor_id:$ALERT_ID\"]`".into()),
+                        Some(FIX_TAGS_LIST.into()),
                     )
                 }
                 None => self.r.warn(

@@ -10,8 +10,8 @@
 mod decode;
 mod diagnostic;
 mod env;
-mod lint;
-mod lower;
+pub(crate) mod lint;
+pub(crate) mod lower;
 pub mod schema;
 mod yaml;
 

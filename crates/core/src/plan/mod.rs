@@ -111,7 +111,7 @@ fn desired_webhook_state(w: &Webhook) -> WebhookState {
 
 /// Whether the remote webhook already is what the user wants. Payloads are compared as
 /// JSON values, and a desired "default payload" matches Datadog's stored default.
-fn webhook_matches(want: &Webhook, have: &RemoteWebhook) -> bool {
+pub fn webhook_matches(want: &Webhook, have: &RemoteWebhook) -> bool {
     let payload_ok = match (&want.payload, &have.payload) {
         (None, None) => true,
         (None, Some(p)) | (Some(p), None) => *p == default_webhook_payload(),

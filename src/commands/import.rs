@@ -1,0 +1,227 @@
+//! `ddhooks import`: write manifests for what exists in Datadog. Read-only against the API:
+//! monitors are listed, the webhooks they mention (and `--webhook`s) are read by name, then
+//! the custom variables those webhooks reference (and `--variable`s); the pure core
+//! (`ddhooks_core::import`) turns them into manifest text and a report.
+
+use super::session::{ConnectArgs, Session};
+use crate::datadog::Client;
+use crate::import::{self, Found, ImportOptions};
+use crate::model::{RemoteVariable, RemoteWebhook};
+use anyhow::Context;
+use clap::Args;
+use futures::stream::{self, StreamExt, TryStreamExt};
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// The file import writes in `--out`.
+pub const IMPORTED_FILE: &str = "imported.yaml";
+
+/// Flags of `ddhooks import`.
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// The directory to write the manifests into (created if missing).
+    #[arg(long, default_value = "manifests")]
+    pub out: PathBuf,
+
+    /// Also import this webhook (repeatable), whether or not a monitor mentions it.
+    #[arg(long = "webhook", value_name = "NAME")]
+    pub webhooks: Vec<String>,
+
+    /// Also import this custom variable (repeatable), whether or not a webhook references it.
+    #[arg(long = "variable", value_name = "NAME")]
+    pub variables: Vec<String>,
+
+    /// Overwrite the output file if it exists.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Write every `<g>-alert-check`/`<g>-ok-check` group as a `webhook_pairs` entry even
+    /// when that changes what its webhooks send (the next plan shows the fix as a diff).
+    #[arg(long)]
+    pub as_pairs: bool,
+
+    /// Accepted like plan's and apply's; import prints no colours.
+    #[arg(long)]
+    pub no_color: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Why import refused before reading anything.
+#[derive(Debug, thiserror::Error)]
+pub enum ImportCliError {
+    /// The output file exists.
+    #[error("{0} already exists; nothing was read or written. Pass --force to overwrite it, or choose another directory with --out DIR")]
+    Exists(PathBuf),
+    /// A `--webhook` name no manifest could hold.
+    #[error(
+        "--webhook `{0}` is not a webhook name: only letters, digits, `-` and `_` are allowed"
+    )]
+    BadWebhook(String),
+    /// A `--variable` name no manifest could hold.
+    #[error("--variable `{0}` is not a custom variable name: only A-Z, 0-9 and `_` are allowed")]
+    BadVariable(String),
+}
+
+/// Imports; exit 0 when the manifest was written.
+pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+    for name in &args.webhooks {
+        if !import::is_valid_webhook_name(name) {
+            return Err(ImportCliError::BadWebhook(name.clone()).into());
+        }
+    }
+    for name in &args.variables {
+        if !import::is_valid_variable_name(name) {
+            return Err(ImportCliError::BadVariable(name.clone()).into());
+        }
+    }
+    let path = args.out.join(IMPORTED_FILE);
+    if path.exists() && !args.force {
+        return Err(ImportCliError::Exists(path).into());
+    }
+    let runtime = super::session::runtime()?;
+    let found = runtime.block_on(async {
+        let session = Session::open(&args.connect).await?;
+        discover(&session, &args.webhooks, &args.variables).await
+    })?;
+    let options = ImportOptions {
+        site: args.connect.site.clone(),
+        as_pairs: args.as_pairs,
+    };
+    let imported = import::import(&found, &options)?;
+    write_out(&args.out, &path, &imported.manifest)?;
+    let mut err = std::io::stderr().lock();
+    let c = imported.counts;
+    let _ = writeln!(
+        err,
+        "Imported {} custom variables, {} webhook pairs, {} webhooks and {} notification blocks from {} monitors into {}.",
+        c.variables,
+        c.pairs,
+        c.webhooks,
+        c.blocks,
+        found.remote.monitors.len(),
+        path.display()
+    );
+    for finding in &imported.findings {
+        let _ = writeln!(err, "{finding}");
+    }
+    if !imported.env.is_empty() {
+        let _ = writeln!(
+            err,
+            "Set these environment variables before `ddhooks plan` (their values are in Datadog; secret variables' values cannot be read back):"
+        );
+        for (name, var) in &imported.env {
+            let _ = writeln!(err, "  {name}    # {}", var.purpose);
+        }
+    }
+    let _ = writeln!(
+        err,
+        "Next: ddhooks validate {dir} && ddhooks plan {dir} (it should show only adoptions).",
+        dir = args.out.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Lists the monitors, reads every webhook they mention and every `extra_webhooks`, then
+/// every custom variable those webhooks reference and every `extra_variables`; never writes.
+pub async fn discover(
+    session: &Session,
+    extra_webhooks: &[String],
+    extra_variables: &[String],
+) -> anyhow::Result<Found> {
+    let client = &session.client;
+    let concurrency = session.concurrency.max(1);
+    let monitors = client
+        .read_monitors()
+        .await
+        .context("listing the monitors")?;
+    let mut found = Found::default();
+    for m in monitors {
+        found.remote.monitors.insert(m.id, m);
+    }
+    let mut mentions = import::mentioned_webhooks(found.remote.monitors.values());
+    for name in extra_webhooks {
+        mentions.entry(name.clone()).or_default();
+    }
+    let hooks = read_all(&mentions, concurrency, |n| read_webhook(client, n)).await?;
+    for (name, hook) in hooks {
+        match hook {
+            Some(w) => {
+                found.remote.webhooks.insert(name, w);
+            }
+            None => {
+                let ids = mentions.get(&name).cloned().unwrap_or_default();
+                found.missing_webhooks.insert(name, ids);
+            }
+        }
+    }
+    let mut refs: BTreeMap<String, BTreeSet<String>> =
+        import::referenced_variables(found.remote.webhooks.values())
+            .into_iter()
+            .filter(|(n, _)| !crate::registry::is_registry_variable(n))
+            .collect();
+    for name in extra_variables {
+        refs.entry(name.clone()).or_default();
+    }
+    let vars = read_all(&refs, concurrency, |n| read_variable(client, n)).await?;
+    for (name, var) in vars {
+        match var {
+            Some(v) => {
+                found.remote.custom_variables.insert(name, v);
+            }
+            None => {
+                let hooks = refs.get(&name).cloned().unwrap_or_default();
+                found.missing_variables.insert(name, hooks);
+            }
+        }
+    }
+    Ok(found)
+}
+
+async fn read_webhook(
+    client: &Client,
+    name: String,
+) -> anyhow::Result<(String, Option<RemoteWebhook>)> {
+    let w = client
+        .read_webhook(&name)
+        .await
+        .with_context(|| format!("reading webhook {name}"))?;
+    Ok((name, w))
+}
+
+async fn read_variable(
+    client: &Client,
+    name: String,
+) -> anyhow::Result<(String, Option<RemoteVariable>)> {
+    let v = client
+        .read_variable(&name)
+        .await
+        .with_context(|| format!("reading custom variable {name}"))?;
+    Ok((name, v))
+}
+
+/// Reads every name of `names` with `read`, at most `concurrency` at a time.
+async fn read_all<'a, V, T, F, Fut>(
+    names: &'a BTreeMap<String, V>,
+    concurrency: usize,
+    read: F,
+) -> anyhow::Result<Vec<(String, Option<T>)>>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<(String, Option<T>)>> + 'a,
+{
+    stream::iter(names.keys().cloned().map(read))
+        .buffer_unordered(concurrency)
+        .try_collect()
+        .await
+}
+
+fn write_out(dir: &Path, path: &Path, text: &str) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    crate::fs::write_atomic(path, text.as_bytes())
+        .with_context(|| format!("writing {}", path.display()))?;
+    Ok(())
+}
