@@ -8,7 +8,8 @@ use super::sandbox::{Sandbox, MONITORS, VARIABLES, WEBHOOKS};
 use reqwest::Method;
 use serde_json::{json, Value};
 
-/// The org's API key, as the guide pastes it into the webhooks' URL. No output may show it.
+/// The org's API key, as the guide pastes it into the webhooks' URL (made up, not a real
+/// key). No output may show it.
 pub const LEAKED_KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 /// A token in the `Authorization` header of another webhook.
 pub const LEAKED_TOKEN: &str = "tok-0f9e8d7c6b5a49382716";

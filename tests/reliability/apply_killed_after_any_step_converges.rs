@@ -8,15 +8,17 @@
 //! engine, and checks that the org converged: the next plan is `No changes.` and people's
 //! text is intact. In process, against a real sandbox over loopback, with no sleeps.
 
+use crate::kit::cli::{API_KEY, APP_KEY};
+use crate::kit::org::assert_registry_invariant;
+use crate::kit::sandbox::Sandbox;
 use ddhooks::apply::Applier;
 use ddhooks::commands::session::Session;
-use ddhooks::datadog::fetch::{read_registry, StateBackend};
-use ddhooks::datadog::objects::NewMonitor;
+use ddhooks::datadog::fetch::StateBackend;
+use ddhooks::datadog::{self, Client, ClientOptions, Credentials};
 use ddhooks::manifest::{self, LoadOptions, Loaded};
 use ddhooks::plan::PlanOptions;
-use ddhooks::registry::is_registry_variable;
 use ddhooks::sandbox::SandboxConfig;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -64,6 +66,7 @@ const MONITORS: [(&str, &str); 3] = [
 ];
 
 struct Org {
+    sandbox: Sandbox,
     session: Session,
     people: BTreeMap<i64, &'static str>,
     _dirs: Vec<tempfile::TempDir>,
@@ -83,26 +86,30 @@ fn load(yaml: &str, dirs: &mut Vec<tempfile::TempDir>) -> Loaded {
 
 impl Org {
     async fn start() -> Org {
-        let session = Session::in_memory_sandbox(SandboxConfig::default())
-            .await
-            .expect("sandbox starts");
+        let sandbox = Sandbox::start(SandboxConfig::default()).await;
+        let base = datadog::base_url("datadoghq.com", Some(&sandbox.base)).expect("base url");
+        let client = Client::new(
+            base,
+            Credentials::new(API_KEY, APP_KEY),
+            ClientOptions::default(),
+        )
+        .expect("client");
+        let session = Session {
+            client,
+            state: StateBackend::Datadog,
+            concurrency: 4,
+            site: "datadoghq.com".into(),
+            sandbox: None,
+        };
         let mut people = BTreeMap::new();
         for (i, (tag, message)) in MONITORS.iter().enumerate() {
-            let monitor = NewMonitor {
-                name: format!("monitor {i}"),
-                monitor_type: "metric alert".into(),
-                query: "avg(last_5m):avg:system.load.1{*} > 2".into(),
-                message: message.to_string(),
-                tags: vec![tag.to_string()],
-            };
-            let id = session
-                .client
-                .create_monitor_as(&monitor)
-                .await
-                .expect("monitor created");
+            let id = sandbox
+                .create_monitor(&format!("monitor {i}"), &[tag], message)
+                .await;
             people.insert(id, *message);
         }
         Org {
+            sandbox,
             session,
             people,
             _dirs: Vec::new(),
@@ -137,41 +144,15 @@ impl Org {
         report.steps
     }
 
-    /// The registry invariant on what the store holds: every owned name that is not pending
-    /// exists, and every object that exists under a name ddhooks writes is owned or pending.
+    /// The registry invariant on what the store holds (the kit's one check).
     async fn assert_registry_true(&self, context: &str) {
-        let client = &self.session.client;
-        let (stored, _) = read_registry(client, &StateBackend::Datadog)
-            .await
-            .expect("registry readable");
-        let stored = stored.unwrap_or_else(|| ddhooks::registry::Registry::new("none"));
-        for name in WEBHOOKS {
-            let exists = client.read_webhook(name).await.expect("read").is_some();
-            let owned = stored.webhooks.contains(name);
-            let pending = stored.pending_webhooks.contains(name);
-            assert!(
-                !owned || pending || exists,
-                "{context}: webhook {name} is owned but does not exist"
-            );
-            assert!(
-                !exists || owned || pending,
-                "{context}: webhook {name} exists but the registry neither owns it nor has it pending"
-            );
-        }
-        for name in VARIABLES {
-            assert!(!is_registry_variable(name));
-            let exists = client.read_variable(name).await.expect("read").is_some();
-            let owned = stored.custom_variables.contains_key(name);
-            let pending = stored.pending_variables.contains_key(name);
-            assert!(
-                !owned || pending || exists,
-                "{context}: variable {name} is owned but does not exist"
-            );
-            assert!(
-                !exists || owned || pending,
-                "{context}: variable {name} exists but the registry neither owns it nor has it pending"
-            );
-        }
+        let names =
+            |list: &[&str]| -> BTreeSet<String> { list.iter().map(|n| n.to_string()).collect() };
+        let snapshot = self
+            .sandbox
+            .snapshot(&names(&WEBHOOKS), &names(&VARIABLES))
+            .await;
+        assert_registry_invariant(&snapshot, context);
     }
 
     /// The org is what `loaded` says: the next plan has no changes, and every monitor keeps
@@ -187,19 +168,14 @@ impl Org {
             "{context}: not converged; the next plan is:\n{}",
             ddhooks::render::render_text(&planned.plan, false)
         );
+        let messages = self.sandbox.messages().await;
         for (id, people) in &self.people {
-            let message = self
-                .session
-                .client
-                .read_monitor_message(*id)
-                .await
-                .expect("read")
-                .unwrap_or_default();
+            let message = &messages[id];
             assert!(
                 message.starts_with(people),
                 "{context}: monitor {id} lost people's text: {message:?}"
             );
-            let found = ddhooks::template::find_blocks(&message).expect("blocks readable");
+            let found = ddhooks::template::find_blocks(message).expect("blocks readable");
             let want = if people.starts_with("Not ours") {
                 0
             } else {

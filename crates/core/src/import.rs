@@ -21,7 +21,8 @@ use crate::manifest::lint::{
 };
 use crate::manifest::{self, Diagnostics, LoadOptions, MissingEnv, Source};
 use crate::mask::{
-    is_credential_name, is_variable_reference, map_url_credentials, UrlCredential, AUTH_SCHEMES,
+    is_credential_name, is_variable_reference, map_json_leaves, map_url_credentials, UrlCredential,
+    AUTH_SCHEMES,
 };
 use crate::model::{
     default_webhook_payload, Condition, NotifyRule, Remote, RemoteMonitor, RemoteVariable,
@@ -546,70 +547,28 @@ fn scrub_payload(
     env: &mut EnvAlloc,
     findings: &mut Vec<Finding>,
 ) -> Value {
-    // Iterative, so that no depth of nesting can overflow the stack.
-    enum Work<'v> {
-        Visit(&'v Value, Option<String>),
-        Array(usize),
-        Object(Vec<String>),
-    }
-    let mut work = vec![Work::Visit(value, None)];
-    let mut done: Vec<Value> = Vec::new();
-    while let Some(item) = work.pop() {
-        match item {
-            Work::Visit(v, secret_key) => match (v, &secret_key) {
-                (Value::String(s), Some(key)) if is_literal_credential(s) => {
-                    done.push(Value::String(env.credential(
-                        &env_name(&[owner, key]),
-                        s,
-                        format!("`{key}` in the payload of {owner}"),
-                    )))
-                }
-                (Value::String(s), _) => {
-                    done.push(Value::String(scrub_text(s, owner, "payload", env)))
-                }
-                (Value::Number(n), Some(key)) => {
-                    findings.push(Finding {
-                        kind: FindingKind::Note,
-                        subject: format!("webhook {owner}"),
-                        message: format!("the number under `{key}` in the payload is a credential; it is written as a string read from the environment, so the plan shows the payload as changed"),
-                        fix: Some("keep credentials in a secret custom variable and send `$NAME`".into()),
-                    });
-                    done.push(Value::String(env.credential(
-                        &env_name(&[owner, key]),
-                        &n.to_string(),
-                        format!("`{key}` in the payload of {owner}"),
-                    )))
-                }
-                (Value::Array(items), _) => {
-                    work.push(Work::Array(items.len()));
-                    for item in items.iter().rev() {
-                        work.push(Work::Visit(item, secret_key.clone()));
-                    }
-                }
-                (Value::Object(map), _) => {
-                    work.push(Work::Object(map.keys().cloned().collect()));
-                    for (k, item) in map.iter().rev() {
-                        let key = match &secret_key {
-                            Some(outer) => Some(outer.clone()),
-                            None if is_credential_name(k) => Some(k.clone()),
-                            None => None,
-                        };
-                        work.push(Work::Visit(item, key));
-                    }
-                }
-                (other, _) => done.push(other.clone()),
-            },
-            Work::Array(n) => {
-                let items = done.split_off(done.len().saturating_sub(n));
-                done.push(Value::Array(items));
-            }
-            Work::Object(keys) => {
-                let items = done.split_off(done.len().saturating_sub(keys.len()));
-                done.push(Value::Object(keys.into_iter().zip(items).collect()));
-            }
+    map_json_leaves(value, |leaf, credential_key| match (leaf, credential_key) {
+        (Value::String(s), Some(key)) if is_literal_credential(s) => Value::String(env.credential(
+            &env_name(&[owner, key]),
+            s,
+            format!("`{key}` in the payload of {owner}"),
+        )),
+        (Value::String(s), _) => Value::String(scrub_text(s, owner, "payload", env)),
+        (Value::Number(n), Some(key)) => {
+            findings.push(Finding {
+                kind: FindingKind::Note,
+                subject: format!("webhook {owner}"),
+                message: format!("the number under `{key}` in the payload is a credential; it is written as a string read from the environment, so the plan shows the payload as changed"),
+                fix: Some("keep credentials in a secret custom variable and send `$NAME`".into()),
+            });
+            Value::String(env.credential(
+                &env_name(&[owner, key]),
+                &n.to_string(),
+                format!("`{key}` in the payload of {owner}"),
+            ))
         }
-    }
-    done.pop().unwrap_or(Value::Null)
+        (other, _) => other.clone(),
+    })
 }
 
 /// A webhook with its credentials replaced by `${env:…}`.

@@ -122,50 +122,13 @@ impl Masker {
     /// A JSON value (a payload): string values under credential keys masked (every string
     /// inside them, when they are objects or arrays), URLs in other strings masked.
     pub fn json(&self, value: &Value) -> Value {
-        // Iterative, so that no depth of nesting can overflow the stack.
-        enum Work<'v> {
-            Visit(&'v Value, bool),
-            Array(usize),
-            Object(Vec<String>),
-        }
-        let mut work = vec![Work::Visit(value, false)];
-        let mut done: Vec<Value> = Vec::new();
-        while let Some(item) = work.pop() {
-            match item {
-                Work::Visit(v, secret) => match v {
-                    Value::String(s) if secret => {
-                        done.push(Value::String(self.value(s).into_owned()))
-                    }
-                    Value::String(s) => done.push(Value::String(self.text(s).into_owned())),
-                    Value::Array(items) => {
-                        work.push(Work::Array(items.len()));
-                        for item in items.iter().rev() {
-                            work.push(Work::Visit(item, secret));
-                        }
-                    }
-                    Value::Object(map) => {
-                        work.push(Work::Object(map.keys().cloned().collect()));
-                        for (k, item) in map.iter().rev() {
-                            work.push(Work::Visit(item, secret || is_credential_name(k)));
-                        }
-                    }
-                    // A number or boolean under a credential key is a credential too (a PIN).
-                    Value::Number(n) if secret => {
-                        done.push(Value::String(self.sensitive(&n.to_string())))
-                    }
-                    other => done.push(other.clone()),
-                },
-                Work::Array(n) => {
-                    let items = done.split_off(done.len().saturating_sub(n));
-                    done.push(Value::Array(items));
-                }
-                Work::Object(keys) => {
-                    let items = done.split_off(done.len().saturating_sub(keys.len()));
-                    done.push(Value::Object(keys.into_iter().zip(items).collect()));
-                }
-            }
-        }
-        done.pop().unwrap_or(Value::Null)
+        map_json_leaves(value, |leaf, credential_key| match (leaf, credential_key) {
+            (Value::String(s), Some(_)) => Value::String(self.value(s).into_owned()),
+            (Value::String(s), None) => Value::String(self.text(s).into_owned()),
+            // A number under a credential key is a credential too (a PIN).
+            (Value::Number(n), Some(_)) => Value::String(self.sensitive(&n.to_string())),
+            (other, _) => other.clone(),
+        })
     }
 
     /// Free text (a message, an error, a log line): every URL in it masked as [`Self::url`]
@@ -207,6 +170,48 @@ impl Masker {
             Cow::Borrowed(text)
         }
     }
+}
+
+/// `value` with each scalar leaf (string, number, boolean, null) rebuilt by `leaf`, which is
+/// told the outermost credential key the leaf sits under, if any; arrays and objects keep
+/// their shape and key order. Iterative, so that no depth of nesting can overflow the stack.
+/// The one walk of payloads that both masking and `import` use.
+pub fn map_json_leaves(
+    value: &Value,
+    mut leaf: impl FnMut(&Value, Option<&str>) -> Value,
+) -> Value {
+    enum Work<'v> {
+        Visit(&'v Value, Option<&'v str>),
+        Array(usize),
+        Object(Vec<String>),
+    }
+    let mut work = vec![Work::Visit(value, None)];
+    let mut done: Vec<Value> = Vec::new();
+    while let Some(item) = work.pop() {
+        match item {
+            Work::Visit(Value::Array(items), key) => {
+                work.push(Work::Array(items.len()));
+                work.extend(items.iter().rev().map(|item| Work::Visit(item, key)));
+            }
+            Work::Visit(Value::Object(map), key) => {
+                work.push(Work::Object(map.keys().cloned().collect()));
+                for (k, item) in map.iter().rev() {
+                    let key = key.or_else(|| is_credential_name(k).then_some(k.as_str()));
+                    work.push(Work::Visit(item, key));
+                }
+            }
+            Work::Visit(scalar, key) => done.push(leaf(scalar, key)),
+            Work::Array(n) => {
+                let items = done.split_off(done.len().saturating_sub(n));
+                done.push(Value::Array(items));
+            }
+            Work::Object(keys) => {
+                let items = done.split_off(done.len().saturating_sub(keys.len()));
+                done.push(Value::Object(keys.into_iter().zip(items).collect()));
+            }
+        }
+    }
+    done.pop().unwrap_or(Value::Null)
 }
 
 /// Free text outside any plan (an error, a log line, a report line) with every credential
@@ -343,6 +348,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// Made up for the tests (the hex digits in order), not a real key.
     const KEY: &str = "0123456789abcdef0123456789abcdef";
 
     fn m() -> Masker {

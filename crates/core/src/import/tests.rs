@@ -4,6 +4,7 @@ use crate::plan::{self, Address, PlanOptions};
 use crate::registry::Registry;
 use serde_json::json;
 
+/// Made up for the tests (a counting pattern), not a real key.
 const KEY: &str = "a1b2c3d4e5f60718293a4b5c6d7e8f90";
 const TOKEN: &str = "tok-0f9e8d7c6b5a49382716";
 const PASSWORD: &str = "hunter2-but-longer-42";

@@ -357,6 +357,16 @@ impl BlockAction {
         }
     }
 
+    /// What a reviewer should know beyond the verb: ` (replaces N hand-written lines)` for an
+    /// adoption, nothing otherwise.
+    pub fn note(self) -> String {
+        match self {
+            BlockAction::Adopt { replaced: 1 } => " (replaces 1 hand-written line)".into(),
+            BlockAction::Adopt { replaced } => format!(" (replaces {replaced} hand-written lines)"),
+            _ => String::new(),
+        }
+    }
+
     /// The plan-level action this counts as.
     pub fn action(self) -> Action {
         match self {
@@ -371,14 +381,13 @@ impl BlockAction {
 impl std::fmt::Display for BlockChange {
     /// How a reviewer reads it: `add block g`, `adopt block g (replaces 2 hand-written lines)`.
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} block {}", self.action.verb(), self.block)?;
-        match self.action {
-            BlockAction::Adopt { replaced: 1 } => f.write_str(" (replaces 1 hand-written line)"),
-            BlockAction::Adopt { replaced } => {
-                write!(f, " (replaces {replaced} hand-written lines)")
-            }
-            _ => Ok(()),
-        }
+        write!(
+            f,
+            "{} block {}{}",
+            self.action.verb(),
+            self.block,
+            self.action.note()
+        )
     }
 }
 

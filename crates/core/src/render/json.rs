@@ -127,12 +127,13 @@ pub struct PlanView {
 impl PlanView {
     /// The view of a typed plan.
     pub fn of(plan: &Plan) -> PlanView {
+        let masker = Masker::new(&plan.salt);
         PlanView {
             format_version: PLAN_FORMAT_VERSION,
             changes: plan
                 .changes
                 .iter()
-                .map(|c| change_view(c, &Masker::new(&plan.salt)))
+                .map(|c| change_view(c, &masker))
                 .collect(),
             held: plan
                 .held

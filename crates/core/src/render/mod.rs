@@ -75,10 +75,8 @@ pub fn render_markdown(plan: &Plan) -> String {
                 Change::Monitor(m) if !m.blocks.is_empty() => {
                     for (i, b) in m.blocks.iter().enumerate() {
                         let comma = if i == 0 { "" } else { ", " };
-                        let _ = write!(out, "{comma}{} block `{}`", b.action.verb(), b.block);
-                        if let crate::plan::BlockAction::Adopt { replaced } = b.action {
-                            let _ = write!(out, " (replaces {replaced} hand-written lines)");
-                        }
+                        let (verb, note) = (b.action.verb(), b.action.note());
+                        let _ = write!(out, "{comma}{verb} block `{}`{note}", b.block);
                     }
                 }
                 other => out.push_str(other.action().word()),
