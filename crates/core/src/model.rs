@@ -294,6 +294,106 @@ impl NotificationBlock {
     }
 }
 
+/// How a notification rule picks its monitors: Datadog's `filter`, one of two forms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleFilter {
+    /// Monitors having all of these tags (`filter.tags`, 1–20 of them).
+    Tags(Vec<String>),
+    /// Monitors matching an event-search expression over their tags (`filter.scope`), e.g.
+    /// `team:checkout AND NOT env:dev`; parsed and matched by [`crate::scope`].
+    Scope(String),
+}
+
+/// When one list of a rule's conditional recipients applies: a condition's `scope`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleConditionScope {
+    /// `transition_type:<condition>`, e.g. `transition_type:is_alert`.
+    Transition(Condition),
+    /// One `key:value` tag of the monitor or of the firing group, e.g. `priority:p1`.
+    Tag(String),
+    /// Anything else Datadog returned, kept verbatim so that it shows as drift.
+    Other(String),
+}
+
+impl RuleConditionScope {
+    /// Reads a condition scope as Datadog stores it.
+    pub fn parse(text: &str) -> RuleConditionScope {
+        if let Some(kind) = text.strip_prefix("transition_type:") {
+            if let Some(c) = Condition::SIMPLE.into_iter().find(|c| c.name() == kind) {
+                return RuleConditionScope::Transition(c);
+            }
+            return RuleConditionScope::Other(text.to_string());
+        }
+        match text.split_once(':') {
+            Some((k, v))
+                if !k.is_empty()
+                    && !v.is_empty()
+                    && !text.contains(char::is_whitespace)
+                    && !text.contains(['(', ')', '"', '*']) =>
+            {
+                RuleConditionScope::Tag(text.to_string())
+            }
+            _ => RuleConditionScope::Other(text.to_string()),
+        }
+    }
+}
+
+impl fmt::Display for RuleConditionScope {
+    /// Writes the scope as Datadog stores it.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RuleConditionScope::Transition(c) => write!(f, "transition_type:{}", c.name()),
+            RuleConditionScope::Tag(t) | RuleConditionScope::Other(t) => f.write_str(t),
+        }
+    }
+}
+
+/// One entry of a rule's `conditional_recipients.conditions`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RuleCondition {
+    /// When it applies.
+    pub scope: RuleConditionScope,
+    /// Who is notified then: handles without the leading `@` (`webhook-NAME`, `slack-x`).
+    pub recipients: Vec<String>,
+}
+
+/// Who a notification rule notifies: Datadog allows one of the two forms, never both.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RuleRecipients {
+    /// `recipients`: notified on every notification of a matching monitor.
+    Always(Vec<String>),
+    /// `conditional_recipients`: per condition, with `fallback_recipients` notified when no
+    /// condition applied (empty: none).
+    Conditional {
+        /// 1–10 conditions, in order.
+        conditions: Vec<RuleCondition>,
+        /// Notified when no condition applied.
+        fallback: Vec<String>,
+    },
+}
+
+/// A monitor notification rule (API v2): routes the notifications of the monitors its
+/// filter matches, without a byte of their messages. ddhooks makes one per block declared
+/// with `delivery: rule`, named after the block.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct NotificationRule {
+    /// The rule's name in Datadog (1–1000 characters): the block's name.
+    pub name: String,
+    /// Which monitors it applies to.
+    pub filter: RuleFilter,
+    /// Who it notifies.
+    pub recipients: RuleRecipients,
+}
+
+/// A notification rule as Datadog holds it: its id and its content.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteRule {
+    /// Datadog's id, a UUID.
+    pub id: String,
+    /// What the rule says.
+    pub rule: NotificationRule,
+}
+
 /// Everything the manifests ask for, validated. The planner's left-hand input.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Desired {
@@ -301,8 +401,10 @@ pub struct Desired {
     pub custom_variables: BTreeMap<String, CustomVariable>,
     /// By name, pairs already expanded into their webhooks.
     pub webhooks: BTreeMap<String, Webhook>,
-    /// By block name.
+    /// By block name: the blocks delivered in monitor messages (`delivery: message`).
     pub blocks: BTreeMap<String, NotificationBlock>,
+    /// By block name: the blocks delivered as notification rules (`delivery: rule`).
+    pub notification_rules: BTreeMap<String, NotificationRule>,
     /// Webhook names managed elsewhere that blocks may mention.
     pub external_webhooks: BTreeSet<String>,
 }
@@ -374,6 +476,8 @@ pub struct Remote {
     pub custom_variables: BTreeMap<String, RemoteVariable>,
     /// Every monitor of the org, by id.
     pub monitors: BTreeMap<i64, RemoteMonitor>,
+    /// Every notification rule of the org, by id (rules can be listed).
+    pub notification_rules: BTreeMap<String, RemoteRule>,
 }
 
 impl serde::Serialize for EncodeAs {

@@ -239,6 +239,100 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
+/// The `type` of every notification-rule object of API v2.
+pub const NOTIFICATION_RULE_TYPE: &str = "monitor-notification-rule";
+
+/// A rule's `filter`: exactly one of `tags` (all must match) and `scope` (an event-search
+/// expression) is set.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleFilter {
+    /// 1–20 tags, all of which a monitor must have.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// An expression over the monitor's tags, 1–3000 characters.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scope: Option<String>,
+}
+
+/// One entry of `conditional_recipients.conditions`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleCondition {
+    /// `transition_type:<type>` or one `key:value` tag.
+    pub scope: String,
+    /// Handles without `@`, 1–20.
+    pub recipients: Vec<String>,
+}
+
+/// A rule's `conditional_recipients`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleConditionalRecipients {
+    /// 1–10 conditions.
+    pub conditions: Vec<RuleCondition>,
+    /// Notified when no condition applied.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fallback_recipients: Option<Vec<String>>,
+}
+
+/// A rule's `attributes`, in requests and responses; `recipients` and
+/// `conditional_recipients` exclude each other.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleAttributes {
+    /// 1–1000 characters.
+    pub name: String,
+    /// Which monitors the rule applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub filter: Option<RuleFilter>,
+    /// Notified on every notification.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Vec<String>>,
+    /// Notified per condition.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub conditional_recipients: Option<RuleConditionalRecipients>,
+    /// Set by Datadog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub created_at: Option<String>,
+    /// Set by Datadog (`1970-01-01T00:00:00+00:00` in a create's answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<String>,
+    /// Fields ddhooks does not model (`bundle_config`, a preview feature), kept so that they
+    /// round-trip.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// A rule as `data`: requests carry no id on create and the rule's id on PATCH.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleData {
+    /// Always [`NOTIFICATION_RULE_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A UUID assigned by Datadog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// The rule itself.
+    pub attributes: RuleAttributes,
+    /// `created_by`, in the answers of create and PATCH.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationships: Option<Value>,
+}
+
+/// Body of a create or PATCH, and the answer of create, get and PATCH.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleDocument {
+    /// The rule.
+    pub data: RuleData,
+    /// The users `relationships` names (create and PATCH answers).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<Vec<Value>>,
+}
+
+/// The answer of `GET /api/v2/monitor/notification_rule`: one page, no total count.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleList {
+    /// The page's rules.
+    pub data: Vec<RuleData>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
