@@ -483,6 +483,7 @@ async fn local_work(
         &StateBackend::Datadog,
         webhooks,
         variables,
+        !loaded.desired.notification_rules.is_empty(),
         concurrency,
     )
     .await?;

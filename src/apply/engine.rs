@@ -5,13 +5,16 @@
 //!
 //! Order: record every name a create, delete or rename may touch as pending (one registry
 //! save) before writing anything; custom variables, then webhooks, one at a time; then the
+//! notification rules (concurrently: each is its own object, addressed by id); then the
 //! monitor messages (concurrently, by the driver), re-read first when the plan's read is
-//! older than [`MONITOR_READ_MAX_AGE`]; then the removals (webhooks, then variables); then
-//! the forgotten names; then the registry, saved if it changed.
+//! older than [`MONITOR_READ_MAX_AGE`]; then the rule deletions (concurrently); then the
+//! removals (webhooks, then variables); then the forgotten names; then the registry, saved
+//! if it changed. So a block switched to a rule gets its rule before its blocks go, and a
+//! rule switched back to blocks goes only after the blocks are written.
 
 use crate::plan::{
-    Action, Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, Summary, VariableChange,
-    VariableValue, WebhookChange, WebhookState,
+    Action, Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, RuleChange, Summary,
+    VariableChange, VariableValue, WebhookChange, WebhookState,
 };
 use crate::registry::Registry;
 use std::collections::{BTreeMap, VecDeque};
@@ -119,6 +122,9 @@ pub enum Step<'p> {
     ReadMonitors,
     /// Write these monitor messages (concurrently, stopping early on a signal).
     WriteMonitors(Vec<&'p MonitorChange>),
+    /// Create, update or delete these notification rules (concurrently, stopping early on
+    /// a signal).
+    WriteRules(Vec<&'p RuleChange>),
     /// Nothing is left: take the report with [`Engine::into_report`].
     Done,
 }
@@ -134,6 +140,9 @@ pub enum StepOutcome {
     MonitorsRead(Result<BTreeMap<i64, Fingerprint>, String>),
     /// Each monitor write's outcome, by id (a monitor missing here was not attempted).
     MonitorsWritten(BTreeMap<i64, Result<(), String>>),
+    /// Each rule write's outcome, by block name: the id of a rule it created (a rule
+    /// missing here was not attempted).
+    RulesWritten(BTreeMap<String, Result<Option<String>, String>>),
 }
 
 /// Where the engine is.
@@ -143,6 +152,10 @@ enum Stage {
     Pending,
     /// The variable and webhook writes, in order.
     Serial,
+    /// The rule creates and updates.
+    Rules,
+    /// The rule deletions.
+    RuleRemovals,
     /// The monitor writes: check the read's age.
     Monitors,
     /// Waiting for the new listing of monitors.
@@ -163,6 +176,7 @@ enum InFlight<'p> {
     Change(usize),
     MonitorRead,
     MonitorWrites(Vec<&'p MonitorChange>),
+    RuleWrites(Vec<&'p RuleChange>),
     FinalSave,
 }
 
@@ -194,7 +208,7 @@ impl<'p> Engine<'p> {
                     removals.push(i)
                 }
                 Change::CustomVariable(_) | Change::Webhook(_) => serial.push(i),
-                Change::Monitor(_) => {}
+                Change::NotificationRule(_) | Change::Monitor(_) => {}
             }
         }
         // Dependencies first when creating, last when removing: variables before webhooks,
@@ -257,6 +271,7 @@ impl<'p> Engine<'p> {
                 InFlight::MonitorWrites(_) => {
                     self.settle(StepOutcome::MonitorsWritten(BTreeMap::new()))
                 }
+                InFlight::RuleWrites(_) => self.settle(StepOutcome::RulesWritten(BTreeMap::new())),
             }
             match std::mem::replace(&mut self.stage, Stage::Done) {
                 Stage::Pending => {
@@ -276,17 +291,29 @@ impl<'p> Engine<'p> {
                             return step;
                         }
                     }
-                    None => self.stage = Stage::Monitors,
+                    None => self.stage = Stage::Rules,
                 },
+                Stage::Rules => {
+                    self.stage = Stage::Monitors;
+                    if let Some(step) = self.start_rules(false) {
+                        return step;
+                    }
+                }
+                Stage::RuleRemovals => {
+                    self.stage = Stage::Removals;
+                    if let Some(step) = self.start_rules(true) {
+                        return step;
+                    }
+                }
                 Stage::Monitors => {
                     let monitors: Vec<&'p MonitorChange> = self.monitor_changes().collect();
                     if monitors.is_empty() {
-                        self.stage = Stage::Removals;
+                        self.stage = Stage::RuleRemovals;
                     } else if self.stopped() {
                         for m in monitors {
                             self.push_outcome(Change::Monitor(m.clone()), Outcome::NotAttempted);
                         }
-                        self.stage = Stage::Removals;
+                        self.stage = Stage::RuleRemovals;
                     } else if read_age > MONITOR_READ_MAX_AGE {
                         self.stage = Stage::Monitors;
                         self.in_flight = InFlight::MonitorRead;
@@ -309,7 +336,7 @@ impl<'p> Engine<'p> {
                             None => to_write.push(m),
                         }
                     }
-                    self.stage = Stage::Removals;
+                    self.stage = Stage::RuleRemovals;
                     if !to_write.is_empty() {
                         self.in_flight = InFlight::MonitorWrites(to_write.clone());
                         return Step::WriteMonitors(to_write);
@@ -335,6 +362,9 @@ impl<'p> Engine<'p> {
                                 OwnedName::CustomVariable(n) => {
                                     self.registry.custom_variables.remove(n);
                                 }
+                                OwnedName::NotificationRule(n) => {
+                                    self.registry.notification_rules.remove(n);
+                                }
                             }
                         }
                     }
@@ -355,6 +385,37 @@ impl<'p> Engine<'p> {
         })
     }
 
+    /// The rule changes of one phase: creates and updates (`removals: false`) or deletions.
+    /// Matching adoptions are settled here without a write; after a failure or a signal
+    /// nothing is attempted.
+    fn start_rules(&mut self, removals: bool) -> Option<Step<'p>> {
+        let plan: &'p Plan = self.plan;
+        let mut to_write = Vec::new();
+        for change in &plan.changes {
+            let Change::NotificationRule(rule) = change else {
+                continue;
+            };
+            if change.is_removal() != removals {
+                continue;
+            }
+            if self.stopped() {
+                self.settle_pending(change, false);
+                self.push_outcome(change.clone(), Outcome::NotAttempted);
+            } else if rule.edit.writes() {
+                to_write.push(rule);
+            } else {
+                self.record_ownership(change, None);
+                self.count(change);
+                self.push_outcome(change.clone(), Outcome::Done);
+            }
+        }
+        if to_write.is_empty() {
+            return None;
+        }
+        self.in_flight = InFlight::RuleWrites(to_write.clone());
+        Some(Step::WriteRules(to_write))
+    }
+
     /// Starts the webhook or variable change `i`: its write, or `None` when it is settled
     /// without one (after a failure or a signal, or a matching adoption).
     fn start_change(&mut self, i: usize) -> Option<Step<'p>> {
@@ -368,7 +429,7 @@ impl<'p> Engine<'p> {
         let write = match change {
             Change::CustomVariable(c) => variable_write(c),
             Change::Webhook(c) => webhook_write(c),
-            Change::Monitor(_) => None,
+            Change::NotificationRule(_) | Change::Monitor(_) => None,
         };
         match write {
             Some(Ok(write)) => {
@@ -381,7 +442,7 @@ impl<'p> Engine<'p> {
                 None
             }
             None => {
-                self.record_ownership(change);
+                self.record_ownership(change, None);
                 self.settle_pending(change, false);
                 self.count(change);
                 self.push_outcome(change.clone(), Outcome::Done);
@@ -421,7 +482,7 @@ impl<'p> Engine<'p> {
                 let change = &self.plan.changes[i];
                 match result {
                     Ok(()) => {
-                        self.record_ownership(change);
+                        self.record_ownership(change, None);
                         self.settle_pending(change, false);
                         self.count(change);
                         self.push_outcome(change.clone(), Outcome::Done);
@@ -481,6 +542,31 @@ impl<'p> Engine<'p> {
                     }
                 }
             }
+            (InFlight::RuleWrites(written), StepOutcome::RulesWritten(mut results)) => {
+                for r in written {
+                    let change = Change::NotificationRule(r.clone());
+                    match results.remove(&r.name) {
+                        Some(Ok(created)) => {
+                            self.record_ownership(&change, created);
+                            self.settle_pending(&change, false);
+                            self.count(&change);
+                            self.push_outcome(change, Outcome::Done);
+                        }
+                        Some(Err(why)) => {
+                            // A create whose answer was lost may have made the rule: its
+                            // name stays pending for the next listing to resolve.
+                            self.failed = true;
+                            self.settle_pending(&change, true);
+                            self.push_outcome(change, Outcome::Failed(why));
+                        }
+                        None => {
+                            self.failed = true;
+                            self.settle_pending(&change, false);
+                            self.push_outcome(change, Outcome::NotAttempted);
+                        }
+                    }
+                }
+            }
             (InFlight::None, _) => {}
             (_, other) => {
                 // An outcome for another step than the one in flight: a driver bug. Stop
@@ -505,8 +591,8 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Ownership after a change was made.
-    fn record_ownership(&mut self, change: &Change) {
+    /// Ownership after a change was made; `created` is the id of a rule a create made.
+    fn record_ownership(&mut self, change: &Change, created: Option<String>) {
         match change {
             Change::CustomVariable(c) => match &c.edit {
                 Edit::Delete { .. } => {
@@ -537,6 +623,17 @@ impl<'p> Engine<'p> {
                     self.registry.webhooks.insert(c.name.clone());
                 }
             },
+            Change::NotificationRule(c) => match (&c.edit, created.or_else(|| c.id.clone())) {
+                (Edit::Delete { .. }, _) => {
+                    self.registry.notification_rules.remove(&c.name);
+                }
+                (_, Some(id)) => {
+                    self.registry.notification_rules.insert(c.name.clone(), id);
+                }
+                // A create whose answer held no id: the name stays pending, so the next
+                // listing finds the rule.
+                (_, None) => {}
+            },
             Change::Monitor(_) => {}
         }
     }
@@ -555,6 +652,9 @@ impl<'p> Engine<'p> {
                 Change::CustomVariable(_) => {
                     self.registry.pending_variables.remove(name);
                 }
+                Change::NotificationRule(_) => {
+                    self.registry.pending_rules.remove(name);
+                }
                 Change::Monitor(_) => {}
             }
         }
@@ -570,6 +670,10 @@ fn pending_names(change: &Change) -> Vec<&str> {
             e if e.changes_names() => vec![c.name.as_str()],
             _ => Vec::new(),
         },
+        // Only a create makes an object whose id ddhooks learns from the answer.
+        Change::NotificationRule(c) if matches!(c.edit, Edit::Create { .. }) => {
+            vec![c.name.as_str()]
+        }
         _ => Vec::new(),
     }
 }
@@ -589,6 +693,9 @@ fn mark_pending(registry: &mut Registry, change: &Change) {
                     _ => registry.custom_variables.get(name).cloned().flatten(),
                 };
                 registry.pending_variables.insert(name.to_string(), fp);
+            }
+            Change::NotificationRule(_) => {
+                registry.pending_rules.insert(name.to_string());
             }
             Change::Monitor(_) => {}
         }
@@ -751,6 +858,13 @@ mod tests {
             Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
             Step::ReadMonitors => "read monitors".into(),
             Step::WriteMonitors(ms) => format!("write {} monitors", ms.len()),
+            Step::WriteRules(rs) => {
+                let names: Vec<String> = rs
+                    .iter()
+                    .map(|r| format!("{} rule {}", r.edit.action().word(), r.name))
+                    .collect();
+                names.join(", ")
+            }
             Step::Done => "done".into(),
         }
     }
@@ -784,8 +898,113 @@ mod tests {
             Step::WriteMonitors(ms) => {
                 StepOutcome::MonitorsWritten(ms.iter().map(|m| (m.id, Ok(()))).collect())
             }
+            Step::WriteRules(rs) => StepOutcome::RulesWritten(
+                rs.iter()
+                    .map(|r| {
+                        let created =
+                            matches!(r.edit, Edit::Create { .. }).then(|| format!("id-{}", r.name));
+                        (r.name.clone(), Ok(created))
+                    })
+                    .collect(),
+            ),
             _ => StepOutcome::Written(Ok(())),
         }
+    }
+
+    fn rule(name: &str) -> crate::model::NotificationRule {
+        use crate::model::{
+            Condition, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
+        };
+        crate::model::NotificationRule {
+            name: name.into(),
+            filter: RuleFilter::Tags(vec!["team:x".into()]),
+            recipients: RuleRecipients::Conditional {
+                conditions: vec![RuleCondition {
+                    scope: RuleConditionScope::Transition(Condition::IsAlert),
+                    recipients: vec![format!("webhook-{name}-alert-check")],
+                }],
+                fallback: vec![],
+            },
+        }
+    }
+
+    /// A block `new` switched from messages to a rule and a rule `old` switched back to
+    /// messages: the create comes before the monitor writes that remove `new`'s blocks, the
+    /// delete after the writes that add `old`'s; ownership follows by id.
+    #[test]
+    fn rules_are_created_before_monitor_writes_and_deleted_after_them() {
+        let mut p = plan();
+        p.changes.retain(|c| matches!(c, Change::Monitor(_)));
+        p.changes.push(Change::NotificationRule(RuleChange {
+            name: "new".into(),
+            id: None,
+            edit: Edit::Create { after: rule("new") },
+            notes: vec![],
+        }));
+        p.changes.push(Change::NotificationRule(RuleChange {
+            name: "old".into(),
+            id: Some("id-old".into()),
+            edit: Edit::Delete {
+                before: rule("old"),
+                read: fp("r"),
+            },
+            notes: vec![],
+        }));
+        let mut registry = Registry::new("salt");
+        registry
+            .notification_rules
+            .insert("old".into(), "id-old".into());
+        let mut engine = Engine::new(&p, registry, false);
+        let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
+        assert_eq!(
+            steps,
+            [
+                "save",
+                "create rule new",
+                "write 1 monitors",
+                "delete rule old",
+                "save",
+                "done"
+            ]
+        );
+        // Before the create, its name is pending: a killed create is found by the listing.
+        assert!(saves[0].pending_rules.contains("new"));
+        let last = saves.last().unwrap();
+        assert!(last.pending_rules.is_empty());
+        assert_eq!(
+            last.notification_rules,
+            BTreeMap::from([("new".to_string(), "id-new".to_string())])
+        );
+    }
+
+    /// A failed rule create stops the monitor writes (the blocks it replaces stay) and
+    /// leaves its name pending.
+    #[test]
+    fn a_failed_rule_create_keeps_the_blocks_and_its_name_pending() {
+        let mut p = plan();
+        p.changes.retain(|c| matches!(c, Change::Monitor(_)));
+        p.changes.push(Change::NotificationRule(RuleChange {
+            name: "new".into(),
+            id: None,
+            edit: Edit::Create { after: rule("new") },
+            notes: vec![],
+        }));
+        let mut engine = Engine::new(&p, Registry::new("salt"), false);
+        let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+            Step::WriteRules(rs) => StepOutcome::RulesWritten(
+                rs.iter()
+                    .map(|r| (r.name.clone(), Err("HTTP 500".to_string())))
+                    .collect(),
+            ),
+            other => ok(other),
+        });
+        assert_eq!(steps, ["save", "create rule new", "done"]);
+        assert!(saves[0].pending_rules.contains("new"));
+        let report = engine.into_report();
+        assert!(report
+            .outcomes
+            .iter()
+            .any(|(a, _, o)| a == "monitor.7" && *o == Outcome::NotAttempted));
     }
 
     #[test]

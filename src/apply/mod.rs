@@ -15,7 +15,7 @@ pub use crate::datadog::registry_store::{StateError, StateStore};
 pub use engine::{ApplyReport, Engine, Outcome, Step, StepOutcome, Write, MONITOR_READ_MAX_AGE};
 
 use crate::datadog::{ApiError, Client};
-use crate::plan::{self, Fingerprint, MonitorChange, Plan};
+use crate::plan::{self, Edit, Fingerprint, MonitorChange, Plan, RuleChange};
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
@@ -73,6 +73,9 @@ impl Applier<'_> {
                 Step::WriteMonitors(changes) => {
                     StepOutcome::MonitorsWritten(self.write_monitors(changes).await)
                 }
+                Step::WriteRules(changes) => {
+                    StepOutcome::RulesWritten(self.write_rules(changes).await)
+                }
             };
             engine.settle(outcome);
         }
@@ -126,6 +129,43 @@ impl Applier<'_> {
             .iter()
             .map(|m| (m.id, plan::monitor_fingerprint(m)))
             .collect())
+    }
+
+    /// The rule writes, `concurrency` at a time (rules are separate objects addressed by id,
+    /// so unlike webhooks nothing orders them); after a signal, the rest are not attempted
+    /// (absent from the result). A create answers with the new rule's id.
+    async fn write_rules(
+        &self,
+        changes: Vec<&RuleChange>,
+    ) -> BTreeMap<String, Result<Option<String>, String>> {
+        let stop = &self.stop;
+        let client = self.client;
+        stream::iter(changes)
+            .map(|r| async move {
+                if stop.load(Ordering::SeqCst) {
+                    return None;
+                }
+                let result = match (&r.edit, r.id.as_deref()) {
+                    (Edit::Create { after }, _) => client.create_rule_as(after).await.map(Some),
+                    (Edit::Delete { .. }, Some(id)) => client.delete_rule(id).await.map(|_| None),
+                    (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
+                        client.update_rule_as(id, after).await.map(|()| None)
+                    }
+                    (Edit::Rename { from, .. }, _) => match *from {},
+                    (_, None) => return Some((
+                        r.name.clone(),
+                        Err(format!(
+                            "notification rule {}: the plan holds no rule id to write; plan again",
+                            r.name
+                        )),
+                    )),
+                };
+                Some((r.name.clone(), result.map_err(|e| e.to_string())))
+            })
+            .buffered(self.concurrency.max(1))
+            .filter_map(|r| async move { r })
+            .collect()
+            .await
     }
 
     /// The monitor writes, `concurrency` at a time; after a signal, the rest are not

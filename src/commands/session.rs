@@ -154,6 +154,7 @@ impl Session {
             &self.state,
             webhooks,
             variables,
+            !desired.notification_rules.is_empty(),
             self.concurrency,
         )
         .await?;

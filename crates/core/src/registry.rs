@@ -47,6 +47,14 @@ pub struct Registry {
     /// fingerprint to own them with if they turn out to exist.
     #[serde(rename = "pc", default, skip_serializing_if = "BTreeMap::is_empty")]
     pub pending_variables: BTreeMap<String, Option<String>>,
+    /// Owned notification rules: block name to the rule's id in Datadog. Rules can be
+    /// listed, but their names are not unique, so ownership goes by id.
+    #[serde(rename = "r", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub notification_rules: BTreeMap<String, String>,
+    /// Block names whose rule a create in flight may have made (its id is known only from
+    /// the answer).
+    #[serde(rename = "pr", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending_rules: BTreeSet<String>,
 }
 
 /// A registry that cannot be read back.
@@ -114,6 +122,8 @@ impl Registry {
             custom_variables: BTreeMap::new(),
             pending_webhooks: BTreeSet::new(),
             pending_variables: BTreeMap::new(),
+            notification_rules: BTreeMap::new(),
+            pending_rules: BTreeSet::new(),
         }
     }
 
@@ -124,7 +134,9 @@ impl Registry {
 
     /// Whether some entry is pending.
     pub fn has_pending(&self) -> bool {
-        !self.pending_webhooks.is_empty() || !self.pending_variables.is_empty()
+        !self.pending_webhooks.is_empty()
+            || !self.pending_variables.is_empty()
+            || !self.pending_rules.is_empty()
     }
 
     /// Resolves every pending entry by existence: an existing object becomes owned, an
@@ -148,6 +160,32 @@ impl Registry {
                 self.custom_variables.insert(name, fp.or(owned));
             } else {
                 self.custom_variables.remove(&name);
+            }
+        }
+        changed
+    }
+
+    /// Resolves every pending rule by the listing: a rule created under a pending block
+    /// name is owned when exactly one rule, owned by no other block, has that name; with
+    /// none (the create never happened) or several (ddhooks cannot tell which is its own)
+    /// the entry is dropped, and the plan adopts or creates as for any other rule. Returns
+    /// whether anything changed.
+    pub fn resolve_pending_rules<'a>(
+        &mut self,
+        rules: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> bool {
+        let changed = !self.pending_rules.is_empty();
+        for name in std::mem::take(&mut self.pending_rules) {
+            let owned: BTreeSet<&str> = self
+                .notification_rules
+                .values()
+                .map(String::as_str)
+                .collect();
+            let mut found = rules
+                .clone()
+                .filter(|(id, rule_name)| *rule_name == name && !owned.contains(id));
+            if let (Some((id, _)), None) = (found.next(), found.next()) {
+                self.notification_rules.insert(name, id.to_string());
             }
         }
         changed

@@ -4,7 +4,10 @@
 
 use super::{wire, ApiError, Client};
 pub use crate::registry_store::{read_registry, StateBackend};
-use ddhooks_core::model::{EncodeAs, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook};
+use ddhooks_core::model::{
+    EncodeAs, NotificationRule, Remote, RemoteMonitor, RemoteRule, RemoteVariable, RemoteWebhook,
+    RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
+};
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
@@ -70,6 +73,42 @@ pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
     })
 }
 
+/// Decodes a listed or read rule (a rule without an id is skipped by the caller). A rule
+/// with neither filter form reads as an empty tag filter, one with neither recipient form
+/// as no recipients: both show as drift against what the manifests want.
+pub(crate) fn remote_rule(r: wire::RuleData) -> Option<RemoteRule> {
+    let a = r.attributes;
+    let filter = match a.filter {
+        Some(wire::RuleFilter {
+            scope: Some(scope), ..
+        }) => RuleFilter::Scope(scope),
+        Some(wire::RuleFilter { tags, .. }) => RuleFilter::Tags(tags.unwrap_or_default()),
+        None => RuleFilter::Tags(Vec::new()),
+    };
+    let recipients = match a.conditional_recipients {
+        Some(c) => RuleRecipients::Conditional {
+            conditions: c
+                .conditions
+                .into_iter()
+                .map(|c| RuleCondition {
+                    scope: RuleConditionScope::parse(&c.scope),
+                    recipients: c.recipients,
+                })
+                .collect(),
+            fallback: c.fallback_recipients.unwrap_or_default(),
+        },
+        None => RuleRecipients::Always(a.recipients.unwrap_or_default()),
+    };
+    Some(RemoteRule {
+        id: r.id?,
+        rule: NotificationRule {
+            name: a.name,
+            filter,
+            recipients,
+        },
+    })
+}
+
 /// Everything the planner needs from Datadog.
 pub struct Fetched {
     /// Remote objects.
@@ -85,14 +124,16 @@ pub struct Fetched {
     pub registry_resolved: bool,
 }
 
-/// Reads the registry, every named webhook and variable, and all monitors, at the same
-/// time; then the webhooks and variables the registry owns that the manifests no longer
-/// name (usually none). Each object is read once; the client bounds the requests in flight.
+/// Reads the registry, every named webhook and variable, all monitors and (when
+/// `read_rules`) all notification rules, at the same time; then the webhooks and variables
+/// the registry owns that the manifests no longer name (usually none). Each object is read
+/// once; the client bounds the requests in flight.
 pub async fn fetch(
     client: &Client,
     backend: &StateBackend,
     webhook_names: BTreeSet<String>,
     variable_names: BTreeSet<String>,
+    read_rules: bool,
     concurrency: usize,
 ) -> Result<Fetched, FetchError> {
     let variable_names: BTreeSet<String> = variable_names
@@ -100,10 +141,17 @@ pub async fn fetch(
         .filter(|n| !registry::is_registry_variable(n))
         .collect();
     let concurrency = concurrency.max(1);
-    let (registry, named, monitors) = futures::try_join!(
+    let (registry, named, monitors, rules) = futures::try_join!(
         read_registry(client, backend),
         read_named(client, &webhook_names, &variable_names, concurrency),
         async { client.list_monitors().await.map_err(FetchError::from) },
+        async {
+            if read_rules {
+                client.list_rules().await.map_err(FetchError::from)
+            } else {
+                Ok(Vec::new())
+            }
+        },
     )?;
     let (mut registry, registry_layout) = registry;
     let mut remote = Remote::default();
@@ -131,11 +179,31 @@ pub async fn fetch(
     for m in monitors.into_iter().filter_map(remote_monitor) {
         remote.monitors.insert(m.id, m);
     }
+    // Rules are listed with the rest when the manifests want some; otherwise only when the
+    // registry owns some (their deletion needs them), after it was read.
+    let rules = match &registry {
+        Some(r)
+            if !read_rules && (!r.notification_rules.is_empty() || !r.pending_rules.is_empty()) =>
+        {
+            client.list_rules().await?
+        }
+        _ => rules,
+    };
+    for r in rules.into_iter().filter_map(remote_rule) {
+        remote.notification_rules.insert(r.id.clone(), r);
+    }
     let registry_resolved = registry.as_mut().is_some_and(|r| {
-        r.resolve_pending(
+        let webhooks_and_variables = r.resolve_pending(
             |n| remote.webhooks.contains_key(n),
             |n| remote.custom_variables.contains_key(n),
-        )
+        );
+        let rules = r.resolve_pending_rules(
+            remote
+                .notification_rules
+                .values()
+                .map(|rule| (rule.id.as_str(), rule.rule.name.as_str())),
+        );
+        webhooks_and_variables || rules
     });
     Ok(Fetched {
         remote,

@@ -1,9 +1,12 @@
 //! The client in the model's terms: writes of webhooks, custom variables and monitors from
 //! the domain's types, reads into them. Callers outside this crate never build a wire type.
 
-use crate::fetch::{remote_monitor, remote_variable, remote_webhook};
+use crate::fetch::{remote_monitor, remote_rule, remote_variable, remote_webhook};
 use crate::{wire, ApiError, Client};
-use ddhooks_core::model::{RemoteMonitor, RemoteVariable, RemoteWebhook};
+use ddhooks_core::model::{
+    NotificationRule, RemoteMonitor, RemoteRule, RemoteVariable, RemoteWebhook, RuleFilter,
+    RuleRecipients,
+};
 use ddhooks_core::plan::WebhookState;
 use ddhooks_core::preview::MonitorFacts;
 
@@ -36,7 +39,87 @@ fn encoded(state: &WebhookState) -> (Option<String>, Option<String>) {
     (payload, headers)
 }
 
+/// A rule as the API takes it: `data` without id on create, with the id on PATCH (which
+/// replaces the whole rule, so every attribute is sent).
+fn rule_document(rule: &NotificationRule, id: Option<&str>) -> wire::RuleDocument {
+    let filter = match &rule.filter {
+        RuleFilter::Tags(tags) => wire::RuleFilter {
+            tags: Some(tags.clone()),
+            scope: None,
+        },
+        RuleFilter::Scope(scope) => wire::RuleFilter {
+            tags: None,
+            scope: Some(scope.clone()),
+        },
+    };
+    let (recipients, conditional_recipients) = match &rule.recipients {
+        RuleRecipients::Always(list) => (Some(list.clone()), None),
+        RuleRecipients::Conditional {
+            conditions,
+            fallback,
+        } => (
+            None,
+            Some(wire::RuleConditionalRecipients {
+                conditions: conditions
+                    .iter()
+                    .map(|c| wire::RuleCondition {
+                        scope: c.scope.to_string(),
+                        recipients: c.recipients.clone(),
+                    })
+                    .collect(),
+                fallback_recipients: (!fallback.is_empty()).then(|| fallback.clone()),
+            }),
+        ),
+    };
+    wire::RuleDocument {
+        data: wire::RuleData {
+            kind: wire::NOTIFICATION_RULE_TYPE.to_string(),
+            id: id.map(str::to_string),
+            attributes: wire::RuleAttributes {
+                name: rule.name.clone(),
+                filter: Some(filter),
+                recipients,
+                conditional_recipients,
+                ..Default::default()
+            },
+            relationships: None,
+        },
+        included: None,
+    }
+}
+
 impl Client {
+    /// Every notification rule of the org, decoded (one paged read).
+    pub async fn read_rules(&self) -> Result<Vec<RemoteRule>, ApiError> {
+        Ok(self
+            .list_rules()
+            .await?
+            .into_iter()
+            .filter_map(remote_rule)
+            .collect())
+    }
+
+    /// Reads a notification rule by id (`None`: it does not exist).
+    pub async fn read_rule(&self, id: &str) -> Result<Option<RemoteRule>, ApiError> {
+        Ok(self.get_rule(id).await?.and_then(|d| remote_rule(d.data)))
+    }
+
+    /// Creates a notification rule; returns the id Datadog gave it.
+    pub async fn create_rule_as(&self, rule: &NotificationRule) -> Result<String, ApiError> {
+        let created = self.create_rule(&rule_document(rule, None)).await?;
+        created.data.id.ok_or_else(|| ApiError::Decode {
+            object: format!("notification rule {}", rule.name),
+            detail: "the answer to the create has no id".to_string(),
+        })
+    }
+
+    /// Replaces notification rule `id` with `rule`.
+    pub async fn update_rule_as(&self, id: &str, rule: &NotificationRule) -> Result<(), ApiError> {
+        self.patch_rule(id, &rule_document(rule, Some(id)))
+            .await
+            .map(|_| ())
+    }
+
     /// Reads a webhook by name, decoded (`None`: it does not exist).
     pub async fn read_webhook(&self, name: &str) -> Result<Option<RemoteWebhook>, ApiError> {
         Ok(self.get_webhook(name).await?.as_ref().map(remote_webhook))

@@ -190,6 +190,7 @@ fn the_guides_org_imports_without_credentials_and_plans_as_adoptions_only() {
             plan::Change::CustomVariable(c) => {
                 assert!(matches!(c.edit, plan::Edit::Adopt { .. }), "{c:?}")
             }
+            plan::Change::NotificationRule(c) => panic!("import makes no rule: {c:?}"),
             plan::Change::Monitor(c) => {
                 assert!(
                     c.blocks

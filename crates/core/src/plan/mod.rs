@@ -4,13 +4,15 @@
 //! and everything apply does comes from the `Plan` this module returns.
 
 mod model;
+mod rules;
 mod select;
 
 pub use model::{
     Action, Address, AddressError, BlockAction, BlockChange, Change, Edit, Fingerprint, Held,
-    MonitorChange, ObjectKind, OwnedName, Plan, Problem, Summary, VariableChange, VariableState,
-    VariableValue, WebhookChange, WebhookState, PLAN_FORMAT_VERSION,
+    MonitorChange, ObjectKind, OwnedName, Plan, Problem, RuleChange, Summary, VariableChange,
+    VariableState, VariableValue, WebhookChange, WebhookState, PLAN_FORMAT_VERSION,
 };
+pub use rules::{rule_fingerprint, rule_webhooks};
 
 use crate::model::{
     default_webhook_payload, CustomVariable, Desired, Remote, RemoteMonitor, RemoteVariable,
@@ -177,9 +179,12 @@ pub fn plan(
         &messages.mentions,
         &mut out,
     );
+    rules::hold_webhooks_used_by_rules(remote, registry, options.force, &mut out);
     hold_variables_of_held_webhooks(remote, &mut out);
+    rules::plan_rules(desired, remote, registry, &mut out);
     plan_blocks(desired, &messages.monitors, &mut out);
     warn_about_missing_monitors(desired, remote, &mut out);
+    rules::warn_about_rules(desired, remote, &mut out);
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out

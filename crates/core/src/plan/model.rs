@@ -2,7 +2,7 @@
 //! enum with one parser, one change variant per kind of object, typed before/after values.
 //! The versioned JSON form is a view built by `render::json`.
 
-use crate::model::{EncodeAs, Secret};
+use crate::model::{EncodeAs, NotificationRule, Secret};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -22,6 +22,8 @@ pub enum Address {
     Webhook(String),
     /// `monitor.ID`.
     Monitor(i64),
+    /// `notification_rule.NAME`: the notification rule of the block NAME.
+    NotificationRule(String),
     /// `monitor.ID.block.NAME`: one managed block of a monitor's message.
     MonitorBlock {
         /// The monitor's id.
@@ -37,6 +39,7 @@ impl fmt::Display for Address {
             Address::CustomVariable(name) => write!(f, "custom_variable.{name}"),
             Address::Webhook(name) => write!(f, "webhook.{name}"),
             Address::Monitor(id) => write!(f, "monitor.{id}"),
+            Address::NotificationRule(name) => write!(f, "notification_rule.{name}"),
             Address::MonitorBlock { monitor, block } => {
                 write!(f, "monitor.{monitor}.block.{block}")
             }
@@ -46,7 +49,7 @@ impl fmt::Display for Address {
 
 /// An address that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook.NAME, monitor.ID or monitor.ID.block.NAME")]
+#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook.NAME, notification_rule.NAME, monitor.ID or monitor.ID.block.NAME")]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {
@@ -60,6 +63,7 @@ impl FromStr for Address {
         match kind {
             "custom_variable" => Ok(Address::CustomVariable(rest.to_string())),
             "webhook" => Ok(Address::Webhook(rest.to_string())),
+            "notification_rule" => Ok(Address::NotificationRule(rest.to_string())),
             "monitor" => match rest.split_once(".block.") {
                 Some((id, block)) if !block.is_empty() => Ok(Address::MonitorBlock {
                     monitor: id.parse().map_err(|_| bad())?,
@@ -142,6 +146,9 @@ pub enum ObjectKind {
     CustomVariable,
     /// A webhook of the Webhooks integration.
     Webhook,
+    /// A monitor notification rule: after the webhooks it names, before the monitors whose
+    /// blocks it replaces (so a switch to a rule never leaves a moment without delivery).
+    NotificationRule,
     /// A monitor (only its message's managed blocks).
     Monitor,
 }
@@ -152,6 +159,7 @@ impl ObjectKind {
         match self {
             ObjectKind::CustomVariable => "custom_variable",
             ObjectKind::Webhook => "webhook",
+            ObjectKind::NotificationRule => "notification_rule",
             ObjectKind::Monitor => "monitor",
         }
     }
@@ -330,6 +338,19 @@ pub struct WebhookChange {
     pub notes: Vec<String>,
 }
 
+/// A change to a notification rule, the delivery of a block declared `delivery: rule`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleChange {
+    /// The block's name (also the rule's name in Datadog).
+    pub name: String,
+    /// The rule's id in Datadog, when it exists (everything but a create).
+    pub id: Option<String>,
+    /// What happens to it (rules are never renamed: a new name is a new rule).
+    pub edit: Edit<NotificationRule>,
+    /// Things a reviewer should know.
+    pub notes: Vec<String>,
+}
+
 /// What happens to one managed block inside a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockAction {
@@ -427,6 +448,8 @@ pub enum Change {
     CustomVariable(VariableChange),
     /// A webhook.
     Webhook(WebhookChange),
+    /// A notification rule.
+    NotificationRule(RuleChange),
     /// A monitor's message.
     Monitor(MonitorChange),
 }
@@ -437,6 +460,7 @@ impl Change {
         match self {
             Change::CustomVariable(c) => Address::CustomVariable(c.name.clone()),
             Change::Webhook(c) => Address::Webhook(c.name.clone()),
+            Change::NotificationRule(c) => Address::NotificationRule(c.name.clone()),
             Change::Monitor(c) => Address::Monitor(c.id),
         }
     }
@@ -446,6 +470,7 @@ impl Change {
         match self {
             Change::CustomVariable(_) => ObjectKind::CustomVariable,
             Change::Webhook(_) => ObjectKind::Webhook,
+            Change::NotificationRule(_) => ObjectKind::NotificationRule,
             Change::Monitor(_) => ObjectKind::Monitor,
         }
     }
@@ -455,6 +480,7 @@ impl Change {
         match self {
             Change::CustomVariable(c) => c.edit.action(),
             Change::Webhook(c) => c.edit.action(),
+            Change::NotificationRule(c) => c.edit.action(),
             Change::Monitor(_) => Action::Update,
         }
     }
@@ -469,6 +495,7 @@ impl Change {
         match self {
             Change::CustomVariable(c) => c.edit.read(),
             Change::Webhook(c) => c.edit.read(),
+            Change::NotificationRule(c) => c.edit.read(),
             Change::Monitor(c) => Some(&c.read),
         }
     }
@@ -478,6 +505,7 @@ impl Change {
         match self {
             Change::CustomVariable(c) => &c.notes,
             Change::Webhook(c) => &c.notes,
+            Change::NotificationRule(c) => &c.notes,
             Change::Monitor(c) => &c.notes,
         }
     }
@@ -490,12 +518,13 @@ impl Change {
         }
     }
 
-    /// Order of a plan: dependencies first (variables, webhooks, monitors), then by name
+    /// Order of a plan: dependencies first (variables, webhooks, rules, monitors), then by name
     /// (monitors by id).
     pub fn sort_key(&self) -> (ObjectKind, i64, &str) {
         match self {
             Change::CustomVariable(c) => (ObjectKind::CustomVariable, 0, &c.name),
             Change::Webhook(c) => (ObjectKind::Webhook, 0, &c.name),
+            Change::NotificationRule(c) => (ObjectKind::NotificationRule, 0, &c.name),
             Change::Monitor(c) => (ObjectKind::Monitor, c.id, ""),
         }
     }
@@ -508,6 +537,8 @@ pub enum OwnedName {
     Webhook(String),
     /// An owned custom variable.
     CustomVariable(String),
+    /// An owned notification rule, by block name.
+    NotificationRule(String),
 }
 
 impl OwnedName {
@@ -516,6 +547,7 @@ impl OwnedName {
         match self {
             OwnedName::Webhook(n) => Address::Webhook(n.clone()),
             OwnedName::CustomVariable(n) => Address::CustomVariable(n.clone()),
+            OwnedName::NotificationRule(n) => Address::NotificationRule(n.clone()),
         }
     }
 }
@@ -614,6 +646,7 @@ mod tests {
             Address::CustomVariable("DD_API_KEY".into()),
             Address::Webhook("g-alert-check".into()),
             Address::Monitor(-3),
+            Address::NotificationRule("checkout".into()),
             Address::Monitor(12345),
             Address::MonitorBlock {
                 monitor: 7,

@@ -96,6 +96,7 @@ fn writes(c: &Change) -> bool {
     match c {
         Change::CustomVariable(v) => v.edit.writes(),
         Change::Webhook(w) => w.edit.writes(),
+        Change::NotificationRule(r) => r.edit.writes(),
         Change::Monitor(_) => true,
     }
 }
@@ -169,6 +170,25 @@ fn applied(
                     );
                     reg.custom_variables
                         .insert(name, v.secret.then(|| reg.fingerprint(v.value.expose())));
+                }
+            }
+            Change::NotificationRule(rc) => {
+                let id = rc.id.clone().unwrap_or_else(|| format!("id-{}", rc.name));
+                match rc.edit.after() {
+                    None => {
+                        r.notification_rules.remove(&id);
+                        reg.notification_rules.remove(&rc.name);
+                    }
+                    Some(after) => {
+                        r.notification_rules.insert(
+                            id.clone(),
+                            RemoteRule {
+                                id: id.clone(),
+                                rule: after.clone(),
+                            },
+                        );
+                        reg.notification_rules.insert(rc.name.clone(), id);
+                    }
                 }
             }
         }
@@ -689,4 +709,266 @@ mod adoption_props {
             prop_assert_eq!(outside.trim(), expected.trim());
         }
     }
+}
+
+/// The desired state with block `g` delivered by a rule instead of messages.
+fn desired_with_rule() -> Desired {
+    let mut d = desired();
+    d.blocks.clear();
+    d.notification_rules.insert("g".into(), g_rule());
+    d
+}
+
+fn g_rule() -> NotificationRule {
+    NotificationRule {
+        name: "g".into(),
+        filter: RuleFilter::Tags(vec!["team:checkout".into()]),
+        recipients: RuleRecipients::Conditional {
+            conditions: vec![
+                RuleCondition {
+                    scope: RuleConditionScope::Transition(Condition::IsAlert),
+                    recipients: vec!["webhook-g-alert-check".into()],
+                },
+                RuleCondition {
+                    scope: RuleConditionScope::Transition(Condition::IsRecovery),
+                    recipients: vec!["webhook-g-ok-check".into()],
+                },
+            ],
+            fallback: vec![],
+        },
+    }
+}
+
+fn remote_rule(id: &str, rule: NotificationRule) -> (String, RemoteRule) {
+    (
+        id.to_string(),
+        RemoteRule {
+            id: id.into(),
+            rule,
+        },
+    )
+}
+
+fn rule_changes(p: &Plan) -> Vec<(&str, Action, Option<&str>)> {
+    p.changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::NotificationRule(r) => Some((r.name.as_str(), c.action(), r.id.as_deref())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_rule_block_creates_a_rule_and_touches_no_message() {
+    let p = plan(
+        &desired_with_rule(),
+        &remote_with_monitors(),
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    assert_eq!(rule_changes(&p), [("g", Action::Create, None)]);
+    assert!(!p.changes.iter().any(|c| matches!(c, Change::Monitor(_))));
+    assert_eq!(
+        p.reads.get(&Address::NotificationRule("g".into())),
+        Some(&None)
+    );
+    assert!(p.warnings.is_empty(), "{:?}", p.warnings);
+}
+
+#[test]
+fn an_owned_rule_that_matches_is_no_change_and_one_that_differs_is_updated() {
+    let mut registry = Registry::new("s");
+    registry.notification_rules.insert("g".into(), "r1".into());
+    let mut remote = remote_with_monitors();
+    remote
+        .notification_rules
+        .extend([remote_rule("r1", g_rule())]);
+    let p = plan(
+        &desired_with_rule(),
+        &remote,
+        &registry,
+        &PlanOptions::default(),
+    );
+    assert_eq!(rule_changes(&p), []);
+    let mut drifted = g_rule();
+    drifted.filter = RuleFilter::Tags(vec!["team:other".into()]);
+    remote
+        .notification_rules
+        .extend([remote_rule("r1", drifted)]);
+    let p = plan(
+        &desired_with_rule(),
+        &remote,
+        &registry,
+        &PlanOptions::default(),
+    );
+    assert_eq!(rule_changes(&p), [("g", Action::Update, Some("r1"))]);
+}
+
+#[test]
+fn a_rule_is_adopted_by_name_only_when_exactly_one_has_it() {
+    let mut remote = remote_with_monitors();
+    remote
+        .notification_rules
+        .extend([remote_rule("r1", g_rule())]);
+    let p = plan(
+        &desired_with_rule(),
+        &remote,
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    assert_eq!(rule_changes(&p), [("g", Action::Adopt, Some("r1"))]);
+    // It already matches: only the registry changes.
+    let adopt = p
+        .changes
+        .iter()
+        .find(|c| matches!(c, Change::NotificationRule(_)))
+        .unwrap();
+    assert!(!writes(adopt));
+    remote
+        .notification_rules
+        .extend([remote_rule("r2", g_rule())]);
+    let p = plan(
+        &desired_with_rule(),
+        &remote,
+        &Registry::new("s"),
+        &PlanOptions::default(),
+    );
+    assert_eq!(rule_changes(&p), [("g", Action::Create, None)]);
+    assert!(p.changes.iter().any(|c| c
+        .notes()
+        .iter()
+        .any(|n| n.contains("2 rules are named `g` (r1, r2)"))));
+}
+
+#[test]
+fn an_owned_rule_no_longer_wanted_is_deleted_and_a_vanished_one_forgotten() {
+    let mut registry = Registry::new("s");
+    registry.notification_rules.insert("g".into(), "r1".into());
+    registry
+        .notification_rules
+        .insert("gone".into(), "r9".into());
+    let mut remote = remote_with_monitors();
+    remote
+        .notification_rules
+        .extend([remote_rule("r1", g_rule())]);
+    let p = plan(&desired(), &remote, &registry, &PlanOptions::default());
+    assert_eq!(rule_changes(&p), [("g", Action::Delete, Some("r1"))]);
+    assert_eq!(p.forget, [OwnedName::NotificationRule("gone".into())]);
+}
+
+#[test]
+fn switching_to_a_rule_creates_it_and_removes_the_blocks_in_one_plan() {
+    let registry = Registry::new("s");
+    let remote = remote_with_monitors();
+    let by_message = plan(&desired(), &remote, &registry, &PlanOptions::default());
+    let mut applied = remote.clone();
+    for c in &by_message.changes {
+        if let Change::Monitor(m) = c {
+            applied.monitors.get_mut(&m.id).unwrap().message = m.after.clone();
+        }
+    }
+    let p = plan(
+        &desired_with_rule(),
+        &applied,
+        &registry,
+        &PlanOptions::default(),
+    );
+    assert_eq!(rule_changes(&p), [("g", Action::Create, None)]);
+    let removals: Vec<_> = p
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Monitor(m) => Some((m.id, m.blocks[0].action, m.after.clone())),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(removals.len(), 1);
+    assert_eq!(removals[0].0, 1);
+    assert_eq!(removals[0].1, BlockAction::Remove);
+    assert_eq!(removals[0].2, remote.monitors[&1].message);
+    // The rule sorts before the monitor: apply creates it first.
+    let kinds: Vec<ObjectKind> = p.changes.iter().map(Change::kind).collect();
+    assert!(kinds.windows(2).all(|w| w[0] <= w[1]), "{kinds:?}");
+}
+
+#[test]
+fn rule_warnings_name_an_empty_selection_and_a_webhook_also_in_the_message() {
+    let mut d = desired_with_rule();
+    let mut lonely = g_rule();
+    lonely.name = "lonely".into();
+    lonely.filter = RuleFilter::Tags(vec!["team:nobody".into()]);
+    d.notification_rules.insert("lonely".into(), lonely);
+    let mut remote = remote_with_monitors();
+    remote.monitors.get_mut(&1).unwrap().message =
+        "CPU high {{#is_alert}} @webhook-g-alert-check {{/is_alert}}".into();
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert!(
+        p.warnings
+            .iter()
+            .any(|w| w.contains("`lonely` selects no monitor")
+                && w.contains("0 of the org's 2 monitors")),
+        "{:?}",
+        p.warnings
+    );
+    assert!(
+        p.warnings.iter().any(|w| w.contains("monitor 1")
+            && w.contains("@webhook-g-alert-check")
+            && w.contains("rule `g`")
+            && w.contains("its message text")
+            && w.contains("once")),
+        "{:?}",
+        p.warnings
+    );
+}
+
+#[test]
+fn a_webhook_a_foreign_rule_sends_to_is_not_deleted() {
+    let mut registry = Registry::new("s");
+    registry.webhooks.insert("old-hook".into());
+    let mut remote = remote_with_monitors();
+    remote.webhooks.insert(
+        "old-hook".into(),
+        RemoteWebhook {
+            name: "old-hook".into(),
+            url: "https://example.com".into(),
+            payload: None,
+            custom_headers: None,
+            encode_as: EncodeAs::Json,
+        },
+    );
+    let mut theirs = g_rule();
+    theirs.name = "theirs".into();
+    theirs.recipients = RuleRecipients::Always(vec!["webhook-old-hook".into()]);
+    remote
+        .notification_rules
+        .extend([remote_rule("t1", theirs)]);
+    let p = plan(&desired(), &remote, &registry, &PlanOptions::default());
+    assert!(!p
+        .changes
+        .iter()
+        .any(|c| c.address() == Address::Webhook("old-hook".into())));
+    assert!(p.held.iter().any(|h| h.reason.contains("theirs")));
+    let forced = plan(&desired(), &remote, &registry, &PlanOptions { force: true });
+    assert!(forced
+        .changes
+        .iter()
+        .any(|c| c.address() == Address::Webhook("old-hook".into()) && c.is_removal()));
+}
+
+#[test]
+fn switching_delivery_both_ways_converges() {
+    let (d, remote, registry) = converged();
+    let rule_d = desired_with_rule();
+    let to_rule = plan(&rule_d, &remote, &registry, &PlanOptions::default());
+    assert!(to_rule.has_changes());
+    let (remote, registry) = applied(&rule_d, &remote, &registry, &to_rule);
+    let again = plan(&rule_d, &remote, &registry, &PlanOptions::default());
+    assert!(!again.has_changes(), "{:?}", again.changes);
+    let back = plan(&d, &remote, &registry, &PlanOptions::default());
+    assert_eq!(rule_changes(&back), [("g", Action::Delete, Some("id-g"))]);
+    let (remote, registry) = applied(&d, &remote, &registry, &back);
+    let again = plan(&d, &remote, &registry, &PlanOptions::default());
+    assert!(!again.has_changes(), "{:?}", again.changes);
+    assert!(registry.notification_rules.is_empty());
 }

@@ -4,7 +4,7 @@
 //! Datadog or written from manifests.
 
 use crate::mask::{is_credential_name, Masker};
-use crate::model::default_webhook_payload;
+use crate::model::{default_webhook_payload, NotificationRule, RuleFilter, RuleRecipients};
 use crate::plan::{VariableState, VariableValue, WebhookState};
 use serde_json::{json, Value};
 
@@ -96,4 +96,37 @@ pub fn message(text: &str, m: &Masker) -> Vec<(&'static str, Field)> {
         "message",
         Field::Value(Value::String(m.text(text).into_owned())),
     )]
+}
+
+/// A notification rule's fields, in Datadog's JSON shape so that a reviewer who knows the
+/// API reads them as they are stored: `name`, `filter`, `recipients`,
+/// `conditional_recipients` (the form not used is `null`, so that switching forms shows).
+pub fn rule(r: &NotificationRule) -> Vec<(&'static str, Field)> {
+    let filter = match &r.filter {
+        RuleFilter::Tags(tags) => json!({"tags": tags}),
+        RuleFilter::Scope(scope) => json!({"scope": scope}),
+    };
+    let (recipients, conditional) = match &r.recipients {
+        RuleRecipients::Always(list) => (json!(list), Value::Null),
+        RuleRecipients::Conditional {
+            conditions,
+            fallback,
+        } => {
+            let conditions: Vec<Value> = conditions
+                .iter()
+                .map(|c| json!({"scope": c.scope.to_string(), "recipients": c.recipients}))
+                .collect();
+            let mut object = json!({"conditions": conditions});
+            if !fallback.is_empty() {
+                object["fallback_recipients"] = json!(fallback);
+            }
+            (Value::Null, object)
+        }
+    };
+    vec![
+        ("name", Field::Value(Value::String(r.name.clone()))),
+        ("filter", Field::Value(filter)),
+        ("recipients", Field::Value(recipients)),
+        ("conditional_recipients", Field::Value(conditional)),
+    ]
 }

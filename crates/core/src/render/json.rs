@@ -47,6 +47,9 @@ pub struct ChangeView {
     /// For monitors: the name.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub monitor_name: Option<String>,
+    /// For notification rules: the rule's id in Datadog, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_id: Option<String>,
     /// For monitors: the block changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<BlockView>,
@@ -204,6 +207,7 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
         writes,
         monitor_id: None,
         monitor_name: None,
+        rule_id: None,
         blocks: Vec::new(),
         notes: notes.clone(),
     };
@@ -222,6 +226,11 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
                 edit_view(&c.edit, |w, side| object(fields::webhook(w, side, m))),
             )
         }
+        Change::NotificationRule(c) => {
+            let mut view = object_view(None, edit_view(&c.edit, |r, _| object(fields::rule(r))));
+            view.rule_id = c.id.clone();
+            view
+        }
         Change::Monitor(mon) => ChangeView {
             address,
             kind,
@@ -233,6 +242,7 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
             writes: true,
             monitor_id: Some(mon.id),
             monitor_name: Some(mon.name.clone()),
+            rule_id: None,
             blocks: mon
                 .blocks
                 .iter()

@@ -146,6 +146,7 @@ fn title(change: &Change) -> String {
         }
         Change::CustomVariable(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
         Change::Webhook(c) => (change.address(), edit_words(&c.edit, |from| from.clone())),
+        Change::NotificationRule(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
     };
     format!("{address} {what}")
 }
@@ -204,6 +205,7 @@ fn render_change(out: &mut String, p: &Palette, m: &Masker, change: &Change) {
         }
         Change::CustomVariable(c) => edit_fields(&c.edit, |v, _| fields::variable(&c.name, v, m)),
         Change::Webhook(c) => edit_fields(&c.edit, |w, side| fields::webhook(w, side, m)),
+        Change::NotificationRule(c) => edit_fields(&c.edit, |r, _| fields::rule(r)),
     };
     let keys: Vec<&str> = if after.is_empty() {
         before.iter().map(|(k, _)| *k).collect()
