@@ -5,7 +5,7 @@
 use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan, RuleChange};
 use crate::model::{Desired, NotificationRule, Remote, RemoteRule, RuleFilter, RuleRecipients};
 use crate::registry::Registry;
-use crate::scope::filter_matches;
+use crate::template::filter_matches;
 use crate::template;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
