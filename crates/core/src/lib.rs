@@ -11,4 +11,5 @@ pub mod plan;
 pub mod preview;
 pub mod registry;
 pub mod render;
+pub mod scope;
 pub mod template;

@@ -9,6 +9,7 @@
 pub mod blocks;
 pub mod message;
 pub mod notify;
+pub mod rules;
 pub mod variables;
 
 pub use blocks::{
@@ -21,5 +22,8 @@ pub use message::{
 };
 pub use notify::{
     builtin_values, event_type, notify, CallTemplate, Event, FilledCall, Filler, Notification,
+};
+pub use rules::{
+    condition_applies, filter_matches, merge_recipients, recipient_webhook, rule_recipients,
 };
 pub use variables::{is_builtin, scan_variables, substitute, VariableRef, BUILTIN_VARIABLES};
