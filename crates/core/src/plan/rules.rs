@@ -5,7 +5,7 @@
 use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan, RuleChange};
 use crate::model::{Desired, NotificationRule, Remote, RemoteRule, RuleFilter, RuleRecipients};
 use crate::registry::Registry;
-use crate::template::filter_matches;
+use crate::template::{filter_matches, recipient_webhook};
 use crate::template;
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
@@ -37,7 +37,7 @@ pub fn rule_webhooks(rule: &NotificationRule) -> Vec<&str> {
     for name in lists
         .into_iter()
         .flatten()
-        .filter_map(|r| r.strip_prefix("webhook-"))
+        .filter_map(|r| recipient_webhook(r))
     {
         if !out.contains(&name) {
             out.push(name);
