@@ -152,13 +152,15 @@ impl Applier<'_> {
                         client.update_rule_as(id, after).await.map(|()| None)
                     }
                     (Edit::Rename { from, .. }, _) => match *from {},
-                    (_, None) => return Some((
-                        r.name.clone(),
-                        Err(format!(
+                    (_, None) => {
+                        return Some((
+                            r.name.clone(),
+                            Err(format!(
                             "notification rule {}: the plan holds no rule id to write; plan again",
                             r.name
                         )),
-                    )),
+                        ))
+                    }
                 };
                 Some((r.name.clone(), result.map_err(|e| e.to_string())))
             })

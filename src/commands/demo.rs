@@ -9,6 +9,7 @@ use crate::manifest::LoadOptions;
 use crate::plan::PlanOptions;
 use crate::render;
 use crate::sandbox::SandboxConfig;
+use crate::template;
 use anyhow::Context;
 use clap::Args;
 use serde_json::{json, Value};
@@ -133,10 +134,32 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         let kept = now.starts_with(first_message);
         println!("   People's text kept byte for byte: {}", if kept { "yes" } else { "NO" });
 
+        let by_rule: Vec<String> = loaded.desired.notification_rules.keys().cloned().collect();
+        if !by_rule.is_empty() {
+            let selected = |tags: &[&str]| {
+                let tags: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
+                loaded.desired.notification_rules.values().any(|r| template::filter_matches(&r.filter, &tags))
+            };
+            let rule_monitors: Vec<(i64, &str, &str)> = ids
+                .iter()
+                .zip(people_monitors())
+                .filter(|(_, (_, tags, _))| selected(tags))
+                .map(|(monitor, _)| *monitor)
+                .collect();
+            println!("\n   Groups delivered by a notification rule ({}): their monitors' messages are not edited at all:", by_rule.join(", "));
+            for (id, name, message) in &rule_monitors {
+                let now = session.client.read_monitor_message(*id).await?.unwrap_or_default();
+                println!("   monitor {id} ({name}) unchanged: {}", if now == *message { "yes" } else { "NO" });
+            }
+        }
+
         println!("\n6. Monitors change state (the sandbox evaluates each message and fires its webhooks):\n");
         let http = reqwest::Client::new();
         let checkout: Vec<i64> = ids.iter().filter(|(_, n, _)| n.starts_with("[checkout]")).map(|(id, _, _)| *id).collect();
-        let steps = [(checkout[0], "Alert"), (checkout[1], "Alert"), (checkout[0], "OK")];
+        let mut steps = vec![(checkout[0], "Alert"), (checkout[1], "Alert"), (checkout[0], "OK")];
+        if let Some((storage, _, _)) = ids.iter().find(|(_, n, _)| n.starts_with("Disk")) {
+            steps.push((*storage, "Alert"));
+        }
         for (id, to) in steps {
             let url = format!("{base}/sandbox/v1/monitor/{id}/transition");
             let answer: Value = http.post(&url).json(&json!({"to": to})).send().await?.json().await?;

@@ -125,11 +125,13 @@ async fn a_rule_made_by_hand_with_the_name_is_adopted_and_corrected() {
         .call(
             Method::POST,
             "/api/v2/monitor/notification_rule",
-            Some(json!({"data": {"type": "monitor-notification-rule", "attributes": {
-                "name": "grp",
-                "filter": {"tags": ["team:checkout"]},
-                "recipients": ["slack-checkout"]
-            }}})),
+            Some(
+                json!({"data": {"type": "monitor-notification-rule", "attributes": {
+                    "name": "grp",
+                    "filter": {"tags": ["team:checkout"]},
+                    "recipients": ["slack-checkout"]
+                }}}),
+            ),
         )
         .await;
     assert_eq!(status, 200, "{made}");

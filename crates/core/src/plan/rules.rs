@@ -5,8 +5,8 @@
 use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan, RuleChange};
 use crate::model::{Desired, NotificationRule, Remote, RemoteRule, RuleFilter, RuleRecipients};
 use crate::registry::Registry;
-use crate::template::{filter_matches, recipient_webhook};
 use crate::template;
+use crate::template::{filter_matches, recipient_webhook};
 use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
