@@ -14,6 +14,9 @@
 //!
 //! and `ddhooks import` of the org after the apply (one monitor listing, one GET per
 //! webhook the monitors mention, then one per custom variable those webhooks reference).
+//! Then, on a fresh org, the same groups delivered by notification rules (`delivery: rule`):
+//! apply from scratch (one rule per group instead of a PUT per monitor) and plan in steady
+//! state (one more paged read, not one per rule).
 //!
 //! For each case it prints wall time, requests by kind (from the sandbox's request log),
 //! the floor — for each kind, its requests divided by the concurrency allowed for that kind,
@@ -43,7 +46,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Sizes and knobs of one benchmark run.
-#[derive(Debug, Parser)]
+#[derive(Debug, Clone, Parser)]
 #[command(about = "Plan and apply a large org against a sandbox with latency")]
 struct Params {
     /// Monitors in the org.
@@ -91,7 +94,12 @@ fn group_name(g: usize) -> String {
 /// Manifests for `pairs` groups, ten groups per file, plus the variables file. Groups in
 /// `changed` get another check name (both webhooks' payloads change) and one more rule in
 /// their block (their monitors' messages change).
-fn write_manifests(dir: &Path, pairs: usize, changed: &BTreeSet<usize>) -> std::io::Result<()> {
+fn write_manifests(
+    dir: &Path,
+    pairs: usize,
+    changed: &BTreeSet<usize>,
+    by_rule: bool,
+) -> std::io::Result<()> {
     if dir.exists() {
         std::fs::remove_dir_all(dir)?;
     }
@@ -118,6 +126,9 @@ fn write_manifests(dir: &Path, pairs: usize, changed: &BTreeSet<usize>) -> std::
                 blocks_yaml,
                 "  {name}:\n    monitors:\n      tags: [\"ddhooks-group:{name}\"]\n    pair: {name}\n"
             );
+            if by_rule {
+                blocks_yaml.push_str("    delivery: rule\n");
+            }
             if changed.contains(&g) {
                 let _ = writeln!(
                     blocks_yaml,
@@ -332,6 +343,8 @@ fn short_kind(kind: &str) -> String {
         "monitor page"
     } else if path.starts_with("/api/v1/monitor/") {
         "monitor"
+    } else if path.starts_with("/api/v2/monitor/notification_rule") {
+        "rule"
     } else {
         path
     };
@@ -552,7 +565,7 @@ fn main() -> anyhow::Result<()> {
         let sandbox = SandboxProcess::start()?;
         let work = std::env::temp_dir().join(format!("ddhooks-scale-{}", std::process::id()));
         let manifests = work.join("manifests");
-        write_manifests(&manifests, params.pairs, &BTreeSet::new())?;
+        write_manifests(&manifests, params.pairs, &BTreeSet::new(), false)?;
         println!(
             "ddhooks scale benchmark: {} monitors ({} with a block), {} pairs ({} webhooks), L = {} ms, concurrency {}",
             params.monitors,
@@ -596,10 +609,24 @@ fn main() -> anyhow::Result<()> {
             ((bench.params.pairs as f64 * bench.params.change_percent / 100.0).ceil() as usize).max(1);
         let every = bench.params.pairs / changed_groups;
         let changed = (0..changed_groups).map(|i| i * every).collect();
-        write_manifests(&bench.manifests, bench.params.pairs, &changed)?;
+        write_manifests(&bench.manifests, bench.params.pairs, &changed, false)?;
         results.push(bench.case("apply, 1% change", &apply, &[0]).await?);
         // The apply converged: a plan now has nothing to do (not measured).
         bench.case("check", &plan, &[0]).await?;
+        // The same groups delivered by rules, on a fresh org.
+        let rule_manifests = work.join("manifests-rules");
+        write_manifests(&rule_manifests, bench.params.pairs, &BTreeSet::new(), true)?;
+        let params = bench.params.clone();
+        drop(bench);
+        let rules = Bench {
+            binary: PathBuf::from(env!("CARGO_BIN_EXE_ddhooks")),
+            manifests: rule_manifests,
+            out_dir: work.clone(),
+            sandbox: SandboxProcess::start()?,
+            params,
+        };
+        results.push(rules.case("apply, scratch, rules", &apply, &[0]).await?);
+        results.push(rules.case("plan, steady, rules", &plan, &[0]).await?);
         print_results(&results);
         Ok(())
     })
