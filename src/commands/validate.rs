@@ -44,10 +44,11 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         Ok(loaded) => {
             let d = &loaded.desired;
             let summary = format!(
-                "{} custom variables, {} webhooks, {} notification blocks in {} files",
+                "{} custom variables, {} webhooks, {} notification blocks, {} notification rules in {} files",
                 d.custom_variables.len(),
                 d.webhooks.len(),
                 d.blocks.len(),
+                d.notification_rules.len(),
                 loaded.files.len()
             );
             (loaded.warnings, Some(summary))

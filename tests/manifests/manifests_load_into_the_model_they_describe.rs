@@ -1,11 +1,14 @@
 //! Manifests load into exactly the model they describe: random valid manifests written as
 //! YAML load back into the model they were written from; a pair expands into the documented
-//! webhooks and rules; angle spellings become Datadog's; environment values are never printed.
+//! webhooks and rules; angle spellings become Datadog's; environment values are never printed;
+//! a `delivery: rule` block becomes exactly the notification rule it describes, and
+//! `delivery: message` is the block it always was.
 
 use crate::load;
 use ddhooks::manifest::{load_sources, LoadOptions, Source};
 use ddhooks::model::{
-    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock, NotifyRule,
+    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock,
+    NotificationRule, NotifyRule, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
     Secret, SectionCondition, Webhook, WebhookOrigin,
 };
 use proptest::prelude::*;
@@ -188,6 +191,76 @@ fn manifest(d: &Desired) -> Value {
     })
 }
 
+/// The conditions a rule can route on, as written in `notify` and as the rule's scope.
+fn rule_condition() -> impl Strategy<Value = (String, RuleConditionScope)> {
+    prop_oneof![
+        prop::sample::select(vec![
+            Condition::IsAlert,
+            Condition::IsRecovery,
+            Condition::IsWarning,
+            Condition::IsNoData
+        ])
+        .prop_map(|c| (c.to_string(), RuleConditionScope::Transition(c))),
+        (1u8..=5).prop_map(|n| (
+            Condition::IsPriority(n).to_string(),
+            RuleConditionScope::Tag(format!("priority:p{n}"))
+        )),
+    ]
+}
+
+prop_compose! {
+    /// A rule block as a user writes it (YAML as JSON) and the filter and recipients of the
+    /// rule it must load into.
+    fn rule_block()(
+        filter in prop_oneof![
+            prop::collection::vec("[a-z]{1,5}:[a-z0-9]{1,5}", 1..=20).prop_map(RuleFilter::Tags),
+            "[a-z]{1,5}:[a-z0-9]{1,5}( AND NOT [a-z]{1,5}:[a-z0-9]{1,5})?".prop_map(RuleFilter::Scope),
+        ],
+        conditions in prop::collection::vec(
+            (rule_condition(), prop::collection::vec(prop::sample::select(vec!["slack-team", "pagerduty-x", "webhook-ext-a"]), 1..=20)),
+            1..=9,
+        ),
+    ) -> (Value, RuleFilter, RuleRecipients) {
+        let mut seen = BTreeSet::new();
+        let conditions: Vec<((String, RuleConditionScope), Vec<&str>)> =
+            conditions.into_iter().filter(|((key, _), _)| seen.insert(key.clone())).collect();
+        let notify: Map<String, Value> = conditions
+            .iter()
+            .map(|((key, _), to)| {
+                let handles: Vec<String> = to.iter().map(|h| format!("@{h}")).collect();
+                (key.clone(), json!(handles))
+            })
+            .collect();
+        let monitors = match &filter {
+            RuleFilter::Tags(tags) => json!({"tags": tags}),
+            RuleFilter::Scope(scope) => json!({"scope": scope}),
+        };
+        let written = json!({"delivery": "rule", "monitors": monitors, "notify": notify});
+        let recipients = RuleRecipients::Conditional {
+            conditions: conditions
+                .into_iter()
+                .map(|((_, scope), to)| RuleCondition {
+                    scope,
+                    recipients: to.into_iter().map(str::to_string).collect(),
+                })
+                .collect(),
+            fallback: vec![],
+        };
+        (written, filter, recipients)
+    }
+}
+
+/// `d`'s manifest with `delivery: message` written on every block.
+fn with_explicit_message_delivery(d: &Desired) -> Value {
+    let mut m = manifest(d);
+    if let Some(blocks) = m["monitor_notifications"].as_object_mut() {
+        for block in blocks.values_mut() {
+            block["delivery"] = json!("message");
+        }
+    }
+    m
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
@@ -197,36 +270,159 @@ proptest! {
         let loaded = load(std::slice::from_ref(&yaml), &LoadOptions::default());
         prop_assert_eq!(loaded.as_ref(), Ok(&d), "yaml:\n{}", yaml);
     }
+
+    #[test]
+    fn delivery_message_is_the_default(d in desired()) {
+        let yaml = serde_yaml::to_string(&with_explicit_message_delivery(&d)).unwrap();
+        let loaded = load(std::slice::from_ref(&yaml), &LoadOptions::default());
+        prop_assert_eq!(loaded.as_ref(), Ok(&d), "yaml:\n{}", yaml);
+    }
+
+    #[test]
+    fn random_rule_blocks_load_into_the_rule_they_describe(
+        blocks in prop::collection::btree_map("[a-z][a-z0-9-]{0,8}", rule_block(), 1..4),
+    ) {
+        let written: Map<String, Value> = blocks.iter().map(|(name, (w, _, _))| (name.clone(), w.clone())).collect();
+        let yaml = serde_yaml::to_string(&json!({
+            "external_webhooks": ["ext-a"],
+            "monitor_notifications": written,
+        }))
+        .unwrap();
+        let loaded = load(std::slice::from_ref(&yaml), &LoadOptions::default());
+        let mut expected = Desired::default();
+        expected.external_webhooks.insert("ext-a".into());
+        for (name, (_, filter, recipients)) in blocks {
+            let rule = NotificationRule { name: name.clone(), filter, recipients };
+            expected.notification_rules.insert(name, rule);
+        }
+        prop_assert_eq!(loaded.as_ref(), Ok(&expected), "yaml:\n{}", yaml);
+    }
+}
+
+/// A manifest declaring pair `g` with these `statuses` (and the API key it sends), then
+/// `blocks` under `monitor_notifications:`.
+fn with_pair_g(statuses: &str, blocks: &str) -> String {
+    format!(
+        "custom_variables:\n  DD_API_KEY: {{value: \"${{env:DD_API_KEY}}\", secret: true}}\n\
+         webhook_pairs:\n  g:\n    check: g.status\n    statuses: {statuses}\n\
+         monitor_notifications:\n{blocks}"
+    )
+}
+
+/// Options whose environment holds `DD_API_KEY`.
+fn with_api_key(options: LoadOptions) -> LoadOptions {
+    options.with_env_map(
+        [("DD_API_KEY".to_string(), "k".to_string())]
+            .into_iter()
+            .collect(),
+    )
+}
+
+#[test]
+fn a_rule_block_loads_into_its_notification_rule_and_not_into_blocks() {
+    let blocks = r#"
+  g-rule:
+    delivery: rule
+    monitors: {tags: ["team:checkout", "env:prod"]}
+    pair: g
+    notify:
+      is_priority 'P1': ["@pagerduty-checkout", "@slack-oncall"]
+      is_no_data: "@slack-checkout @webhook-g-ok-check"
+  g-scope:
+    delivery: rule
+    monitors: {scope: "team:checkout AND NOT env:dev"}
+    notify: {is_alert: ["@webhook-g-alert-check"], is_recovery: ["@webhook-g-ok-check"]}
+  g-message:
+    delivery: message
+    monitors: {tags: ["team:checkout"]}
+    pair: g
+  g-default:
+    monitors: {tags: ["team:checkout"]}
+    pair: g
+"#;
+    let yaml = with_pair_g(
+        "{alert: 2, recovery: 0, warning: 1}",
+        blocks.trim_start_matches('\n'),
+    );
+    let d = load(&[yaml], &with_api_key(LoadOptions::default())).unwrap();
+    let transition = |c: Condition, to: &[&str]| RuleCondition {
+        scope: RuleConditionScope::Transition(c),
+        recipients: to.iter().map(|h| h.to_string()).collect(),
+    };
+    assert_eq!(
+        d.notification_rules["g-rule"],
+        NotificationRule {
+            name: "g-rule".into(),
+            filter: RuleFilter::Tags(vec!["team:checkout".into(), "env:prod".into()]),
+            recipients: RuleRecipients::Conditional {
+                conditions: vec![
+                    transition(Condition::IsAlert, &["webhook-g-alert-check"]),
+                    transition(Condition::IsRecovery, &["webhook-g-ok-check"]),
+                    transition(Condition::IsWarning, &["webhook-g-warning-check"]),
+                    RuleCondition {
+                        scope: RuleConditionScope::Tag("priority:p1".into()),
+                        recipients: vec!["pagerduty-checkout".into(), "slack-oncall".into()],
+                    },
+                    transition(
+                        Condition::IsNoData,
+                        &["slack-checkout", "webhook-g-ok-check"]
+                    ),
+                ],
+                fallback: vec![],
+            },
+        }
+    );
+    assert_eq!(
+        d.notification_rules["g-scope"],
+        NotificationRule {
+            name: "g-scope".into(),
+            filter: RuleFilter::Scope("team:checkout AND NOT env:dev".into()),
+            recipients: RuleRecipients::Conditional {
+                conditions: vec![
+                    transition(Condition::IsAlert, &["webhook-g-alert-check"]),
+                    transition(Condition::IsRecovery, &["webhook-g-ok-check"]),
+                ],
+                fallback: vec![],
+            },
+        }
+    );
+    let rules: Vec<&str> = d.notification_rules.keys().map(String::as_str).collect();
+    assert_eq!(rules, ["g-rule", "g-scope"]);
+    let blocks: Vec<&str> = d.blocks.keys().map(String::as_str).collect();
+    assert_eq!(blocks, ["g-default", "g-message"]);
+    // `delivery: message` is the block it always was.
+    let message = &d.blocks["g-message"];
+    assert_eq!(
+        (&message.monitors, &message.rules, &message.text),
+        (
+            &d.blocks["g-default"].monitors,
+            &d.blocks["g-default"].rules,
+            &d.blocks["g-default"].text
+        )
+    );
+    assert_eq!(
+        message.body(),
+        "{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n\
+         {{#is_recovery}} @webhook-g-ok-check {{/is_recovery}}\n\
+         {{#is_warning}} @webhook-g-warning-check {{/is_warning}}"
+    );
 }
 
 #[test]
 fn a_pair_expands_into_the_documented_webhooks_and_rules() {
-    let yaml = r#"
-custom_variables:
-  DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}
-webhook_pairs:
-  g:
-    check: g.status
-    statuses: {alert: 2, recovery: 0, no_data: 3}
-monitor_notifications:
-  g:
+    let blocks = r#"  g:
     monitors: {tags: ["team:checkout"]}
     pair: g
     notify:
       is_warning: ["@slack-x"]
 "#;
-    let options = LoadOptions {
+    let options = with_api_key(LoadOptions {
         site: "datadoghq.eu".into(),
         ..LoadOptions::default()
-    }
-    .with_env_map(
-        [("DD_API_KEY".to_string(), "k".to_string())]
-            .into_iter()
-            .collect(),
-    );
+    });
     let sources = [Source {
         path: PathBuf::from("m.yaml"),
-        text: yaml.into(),
+        text: with_pair_g("{alert: 2, recovery: 0, no_data: 3}", blocks),
     }];
     let loaded = load_sources(&sources, &options).unwrap();
     let d = loaded.desired;

@@ -22,6 +22,10 @@ fn yaml_piece() -> impl Strategy<Value = String> {
         Just("  w:\n    url: https://x/$ALERT_ID\n    payload: {a: [1, {b: null}]}\n    custom_headers: {A: $X}\n".to_string()),
         Just("    text: \"<<#is_alert>> @webhook-g-alert-check <</is_alert>>\"\n".to_string()),
         Just("    notify: {\"is_priority 'P9'\": [\"@x\"], \"^is_nothing\": 3}\n".to_string()),
+        Just("    delivery: rule\n".to_string()),
+        Just("    delivery: [rules]\n".to_string()),
+        Just("    monitors: {scope: \"team:a AND NOT (env:\", tags: [\"a:b\"], name: x}\n".to_string()),
+        Just("    notify: {^is_alert: [\"@x\"], is_renotify: \"@y\", \"is_priority 'P1'\": []}\n".to_string()),
         Just("&a [*a, *a]\n".to_string()),
         Just("x: !!binary aGVsbG8=\n".to_string()),
         Just("---\n...\n---\n".to_string()),
@@ -119,6 +123,7 @@ proptest! {
         "[", "]", "{", "}", ",", "'", "\"", "&a ", "*a", "!!str ", "${env:X}", "$ALERT_ID", "@webhook-a",
         "{{#is_alert}}", "<</is_alert>>", "is_priority 'P1'", "^is_warning", "12", "-1", "true", "~",
         "https://api.datadoghq.eu/api/v1/check_run?api_key=1", "0123456789abcdef0123456789abcdef", "|\n  ",
+        "delivery", "rule", "message", "scope", "team:a AND NOT env:b",
     ]), 0..60)) {
         let _ = load(&[parts.concat()], &LoadOptions::default());
     }

@@ -77,13 +77,45 @@ pub(crate) struct RawWebhook {
     pub broken: bool,
 }
 
-/// A block's `monitors:`.
+/// A block's `monitors:`. The `*_key` fields say where each selector's key was written
+/// (present even when its value is empty or wrong), so that a selector a delivery cannot use
+/// is reported on its own line.
 #[derive(Debug, Clone)]
 pub(crate) struct RawSelector {
     pub ids: Vec<i64>,
+    pub ids_key: Option<Loc>,
     pub tags: Vec<Str>,
+    pub tags_key: Option<Loc>,
     pub name: Option<Str>,
+    pub name_key: Option<Loc>,
+    /// An event-search expression over the monitors' tags: a notification-rule filter only.
+    pub scope: Option<Str>,
+    pub scope_key: Option<Loc>,
     pub loc: Loc,
+}
+
+/// How a block reaches the monitors it selects (`delivery:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub(crate) enum Delivery {
+    /// The managed block in the monitors' messages (the default).
+    #[default]
+    Message,
+    /// A monitor notification rule (API v2), which edits no message.
+    Rule,
+}
+
+impl Delivery {
+    /// Every delivery's spelling in manifests (the schema's enum too), the default first.
+    pub(crate) const NAMES: [&'static str; 2] = ["message", "rule"];
+
+    /// The delivery spelt `name`, if there is one.
+    pub(crate) fn parse(name: &str) -> Option<Delivery> {
+        match name {
+            "message" => Some(Delivery::Message),
+            "rule" => Some(Delivery::Rule),
+            _ => None,
+        }
+    }
 }
 
 /// A notification block as written.
@@ -95,6 +127,10 @@ pub(crate) struct RawBlock {
     /// Condition key -> handles, in manifest order.
     pub notify: Vec<(Str, Vec<Str>)>,
     pub text: Option<Str>,
+    /// Where the `text` key was written.
+    pub text_key: Option<Loc>,
+    /// `delivery:` (the default when absent or unreadable).
+    pub delivery: Delivery,
     /// A problem was already reported inside it: skip checks that would only repeat it.
     pub broken: bool,
 }
@@ -129,8 +165,8 @@ pub(crate) const WEBHOOK_KEYS: &[&str] = &[
     "encode_as",
     "renamed_from",
 ];
-pub(crate) const BLOCK_KEYS: &[&str] = &["monitors", "pair", "notify", "text"];
-pub(crate) const SELECTOR_KEYS: &[&str] = &["ids", "tags", "name"];
+pub(crate) const BLOCK_KEYS: &[&str] = &["monitors", "pair", "notify", "text", "delivery"];
+pub(crate) const SELECTOR_KEYS: &[&str] = &["ids", "tags", "name", "scope"];
 
 /// The closest candidate to a misspelt word, if one is close enough to suggest.
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -140,6 +176,15 @@ pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a
         .filter(|(score, _)| *score >= 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// The hint for a word that is none of `candidates`: the closest one, or all of them
+/// (`known {what}: a, b`).
+pub(crate) fn suggestion(word: &str, candidates: &[&str], what: &str) -> String {
+    match did_you_mean(word, candidates) {
+        Some(s) => format!("did you mean `{s}`?"),
+        None => format!("known {what}: {}", candidates.join(", ")),
+    }
 }
 
 /// Decoding state for one file: where diagnostics go and how `${env:…}` resolves.
@@ -217,10 +262,7 @@ impl Decoder<'_> {
                 continue;
             };
             if !allowed.contains(&key.as_str()) {
-                let hint = match did_you_mean(&key, allowed) {
-                    Some(s) => format!("did you mean `{s}`?"),
-                    None => format!("known keys: {}", allowed.join(", ")),
-                };
+                let hint = suggestion(&key, allowed, "keys");
                 self.error(k.pos, format!("unknown key `{key}` in {what}"), Some(hint));
                 continue;
             }
@@ -683,9 +725,11 @@ impl Decoder<'_> {
             pair: None,
             notify: Vec::new(),
             text: None,
+            text_key: None,
+            delivery: Delivery::default(),
             broken: false,
         };
-        for (key, _, v) in self.fields(body, &what, BLOCK_KEYS) {
+        for (key, k, v) in self.fields(body, &what, BLOCK_KEYS) {
             match key.as_str() {
                 "monitors" => block.monitors = Some(self.selector(v)),
                 "pair" => block.pair = self.string(v, "`pair`"),
@@ -721,7 +765,15 @@ impl Decoder<'_> {
                         block.notify.push((cond, handles));
                     }
                 }
-                "text" => block.text = self.string(v, "`text`"),
+                "text" => {
+                    block.text_key = Some(self.loc(k.pos));
+                    block.text = self.string(v, "`text`");
+                }
+                "delivery" => {
+                    if let Some(delivery) = self.delivery(v) {
+                        block.delivery = delivery;
+                    }
+                }
                 _ => {}
             }
         }
@@ -729,30 +781,63 @@ impl Decoder<'_> {
         block
     }
 
+    /// `delivery: message|rule`; anything else is reported with the closest spelling.
+    fn delivery(&mut self, node: &Node) -> Option<Delivery> {
+        let s = self.string(node, "`delivery`")?;
+        let delivery = Delivery::parse(&s.value);
+        if delivery.is_none() {
+            self.error(
+                node.pos,
+                format!("`delivery` must be `message` or `rule`, not `{}`", s.raw),
+                Some(suggestion(&s.value, &Delivery::NAMES, "deliveries")),
+            );
+        }
+        delivery
+    }
+
     fn selector(&mut self, node: &Node) -> RawSelector {
         let mut sel = RawSelector {
             ids: Vec::new(),
+            ids_key: None,
             tags: Vec::new(),
+            tags_key: None,
             name: None,
+            name_key: None,
+            scope: None,
+            scope_key: None,
             loc: self.loc(node.pos),
         };
-        for (key, _, v) in self.fields(node, "`monitors`", SELECTOR_KEYS) {
+        for (key, k, v) in self.fields(node, "`monitors`", SELECTOR_KEYS) {
+            let at = Some(self.loc(k.pos));
             match key.as_str() {
-                "ids" => match &v.value {
-                    Value::Seq(items) => {
-                        for i in items {
-                            match i.value {
-                                Value::Int(id) => sel.ids.push(id),
-                                _ => self.wrong_type(i, "each monitor id", "an integer"),
+                "ids" => {
+                    sel.ids_key = at;
+                    match &v.value {
+                        Value::Seq(items) => {
+                            for i in items {
+                                match i.value {
+                                    Value::Int(id) => sel.ids.push(id),
+                                    _ => self.wrong_type(i, "each monitor id", "an integer"),
+                                }
                             }
                         }
+                        Value::Int(id) => sel.ids.push(*id),
+                        Value::Null => {}
+                        _ => self.wrong_type(v, "`ids`", "a list of monitor ids"),
                     }
-                    Value::Int(id) => sel.ids.push(*id),
-                    Value::Null => {}
-                    _ => self.wrong_type(v, "`ids`", "a list of monitor ids"),
-                },
-                "tags" => sel.tags = self.strings(v, "`tags`").unwrap_or_default(),
-                "name" => sel.name = self.string(v, "`name`"),
+                }
+                "tags" => {
+                    sel.tags_key = at;
+                    sel.tags = self.strings(v, "`tags`").unwrap_or_default();
+                }
+                "name" => {
+                    sel.name_key = at;
+                    sel.name = self.string(v, "`name`");
+                }
+                "scope" => {
+                    sel.scope_key = at;
+                    sel.scope = self.string(v, "`scope`");
+                }
                 _ => {}
             }
         }
@@ -773,4 +858,28 @@ fn split_handles(s: &Str) -> Vec<Str> {
             style: s.style,
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The names `delivery:` accepts are the ones the schema lists, each naming its own
+    /// delivery; a misspelling gets the closest one as its hint.
+    #[test]
+    fn deliveries_parse_by_their_names_and_misspellings_get_a_suggestion() {
+        let parsed: Vec<Option<Delivery>> =
+            Delivery::NAMES.iter().map(|n| Delivery::parse(n)).collect();
+        assert_eq!(parsed, [Some(Delivery::Message), Some(Delivery::Rule)]);
+        assert_eq!(Delivery::default(), Delivery::Message);
+        assert_eq!(Delivery::parse("rules"), None);
+        assert_eq!(
+            suggestion("rules", &Delivery::NAMES, "deliveries"),
+            "did you mean `rule`?"
+        );
+        assert_eq!(
+            suggestion("webhook", &Delivery::NAMES, "deliveries"),
+            "known deliveries: message, rule"
+        );
+    }
 }

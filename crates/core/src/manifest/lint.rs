@@ -7,7 +7,10 @@ use super::env::strip_refs;
 use super::lower::{pair_statuses, Reporter};
 use super::yaml::{Node, Value};
 use super::{Diagnostics, LoadOptions, Severity};
-use crate::model::{Condition, Desired};
+use crate::model::{
+    Condition, Desired, NotificationBlock, NotificationRule, RuleConditionScope, RuleRecipients,
+    SectionCondition,
+};
 use crate::template::{self, BUILTIN_VARIABLES};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -192,36 +195,13 @@ pub(crate) fn lint(
     }
 
     for block in &raw.blocks {
-        let Some(model) = desired.blocks.get(&block.name.value) else {
+        let (conditions, is_rule) = if let Some(model) = desired.blocks.get(&block.name.value) {
+            (message_conditions(model), false)
+        } else if let Some(rule) = desired.notification_rules.get(&block.name.value) {
+            (rule_conditions(rule), true)
+        } else {
             continue;
         };
-        let mut conditions: Vec<(crate::model::SectionCondition, bool)> = model
-            .rules
-            .iter()
-            .map(|rule| {
-                (
-                    rule.when,
-                    rule.handles.iter().any(|h| h.starts_with("@webhook-")),
-                )
-            })
-            .collect();
-        if let Some(text) = &model.text {
-            if let Ok(nodes) = template::parse(text) {
-                let mut todo: Vec<&template::Node> = nodes.iter().collect();
-                while let Some(node) = todo.pop() {
-                    if let template::Node::Section {
-                        when: Ok(when),
-                        children,
-                        ..
-                    } = node
-                    {
-                        let webhooks = mentions_webhook(children);
-                        conditions.push((*when, webhooks));
-                        todo.extend(children.iter());
-                    }
-                }
-            }
-        }
         let has = |c: Condition| {
             conditions
                 .iter()
@@ -236,20 +216,82 @@ pub(crate) fn lint(
                 .iter()
                 .any(|(w, hooks)| *hooks && !w.negated && w.condition == bad);
             if fires && !has(Condition::IsRecovery) && !has(specific) {
+                // A rule cannot route on the specific recoveries: only is_recovery helps.
+                let missing = if is_rule {
+                    format!("{} condition", Condition::IsRecovery.name())
+                } else {
+                    format!(
+                        "{} or {} rule",
+                        Condition::IsRecovery.name(),
+                        specific.name()
+                    )
+                };
                 l.r.warn(
                     block.name.loc,
                     format!(
-                        "notification block `{}` fires a webhook on {} but has no {} or {} rule",
+                        "notification block `{}` fires a webhook on {} but has no {missing}",
                         block.name.raw,
                         bad.name(),
-                        Condition::IsRecovery.name(),
-                        specific.name()
                     ),
                     Some("without a recovery the webhook's target never hears that the monitor is OK again".into()),
                 );
             }
         }
     }
+}
+
+/// A message block's conditions, each with whether it fires a webhook: its rules and the
+/// sections of its text.
+fn message_conditions(model: &NotificationBlock) -> Vec<(SectionCondition, bool)> {
+    let mut conditions: Vec<(SectionCondition, bool)> = model
+        .rules
+        .iter()
+        .map(|rule| {
+            (
+                rule.when,
+                rule.handles.iter().any(|h| h.starts_with("@webhook-")),
+            )
+        })
+        .collect();
+    if let Some(text) = &model.text {
+        if let Ok(nodes) = template::parse(text) {
+            let mut todo: Vec<&template::Node> = nodes.iter().collect();
+            while let Some(node) = todo.pop() {
+                if let template::Node::Section {
+                    when: Ok(when),
+                    children,
+                    ..
+                } = node
+                {
+                    let webhooks = mentions_webhook(children);
+                    conditions.push((*when, webhooks));
+                    todo.extend(children.iter());
+                }
+            }
+        }
+    }
+    conditions
+}
+
+/// A notification rule's transition conditions, each with whether it notifies a webhook
+/// (recipients are handles without `@`); tag conditions are no transition and left out.
+fn rule_conditions(rule: &NotificationRule) -> Vec<(SectionCondition, bool)> {
+    let RuleRecipients::Conditional { conditions, .. } = &rule.recipients else {
+        return Vec::new();
+    };
+    conditions
+        .iter()
+        .filter_map(|c| match c.scope {
+            RuleConditionScope::Transition(condition) => Some((
+                SectionCondition {
+                    condition,
+                    negated: false,
+                },
+                c.recipients.iter().any(|r| r.starts_with("webhook-")),
+            )),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Whether a section's content mentions an `@webhook-…` handle.

@@ -1,12 +1,13 @@
 //! Second pass: the raw types of all files into the model, with the checks that need every
 //! file at once: names defined twice, invalid names, references between objects.
 
-use super::decode::{did_you_mean, Loc, Raw, RawBlock, RawPair, Str};
+use super::decode::{did_you_mean, Delivery, Loc, Raw, RawBlock, RawPair, Str};
+use super::rule;
 use super::yaml::{Pos, Style};
 use super::{Diagnostic, Diagnostics, LoadOptions, Severity};
 use crate::model::{
-    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock, NotifyRule,
-    Secret, SectionCondition, Webhook, WebhookOrigin,
+    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock,
+    NotificationRule, NotifyRule, Secret, SectionCondition, Webhook, WebhookOrigin,
 };
 use crate::template;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -445,8 +446,20 @@ pub(crate) fn lower(
         if !r.define(&mut seen_blocks, "notification block", &block.name) {
             continue;
         }
-        if let Some(b) = lower_block(&mut r, block, &pairs, &seen_pairs, &known_hooks) {
-            desired.blocks.insert(block.name.value.clone(), b);
+        let name = block.name.value.clone();
+        let refs = Refs {
+            pairs: &pairs,
+            seen_pairs: &seen_pairs,
+            hooks: &known_hooks,
+        };
+        match lower_block(&mut r, block, &refs) {
+            Some(Lowered::Message(b)) => {
+                desired.blocks.insert(name, b);
+            }
+            Some(Lowered::Rule(rule)) => {
+                desired.notification_rules.insert(name, rule);
+            }
+            None => {}
         }
     }
     desired
@@ -514,69 +527,165 @@ fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &Hash
     true
 }
 
-fn lower_block(
-    r: &mut Reporter<'_>,
-    block: &RawBlock,
-    pairs: &HashMap<String, Vec<(Condition, String)>>,
-    seen_pairs: &HashMap<String, Loc>,
-    known_hooks: &HashSet<&str>,
-) -> Option<NotificationBlock> {
+/// A block lowered for its delivery: where it goes in [`Desired`].
+enum Lowered {
+    /// `delivery: message`: a managed block in the monitors' messages.
+    Message(NotificationBlock),
+    /// `delivery: rule`: a monitor notification rule.
+    Rule(NotificationRule),
+}
+
+/// One of a block's condition rules with where it was written: the condition (the `notify`
+/// key, or `pair:` for the pair's rules) and each handle, so that what a delivery cannot say
+/// is reported there.
+pub(crate) struct Located {
+    /// The rule, as a message block writes it.
+    pub rule: NotifyRule,
+    /// Where its condition was written.
+    pub at: Loc,
+    /// Where each of its handles was written, in the rule's order.
+    pub handles: Vec<Loc>,
+}
+
+/// Reports a block without `monitors:` (unless a problem inside it was reported already);
+/// `example` shows the selectors its delivery accepts.
+pub(crate) fn no_monitors(r: &mut Reporter<'_>, block: &RawBlock, example: &str) {
+    if block.broken {
+        return;
+    }
+    r.error(
+        block.name.loc,
+        format!("notification block `{}` has no `monitors`", block.name.raw),
+        Some(format!("select monitors with {example}")),
+    );
+}
+
+/// What a block may refer to, from the rest of the load.
+struct Refs<'a> {
+    /// Each valid pair's generated webhooks: (condition, webhook name).
+    pairs: &'a HashMap<String, Vec<(Condition, String)>>,
+    /// Every pair defined, valid or not (a broken pair is not reported again).
+    seen_pairs: &'a HashMap<String, Loc>,
+    /// Every webhook a handle may name: declared, generated and external.
+    hooks: &'a HashSet<&'a str>,
+}
+
+fn lower_block(r: &mut Reporter<'_>, block: &RawBlock, refs: &Refs<'_>) -> Option<Lowered> {
     let mut ok = true;
-    let mut monitors = MonitorSelector::default();
-    match &block.monitors {
-        None if block.broken => ok = false,
-        None => {
-            r.error(
-                block.name.loc,
-                format!("notification block `{}` has no `monitors`", block.name.raw),
-                Some(
-                    "select monitors with `monitors: {ids: [...], tags: [...], name: ...}`".into(),
-                ),
-            );
-            ok = false;
-        }
-        Some(sel) => {
-            monitors.ids = sel.ids.iter().copied().collect();
-            monitors.tags = sel.tags.iter().map(|t| t.value.clone()).collect();
-            match &sel.name {
-                Some(n) if n.value.is_empty() && !n.unresolved => {
-                    r.error(
-                        n.loc,
-                        "an empty `name` would select every monitor".into(),
-                        Some("give part of the monitors' name, or select by tags".into()),
-                    );
-                    ok = false;
-                }
-                Some(n) => monitors.name = Some(n.value.clone()),
-                None => {}
+    match block.delivery {
+        Delivery::Message => {
+            let monitors = message_selector(r, block, &mut ok);
+            let rules = lower_rules(r, block, refs, &mut ok);
+            let rules: Vec<NotifyRule> = rules.into_iter().map(|l| l.rule).collect();
+            let mut text = None;
+            if let Some(t) = &block.text {
+                let converted = datadog_spelling(&t.value);
+                ok &= check_text(r, t, &converted, refs.hooks);
+                text = Some(converted);
             }
-            if monitors.is_empty() && ok && !block.broken {
+            if !block.broken
+                && rules.is_empty()
+                && !text.as_deref().is_some_and(|t| !t.trim().is_empty())
+                && ok
+            {
                 r.error(
-                    sel.loc,
-                    format!("notification block `{}` selects no monitor", block.name.raw),
-                    Some("give at least one of `ids`, `tags` or `name`".into()),
+                    block.name.loc,
+                    format!(
+                        "notification block `{}` has nothing to write",
+                        block.name.raw
+                    ),
+                    Some("give it a `pair`, `notify` rules or `text`".into()),
                 );
                 ok = false;
             }
+            ok.then(|| {
+                Lowered::Message(NotificationBlock {
+                    name: block.name.value.clone(),
+                    monitors,
+                    rules,
+                    text,
+                })
+            })
+        }
+        Delivery::Rule => {
+            let filter = rule::filter(r, block, &mut ok);
+            let rules = lower_rules(r, block, refs, &mut ok);
+            rule::lower(r, block, filter, rules, ok).map(Lowered::Rule)
         }
     }
+}
+
+/// A message block's `monitors:`: the union of `ids`, `tags` and `name`; `scope` is a
+/// notification-rule filter and an error here.
+fn message_selector(r: &mut Reporter<'_>, block: &RawBlock, ok: &mut bool) -> MonitorSelector {
+    let mut monitors = MonitorSelector::default();
+    let Some(sel) = &block.monitors else {
+        no_monitors(r, block, "`monitors: {ids: [...], tags: [...], name: ...}`");
+        *ok = false;
+        return monitors;
+    };
+    monitors.ids = sel.ids.iter().copied().collect();
+    monitors.tags = sel.tags.iter().map(|t| t.value.clone()).collect();
+    match &sel.name {
+        Some(n) if n.value.is_empty() && !n.unresolved => {
+            r.error(
+                n.loc,
+                "an empty `name` would select every monitor".into(),
+                Some("give part of the monitors' name, or select by tags".into()),
+            );
+            *ok = false;
+        }
+        Some(n) => monitors.name = Some(n.value.clone()),
+        None => {}
+    }
+    if let Some(loc) = sel.scope_key {
+        r.error(
+            loc,
+            "`monitors.scope` is a notification-rule filter; a block delivered in monitor messages cannot select by it".into(),
+            Some("add `delivery: rule` to make the block a notification rule, or select with `monitors.tags`".into()),
+        );
+        *ok = false;
+    }
+    if monitors.is_empty() && *ok && !block.broken {
+        r.error(
+            sel.loc,
+            format!("notification block `{}` selects no monitor", block.name.raw),
+            Some("give at least one of `ids`, `tags` or `name`".into()),
+        );
+        *ok = false;
+    }
+    monitors
+}
+
+/// A block's condition rules, from `pair` (its webhooks, in the pair's order) then `notify`
+/// (in manifest order), with where each was written; `ok` turns false on any problem.
+fn lower_rules(
+    r: &mut Reporter<'_>,
+    block: &RawBlock,
+    refs: &Refs<'_>,
+    ok: &mut bool,
+) -> Vec<Located> {
     let mut rules = Vec::new();
     if let Some(pair) = &block.pair {
-        match pairs.get(&pair.value) {
+        match refs.pairs.get(&pair.value) {
             Some(generated) => {
                 for (condition, hook) in generated {
-                    rules.push(NotifyRule {
-                        when: SectionCondition {
-                            condition: *condition,
-                            negated: false,
+                    rules.push(Located {
+                        rule: NotifyRule {
+                            when: SectionCondition {
+                                condition: *condition,
+                                negated: false,
+                            },
+                            handles: vec![format!("@webhook-{hook}")],
                         },
-                        handles: vec![format!("@webhook-{hook}")],
+                        at: pair.loc,
+                        handles: vec![pair.loc],
                     });
                 }
             }
-            None if seen_pairs.contains_key(&pair.value) => ok = false,
+            None if refs.seen_pairs.contains_key(&pair.value) => *ok = false,
             None => {
-                let known: Vec<&str> = seen_pairs.keys().map(String::as_str).collect();
+                let known: Vec<&str> = refs.seen_pairs.keys().map(String::as_str).collect();
                 let hint = did_you_mean(&pair.value, &known)
                     .map(|s| format!("did you mean `{s}`?"))
                     .unwrap_or_else(|| "declare it under `webhook_pairs:`".into());
@@ -585,7 +694,7 @@ fn lower_block(
                     format!("webhook pair `{}` does not exist", pair.raw),
                     Some(hint),
                 );
-                ok = false;
+                *ok = false;
             }
         }
     }
@@ -610,7 +719,7 @@ fn lower_block(
                 format!("unknown condition `{}`", cond.raw),
                 Some(hint),
             );
-            ok = false;
+            *ok = false;
             continue;
         };
         if let Some((_, first)) = seen_conditions.iter().find(|(c, _)| *c == when) {
@@ -623,7 +732,7 @@ fn lower_block(
                 ),
                 Some("list all its handles under one key".into()),
             );
-            ok = false;
+            *ok = false;
             continue;
         }
         seen_conditions.push((when, cond.loc));
@@ -633,46 +742,24 @@ fn lower_block(
                 format!("condition `{when}` has no handles"),
                 Some("list handles such as [\"@webhook-NAME\"], or remove the line".into()),
             );
-            ok = false;
+            *ok = false;
             continue;
         }
         let mut list = Vec::new();
         for h in handles {
-            ok &= check_handle(r, h.loc, &h.value, known_hooks);
+            *ok &= check_handle(r, h.loc, &h.value, refs.hooks);
             list.push(h.value.clone());
         }
-        rules.push(NotifyRule {
-            when,
-            handles: list,
+        rules.push(Located {
+            rule: NotifyRule {
+                when,
+                handles: list,
+            },
+            at: cond.loc,
+            handles: handles.iter().map(|h| h.loc).collect(),
         });
     }
-    let mut text = None;
-    if let Some(t) = &block.text {
-        let converted = datadog_spelling(&t.value);
-        ok &= check_text(r, t, &converted, known_hooks);
-        text = Some(converted);
-    }
-    if !block.broken
-        && rules.is_empty()
-        && !text.as_deref().is_some_and(|t| !t.trim().is_empty())
-        && ok
-    {
-        r.error(
-            block.name.loc,
-            format!(
-                "notification block `{}` has nothing to write",
-                block.name.raw
-            ),
-            Some("give it a `pair`, `notify` rules or `text`".into()),
-        );
-        ok = false;
-    }
-    ok.then(|| NotificationBlock {
-        name: block.name.value.clone(),
-        monitors,
-        rules,
-        text,
-    })
+    rules
 }
 
 fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&str>) -> bool {

@@ -3,7 +3,8 @@
 //!
 //! The pipeline is: read files ([`load_dir`]) → parse each into a spanned YAML tree
 //! (`yaml`) → decode into raw types that keep positions (`decode`) → lower into the model,
-//! checking names and references across files (`lower`) → lint (`lint`). Only
+//! checking names and references across files (`lower`; blocks with `delivery: rule` become
+//! notification rules in `rule`) → lint (`lint`). Only
 //! [`load_dir`] touches the file system, and nothing here reads the process environment:
 //! `${env:NAME}` goes through [`LoadOptions::env`].
 
@@ -12,6 +13,7 @@ mod diagnostic;
 mod env;
 pub(crate) mod lint;
 pub(crate) mod lower;
+mod rule;
 pub mod schema;
 mod yaml;
 

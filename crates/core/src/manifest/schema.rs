@@ -5,10 +5,51 @@
 //! spanned YAML tree rather than serde types. The schema checks structure (keys, types,
 //! ranges, name patterns); checks across objects and files stay the loader's.
 
+use super::decode::Delivery;
+use super::rule::{MAX_CONDITIONS, MAX_FILTER_TAGS, MAX_RECIPIENTS, MAX_SCOPE_CHARS};
 use serde_json::{json, Value};
 
 /// Every condition a `notify` key may name, negatable with `^`.
 const CONDITION_PATTERN: &str = r"^\^?(is_alert|is_warning|is_no_data|is_unknown|is_recovery|is_alert_recovery|is_warning_recovery|is_no_data_recovery|is_alert_to_warning|is_renotify|is_priority\s*['\x22][Pp][1-5]['\x22])$";
+
+/// The conditions a notification rule can route on (`delivery: rule`), never negated; the
+/// loader's [`super::rule::condition_scope`] says the same.
+const RULE_CONDITION_PATTERN: &str =
+    r"^(is_alert|is_recovery|is_warning|is_no_data|is_priority\s*['\x22][Pp][1-5]['\x22])$";
+
+/// What `delivery: rule` adds to a block's schema, as far as JSON Schema can say it: no
+/// `ids`, `name` or `text`; `tags` (1–20) or `scope`, not both; at least one condition, at
+/// most ten in `notify`, with at most twenty handles in a list. Without `delivery: rule`,
+/// `monitors.scope` is refused.
+fn delivery_rules() -> Value {
+    let is_rule = json!({"required": ["delivery"], "properties": {"delivery": {"const": "rule"}}});
+    json!({
+        "if": is_rule,
+        "then": {
+            "anyOf": [{"required": ["pair"]}, {"required": ["notify"]}],
+            "properties": {
+                "text": false,
+                "monitors": {
+                    "properties": {
+                        "ids": false,
+                        "name": false,
+                        "tags": {"minItems": 1, "maxItems": MAX_FILTER_TAGS}
+                    },
+                    "oneOf": [{"required": ["tags"]}, {"required": ["scope"]}]
+                },
+                "notify": {
+                    "minProperties": 1,
+                    "maxProperties": MAX_CONDITIONS,
+                    "propertyNames": {"pattern": RULE_CONDITION_PATTERN},
+                    "additionalProperties": {"maxItems": MAX_RECIPIENTS}
+                }
+            }
+        },
+        "else": {
+            "properties": {"monitors": {"properties": {"scope": false}}}
+        }
+    })
+}
 
 /// The schema as JSON (draft-07, which YAML language servers understand best).
 pub fn schema() -> Value {
@@ -60,7 +101,7 @@ pub fn schema() -> Value {
     });
     let block = json!({
         "type": "object",
-        "description": "A managed block in the messages of the selected monitors.",
+        "description": "A managed block in the messages of the selected monitors, or (delivery: rule) a monitor notification rule.",
         "additionalProperties": false,
         "required": ["monitors"],
         "properties": {
@@ -71,7 +112,13 @@ pub fn schema() -> Value {
                 "properties": {
                     "ids": {"type": "array", "items": {"type": "integer"}},
                     "tags": string_list,
-                    "name": {"type": "string", "minLength": 1}
+                    "name": {"type": "string", "minLength": 1},
+                    "scope": {
+                        "type": "string",
+                        "minLength": 1,
+                        "maxLength": MAX_SCOPE_CHARS,
+                        "description": "An event-search expression over the monitors' tags (delivery: rule only), e.g. `team:checkout AND NOT env:dev`."
+                    }
                 }
             },
             "pair": {"type": "string"},
@@ -85,8 +132,14 @@ pub fn schema() -> Value {
                     ]
                 }
             },
-            "text": {"type": "string"}
-        }
+            "text": {"type": "string"},
+            "delivery": {
+                "enum": Delivery::NAMES,
+                "default": "message",
+                "description": "message: a managed block in each monitor's message; rule: a monitor notification rule (selects by tags or scope; is_alert, is_recovery, is_warning, is_no_data, is_priority only)."
+            }
+        },
+        "allOf": [delivery_rules()]
     });
     let root = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
@@ -132,12 +185,41 @@ mod tests {
     use super::super::decode::{
         BLOCK_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS, VARIABLE_KEYS, WEBHOOK_KEYS,
     };
+    use super::super::rule::condition_scope;
     use super::*;
+    use crate::model::{Condition, SectionCondition};
 
     fn keys_match(schema: &Value, keys: &[&str]) -> bool {
         schema["properties"]
             .as_object()
             .is_some_and(|p| p.len() == keys.len() && keys.iter().all(|k| p.contains_key(*k)))
+    }
+
+    /// The schema's rule conditions are exactly those the loader turns into rule
+    /// conditions, so an editor never accepts what `validate` refuses, or the reverse.
+    #[test]
+    fn the_rule_condition_pattern_is_the_loaders() {
+        let Ok(rule) = regex::Regex::new(RULE_CONDITION_PATTERN) else {
+            panic!("RULE_CONDITION_PATTERN does not compile");
+        };
+        let Ok(any) = regex::Regex::new(CONDITION_PATTERN) else {
+            panic!("CONDITION_PATTERN does not compile");
+        };
+        let conditions = Condition::SIMPLE
+            .into_iter()
+            .chain((1..=5).map(Condition::IsPriority));
+        for condition in conditions {
+            for negated in [false, true] {
+                let when = SectionCondition { condition, negated };
+                let text = when.to_string();
+                assert!(any.is_match(&text), "{text}");
+                assert_eq!(
+                    rule.is_match(&text),
+                    condition_scope(when).is_some(),
+                    "{text}"
+                );
+            }
+        }
     }
 
     #[test]
