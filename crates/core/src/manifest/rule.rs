@@ -144,6 +144,17 @@ fn scope_filter(r: &mut Reporter<'_>, sel: &RawSelector) -> Option<RuleFilter> {
             );
             return None;
         }
+        if let Err(e) = crate::scope::Scope::parse(&scope.value) {
+            let before = scope.value.get(..e.offset()).unwrap_or("");
+            let line = before.matches('\n').count() + 1;
+            let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
+            r.error(
+                super::lower::pos_in(scope, line, col),
+                format!("`scope` is not a valid notification-rule scope: {e}"),
+                Some(SELECT_HINT.into()),
+            );
+            return None;
+        }
     }
     Some(RuleFilter::Scope(scope.value.clone()))
 }
