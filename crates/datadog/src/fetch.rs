@@ -4,7 +4,10 @@
 
 use super::{wire, ApiError, Client};
 pub use crate::registry_store::{read_registry, StateBackend};
-use ddhooks_core::model::{EncodeAs, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook};
+use ddhooks_core::model::{
+    EncodeAs, NotificationRule, Remote, RemoteMonitor, RemoteVariable, RemoteWebhook,
+    RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
+};
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
@@ -58,6 +61,44 @@ pub(crate) fn remote_variable(v: &wire::CustomVariable) -> RemoteVariable {
         value: v.value.clone(),
         secret: v.is_secret,
     }
+}
+
+/// Decodes a notification rule's attributes into the model; `None` when they break
+/// Datadog's rules (a filter with both or neither of tags and scope, both or neither of
+/// `recipients` and `conditional_recipients`). The client's reads and the sandbox's
+/// simulation both decode rules with it, so they agree on what a rule says.
+pub fn notification_rule(attributes: &wire::RuleAttributes) -> Option<NotificationRule> {
+    let filter = match attributes.filter.as_ref()? {
+        wire::RuleFilter {
+            tags: Some(tags),
+            scope: None,
+        } => RuleFilter::Tags(tags.clone()),
+        wire::RuleFilter {
+            tags: None,
+            scope: Some(scope),
+        } => RuleFilter::Scope(scope.clone()),
+        _ => return None,
+    };
+    let recipients = match (&attributes.recipients, &attributes.conditional_recipients) {
+        (Some(recipients), None) => RuleRecipients::Always(recipients.clone()),
+        (None, Some(conditional)) => RuleRecipients::Conditional {
+            conditions: conditional
+                .conditions
+                .iter()
+                .map(|c| RuleCondition {
+                    scope: RuleConditionScope::parse(&c.scope),
+                    recipients: c.recipients.clone(),
+                })
+                .collect(),
+            fallback: conditional.fallback_recipients.clone().unwrap_or_default(),
+        },
+        _ => return None,
+    };
+    Some(NotificationRule {
+        name: attributes.name.clone(),
+        filter,
+        recipients,
+    })
 }
 
 /// Decodes a listed monitor (monitors without an id are skipped by the caller).
