@@ -63,6 +63,44 @@ pub(crate) fn remote_variable(v: &wire::CustomVariable) -> RemoteVariable {
     }
 }
 
+/// Decodes a notification rule's attributes into the model; `None` when they break
+/// Datadog's rules (a filter with both or neither of tags and scope, both or neither of
+/// `recipients` and `conditional_recipients`). The client's reads and the sandbox's
+/// simulation both decode rules with it, so they agree on what a rule says.
+pub fn notification_rule(attributes: &wire::RuleAttributes) -> Option<NotificationRule> {
+    let filter = match attributes.filter.as_ref()? {
+        wire::RuleFilter {
+            tags: Some(tags),
+            scope: None,
+        } => RuleFilter::Tags(tags.clone()),
+        wire::RuleFilter {
+            tags: None,
+            scope: Some(scope),
+        } => RuleFilter::Scope(scope.clone()),
+        _ => return None,
+    };
+    let recipients = match (&attributes.recipients, &attributes.conditional_recipients) {
+        (Some(recipients), None) => RuleRecipients::Always(recipients.clone()),
+        (None, Some(conditional)) => RuleRecipients::Conditional {
+            conditions: conditional
+                .conditions
+                .iter()
+                .map(|c| RuleCondition {
+                    scope: RuleConditionScope::parse(&c.scope),
+                    recipients: c.recipients.clone(),
+                })
+                .collect(),
+            fallback: conditional.fallback_recipients.clone().unwrap_or_default(),
+        },
+        _ => return None,
+    };
+    Some(NotificationRule {
+        name: attributes.name.clone(),
+        filter,
+        recipients,
+    })
+}
+
 /// Decodes a listed monitor (monitors without an id are skipped by the caller).
 pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
     Some(RemoteMonitor {
@@ -73,39 +111,12 @@ pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
     })
 }
 
-/// Decodes a listed or read rule (a rule without an id is skipped by the caller). A rule
-/// with neither filter form reads as an empty tag filter, one with neither recipient form
-/// as no recipients: both show as drift against what the manifests want.
+/// Decodes a listed or read rule; a rule without an id, or one that breaks Datadog's own
+/// rules (see [`notification_rule`]), is skipped.
 pub(crate) fn remote_rule(r: wire::RuleData) -> Option<RemoteRule> {
-    let a = r.attributes;
-    let filter = match a.filter {
-        Some(wire::RuleFilter {
-            scope: Some(scope), ..
-        }) => RuleFilter::Scope(scope),
-        Some(wire::RuleFilter { tags, .. }) => RuleFilter::Tags(tags.unwrap_or_default()),
-        None => RuleFilter::Tags(Vec::new()),
-    };
-    let recipients = match a.conditional_recipients {
-        Some(c) => RuleRecipients::Conditional {
-            conditions: c
-                .conditions
-                .into_iter()
-                .map(|c| RuleCondition {
-                    scope: RuleConditionScope::parse(&c.scope),
-                    recipients: c.recipients,
-                })
-                .collect(),
-            fallback: c.fallback_recipients.unwrap_or_default(),
-        },
-        None => RuleRecipients::Always(a.recipients.unwrap_or_default()),
-    };
     Some(RemoteRule {
+        rule: notification_rule(&r.attributes)?,
         id: r.id?,
-        rule: NotificationRule {
-            name: a.name,
-            filter,
-            recipients,
-        },
     })
 }
 

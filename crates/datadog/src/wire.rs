@@ -1,4 +1,5 @@
-//! Serde types for the JSON that travels between ddhooks and Datadog's v1 API.
+//! Serde types for the JSON that travels between ddhooks and Datadog's API (v1, and v2's
+//! monitor notification rules).
 //!
 //! The client and the sandbox share these so that both sides agree on field names,
 //! optionality and defaults. Quirks worth knowing:
@@ -331,6 +332,25 @@ pub struct RuleDocument {
 pub struct RuleList {
     /// The page's rules.
     pub data: Vec<RuleData>,
+    /// The users the rules' `relationships` name, with `include=created_by`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<Vec<Value>>,
+}
+
+/// The `filters` query parameter of the rule listing, sent as JSON text: every key given
+/// narrows the listing (a key absent or empty does not).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleListFilters {
+    /// Free text matched against the rules' names, tags and recipients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
+    /// Rules whose filter names any of these tags.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tags: Option<Vec<String>>,
+    /// Rules that notify any of these recipients.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipients: Option<Vec<String>>,
 }
 
 #[cfg(test)]

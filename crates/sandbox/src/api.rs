@@ -1,13 +1,15 @@
 //! The Datadog API routes: key checks, body parsing and the handlers, which delegate the
-//! rules to [`super::integration`] and [`super::monitors`].
+//! rules to [`super::integration`], [`super::monitors`] and [`super::rules`].
 
 use super::integration::{self, Limits};
 use super::monitors::{self, ListQuery, Now};
-use super::store::{ApiError, Integration, Touched};
+use super::rules::{self, RawListQuery};
+use super::store::{ApiError, Data, Integration, Touched};
 use super::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, RawQuery, State};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -35,6 +37,7 @@ type ApiResult = Result<Response, ApiError>;
 pub fn routes() -> Router<Arc<Shared>> {
     const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
     const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
+    const RULES: &str = "/api/v2/monitor/notification_rule";
     Router::new()
         .route(WEBHOOKS, post(create_webhook))
         .route(
@@ -57,6 +60,11 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/monitor/{id}/validate", post(validate_existing))
         .route("/api/v1/check_run", post(check_run))
         .route("/api/v1/validate", get(validate_key))
+        .route(RULES, get(list_rules).post(create_rule))
+        .route(
+            &format!("{RULES}/{{rule_id}}"),
+            get(get_rule).patch(update_rule).delete(delete_rule),
+        )
 }
 
 /// Reads a key from its header, or from the deprecated query parameter Datadog also accepts.
@@ -82,6 +90,38 @@ fn key<'a>(
             found
         })
     })
+}
+
+/// Both keys, checked before a handler runs (a 403 otherwise): the extractor of every
+/// endpoint that needs `DD-API-KEY` and `DD-APPLICATION-KEY`.
+#[derive(Debug)]
+struct BothKeys;
+
+impl FromRequestParts<Arc<Shared>> for BothKeys {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
+        check_keys(shared, &parts.headers, parts.uri.query(), Need::Both).map(|()| BothKeys)
+    }
+}
+
+/// `DD-API-KEY` alone, checked before a handler runs: the extractor of check_run and
+/// validate.
+#[derive(Debug)]
+struct ApiKey;
+
+impl FromRequestParts<Arc<Shared>> for ApiKey {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        shared: &Arc<Shared>,
+    ) -> Result<Self, Self::Rejection> {
+        check_keys(shared, &parts.headers, parts.uri.query(), Need::ApiKey).map(|()| ApiKey)
+    }
 }
 
 fn check_keys(
@@ -154,13 +194,15 @@ async fn integration_write<R>(
     }
 }
 
-async fn create_webhook(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
+/// Runs a write on the store (`op` records the keys it wrote); answers once it is on disk.
+async fn store_write<R>(
+    shared: &Shared,
+    op: impl FnOnce(&mut Data, &mut Touched) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    shared.store.apply(op)?.wait().await
+}
+
+async fn create_webhook(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let webhook = integration_write(&s, |i, touched| {
         let webhook = integration::create_webhook(i, &body)?;
@@ -173,23 +215,19 @@ async fn create_webhook(
 
 async fn get_webhook(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(name): Path<String>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let webhook = integration::get_webhook(&s.store.lock().integration, &name)?;
     reply(StatusCode::OK, webhook)
 }
 
 async fn update_webhook(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(name): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let body = json_body(&body)?;
     let webhook = integration_write(&s, |i, touched| {
         let webhook = integration::update_webhook(i, &name, &body)?;
@@ -203,11 +241,9 @@ async fn update_webhook(
 
 async fn delete_webhook(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(name): Path<String>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     integration_write(&s, |i, touched| {
         touched.webhook(&name);
         integration::delete_webhook(i, &name)
@@ -216,13 +252,7 @@ async fn delete_webhook(
     reply(StatusCode::OK, json!({}))
 }
 
-async fn create_variable(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
+async fn create_variable(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let limits = limits(&s);
     let variable = integration_write(&s, |i, touched| {
@@ -236,23 +266,19 @@ async fn create_variable(
 
 async fn get_variable(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(name): Path<String>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let variable = integration::get_variable(&s.store.lock().integration, &name)?;
     reply(StatusCode::OK, variable)
 }
 
 async fn update_variable(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(name): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let body = json_body(&body)?;
     let limits = limits(&s);
     let variable = integration_write(&s, |i, touched| {
@@ -267,11 +293,9 @@ async fn update_variable(
 
 async fn delete_variable(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(name): Path<String>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     integration_write(&s, |i, touched| {
         touched.variable(&name);
         integration::delete_variable(i, &name)
@@ -282,11 +306,9 @@ async fn delete_variable(
 
 async fn list_monitors(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let Query(query) =
         query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
     // A page of 1,000 monitors is megabytes of JSON: built on a blocking thread, so the
@@ -306,23 +328,14 @@ async fn list_monitors(
         .into_response())
 }
 
-async fn create_monitor(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
+async fn create_monitor(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     let now = Now::current();
-    let monitor = s
-        .store
-        .apply(|data, touched| {
-            touched.monitor(data.next_monitor_id);
-            monitors::create(data, &body, &s.identity, &now)
-        })?
-        .wait()
-        .await?;
+    let monitor = store_write(&s, |data, touched| {
+        touched.monitor(data.next_monitor_id);
+        monitors::create(data, &body, &s.identity, &now)
+    })
+    .await?;
     reply(StatusCode::OK, monitor)
 }
 
@@ -334,12 +347,10 @@ struct GetQuery {
 
 async fn get_monitor(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(id): Path<String>,
     query: Result<Query<GetQuery>, QueryRejection>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let id = monitors::parse_id(&id)?;
     let mut monitor = monitors::get(&s.store.lock(), id)?;
     let with_downtimes = query
@@ -354,77 +365,53 @@ async fn get_monitor(
 
 async fn update_monitor(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let id = monitors::parse_id(&id)?;
     let body = json_body(&body)?;
     let now = Now::current();
-    let monitor = s
-        .store
-        .apply(|data, touched| {
-            touched.monitor(id);
-            monitors::update(data, id, &body, &now)
-        })?
-        .wait()
-        .await?;
+    let monitor = store_write(&s, |data, touched| {
+        touched.monitor(id);
+        monitors::update(data, id, &body, &now)
+    })
+    .await?;
     reply(StatusCode::OK, monitor)
 }
 
 async fn delete_monitor(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(id): Path<String>,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let id = monitors::parse_id(&id)?;
-    let deleted = s
-        .store
-        .apply(|data, touched| {
-            touched.monitor(id);
-            monitors::delete(data, id)
-        })?
-        .wait()
-        .await?;
+    let deleted = store_write(&s, |data, touched| {
+        touched.monitor(id);
+        monitors::delete(data, id)
+    })
+    .await?;
     reply(StatusCode::OK, deleted)
 }
 
-async fn validate_monitor(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
+async fn validate_monitor(_keys: BothKeys, body: Bytes) -> ApiResult {
     monitors::validate(&json_body(&body)?)?;
     reply(StatusCode::OK, json!({}))
 }
 
 async fn validate_existing(
     State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
+    _keys: BothKeys,
     Path(id): Path<String>,
     body: Bytes,
 ) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::Both)?;
     let id = monitors::parse_id(&id)?;
     monitors::get(&s.store.lock(), id)?;
     monitors::validate(&json_body(&body)?)?;
     reply(StatusCode::OK, json!({}))
 }
 
-async fn check_run(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-    body: Bytes,
-) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::ApiKey)?;
+async fn check_run(State(s): State<Arc<Shared>>, _keys: ApiKey, body: Bytes) -> ApiResult {
     let body = json_body(&body)?;
     if !body.is_array() {
         return Err(ApiError::bad_request(
@@ -459,13 +446,70 @@ async fn check_run(
     Ok(response)
 }
 
-async fn validate_key(
-    State(s): State<Arc<Shared>>,
-    headers: HeaderMap,
-    RawQuery(q): RawQuery,
-) -> ApiResult {
-    check_keys(&s, &headers, q.as_deref(), Need::ApiKey)?;
+async fn validate_key(_keys: ApiKey) -> ApiResult {
     reply(StatusCode::OK, KeyValidation { valid: true })
+}
+
+async fn create_rule(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
+    let rule = rules::validate(&json_body(&body)?)?;
+    let now = Now::current();
+    let created = store_write(&s, |data, touched| {
+        let id = rules::unused_id(data);
+        touched.rule(&id);
+        rules::create(data, rule, &id, &now)
+    })
+    .await?;
+    reply(StatusCode::OK, created)
+}
+
+async fn list_rules(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    query: Result<Query<RawListQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(query) =
+        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let query = rules::ListQuery::parse(query)?;
+    let page = rules::list(&s.store.lock(), &query);
+    reply(StatusCode::OK, page)
+}
+
+async fn get_rule(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let rule = rules::get(&s.store.lock(), &id)?;
+    reply(StatusCode::OK, rule)
+}
+
+async fn update_rule(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let rule = rules::validate(&json_body(&body)?)?;
+    let now = Now::current();
+    let updated = store_write(&s, |data, touched| {
+        touched.rule(&id);
+        rules::update(data, &id, rule, &now)
+    })
+    .await?;
+    reply(StatusCode::OK, updated)
+}
+
+async fn delete_rule(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    store_write(&s, |data, touched| {
+        touched.rule(&id);
+        rules::delete(data, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Answer for `/api/` paths the sandbox does not serve.

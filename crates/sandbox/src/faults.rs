@@ -239,11 +239,18 @@ impl RequestLog {
 }
 
 /// The route template of an API path: names in webhook/variable paths become
-/// `{webhook_name}`/`{name}`, monitor ids become `{id}`. Unknown paths stay as they are.
+/// `{webhook_name}`/`{name}`, monitor ids become `{id}`, notification-rule ids `{rule_id}`.
+/// Unknown paths stay as they are.
 pub fn route_template(path: &str) -> String {
     const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks/";
     const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables/";
     const MONITOR: &str = "/api/v1/monitor/";
+    const RULE: &str = "/api/v2/monitor/notification_rule/";
+    if let Some(rest) = path.strip_prefix(RULE) {
+        if !rest.is_empty() && !rest.contains('/') {
+            return format!("{RULE}{{rule_id}}");
+        }
+    }
     if let Some(rest) = path.strip_prefix(WEBHOOKS) {
         if !rest.is_empty() && !rest.contains('/') {
             return format!("{WEBHOOKS}{{webhook_name}}");
@@ -284,6 +291,14 @@ mod tests {
             "/api/v1/monitor/validate"
         );
         assert_eq!(route_template("/api/v1/monitor"), "/api/v1/monitor");
+        assert_eq!(
+            route_template("/api/v2/monitor/notification_rule/5dca07c7-267c-4159"),
+            "/api/v2/monitor/notification_rule/{rule_id}"
+        );
+        assert_eq!(
+            route_template("/api/v2/monitor/notification_rule"),
+            "/api/v2/monitor/notification_rule"
+        );
         assert_eq!(
             route_template("/api/v1/integration/webhooks/configuration/webhooks/x-y"),
             "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}"

@@ -40,7 +40,7 @@
 //! Secret custom-variable values are written to neither file (see [`REDACTED_SECRET`]).
 
 use crate::store::{Data, Integration, StoredVariable, REDACTED_SECRET};
-use ddhooks_datadog::wire::{ServiceCheck, Webhook};
+use ddhooks_datadog::wire::{RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -140,6 +140,7 @@ pub struct Touched {
     custom_variables: BTreeSet<String>,
     monitors: BTreeSet<i64>,
     monitor_states: BTreeSet<i64>,
+    notification_rules: BTreeSet<String>,
 }
 
 impl Touched {
@@ -161,6 +162,11 @@ impl Touched {
     /// The simulated state of monitor `id` changed.
     pub fn monitor_state(&mut self, id: i64) {
         self.monitor_states.insert(id);
+    }
+
+    /// The notification rule `id` was created, changed or deleted.
+    pub fn rule(&mut self, id: &str) {
+        self.notification_rules.insert(id.to_string());
     }
 
     /// Webhooks and variables go from `old` to `new` as a whole (the lossy read-modify-write):
@@ -216,6 +222,8 @@ pub(crate) struct Record {
     monitors: BTreeMap<i64, Option<Map<String, Value>>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     monitor_states: BTreeMap<i64, Option<String>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    notification_rules: BTreeMap<String, Option<RuleAttributes>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_monitor_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -266,6 +274,11 @@ impl Record {
                 .iter()
                 .map(|id| (*id, data.monitor_states.get(id).cloned()))
                 .collect(),
+            notification_rules: touched
+                .notification_rules
+                .iter()
+                .map(|id| (id.clone(), data.notification_rules.get(id).cloned()))
+                .collect(),
             next_monitor_id: (data.next_monitor_id != before.next_monitor_id)
                 .then_some(data.next_monitor_id),
             next_event_id: (data.next_event_id != before.next_event_id)
@@ -296,6 +309,7 @@ impl Record {
         );
         merge(&mut data.monitors, self.monitors);
         merge(&mut data.monitor_states, self.monitor_states);
+        merge(&mut data.notification_rules, self.notification_rules);
         if let Some(next) = self.next_monitor_id {
             data.next_monitor_id = next;
         }
@@ -386,6 +400,7 @@ struct SnapshotOut<'a> {
     monitor_states: &'a BTreeMap<i64, String>,
     next_event_id: i64,
     deliveries: &'a [Value],
+    notification_rules: &'a BTreeMap<String, RuleAttributes>,
 }
 
 struct RedactedVariables<'a>(&'a BTreeMap<String, StoredVariable>);
@@ -413,6 +428,8 @@ struct SnapshotIn {
     next_event_id: i64,
     #[serde(default)]
     deliveries: Vec<Value>,
+    #[serde(default)]
+    notification_rules: BTreeMap<String, RuleAttributes>,
 }
 
 /// The whole state as snapshot text: version 2 naming `journal`, or version 1 (no journal,
@@ -433,6 +450,7 @@ pub(crate) fn encode_snapshot(data: &Data, journal: Option<u64>) -> Result<Vec<u
         monitor_states: &data.monitor_states,
         next_event_id: data.next_event_id,
         deliveries: &data.deliveries,
+        notification_rules: &data.notification_rules,
     };
     let mut text = serde_json::to_vec_pretty(&out)?;
     text.push(b'\n');
@@ -475,6 +493,7 @@ fn decode_snapshot(path: &Path, bytes: &[u8]) -> Result<(Data, Option<u64>), Per
         monitor_states: snapshot.monitor_states,
         next_event_id: snapshot.next_event_id,
         deliveries: snapshot.deliveries,
+        notification_rules: snapshot.notification_rules,
         ..Data::default()
     };
     Ok((data, journal))

@@ -2,10 +2,13 @@
 //!
 //! - `POST /sandbox/v1/monitor/{id}/transition` `{"to": "Alert"}` moves a monitor to a state,
 //!   evaluates its message for that transition with [`ddhooks_core::template::notify`] (the
-//!   evaluator `ddhooks preview` uses too), fills the mentioned
+//!   evaluator `ddhooks preview` uses too), adds the recipients of every notification rule
+//!   whose filter matches the monitor's tags ([`ddhooks_core::template::rule_recipients`]),
+//!   merged with the message's handles so that a webhook named twice fires once, fills the
 //!   webhooks' url, headers and payload with the built-in and custom variables, and delivers
 //!   them: calls to a Datadog API host (any site) or to the sandbox itself go through the
-//!   sandbox's own handlers; any other URL is recorded, never sent.
+//!   sandbox's own handlers; any other URL is recorded, never sent. The answer says which
+//!   rules matched and, per delivery, whether the message or which rules named the webhook.
 //! - `GET /sandbox/v1/check_runs`: the service checks received, in order.
 //! - `GET|DELETE /sandbox/v1/requests`: API request counts by route template.
 //! - `GET /sandbox/v1/outcomes`: statuses answered by route, and injected faults by kind
@@ -23,11 +26,13 @@ use axum::http::{header, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use ddhooks_core::model::NotificationRule;
 use ddhooks_core::template::{
     self, CallTemplate, Event, FilledCall, Filler, MonitorState, Transition,
 };
+use ddhooks_datadog::fetch::notification_rule;
 use ddhooks_datadog::wire::Webhook;
-use serde_json::{json, Value};
+use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -118,6 +123,29 @@ fn custom_values(
     }
 }
 
+/// A monitor's tags as stored.
+fn monitor_tags(monitor: &Map<String, Value>) -> Vec<String> {
+    monitor
+        .get("tags")
+        .and_then(Value::as_array)
+        .map(|t| {
+            t.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The stored rules whose filter matches `tags`, by id, decoded into the model.
+fn matching_rules(data: &Data, tags: &[String]) -> Vec<(String, NotificationRule)> {
+    data.notification_rules
+        .iter()
+        .filter_map(|(id, attributes)| Some((id.clone(), notification_rule(attributes)?)))
+        .filter(|(_, rule)| template::filter_matches(&rule.filter, tags))
+        .collect()
+}
+
 /// A stored webhook as the evaluator's call template.
 fn call_template(webhook: &Webhook) -> CallTemplate<'_> {
     CallTemplate {
@@ -172,6 +200,8 @@ async fn transition(
             m.insert("overall_state_modified".into(), json!(now.rfc3339));
         }
         data.next_event_id += 1;
+        let tags = monitor_tags(&monitor);
+        let rules = matching_rules(data, &tags);
         Ok((
             Transition {
                 from,
@@ -180,11 +210,13 @@ async fn transition(
                 renotify: req.renotify,
             },
             monitor,
+            tags,
+            rules,
             data.integration.clone(),
             data.next_event_id,
         ))
     })?;
-    let (transition, monitor, integration, event_id) = pending.wait().await?;
+    let (transition, monitor, tags, rules, integration, event_id) = pending.wait().await?;
     let text = |field: &str| {
         monitor
             .get(field)
@@ -194,18 +226,37 @@ async fn transition(
     };
     let notification = template::notify(&text("message"), &transition)
         .map_err(|err| ApiError::bad_request(format!("The monitor message is invalid: {err}")))?;
-    let fired = notification.webhooks;
-    let message = notification.message;
-    let tags: Vec<String> = monitor
-        .get("tags")
-        .and_then(Value::as_array)
-        .map(|t| {
-            t.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
+    // Every matching rule's recipients for this transition, merged with the message's
+    // handles: a webhook named by the message and a rule (or by two rules) fires once.
+    let routed: Vec<(&String, &NotificationRule, Vec<String>)> = rules
+        .iter()
+        .map(|(id, rule)| {
+            (
+                id,
+                rule,
+                template::rule_recipients(rule, &transition, &tags),
+            )
         })
-        .unwrap_or_default();
+        .collect();
+    let recipients = template::merge_recipients(
+        std::iter::once(notification.handles.as_slice())
+            .chain(routed.iter().map(|(_, _, r)| r.as_slice())),
+    );
+    let fired: Vec<String> = recipients
+        .iter()
+        .filter_map(|r| template::recipient_webhook(r))
+        .map(str::to_string)
+        .collect();
+    let routed_by = |name: &str| {
+        let recipient = format!("webhook-{name}");
+        let rules: Vec<&String> = routed
+            .iter()
+            .filter(|(_, _, r)| r.contains(&recipient))
+            .map(|(id, _, _)| *id)
+            .collect();
+        json!({"message": notification.webhooks.iter().any(|w| w == name), "rules": rules})
+    };
+    let message = notification.message.clone();
     let event = Event {
         monitor_id: id,
         monitor_name: text("name"),
@@ -234,6 +285,7 @@ async fn transition(
             delivered.push(json!({
                 "webhook": name,
                 "result": { "sent": false, "error": "Webhook does not exist" },
+                "routed_by": routed_by(name),
             }));
             continue;
         };
@@ -249,6 +301,7 @@ async fn transition(
             "encode_as": webhook.encode_as,
             "payload": payload,
             "result": result,
+            "routed_by": routed_by(name),
         }));
     }
     let log = delivered.clone();
@@ -267,6 +320,13 @@ async fn transition(
         "message": message,
         "fired": fired,
         "deliveries": delivered,
+        "recipients": recipients,
+        "rules": routed
+            .iter()
+            .map(|(id, rule, recipients)| {
+                json!({"id": id, "name": rule.name, "recipients": recipients})
+            })
+            .collect::<Vec<_>>(),
     }))
     .into_response())
 }

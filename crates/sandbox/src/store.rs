@@ -8,7 +8,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ddhooks_datadog::wire::{ErrorBody, ServiceCheck, Webhook};
+use ddhooks_datadog::wire::{ErrorBody, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -116,6 +116,9 @@ pub struct Data {
     /// Every webhook delivery of the simulation, secrets masked.
     #[serde(default)]
     pub deliveries: Vec<Value>,
+    /// Monitor notification rules (API v2) by id, each as the attributes Datadog returns.
+    #[serde(default)]
+    pub notification_rules: BTreeMap<String, RuleAttributes>,
 }
 
 impl Default for Data {
@@ -129,6 +132,7 @@ impl Default for Data {
             monitor_states: BTreeMap::new(),
             next_event_id: 0,
             deliveries: Vec::new(),
+            notification_rules: BTreeMap::new(),
         }
     }
 }

@@ -13,6 +13,7 @@ use std::sync::MutexGuard;
 
 const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
 const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
+const RULES: &str = "/api/v2/monitor/notification_rule";
 /// A secret value that must never reach a file.
 const SECRET: &str = "s3cr3t-value-never-on-disk";
 /// The seed of every random draw here, printed so that a failure can be replayed.
@@ -111,9 +112,9 @@ impl Client {
 }
 
 /// Drives every kind of write through the real handlers: webhooks and variables (create,
-/// rename, change, delete; a secret one), monitors (create, update, delete), check runs, a
-/// transition that fires a webhook routed back into the sandbox (a delivery, a check run, a
-/// monitor state and an event id).
+/// rename, change, delete; a secret one), monitors (create, update, delete), notification
+/// rules (create, replace, delete), check runs, a transition that fires a webhook routed back
+/// into the sandbox (a delivery, a check run, a monitor state and an event id).
 async fn every_kind_of_write(c: &Client) {
     use reqwest::Method;
     let check_run = "https://api.datadoghq.com/api/v1/check_run";
@@ -205,6 +206,37 @@ async fn every_kind_of_write(c: &Client) {
         Some(json!([{"check": "direct.check", "host_name": "h", "status": 1, "tags": ["a:b"]}])),
     )
     .await;
+    let rule = |name: &str, tag: &str, recipients: Value| {
+        json!({"data": {"type": "monitor-notification-rule", "attributes": {
+            "name": name, "filter": {"tags": [tag]}, "conditional_recipients": {
+                "conditions": [{"scope": "transition_type:is_alert", "recipients": recipients}]}}}})
+    };
+    let mut rule_ids = Vec::new();
+    for (name, tag) in [
+        ("routes", "team:t0"),
+        ("changed", "team:t1"),
+        ("gone", "team:t2"),
+    ] {
+        let created = c
+            .call(
+                Method::POST,
+                RULES,
+                Some(rule(name, tag, json!(["slack-x"]))),
+            )
+            .await;
+        rule_ids.push(created["data"]["id"].as_str().expect("id").to_string());
+    }
+    let replacements = [
+        rule("routes", "team:t0", json!(["webhook-fire", "slack-x"])),
+        rule("changed again", "team:t1", json!(["slack-y"])),
+    ];
+    for (id, mut patch) in rule_ids.iter().zip(replacements) {
+        patch["data"]["id"] = json!(id);
+        c.call(Method::PATCH, &format!("{RULES}/{id}"), Some(patch))
+            .await;
+    }
+    c.call(Method::DELETE, &format!("{RULES}/{}", rule_ids[2]), None)
+        .await;
     let fired = c
         .call(
             Method::POST,
@@ -212,7 +244,12 @@ async fn every_kind_of_write(c: &Client) {
             Some(json!({"to": "Alert"})),
         )
         .await;
-    assert_eq!(fired["fired"], json!(["fire"]), "{fired}");
+    assert_eq!(
+        fired["fired"],
+        json!(["fire"]),
+        "named by the message and the rule, fired once: {fired}"
+    );
+    assert_eq!(fired["rules"][0]["id"], json!(rule_ids[0]), "{fired}");
 }
 
 async fn start(store: Store, config: SandboxConfig) -> (crate::RunningSandbox, Client) {
@@ -244,6 +281,13 @@ async fn round_trip(policy: Policy, lossy: bool) {
     );
     assert_eq!(before.deliveries.len(), 1);
     assert_eq!(before.check_runs.len(), 2, "direct and fired");
+    let names: Vec<&str> = before
+        .notification_rules
+        .values()
+        .map(|r| r.name.as_str())
+        .collect();
+    assert_eq!(names.len(), 2, "two rules left: {names:?}");
+    assert!(names.contains(&"changed again"), "{names:?}");
     sandbox.shutdown().await;
     assert_no_secret(dir.path());
     let after = load(&path, policy);
