@@ -164,8 +164,15 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             let url = format!("{base}/sandbox/v1/monitor/{id}/transition");
             let answer: Value = http.post(&url).json(&json!({"to": to})).send().await?.json().await?;
             println!("   monitor {id} -> {to}");
+            let rules: BTreeMap<&str, &str> = answer
+                .get("rules")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(|r| Some((r.get("id")?.as_str()?, r.get("name")?.as_str()?)))
+                .collect();
             for delivery in answer.get("deliveries").and_then(Value::as_array).into_iter().flatten() {
-                println!("      {}", describe_delivery(delivery));
+                println!("      {}", describe_delivery(delivery, &rules));
             }
         }
 
@@ -199,8 +206,9 @@ fn indent(text: &str) -> String {
     text.lines().map(|l| format!("   {l}\n")).collect()
 }
 
-/// One line per delivery: which webhook fired, where it went, and what it carried.
-fn describe_delivery(delivery: &Value) -> String {
+/// One line per delivery: which webhook fired (and through which notification rule, when
+/// a rule named it), where it went, and what it carried.
+fn describe_delivery(delivery: &Value, rule_names: &BTreeMap<&str, &str>) -> String {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).unwrap_or("?").to_string();
     let webhook = text(delivery.get("webhook"));
     let url = text(delivery.get("url"));
@@ -236,5 +244,18 @@ fn describe_delivery(delivery: &Value) -> String {
     } else {
         format!(": {}", checks.join("; "))
     };
-    format!("@webhook-{webhook} -> {url} {outcome}{carried}")
+    let via: Vec<&str> = delivery
+        .pointer("/routed_by/rules")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str)
+        .map(|id| rule_names.get(id).copied().unwrap_or(id))
+        .collect();
+    let via = if via.is_empty() {
+        String::new()
+    } else {
+        format!(" (via notification rule {})", via.join(", "))
+    };
+    format!("@webhook-{webhook}{via} -> {url} {outcome}{carried}")
 }

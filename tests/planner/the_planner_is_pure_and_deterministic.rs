@@ -4,7 +4,8 @@
 //!   case is about; `${env:DD_API_KEY}` is [`API_KEY_VALUE`];
 //! - `remote.json`: what Datadog holds, in ddhooks' own decoded types —
 //!   `{"webhooks": [RemoteWebhook], "custom_variables": [RemoteVariable],
-//!   "monitors": [RemoteMonitor]}`, each list optional;
+//!   "monitors": [RemoteMonitor], "notification_rules": [rule as the v2 API returns its
+//!   `data`]}`, each list optional;
 //! - `registry.json`: the registry as stored (the format of `--state file:PATH`);
 //! - optionally `options.json`: `{"force": true}`;
 //! - `plan.snap`: the expected `render_json` and `render_text` of the plan (insta).
@@ -33,6 +34,8 @@ struct RemoteFixture {
     custom_variables: Vec<RemoteVariable>,
     #[serde(default)]
     monitors: Vec<RemoteMonitor>,
+    #[serde(default)]
+    notification_rules: Vec<ddhooks::datadog::wire::RuleData>,
 }
 
 #[derive(serde::Deserialize)]
@@ -97,6 +100,19 @@ fn remote(case: &Path) -> Remote {
     }
     for m in fixture.monitors {
         assert!(remote.monitors.insert(m.id, m).is_none(), "a monitor twice");
+    }
+    for r in fixture.notification_rules {
+        let id = r.id.clone().expect("a listed rule has an id");
+        let rule = ddhooks::datadog::fetch::notification_rule(&r.attributes)
+            .expect("a rule Datadog would hold");
+        let remote_rule = ddhooks::model::RemoteRule {
+            id: id.clone(),
+            rule,
+        };
+        assert!(
+            remote.notification_rules.insert(id, remote_rule).is_none(),
+            "a rule twice"
+        );
     }
     remote
 }

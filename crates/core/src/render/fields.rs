@@ -99,15 +99,15 @@ pub fn message(text: &str, m: &Masker) -> Vec<(&'static str, Field)> {
 }
 
 /// A notification rule's fields, in Datadog's JSON shape so that a reviewer who knows the
-/// API reads them as they are stored: `name`, `filter`, `recipients`,
-/// `conditional_recipients` (the form not used is `null`, so that switching forms shows).
+/// API reads them as they are stored: `name`, `filter`, and the one recipient form used
+/// (`recipients` or `conditional_recipients`; a switch shows as one removed, one added).
 pub fn rule(r: &NotificationRule) -> Vec<(&'static str, Field)> {
     let filter = match &r.filter {
         RuleFilter::Tags(tags) => json!({"tags": tags}),
         RuleFilter::Scope(scope) => json!({"scope": scope}),
     };
-    let (recipients, conditional) = match &r.recipients {
-        RuleRecipients::Always(list) => (json!(list), Value::Null),
+    let recipients = match &r.recipients {
+        RuleRecipients::Always(list) => ("recipients", json!(list)),
         RuleRecipients::Conditional {
             conditions,
             fallback,
@@ -120,13 +120,12 @@ pub fn rule(r: &NotificationRule) -> Vec<(&'static str, Field)> {
             if !fallback.is_empty() {
                 object["fallback_recipients"] = json!(fallback);
             }
-            (Value::Null, object)
+            ("conditional_recipients", object)
         }
     };
     vec![
         ("name", Field::Value(Value::String(r.name.clone()))),
         ("filter", Field::Value(filter)),
-        ("recipients", Field::Value(recipients)),
-        ("conditional_recipients", Field::Value(conditional)),
+        (recipients.0, Field::Value(recipients.1)),
     ]
 }

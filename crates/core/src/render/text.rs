@@ -207,11 +207,13 @@ fn render_change(out: &mut String, p: &Palette, m: &Masker, change: &Change) {
         Change::Webhook(c) => edit_fields(&c.edit, |w, side| fields::webhook(w, side, m)),
         Change::NotificationRule(c) => edit_fields(&c.edit, |r, _| fields::rule(r)),
     };
-    let keys: Vec<&str> = if after.is_empty() {
-        before.iter().map(|(k, _)| *k).collect()
-    } else {
-        after.iter().map(|(k, _)| *k).collect()
-    };
+    // The fields after the change, in order, then any field only the object as read has.
+    let mut keys: Vec<&str> = after.iter().map(|(k, _)| *k).collect();
+    for (k, _) in &before {
+        if !keys.contains(k) {
+            keys.push(k);
+        }
+    }
     let width = keys.iter().map(|k| k.len()).max().unwrap_or(0);
     if action == Action::Rename && before == after {
         let _ = writeln!(out, "      {}", p.paint(p.note, "# only the name changes"));
