@@ -130,15 +130,20 @@ async fn demo_tells_the_whole_story() {
     assert_eq!(run.code, 0, "demo failed: {}", run.all());
     let stdout = &run.stdout;
     for expected in [
-        "Plan: 11 to create, 0 to update, 0 to delete.",
-        "Apply complete: 11 created, 0 updated, 0 deleted.",
+        "Plan: 14 to create, 0 to update, 0 to delete.",
+        "+ notification_rule.storage will be created",
+        "Apply complete: 14 created, 0 updated, 0 deleted.",
         "No changes.",
         "People's text kept byte for byte: yes",
+        "monitor 4 (Disk almost full on db hosts) unchanged: yes",
+        "@webhook-storage-alert-check (via notification rule storage)",
+        "check storage.status status 2 tags [monitor_id:4, team:storage]",
         "check mymonitorgroup.status status 2 tags [monitor_id:1, team:checkout]",
         "check mymonitorgroup.status status 0 tags [monitor_id:1, team:checkout]",
         "mymonitorgroup.status  monitor_id:1     OK",
         "mymonitorgroup.status  monitor_id:2     CRITICAL",
-        "OK: 1   CRITICAL: 1",
+        "storage.status  monitor_id:4     CRITICAL",
+        "OK: 1   CRITICAL: 2",
     ] {
         assert!(
             stdout.contains(expected),
