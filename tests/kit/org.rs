@@ -22,6 +22,8 @@ pub struct Snapshot {
     pub locked: bool,
     /// Every monitor's message, by id.
     pub messages: BTreeMap<i64, String>,
+    /// Every notification rule's name, by id (rules can be listed).
+    pub rules: BTreeMap<String, String>,
 }
 
 impl Snapshot {
@@ -66,7 +68,25 @@ impl Sandbox {
             registry_parts: self.registry_parts().await,
             locked: self.variable(LOCK_VARIABLE).await.is_some(),
             messages: self.messages().await,
+            rules: self.rules().await,
         }
+    }
+
+    /// Every notification rule's name, by id.
+    pub async fn rules(&self) -> BTreeMap<String, String> {
+        let (status, body) = self
+            .get_retrying("/api/v2/monitor/notification_rule?per_page=1000")
+            .await;
+        assert_eq!(status, StatusCode::OK, "rules listed: {body}");
+        body["data"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|r| {
+                let id = r["id"].as_str()?.to_string();
+                Some((id, r["attributes"]["name"].as_str()?.to_string()))
+            })
+            .collect()
     }
 
     /// The registry's variables as stored: the header, then every part it names.
@@ -124,7 +144,9 @@ impl Sandbox {
 /// 1. it decodes (never corrupt, never half-written);
 /// 2. every confirmed entry (owned and not pending) exists;
 /// 3. every webhook and custom variable that exists among the names looked up (ddhooks
-///    created all of them in these tests) is owned or pending.
+///    created all of them in these tests) is owned or pending;
+/// 4. every owned rule id whose block is not pending exists, and every rule that exists (ddhooks made them all) is
+///    owned by id or has its name pending.
 ///
 /// Returns the registry (an empty one when none is stored).
 pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry {
@@ -157,6 +179,23 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
             registry.custom_variables.contains_key(name)
                 || registry.pending_variables.contains_key(name),
             "{context}: variable {name} exists but the registry misses it"
+        );
+    }
+    for (block, id) in registry
+        .notification_rules
+        .iter()
+        .filter(|(block, _)| !registry.pending_rules.contains(*block))
+    {
+        assert!(
+            snapshot.rules.contains_key(id),
+            "{context}: registry lists rule {id} (block {block}), which does not exist"
+        );
+    }
+    let owned: BTreeSet<&String> = registry.notification_rules.values().collect();
+    for (id, name) in &snapshot.rules {
+        assert!(
+            owned.contains(id) || registry.pending_rules.contains(name),
+            "{context}: rule {id} ({name}) exists but the registry misses it"
         );
     }
     registry

@@ -2,8 +2,9 @@
 //!
 //! The apply engine hands out one step at a time, so a run "killed" after step k is a run
 //! whose driver stops after k steps: nothing more is written or saved, exactly what SIGKILL
-//! leaves. For every k of two scenarios (creating from nothing, and a rename with deletes and
-//! block removals from a converged org), this stops an apply after k steps, checks the
+//! leaves. For every k of two scenarios (creating from nothing, a notification rule
+//! included, and a rename with deletes, a rule deletion and block removals from a converged
+//! org), this stops an apply after k steps, checks the
 //! registry invariant on what the store holds, then resumes with a fresh plan and a fresh
 //! engine, and checks that the org converged: the next plan is `No changes.` and people's
 //! text is intact. In process, against a real sandbox over loopback, with no sleeps.
@@ -22,7 +23,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
-/// Phase A, applied to an empty org: two variables, a pair, another webhook, a block.
+/// Phase A, applied to an empty org: two variables, a pair, another webhook, a block, and a
+/// notification rule routing the same pair for other monitors.
 const PHASE_A: &str = r#"
 custom_variables:
   DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}
@@ -35,10 +37,15 @@ monitor_notifications:
   grp:
     monitors: {tags: ["team:checkout"]}
     pair: grp
+  search:
+    monitors: {tags: ["team:search"]}
+    pair: grp
+    delivery: rule
 "#;
 
-/// Phase B, applied to phase A converged: `sms` renamed to `pager`, the pair and its block
-/// removed (blocks before webhooks), `REGION` deleted (after the webhook that used it).
+/// Phase B, applied to phase A converged: `sms` renamed to `pager`, the pair, its block and
+/// its rule removed (blocks and rule before webhooks), `REGION` deleted (after the webhook
+/// that used it).
 const PHASE_B: &str = r#"
 custom_variables:
   DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}

@@ -165,17 +165,26 @@ impl Registry {
         changed
     }
 
-    /// Resolves every pending rule by the listing: a rule created under a pending block
-    /// name is owned when exactly one rule, owned by no other block, has that name; with
-    /// none (the create never happened) or several (ddhooks cannot tell which is its own)
-    /// the entry is dropped, and the plan adopts or creates as for any other rule. Returns
-    /// whether anything changed.
+    /// Resolves every pending rule by the listing (`(id, name)` of every rule). A block
+    /// whose owned rule still exists keeps it (a delete that never happened); otherwise a
+    /// rule a create made is owned when exactly one rule, owned by no other block, has the
+    /// block's name; with none (the create never happened, or the delete did) or several
+    /// (ddhooks cannot tell which is its own) the block owns nothing, and the plan adopts
+    /// or creates as for any other rule. Returns whether anything changed.
     pub fn resolve_pending_rules<'a>(
         &mut self,
         rules: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
         let changed = !self.pending_rules.is_empty();
         for name in std::mem::take(&mut self.pending_rules) {
+            let kept = self
+                .notification_rules
+                .get(&name)
+                .is_some_and(|id| rules.clone().any(|(listed, _)| listed == id));
+            if kept {
+                continue;
+            }
+            self.notification_rules.remove(&name);
             let owned: BTreeSet<&str> = self
                 .notification_rules
                 .values()
@@ -529,5 +538,32 @@ mod tests {
             Registry::decode(|n| parts.get(n).cloned()),
             Err(RegistryError::Corrupt(_))
         ));
+    }
+
+    #[test]
+    fn pending_rules_resolve_by_the_listing() {
+        let mut r = Registry::new("s");
+        r.notification_rules.insert("kept".into(), "id-1".into());
+        r.notification_rules.insert("deleted".into(), "id-2".into());
+        for name in ["kept", "deleted", "created", "twice", "never"] {
+            r.pending_rules.insert(name.into());
+        }
+        let listed = [
+            ("id-1", "kept"),
+            ("id-3", "created"),
+            ("id-4", "twice"),
+            ("id-5", "twice"),
+            ("id-6", "someone-else"),
+        ];
+        assert!(r.resolve_pending_rules(listed.iter().copied()));
+        assert!(r.pending_rules.is_empty());
+        assert_eq!(
+            r.notification_rules,
+            BTreeMap::from([
+                ("created".to_string(), "id-3".to_string()),
+                ("kept".to_string(), "id-1".to_string()),
+            ])
+        );
+        assert!(!r.resolve_pending_rules(listed.iter().copied()));
     }
 }
