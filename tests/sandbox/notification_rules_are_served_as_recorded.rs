@@ -537,7 +537,7 @@ fn ids_of(body: &Value) -> Vec<String> {
 async fn the_listing_pages_sorts_and_filters() {
     let mut seeded = seeded("the_listing_pages_sorts_and_filters");
     let h = start().await;
-    let mut names = vec![
+    let mut names = [
         "alpha", "Bravo", "charlie", "delta", "echo", "foxtrot", "golf",
     ];
     names.shuffle(&mut seeded.rng);

@@ -29,7 +29,7 @@ pub const CREATED_MODIFIED_AT: &str = "1970-01-01T00:00:00+00:00";
 /// The id of the user the sandbox says created every rule.
 pub const SANDBOX_USER_ID: &str = "dd5a0000-0000-4000-8000-00000000d0c5";
 
-/// The listing's page size when `per_page` is not given, and its largest.
+/// The listing's page size when `per_page` is not given.
 pub const DEFAULT_PER_PAGE: usize = 100;
 const MAX_PER_PAGE: usize = 1000;
 /// The largest `page` Datadog's API accepts.
