@@ -18,6 +18,18 @@ pub const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks"
 pub const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
 /// The monitors endpoint.
 pub const MONITORS: &str = "/api/v1/monitor";
+/// The notification rules endpoint (API v2).
+pub const RULES: &str = "/api/v2/monitor/notification_rule";
+
+/// The body of a notification-rule create (`id: None`) or PATCH (`Some(id)`) carrying
+/// `attributes`.
+pub fn rule_body(attributes: Value, id: Option<&str>) -> Value {
+    let mut data = json!({"type": "monitor-notification-rule", "attributes": attributes});
+    if let Some(id) = id {
+        data["id"] = json!(id);
+    }
+    json!({ "data": data })
+}
 
 /// Request-log keys (`METHOD /route/{template}`, as the sandbox counts them).
 pub mod route {
@@ -420,6 +432,46 @@ impl Sandbox {
     pub async fn create_variable(&self, body: Value) {
         let (status, answer) = self.call(Method::POST, VARIABLES, Some(body)).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
+    }
+
+    /// Creates a notification rule with `attributes`; returns its id.
+    pub async fn create_rule(&self, attributes: Value) -> String {
+        let (status, body) = self
+            .call(Method::POST, RULES, Some(rule_body(attributes, None)))
+            .await;
+        assert_eq!(status, StatusCode::OK, "rule created: {body}");
+        body["data"]["id"].as_str().expect("rule id").to_string()
+    }
+
+    /// Replaces notification rule `id` with `attributes` (a PATCH replaces the whole rule).
+    pub async fn replace_rule(&self, id: &str, attributes: Value) {
+        let (status, body) = self
+            .call(
+                Method::PATCH,
+                &format!("{RULES}/{id}"),
+                Some(rule_body(attributes, Some(id))),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "rule {id} replaced: {body}");
+    }
+
+    /// Every notification rule, read page by page (100 a page) in the listing's default
+    /// order, until a short page.
+    pub async fn rules(&self) -> Vec<Value> {
+        let mut all = Vec::new();
+        for page in 0.. {
+            let (status, body) = self
+                .get_retrying(&format!("{RULES}?page={page}&per_page=100"))
+                .await;
+            assert_eq!(status, StatusCode::OK, "rule page {page}: {body}");
+            let items = body["data"].as_array().cloned().unwrap_or_default();
+            let short = items.len() < 100;
+            all.extend(items);
+            if short {
+                break;
+            }
+        }
+        all
     }
 
     /// Moves a monitor to a state; returns the simulation's answer.

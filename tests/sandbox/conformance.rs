@@ -1,6 +1,6 @@
 //! Conformance: replays every recorded Datadog exchange for the endpoints the sandbox serves
-//! against a fresh in-process sandbox per cassette, and compares status codes and bodies as
-//! JSON values.
+//! (the v1 groups below and every v2 monitor notification-rule cassette) against a fresh
+//! in-process sandbox per cassette, and compares status codes and bodies as JSON values.
 //!
 //! The cassettes are read from `DDHOOKS_SHARED_DIR` or `$CARGO_MANIFEST_DIR/../shared/datadog-api`
 //! (never copied into the project). When the default directory is absent the test says so
@@ -8,11 +8,16 @@
 //! read or holds no cassette of the groups below, the test fails.
 //!
 //! What is not compared, and why:
-//! - `id`, `deleted_monitor_id`, `monitor_id`: the sandbox assigns its own ids. A recorded id
-//!   seen in a create answer is mapped to the sandbox's id; later URIs are rewritten with the
-//!   mapping, and later ids must equal the mapped value. Unmapped ids are ignored.
-//! - `org_id`, `creator`: which org and user recorded the cassette.
-//! - `created`, `created_at`, `modified`, `overall_state_modified`: wall-clock times.
+//! - `id`, `deleted_monitor_id`, `monitor_id`: the sandbox assigns its own ids (numbers for
+//!   monitors, UUIDs for notification rules). A recorded id seen in a create answer (`id`, or
+//!   `data.id` in v2) is mapped to the sandbox's id; later URIs and the string values of later
+//!   request bodies (a PATCH's `data.id`) are rewritten with the mapping, and later ids must
+//!   equal the mapped value. Unmapped ids are ignored.
+//! - `org_id`, `creator`: which org and user recorded the cassette; the v2 `included` users
+//!   are compared by shape only (their type, and their attributes' names and JSON types;
+//!   `uuid` and `last_login_time`, which only later recordings have, are tolerated).
+//! - `created`, `created_at`, `modified`, `modified_at`, `overall_state_modified`: wall-clock
+//!   times.
 //! - Tolerated when present on one side only, compared when on both: fields Datadog added in
 //!   later API versions or shows only in some orgs — `restriction_policy`, `draft_status`,
 //!   `assets`, `restricted`, `run_as`, `options.avalanche_window`, `options.locked`.
@@ -32,11 +37,14 @@ use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
-const GROUPS: &[&str] = &[
-    "webhooks_integration",
-    "monitors",
-    "service_checks",
-    "authentication",
+/// The cassette groups replayed: API version, group directory, and what a cassette's file
+/// name must contain (`cassettes/v2/monitors` also holds endpoints the sandbox does not serve).
+const GROUPS: &[(&str, &str, &str)] = &[
+    ("v1", "webhooks_integration", ""),
+    ("v1", "monitors", ""),
+    ("v1", "service_checks", ""),
+    ("v1", "authentication", ""),
+    ("v2", "monitors", "notification-rule"),
 ];
 
 /// Keys whose values are never compared (see the module docs).
@@ -46,6 +54,7 @@ const IGNORED: &[&str] = &[
     "created",
     "created_at",
     "modified",
+    "modified_at",
     "overall_state_modified",
 ];
 
@@ -83,12 +92,16 @@ fn shared_dir() -> Option<PathBuf> {
     }
 }
 
-/// Every cassette (`*.json`) of [`GROUPS`] under `dir`, by group, sorted; an error when a
-/// group's directory cannot be read or when there is no cassette at all.
-fn cassettes(dir: &Path) -> Result<Vec<(&'static str, PathBuf)>, String> {
+/// Attributes of an `included` user that only some recordings have.
+const USER_TOLERATED: &[&str] = &["uuid", "last_login_time"];
+
+/// Every cassette (`*.json`) of [`GROUPS`] under `dir`, by group (`v1/monitors`, …), sorted;
+/// an error when a group's directory cannot be read, when there is no cassette at all, or
+/// when a filtered group (the v2 notification rules) holds none of its cassettes.
+fn cassettes(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     let mut out = Vec::new();
-    for group in GROUPS {
-        let at = dir.join("cassettes/v1").join(group);
+    for (version, group, needle) in GROUPS {
+        let at = dir.join("cassettes").join(version).join(group);
         let entries = std::fs::read_dir(&at)
             .map_err(|e| format!("cannot read cassettes in {}: {e}", at.display()))?;
         let mut files = Vec::new();
@@ -96,18 +109,29 @@ fn cassettes(dir: &Path) -> Result<Vec<(&'static str, PathBuf)>, String> {
             let path = entry
                 .map_err(|e| format!("cannot read cassettes in {}: {e}", at.display()))?
                 .path();
-            if path.extension().is_some_and(|x| x == "json") {
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.extension().is_some_and(|x| x == "json") && name.contains(needle) {
                 files.push(path);
             }
         }
+        if !needle.is_empty() && files.is_empty() {
+            return Err(format!(
+                "{} holds no {needle} cassette (*{needle}*.json)",
+                at.display()
+            ));
+        }
         files.sort();
-        out.extend(files.into_iter().map(|f| (*group, f)));
+        out.extend(files.into_iter().map(|f| (format!("{version}/{group}"), f)));
     }
     if out.is_empty() {
+        let groups: Vec<String> = GROUPS
+            .iter()
+            .map(|(version, group, _)| format!("{version}/{group}"))
+            .collect();
         return Err(format!(
-            "{} exists but holds no cassette under cassettes/v1/{{{}}}",
+            "{} exists but holds no cassette under cassettes/{{{}}}",
             dir.display(),
-            GROUPS.join(",")
+            groups.join(",")
         ));
     }
     Ok(out)
@@ -176,6 +200,10 @@ fn unserved(method: &str, uri: &str) -> Option<&'static str> {
         ["api", "v1", "monitor", id, "validate"] if is_id(id) => method == "POST",
         ["api", "v1", "check_run"] => method == "POST",
         ["api", "v1", "validate"] => method == "GET",
+        ["api", "v2", "monitor", "notification_rule"] => method == "GET" || method == "POST",
+        ["api", "v2", "monitor", "notification_rule", _] => {
+            ["GET", "PATCH", "DELETE"].contains(&method)
+        }
         _ => false,
     };
     if served {
@@ -242,19 +270,26 @@ fn dependency(interactions: &[Interaction]) -> Option<String> {
     None
 }
 
-fn rewrite_uri(uri: &str, ids: &HashMap<i64, i64>) -> String {
+/// Recorded ids (as text: numbers for monitors, UUIDs for rules) to the sandbox's.
+type Ids = HashMap<String, String>;
+
+/// An id value as text: a number or a string.
+fn id_text(v: &Value) -> Option<String> {
+    match v {
+        Value::Number(n) => n.as_i64().map(|n| n.to_string()),
+        Value::String(s) => Some(s.clone()),
+        _ => None,
+    }
+}
+
+fn rewrite_uri(uri: &str, ids: &Ids) -> String {
     let (path, query) = match uri.split_once('?') {
         Some((p, q)) => (p, Some(q)),
         None => (uri, None),
     };
     let path: Vec<String> = path
         .split('/')
-        .map(
-            |seg| match seg.parse::<i64>().ok().and_then(|n| ids.get(&n)) {
-                Some(mapped) => mapped.to_string(),
-                None => seg.to_string(),
-            },
-        )
+        .map(|seg| ids.get(seg).cloned().unwrap_or_else(|| seg.to_string()))
         .collect();
     let path = path.join("/");
     match query {
@@ -263,23 +298,96 @@ fn rewrite_uri(uri: &str, ids: &HashMap<i64, i64>) -> String {
     }
 }
 
-/// Learns recorded → sandbox ids from a pair of answers.
-fn learn_ids(recorded: &Value, actual: &Value, ids: &mut HashMap<i64, i64>) {
-    if let (Some(r), Some(a)) = (
-        recorded.get("id").and_then(Value::as_i64),
-        actual.get("id").and_then(Value::as_i64),
-    ) {
+/// A request body with every string value that is a recorded id replaced by the sandbox's
+/// (a PATCH names the rule in `data.id`); the text unchanged when there is none.
+fn rewrite_body(body: &str, ids: &Ids) -> String {
+    fn walk(v: &mut Value, ids: &Ids) -> bool {
+        match v {
+            Value::String(s) => match ids.get(s.as_str()) {
+                Some(mapped) => {
+                    *s = mapped.clone();
+                    true
+                }
+                None => false,
+            },
+            Value::Array(items) => items.iter_mut().fold(false, |hit, x| walk(x, ids) | hit),
+            Value::Object(m) => m.values_mut().fold(false, |hit, x| walk(x, ids) | hit),
+            _ => false,
+        }
+    }
+    let Ok(mut value) = serde_json::from_str::<Value>(body) else {
+        return body.to_string();
+    };
+    if walk(&mut value, ids) {
+        value.to_string()
+    } else {
+        body.to_string()
+    }
+}
+
+/// Learns recorded → sandbox ids from a pair of answers (`id`, or v2's `data.id`).
+fn learn_ids(recorded: &Value, actual: &Value, ids: &mut Ids) {
+    let id = |v: &Value| {
+        v.get("id")
+            .or_else(|| v.get("data").and_then(|d| d.get("id")))
+            .and_then(id_text)
+    };
+    if let (Some(r), Some(a)) = (id(recorded), id(actual)) {
         ids.entry(r).or_insert(a);
     }
 }
 
-fn compare(
-    at: &str,
-    recorded: &Value,
-    actual: &Value,
-    ids: &HashMap<i64, i64>,
-    out: &mut Vec<String>,
-) {
+/// The v2 `included` users: who recorded the cassette, so only their shape is compared.
+fn compare_users(at: &str, recorded: &Value, actual: &Value, out: &mut Vec<String>) {
+    let (Some(r), Some(a)) = (recorded.as_array(), actual.as_array()) else {
+        return out.push(format!("{at}: recorded {recorded}, got {actual}"));
+    };
+    if r.len() != a.len() {
+        return out.push(format!(
+            "{at}: {} users recorded, {} answered",
+            r.len(),
+            a.len()
+        ));
+    }
+    let kind = |v: &Value| match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    };
+    for (i, (ru, au)) in r.iter().zip(a).enumerate() {
+        if ru["type"] != au["type"] {
+            out.push(format!(
+                "{at}[{i}].type: recorded {}, got {}",
+                ru["type"], au["type"]
+            ));
+        }
+        let empty = serde_json::Map::new();
+        let ra = ru["attributes"].as_object().unwrap_or(&empty);
+        let aa = au["attributes"].as_object().unwrap_or(&empty);
+        let keys: BTreeSet<&String> = ra.keys().chain(aa.keys()).collect();
+        for key in keys {
+            let path = format!("{at}[{i}].attributes.{key}");
+            match (ra.get(key), aa.get(key)) {
+                (Some(Value::Null), Some(_)) | (Some(_), Some(Value::Null)) => {}
+                (Some(rv), Some(av)) if kind(rv) != kind(av) => out.push(format!(
+                    "{path}: recorded a {}, got a {}",
+                    kind(rv),
+                    kind(av)
+                )),
+                (Some(_), Some(_)) => {}
+                _ if USER_TOLERATED.contains(&key.as_str()) => {}
+                (Some(rv), None) => out.push(format!("{path}: missing (recorded {rv})")),
+                (None, Some(av)) => out.push(format!("{path}: unexpected (got {av})")),
+                (None, None) => {}
+            }
+        }
+    }
+}
+
+fn compare(at: &str, recorded: &Value, actual: &Value, ids: &Ids, out: &mut Vec<String>) {
     match (recorded, actual) {
         (Value::Object(r), Value::Object(a)) => {
             let keys: BTreeSet<&String> = r.keys().chain(a.keys()).collect();
@@ -289,9 +397,10 @@ fn compare(
                 }
                 let path = format!("{at}.{key}");
                 match (r.get(key), a.get(key)) {
+                    (Some(rv), Some(av)) if key == "included" => compare_users(&path, rv, av, out),
                     (Some(rv), Some(av)) if ID_KEYS.contains(&key.as_str()) => {
-                        if let Some(mapped) = rv.as_i64().and_then(|id| ids.get(&id)) {
-                            if av.as_i64() != Some(*mapped) {
+                        if let Some(mapped) = id_text(rv).and_then(|id| ids.get(&id)) {
+                            if id_text(av).as_ref() != Some(mapped) {
                                 out.push(format!("{path}: expected id {mapped}, got {av}"));
                             }
                         }
@@ -340,7 +449,7 @@ fn parse(text: &str) -> Value {
 
 /// Creates the monitors a recorded list answer shows (they pre-existed in the recording org),
 /// in id order, so the paged answers can be compared in full.
-async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut HashMap<i64, i64>) {
+async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids) {
     let mut seen = BTreeMap::new();
     for it in interactions {
         let is_list = it.method == "GET" && it.uri.split('?').next() == Some("/api/v1/monitor");
@@ -370,7 +479,7 @@ async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut Hash
             "seeding monitor {id}: {status} {created}"
         );
         if let Some(new_id) = created.get("id").and_then(Value::as_i64) {
-            ids.insert(id, new_id);
+            ids.insert(id.to_string(), new_id.to_string());
         }
     }
 }
@@ -401,10 +510,17 @@ async fn replays_recorded_exchanges() {
             "{group}/{}",
             file.file_stem().unwrap_or_default().to_string_lossy()
         );
+        // Every notification-rule exchange must be replayed: a skip there is a failure.
+        let must_replay = group.starts_with("v2/");
         let interactions = load(&file);
         summary.cassettes += 1;
         summary.interactions += interactions.len();
         if let Some(reason) = dependency(&interactions) {
+            if must_replay {
+                summary
+                    .mismatches
+                    .push(format!("{name}: skipped whole ({reason})"));
+            }
             summary.skipped_cassettes.push((name, reason));
             *summary
                 .skipped
@@ -415,10 +531,16 @@ async fn replays_recorded_exchanges() {
         summary.cassettes_replayed += 1;
         let without_keys = name.contains("Forbidden");
         let h = Sandbox::start(Default::default()).await;
-        let mut ids = HashMap::new();
+        let mut ids = Ids::new();
         seed_monitors(&h, &interactions, &mut ids).await;
         for (n, it) in interactions.iter().enumerate() {
             if let Some(reason) = unserved(&it.method, &it.uri) {
+                if must_replay {
+                    summary.mismatches.push(format!(
+                        "{name}#{n} {} {}: not replayed ({reason})",
+                        it.method, it.uri
+                    ));
+                }
                 *summary.skipped.entry(reason.to_string()).or_default() += 1;
                 continue;
             }
@@ -434,7 +556,7 @@ async fn replays_recorded_exchanges() {
             if !it.body.is_empty() {
                 req = req
                     .header("Content-Type", "application/json")
-                    .body(it.body.clone());
+                    .body(rewrite_body(&it.body, &ids));
             }
             let (status, actual) = decode(req.send().await.expect("answered")).await;
             let recorded = parse(&it.response);
@@ -489,23 +611,49 @@ fn a_present_directory_without_cassettes_is_an_error_not_a_skip() {
     let empty = tempfile::tempdir().expect("tempdir");
     let err = cassettes(empty.path()).expect_err("no group directory");
     assert!(err.contains("cannot read cassettes"), "{err}");
-    for group in GROUPS {
-        std::fs::create_dir_all(empty.path().join("cassettes/v1").join(group)).unwrap();
+    for (version, group, _) in GROUPS {
+        std::fs::create_dir_all(empty.path().join("cassettes").join(version).join(group)).unwrap();
     }
+    let err = cassettes(empty.path()).expect_err("no notification-rule cassette");
+    assert!(err.contains("holds no notification-rule cassette"), "{err}");
+    // A v2 monitors cassette of another endpoint does not count.
+    std::fs::write(
+        empty.path().join("cassettes/v2/monitors/Get-a-policy.json"),
+        "{}",
+    )
+    .unwrap();
+    let err = cassettes(empty.path()).expect_err("still no notification-rule cassette");
+    assert!(err.contains("holds no notification-rule cassette"), "{err}");
+    std::fs::write(
+        empty
+            .path()
+            .join("cassettes/v2/monitors/Get-a-notification-rule.json"),
+        "{}",
+    )
+    .unwrap();
     std::fs::write(
         empty.path().join("cassettes/v1/monitors/notes.frozen"),
         "not a cassette",
     )
     .unwrap();
-    let err = cassettes(empty.path()).expect_err("no cassette");
-    assert!(err.contains("holds no cassette"), "{err}");
     std::fs::write(empty.path().join("cassettes/v1/monitors/a.json"), "{}").unwrap();
-    assert_eq!(cassettes(empty.path()).unwrap().len(), 1);
+    let found = cassettes(empty.path()).unwrap();
+    let names: Vec<String> = found
+        .iter()
+        .map(|(group, file)| format!("{group}/{}", file.file_name().unwrap().to_string_lossy()))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "v1/monitors/a.json",
+            "v2/monitors/Get-a-notification-rule.json"
+        ]
+    );
 }
 
 #[test]
 fn comparison_catches_differences() {
-    let ids = HashMap::from([(10, 1)]);
+    let ids = Ids::from([("10".to_string(), "1".to_string())]);
     let mut out = Vec::new();
     compare(
         "$",
@@ -523,4 +671,45 @@ fn comparison_catches_differences() {
         &mut out,
     );
     assert_eq!(out.len(), 4, "{out:?}");
+}
+
+#[test]
+fn rule_ids_are_mapped_in_uris_and_bodies_and_users_compare_by_shape() {
+    let ids = Ids::from([("5dca07c7".to_string(), "0a1b2c3d".to_string())]);
+    assert_eq!(
+        rewrite_uri("/api/v2/monitor/notification_rule/5dca07c7", &ids),
+        "/api/v2/monitor/notification_rule/0a1b2c3d"
+    );
+    let body = r#"{"data":{"attributes":{"name":"5dca07c7x"},"id":"5dca07c7"}}"#;
+    assert_eq!(
+        rewrite_body(body, &ids),
+        r#"{"data":{"attributes":{"name":"5dca07c7x"},"id":"0a1b2c3d"}}"#
+    );
+    assert_eq!(rewrite_body(r#"{"id": 12}"#, &ids), r#"{"id": 12}"#);
+    let mut learned = Ids::new();
+    learn_ids(
+        &json!({"data": {"id": "r-1"}}),
+        &json!({"data": {"id": "s-1"}}),
+        &mut learned,
+    );
+    assert_eq!(learned.get("r-1").map(String::as_str), Some("s-1"));
+
+    let user = |attributes: Value| json!({"included": [{"type": "users", "id": "u", "attributes": attributes}]});
+    let mut out = Vec::new();
+    compare(
+        "$",
+        &user(json!({"name": "frog", "title": null, "verified": true})),
+        &user(json!({"name": "sandbox", "title": "x", "verified": false, "uuid": "u"})),
+        &ids,
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    compare(
+        "$",
+        &user(json!({"name": "frog", "verified": true, "status": "Active"})),
+        &user(json!({"name": 1, "verified": true, "extra": 2})),
+        &ids,
+        &mut out,
+    );
+    assert_eq!(out.len(), 3, "{out:?}");
 }

@@ -1,7 +1,7 @@
 //! The sandbox's knobs: latency, fail rate (5xx and dropped connections), rate limits,
 //! `--max-variable-bytes` and the lossy webhook-write mode.
 
-use crate::kit::sandbox::{decode, Sandbox, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{decode, rule_body, Sandbox, RULES, VARIABLES, WEBHOOKS};
 
 use ddhooks::sandbox::faults::RateLimit;
 use ddhooks::sandbox::SandboxConfig;
@@ -110,16 +110,21 @@ async fn fail_rate_zero_point_five_lets_some_through() {
     assert!(ok > 0 && ok < 30, "{ok}");
 }
 
-#[tokio::test]
-async fn rate_limit_answers_429_with_headers_on_every_response() {
-    let h = Sandbox::start(SandboxConfig {
+/// A sandbox answering at most `limit` API requests a minute.
+async fn rate_limited(limit: u32) -> Sandbox {
+    Sandbox::start(SandboxConfig {
         rate_limit: Some(RateLimit {
-            limit: 3,
+            limit,
             period_secs: 60,
         }),
         ..Default::default()
     })
-    .await;
+    .await
+}
+
+#[tokio::test]
+async fn rate_limit_answers_429_with_headers_on_every_response() {
+    let h = rate_limited(3).await;
     let mut statuses = Vec::new();
     for i in 0..5 {
         let resp = h.req(Method::GET, "/api/v1/validate").send().await.unwrap();
@@ -152,6 +157,56 @@ async fn rate_limit_answers_429_with_headers_on_every_response() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(!resp.headers().contains_key("x-ratelimit-limit"));
+}
+
+#[tokio::test]
+async fn notification_rule_routes_are_rate_limited_and_failed_like_the_rest() {
+    let h = rate_limited(2).await;
+    let rule = json!({"name": "r", "filter": {"tags": ["team:a"]}, "recipients": ["slack-a"]});
+    let id = h.create_rule(rule.clone()).await;
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let resp = h
+            .req(Method::GET, &format!("{RULES}/{id}"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.headers()["x-ratelimit-limit"], "2");
+        statuses.push(resp.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 429, 429], "the create used the first of 2");
+    let outcomes = h.outcomes().await;
+    assert_eq!(
+        outcomes["statuses"]["GET /api/v2/monitor/notification_rule/{rule_id}"],
+        json!({"200": 1, "429": 2}),
+        "{outcomes}"
+    );
+
+    let h = Sandbox::start(SandboxConfig {
+        fail_rate: 1.0,
+        seed: Some(11),
+        ..Default::default()
+    })
+    .await;
+    for _ in 0..20 {
+        let sent = h
+            .req(Method::POST, RULES)
+            .json(&rule_body(rule.clone(), None))
+            .send()
+            .await;
+        if let Ok(resp) = sent {
+            assert!(resp.status().is_server_error(), "{}", resp.status());
+        }
+    }
+    let faults = h.outcomes().await["faults"].clone();
+    let injected: u64 = faults
+        .as_object()
+        .unwrap()
+        .values()
+        .filter_map(|v| v.as_u64())
+        .sum();
+    assert_eq!(injected, 20, "{faults}");
+    assert_eq!(h.requests_total().await, 20);
 }
 
 #[tokio::test]

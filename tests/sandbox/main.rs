@@ -8,6 +8,10 @@ mod kit;
 mod conformance;
 /// Latency, failures, rate limits, value limits and lossy writes; never on `/sandbox/v1/`.
 mod faults_apply_to_the_api_only;
+/// The v2 notification-rule endpoints: answers, limits, paging, sort, filters, keys.
+mod notification_rules_are_served_as_recorded;
+/// Transitions fire the webhooks of matching notification rules, merged with the message's.
+mod notification_rules_route_transitions;
 /// Status codes, bodies and defaults of every endpoint, as Datadog answers them.
 mod serves_datadog_endpoints_as_recorded;
 /// `--data FILE`: restarts keep the state; the file is replaced atomically.

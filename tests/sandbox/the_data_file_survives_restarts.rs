@@ -1,7 +1,7 @@
 //! `--data FILE`: the store survives a restart, and the file is replaced atomically so a
 //! reader (or a crash) never sees half of it.
 
-use crate::kit::sandbox::{Sandbox, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{Sandbox, RULES, VARIABLES, WEBHOOKS};
 
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
@@ -89,17 +89,7 @@ async fn the_file_is_never_half_written() {
         }
         reads
     });
-    let big = "x".repeat(20_000);
-    for i in 0..40 {
-        let (status, _) = h
-            .call(
-                Method::POST,
-                VARIABLES,
-                Some(json!({"name": format!("V{i}"), "value": big, "is_secret": false})),
-            )
-            .await;
-        assert_eq!(status, StatusCode::CREATED);
-    }
+    big_writes(&h, 0, 40).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     let reads = reader.await.unwrap();
     assert!(reads > 0);
@@ -126,4 +116,91 @@ async fn a_corrupt_data_file_is_refused_not_overwritten() {
         std::fs::read_to_string(&file).unwrap(),
         "{\"version\": 1, \"webhooks\": "
     );
+}
+
+/// The journal beside the data file (`sandbox.json.journal.G`), if there is one.
+fn journal(dir: &std::path::Path) -> Option<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .find(|name| name.starts_with("sandbox.json.journal."))
+}
+
+/// Writes 20 KB values into variables `V{from}..V{to}`, to grow the state or the journal.
+async fn big_writes(h: &Sandbox, from: usize, to: usize) {
+    let big = "x".repeat(20_000);
+    for i in from..to {
+        let (status, _) = h
+            .call(
+                Method::POST,
+                VARIABLES,
+                Some(json!({"name": format!("V{i}"), "value": big, "is_secret": false})),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn notification_rules_survive_restarts_and_a_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("sandbox.json");
+    let h = Sandbox::start(config(&file)).await;
+    let rule = |name: &str| {
+        json!({"name": name, "filter": {"scope": "team:a -env:dev"},
+                                   "recipients": ["webhook-x"]})
+    };
+    let patched = h.create_rule(rule("patched before the journal")).await;
+    let deleted = h.create_rule(rule("deleted in the journal")).await;
+    // Past 1 MiB of state, writes go to the journal...
+    big_writes(&h, 0, 60).await;
+    let first = journal(dir.path()).expect("writes go to a journal past 1 MiB");
+    h.replace_rule(&patched, rule("patched in the journal"))
+        .await;
+    let journaled = h.create_rule(rule("created in the journal")).await;
+    let (status, _) = h
+        .call(Method::DELETE, &format!("{RULES}/{deleted}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    // ...which is folded into a new snapshot once it outgrows the snapshot.
+    big_writes(&h, 60, 130).await;
+    let second = journal(dir.path());
+    assert_ne!(second.as_ref(), Some(&first), "the journal was compacted");
+    let after = h.create_rule(rule("created after the compaction")).await;
+    let before_restart = h.rules().await;
+    h.stop().await;
+
+    let h = Sandbox::start(config(&file)).await;
+    let names: Vec<String> = h
+        .rules()
+        .await
+        .iter()
+        .map(|r| r["attributes"]["name"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "patched in the journal",
+            "created in the journal",
+            "created after the compaction"
+        ]
+    );
+    assert_eq!(h.rules().await, before_restart, "every field as before");
+    for id in [&patched, &journaled, &after] {
+        let (status, _) = h.call(Method::GET, &format!("{RULES}/{id}"), None).await;
+        assert_eq!(status, StatusCode::OK, "{id}");
+    }
+    let (status, _) = h
+        .call(Method::GET, &format!("{RULES}/{deleted}"), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "the delete survived too");
+    // Still writable, and a rule written now is there after the next restart.
+    h.replace_rule(&after, rule("patched after a restart"))
+        .await;
+    h.stop().await;
+    let h = Sandbox::start(config(&file)).await;
+    let (_, got) = h.call(Method::GET, &format!("{RULES}/{after}"), None).await;
+    assert_eq!(got["data"]["attributes"]["name"], "patched after a restart");
+    h.stop().await;
 }

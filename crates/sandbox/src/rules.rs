@@ -29,7 +29,7 @@ pub const CREATED_MODIFIED_AT: &str = "1970-01-01T00:00:00+00:00";
 /// The id of the user the sandbox says created every rule.
 pub const SANDBOX_USER_ID: &str = "dd5a0000-0000-4000-8000-00000000d0c5";
 
-/// The listing's page size when `per_page` is not given, and its largest.
+/// The listing's page size when `per_page` is not given.
 pub const DEFAULT_PER_PAGE: usize = 100;
 const MAX_PER_PAGE: usize = 1000;
 /// The largest `page` Datadog's API accepts.
@@ -141,8 +141,9 @@ fn check_count(what: &str, items: &str, len: usize, max: usize) -> Result<(), Ap
     }
 }
 
-/// One list of recipients: each a handle without `@`, 1–20 of them.
-fn check_recipients(what: &str, list: &[String]) -> Result<(), ApiError> {
+/// One list of recipients (`items`, in the error of attribute `what`): each a handle without
+/// `@`, 1–20 of them.
+fn check_recipients(what: &str, items: &str, list: &[String]) -> Result<(), ApiError> {
     for recipient in list {
         if recipient.starts_with('@') {
             return Err(ApiError::bad_request(AT_RECIPIENT));
@@ -154,7 +155,7 @@ fn check_recipients(what: &str, list: &[String]) -> Result<(), ApiError> {
             ));
         }
     }
-    check_count(what, what, list.len(), MAX_RECIPIENTS)
+    check_count(what, items, list.len(), MAX_RECIPIENTS)
 }
 
 fn check_name(name: &str) -> Result<(), ApiError> {
@@ -202,11 +203,15 @@ fn check_routing(attributes: &RuleAttributes) -> Result<(), ApiError> {
             "recipients",
             "recipients or conditional_recipients is required",
         )),
-        (Some(recipients), None) => check_recipients("recipients", recipients),
+        (Some(recipients), None) => check_recipients("recipients", "recipients", recipients),
         (None, Some(conditional)) => {
             let conditions = &conditional.conditions;
             for condition in conditions {
-                check_recipients("conditional_recipients", &condition.recipients)?;
+                check_recipients(
+                    "conditional_recipients",
+                    "a condition's recipients",
+                    &condition.recipients,
+                )?;
                 let scope = &condition.scope;
                 let understood = !matches!(
                     RuleConditionScope::parse(scope),
@@ -222,7 +227,7 @@ fn check_routing(attributes: &RuleAttributes) -> Result<(), ApiError> {
                 }
             }
             if let Some(fallback) = &conditional.fallback_recipients {
-                check_recipients("fallback_recipients", fallback)?;
+                check_recipients("conditional_recipients", "fallback_recipients", fallback)?;
             }
             check_count(
                 "conditional_recipients",
@@ -420,8 +425,15 @@ impl ListQuery {
         };
         let filters = match raw.filters.as_deref() {
             None => RuleListFilters::default(),
-            Some(text) => serde_json::from_str(text)
-                .map_err(|err| invalid("filters", format!("not a JSON filter object: {err}")))?,
+            Some(text) => {
+                let bad = |reason: String| invalid("filters", format!("'{text}': {reason}"));
+                let value: Value =
+                    serde_json::from_str(text).map_err(|err| bad(format!("not JSON: {err}")))?;
+                if !value.is_object() {
+                    return Err(bad("expected a JSON object".to_string()));
+                }
+                serde_json::from_value(value).map_err(|err| bad(err.to_string()))?
+            }
         };
         let mut include_creator = false;
         for path in raw.include.as_deref().unwrap_or_default().split(',') {
