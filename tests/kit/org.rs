@@ -68,25 +68,16 @@ impl Sandbox {
             registry_parts: self.registry_parts().await,
             locked: self.variable(LOCK_VARIABLE).await.is_some(),
             messages: self.messages().await,
-            rules: self.rules().await,
+            rules: self
+                .rules()
+                .await
+                .iter()
+                .filter_map(|r| {
+                    let id = r["id"].as_str()?.to_string();
+                    Some((id, r["attributes"]["name"].as_str()?.to_string()))
+                })
+                .collect(),
         }
-    }
-
-    /// Every notification rule's name, by id.
-    pub async fn rules(&self) -> BTreeMap<String, String> {
-        let (status, body) = self
-            .get_retrying("/api/v2/monitor/notification_rule?per_page=1000")
-            .await;
-        assert_eq!(status, StatusCode::OK, "rules listed: {body}");
-        body["data"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|r| {
-                let id = r["id"].as_str()?.to_string();
-                Some((id, r["attributes"]["name"].as_str()?.to_string()))
-            })
-            .collect()
     }
 
     /// The registry's variables as stored: the header, then every part it names.

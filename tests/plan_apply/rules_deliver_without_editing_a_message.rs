@@ -24,15 +24,6 @@ fn statuses_for(runs: &[Value], id: i64) -> Vec<i64> {
         .collect()
 }
 
-/// Every rule the sandbox holds.
-async fn rules(e: &E2e) -> Vec<Value> {
-    let (status, body) = e
-        .call(Method::GET, "/api/v2/monitor/notification_rule", None)
-        .await;
-    assert_eq!(status, 200, "{body}");
-    body["data"].as_array().cloned().unwrap_or_default()
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_routes_the_pair_and_no_message_changes() {
     let e = E2e::start().await;
@@ -57,7 +48,7 @@ async fn a_rule_routes_the_pair_and_no_message_changes() {
     e.assert_converged().await;
     assert_eq!(e.message(errors).await, people, "not one byte changed");
     assert_eq!(e.message(other).await, "Disk");
-    let rules = rules(&e).await;
+    let rules = e.rules().await;
     assert_eq!(rules.len(), 1, "{rules:?}");
     let attributes = &rules[0]["attributes"];
     assert_eq!(attributes["name"], "grp");
@@ -97,7 +88,7 @@ async fn switching_delivery_both_ways_converges() {
     e.apply_ok().await;
     e.assert_converged().await;
     assert_eq!(e.message(errors).await, "Errors");
-    assert_eq!(rules(&e).await.len(), 1);
+    assert_eq!(e.rules().await.len(), 1);
     e.transition(errors, "Alert").await;
     assert_eq!(statuses_for(&e.check_runs().await, errors), [2]);
 
@@ -111,7 +102,7 @@ async fn switching_delivery_both_ways_converges() {
     e.apply_ok().await;
     e.assert_converged().await;
     assert_eq!(e.message(errors).await, format!("Errors\n\n{grp}"));
-    assert!(rules(&e).await.is_empty());
+    assert!(e.rules().await.is_empty());
     e.transition(errors, "OK").await;
     assert_eq!(statuses_for(&e.check_runs().await, errors), [2, 0]);
 }
@@ -144,7 +135,7 @@ async fn a_rule_made_by_hand_with_the_name_is_adopted_and_corrected() {
     ]);
     e.apply_ok().await;
     e.assert_converged().await;
-    let rules = rules(&e).await;
+    let rules = e.rules().await;
     assert_eq!(rules.len(), 1, "adopted, not duplicated: {rules:?}");
     assert_eq!(rules[0]["id"], id.as_str());
     assert!(rules[0]["attributes"]["recipients"].is_null());
