@@ -394,6 +394,87 @@ pub struct RemoteRule {
     pub rule: NotificationRule,
 }
 
+/// Where a widget sits on a free-layout dashboard, in Datadog's grid units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct WidgetLayout {
+    /// Column of the left edge.
+    pub x: u32,
+    /// Row of the top edge.
+    pub y: u32,
+    /// Width.
+    pub width: u32,
+    /// Height.
+    pub height: u32,
+}
+
+/// One widget of a status board, as ddhooks reads and writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum BoardWidget {
+    /// A "Check status" widget: counts the groups of `check` by their latest status.
+    CheckStatus {
+        /// The widget's title.
+        title: String,
+        /// The check counted (the pair's `check`).
+        check: String,
+        /// Datadog's `grouping`: `cluster` counts groups by status, `check` shows one.
+        grouping: String,
+        /// Tags the check runs must have (`["*"]`: all).
+        tags: Vec<String>,
+        /// Where it sits.
+        layout: WidgetLayout,
+    },
+    /// A widget of another type that someone added: drift on a board ddhooks owns whole.
+    Other {
+        /// Its `definition.type`.
+        kind: String,
+        /// Its title, when it has one.
+        title: Option<String>,
+    },
+}
+
+/// What a pair's webhooks send, for a check run submitted on their behalf (a seeded
+/// status): the same check, host and tags, and the status for each monitor state.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct SeededPair {
+    /// The check name.
+    pub check: String,
+    /// `host_name` as the webhooks send it (may hold `$HOSTNAME`).
+    pub host_name: String,
+    /// Tags as the webhooks send them (`$ALERT_ID` is the monitor's id).
+    pub tags: Vec<String>,
+    /// Status for OK (the recovery status).
+    pub ok: u8,
+    /// Status for Alert.
+    pub alert: u8,
+    /// Status for Warn, when the pair has a warning webhook.
+    pub warning: Option<u8>,
+    /// Status for No Data, when the pair has a no-data webhook.
+    pub no_data: Option<u8>,
+    /// The blocks (message or rule) that wire this pair's webhooks.
+    pub blocks: Vec<String>,
+}
+
+/// A status board (`status_boards:`): a free-layout dashboard ddhooks owns whole, with one
+/// "Check status" widget per pair, so the group's OK and CRITICAL counts need no hand work.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct StatusBoard {
+    /// The dashboard's title (unique among boards; adoption goes by it).
+    pub title: String,
+    /// Its description (`None`: empty).
+    pub description: Option<String>,
+    /// Its widgets, in order.
+    pub widgets: Vec<BoardWidget>,
+}
+
+/// A dashboard as Datadog holds it: its id and what ddhooks compares.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteBoard {
+    /// Datadog's id, e.g. `h4u-ixe-ptt`.
+    pub id: String,
+    /// The board's content.
+    pub board: StatusBoard,
+}
+
 /// Everything the manifests ask for, validated. The planner's left-hand input.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Desired {
@@ -405,6 +486,11 @@ pub struct Desired {
     pub blocks: BTreeMap<String, NotificationBlock>,
     /// By block name: the blocks delivered as notification rules (`delivery: rule`).
     pub notification_rules: BTreeMap<String, NotificationRule>,
+    /// By board name (`status_boards:`).
+    pub status_boards: BTreeMap<String, StatusBoard>,
+    /// The pairs whose monitors get a seeded check run when first wired (`seed_status`,
+    /// default true), by pair name, with the statuses to seed.
+    pub seeded_pairs: BTreeMap<String, SeededPair>,
     /// Webhook names managed elsewhere that blocks may mention.
     pub external_webhooks: BTreeSet<String>,
 }

@@ -353,6 +353,81 @@ pub struct RuleListFilters {
     pub recipients: Option<Vec<String>>,
 }
 
+/// Where a widget sits on a dashboard (grid units).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WidgetLayout {
+    /// Left edge.
+    pub x: i64,
+    /// Top edge.
+    pub y: i64,
+    /// Width.
+    pub width: i64,
+    /// Height.
+    pub height: i64,
+}
+
+/// One widget of a dashboard: its `definition` (a `type` and that type's fields, kept as
+/// JSON since dashboards hold dozens of widget types), its layout and the id Datadog gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardWidget {
+    /// `{"type": "check_status", "check": …, "grouping": …, …}`.
+    pub definition: Map<String, Value>,
+    /// Required on free layouts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub layout: Option<WidgetLayout>,
+    /// Assigned by Datadog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<i64>,
+}
+
+/// A dashboard as created, read and updated (`PUT` replaces it whole).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Dashboard {
+    /// Assigned by Datadog (`abc-def-ghi`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Title.
+    pub title: String,
+    /// Description (`null` or text).
+    #[serde(default)]
+    pub description: Option<String>,
+    /// `free` or `ordered`.
+    pub layout_type: String,
+    /// The widgets.
+    #[serde(default)]
+    pub widgets: Vec<DashboardWidget>,
+    /// Every other field (`notify_list`, `template_variables`, `url`, `author_handle`, …),
+    /// kept so a read-modify-write drops nothing.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// One entry of `GET /api/v1/dashboard`: a dashboard without its widgets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardSummary {
+    /// Id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Every other field.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// The answer of `GET /api/v1/dashboard` (`count`/`start` paging).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardList {
+    /// One page of summaries.
+    pub dashboards: Vec<DashboardSummary>,
+}
+
+/// The answer of `DELETE /api/v1/dashboard/{id}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DashboardDeleted {
+    /// The id deleted.
+    pub deleted_dashboard_id: String,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
