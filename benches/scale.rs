@@ -497,6 +497,7 @@ async fn local_work(
         webhooks,
         variables,
         !loaded.desired.notification_rules.is_empty(),
+        &Default::default(),
         concurrency,
     )
     .await?;

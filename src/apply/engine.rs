@@ -13,7 +13,7 @@
 //! rule switched back to blocks goes only after the blocks are written.
 
 use crate::plan::{
-    Action, Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, RuleChange, Summary,
+    Action, Address, Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, SeedRun, Summary,
     VariableChange, VariableValue, WebhookChange, WebhookState,
 };
 use crate::registry::Registry;
@@ -38,7 +38,7 @@ pub enum Outcome {
 }
 
 /// The result of an apply, for the report and the exit code.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct ApplyReport {
     /// Every change of the plan with its outcome, in the order they were settled.
     pub outcomes: Vec<(String, Action, Outcome)>,
@@ -50,6 +50,21 @@ pub struct ApplyReport {
     pub registry_error: Option<String>,
     /// How many steps the engine handed out (a test that stops after step k needs it).
     pub steps: usize,
+    /// How many seeded check runs were submitted, or why they were not.
+    pub seeded: Result<usize, String>,
+}
+
+impl Default for ApplyReport {
+    fn default() -> Self {
+        ApplyReport {
+            outcomes: Vec::new(),
+            done: Summary::default(),
+            interrupted: false,
+            registry_error: None,
+            steps: 0,
+            seeded: Ok(0),
+        }
+    }
 }
 
 impl ApplyReport {
@@ -122,9 +137,11 @@ pub enum Step<'p> {
     ReadMonitors,
     /// Write these monitor messages (concurrently, stopping early on a signal).
     WriteMonitors(Vec<&'p MonitorChange>),
-    /// Create, update or delete these notification rules (concurrently, stopping early on
-    /// a signal).
-    WriteRules(Vec<&'p RuleChange>),
+    /// Create, update or delete these objects addressed by id — notification rules and
+    /// status boards — concurrently, stopping early on a signal.
+    WriteById(Vec<&'p Change>),
+    /// Submit these seeded check runs (batched by the driver).
+    SubmitChecks(Vec<&'p SeedRun>),
     /// Nothing is left: take the report with [`Engine::into_report`].
     Done,
 }
@@ -140,9 +157,11 @@ pub enum StepOutcome {
     MonitorsRead(Result<BTreeMap<i64, Fingerprint>, String>),
     /// Each monitor write's outcome, by id (a monitor missing here was not attempted).
     MonitorsWritten(BTreeMap<i64, Result<(), String>>),
-    /// Each rule write's outcome, by block name: the id of a rule it created (a rule
+    /// Each write's outcome, by address: the id of an object a create made (an object
     /// missing here was not attempted).
-    RulesWritten(BTreeMap<String, Result<Option<String>, String>>),
+    ByIdWritten(BTreeMap<Address, Result<Option<String>, String>>),
+    /// The seeded check runs were submitted, or why not.
+    ChecksSubmitted(Result<(), String>),
 }
 
 /// Where the engine is.
@@ -152,10 +171,12 @@ enum Stage {
     Pending,
     /// The variable and webhook writes, in order.
     Serial,
-    /// The rule creates and updates.
-    Rules,
-    /// The rule deletions.
-    RuleRemovals,
+    /// The rule and board creates and updates.
+    ById,
+    /// The seeded check runs.
+    Seeds,
+    /// The rule and board deletions.
+    ByIdRemovals,
     /// The monitor writes: check the read's age.
     Monitors,
     /// Waiting for the new listing of monitors.
@@ -176,7 +197,8 @@ enum InFlight<'p> {
     Change(usize),
     MonitorRead,
     MonitorWrites(Vec<&'p MonitorChange>),
-    RuleWrites(Vec<&'p RuleChange>),
+    ByIdWrites(Vec<&'p Change>),
+    Checks,
     FinalSave,
 }
 
@@ -208,7 +230,7 @@ impl<'p> Engine<'p> {
                     removals.push(i)
                 }
                 Change::CustomVariable(_) | Change::Webhook(_) => serial.push(i),
-                Change::NotificationRule(_) | Change::Monitor(_) => {}
+                Change::NotificationRule(_) | Change::StatusBoard(_) | Change::Monitor(_) => {}
             }
         }
         // Dependencies first when creating, last when removing: variables before webhooks,
@@ -271,7 +293,8 @@ impl<'p> Engine<'p> {
                 InFlight::MonitorWrites(_) => {
                     self.settle(StepOutcome::MonitorsWritten(BTreeMap::new()))
                 }
-                InFlight::RuleWrites(_) => self.settle(StepOutcome::RulesWritten(BTreeMap::new())),
+                InFlight::ByIdWrites(_) => self.settle(StepOutcome::ByIdWritten(BTreeMap::new())),
+                InFlight::Checks => self.settle(StepOutcome::ChecksSubmitted(Err(unseen()))),
             }
             match std::mem::replace(&mut self.stage, Stage::Done) {
                 Stage::Pending => {
@@ -291,29 +314,38 @@ impl<'p> Engine<'p> {
                             return step;
                         }
                     }
-                    None => self.stage = Stage::Rules,
+                    None => self.stage = Stage::ById,
                 },
-                Stage::Rules => {
+                Stage::ById => {
                     self.stage = Stage::Monitors;
-                    if let Some(step) = self.start_rules(false) {
+                    if let Some(step) = self.start_by_id(false) {
                         return step;
                     }
                 }
-                Stage::RuleRemovals => {
+                Stage::Seeds => {
+                    self.stage = Stage::ByIdRemovals;
+                    // Seeds only once every write that wires their monitors is done; a run
+                    // stopped before that leaves `ddhooks seed-status` to submit them.
+                    if !self.stopped() && !self.plan.seeds.is_empty() {
+                        self.in_flight = InFlight::Checks;
+                        return Step::SubmitChecks(self.plan.seeds.iter().collect());
+                    }
+                }
+                Stage::ByIdRemovals => {
                     self.stage = Stage::Removals;
-                    if let Some(step) = self.start_rules(true) {
+                    if let Some(step) = self.start_by_id(true) {
                         return step;
                     }
                 }
                 Stage::Monitors => {
                     let monitors: Vec<&'p MonitorChange> = self.monitor_changes().collect();
                     if monitors.is_empty() {
-                        self.stage = Stage::RuleRemovals;
+                        self.stage = Stage::Seeds;
                     } else if self.stopped() {
                         for m in monitors {
                             self.push_outcome(Change::Monitor(m.clone()), Outcome::NotAttempted);
                         }
-                        self.stage = Stage::RuleRemovals;
+                        self.stage = Stage::Seeds;
                     } else if read_age > MONITOR_READ_MAX_AGE {
                         self.stage = Stage::Monitors;
                         self.in_flight = InFlight::MonitorRead;
@@ -336,7 +368,7 @@ impl<'p> Engine<'p> {
                             None => to_write.push(m),
                         }
                     }
-                    self.stage = Stage::RuleRemovals;
+                    self.stage = Stage::Seeds;
                     if !to_write.is_empty() {
                         self.in_flight = InFlight::MonitorWrites(to_write.clone());
                         return Step::WriteMonitors(to_write);
@@ -365,6 +397,9 @@ impl<'p> Engine<'p> {
                                 OwnedName::NotificationRule(n) => {
                                     self.registry.notification_rules.remove(n);
                                 }
+                                OwnedName::StatusBoard(n) => {
+                                    self.registry.status_boards.remove(n);
+                                }
                             }
                         }
                     }
@@ -385,15 +420,17 @@ impl<'p> Engine<'p> {
         })
     }
 
-    /// The rule changes of one phase: creates and updates (`removals: false`) or deletions.
-    /// Matching adoptions are settled here without a write; after a failure or a signal
-    /// nothing is attempted.
-    fn start_rules(&mut self, removals: bool) -> Option<Step<'p>> {
+    /// The rule and board changes of one phase: creates and updates (`removals: false`) or
+    /// deletions. Matching adoptions are settled here without a write; after a failure or a
+    /// signal nothing is attempted.
+    fn start_by_id(&mut self, removals: bool) -> Option<Step<'p>> {
         let plan: &'p Plan = self.plan;
         let mut to_write = Vec::new();
         for change in &plan.changes {
-            let Change::NotificationRule(rule) = change else {
-                continue;
+            let writes = match change {
+                Change::NotificationRule(c) => c.edit.writes(),
+                Change::StatusBoard(c) => c.edit.writes(),
+                _ => continue,
             };
             if change.is_removal() != removals {
                 continue;
@@ -401,8 +438,8 @@ impl<'p> Engine<'p> {
             if self.stopped() {
                 self.settle_pending(change, false);
                 self.push_outcome(change.clone(), Outcome::NotAttempted);
-            } else if rule.edit.writes() {
-                to_write.push(rule);
+            } else if writes {
+                to_write.push(change);
             } else {
                 self.record_ownership(change, None);
                 self.count(change);
@@ -412,8 +449,8 @@ impl<'p> Engine<'p> {
         if to_write.is_empty() {
             return None;
         }
-        self.in_flight = InFlight::RuleWrites(to_write.clone());
-        Some(Step::WriteRules(to_write))
+        self.in_flight = InFlight::ByIdWrites(to_write.clone());
+        Some(Step::WriteById(to_write))
     }
 
     /// Starts the webhook or variable change `i`: its write, or `None` when it is settled
@@ -429,7 +466,7 @@ impl<'p> Engine<'p> {
         let write = match change {
             Change::CustomVariable(c) => variable_write(c),
             Change::Webhook(c) => webhook_write(c),
-            Change::NotificationRule(_) | Change::Monitor(_) => None,
+            Change::NotificationRule(_) | Change::StatusBoard(_) | Change::Monitor(_) => None,
         };
         match write {
             Some(Ok(write)) => {
@@ -542,30 +579,37 @@ impl<'p> Engine<'p> {
                     }
                 }
             }
-            (InFlight::RuleWrites(written), StepOutcome::RulesWritten(mut results)) => {
-                for r in written {
-                    let change = Change::NotificationRule(r.clone());
-                    match results.remove(&r.name) {
+            (InFlight::ByIdWrites(written), StepOutcome::ByIdWritten(mut results)) => {
+                for change in written {
+                    match results.remove(&change.address()) {
                         Some(Ok(created)) => {
-                            self.record_ownership(&change, created);
-                            self.settle_pending(&change, false);
-                            self.count(&change);
-                            self.push_outcome(change, Outcome::Done);
+                            self.record_ownership(change, created);
+                            self.settle_pending(change, false);
+                            self.count(change);
+                            self.push_outcome(change.clone(), Outcome::Done);
                         }
                         Some(Err(why)) => {
-                            // A create whose answer was lost may have made the rule: its
+                            // A create whose answer was lost may have made the object: its
                             // name stays pending for the next listing to resolve.
                             self.failed = true;
-                            self.settle_pending(&change, true);
-                            self.push_outcome(change, Outcome::Failed(why));
+                            self.settle_pending(change, true);
+                            self.push_outcome(change.clone(), Outcome::Failed(why));
                         }
                         None => {
                             self.failed = true;
-                            self.settle_pending(&change, false);
-                            self.push_outcome(change, Outcome::NotAttempted);
+                            self.settle_pending(change, false);
+                            self.push_outcome(change.clone(), Outcome::NotAttempted);
                         }
                     }
                 }
+            }
+            (InFlight::Checks, StepOutcome::ChecksSubmitted(result)) => {
+                // Check runs are not configuration: a failure is reported, and nothing else
+                // depends on it.
+                self.report.seeded = match result {
+                    Ok(()) => Ok(self.plan.seeds.len()),
+                    Err(e) => Err(e),
+                };
             }
             (InFlight::None, _) => {}
             (_, other) => {
@@ -623,17 +667,18 @@ impl<'p> Engine<'p> {
                     self.registry.webhooks.insert(c.name.clone());
                 }
             },
-            Change::NotificationRule(c) => match (&c.edit, created.or_else(|| c.id.clone())) {
-                (Edit::Delete { .. }, _) => {
-                    self.registry.notification_rules.remove(&c.name);
-                }
-                (_, Some(id)) => {
-                    self.registry.notification_rules.insert(c.name.clone(), id);
-                }
-                // A create whose answer held no id: the name stays pending, so the next
-                // listing finds the rule.
-                (_, None) => {}
-            },
+            Change::NotificationRule(c) => own_by_id(
+                &mut self.registry.notification_rules,
+                &c.name,
+                matches!(c.edit, Edit::Delete { .. }),
+                created.or_else(|| c.id.clone()),
+            ),
+            Change::StatusBoard(c) => own_by_id(
+                &mut self.registry.status_boards,
+                &c.name,
+                matches!(c.edit, Edit::Delete { .. }),
+                created.or_else(|| c.id.clone()),
+            ),
             Change::Monitor(_) => {}
         }
     }
@@ -655,9 +700,27 @@ impl<'p> Engine<'p> {
                 Change::NotificationRule(_) => {
                     self.registry.pending_rules.remove(name);
                 }
+                Change::StatusBoard(_) => {
+                    self.registry.pending_boards.remove(name);
+                }
                 Change::Monitor(_) => {}
             }
         }
+    }
+}
+
+/// Ownership of an object addressed by id after its write: a delete drops the name, any
+/// other write records the id (a create whose answer held no id leaves the name pending,
+/// so the next listing finds the object).
+fn own_by_id(owned: &mut BTreeMap<String, String>, name: &str, deleted: bool, id: Option<String>) {
+    match (deleted, id) {
+        (true, _) => {
+            owned.remove(name);
+        }
+        (false, Some(id)) => {
+            owned.insert(name.to_string(), id);
+        }
+        (false, None) => {}
     }
 }
 
@@ -673,6 +736,7 @@ fn pending_names(change: &Change) -> Vec<&str> {
         // A create makes an object whose id ddhooks learns only from the answer; a delete
         // may have happened when its answer is lost.
         Change::NotificationRule(c) if c.edit.changes_names() => vec![c.name.as_str()],
+        Change::StatusBoard(c) if c.edit.changes_names() => vec![c.name.as_str()],
         _ => Vec::new(),
     }
 }
@@ -695,6 +759,9 @@ fn mark_pending(registry: &mut Registry, change: &Change) {
             }
             Change::NotificationRule(_) => {
                 registry.pending_rules.insert(name.to_string());
+            }
+            Change::StatusBoard(_) => {
+                registry.pending_boards.insert(name.to_string());
             }
             Change::Monitor(_) => {}
         }
@@ -763,7 +830,7 @@ fn webhook_write(c: &WebhookChange) -> Option<Result<Write<'_>, String>> {
 mod tests {
     use super::*;
     use crate::model::{EncodeAs, Secret};
-    use crate::plan::{BlockAction, BlockChange, VariableState, WebhookChange};
+    use crate::plan::{BlockAction, BlockChange, RuleChange, VariableState, WebhookChange};
 
     fn hook(url: &str) -> WebhookState {
         WebhookState {
@@ -857,13 +924,14 @@ mod tests {
             Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
             Step::ReadMonitors => "read monitors".into(),
             Step::WriteMonitors(ms) => format!("write {} monitors", ms.len()),
-            Step::WriteRules(rs) => {
-                let names: Vec<String> = rs
+            Step::WriteById(cs) => {
+                let names: Vec<String> = cs
                     .iter()
-                    .map(|r| format!("{} rule {}", r.edit.action().word(), r.name))
+                    .map(|c| format!("{} {}", c.action().word(), c.address()))
                     .collect();
                 names.join(", ")
             }
+            Step::SubmitChecks(runs) => format!("submit {} check runs", runs.len()),
             Step::Done => "done".into(),
         }
     }
@@ -897,15 +965,16 @@ mod tests {
             Step::WriteMonitors(ms) => {
                 StepOutcome::MonitorsWritten(ms.iter().map(|m| (m.id, Ok(()))).collect())
             }
-            Step::WriteRules(rs) => StepOutcome::RulesWritten(
-                rs.iter()
-                    .map(|r| {
+            Step::WriteById(cs) => StepOutcome::ByIdWritten(
+                cs.iter()
+                    .map(|c| {
                         let created =
-                            matches!(r.edit, Edit::Create { .. }).then(|| format!("id-{}", r.name));
-                        (r.name.clone(), Ok(created))
+                            (c.action() == Action::Create).then(|| format!("id-{}", c.address()));
+                        (c.address(), Ok(created))
                     })
                     .collect(),
             ),
+            Step::SubmitChecks(_) => StepOutcome::ChecksSubmitted(Ok(())),
             _ => StepOutcome::Written(Ok(())),
         }
     }
@@ -959,9 +1028,9 @@ mod tests {
             steps,
             [
                 "save",
-                "create rule new",
+                "create notification_rule.new",
                 "write 1 monitors",
-                "delete rule old",
+                "delete notification_rule.old",
                 "save",
                 "done"
             ]
@@ -973,7 +1042,7 @@ mod tests {
         assert!(last.pending_rules.is_empty());
         assert_eq!(
             last.notification_rules,
-            BTreeMap::from([("new".to_string(), "id-new".to_string())])
+            BTreeMap::from([("new".to_string(), "id-notification_rule.new".to_string())])
         );
     }
 
@@ -991,14 +1060,14 @@ mod tests {
         }));
         let mut engine = Engine::new(&p, Registry::new("salt"), false);
         let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
-            Step::WriteRules(rs) => StepOutcome::RulesWritten(
-                rs.iter()
-                    .map(|r| (r.name.clone(), Err("HTTP 500".to_string())))
+            Step::WriteById(cs) => StepOutcome::ByIdWritten(
+                cs.iter()
+                    .map(|c| (c.address(), Err("HTTP 500".to_string())))
                     .collect(),
             ),
             other => ok(other),
         });
-        assert_eq!(steps, ["save", "create rule new", "done"]);
+        assert_eq!(steps, ["save", "create notification_rule.new", "done"]);
         assert!(saves[0].pending_rules.contains("new"));
         let report = engine.into_report();
         assert!(report

@@ -15,7 +15,7 @@ pub use crate::datadog::registry_store::{StateError, StateStore};
 pub use engine::{ApplyReport, Engine, Outcome, Step, StepOutcome, Write, MONITOR_READ_MAX_AGE};
 
 use crate::datadog::{ApiError, Client};
-use crate::plan::{self, Edit, Fingerprint, MonitorChange, Plan, RuleChange};
+use crate::plan::{self, Address, Change, Edit, Fingerprint, MonitorChange, Plan};
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
@@ -73,9 +73,15 @@ impl Applier<'_> {
                 Step::WriteMonitors(changes) => {
                     StepOutcome::MonitorsWritten(self.write_monitors(changes).await)
                 }
-                Step::WriteRules(changes) => {
-                    StepOutcome::RulesWritten(self.write_rules(changes).await)
+                Step::WriteById(changes) => {
+                    StepOutcome::ByIdWritten(self.write_by_id(changes).await)
                 }
+                Step::SubmitChecks(seeds) => StepOutcome::ChecksSubmitted(
+                    self.client
+                        .submit_seeds(&seeds)
+                        .await
+                        .map_err(|e| e.to_string()),
+                ),
             };
             engine.settle(outcome);
         }
@@ -131,43 +137,59 @@ impl Applier<'_> {
             .collect())
     }
 
-    /// The rule writes, `concurrency` at a time (rules are separate objects addressed by id,
-    /// so unlike webhooks nothing orders them); after a signal, the rest are not attempted
-    /// (absent from the result). A create answers with the new rule's id.
-    async fn write_rules(
+    /// The rule and board writes, `concurrency` at a time (each is its own object addressed
+    /// by id, so unlike webhooks nothing orders them); after a signal, the rest are not
+    /// attempted (absent from the result). A create answers with the new object's id.
+    async fn write_by_id(
         &self,
-        changes: Vec<&RuleChange>,
-    ) -> BTreeMap<String, Result<Option<String>, String>> {
+        changes: Vec<&Change>,
+    ) -> BTreeMap<Address, Result<Option<String>, String>> {
         let stop = &self.stop;
-        let client = self.client;
         stream::iter(changes)
-            .map(|r| async move {
+            .map(|change| async move {
                 if stop.load(Ordering::SeqCst) {
                     return None;
                 }
-                let result = match (&r.edit, r.id.as_deref()) {
-                    (Edit::Create { after }, _) => client.create_rule_as(after).await.map(Some),
-                    (Edit::Delete { .. }, Some(id)) => client.delete_rule(id).await.map(|_| None),
-                    (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
-                        client.update_rule_as(id, after).await.map(|()| None)
-                    }
-                    (Edit::Rename { from, .. }, _) => match *from {},
-                    (_, None) => {
-                        return Some((
-                            r.name.clone(),
-                            Err(format!(
-                            "notification rule {}: the plan holds no rule id to write; plan again",
-                            r.name
-                        )),
-                        ))
-                    }
-                };
-                Some((r.name.clone(), result.map_err(|e| e.to_string())))
+                let result = self.write_one_by_id(change).await;
+                Some((change.address(), result.map_err(|e| e.to_string())))
             })
             .buffered(self.concurrency.max(1))
             .filter_map(|r| async move { r })
             .collect()
             .await
+    }
+
+    /// One rule or board write; returns the id a create made.
+    async fn write_one_by_id(&self, change: &Change) -> Result<Option<String>, ApiError> {
+        let client = self.client;
+        let missing_id = |what: &str| ApiError::Decode {
+            object: what.to_string(),
+            detail: "the plan holds no id to write; plan again".to_string(),
+        };
+        match change {
+            Change::NotificationRule(r) => match (&r.edit, r.id.as_deref()) {
+                (Edit::Create { after }, _) => client.create_rule_as(after).await.map(Some),
+                (Edit::Delete { .. }, Some(id)) => client.delete_rule(id).await.map(|_| None),
+                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
+                    client.update_rule_as(id, after).await.map(|()| None)
+                }
+                (Edit::Rename { from, .. }, _) => match *from {},
+                (_, None) => Err(missing_id(&format!("notification rule {}", r.name))),
+            },
+            Change::StatusBoard(b) => match (&b.edit, b.id.as_deref()) {
+                (Edit::Create { after }, _) => client.create_board_as(after).await.map(Some),
+                (Edit::Delete { .. }, Some(id)) => client.delete_dashboard(id).await.map(|_| None),
+                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
+                    client.update_board_as(id, after).await.map(|()| None)
+                }
+                (Edit::Rename { from, .. }, _) => match *from {},
+                (_, None) => Err(missing_id(&format!("status board {}", b.name))),
+            },
+            other => Err(ApiError::Decode {
+                object: other.address().to_string(),
+                detail: "not a change of an object addressed by id".to_string(),
+            }),
+        }
     }
 
     /// The monitor writes, `concurrency` at a time; after a signal, the rest are not

@@ -321,6 +321,21 @@ fn print_report(plan: &Plan, report: &ApplyReport) {
     if let Some(e) = &report.registry_error {
         let _ = writeln!(out, "registry: {e}");
     }
+    match &report.seeded {
+        Ok(0) => {}
+        Ok(n) => {
+            let _ = writeln!(
+                out,
+                "seeded {n} check run(s): each newly wired monitor's current state, so its board counts it now"
+            );
+        }
+        Err(e) => {
+            let _ = writeln!(
+                out,
+                "seeding check runs failed: {e}; the configuration is applied; run `ddhooks seed-status` to submit them"
+            );
+        }
+    }
     let d = report.done;
     if report.complete() && !plan.problems.is_empty() {
         let _ = writeln!(

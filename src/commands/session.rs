@@ -11,7 +11,7 @@ use crate::sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use anyhow::Context;
 use clap::Args;
 use rand::Rng;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -155,6 +155,7 @@ impl Session {
             webhooks,
             variables,
             !desired.notification_rules.is_empty(),
+            &board_titles(desired),
             self.concurrency,
         )
         .await?;
@@ -171,6 +172,15 @@ impl Session {
             monitors_read: fetched.remote.monitors.len(),
         })
     }
+}
+
+/// Each desired board's title, by board name (what fetch lists dashboards for).
+fn board_titles(desired: &crate::model::Desired) -> BTreeMap<String, String> {
+    desired
+        .status_boards
+        .iter()
+        .map(|(name, board)| (name.clone(), board.title.clone()))
+        .collect()
 }
 
 /// A plan with what apply needs to carry it out.

@@ -564,6 +564,14 @@ pub struct Remote {
     pub monitors: BTreeMap<i64, RemoteMonitor>,
     /// Every notification rule of the org, by id (rules can be listed).
     pub notification_rules: BTreeMap<String, RemoteRule>,
+    /// Every dashboard's title, by id (from the listing, read when boards are declared or
+    /// owned).
+    pub dashboards: BTreeMap<String, String>,
+    /// The dashboards read in full, by id: those the registry owns and those a desired
+    /// board could adopt by title.
+    pub status_boards: BTreeMap<String, RemoteBoard>,
+    /// Each monitor's current state (the listing's `overall_state`), by id, for seeding.
+    pub monitor_states: BTreeMap<i64, crate::template::MonitorState>,
 }
 
 impl serde::Serialize for EncodeAs {

@@ -55,6 +55,12 @@ pub struct Registry {
     /// the answer).
     #[serde(rename = "pr", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pending_rules: BTreeSet<String>,
+    /// Owned status boards: board name to the dashboard's id.
+    #[serde(rename = "b", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub status_boards: BTreeMap<String, String>,
+    /// Board names whose dashboard a create or delete in flight may have made or removed.
+    #[serde(rename = "pb", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending_boards: BTreeSet<String>,
 }
 
 /// A registry that cannot be read back.
@@ -124,6 +130,8 @@ impl Registry {
             pending_variables: BTreeMap::new(),
             notification_rules: BTreeMap::new(),
             pending_rules: BTreeSet::new(),
+            status_boards: BTreeMap::new(),
+            pending_boards: BTreeSet::new(),
         }
     }
 
@@ -137,6 +145,7 @@ impl Registry {
         !self.pending_webhooks.is_empty()
             || !self.pending_variables.is_empty()
             || !self.pending_rules.is_empty()
+            || !self.pending_boards.is_empty()
     }
 
     /// Resolves every pending entry by existence: an existing object becomes owned, an
@@ -175,29 +184,31 @@ impl Registry {
         &mut self,
         rules: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
-        let changed = !self.pending_rules.is_empty();
-        for name in std::mem::take(&mut self.pending_rules) {
-            let kept = self
-                .notification_rules
-                .get(&name)
-                .is_some_and(|id| rules.clone().any(|(listed, _)| listed == id));
-            if kept {
-                continue;
-            }
-            self.notification_rules.remove(&name);
-            let owned: BTreeSet<&str> = self
-                .notification_rules
-                .values()
-                .map(String::as_str)
-                .collect();
-            let mut found = rules
-                .clone()
-                .filter(|(id, rule_name)| *rule_name == name && !owned.contains(id));
-            if let (Some((id, _)), None) = (found.next(), found.next()) {
-                self.notification_rules.insert(name, id.to_string());
-            }
-        }
-        changed
+        resolve_by_listing(&mut self.notification_rules, &mut self.pending_rules, rules)
+    }
+
+    /// Resolves every pending board by the dashboard listing (`(id, title)` of every
+    /// dashboard), as [`Registry::resolve_pending_rules`] does for rules: `titles` maps a
+    /// pending board's name to the title its dashboard has.
+    pub fn resolve_pending_boards<'a>(
+        &mut self,
+        dashboards: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+        titles: &BTreeMap<String, String>,
+    ) -> bool {
+        // Match by title: list the dashboards under the board names whose title they carry.
+        let by_name: Vec<(&str, &str)> = dashboards
+            .flat_map(|(id, title)| {
+                titles
+                    .iter()
+                    .filter(move |(_, t)| t.as_str() == title)
+                    .map(move |(name, _)| (id, name.as_str()))
+            })
+            .collect();
+        resolve_by_listing(
+            &mut self.status_boards,
+            &mut self.pending_boards,
+            by_name.iter().copied(),
+        )
     }
 
     /// The variable names and values that store this registry in `slot`, header first; an
@@ -327,6 +338,34 @@ impl Registry {
             .map(Some)
             .map_err(|e| RegistryError::Corrupt(e.to_string()))
     }
+}
+
+/// Resolves pending names of objects addressed by id against a listing of `(id, name)`: a
+/// name whose owned id is still listed keeps it; otherwise it owns the one listed object
+/// with its name that no other name owns, or nothing when there are none or several.
+fn resolve_by_listing<'a>(
+    owned: &mut BTreeMap<String, String>,
+    pending: &mut BTreeSet<String>,
+    listed: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+) -> bool {
+    let changed = !pending.is_empty();
+    for name in std::mem::take(pending) {
+        let kept = owned
+            .get(&name)
+            .is_some_and(|id| listed.clone().any(|(l, _)| l == id));
+        if kept {
+            continue;
+        }
+        owned.remove(&name);
+        let taken: BTreeSet<&str> = owned.values().map(String::as_str).collect();
+        let mut found = listed
+            .clone()
+            .filter(|(id, n)| *n == name && !taken.contains(id));
+        if let (Some((id, _)), None) = (found.next(), found.next()) {
+            owned.insert(name, id.to_string());
+        }
+    }
+    changed
 }
 
 /// `value` as JSON, compact or pretty.

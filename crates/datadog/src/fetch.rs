@@ -5,10 +5,12 @@
 use super::{wire, ApiError, Client};
 pub use crate::registry_store::{read_registry, StateBackend};
 use ddhooks_core::model::{
-    EncodeAs, NotificationRule, Remote, RemoteMonitor, RemoteRule, RemoteVariable, RemoteWebhook,
-    RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
+    BoardWidget, EncodeAs, NotificationRule, Remote, RemoteBoard, RemoteMonitor, RemoteRule,
+    RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
+    StatusBoard, WidgetLayout,
 };
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
+use ddhooks_core::template::MonitorState;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -120,6 +122,57 @@ pub(crate) fn remote_rule(r: wire::RuleData) -> Option<RemoteRule> {
     })
 }
 
+/// Decodes a dashboard as a status board: its title, description and widgets (a
+/// `check_status` widget typed, any other kept as its type and title, so it shows as drift
+/// on a board ddhooks owns whole). A dashboard without an id is skipped.
+pub(crate) fn remote_board(d: wire::Dashboard) -> Option<RemoteBoard> {
+    let text = |def: &serde_json::Map<String, serde_json::Value>, key: &str| {
+        def.get(key).and_then(|v| v.as_str()).map(str::to_string)
+    };
+    let widgets = d
+        .widgets
+        .iter()
+        .map(|w| {
+            let def = &w.definition;
+            let kind = text(def, "type").unwrap_or_default();
+            let title = text(def, "title");
+            if kind != "check_status" {
+                return BoardWidget::Other { kind, title };
+            }
+            let layout = w.layout.unwrap_or_default();
+            let unsigned = |n: i64| u32::try_from(n).unwrap_or(0);
+            BoardWidget::CheckStatus {
+                title: title.unwrap_or_default(),
+                check: text(def, "check").unwrap_or_default(),
+                grouping: text(def, "grouping").unwrap_or_default(),
+                tags: def
+                    .get("tags")
+                    .and_then(|t| t.as_array())
+                    .map(|t| {
+                        t.iter()
+                            .filter_map(|v| v.as_str().map(str::to_string))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                layout: WidgetLayout {
+                    x: unsigned(layout.x),
+                    y: unsigned(layout.y),
+                    width: unsigned(layout.width),
+                    height: unsigned(layout.height),
+                },
+            }
+        })
+        .collect();
+    Some(RemoteBoard {
+        id: d.id?,
+        board: StatusBoard {
+            title: d.title,
+            description: d.description.filter(|t| !t.is_empty()),
+            widgets,
+        },
+    })
+}
+
 /// Everything the planner needs from Datadog.
 pub struct Fetched {
     /// Remote objects.
@@ -145,6 +198,7 @@ pub async fn fetch(
     webhook_names: BTreeSet<String>,
     variable_names: BTreeSet<String>,
     read_rules: bool,
+    board_titles: &BTreeMap<String, String>,
     concurrency: usize,
 ) -> Result<Fetched, FetchError> {
     let variable_names: BTreeSet<String> = variable_names
@@ -152,13 +206,24 @@ pub async fn fetch(
         .filter(|n| !registry::is_registry_variable(n))
         .collect();
     let concurrency = concurrency.max(1);
-    let (registry, named, monitors, rules) = futures::try_join!(
+    let read_boards = !board_titles.is_empty();
+    let (registry, named, monitors, rules, dashboards) = futures::try_join!(
         read_registry(client, backend),
         read_named(client, &webhook_names, &variable_names, concurrency),
         async { client.list_monitors().await.map_err(FetchError::from) },
         async {
             if read_rules {
                 client.list_rules().await.map_err(FetchError::from)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        async {
+            if read_boards {
+                client
+                    .read_dashboard_titles()
+                    .await
+                    .map_err(FetchError::from)
             } else {
                 Ok(Vec::new())
             }
@@ -187,8 +252,14 @@ pub async fn fetch(
             absorb(&mut remote, owned);
         }
     }
-    for m in monitors.into_iter().filter_map(remote_monitor) {
-        remote.monitors.insert(m.id, m);
+    for m in monitors {
+        let state = m.overall_state.as_deref().and_then(MonitorState::parse);
+        if let Some(m) = remote_monitor(m) {
+            if let Some(state) = state {
+                remote.monitor_states.insert(m.id, state);
+            }
+            remote.monitors.insert(m.id, m);
+        }
     }
     // Rules are listed with the rest when the manifests want some; otherwise only when the
     // registry owns some (their deletion needs them), after it was read.
@@ -203,6 +274,37 @@ pub async fn fetch(
     for r in rules.into_iter().filter_map(remote_rule) {
         remote.notification_rules.insert(r.id.clone(), r);
     }
+    // Dashboards likewise; then the ones owned or adoptable by title are read in full.
+    let dashboards = match &registry {
+        Some(r)
+            if !read_boards && (!r.status_boards.is_empty() || !r.pending_boards.is_empty()) =>
+        {
+            client.read_dashboard_titles().await?
+        }
+        _ => dashboards,
+    };
+    remote.dashboards = dashboards.into_iter().collect();
+    if !remote.dashboards.is_empty() {
+        let wanted_titles: BTreeSet<&String> = board_titles.values().collect();
+        let owned: BTreeSet<&String> = registry
+            .iter()
+            .flat_map(|r| r.status_boards.values())
+            .collect();
+        let ids: Vec<&String> = remote
+            .dashboards
+            .iter()
+            .filter(|(id, title)| owned.contains(id) || wanted_titles.contains(title))
+            .map(|(id, _)| id)
+            .collect();
+        let boards: Vec<Option<RemoteBoard>> = stream::iter(ids)
+            .map(|id| client.read_board(id))
+            .buffer_unordered(concurrency)
+            .try_collect()
+            .await?;
+        for b in boards.into_iter().flatten() {
+            remote.status_boards.insert(b.id.clone(), b);
+        }
+    }
     let registry_resolved = registry.as_mut().is_some_and(|r| {
         let webhooks_and_variables = r.resolve_pending(
             |n| remote.webhooks.contains_key(n),
@@ -214,7 +316,14 @@ pub async fn fetch(
                 .values()
                 .map(|rule| (rule.id.as_str(), rule.rule.name.as_str())),
         );
-        webhooks_and_variables || rules
+        let boards = r.resolve_pending_boards(
+            remote
+                .dashboards
+                .iter()
+                .map(|(id, title)| (id.as_str(), title.as_str())),
+            board_titles,
+        );
+        webhooks_and_variables || rules || boards
     });
     Ok(Fetched {
         remote,

@@ -1,13 +1,13 @@
 //! The client in the model's terms: writes of webhooks, custom variables and monitors from
 //! the domain's types, reads into them. Callers outside this crate never build a wire type.
 
-use crate::fetch::{remote_monitor, remote_rule, remote_variable, remote_webhook};
+use crate::fetch::{remote_board, remote_monitor, remote_rule, remote_variable, remote_webhook};
 use crate::{wire, ApiError, Client};
 use ddhooks_core::model::{
-    NotificationRule, RemoteMonitor, RemoteRule, RemoteVariable, RemoteWebhook, RuleFilter,
-    RuleRecipients,
+    BoardWidget, NotificationRule, RemoteBoard, RemoteMonitor, RemoteRule, RemoteVariable,
+    RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard,
 };
-use ddhooks_core::plan::WebhookState;
+use ddhooks_core::plan::{SeedRun, WebhookState};
 use ddhooks_core::preview::MonitorFacts;
 
 /// A monitor to create (the demo and tests make monitors people wrote).
@@ -88,7 +88,110 @@ fn rule_document(rule: &NotificationRule, id: Option<&str>) -> wire::RuleDocumen
     }
 }
 
+/// A status board as the API takes it: a free-layout dashboard holding exactly its widgets
+/// (a `PUT` replaces the dashboard whole, so every field is sent).
+fn board_document(board: &StatusBoard) -> wire::Dashboard {
+    let widgets = board
+        .widgets
+        .iter()
+        .filter_map(|w| match w {
+            BoardWidget::CheckStatus {
+                title,
+                check,
+                grouping,
+                tags,
+                layout,
+            } => {
+                let definition = serde_json::json!({
+                    "type": "check_status",
+                    "title": title,
+                    "check": check,
+                    "grouping": grouping,
+                    "tags": tags,
+                });
+                Some(wire::DashboardWidget {
+                    definition: definition.as_object().cloned().unwrap_or_default(),
+                    layout: Some(wire::WidgetLayout {
+                        x: i64::from(layout.x),
+                        y: i64::from(layout.y),
+                        width: i64::from(layout.width),
+                        height: i64::from(layout.height),
+                    }),
+                    id: None,
+                })
+            }
+            // ddhooks never writes widgets of other types: a board holds only its own.
+            BoardWidget::Other { .. } => None,
+        })
+        .collect();
+    let mut extra = serde_json::Map::new();
+    extra.insert("notify_list".into(), serde_json::json!([]));
+    extra.insert("template_variables".into(), serde_json::json!([]));
+    wire::Dashboard {
+        id: None,
+        title: board.title.clone(),
+        description: Some(board.description.clone().unwrap_or_default()),
+        layout_type: "free".into(),
+        widgets,
+        extra,
+    }
+}
+
+/// Check runs per `POST /api/v1/check_run`: far under Datadog's 512 KB intake limit for a
+/// payload (a seeded run is about 150 bytes), and few requests for thousands of monitors.
+pub const CHECK_RUN_BATCH: usize = 500;
+
 impl Client {
+    /// Every dashboard's title, by id (one paged listing, without widgets).
+    pub async fn read_dashboard_titles(&self) -> Result<Vec<(String, String)>, ApiError> {
+        Ok(self
+            .list_dashboards()
+            .await?
+            .into_iter()
+            .map(|d| (d.id, d.title))
+            .collect())
+    }
+
+    /// Reads a dashboard as a status board (`None`: it does not exist).
+    pub async fn read_board(&self, id: &str) -> Result<Option<RemoteBoard>, ApiError> {
+        Ok(self.get_dashboard(id).await?.and_then(remote_board))
+    }
+
+    /// Creates a status board; returns the dashboard's id.
+    pub async fn create_board_as(&self, board: &StatusBoard) -> Result<String, ApiError> {
+        let created = self.create_dashboard(&board_document(board)).await?;
+        created.id.ok_or_else(|| ApiError::Decode {
+            object: format!("dashboard {}", board.title),
+            detail: "the answer to the create has no id".to_string(),
+        })
+    }
+
+    /// Replaces dashboard `id` with `board`.
+    pub async fn update_board_as(&self, id: &str, board: &StatusBoard) -> Result<(), ApiError> {
+        self.put_dashboard(id, &board_document(board))
+            .await
+            .map(|_| ())
+    }
+
+    /// Submits seeded check runs, [`CHECK_RUN_BATCH`] per request, one request at a time.
+    pub async fn submit_seeds(&self, seeds: &[&SeedRun]) -> Result<(), ApiError> {
+        for batch in seeds.chunks(CHECK_RUN_BATCH) {
+            let runs: Vec<wire::ServiceCheck> = batch
+                .iter()
+                .map(|s| wire::ServiceCheck {
+                    check: s.check.clone(),
+                    host_name: s.host_name.clone(),
+                    status: s.status,
+                    tags: s.tags.clone(),
+                    message: None,
+                    timestamp: None,
+                })
+                .collect();
+            self.post_check_runs(&runs).await?;
+        }
+        Ok(())
+    }
+
     /// Every notification rule of the org, decoded (one paged read).
     pub async fn read_rules(&self) -> Result<Vec<RemoteRule>, ApiError> {
         Ok(self

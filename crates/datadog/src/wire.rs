@@ -161,6 +161,9 @@ pub struct MonitorSummary {
     /// The monitor's own tags.
     #[serde(default)]
     pub tags: Vec<String>,
+    /// Its current state: `OK`, `Alert`, `Warn`, `No Data`, …
+    #[serde(default)]
+    pub overall_state: Option<String>,
 }
 
 /// Body of `PUT /api/v1/monitor/{id}`: any subset of top-level fields. ddhooks sends only

@@ -191,6 +191,7 @@ fn the_guides_org_imports_without_credentials_and_plans_as_adoptions_only() {
                 assert!(matches!(c.edit, plan::Edit::Adopt { .. }), "{c:?}")
             }
             plan::Change::NotificationRule(c) => panic!("import makes no rule: {c:?}"),
+            plan::Change::StatusBoard(c) => panic!("import makes no board: {c:?}"),
             plan::Change::Monitor(c) => {
                 assert!(
                     c.blocks

@@ -3,14 +3,18 @@
 //! Pure and deterministic: no I/O, no clock, no environment. Everything the renderers show
 //! and everything apply does comes from the `Plan` this module returns.
 
+mod boards;
+mod by_id;
 mod model;
 mod rules;
 mod select;
 
+pub use boards::board_fingerprint;
 pub use model::{
-    Action, Address, AddressError, BlockAction, BlockChange, Change, Edit, Fingerprint, Held,
-    MonitorChange, ObjectKind, OwnedName, Plan, Problem, RuleChange, Summary, VariableChange,
-    VariableState, VariableValue, WebhookChange, WebhookState, PLAN_FORMAT_VERSION,
+    Action, Address, AddressError, BlockAction, BlockChange, BoardChange, Change, Edit,
+    Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan, Problem, RuleChange, SeedRun,
+    Summary, VariableChange, VariableState, VariableValue, WebhookChange, WebhookState,
+    PLAN_FORMAT_VERSION,
 };
 pub use rules::{rule_fingerprint, rule_webhooks};
 
@@ -54,6 +58,19 @@ fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> Fingerprint {
         hex.push(char::from(HEX[usize::from(b & 0xf)]));
     }
     Fingerprint(hex)
+}
+
+/// The fingerprint of an object addressed by id, from its id and the fields plans show of
+/// it (everything ddhooks compares).
+fn fields_fingerprint(
+    id: &str,
+    fields: Vec<(&'static str, crate::render::fields::Field)>,
+) -> Fingerprint {
+    let fields: serde_json::Map<String, Value> = fields
+        .into_iter()
+        .map(|(k, f)| (k.to_string(), f.into_json()))
+        .collect();
+    fingerprint_value(&json!({"id": id, "fields": fields}))
 }
 
 /// The fingerprint of a remote webhook as read.
@@ -185,6 +202,8 @@ pub fn plan(
     plan_blocks(desired, &messages.monitors, &mut out);
     warn_about_missing_monitors(desired, remote, &mut out);
     rules::warn_about_rules(desired, remote, &mut out);
+    boards::plan_boards(desired, remote, registry, &mut out);
+    boards::plan_seeds(desired, remote, &mut out);
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out

@@ -2,7 +2,7 @@
 //! enum with one parser, one change variant per kind of object, typed before/after values.
 //! The versioned JSON form is a view built by `render::json`.
 
-use crate::model::{EncodeAs, NotificationRule, Secret};
+use crate::model::{EncodeAs, NotificationRule, Secret, StatusBoard};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -24,6 +24,8 @@ pub enum Address {
     Monitor(i64),
     /// `notification_rule.NAME`: the notification rule of the block NAME.
     NotificationRule(String),
+    /// `status_board.NAME`: the dashboard of the board NAME.
+    StatusBoard(String),
     /// `monitor.ID.block.NAME`: one managed block of a monitor's message.
     MonitorBlock {
         /// The monitor's id.
@@ -40,6 +42,7 @@ impl fmt::Display for Address {
             Address::Webhook(name) => write!(f, "webhook.{name}"),
             Address::Monitor(id) => write!(f, "monitor.{id}"),
             Address::NotificationRule(name) => write!(f, "notification_rule.{name}"),
+            Address::StatusBoard(name) => write!(f, "status_board.{name}"),
             Address::MonitorBlock { monitor, block } => {
                 write!(f, "monitor.{monitor}.block.{block}")
             }
@@ -49,7 +52,7 @@ impl fmt::Display for Address {
 
 /// An address that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook.NAME, notification_rule.NAME, monitor.ID or monitor.ID.block.NAME")]
+#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, monitor.ID or monitor.ID.block.NAME")]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {
@@ -64,6 +67,7 @@ impl FromStr for Address {
             "custom_variable" => Ok(Address::CustomVariable(rest.to_string())),
             "webhook" => Ok(Address::Webhook(rest.to_string())),
             "notification_rule" => Ok(Address::NotificationRule(rest.to_string())),
+            "status_board" => Ok(Address::StatusBoard(rest.to_string())),
             "monitor" => match rest.split_once(".block.") {
                 Some((id, block)) if !block.is_empty() => Ok(Address::MonitorBlock {
                     monitor: id.parse().map_err(|_| bad())?,
@@ -151,6 +155,8 @@ pub enum ObjectKind {
     NotificationRule,
     /// A monitor (only its message's managed blocks).
     Monitor,
+    /// A status board (a dashboard): depends on nothing, written last.
+    StatusBoard,
 }
 
 impl ObjectKind {
@@ -161,6 +167,7 @@ impl ObjectKind {
             ObjectKind::Webhook => "webhook",
             ObjectKind::NotificationRule => "notification_rule",
             ObjectKind::Monitor => "monitor",
+            ObjectKind::StatusBoard => "status_board",
         }
     }
 }
@@ -351,6 +358,38 @@ pub struct RuleChange {
     pub notes: Vec<String>,
 }
 
+/// A change to a status board, a dashboard ddhooks owns whole.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BoardChange {
+    /// The board's name in manifests.
+    pub name: String,
+    /// The dashboard's id, when it exists (everything but a create).
+    pub id: Option<String>,
+    /// What happens to it.
+    pub edit: Edit<StatusBoard>,
+    /// Things a reviewer should know.
+    pub notes: Vec<String>,
+}
+
+/// One check run apply submits for a monitor a pair's block or rule wires for the first
+/// time, with the status of the monitor's current state, so the pair's board counts it at
+/// once instead of after its first transition. Not configuration: nothing to converge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SeedRun {
+    /// The pair.
+    pub pair: String,
+    /// The monitor.
+    pub monitor: i64,
+    /// The check, as the pair's webhooks send it.
+    pub check: String,
+    /// The host, as the pair's webhooks send it.
+    pub host_name: String,
+    /// The status for the monitor's state.
+    pub status: u8,
+    /// The tags, as the pair's webhooks send them for this monitor.
+    pub tags: Vec<String>,
+}
+
 /// What happens to one managed block inside a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BlockAction {
@@ -452,6 +491,8 @@ pub enum Change {
     NotificationRule(RuleChange),
     /// A monitor's message.
     Monitor(MonitorChange),
+    /// A status board.
+    StatusBoard(BoardChange),
 }
 
 impl Change {
@@ -461,6 +502,7 @@ impl Change {
             Change::CustomVariable(c) => Address::CustomVariable(c.name.clone()),
             Change::Webhook(c) => Address::Webhook(c.name.clone()),
             Change::NotificationRule(c) => Address::NotificationRule(c.name.clone()),
+            Change::StatusBoard(c) => Address::StatusBoard(c.name.clone()),
             Change::Monitor(c) => Address::Monitor(c.id),
         }
     }
@@ -471,6 +513,7 @@ impl Change {
             Change::CustomVariable(_) => ObjectKind::CustomVariable,
             Change::Webhook(_) => ObjectKind::Webhook,
             Change::NotificationRule(_) => ObjectKind::NotificationRule,
+            Change::StatusBoard(_) => ObjectKind::StatusBoard,
             Change::Monitor(_) => ObjectKind::Monitor,
         }
     }
@@ -481,6 +524,7 @@ impl Change {
             Change::CustomVariable(c) => c.edit.action(),
             Change::Webhook(c) => c.edit.action(),
             Change::NotificationRule(c) => c.edit.action(),
+            Change::StatusBoard(c) => c.edit.action(),
             Change::Monitor(_) => Action::Update,
         }
     }
@@ -496,6 +540,7 @@ impl Change {
             Change::CustomVariable(c) => c.edit.read(),
             Change::Webhook(c) => c.edit.read(),
             Change::NotificationRule(c) => c.edit.read(),
+            Change::StatusBoard(c) => c.edit.read(),
             Change::Monitor(c) => Some(&c.read),
         }
     }
@@ -506,6 +551,7 @@ impl Change {
             Change::CustomVariable(c) => &c.notes,
             Change::Webhook(c) => &c.notes,
             Change::NotificationRule(c) => &c.notes,
+            Change::StatusBoard(c) => &c.notes,
             Change::Monitor(c) => &c.notes,
         }
     }
@@ -525,6 +571,7 @@ impl Change {
             Change::CustomVariable(c) => (ObjectKind::CustomVariable, 0, &c.name),
             Change::Webhook(c) => (ObjectKind::Webhook, 0, &c.name),
             Change::NotificationRule(c) => (ObjectKind::NotificationRule, 0, &c.name),
+            Change::StatusBoard(c) => (ObjectKind::StatusBoard, 0, &c.name),
             Change::Monitor(c) => (ObjectKind::Monitor, c.id, ""),
         }
     }
@@ -539,6 +586,8 @@ pub enum OwnedName {
     CustomVariable(String),
     /// An owned notification rule, by block name.
     NotificationRule(String),
+    /// An owned status board, by board name.
+    StatusBoard(String),
 }
 
 impl OwnedName {
@@ -548,6 +597,7 @@ impl OwnedName {
             OwnedName::Webhook(n) => Address::Webhook(n.clone()),
             OwnedName::CustomVariable(n) => Address::CustomVariable(n.clone()),
             OwnedName::NotificationRule(n) => Address::NotificationRule(n.clone()),
+            OwnedName::StatusBoard(n) => Address::StatusBoard(n.clone()),
         }
     }
 }
@@ -610,6 +660,8 @@ pub struct Plan {
     pub reads: BTreeMap<Address, Option<Fingerprint>>,
     /// Counts.
     pub summary: Summary,
+    /// Check runs apply submits for monitors wired for the first time (see [`SeedRun`]).
+    pub seeds: Vec<SeedRun>,
     /// The registry's salt: credentials are shown as fingerprints salted with it, stable
     /// between a plan and its apply.
     pub salt: String,
@@ -630,6 +682,15 @@ impl Plan {
         self.summary = s;
     }
 
+    /// How many seeded check runs apply submits, per pair, in pair order.
+    pub fn seeds_per_pair(&self) -> Vec<(&str, usize)> {
+        let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+        for seed in &self.seeds {
+            *counts.entry(seed.pair.as_str()).or_default() += 1;
+        }
+        counts.into_iter().collect()
+    }
+
     /// Whether applying would change anything (registry-only changes included).
     pub fn has_changes(&self) -> bool {
         !self.changes.is_empty() || !self.forget.is_empty()
@@ -647,6 +708,7 @@ mod tests {
             Address::Webhook("g-alert-check".into()),
             Address::Monitor(-3),
             Address::NotificationRule("checkout".into()),
+            Address::StatusBoard("checkout".into()),
             Address::Monitor(12345),
             Address::MonitorBlock {
                 monitor: 7,

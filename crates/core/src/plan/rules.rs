@@ -2,22 +2,17 @@
 //! org's listed rules and the registry (ownership by id, adoption by name), and what a
 //! reviewer should know about how rules meet monitor messages.
 
+use super::by_id::{plan_kind, Kind};
 use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan, RuleChange};
-use crate::model::{Desired, NotificationRule, Remote, RemoteRule, RuleFilter, RuleRecipients};
+use crate::model::{Desired, NotificationRule, Remote, RuleFilter, RuleRecipients};
 use crate::registry::Registry;
 use crate::template;
 use crate::template::{filter_matches, recipient_webhook};
-use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The fingerprint of a rule as read: its id and everything ddhooks compares.
-pub fn rule_fingerprint(rule: &RemoteRule) -> Fingerprint {
-    let fields: serde_json::Map<String, serde_json::Value> =
-        crate::render::fields::rule(&rule.rule)
-            .into_iter()
-            .map(|(k, f)| (k.to_string(), f.into_json()))
-            .collect();
-    super::fingerprint_value(&json!({"id": rule.id, "rule": fields}))
+pub fn rule_fingerprint(id: &str, rule: &NotificationRule) -> Fingerprint {
+    super::fields_fingerprint(id, crate::render::fields::rule(rule))
 }
 
 /// The webhook names a rule's recipients call (`webhook-NAME`), in order, each once.
@@ -46,105 +41,35 @@ pub fn rule_webhooks(rule: &NotificationRule) -> Vec<&str> {
     out
 }
 
-/// Plans every desired rule and every owned rule no longer desired.
+/// Plans every desired rule and every owned rule no longer desired (adoption by name).
 pub(super) fn plan_rules(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {
-    let owned_ids: BTreeSet<&str> = registry
-        .notification_rules
-        .values()
-        .map(String::as_str)
-        .collect();
-    let mut unowned_by_name: BTreeMap<&str, Vec<&RemoteRule>> = BTreeMap::new();
-    for rule in remote.notification_rules.values() {
-        if !owned_ids.contains(rule.id.as_str()) {
-            unowned_by_name
-                .entry(rule.rule.name.as_str())
-                .or_default()
-                .push(rule);
-        }
-    }
-    let change = |name: &str, id: Option<&str>, edit, notes| {
-        Change::NotificationRule(RuleChange {
-            name: name.to_string(),
-            id: id.map(str::to_string),
-            edit,
-            notes,
-        })
+    let kind = Kind {
+        noun: "rule",
+        keyed: "named",
+        desired: desired
+            .notification_rules
+            .iter()
+            .map(|(name, rule)| (name.as_str(), rule, rule.name.as_str()))
+            .collect(),
+        remote: remote
+            .notification_rules
+            .values()
+            .map(|r| (r.id.as_str(), (&r.rule, r.rule.name.as_str())))
+            .collect(),
+        owned: &registry.notification_rules,
+        address: Address::NotificationRule,
+        owned_name: OwnedName::NotificationRule,
+        change: |name, id, edit, notes| {
+            Change::NotificationRule(RuleChange {
+                name,
+                id,
+                edit,
+                notes,
+            })
+        },
+        fingerprint: rule_fingerprint,
     };
-    for (name, want) in &desired.notification_rules {
-        let address = Address::NotificationRule(name.clone());
-        let owned_id = registry.notification_rules.get(name);
-        if let Some(have) = owned_id.and_then(|id| remote.notification_rules.get(id)) {
-            let read = rule_fingerprint(have);
-            out.reads.insert(address, Some(read.clone()));
-            if have.rule == *want {
-                continue;
-            }
-            let edit = Edit::Update {
-                before: have.rule.clone(),
-                after: want.clone(),
-                read,
-            };
-            out.changes
-                .push(change(name, Some(&have.id), edit, Vec::new()));
-            continue;
-        }
-        let mut notes = Vec::new();
-        if let Some(id) = owned_id {
-            notes.push(format!(
-                "the rule ddhooks made ({id}) no longer exists in Datadog (deleted by hand?); it is made again"
-            ));
-        }
-        match unowned_by_name.get(name.as_str()).map(Vec::as_slice) {
-            Some([one]) => {
-                let read = rule_fingerprint(one);
-                out.reads.insert(address, Some(read.clone()));
-                let edit = Edit::Adopt {
-                    before: one.rule.clone(),
-                    after: want.clone(),
-                    read,
-                    writes: one.rule != *want,
-                };
-                out.changes.push(change(name, Some(&one.id), edit, notes));
-            }
-            found => {
-                if let Some(many) = found {
-                    let ids: Vec<&str> = many.iter().map(|r| r.id.as_str()).collect();
-                    notes.push(format!(
-                        "{} rules are named `{name}` ({}) and ddhooks owns none of them, so it cannot tell which to adopt: it creates its own; delete or rename the others",
-                        many.len(),
-                        ids.join(", ")
-                    ));
-                }
-                out.reads.insert(address, None);
-                let edit = Edit::Create {
-                    after: want.clone(),
-                };
-                out.changes.push(change(name, None, edit, notes));
-            }
-        }
-    }
-    for (name, id) in registry
-        .notification_rules
-        .iter()
-        .filter(|(n, _)| !desired.notification_rules.contains_key(*n))
-    {
-        let address = Address::NotificationRule(name.clone());
-        match remote.notification_rules.get(id) {
-            Some(have) => {
-                let read = rule_fingerprint(have);
-                out.reads.insert(address, Some(read.clone()));
-                let edit = Edit::Delete {
-                    before: have.rule.clone(),
-                    read,
-                };
-                out.changes.push(change(name, Some(id), edit, Vec::new()));
-            }
-            None => {
-                out.reads.insert(address, None);
-                out.forget.push(OwnedName::NotificationRule(name.clone()));
-            }
-        }
-    }
+    plan_kind(kind, out);
 }
 
 /// Webhook deletions that would break a rule ddhooks does not own are held back: a rule

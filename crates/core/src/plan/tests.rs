@@ -97,6 +97,7 @@ fn writes(c: &Change) -> bool {
         Change::CustomVariable(v) => v.edit.writes(),
         Change::Webhook(w) => w.edit.writes(),
         Change::NotificationRule(r) => r.edit.writes(),
+        Change::StatusBoard(b) => b.edit.writes(),
         Change::Monitor(_) => true,
     }
 }
@@ -170,6 +171,27 @@ fn applied(
                     );
                     reg.custom_variables
                         .insert(name, v.secret.then(|| reg.fingerprint(v.value.expose())));
+                }
+            }
+            Change::StatusBoard(bc) => {
+                let id = bc.id.clone().unwrap_or_else(|| format!("id-{}", bc.name));
+                match bc.edit.after() {
+                    None => {
+                        r.status_boards.remove(&id);
+                        r.dashboards.remove(&id);
+                        reg.status_boards.remove(&bc.name);
+                    }
+                    Some(after) => {
+                        r.dashboards.insert(id.clone(), after.title.clone());
+                        r.status_boards.insert(
+                            id.clone(),
+                            RemoteBoard {
+                                id: id.clone(),
+                                board: after.clone(),
+                            },
+                        );
+                        reg.status_boards.insert(bc.name.clone(), id);
+                    }
                 }
             }
             Change::NotificationRule(rc) => {

@@ -4,7 +4,9 @@
 //! Datadog or written from manifests.
 
 use crate::mask::{is_credential_name, Masker};
-use crate::model::{default_webhook_payload, NotificationRule, RuleFilter, RuleRecipients};
+use crate::model::{
+    default_webhook_payload, BoardWidget, NotificationRule, RuleFilter, RuleRecipients, StatusBoard,
+};
 use crate::plan::{VariableState, VariableValue, WebhookState};
 use serde_json::{json, Value};
 
@@ -127,5 +129,36 @@ pub fn rule(r: &NotificationRule) -> Vec<(&'static str, Field)> {
         ("name", Field::Value(Value::String(r.name.clone()))),
         ("filter", Field::Value(filter)),
         (recipients.0, Field::Value(recipients.1)),
+    ]
+}
+
+/// A status board's fields: `title`, `description`, `widgets` (each as Datadog's
+/// definition with its layout; a widget of another type shows its type and title).
+pub fn board(b: &StatusBoard) -> Vec<(&'static str, Field)> {
+    let widgets: Vec<Value> = b
+        .widgets
+        .iter()
+        .map(|w| match w {
+            BoardWidget::CheckStatus {
+                title,
+                check,
+                grouping,
+                tags,
+                layout,
+            } => json!({
+                "type": "check_status",
+                "title": title,
+                "check": check,
+                "grouping": grouping,
+                "tags": tags,
+                "layout": {"x": layout.x, "y": layout.y, "width": layout.width, "height": layout.height},
+            }),
+            BoardWidget::Other { kind, title } => json!({"type": kind, "title": title}),
+        })
+        .collect();
+    vec![
+        ("title", Field::Value(Value::String(b.title.clone()))),
+        ("description", Field::Value(json!(b.description))),
+        ("widgets", Field::Value(Value::Array(widgets))),
     ]
 }

@@ -50,6 +50,9 @@ pub struct ChangeView {
     /// For notification rules: the rule's id in Datadog, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_id: Option<String>,
+    /// For status boards: the dashboard's id in Datadog, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dashboard_id: Option<String>,
     /// For monitors: the block changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<BlockView>,
@@ -125,6 +128,24 @@ pub struct PlanView {
     pub reads: BTreeMap<String, Option<String>>,
     /// Counts.
     pub summary: SummaryView,
+    /// Check runs apply submits for newly wired monitors (not configuration).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub seeds: Vec<SeedView>,
+}
+
+/// One seeded check run, as the JSON plan shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SeedView {
+    /// The pair.
+    pub pair: String,
+    /// The monitor.
+    pub monitor_id: i64,
+    /// The check.
+    pub check: String,
+    /// The status submitted.
+    pub status: u8,
+    /// The tags.
+    pub tags: Vec<String>,
 }
 
 impl PlanView {
@@ -166,6 +187,17 @@ impl PlanView {
                 .map(|(a, fp)| (a.to_string(), fp.as_ref().map(|f| f.0.clone())))
                 .collect(),
             summary: plan.summary.into(),
+            seeds: plan
+                .seeds
+                .iter()
+                .map(|s| SeedView {
+                    pair: s.pair.clone(),
+                    monitor_id: s.monitor,
+                    check: s.check.clone(),
+                    status: s.status,
+                    tags: s.tags.clone(),
+                })
+                .collect(),
         }
     }
 }
@@ -208,6 +240,7 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
         monitor_id: None,
         monitor_name: None,
         rule_id: None,
+        dashboard_id: None,
         blocks: Vec::new(),
         notes: notes.clone(),
     };
@@ -231,6 +264,11 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
             view.rule_id = c.id.clone();
             view
         }
+        Change::StatusBoard(c) => {
+            let mut view = object_view(None, edit_view(&c.edit, |b, _| object(fields::board(b))));
+            view.dashboard_id = c.id.clone();
+            view
+        }
         Change::Monitor(mon) => ChangeView {
             address,
             kind,
@@ -243,6 +281,7 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
             monitor_id: Some(mon.id),
             monitor_name: Some(mon.name.clone()),
             rule_id: None,
+            dashboard_id: None,
             blocks: mon
                 .blocks
                 .iter()

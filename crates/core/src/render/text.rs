@@ -92,6 +92,17 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
             out.push('\n');
         }
     }
+    for (pair, n) in plan.seeds_per_pair() {
+        let runs = if n == 1 { "check run" } else { "check runs" };
+        let _ = writeln!(
+            out,
+            "  {} apply will submit {n} {runs} for pair {pair}: each newly wired monitor's current state, so its board counts it at once",
+            p.paint(p.note, "#"),
+        );
+    }
+    if !plan.seeds.is_empty() {
+        out.push('\n');
+    }
     for held in &plan.held {
         let _ = writeln!(
             out,
@@ -147,6 +158,7 @@ fn title(change: &Change) -> String {
         Change::CustomVariable(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
         Change::Webhook(c) => (change.address(), edit_words(&c.edit, |from| from.clone())),
         Change::NotificationRule(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
+        Change::StatusBoard(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
     };
     format!("{address} {what}")
 }
@@ -206,6 +218,7 @@ fn render_change(out: &mut String, p: &Palette, m: &Masker, change: &Change) {
         Change::CustomVariable(c) => edit_fields(&c.edit, |v, _| fields::variable(&c.name, v, m)),
         Change::Webhook(c) => edit_fields(&c.edit, |w, side| fields::webhook(w, side, m)),
         Change::NotificationRule(c) => edit_fields(&c.edit, |r, _| fields::rule(r)),
+        Change::StatusBoard(c) => edit_fields(&c.edit, |b, _| fields::board(b)),
     };
     // The fields after the change, in order, then any field only the object as read has.
     let mut keys: Vec<&str> = after.iter().map(|(k, _)| *k).collect();

@@ -1,0 +1,160 @@
+//! Status boards in the plan (dashboards ddhooks owns whole: ownership by id, adoption by
+//! title), and the check runs apply seeds for monitors a pair wires for the first time.
+
+use super::by_id::{plan_kind, Kind};
+use super::model::{
+    Address, BlockAction, BoardChange, Change, Edit, Fingerprint, OwnedName, Plan, SeedRun,
+};
+use crate::model::{Desired, Remote, SeededPair, StatusBoard};
+use crate::registry::Registry;
+use crate::template::{filter_matches, MonitorState};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The fingerprint of a dashboard as read: its id and everything ddhooks compares.
+pub fn board_fingerprint(id: &str, board: &StatusBoard) -> Fingerprint {
+    super::fields_fingerprint(id, crate::render::fields::board(board))
+}
+
+/// Plans every desired board and every owned board no longer desired (adoption by title).
+pub(super) fn plan_boards(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {
+    let kind = Kind {
+        noun: "dashboard",
+        keyed: "titled",
+        desired: desired
+            .status_boards
+            .iter()
+            .map(|(name, board)| (name.as_str(), board, board.title.as_str()))
+            .collect(),
+        remote: remote
+            .status_boards
+            .values()
+            .map(|b| (b.id.as_str(), (&b.board, b.board.title.as_str())))
+            .collect(),
+        owned: &registry.status_boards,
+        address: Address::StatusBoard,
+        owned_name: OwnedName::StatusBoard,
+        change: |name, id, edit, notes| {
+            Change::StatusBoard(BoardChange {
+                name,
+                id,
+                edit,
+                notes,
+            })
+        },
+        fingerprint: board_fingerprint,
+    };
+    plan_kind(kind, out);
+    // Several dashboards with the title, only some read in full: the listing knows them all.
+    for change in &mut out.changes {
+        let Change::StatusBoard(board) = change else {
+            continue;
+        };
+        let Edit::Create { after } = &board.edit else {
+            continue;
+        };
+        let owned: BTreeSet<&str> = registry
+            .status_boards
+            .values()
+            .map(String::as_str)
+            .collect();
+        let same: Vec<&str> = remote
+            .dashboards
+            .iter()
+            .filter(|(id, title)| **title == after.title && !owned.contains(id.as_str()))
+            .map(|(id, _)| id.as_str())
+            .collect();
+        if same.len() > 1 && !board.notes.iter().any(|n| n.contains("titled")) {
+            board.notes.push(format!(
+                "{} dashboards are titled `{}` ({}) and ddhooks owns none of them, so it cannot tell which to adopt: it creates its own; delete or rename the others",
+                same.len(),
+                after.title,
+                same.join(", ")
+            ));
+        }
+    }
+}
+
+/// The status a seeded run reports for a monitor in `state`, if the pair has one.
+fn seed_status(pair: &SeededPair, state: MonitorState) -> Option<u8> {
+    match state {
+        MonitorState::Ok => Some(pair.ok),
+        MonitorState::Alert => Some(pair.alert),
+        MonitorState::Warn => pair.warning,
+        MonitorState::NoData => pair.no_data,
+        MonitorState::Unknown => None,
+    }
+}
+
+/// The check runs apply submits, one per monitor a pair's block or rule wires for the
+/// first time (a block added or adopted, a rule created or adopted), with the status of the
+/// monitor's current state, named and tagged as the pair's webhook would send it. A monitor
+/// already wired gets none, so the next plan and a second apply submit nothing.
+pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, out: &mut Plan) {
+    if desired.seeded_pairs.is_empty() {
+        return;
+    }
+    let mut wired: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+    for change in &out.changes {
+        match change {
+            Change::Monitor(m) => {
+                for b in &m.blocks {
+                    if matches!(b.action, BlockAction::Add | BlockAction::Adopt { .. }) {
+                        wired.entry(b.block.as_str()).or_default().insert(m.id);
+                    }
+                }
+            }
+            Change::NotificationRule(r)
+                if matches!(r.edit, Edit::Create { .. } | Edit::Adopt { .. }) =>
+            {
+                let Some(rule) = r.edit.after() else { continue };
+                let ids = remote
+                    .monitors
+                    .values()
+                    .filter(|m| filter_matches(&rule.filter, &m.tags))
+                    .map(|m| m.id);
+                wired.entry(r.name.as_str()).or_default().extend(ids);
+            }
+            _ => {}
+        }
+    }
+    let mut seeds = Vec::new();
+    for (pair_name, pair) in &desired.seeded_pairs {
+        let monitors: BTreeSet<i64> = pair
+            .blocks
+            .iter()
+            .filter_map(|b| wired.get(b.as_str()))
+            .flatten()
+            .copied()
+            .collect();
+        for id in monitors {
+            let Some(status) = remote
+                .monitor_states
+                .get(&id)
+                .and_then(|s| seed_status(pair, *s))
+            else {
+                continue;
+            };
+            let alert_id = id.to_string();
+            let tags = pair
+                .tags
+                .iter()
+                .map(|t| t.replace("$ALERT_ID", &alert_id))
+                .collect();
+            // A monitor without a host sends an empty `$HOSTNAME`; a literal host is kept.
+            let host_name = if pair.host_name.contains('$') {
+                String::new()
+            } else {
+                pair.host_name.clone()
+            };
+            seeds.push(SeedRun {
+                pair: pair_name.clone(),
+                monitor: id,
+                check: pair.check.clone(),
+                host_name,
+                status,
+                tags,
+            });
+        }
+    }
+    out.seeds = seeds;
+}

@@ -1,0 +1,133 @@
+//! Planning the kinds Datadog addresses by id and can list (notification rules, status
+//! boards): ownership is the registry's name → id; an object not owned is adopted when
+//! exactly one unowned object carries the key it is known by (a rule's name, a board's
+//! title); with several, ddhooks makes its own and says why.
+
+use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// One kind of id-addressed object, as the planner sees it.
+pub(super) struct Kind<'a, T> {
+    /// What the object is called in notes (`rule`, `dashboard`).
+    pub noun: &'static str,
+    /// What adoption matches on (`named`, `titled`).
+    pub keyed: &'static str,
+    /// Desired objects by manifest name, with their adoption key.
+    pub desired: Vec<(&'a str, &'a T, &'a str)>,
+    /// Remote objects by id, with their adoption key.
+    pub remote: BTreeMap<&'a str, (&'a T, &'a str)>,
+    /// The registry: manifest name → id.
+    pub owned: &'a BTreeMap<String, String>,
+    /// The address of a manifest name.
+    pub address: fn(String) -> Address,
+    /// The registry entry `forget` drops.
+    pub owned_name: fn(String) -> OwnedName,
+    /// The change of a manifest name, id and edit.
+    pub change: fn(String, Option<String>, Edit<T>, Vec<String>) -> Change,
+    /// The fingerprint of a remote object as read.
+    pub fingerprint: fn(&str, &T) -> Fingerprint,
+}
+
+/// Plans every desired object of the kind and every owned one no longer desired.
+pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan) {
+    let owned_ids: BTreeSet<&str> = kind.owned.values().map(String::as_str).collect();
+    let mut unowned_by_key: BTreeMap<&str, Vec<(&str, &T)>> = BTreeMap::new();
+    for (id, (object, key)) in &kind.remote {
+        if !owned_ids.contains(id) {
+            unowned_by_key.entry(key).or_default().push((id, object));
+        }
+    }
+    let noun = kind.noun;
+    for &(name, want, key) in &kind.desired {
+        let address = (kind.address)(name.to_string());
+        let owned_id = kind.owned.get(name);
+        let have = owned_id.and_then(|id| kind.remote.get(id.as_str()).map(|h| (id, h.0)));
+        if let Some((id, have)) = have {
+            let read = (kind.fingerprint)(id, have);
+            out.reads.insert(address, Some(read.clone()));
+            if have != want {
+                let edit = Edit::Update {
+                    before: have.clone(),
+                    after: want.clone(),
+                    read,
+                };
+                out.changes.push((kind.change)(
+                    name.into(),
+                    Some(id.clone()),
+                    edit,
+                    Vec::new(),
+                ));
+            }
+            continue;
+        }
+        let mut notes = Vec::new();
+        if let Some(id) = owned_id {
+            notes.push(format!(
+                "the {noun} ddhooks made ({id}) no longer exists in Datadog (deleted by hand?); it is made again"
+            ));
+        }
+        match unowned_by_key.get(key).map(Vec::as_slice) {
+            Some([(id, one)]) => {
+                let read = (kind.fingerprint)(id, one);
+                out.reads.insert(address, Some(read.clone()));
+                let edit = Edit::Adopt {
+                    before: (*one).clone(),
+                    after: want.clone(),
+                    read,
+                    writes: *one != want,
+                };
+                out.changes.push((kind.change)(
+                    name.into(),
+                    Some(id.to_string()),
+                    edit,
+                    notes,
+                ));
+            }
+            found => {
+                if let Some(many) = found {
+                    let ids: Vec<&str> = many.iter().map(|(id, _)| *id).collect();
+                    notes.push(format!(
+                        "{} {noun}s are {} `{key}` ({}) and ddhooks owns none of them, so it cannot tell which to adopt: it creates its own; delete or rename the others",
+                        many.len(),
+                        kind.keyed,
+                        ids.join(", ")
+                    ));
+                }
+                out.reads.insert(address, None);
+                let edit = Edit::Create {
+                    after: want.clone(),
+                };
+                out.changes
+                    .push((kind.change)(name.into(), None, edit, notes));
+            }
+        }
+    }
+    let desired: BTreeSet<&str> = kind.desired.iter().map(|(n, _, _)| *n).collect();
+    for (name, id) in kind
+        .owned
+        .iter()
+        .filter(|(n, _)| !desired.contains(n.as_str()))
+    {
+        let address = (kind.address)(name.clone());
+        match kind.remote.get(id.as_str()) {
+            Some((have, _)) => {
+                let read = (kind.fingerprint)(id, have);
+                out.reads.insert(address, Some(read.clone()));
+                let edit = Edit::Delete {
+                    before: (*have).clone(),
+                    read,
+                };
+                out.changes.push((kind.change)(
+                    name.clone(),
+                    Some(id.clone()),
+                    edit,
+                    Vec::new(),
+                ));
+            }
+            None => {
+                out.reads.insert(address, None);
+                out.forget.push((kind.owned_name)(name.clone()));
+            }
+        }
+    }
+}
