@@ -8,6 +8,7 @@ pub mod plan;
 pub mod preview;
 pub mod sandbox;
 pub mod schema;
+pub mod seed_status;
 pub mod session;
 pub mod validate;
 
@@ -32,6 +33,9 @@ pub enum Command {
     /// The whole story on an embedded sandbox: plan, apply, monitors alerting and
     /// recovering, and the group's check status. No account, no network.
     Demo(demo::DemoArgs),
+    /// Submit one check run per monitor the pairs wire now, with its current state, so the
+    /// status boards count every monitor (apply does this for newly wired monitors).
+    SeedStatus(seed_status::SeedStatusArgs),
     /// Run a local server that answers like the Datadog API (for tests and demos).
     Sandbox(sandbox::SandboxArgs),
     /// Check manifests (never calls Datadog): every problem as FILE:LINE:COL; exit 1 if invalid.
@@ -48,6 +52,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Preview(args) => preview::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Import(args) => import::run(args),
+        Command::SeedStatus(args) => seed_status::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),

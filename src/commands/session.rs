@@ -133,6 +133,28 @@ impl Session {
         })
     }
 
+    /// Reads what the desired state needs: the webhooks and variables it names, every
+    /// monitor, the registry, and the rules and dashboards when it declares or owns some.
+    pub async fn fetch(&self, loaded: &Loaded) -> anyhow::Result<fetch::Fetched> {
+        let desired = &loaded.desired;
+        let webhooks: BTreeSet<String> = desired
+            .webhooks
+            .values()
+            .flat_map(|w| std::iter::once(w.name.clone()).chain(w.renamed_from.clone()))
+            .collect();
+        let variables: BTreeSet<String> = desired.custom_variables.keys().cloned().collect();
+        Ok(fetch::fetch(
+            &self.client,
+            &self.state,
+            webhooks,
+            variables,
+            !desired.notification_rules.is_empty(),
+            &board_titles(desired),
+            self.concurrency,
+        )
+        .await?)
+    }
+
     /// Fetches what the desired state needs and plans. `salt` seeds a new registry (a saved
     /// plan carries the salt it was made with); otherwise a random one is drawn.
     pub async fn plan(
@@ -142,23 +164,8 @@ impl Session {
         salt: Option<&str>,
     ) -> anyhow::Result<Planned> {
         let desired = &loaded.desired;
-        let webhooks: BTreeSet<String> = desired
-            .webhooks
-            .values()
-            .flat_map(|w| std::iter::once(w.name.clone()).chain(w.renamed_from.clone()))
-            .collect();
-        let variables: BTreeSet<String> = desired.custom_variables.keys().cloned().collect();
         let read_at = Instant::now();
-        let fetched = fetch::fetch(
-            &self.client,
-            &self.state,
-            webhooks,
-            variables,
-            !desired.notification_rules.is_empty(),
-            &board_titles(desired),
-            self.concurrency,
-        )
-        .await?;
+        let fetched = self.fetch(loaded).await?;
         let store = StateStore::from_fetched(self.state.clone(), &fetched);
         let registry = fetched
             .registry

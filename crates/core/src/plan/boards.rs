@@ -117,6 +117,38 @@ pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, out: &mut Plan) {
             _ => {}
         }
     }
+    out.seeds = seeds_for(desired, remote, &wired);
+}
+
+/// The seeded check runs for every monitor the pairs' blocks and rules wire now, whether or
+/// not they were just wired: `ddhooks seed-status`, for groups wired before seeding existed.
+pub fn current_seeds(desired: &Desired, remote: &Remote) -> Vec<SeedRun> {
+    let mut wired: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+    for monitor in remote.monitors.values() {
+        for block in crate::template::find_blocks(&monitor.message).unwrap_or_default() {
+            if let Some((name, _)) = desired.blocks.get_key_value(&block.name) {
+                wired.entry(name.as_str()).or_default().insert(monitor.id);
+            }
+        }
+    }
+    for (name, rule) in &desired.notification_rules {
+        let ids = remote
+            .monitors
+            .values()
+            .filter(|m| filter_matches(&rule.filter, &m.tags))
+            .map(|m| m.id);
+        wired.entry(name.as_str()).or_default().extend(ids);
+    }
+    seeds_for(desired, remote, &wired)
+}
+
+/// One run per (seeded pair, monitor its blocks wire) whose state the pair has a status
+/// for, tagged as the pair's webhook would tag it for that monitor.
+fn seeds_for(
+    desired: &Desired,
+    remote: &Remote,
+    wired: &BTreeMap<&str, BTreeSet<i64>>,
+) -> Vec<SeedRun> {
     let mut seeds = Vec::new();
     for (pair_name, pair) in &desired.seeded_pairs {
         let monitors: BTreeSet<i64> = pair
@@ -156,5 +188,5 @@ pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, out: &mut Plan) {
             });
         }
     }
-    out.seeds = seeds;
+    seeds
 }

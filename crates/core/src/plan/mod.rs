@@ -9,7 +9,7 @@ mod model;
 mod rules;
 mod select;
 
-pub use boards::board_fingerprint;
+pub use boards::{board_fingerprint, current_seeds};
 pub use model::{
     Action, Address, AddressError, BlockAction, BlockChange, BoardChange, Change, Edit,
     Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan, Problem, RuleChange, SeedRun,

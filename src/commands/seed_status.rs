@@ -1,0 +1,54 @@
+//! `ddhooks seed-status`: submit one check run for every monitor a pair's blocks or rules
+//! wire now, with the status of its current state, so the pair's board counts every monitor
+//! at once — for groups wired before apply seeded them, or after a failed seeding.
+
+use super::session::{self, ConnectArgs, Session};
+use crate::plan;
+use clap::Args;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `ddhooks seed-status`.
+#[derive(Debug, Args)]
+pub struct SeedStatusArgs {
+    /// The manifests directory (every *.yaml/*.yml under it) or a single file.
+    #[arg(default_value = "manifests")]
+    pub dir: PathBuf,
+
+    /// Print what would be submitted, submit nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Reads the org, computes the runs and submits them (check runs need only the API key).
+pub fn run(args: SeedStatusArgs) -> anyhow::Result<ExitCode> {
+    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    session::runtime()?.block_on(async {
+        let session = Session::open(&args.connect).await?;
+        let fetched = session.fetch(&loaded).await?;
+        let seeds = plan::current_seeds(&loaded.desired, &fetched.remote);
+        let mut per_pair: BTreeMap<&str, usize> = BTreeMap::new();
+        for seed in &seeds {
+            *per_pair.entry(seed.pair.as_str()).or_default() += 1;
+        }
+        for (pair, n) in &per_pair {
+            println!("pair {pair}: {n} check run(s)");
+        }
+        if seeds.is_empty() {
+            println!("No monitor to seed: no pair with seed_status wires a monitor in a state it has a status for.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        if args.dry_run {
+            println!("Dry run: nothing submitted.");
+            return Ok(ExitCode::SUCCESS);
+        }
+        let refs: Vec<&plan::SeedRun> = seeds.iter().collect();
+        session.client.submit_seeds(&refs).await?;
+        println!("Seeded {} check run(s).", seeds.len());
+        Ok(ExitCode::SUCCESS)
+    })
+}
