@@ -994,3 +994,167 @@ fn switching_delivery_both_ways_converges() {
     assert!(!again.has_changes(), "{:?}", again.changes);
     assert!(registry.notification_rules.is_empty());
 }
+
+fn board() -> StatusBoard {
+    StatusBoard {
+        title: "Checkout monitors status".into(),
+        description: None,
+        widgets: vec![BoardWidget::CheckStatus {
+            title: "g: monitors by status".into(),
+            check: "g.status".into(),
+            grouping: "cluster".into(),
+            tags: vec!["*".into()],
+            layout: WidgetLayout {
+                x: 0,
+                y: 0,
+                width: 15,
+                height: 8,
+            },
+        }],
+    }
+}
+
+fn seeded_g() -> SeededPair {
+    SeededPair {
+        check: "g.status".into(),
+        host_name: "$HOSTNAME".into(),
+        tags: vec!["monitor_id:$ALERT_ID".into(), "team:checkout".into()],
+        ok: 0,
+        alert: 2,
+        warning: None,
+        no_data: None,
+        blocks: vec!["g".into()],
+    }
+}
+
+fn board_changes(p: &Plan) -> Vec<(&str, Action, Option<&str>)> {
+    p.changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::StatusBoard(b) => Some((b.name.as_str(), c.action(), b.id.as_deref())),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_board_is_created_adopted_by_title_restored_after_drift_and_deleted() {
+    let mut d = desired();
+    d.status_boards.insert("checkout".into(), board());
+    let remote = remote_with_monitors();
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(board_changes(&p), [("checkout", Action::Create, None)]);
+    let (remote, registry) = applied(&d, &remote, &Registry::new("s"), &p);
+    let again = plan(&d, &remote, &registry, &PlanOptions::default());
+    assert!(!again.has_changes(), "{:?}", again.changes);
+    // A person adds a widget: drift, restored by an update.
+    let mut edited = remote.clone();
+    let id = registry.status_boards["checkout"].clone();
+    edited
+        .status_boards
+        .get_mut(&id)
+        .unwrap()
+        .board
+        .widgets
+        .push(BoardWidget::Other {
+            kind: "note".into(),
+            title: None,
+        });
+    let p = plan(&d, &edited, &registry, &PlanOptions::default());
+    assert_eq!(
+        board_changes(&p),
+        [("checkout", Action::Update, Some(id.as_str()))]
+    );
+    // Not in the registry: adopted when exactly one dashboard has the title.
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(
+        board_changes(&p),
+        [("checkout", Action::Adopt, Some(id.as_str()))]
+    );
+    // Removed from the manifests: deleted.
+    d.status_boards.clear();
+    let p = plan(&d, &remote, &registry, &PlanOptions::default());
+    assert_eq!(
+        board_changes(&p),
+        [("checkout", Action::Delete, Some(id.as_str()))]
+    );
+}
+
+#[test]
+fn two_dashboards_with_the_title_are_not_adopted_and_the_plan_says_why() {
+    let mut d = desired();
+    d.status_boards.insert("checkout".into(), board());
+    let mut remote = remote_with_monitors();
+    for id in ["aaa-bbb-ccc", "ddd-eee-fff"] {
+        remote.dashboards.insert(id.into(), board().title);
+        remote.status_boards.insert(
+            id.into(),
+            RemoteBoard {
+                id: id.into(),
+                board: board(),
+            },
+        );
+    }
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(board_changes(&p), [("checkout", Action::Create, None)]);
+    assert!(p.changes.iter().any(|c| c
+        .notes()
+        .iter()
+        .any(|n| n.contains("2 dashboards are titled"))));
+}
+
+#[test]
+fn newly_wired_monitors_are_seeded_with_their_state_once() {
+    let mut d = desired();
+    d.seeded_pairs.insert("g".into(), seeded_g());
+    let mut remote = remote_with_monitors();
+    remote
+        .monitor_states
+        .insert(1, crate::template::MonitorState::Alert);
+    remote
+        .monitor_states
+        .insert(2, crate::template::MonitorState::Ok);
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(
+        p.seeds,
+        [SeedRun {
+            pair: "g".into(),
+            monitor: 1,
+            check: "g.status".into(),
+            host_name: String::new(),
+            status: 2,
+            tags: vec!["monitor_id:1".into(), "team:checkout".into()],
+        }]
+    );
+    assert_eq!(p.seeds_per_pair(), [("g", 1)]);
+    let (after, registry) = applied(&d, &remote, &Registry::new("s"), &p);
+    let again = plan(&d, &after, &registry, &PlanOptions::default());
+    assert!(
+        again.seeds.is_empty(),
+        "a wired monitor is not seeded again"
+    );
+    // seed-status seeds every wired monitor, on demand.
+    assert_eq!(current_seeds(&d, &after).len(), 1);
+    // A state the pair has no status for sends nothing.
+    let mut warn = remote.clone();
+    warn.monitor_states
+        .insert(1, crate::template::MonitorState::Warn);
+    assert!(
+        plan(&d, &warn, &Registry::new("s"), &PlanOptions::default())
+            .seeds
+            .is_empty()
+    );
+}
+
+#[test]
+fn a_rule_seeds_every_monitor_it_selects() {
+    let mut d = desired_with_rule();
+    d.seeded_pairs.insert("g".into(), seeded_g());
+    let mut remote = remote_with_monitors();
+    remote
+        .monitor_states
+        .insert(1, crate::template::MonitorState::Ok);
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(p.seeds.len(), 1);
+    assert_eq!((p.seeds[0].monitor, p.seeds[0].status), (1, 0));
+}
