@@ -133,6 +133,18 @@ pub(crate) fn lower(
     out
 }
 
+/// Reports a board without `key`, with `hint`, unless a problem inside it was reported
+/// already.
+fn missing(r: &mut Reporter<'_>, board: &RawBoard, key: &str, hint: &str) {
+    if !board.broken {
+        r.error(
+            board.name.loc,
+            format!("status board `{}` has no `{key}`", board.name.raw),
+            Some(hint.into()),
+        );
+    }
+}
+
 /// A board's `title`: present, not blank, and no other board's.
 fn board_title(
     r: &mut Reporter<'_>,
@@ -141,13 +153,12 @@ fn board_title(
     ok: &mut bool,
 ) -> Option<String> {
     let Some(title) = &board.title else {
-        if !board.broken {
-            r.error(
-                board.name.loc,
-                format!("status board `{}` has no `title`", board.name.raw),
-                Some("give the dashboard's title, e.g. `title: Checkout monitors status`".into()),
-            );
-        }
+        missing(
+            r,
+            board,
+            "title",
+            "give the dashboard's title, e.g. `title: Checkout monitors status`",
+        );
         *ok = false;
         return None;
     };
@@ -190,13 +201,12 @@ fn widgets(
         _ => vec![ALL_TAGS.to_string()],
     };
     let Some(pairs) = &board.pairs else {
-        if !board.broken {
-            r.error(
-                board.name.loc,
-                format!("status board `{}` has no `pairs`", board.name.raw),
-                Some("list the pairs it shows, e.g. `pairs: [mymonitorgroup]`".into()),
-            );
-        }
+        missing(
+            r,
+            board,
+            "pairs",
+            "list the pairs it shows, e.g. `pairs: [mymonitorgroup]`",
+        );
         *ok = false;
         return Vec::new();
     };
