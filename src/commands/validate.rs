@@ -44,11 +44,12 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         Ok(loaded) => {
             let d = &loaded.desired;
             let summary = format!(
-                "{} custom variables, {} webhooks, {} notification blocks, {} notification rules in {} files",
+                "{} custom variables, {} webhooks, {} notification blocks, {} notification rules, {} status boards in {} files",
                 d.custom_variables.len(),
                 d.webhooks.len(),
                 d.blocks.len(),
                 d.notification_rules.len(),
+                d.status_boards.len(),
                 loaded.files.len()
             );
             (loaded.warnings, Some(summary))

@@ -2,14 +2,15 @@
 //! YAML load back into the model they were written from; a pair expands into the documented
 //! webhooks and rules; angle spellings become Datadog's; environment values are never printed;
 //! a `delivery: rule` block becomes exactly the notification rule it describes, and
-//! `delivery: message` is the block it always was.
+//! `delivery: message` is the block it always was; a status board becomes exactly its
+//! dashboard, and a pair exactly the check run seeded on its behalf.
 
 use crate::load;
 use ddhooks::manifest::{load_sources, LoadOptions, Source};
 use ddhooks::model::{
-    Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock,
+    BoardWidget, Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock,
     NotificationRule, NotifyRule, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
-    Secret, SectionCondition, Webhook, WebhookOrigin,
+    Secret, SectionCondition, SeededPair, StatusBoard, Webhook, WebhookOrigin, WidgetLayout,
 };
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -479,5 +480,120 @@ fn angle_spellings_are_stored_in_datadog_form_and_env_values_are_never_printed()
     assert_eq!(
         ok.blocks["b"].text.as_deref(),
         Some("{{#is_alert}} @slack-x {{/is_alert}}")
+    );
+}
+
+#[test]
+fn a_status_board_loads_into_its_board_and_a_pair_into_its_seeded_check_run() {
+    let blocks = r#"
+  g-message:
+    monitors: {tags: ["team:checkout"]}
+    pair: g
+  g-rule:
+    delivery: rule
+    monitors: {tags: ["team:checkout"]}
+    pair: g
+  other:
+    monitors: {ids: [1]}
+    notify: {is_alert: ["@webhook-g-alert-check"], is_recovery: ["@webhook-g-ok-check"]}
+"#;
+    // A second file: boards name pairs from any file.
+    let second = r#"
+webhook_pairs:
+  quiet:
+    check: quiet.status
+    seed_status: false
+  h:
+    check: h.status
+    host_name: checkout-host
+    tags: ["monitor_id:$ALERT_ID", "team:checkout"]
+    statuses: {alert: 2, recovery: 0, no_data: 3}
+status_boards:
+  checkout:
+    title: Checkout monitors status
+    description: OK and CRITICAL monitors of each group
+    pairs: [h, g, quiet]
+    tags: ["team:checkout"]
+  plain:
+    title: Plain
+    pairs: [g]
+"#;
+    let yaml = with_pair_g(
+        "{alert: 2, recovery: 0, warning: 1}",
+        blocks.trim_start_matches('\n'),
+    );
+    let d = load(
+        &[yaml.as_str(), second],
+        &with_api_key(LoadOptions::default()),
+    )
+    .unwrap();
+    let widget = |pair: &str, check: &str, tags: &[&str], x, y| BoardWidget::CheckStatus {
+        title: format!("{pair}: monitors by status"),
+        check: check.into(),
+        grouping: "cluster".into(),
+        tags: tags.iter().map(|t| t.to_string()).collect(),
+        layout: WidgetLayout {
+            x,
+            y,
+            width: 15,
+            height: 8,
+        },
+    };
+    assert_eq!(
+        d.status_boards["checkout"],
+        StatusBoard {
+            title: "Checkout monitors status".into(),
+            description: Some("OK and CRITICAL monitors of each group".into()),
+            widgets: vec![
+                widget("h", "h.status", &["team:checkout"], 0, 0),
+                widget("g", "g.status", &["team:checkout"], 16, 0),
+                widget("quiet", "quiet.status", &["team:checkout"], 0, 9),
+            ],
+        }
+    );
+    assert_eq!(
+        d.status_boards["plain"],
+        StatusBoard {
+            title: "Plain".into(),
+            description: None,
+            widgets: vec![widget("g", "g.status", &["*"], 0, 0)],
+        }
+    );
+    assert_eq!(
+        d.seeded_pairs["g"],
+        SeededPair {
+            check: "g.status".into(),
+            host_name: "$HOSTNAME".into(),
+            tags: vec!["monitor_id:$ALERT_ID".into()],
+            ok: 0,
+            alert: 2,
+            warning: Some(1),
+            no_data: None,
+            blocks: vec!["g-message".into(), "g-rule".into()],
+        }
+    );
+    assert_eq!(
+        d.seeded_pairs["h"],
+        SeededPair {
+            check: "h.status".into(),
+            host_name: "checkout-host".into(),
+            tags: vec!["monitor_id:$ALERT_ID".into(), "team:checkout".into()],
+            ok: 0,
+            alert: 2,
+            warning: None,
+            no_data: Some(3),
+            blocks: vec![],
+        }
+    );
+    // `seed_status: false` leaves the pair out.
+    let seeded: Vec<&str> = d.seeded_pairs.keys().map(String::as_str).collect();
+    assert_eq!(seeded, ["g", "h"]);
+    // What is seeded is what the pair's webhooks send.
+    let sent = &d.webhooks["h-no-data-check"].payload;
+    assert_eq!(
+        sent,
+        &Some(
+            json!([{"check": "h.status", "status": 3, "host_name": "checkout-host", "tags": ["monitor_id:$ALERT_ID", "team:checkout"]}])
+        )
     );
 }

@@ -23,6 +23,11 @@ fn yaml_piece() -> impl Strategy<Value = String> {
         Just("    text: \"<<#is_alert>> @webhook-g-alert-check <</is_alert>>\"\n".to_string()),
         Just("    notify: {\"is_priority 'P9'\": [\"@x\"], \"^is_nothing\": 3}\n".to_string()),
         Just("    delivery: rule\n".to_string()),
+        Just("status_boards:\n".to_string()),
+        Just("  b:\n    title: T\n    pairs: [g, g, gg]\n    tags: [\"team:a\"]\n".to_string()),
+        Just("  c:\n    title: \"\"\n    description: 3\n    pairs: []\n    pair: x\n".to_string()),
+        Just("    seed_status: false\n".to_string()),
+        Just("    seed_status: [no]\n".to_string()),
         Just("    delivery: [rules]\n".to_string()),
         Just("    monitors: {scope: \"team:a AND NOT (env:\", tags: [\"a:b\"], name: x}\n".to_string()),
         Just("    notify: {^is_alert: [\"@x\"], is_renotify: \"@y\", \"is_priority 'P1'\": []}\n".to_string()),
@@ -124,6 +129,7 @@ proptest! {
         "{{#is_alert}}", "<</is_alert>>", "is_priority 'P1'", "^is_warning", "12", "-1", "true", "~",
         "https://api.datadoghq.eu/api/v1/check_run?api_key=1", "0123456789abcdef0123456789abcdef", "|\n  ",
         "delivery", "rule", "message", "scope", "team:a AND NOT env:b",
+        "status_boards", "title", "description", "pairs", "seed_status", "false",
     ]), 0..60)) {
         let _ = load(&[parts.concat()], &LoadOptions::default());
     }

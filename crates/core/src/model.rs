@@ -433,7 +433,8 @@ pub enum BoardWidget {
 }
 
 /// What a pair's webhooks send, for a check run submitted on their behalf (a seeded
-/// status): the same check, host and tags, and the status for each monitor state.
+/// status): the same check, host and tags, and the status for each monitor state. Only a
+/// pair with both an alert and a recovery status is seeded.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct SeededPair {
     /// The check name.
@@ -489,7 +490,8 @@ pub struct Desired {
     /// By board name (`status_boards:`).
     pub status_boards: BTreeMap<String, StatusBoard>,
     /// The pairs whose monitors get a seeded check run when first wired (`seed_status`,
-    /// default true), by pair name, with the statuses to seed.
+    /// default true; a pair without an alert or a recovery status is left out), by pair
+    /// name, with the statuses to seed.
     pub seeded_pairs: BTreeMap<String, SeededPair>,
     /// Webhook names managed elsewhere that blocks may mention.
     pub external_webhooks: BTreeSet<String>,

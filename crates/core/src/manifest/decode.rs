@@ -58,6 +58,8 @@ pub(crate) struct RawPair {
     pub tags: Option<Vec<Str>>,
     pub api_key_variable: Option<Str>,
     pub statuses: Option<RawStatuses>,
+    /// `seed_status:` (default true): its monitors get a seeded check run when first wired.
+    pub seed_status: bool,
     /// A problem was already reported inside it: skip checks that would only repeat it.
     pub broken: bool,
 }
@@ -135,6 +137,22 @@ pub(crate) struct RawBlock {
     pub broken: bool,
 }
 
+/// A status board as written (`status_boards:`).
+#[derive(Debug, Clone)]
+pub(crate) struct RawBoard {
+    pub name: Str,
+    pub title: Option<Str>,
+    pub description: Option<Str>,
+    /// The pairs, one widget each, in order; `None` when the key is absent or unreadable.
+    pub pairs: Option<Vec<Str>>,
+    /// Where the `pairs` key was written.
+    pub pairs_key: Option<Loc>,
+    /// The tag filter of every widget (`None`: `["*"]`).
+    pub tags: Option<Vec<Str>>,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
+}
+
 /// Everything the files hold, in file order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Raw {
@@ -142,6 +160,7 @@ pub(crate) struct Raw {
     pub pairs: Vec<RawPair>,
     pub webhooks: Vec<RawWebhook>,
     pub blocks: Vec<RawBlock>,
+    pub boards: Vec<RawBoard>,
     pub external: Vec<Str>,
 }
 
@@ -152,11 +171,18 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "webhook_pairs",
     "webhooks",
     "monitor_notifications",
+    "status_boards",
     "external_webhooks",
 ];
 pub(crate) const VARIABLE_KEYS: &[&str] = &["value", "secret"];
-pub(crate) const PAIR_KEYS: &[&str] =
-    &["check", "host_name", "tags", "api_key_variable", "statuses"];
+pub(crate) const PAIR_KEYS: &[&str] = &[
+    "check",
+    "host_name",
+    "tags",
+    "api_key_variable",
+    "statuses",
+    "seed_status",
+];
 pub(crate) const STATUS_KEYS: &[&str] = &["alert", "recovery", "warning", "no_data"];
 pub(crate) const WEBHOOK_KEYS: &[&str] = &[
     "url",
@@ -167,6 +193,7 @@ pub(crate) const WEBHOOK_KEYS: &[&str] = &[
 ];
 pub(crate) const BLOCK_KEYS: &[&str] = &["monitors", "pair", "notify", "text", "delivery"];
 pub(crate) const SELECTOR_KEYS: &[&str] = &["ids", "tags", "name", "scope"];
+pub(crate) const BOARD_KEYS: &[&str] = &["title", "description", "pairs", "tags"];
 
 /// The closest candidate to a misspelt word, if one is close enough to suggest.
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -454,6 +481,12 @@ impl Decoder<'_> {
                         raw.blocks.push(block);
                     }
                 }
+                "status_boards" => {
+                    for (name, body) in self.named(v, "`status_boards`") {
+                        let board = self.board(name, body);
+                        raw.boards.push(board);
+                    }
+                }
                 "external_webhooks" => {
                     if let Some(names) = self.strings(v, "`external_webhooks`") {
                         raw.external.extend(names);
@@ -507,6 +540,7 @@ impl Decoder<'_> {
             tags: None,
             api_key_variable: None,
             statuses: None,
+            seed_status: true,
             broken: false,
         };
         for (key, _, v) in self.fields(body, &what, PAIR_KEYS) {
@@ -534,6 +568,9 @@ impl Decoder<'_> {
                         }
                     }
                     pair.statuses = Some(statuses);
+                }
+                "seed_status" => {
+                    pair.seed_status = self.boolean(v, "`seed_status`").unwrap_or(true);
                 }
                 _ => {}
             }
@@ -779,6 +816,34 @@ impl Decoder<'_> {
         }
         block.broken = self.errors > errors_before;
         block
+    }
+
+    fn board(&mut self, name: Str, body: &Node) -> RawBoard {
+        let errors_before = self.errors;
+        let what = format!("status board `{}`", name.raw);
+        let mut board = RawBoard {
+            name,
+            title: None,
+            description: None,
+            pairs: None,
+            pairs_key: None,
+            tags: None,
+            broken: false,
+        };
+        for (key, k, v) in self.fields(body, &what, BOARD_KEYS) {
+            match key.as_str() {
+                "title" => board.title = self.string(v, "`title`"),
+                "description" => board.description = self.string(v, "`description`"),
+                "pairs" => {
+                    board.pairs_key = Some(self.loc(k.pos));
+                    board.pairs = self.strings(v, "`pairs`");
+                }
+                "tags" => board.tags = self.strings(v, "`tags`"),
+                _ => {}
+            }
+        }
+        board.broken = self.errors > errors_before;
+        board
     }
 
     /// `delivery: message|rule`; anything else is reported with the closest spelling.

@@ -1,6 +1,7 @@
 //! Second pass: the raw types of all files into the model, with the checks that need every
 //! file at once: names defined twice, invalid names, references between objects.
 
+use super::board::{self, BoardRefs, PairFacts};
 use super::decode::{did_you_mean, Delivery, Loc, Raw, RawBlock, RawPair, Str};
 use super::rule;
 use super::yaml::{Pos, Style};
@@ -90,7 +91,12 @@ impl Reporter<'_> {
 
     /// Records a definition; reports it when the name was defined before. Returns whether it
     /// is the first definition.
-    fn define(&mut self, seen: &mut HashMap<String, Loc>, kind: &str, name: &Str) -> bool {
+    pub(crate) fn define(
+        &mut self,
+        seen: &mut HashMap<String, Loc>,
+        kind: &str,
+        name: &Str,
+    ) -> bool {
         if let Some(first) = seen.get(&name.value) {
             let first = *first;
             self.error(
@@ -108,7 +114,8 @@ impl Reporter<'_> {
         true
     }
 
-    fn check_webhook_name(&mut self, kind: &str, name: &Str) {
+    /// Reports a name that is not `^[A-Za-z0-9_-]+$` (what `@webhook-NAME` handles allow).
+    pub(crate) fn check_webhook_name(&mut self, kind: &str, name: &Str) {
         if !matches(&WEBHOOK_NAME, &name.value) {
             let fixed: String = name
                 .value
@@ -306,6 +313,7 @@ pub(crate) fn lower(
     // Pairs, expanded into webhooks.
     let mut seen_pairs = HashMap::new();
     let mut pairs: HashMap<String, Vec<(Condition, String)>> = HashMap::new();
+    let mut pair_facts: BTreeMap<String, PairFacts> = BTreeMap::new();
     for pair in &raw.pairs {
         r.check_webhook_name("webhook pair", &pair.name);
         if !r.define(&mut seen_pairs, "webhook pair", &pair.name) {
@@ -362,12 +370,9 @@ pub(crate) fn lower(
             .host_name
             .as_ref()
             .map_or("$HOSTNAME".to_string(), |s| s.value.clone());
-        let tags: Vec<serde_json::Value> = match &pair.tags {
-            Some(tags) => tags
-                .iter()
-                .map(|t| serde_json::Value::String(t.value.clone()))
-                .collect(),
-            None => vec![serde_json::Value::String("monitor_id:$ALERT_ID".into())],
+        let tags: Vec<String> = match &pair.tags {
+            Some(tags) => tags.iter().map(|t| t.value.clone()).collect(),
+            None => vec!["monitor_id:$ALERT_ID".into()],
         };
         let url = format!("https://api.{}/api/v1/check_run", options.site);
         let mut generated = Vec::new();
@@ -414,6 +419,8 @@ pub(crate) fn lower(
             generated.push((condition, name));
         }
         pairs.insert(pair.name.value.clone(), generated);
+        let facts = PairFacts::new(pair, &check.value, &host_name, &tags);
+        pair_facts.insert(pair.name.value.clone(), facts);
     }
 
     // Webhooks managed elsewhere.
@@ -441,6 +448,7 @@ pub(crate) fn lower(
         .chain(desired.external_webhooks.iter().map(String::as_str))
         .collect();
     let mut seen_blocks = HashMap::new();
+    let mut blocks_by_pair: HashMap<String, Vec<String>> = HashMap::new();
     for block in &raw.blocks {
         r.check_webhook_name("notification block", &block.name);
         if !r.define(&mut seen_blocks, "notification block", &block.name) {
@@ -452,7 +460,12 @@ pub(crate) fn lower(
             seen_pairs: &seen_pairs,
             hooks: &known_hooks,
         };
-        match lower_block(&mut r, block, &refs) {
+        let lowered = lower_block(&mut r, block, &refs);
+        if let (Some(_), Some(pair)) = (&lowered, &block.pair) {
+            let names = blocks_by_pair.entry(pair.value.clone()).or_default();
+            names.push(name.clone());
+        }
+        match lowered {
             Some(Lowered::Message(b)) => {
                 desired.blocks.insert(name, b);
             }
@@ -462,6 +475,14 @@ pub(crate) fn lower(
             None => {}
         }
     }
+
+    // Status boards, and the pairs to seed.
+    let refs = BoardRefs {
+        pairs: &pair_facts,
+        seen_pairs: &seen_pairs,
+    };
+    desired.status_boards = board::lower(&mut r, &raw.boards, &refs);
+    desired.seeded_pairs = board::seeded_pairs(&pair_facts, &blocks_by_pair);
     desired
 }
 
@@ -657,6 +678,23 @@ fn message_selector(r: &mut Reporter<'_>, block: &RawBlock, ok: &mut bool) -> Mo
     monitors
 }
 
+/// Reports a reference to a pair that is not valid: one that does not exist (with the
+/// closest name), unless it is defined and a problem inside it was reported already.
+pub(crate) fn unknown_pair(r: &mut Reporter<'_>, pair: &Str, seen_pairs: &HashMap<String, Loc>) {
+    if seen_pairs.contains_key(&pair.value) {
+        return;
+    }
+    let known: Vec<&str> = seen_pairs.keys().map(String::as_str).collect();
+    let hint = did_you_mean(&pair.value, &known)
+        .map(|s| format!("did you mean `{s}`?"))
+        .unwrap_or_else(|| "declare it under `webhook_pairs:`".into());
+    r.error(
+        pair.loc,
+        format!("webhook pair `{}` does not exist", pair.raw),
+        Some(hint),
+    );
+}
+
 /// A block's condition rules, from `pair` (its webhooks, in the pair's order) then `notify`
 /// (in manifest order), with where each was written; `ok` turns false on any problem.
 fn lower_rules(
@@ -683,17 +721,8 @@ fn lower_rules(
                     });
                 }
             }
-            None if refs.seen_pairs.contains_key(&pair.value) => *ok = false,
             None => {
-                let known: Vec<&str> = refs.seen_pairs.keys().map(String::as_str).collect();
-                let hint = did_you_mean(&pair.value, &known)
-                    .map(|s| format!("did you mean `{s}`?"))
-                    .unwrap_or_else(|| "declare it under `webhook_pairs:`".into());
-                r.error(
-                    pair.loc,
-                    format!("webhook pair `{}` does not exist", pair.raw),
-                    Some(hint),
-                );
+                unknown_pair(r, pair, refs.seen_pairs);
                 *ok = false;
             }
         }

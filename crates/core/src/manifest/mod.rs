@@ -4,10 +4,11 @@
 //! The pipeline is: read files ([`load_dir`]) → parse each into a spanned YAML tree
 //! (`yaml`) → decode into raw types that keep positions (`decode`) → lower into the model,
 //! checking names and references across files (`lower`; blocks with `delivery: rule` become
-//! notification rules in `rule`) → lint (`lint`). Only
+//! notification rules in `rule`; status boards and the pairs to seed are `board`'s) → lint (`lint`). Only
 //! [`load_dir`] touches the file system, and nothing here reads the process environment:
 //! `${env:NAME}` goes through [`LoadOptions::env`].
 
+mod board;
 mod decode;
 mod diagnostic;
 mod env;

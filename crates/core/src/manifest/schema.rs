@@ -76,6 +76,7 @@ pub fn schema() -> Value {
             "host_name": {"type": "string", "default": "$HOSTNAME"},
             "tags": {"type": "array", "items": {"type": "string"}, "default": ["monitor_id:$ALERT_ID"]},
             "api_key_variable": {"type": "string", "default": "DD_API_KEY", "pattern": "^[A-Z0-9_]+$"},
+            "seed_status": {"type": "boolean", "default": true, "description": "Whether the group's monitors get one check run of their current state when first wired, so a board counts them at once."},
             "statuses": {
                 "type": "object",
                 "additionalProperties": false,
@@ -141,6 +142,18 @@ pub fn schema() -> Value {
         },
         "allOf": [delivery_rules()]
     });
+    let board = json!({
+        "type": "object",
+        "description": "A free-layout dashboard ddhooks owns whole: one Check status widget per pair, counting its monitors by status.",
+        "additionalProperties": false,
+        "required": ["title", "pairs"],
+        "properties": {
+            "title": {"type": "string", "pattern": "\\S", "description": "The dashboard's title, unique among boards (adoption goes by it)."},
+            "description": {"type": "string"},
+            "pairs": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"type": "string", "pattern": webhook_name}},
+            "tags": {"type": "array", "items": {"type": "string"}, "default": ["*"], "description": "The check runs every widget counts: those with all these tags."}
+        }
+    });
     let root = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://github.com/ddhooks/ddhooks/manifest-v1.json",
@@ -169,6 +182,11 @@ pub fn schema() -> Value {
                 "propertyNames": {"pattern": webhook_name},
                 "additionalProperties": block
             },
+            "status_boards": {
+                "type": ["object", "null"],
+                "propertyNames": {"pattern": webhook_name},
+                "additionalProperties": board
+            },
             "external_webhooks": {"type": ["array", "null"], "items": {"type": "string", "pattern": webhook_name}}
         }
     });
@@ -183,7 +201,8 @@ pub fn schema_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::super::decode::{
-        BLOCK_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS, VARIABLE_KEYS, WEBHOOK_KEYS,
+        BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS, VARIABLE_KEYS,
+        WEBHOOK_KEYS,
     };
     use super::super::rule::condition_scope;
     use super::*;
@@ -246,5 +265,9 @@ mod tests {
         let block = &p["monitor_notifications"]["additionalProperties"];
         assert!(keys_match(block, BLOCK_KEYS));
         assert!(keys_match(&block["properties"]["monitors"], SELECTOR_KEYS));
+        assert!(keys_match(
+            &p["status_boards"]["additionalProperties"],
+            BOARD_KEYS
+        ));
     }
 }
