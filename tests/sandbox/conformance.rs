@@ -518,24 +518,11 @@ async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids)
             }
         }
     }
-    for (id, item) in seen {
-        let mut body = json!({});
-        for key in [
-            "type", "query", "name", "message", "tags", "options", "priority",
-        ] {
-            if let Some(v) = item.get(key) {
-                body[key] = v.clone();
-            }
-        }
-        let (status, created) = h.call(Method::POST, "/api/v1/monitor", Some(body)).await;
-        assert!(
-            status.is_success(),
-            "seeding monitor {id}: {status} {created}"
-        );
-        if let Some(new_id) = created.get("id").and_then(Value::as_i64) {
-            ids.insert(id.to_string(), new_id.to_string());
-        }
-    }
+    let seeds = seen.into_iter().map(|(id, item)| (id.to_string(), item));
+    let keys = [
+        "type", "query", "name", "message", "tags", "options", "priority",
+    ];
+    create_seeds(h, "/api/v1/monitor", json!({}), &keys, seeds, ids).await;
 }
 
 /// Creates the dashboards a recorded listing shows that no create of the cassette made (they
@@ -568,17 +555,33 @@ async fn seed_dashboards(h: &Sandbox, interactions: &[Interaction], ids: &mut Id
             }
         }
     }
-    for ((_, id), item) in seen {
-        let mut body = json!({"widgets": []});
-        for key in ["title", "description", "layout_type", "is_read_only"] {
-            if let Some(v) = item.get(key) {
-                body[key] = v.clone();
+    let seeds = seen.into_iter().map(|((_, id), item)| (id, item));
+    let keys = ["title", "description", "layout_type", "is_read_only"];
+    let base = json!({"widgets": []});
+    create_seeds(h, "/api/v1/dashboard", base, &keys, seeds, ids).await;
+}
+
+/// Creates, in the order given, one object through `POST path` per recorded `(id, item)`:
+/// `base` plus the fields `keys` copies from the item; maps the recorded id to the new one.
+async fn create_seeds(
+    h: &Sandbox,
+    path: &str,
+    base: Value,
+    keys: &[&str],
+    seeds: impl Iterator<Item = (String, Value)>,
+    ids: &mut Ids,
+) {
+    for (id, item) in seeds {
+        let mut body = base.clone();
+        for key in keys {
+            if let Some(v) = item.get(*key) {
+                body[*key] = v.clone();
             }
         }
-        let (status, created) = h.call(Method::POST, "/api/v1/dashboard", Some(body)).await;
+        let (status, created) = h.call(Method::POST, path, Some(body)).await;
         assert!(
             status.is_success(),
-            "seeding dashboard {id}: {status} {created}"
+            "seeding {path} {id}: {status} {created}"
         );
         if let Some(new_id) = created.get("id").and_then(id_text) {
             ids.insert(id, new_id);
