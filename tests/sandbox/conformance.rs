@@ -1,5 +1,6 @@
 //! Conformance: replays every recorded Datadog exchange for the endpoints the sandbox serves
-//! (the v1 groups below and every v2 monitor notification-rule cassette) against a fresh
+//! (the v1 groups below, dashboards included, and every v2 monitor notification-rule
+//! cassette) against a fresh
 //! in-process sandbox per cassette, and compares status codes and bodies as JSON values.
 //!
 //! The cassettes are read from `DDHOOKS_SHARED_DIR` or `$CARGO_MANIFEST_DIR/../shared/datadog-api`
@@ -13,7 +14,13 @@
 //!   `data.id` in v2) is mapped to the sandbox's id; later URIs and the string values of later
 //!   request bodies (a PATCH's `data.id`) are rewritten with the mapping, and later ids must
 //!   equal the mapped value. Unmapped ids are ignored.
-//! - `org_id`, `creator`: which org and user recorded the cassette; the v2 `included` users
+//! - A dashboard's `url` and a 404's `errors` name the id: recorded ids in them are mapped
+//!   before they are compared (the slug after the id is compared as it is).
+//! - Dashboards a recorded listing shows but the cassette never created (presets of the
+//!   recording org) are created before the first request, oldest first, from their
+//!   summaries, so the pages are compared in full rather than by shape.
+//! - `org_id`, `creator`, `author_handle`, `author_name`: which org and user recorded the
+//!   cassette; the v2 `included` users
 //!   are compared by shape only (their type, and their attributes' names and JSON types;
 //!   `uuid` and `last_login_time`, which only later recordings have, are tolerated).
 //! - `created`, `created_at`, `modified`, `modified_at`, `overall_state_modified`: wall-clock
@@ -44,6 +51,7 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("v1", "monitors", ""),
     ("v1", "service_checks", ""),
     ("v1", "authentication", ""),
+    ("v1", "dashboards", ""),
     ("v2", "monitors", "notification-rule"),
 ];
 
@@ -56,10 +64,21 @@ const IGNORED: &[&str] = &[
     "modified",
     "modified_at",
     "overall_state_modified",
+    "author_handle",
+    "author_name",
 ];
 
 /// Keys holding ids: compared through the id map.
-const ID_KEYS: &[&str] = &["id", "deleted_monitor_id", "monitor_id"];
+const ID_KEYS: &[&str] = &[
+    "id",
+    "deleted_monitor_id",
+    "monitor_id",
+    "deleted_dashboard_id",
+];
+
+/// Keys whose text names ids (a dashboard's `url`, a 404's message): compared after the
+/// recorded ids in them are mapped.
+const ID_TEXT_KEYS: &[&str] = &["url", "errors"];
 
 /// Keys tolerated when present on one side only.
 const TOLERATED: &[&str] = &[
@@ -200,6 +219,8 @@ fn unserved(method: &str, uri: &str) -> Option<&'static str> {
         ["api", "v1", "monitor", id, "validate"] if is_id(id) => method == "POST",
         ["api", "v1", "check_run"] => method == "POST",
         ["api", "v1", "validate"] => method == "GET",
+        ["api", "v1", "dashboard"] => method == "GET" || method == "POST",
+        ["api", "v1", "dashboard", _] => ["GET", "PUT", "DELETE"].contains(&method),
         ["api", "v2", "monitor", "notification_rule"] => method == "GET" || method == "POST",
         ["api", "v2", "monitor", "notification_rule", _] => {
             ["GET", "PATCH", "DELETE"].contains(&method)
@@ -325,6 +346,36 @@ fn rewrite_body(body: &str, ids: &Ids) -> String {
     }
 }
 
+/// `value` with every word of its strings that is a recorded id replaced by the sandbox's
+/// (`/dashboard/8a5-8x9-spj/title` → `/dashboard/abc-def-ghi/title`); a word is a run of
+/// letters, digits and hyphens.
+fn map_ids_in_texts(value: &Value, ids: &Ids) -> Value {
+    match value {
+        Value::String(text) => {
+            let mut out = String::with_capacity(text.len());
+            let mut word = String::new();
+            let flush = |word: &mut String, out: &mut String| {
+                out.push_str(ids.get(word.as_str()).unwrap_or(word));
+                word.clear();
+            };
+            for c in text.chars() {
+                if c.is_ascii_alphanumeric() || c == '-' {
+                    word.push(c);
+                } else {
+                    flush(&mut word, &mut out);
+                    out.push(c);
+                }
+            }
+            flush(&mut word, &mut out);
+            Value::String(out)
+        }
+        Value::Array(items) => {
+            Value::Array(items.iter().map(|v| map_ids_in_texts(v, ids)).collect())
+        }
+        other => other.clone(),
+    }
+}
+
 /// Learns recorded → sandbox ids from a pair of answers (`id`, or v2's `data.id`).
 fn learn_ids(recorded: &Value, actual: &Value, ids: &mut Ids) {
     let id = |v: &Value| {
@@ -405,6 +456,9 @@ fn compare(at: &str, recorded: &Value, actual: &Value, ids: &Ids, out: &mut Vec<
                             }
                         }
                     }
+                    (Some(rv), Some(av)) if ID_TEXT_KEYS.contains(&key.as_str()) => {
+                        compare(&path, &map_ids_in_texts(rv, ids), av, ids, out)
+                    }
                     (Some(rv), Some(av)) => compare(&path, rv, av, ids, out),
                     (Some(_), None) | (None, Some(_)) if TOLERATED.contains(&key.as_str()) => {}
                     (Some(rv), None) => out.push(format!("{path}: missing (recorded {rv})")),
@@ -464,22 +518,73 @@ async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids)
             }
         }
     }
-    for (id, item) in seen {
-        let mut body = json!({});
-        for key in [
-            "type", "query", "name", "message", "tags", "options", "priority",
-        ] {
-            if let Some(v) = item.get(key) {
-                body[key] = v.clone();
+    let seeds = seen.into_iter().map(|(id, item)| (id.to_string(), item));
+    let keys = [
+        "type", "query", "name", "message", "tags", "options", "priority",
+    ];
+    create_seeds(h, "/api/v1/monitor", json!({}), &keys, seeds, ids).await;
+}
+
+/// Creates the dashboards a recorded listing shows that no create of the cassette made (they
+/// pre-existed in the recording org: presets and older dashboards), oldest first, as the
+/// listing orders them, so the paged answers can be compared in full. Each gets what its
+/// summary shows (title, description, layout) and no widget, since a summary has none.
+async fn seed_dashboards(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids) {
+    let created: BTreeSet<String> = interactions
+        .iter()
+        .filter(|it| it.method == "POST" && it.uri == "/api/v1/dashboard")
+        .filter_map(|it| parse(&it.response).get("id").and_then(id_text))
+        .collect();
+    let mut seen = BTreeMap::new();
+    for it in interactions {
+        let is_list = it.method == "GET" && it.uri.split('?').next() == Some("/api/v1/dashboard");
+        if !is_list {
+            continue;
+        }
+        for item in parse(&it.response)["dashboards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = item.get("id").and_then(id_text) else {
+                continue;
+            };
+            if !created.contains(&id) {
+                let created_at = item["created_at"].as_str().unwrap_or_default().to_string();
+                seen.insert((created_at, id), item.clone());
             }
         }
-        let (status, created) = h.call(Method::POST, "/api/v1/monitor", Some(body)).await;
+    }
+    let seeds = seen.into_iter().map(|((_, id), item)| (id, item));
+    let keys = ["title", "description", "layout_type", "is_read_only"];
+    let base = json!({"widgets": []});
+    create_seeds(h, "/api/v1/dashboard", base, &keys, seeds, ids).await;
+}
+
+/// Creates, in the order given, one object through `POST path` per recorded `(id, item)`:
+/// `base` plus the fields `keys` copies from the item; maps the recorded id to the new one.
+async fn create_seeds(
+    h: &Sandbox,
+    path: &str,
+    base: Value,
+    keys: &[&str],
+    seeds: impl Iterator<Item = (String, Value)>,
+    ids: &mut Ids,
+) {
+    for (id, item) in seeds {
+        let mut body = base.clone();
+        for key in keys {
+            if let Some(v) = item.get(*key) {
+                body[*key] = v.clone();
+            }
+        }
+        let (status, created) = h.call(Method::POST, path, Some(body)).await;
         assert!(
             status.is_success(),
-            "seeding monitor {id}: {status} {created}"
+            "seeding {path} {id}: {status} {created}"
         );
-        if let Some(new_id) = created.get("id").and_then(Value::as_i64) {
-            ids.insert(id.to_string(), new_id.to_string());
+        if let Some(new_id) = created.get("id").and_then(id_text) {
+            ids.insert(id, new_id);
         }
     }
 }
@@ -510,8 +615,9 @@ async fn replays_recorded_exchanges() {
             "{group}/{}",
             file.file_stem().unwrap_or_default().to_string_lossy()
         );
-        // Every notification-rule exchange must be replayed: a skip there is a failure.
-        let must_replay = group.starts_with("v2/");
+        // Every notification-rule and dashboard exchange must be replayed: a skip there is a
+        // failure.
+        let must_replay = group.starts_with("v2/") || group == "v1/dashboards";
         let interactions = load(&file);
         summary.cassettes += 1;
         summary.interactions += interactions.len();
@@ -533,6 +639,7 @@ async fn replays_recorded_exchanges() {
         let h = Sandbox::start(Default::default()).await;
         let mut ids = Ids::new();
         seed_monitors(&h, &interactions, &mut ids).await;
+        seed_dashboards(&h, &interactions, &mut ids).await;
         for (n, it) in interactions.iter().enumerate() {
             if let Some(reason) = unserved(&it.method, &it.uri) {
                 if must_replay {
@@ -671,6 +778,34 @@ fn comparison_catches_differences() {
         &mut out,
     );
     assert_eq!(out.len(), 4, "{out:?}");
+}
+
+#[test]
+fn dashboard_ids_are_mapped_inside_urls_and_error_messages() {
+    let ids = Ids::from([("8a5-8x9-spj".to_string(), "abc-def-ghi".to_string())]);
+    let mut out = Vec::new();
+    compare(
+        "$",
+        &json!({"url": "/dashboard/8a5-8x9-spj/a-title",
+            "errors": ["Dashboard with ID 8a5-8x9-spj not found"]}),
+        &json!({"url": "/dashboard/abc-def-ghi/a-title",
+            "errors": ["Dashboard with ID abc-def-ghi not found"]}),
+        &ids,
+        &mut out,
+    );
+    assert!(out.is_empty(), "{out:?}");
+    compare(
+        "$",
+        &json!({"url": "/dashboard/8a5-8x9-spj/a-title", "title": "8a5-8x9-spj"}),
+        &json!({"url": "/dashboard/abc-def-ghi/another-title", "title": "abc-def-ghi"}),
+        &ids,
+        &mut out,
+    );
+    assert_eq!(
+        out.len(),
+        2,
+        "the slug and a title are compared as they are: {out:?}"
+    );
 }
 
 #[test]

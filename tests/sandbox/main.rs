@@ -4,8 +4,12 @@
 #[path = "../kit/mod.rs"]
 mod kit;
 
+/// `GET /sandbox/v1/check_status`: the latest run per tag set, as a check_status widget.
+mod check_status_counts_the_latest_run_per_group;
 /// Datadog's recorded exchanges, replayed against the sandbox.
 mod conformance;
+/// The v1 dashboard endpoints: answers, server fields, paging, 400s, keys, log, faults.
+mod dashboards_are_served_as_recorded;
 /// Latency, failures, rate limits, value limits and lossy writes; never on `/sandbox/v1/`.
 mod faults_apply_to_the_api_only;
 /// The v2 notification-rule endpoints: answers, limits, paging, sort, filters, keys.

@@ -1,6 +1,8 @@
 //! The Datadog API routes: key checks, body parsing and the handlers, which delegate the
-//! rules to [`super::integration`], [`super::monitors`] and [`super::rules`].
+//! rules to [`super::integration`], [`super::monitors`], [`super::rules`] and
+//! [`super::dashboards`].
 
+use super::dashboards;
 use super::integration::{self, Limits};
 use super::monitors::{self, ListQuery, Now};
 use super::rules::{self, RawListQuery};
@@ -38,6 +40,7 @@ pub fn routes() -> Router<Arc<Shared>> {
     const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
     const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
     const RULES: &str = "/api/v2/monitor/notification_rule";
+    const DASHBOARDS: &str = "/api/v1/dashboard";
     Router::new()
         .route(WEBHOOKS, post(create_webhook))
         .route(
@@ -64,6 +67,13 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route(
             &format!("{RULES}/{{rule_id}}"),
             get(get_rule).patch(update_rule).delete(delete_rule),
+        )
+        .route(DASHBOARDS, get(list_dashboards).post(create_dashboard))
+        .route(
+            &format!("{DASHBOARDS}/{{dashboard_id}}"),
+            get(get_dashboard)
+                .put(update_dashboard)
+                .delete(delete_dashboard),
         )
 }
 
@@ -510,6 +520,68 @@ async fn delete_rule(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn create_dashboard(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
+    let dashboard = dashboards::validate(&json_body(&body)?)?;
+    let now = Now::current();
+    let created = store_write(&s, |data, touched| {
+        let id = dashboards::unused_id(data);
+        touched.dashboard(&id);
+        Ok(dashboards::create(data, dashboard, &id, &now))
+    })
+    .await?;
+    reply(StatusCode::OK, created)
+}
+
+async fn list_dashboards(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    query: Result<Query<dashboards::RawListQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(query) =
+        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let query = dashboards::ListQuery::parse(query)?;
+    let page = dashboards::list(&s.store.lock(), &query);
+    reply(StatusCode::OK, page)
+}
+
+async fn get_dashboard(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let dashboard = dashboards::get(&s.store.lock(), &id)?;
+    reply(StatusCode::OK, dashboard)
+}
+
+async fn update_dashboard(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let dashboard = dashboards::validate(&json_body(&body)?)?;
+    let now = Now::current();
+    let updated = store_write(&s, |data, touched| {
+        touched.dashboard(&id);
+        dashboards::update(data, &id, dashboard, &now)
+    })
+    .await?;
+    reply(StatusCode::OK, updated)
+}
+
+async fn delete_dashboard(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let deleted = store_write(&s, |data, touched| {
+        touched.dashboard(&id);
+        dashboards::delete(data, &id)
+    })
+    .await?;
+    reply(StatusCode::OK, deleted)
 }
 
 /// Answer for `/api/` paths the sandbox does not serve.

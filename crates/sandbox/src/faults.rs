@@ -239,26 +239,25 @@ impl RequestLog {
 }
 
 /// The route template of an API path: names in webhook/variable paths become
-/// `{webhook_name}`/`{name}`, monitor ids become `{id}`, notification-rule ids `{rule_id}`.
+/// `{webhook_name}`/`{name}`, monitor ids become `{id}`, notification-rule ids `{rule_id}`,
+/// dashboard ids `{dashboard_id}`.
 /// Unknown paths stay as they are.
 pub fn route_template(path: &str) -> String {
     const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks/";
     const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables/";
     const MONITOR: &str = "/api/v1/monitor/";
     const RULE: &str = "/api/v2/monitor/notification_rule/";
-    if let Some(rest) = path.strip_prefix(RULE) {
-        if !rest.is_empty() && !rest.contains('/') {
-            return format!("{RULE}{{rule_id}}");
-        }
-    }
-    if let Some(rest) = path.strip_prefix(WEBHOOKS) {
-        if !rest.is_empty() && !rest.contains('/') {
-            return format!("{WEBHOOKS}{{webhook_name}}");
-        }
-    }
-    if let Some(rest) = path.strip_prefix(VARIABLES) {
-        if !rest.is_empty() && !rest.contains('/') {
-            return format!("{VARIABLES}{{name}}");
+    const DASHBOARD: &str = "/api/v1/dashboard/";
+    for (prefix, name) in [
+        (RULE, "rule_id"),
+        (DASHBOARD, "dashboard_id"),
+        (WEBHOOKS, "webhook_name"),
+        (VARIABLES, "name"),
+    ] {
+        if let Some(rest) = path.strip_prefix(prefix) {
+            if !rest.is_empty() && !rest.contains('/') {
+                return format!("{prefix}{{{name}}}");
+            }
         }
     }
     if let Some(rest) = path.strip_prefix(MONITOR) {
@@ -295,6 +294,11 @@ mod tests {
             route_template("/api/v2/monitor/notification_rule/5dca07c7-267c-4159"),
             "/api/v2/monitor/notification_rule/{rule_id}"
         );
+        assert_eq!(
+            route_template("/api/v1/dashboard/abc-def-ghi"),
+            "/api/v1/dashboard/{dashboard_id}"
+        );
+        assert_eq!(route_template("/api/v1/dashboard"), "/api/v1/dashboard");
         assert_eq!(
             route_template("/api/v2/monitor/notification_rule"),
             "/api/v2/monitor/notification_rule"

@@ -40,7 +40,7 @@
 //! Secret custom-variable values are written to neither file (see [`REDACTED_SECRET`]).
 
 use crate::store::{Data, Integration, StoredVariable, REDACTED_SECRET};
-use ddhooks_datadog::wire::{RuleAttributes, ServiceCheck, Webhook};
+use ddhooks_datadog::wire::{Dashboard, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
@@ -141,6 +141,7 @@ pub struct Touched {
     monitors: BTreeSet<i64>,
     monitor_states: BTreeSet<i64>,
     notification_rules: BTreeSet<String>,
+    dashboards: BTreeSet<String>,
 }
 
 impl Touched {
@@ -167,6 +168,11 @@ impl Touched {
     /// The notification rule `id` was created, changed or deleted.
     pub fn rule(&mut self, id: &str) {
         self.notification_rules.insert(id.to_string());
+    }
+
+    /// The dashboard `id` was created, changed or deleted.
+    pub fn dashboard(&mut self, id: &str) {
+        self.dashboards.insert(id.to_string());
     }
 
     /// Webhooks and variables go from `old` to `new` as a whole (the lossy read-modify-write):
@@ -224,6 +230,8 @@ pub(crate) struct Record {
     monitor_states: BTreeMap<i64, Option<String>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     notification_rules: BTreeMap<String, Option<RuleAttributes>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    dashboards: BTreeMap<String, Option<Dashboard>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_monitor_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -279,6 +287,11 @@ impl Record {
                 .iter()
                 .map(|id| (id.clone(), data.notification_rules.get(id).cloned()))
                 .collect(),
+            dashboards: touched
+                .dashboards
+                .iter()
+                .map(|id| (id.clone(), data.dashboards.get(id).cloned()))
+                .collect(),
             next_monitor_id: (data.next_monitor_id != before.next_monitor_id)
                 .then_some(data.next_monitor_id),
             next_event_id: (data.next_event_id != before.next_event_id)
@@ -310,6 +323,7 @@ impl Record {
         merge(&mut data.monitors, self.monitors);
         merge(&mut data.monitor_states, self.monitor_states);
         merge(&mut data.notification_rules, self.notification_rules);
+        merge(&mut data.dashboards, self.dashboards);
         if let Some(next) = self.next_monitor_id {
             data.next_monitor_id = next;
         }
@@ -401,6 +415,7 @@ struct SnapshotOut<'a> {
     next_event_id: i64,
     deliveries: &'a [Value],
     notification_rules: &'a BTreeMap<String, RuleAttributes>,
+    dashboards: &'a BTreeMap<String, Dashboard>,
 }
 
 struct RedactedVariables<'a>(&'a BTreeMap<String, StoredVariable>);
@@ -430,6 +445,8 @@ struct SnapshotIn {
     deliveries: Vec<Value>,
     #[serde(default)]
     notification_rules: BTreeMap<String, RuleAttributes>,
+    #[serde(default)]
+    dashboards: BTreeMap<String, Dashboard>,
 }
 
 /// The whole state as snapshot text: version 2 naming `journal`, or version 1 (no journal,
@@ -451,6 +468,7 @@ pub(crate) fn encode_snapshot(data: &Data, journal: Option<u64>) -> Result<Vec<u
         next_event_id: data.next_event_id,
         deliveries: &data.deliveries,
         notification_rules: &data.notification_rules,
+        dashboards: &data.dashboards,
     };
     let mut text = serde_json::to_vec_pretty(&out)?;
     text.push(b'\n');
@@ -494,6 +512,7 @@ fn decode_snapshot(path: &Path, bytes: &[u8]) -> Result<(Data, Option<u64>), Per
         next_event_id: snapshot.next_event_id,
         deliveries: snapshot.deliveries,
         notification_rules: snapshot.notification_rules,
+        dashboards: snapshot.dashboards,
         ..Data::default()
     };
     Ok((data, journal))

@@ -10,6 +10,8 @@
 //!   sandbox's own handlers; any other URL is recorded, never sent. The answer says which
 //!   rules matched and, per delivery, whether the message or which rules named the webhook.
 //! - `GET /sandbox/v1/check_runs`: the service checks received, in order.
+//! - `GET /sandbox/v1/check_status?check=NAME[&tags=t1,t2]`: what a `check_status` widget
+//!   with `grouping: cluster` would show for those runs ([`crate::dashboards::check_status`]).
 //! - `GET|DELETE /sandbox/v1/requests`: API request counts by route template.
 //! - `GET /sandbox/v1/outcomes`: statuses answered by route, and injected faults by kind
 //!   (cleared with the request counts).
@@ -21,7 +23,8 @@
 use super::store::{ApiError, Data, StoredVariable, Touched};
 use super::Shared;
 use axum::body::{Body, Bytes};
-use axum::extract::{Path, State};
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -52,6 +55,7 @@ pub fn routes() -> Router<Arc<Shared>> {
     Router::new()
         .route("/sandbox/v1/monitor/{id}/transition", post(transition))
         .route("/sandbox/v1/check_runs", get(check_runs))
+        .route("/sandbox/v1/check_status", get(check_status))
         .route("/sandbox/v1/requests", get(requests).delete(clear_requests))
         .route("/sandbox/v1/outcomes", get(outcomes))
         .route("/sandbox/v1/deliveries", get(deliveries))
@@ -59,6 +63,35 @@ pub fn routes() -> Router<Arc<Shared>> {
 
 async fn check_runs(State(s): State<Arc<Shared>>) -> Response {
     Json(s.store.lock().check_runs.clone()).into_response()
+}
+
+/// The query of `GET /sandbox/v1/check_status`.
+#[derive(Debug, Default, serde::Deserialize)]
+struct CheckStatusQuery {
+    check: Option<String>,
+    /// Comma-separated tags every counted run must have.
+    tags: Option<String>,
+}
+
+async fn check_status(
+    State(s): State<Arc<Shared>>,
+    query: Result<Query<CheckStatusQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let Some(check) = query.check.filter(|c| !c.trim().is_empty()) else {
+        return Err(ApiError::bad_request("Invalid query: 'check' is required"));
+    };
+    let tags: Vec<String> = query
+        .tags
+        .unwrap_or_default()
+        .split(',')
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .map(str::to_string)
+        .collect();
+    let status = crate::dashboards::check_status(&s.store.lock().check_runs, &check, &tags);
+    Ok(Json(status).into_response())
 }
 
 async fn requests(State(s): State<Arc<Shared>>) -> Response {

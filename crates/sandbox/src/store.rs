@@ -8,7 +8,7 @@
 
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use ddhooks_datadog::wire::{ErrorBody, RuleAttributes, ServiceCheck, Webhook};
+use ddhooks_datadog::wire::{Dashboard, ErrorBody, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -119,6 +119,9 @@ pub struct Data {
     /// Monitor notification rules (API v2) by id, each as the attributes Datadog returns.
     #[serde(default)]
     pub notification_rules: BTreeMap<String, RuleAttributes>,
+    /// Dashboards (API v1) by id, each as `GET /api/v1/dashboard/{id}` returns it.
+    #[serde(default)]
+    pub dashboards: BTreeMap<String, Dashboard>,
 }
 
 impl Default for Data {
@@ -133,6 +136,7 @@ impl Default for Data {
             next_event_id: 0,
             deliveries: Vec::new(),
             notification_rules: BTreeMap::new(),
+            dashboards: BTreeMap::new(),
         }
     }
 }

@@ -14,6 +14,7 @@ use std::sync::MutexGuard;
 const WEBHOOKS: &str = "/api/v1/integration/webhooks/configuration/webhooks";
 const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
 const RULES: &str = "/api/v2/monitor/notification_rule";
+const DASHBOARDS: &str = "/api/v1/dashboard";
 /// A secret value that must never reach a file.
 const SECRET: &str = "s3cr3t-value-never-on-disk";
 /// The seed of every random draw here, printed so that a failure can be replayed.
@@ -113,7 +114,8 @@ impl Client {
 
 /// Drives every kind of write through the real handlers: webhooks and variables (create,
 /// rename, change, delete; a secret one), monitors (create, update, delete), notification
-/// rules (create, replace, delete), check runs, a transition that fires a webhook routed back
+/// rules (create, replace, delete), dashboards (create, replace, delete), check runs, a
+/// transition that fires a webhook routed back
 /// into the sandbox (a delivery, a check run, a monitor state and an event id).
 async fn every_kind_of_write(c: &Client) {
     use reqwest::Method;
@@ -237,6 +239,30 @@ async fn every_kind_of_write(c: &Client) {
     }
     c.call(Method::DELETE, &format!("{RULES}/{}", rule_ids[2]), None)
         .await;
+    let board = |title: &str, check: &str| {
+        json!({"title": title, "layout_type": "free", "widgets": [{"definition": {
+            "type": "check_status", "check": check, "grouping": "cluster", "tags": ["*"]},
+            "layout": {"x": 0, "y": 0, "width": 4, "height": 2}}]})
+    };
+    let mut board_ids = Vec::new();
+    for title in ["kept", "replaced", "gone"] {
+        let created = c
+            .call(Method::POST, DASHBOARDS, Some(board(title, "app.up")))
+            .await;
+        board_ids.push(created["id"].as_str().expect("id").to_string());
+    }
+    c.call(
+        Method::PUT,
+        &format!("{DASHBOARDS}/{}", board_ids[1]),
+        Some(board("replaced again", "db.up")),
+    )
+    .await;
+    c.call(
+        Method::DELETE,
+        &format!("{DASHBOARDS}/{}", board_ids[2]),
+        None,
+    )
+    .await;
     let fired = c
         .call(
             Method::POST,
@@ -288,6 +314,13 @@ async fn round_trip(policy: Policy, lossy: bool) {
         .collect();
     assert_eq!(names.len(), 2, "two rules left: {names:?}");
     assert!(names.contains(&"changed again"), "{names:?}");
+    let titles: Vec<&str> = before
+        .dashboards
+        .values()
+        .map(|d| d.title.as_str())
+        .collect();
+    assert_eq!(titles.len(), 2, "two dashboards left: {titles:?}");
+    assert!(titles.contains(&"replaced again"), "{titles:?}");
     sandbox.shutdown().await;
     assert_no_secret(dir.path());
     let after = load(&path, policy);
