@@ -101,6 +101,13 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             ids.push((id, name, message));
             println!("   monitor {id}  {name}  [{}]", tags.join(", "));
         }
+        // Datadog evaluates new monitors; here they all come up OK (before any webhook exists).
+        let http = reqwest::Client::new();
+        for (id, _, _) in &ids {
+            let url = format!("{base}/sandbox/v1/monitor/{id}/transition");
+            http.post(&url).json(&json!({"to": "OK"})).send().await?.error_for_status()?;
+        }
+        println!("   (all evaluated OK)");
 
         println!("\n2. ddhooks plan manifests/\n");
         let planned = session.plan(&loaded, &PlanOptions::default(), None).await?;
@@ -122,6 +129,12 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             anyhow::bail!("the demo's apply did not complete: {:?}", report.outcomes);
         }
         println!("   Apply complete: {} created, {} updated, {} deleted.", d.create, d.update, d.delete);
+        if let Ok(n) = report.seeded {
+            println!("   Seeded {n} check runs: each newly wired monitor's current state.");
+        }
+        let checks: Vec<String> = loaded.desired.seeded_pairs.values().map(|p| p.check.clone()).collect();
+        println!("\n   The status board right after apply, before any transition (GET /sandbox/v1/check_status):\n");
+        print_board(&http, &base, &checks).await?;
 
         println!("\n4. ddhooks plan manifests/ (again)\n");
         let again = session.plan(&loaded, &PlanOptions::default(), None).await?;
@@ -154,7 +167,6 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         }
 
         println!("\n6. Monitors change state (the sandbox evaluates each message and fires its webhooks):\n");
-        let http = reqwest::Client::new();
         let checkout: Vec<i64> = ids.iter().filter(|(_, n, _)| n.starts_with("[checkout]")).map(|(id, _, _)| *id).collect();
         let mut steps = vec![(checkout[0], "Alert"), (checkout[1], "Alert"), (checkout[0], "OK")];
         if let Some((storage, _, _)) = ids.iter().find(|(_, n, _)| n.starts_with("Disk")) {
@@ -176,30 +188,60 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             }
         }
 
-        println!("\n7. The \"Check status\" widget of the group (latest status per monitor_id):\n");
-        let runs: Value = http.get(format!("{base}/sandbox/v1/check_runs")).send().await?.json().await?;
-        let runs = runs.get("check_runs").cloned().unwrap_or(runs);
-        let mut latest: BTreeMap<String, (String, i64)> = BTreeMap::new();
-        for run in runs.as_array().into_iter().flatten() {
-            let check = run.get("check").and_then(Value::as_str).unwrap_or("").to_string();
-            let status = run.get("status").and_then(Value::as_i64).unwrap_or(3);
-            let group = run
-                .get("tags")
-                .and_then(Value::as_array)
-                .and_then(|tags| tags.iter().filter_map(Value::as_str).find(|t| t.starts_with("monitor_id:")))
-                .unwrap_or("monitor_id:?")
-                .to_string();
-            latest.insert(group, (check, status));
-        }
-        let name = |s: i64| match s { 0 => "OK", 1 => "WARNING", 2 => "CRITICAL", _ => "UNKNOWN" };
-        for (group, (check, status)) in &latest {
-            println!("   {check}  {group:<16} {}", name(*status));
-        }
-        let count = |s: i64| latest.values().filter(|(_, st)| *st == s).count();
-        println!("\n   OK: {}   CRITICAL: {}", count(0), count(2));
+        println!("\n7. The status board after the alerts (GET /sandbox/v1/check_status):\n");
+        print_board(&http, &base, &checks).await?;
         println!("\nThat is the whole loop. Against a real org: export DD_API_KEY, DD_APP_KEY and DD_SITE, then `ddhooks plan` and `ddhooks apply`.");
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Prints what each pair's "Check status" widget shows, as the sandbox answers it: the
+/// latest status per group and the counts.
+async fn print_board(http: &reqwest::Client, base: &str, checks: &[String]) -> anyhow::Result<()> {
+    for check in checks {
+        let url = format!("{base}/sandbox/v1/check_status");
+        let answer: Value = http
+            .get(&url)
+            .query(&[("check", check.as_str())])
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        for group in answer
+            .get("groups")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let tags: Vec<&str> = group
+                .get("tags")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
+            let status = match group.get("status").and_then(Value::as_i64) {
+                Some(0) => "OK",
+                Some(1) => "WARNING",
+                Some(2) => "CRITICAL",
+                _ => "UNKNOWN",
+            };
+            println!("   {check}  [{}]  {status}", tags.join(", "));
+        }
+        let count = |k: &str| {
+            answer
+                .pointer(&format!("/counts/{k}"))
+                .and_then(Value::as_u64)
+                .unwrap_or(0)
+        };
+        println!(
+            "   {check}: OK: {}   CRITICAL: {}\n",
+            count("OK"),
+            count("CRITICAL")
+        );
+    }
+    Ok(())
 }
 
 fn indent(text: &str) -> String {

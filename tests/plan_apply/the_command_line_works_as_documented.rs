@@ -130,9 +130,13 @@ async fn demo_tells_the_whole_story() {
     assert_eq!(run.code, 0, "demo failed: {}", run.all());
     let stdout = &run.stdout;
     for expected in [
-        "Plan: 14 to create, 0 to update, 0 to delete.",
+        "Plan: 15 to create, 0 to update, 0 to delete.",
+        "+ status_board.checkout will be created",
+        "apply will submit 3 check runs for pair mymonitorgroup",
         "+ notification_rule.storage will be created",
-        "Apply complete: 14 created, 0 updated, 0 deleted.",
+        "Apply complete: 15 created, 0 updated, 0 deleted.",
+        "Seeded 4 check runs",
+        "mymonitorgroup.status: OK: 3   CRITICAL: 0",
         "No changes.",
         "People's text kept byte for byte: yes",
         "monitor 4 (Disk almost full on db hosts) unchanged: yes",
@@ -140,10 +144,9 @@ async fn demo_tells_the_whole_story() {
         "check storage.status status 2 tags [monitor_id:4, team:storage]",
         "check mymonitorgroup.status status 2 tags [monitor_id:1, team:checkout]",
         "check mymonitorgroup.status status 0 tags [monitor_id:1, team:checkout]",
-        "mymonitorgroup.status  monitor_id:1     OK",
-        "mymonitorgroup.status  monitor_id:2     CRITICAL",
-        "storage.status  monitor_id:4     CRITICAL",
-        "OK: 1   CRITICAL: 2",
+        "mymonitorgroup.status  [monitor_id:2, team:checkout]  CRITICAL",
+        "mymonitorgroup.status: OK: 2   CRITICAL: 1",
+        "storage.status: OK: 0   CRITICAL: 1",
     ] {
         assert!(
             stdout.contains(expected),
