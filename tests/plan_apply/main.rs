@@ -21,6 +21,8 @@ mod rules_deliver_without_editing_a_message;
 mod stale_plans_are_refused;
 /// People's text: every byte outside the markers is kept.
 mod text_outside_markers_is_never_changed;
+/// Status boards: built by apply, every monitor counted from the first minute.
+mod the_board_counts_every_monitor_from_the_first_minute;
 /// Exit codes, apply asking on a terminal, the demo and `--sandbox`.
 mod the_command_line_works_as_documented;
 /// `ddhooks preview`: what a monitor will send on each transition, before merge.
