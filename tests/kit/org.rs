@@ -24,6 +24,8 @@ pub struct Snapshot {
     pub messages: BTreeMap<i64, String>,
     /// Every notification rule's name, by id (rules can be listed).
     pub rules: BTreeMap<String, String>,
+    /// Every dashboard's title, by id.
+    pub dashboards: BTreeMap<String, String>,
 }
 
 impl Snapshot {
@@ -77,7 +79,25 @@ impl Sandbox {
                     Some((id, r["attributes"]["name"].as_str()?.to_string()))
                 })
                 .collect(),
+            dashboards: self.dashboard_titles().await,
         }
+    }
+
+    /// Every dashboard's title, by id.
+    pub async fn dashboard_titles(&self) -> BTreeMap<String, String> {
+        let (status, body) = self.get_retrying("/api/v1/dashboard?count=1000").await;
+        assert_eq!(status, StatusCode::OK, "dashboards listed: {body}");
+        body["dashboards"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|d| {
+                Some((
+                    d["id"].as_str()?.to_string(),
+                    d["title"].as_str()?.to_string(),
+                ))
+            })
+            .collect()
     }
 
     /// The registry's variables as stored: the header, then every part it names.
@@ -138,6 +158,8 @@ impl Sandbox {
 ///    created all of them in these tests) is owned or pending;
 /// 4. every owned rule id whose block is not pending exists, and every rule that exists (ddhooks made them all) is
 ///    owned by id or has its name pending.
+/// 5. likewise every owned dashboard id exists, and every dashboard is owned (or some
+///    board is pending).
 ///
 /// Returns the registry (an empty one when none is stored).
 pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry {
@@ -187,6 +209,23 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
         assert!(
             owned.contains(id) || registry.pending_rules.contains(name),
             "{context}: rule {id} ({name}) exists but the registry misses it"
+        );
+    }
+    for (board, id) in registry
+        .status_boards
+        .iter()
+        .filter(|(board, _)| !registry.pending_boards.contains(*board))
+    {
+        assert!(
+            snapshot.dashboards.contains_key(id),
+            "{context}: registry lists dashboard {id} (board {board}), which does not exist"
+        );
+    }
+    let owned: BTreeSet<&String> = registry.status_boards.values().collect();
+    for id in snapshot.dashboards.keys() {
+        assert!(
+            owned.contains(id) || !registry.pending_boards.is_empty(),
+            "{context}: dashboard {id} exists but the registry misses it"
         );
     }
     registry

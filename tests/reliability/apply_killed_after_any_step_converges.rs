@@ -24,7 +24,7 @@ use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
 /// Phase A, applied to an empty org: two variables, a pair, another webhook, a block, and a
-/// notification rule routing the same pair for other monitors.
+/// notification rule routing the same pair for other monitors, and the pair's status board.
 const PHASE_A: &str = r#"
 custom_variables:
   DD_API_KEY: {value: "${env:DD_API_KEY}", secret: true}
@@ -41,6 +41,10 @@ monitor_notifications:
     monitors: {tags: ["team:search"]}
     pair: grp
     delivery: rule
+status_boards:
+  grp:
+    title: grp monitors status
+    pairs: [grp]
 "#;
 
 /// Phase B, applied to phase A converged: `sms` renamed to `pager`, the pair, its block and

@@ -453,6 +453,14 @@ impl Client {
                     } else {
                         "monitors_write"
                     }
+                } else if object.starts_with("dashboard") {
+                    if method == Method::GET {
+                        "dashboards_read"
+                    } else {
+                        "dashboards_write"
+                    }
+                } else if object.starts_with("check_run") {
+                    "a valid API key (check runs need only DD_API_KEY)"
                 } else {
                     "manage_integrations (integrations read/write)"
                 };

@@ -89,7 +89,7 @@ fn seed_status(pair: &SeededPair, state: MonitorState) -> Option<u8> {
 /// first time (a block added or adopted, a rule created or adopted), with the status of the
 /// monitor's current state, named and tagged as the pair's webhook would send it. A monitor
 /// already wired gets none, so the next plan and a second apply submit nothing.
-pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, out: &mut Plan) {
+pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {
     if desired.seeded_pairs.is_empty() {
         return;
     }
@@ -117,28 +117,79 @@ pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, out: &mut Plan) {
             _ => {}
         }
     }
+    // Wired already (a switch of delivery, say): the block or rule that wires the monitor
+    // now has reported for it before, so it is no first wiring.
+    let before = wired_now(desired, remote, |name| {
+        registry
+            .notification_rules
+            .get(name)
+            .and_then(|id| remote.notification_rules.get(id))
+            .map(|r| &r.rule.filter)
+    });
+    for (block, ids) in &mut wired {
+        let pair_blocks = desired
+            .seeded_pairs
+            .values()
+            .filter(|p| p.blocks.iter().any(|b| b == block))
+            .flat_map(|p| p.blocks.iter());
+        for other in pair_blocks {
+            if let Some(old) = before.get(other.as_str()) {
+                ids.retain(|id| !old.contains(id));
+            }
+        }
+    }
     out.seeds = seeds_for(desired, remote, &wired);
+}
+
+/// Which monitors each block wires in `remote`: those whose message holds its managed
+/// block, and those the rule `rule_of(block)` selects.
+fn wired_now<'a>(
+    desired: &'a Desired,
+    remote: &Remote,
+    rule_of: impl Fn(&str) -> Option<&'a crate::model::RuleFilter>,
+) -> BTreeMap<&'a str, BTreeSet<i64>> {
+    let names: BTreeSet<&str> = desired
+        .seeded_pairs
+        .values()
+        .flat_map(|p| p.blocks.iter().map(String::as_str))
+        .collect();
+    let mut wired: BTreeMap<&'a str, BTreeSet<i64>> = BTreeMap::new();
+    for monitor in remote
+        .monitors
+        .values()
+        .filter(|m| m.message.contains("ddhooks:"))
+    {
+        for block in crate::template::find_blocks(&monitor.message).unwrap_or_default() {
+            if let Some(name) = desired
+                .seeded_pairs
+                .values()
+                .flat_map(|p| p.blocks.iter())
+                .find(|b| **b == block.name)
+            {
+                wired.entry(name.as_str()).or_default().insert(monitor.id);
+            }
+        }
+    }
+    for name in names {
+        let Some(filter) = rule_of(name) else {
+            continue;
+        };
+        let ids = remote
+            .monitors
+            .values()
+            .filter(|m| filter_matches(filter, &m.tags))
+            .map(|m| m.id);
+        wired.entry(name).or_default().extend(ids);
+    }
+    wired
 }
 
 /// The seeded check runs for every monitor the pairs' blocks and rules wire now, whether or
 /// not they were just wired: `ddhooks seed-status`, for groups wired before seeding existed.
 pub fn current_seeds(desired: &Desired, remote: &Remote) -> Vec<SeedRun> {
-    let mut wired: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
-    for monitor in remote.monitors.values() {
-        for block in crate::template::find_blocks(&monitor.message).unwrap_or_default() {
-            if let Some((name, _)) = desired.blocks.get_key_value(&block.name) {
-                wired.entry(name.as_str()).or_default().insert(monitor.id);
-            }
-        }
-    }
-    for (name, rule) in &desired.notification_rules {
-        let ids = remote
-            .monitors
-            .values()
-            .filter(|m| filter_matches(&rule.filter, &m.tags))
-            .map(|m| m.id);
-        wired.entry(name.as_str()).or_default().extend(ids);
-    }
+    let wired = wired_now(desired, remote, |name| {
+        desired.notification_rules.get(name).map(|r| &r.filter)
+    });
     seeds_for(desired, remote, &wired)
 }
 

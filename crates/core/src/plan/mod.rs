@@ -203,7 +203,7 @@ pub fn plan(
     warn_about_missing_monitors(desired, remote, &mut out);
     rules::warn_about_rules(desired, remote, &mut out);
     boards::plan_boards(desired, remote, registry, &mut out);
-    boards::plan_seeds(desired, remote, &mut out);
+    boards::plan_seeds(desired, remote, registry, &mut out);
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out

@@ -1158,3 +1158,24 @@ fn a_rule_seeds_every_monitor_it_selects() {
     assert_eq!(p.seeds.len(), 1);
     assert_eq!((p.seeds[0].monitor, p.seeds[0].status), (1, 0));
 }
+
+#[test]
+fn switching_delivery_is_no_first_wiring_and_seeds_nothing() {
+    let mut d = desired();
+    d.seeded_pairs.insert("g".into(), seeded_g());
+    let mut remote = remote_with_monitors();
+    remote
+        .monitor_states
+        .insert(1, crate::template::MonitorState::Alert);
+    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    assert_eq!(p.seeds.len(), 1);
+    let (remote, registry) = applied(&d, &remote, &Registry::new("s"), &p);
+    let mut by_rule = desired_with_rule();
+    by_rule.seeded_pairs.insert("g".into(), seeded_g());
+    let to_rule = plan(&by_rule, &remote, &registry, &PlanOptions::default());
+    assert!(to_rule.seeds.is_empty(), "{:?}", to_rule.seeds);
+    let (remote, registry) = applied(&by_rule, &remote, &registry, &to_rule);
+    let back = plan(&d, &remote, &registry, &PlanOptions::default());
+    assert!(back.has_changes());
+    assert!(back.seeds.is_empty(), "{:?}", back.seeds);
+}
