@@ -184,7 +184,13 @@ impl Registry {
         &mut self,
         rules: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
-        resolve_by_listing(&mut self.notification_rules, &mut self.pending_rules, rules)
+        let exists = |id: &str| rules.clone().any(|(listed, _)| listed == id);
+        resolve_by_listing(
+            &mut self.notification_rules,
+            &mut self.pending_rules,
+            exists,
+            rules.clone(),
+        )
     }
 
     /// Resolves every pending board by the dashboard listing (`(id, title)` of every
@@ -195,8 +201,10 @@ impl Registry {
         dashboards: impl Iterator<Item = (&'a str, &'a str)> + Clone,
         titles: &BTreeMap<String, String>,
     ) -> bool {
+        let exists = |id: &str| dashboards.clone().any(|(listed, _)| listed == id);
         // Match by title: list the dashboards under the board names whose title they carry.
         let by_name: Vec<(&str, &str)> = dashboards
+            .clone()
             .flat_map(|(id, title)| {
                 titles
                     .iter()
@@ -207,6 +215,7 @@ impl Registry {
         resolve_by_listing(
             &mut self.status_boards,
             &mut self.pending_boards,
+            exists,
             by_name.iter().copied(),
         )
     }
@@ -340,19 +349,18 @@ impl Registry {
     }
 }
 
-/// Resolves pending names of objects addressed by id against a listing of `(id, name)`: a
-/// name whose owned id is still listed keeps it; otherwise it owns the one listed object
-/// with its name that no other name owns, or nothing when there are none or several.
+/// Resolves pending names of objects addressed by id: a name whose owned id still exists
+/// keeps it; otherwise it owns the one object `listed` under its name (`(id, name)`) that no
+/// other name owns, or nothing when there are none or several.
 fn resolve_by_listing<'a>(
     owned: &mut BTreeMap<String, String>,
     pending: &mut BTreeSet<String>,
+    exists: impl Fn(&str) -> bool,
     listed: impl Iterator<Item = (&'a str, &'a str)> + Clone,
 ) -> bool {
     let changed = !pending.is_empty();
     for name in std::mem::take(pending) {
-        let kept = owned
-            .get(&name)
-            .is_some_and(|id| listed.clone().any(|(l, _)| l == id));
+        let kept = owned.get(&name).is_some_and(|id| exists(id));
         if kept {
             continue;
         }
@@ -604,5 +612,22 @@ mod tests {
             ])
         );
         assert!(!r.resolve_pending_rules(listed.iter().copied()));
+    }
+
+    #[test]
+    fn a_pending_board_no_longer_declared_keeps_its_dashboard_while_it_exists() {
+        let mut r = Registry::new("s");
+        r.status_boards.insert("grp".into(), "abc-def-ghi".into());
+        r.pending_boards.insert("grp".into());
+        let listing = [("abc-def-ghi", "grp monitors status")];
+        // No board is declared any more: no titles to match, the id alone keeps it.
+        assert!(r.resolve_pending_boards(listing.iter().copied(), &BTreeMap::new()));
+        assert_eq!(
+            r.status_boards.get("grp").map(String::as_str),
+            Some("abc-def-ghi")
+        );
+        r.pending_boards.insert("grp".into());
+        assert!(r.resolve_pending_boards(std::iter::empty(), &BTreeMap::new()));
+        assert!(r.status_boards.is_empty(), "deleted: dropped");
     }
 }
