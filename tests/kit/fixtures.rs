@@ -165,3 +165,16 @@ impl Workspace {
         std::fs::remove_file(self.manifests().join(name)).expect("manifest removed");
     }
 }
+
+/// The statuses of the check runs tagged `monitor_id:ID`, in the order they landed.
+pub fn statuses_for(runs: &[serde_json::Value], id: i64) -> Vec<i64> {
+    let tag = format!("monitor_id:{id}");
+    runs.iter()
+        .filter(|r| {
+            r["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| *t == tag))
+        })
+        .filter_map(|r| r["status"].as_i64())
+        .collect()
+}

@@ -2,20 +2,8 @@
 //! pair's check runs land on transitions), an update, and a saved plan applied as is.
 
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{block, pair_body, SCENARIO};
+use crate::kit::fixtures::{block, pair_body, statuses_for as runs_for, SCENARIO};
 use serde_json::{json, Value};
-
-fn runs_for(runs: &[Value], id: i64) -> Vec<i64> {
-    let tag = format!("monitor_id:{id}");
-    runs.iter()
-        .filter(|r| {
-            r["tags"]
-                .as_array()
-                .is_some_and(|t| t.iter().any(|t| *t == tag))
-        })
-        .map(|r| r["status"].as_i64().expect("status"))
-        .collect()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scenario_plan_apply_converge_and_transitions_land_check_runs() {

@@ -3,25 +3,13 @@
 //! check run, through the rule. Switching delivery either way is one plan and converges.
 
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{block, pair_body, SCENARIO};
+use crate::kit::fixtures::{block, pair_body, statuses_for, SCENARIO};
 use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 /// The scenario's manifests with the block delivered by a rule.
 fn by_rule() -> String {
     format!("{SCENARIO}    delivery: rule\n")
-}
-
-fn statuses_for(runs: &[Value], id: i64) -> Vec<i64> {
-    let tag = format!("monitor_id:{id}");
-    runs.iter()
-        .filter(|r| {
-            r["tags"]
-                .as_array()
-                .is_some_and(|t| t.iter().any(|t| *t == tag))
-        })
-        .filter_map(|r| r["status"].as_i64())
-        .collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
