@@ -3,6 +3,7 @@
 
 use crate::commands::Command;
 use clap::Parser;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Datadog notifications as code: webhook pairs, custom variables and monitor
 /// notification blocks, planned and applied from YAML manifests.
@@ -13,25 +14,49 @@ pub struct Cli {
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub verbose: u8,
 
+    /// Print only errors and the final line (and the plan or report asked for with
+    /// --format json|markdown|gitlab, which is data).
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
     /// The verb to run.
     #[command(subcommand)]
     pub command: Command,
 }
 
-/// Sets up `tracing` on stderr: `RUST_LOG` if set, otherwise from the `-v` count.
-pub fn init_logging(verbose: u8) {
+/// Whether `-q` was given: the commands print only errors and their final line.
+static QUIET: AtomicBool = AtomicBool::new(false);
+
+/// Whether `-q` was given (see [`Cli::quiet`]).
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
+}
+
+/// Sets up output for the process: `-q`, and `tracing` on stderr (`RUST_LOG` if set,
+/// otherwise from the `-v` count; only errors with `-q`), coloured only on a terminal and
+/// never with `NO_COLOR`.
+pub fn init_output(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
-    let default = match verbose {
-        0 => "warn",
-        1 => "info",
-        2 => "debug",
+    QUIET.store(cli.quiet, Ordering::Relaxed);
+    let default = match (cli.quiet, cli.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        (_, 2) => "debug",
         _ => "trace",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(stderr_color())
         .with_writer(|| MaskingWriter(std::io::stderr()))
         .try_init();
+}
+
+/// Whether stderr may carry colours: it is a terminal and `NO_COLOR` is unset or empty.
+pub fn stderr_color() -> bool {
+    use std::io::IsTerminal;
+    std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty()) && std::io::stderr().is_terminal()
 }
 
 /// Where log lines go: stderr, with every credential in them masked by the one masking

@@ -5,11 +5,15 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = ddhooks::cli::Cli::parse();
-    ddhooks::cli::init_logging(cli.verbose);
+    ddhooks::cli::init_output(&cli);
     match ddhooks::commands::run(cli.command) {
         Ok(code) => code,
         Err(err) => {
-            eprintln!("error: {}", ddhooks::mask::mask_text(&format!("{err:#}")));
+            let message = ddhooks::mask::mask_text(&format!("{err:#}"));
+            if !err.is::<ddhooks::commands::pipeline::AlreadyAnnotated>() {
+                ddhooks::commands::pipeline::annotate_error("ddhooks", &message);
+            }
+            eprintln!("error: {message}");
             ExitCode::from(1)
         }
     }

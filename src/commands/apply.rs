@@ -1,8 +1,10 @@
 //! `ddhooks apply`: make exactly the planned changes.
 
+use super::pipeline;
 use super::plan::{SavedPlan, SAVED_PLAN_KIND};
 use super::session::{self, ConnectArgs, Planned, Session};
 use crate::apply::{Applier, ApplyReport, Lock, LockError, LockOptions, Outcome};
+use crate::manifest::Origins;
 use crate::plan::{Plan, PlanOptions};
 use crate::render::{self, PlanView};
 use anyhow::Context;
@@ -87,6 +89,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         let claim = match Lock::claim(&session.client, LockOptions::default()).await {
             Ok(claim) => claim,
             Err(e @ LockError::Held(_)) => {
+                pipeline::annotate_error("ddhooks apply refused", &e.to_string());
                 println!("Apply refused: {e}");
                 return Ok(ExitCode::from(1));
             }
@@ -102,6 +105,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         let lock = match confirmed {
             Ok(lock) => lock,
             Err(e @ LockError::Held(_)) => {
+                pipeline::annotate_error("ddhooks apply refused", &e.to_string());
                 println!("Apply refused: {e}");
                 return Ok(ExitCode::from(1));
             }
@@ -110,7 +114,15 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         let done = Notify::new();
         let work = async {
             let result = match planned {
-                Ok(planned) => locked(saved, planned, &session, stop.clone(), color).await,
+                Ok(planned) => {
+                    let context = LockedRun {
+                        session: &session,
+                        origins: &loaded.origins,
+                        stop: stop.clone(),
+                        color,
+                    };
+                    locked(saved, planned, context).await
+                }
                 Err(e) => Err(e),
             };
             done.notify_one();
@@ -132,14 +144,27 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     result
 }
 
+/// What the locked part of apply works with, besides the plans.
+struct LockedRun<'a> {
+    session: &'a Session,
+    /// Where the manifests declared each object (annotations point there).
+    origins: &'a Origins,
+    stop: Arc<AtomicBool>,
+    color: bool,
+}
+
 /// Everything apply does once it holds the lock, with the plan made under it.
 async fn locked(
     saved: Option<SavedPlan>,
     planned: Planned,
-    session: &Session,
-    stop: Arc<AtomicBool>,
-    color: bool,
+    context: LockedRun<'_>,
 ) -> anyhow::Result<ExitCode> {
+    let LockedRun {
+        session,
+        origins,
+        stop,
+        color,
+    } = context;
     let Planned {
         plan,
         registry,
@@ -151,6 +176,11 @@ async fn locked(
         Some(saved) => {
             let drift = differing_changes(&saved.plan, &plan);
             if !drift.is_empty() {
+                let list: Vec<String> = drift.iter().map(ToString::to_string).collect();
+                pipeline::annotate_error(
+                    "ddhooks apply: the plan is stale",
+                    &format!("nothing was applied; these changed since the plan was made: {}; plan again and review the new plan", list.join(", ")),
+                );
                 println!("The plan is stale; nothing was applied. These changed since it was made or approved:");
                 for address in &drift {
                     println!("  {address}");
@@ -164,6 +194,7 @@ async fn locked(
         }
         None => plan,
     };
+    pipeline::annotate(&crate::annotate::from_plan(&plan, origins));
     if !plan.has_changes() {
         if store.dirty {
             // Pending entries of an interrupted run were resolved on reading: record that.
@@ -304,10 +335,14 @@ fn watch_signals(stop: Arc<AtomicBool>) {
     }
 }
 
+/// Prints each outcome, what was skipped and the final line; with `-q`, only what did not
+/// succeed and the final line.
 fn print_report(plan: &Plan, report: &ApplyReport) {
+    let quiet = crate::cli::quiet();
     let mut out = std::io::stdout().lock();
     for (address, action, outcome) in &report.outcomes {
         let line = match outcome {
+            Outcome::Done if quiet => continue,
             Outcome::Done => format!("{address}: {} done", action.word()),
             Outcome::Refused(why) => format!("{address}: {} REFUSED: {why}", action.word()),
             Outcome::Failed(why) => format!("{address}: {} FAILED: {why}", action.word()),
@@ -323,6 +358,7 @@ fn print_report(plan: &Plan, report: &ApplyReport) {
     }
     match &report.seeded {
         Ok(0) => {}
+        Ok(_) if quiet => {}
         Ok(n) => {
             let _ = writeln!(
                 out,

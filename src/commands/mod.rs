@@ -2,14 +2,17 @@
 //! errors carry context for the user and are printed by `main`.
 
 pub mod apply;
+pub mod completions;
 pub mod demo;
 pub mod import;
+pub mod pipeline;
 pub mod plan;
 pub mod preview;
 pub mod sandbox;
 pub mod schema;
 pub mod seed_status;
 pub mod session;
+pub mod unlock;
 pub mod validate;
 
 use clap::Subcommand;
@@ -42,6 +45,11 @@ pub enum Command {
     Validate(validate::ValidateArgs),
     /// Print the manifest format's JSON Schema (for `# yaml-language-server: $schema=…`).
     Schema(schema::SchemaArgs),
+    /// Release an apply lock left by an apply that was killed: shows its holder, host and
+    /// age, refuses while the holder runs on this host, asks (or --yes).
+    Unlock(unlock::UnlockArgs),
+    /// Print a shell completion script (bash, zsh, fish, powershell).
+    Completions(completions::CompletionsArgs),
 }
 
 /// Runs one verb.
@@ -56,5 +64,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
+        Command::Unlock(args) => unlock::run(args),
+        Command::Completions(args) => completions::run(args),
     }
 }

@@ -70,8 +70,13 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             .await
     })?;
     let plan = &planned.plan;
-    let shown = render::render(plan, args.format.into(), session::use_color(args.no_color))
-        .context("rendering the plan failed (a bug: please report it)")?;
+    super::pipeline::annotate(&crate::annotate::from_plan(plan, &loaded.origins));
+    let shown = if crate::cli::quiet() && args.format == FormatArg::Text {
+        problems_and_summary(plan)
+    } else {
+        render::render(plan, args.format.into(), session::use_color(args.no_color))
+            .context("rendering the plan failed (a bug: please report it)")?
+    };
     print!("{shown}");
     if let Some(path) = &args.out {
         let saved = SavedPlan {
@@ -83,11 +88,13 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         let text = serde_json::to_string_pretty(&saved)?;
         crate::fs::write_atomic(path, text.as_bytes())
             .with_context(|| format!("saving the plan to {}", path.display()))?;
-        eprintln!(
-            "Saved the plan to {}; apply it with: ddhooks apply --plan {}",
-            path.display(),
-            path.display()
-        );
+        if !crate::cli::quiet() {
+            eprintln!(
+                "Saved the plan to {}; apply it with: ddhooks apply --plan {}",
+                path.display(),
+                path.display()
+            );
+        }
     }
     if !plan.problems.is_empty() {
         return Ok(ExitCode::from(1));
@@ -96,6 +103,17 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         (true, true) => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// What `plan -q` prints: the problems, then the summary line.
+fn problems_and_summary(plan: &crate::plan::Plan) -> String {
+    let mut out = String::new();
+    for p in &plan.problems {
+        out.push_str(&format!("error: {}: {}\n", p.address, p.message));
+    }
+    out.push_str(&render::summary_line(plan));
+    out.push('\n');
+    out
 }
 
 /// `--format`'s values; the renderers' [`Format`] knows nothing of the command line.

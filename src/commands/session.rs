@@ -215,20 +215,23 @@ pub fn new_salt() -> String {
 pub fn load_manifests(dir: &Path, options: LoadOptions) -> anyhow::Result<Loaded> {
     match manifest::load_dir(dir, &options) {
         Ok(loaded) => {
-            if !loaded.warnings.is_empty() {
+            super::pipeline::annotate(&crate::annotate::from_diagnostics(&loaded.warnings));
+            if !loaded.warnings.is_empty() && !crate::cli::quiet() {
                 let mut err = std::io::stderr().lock();
                 let _ = write!(err, "{}", loaded.warnings);
             }
             Ok(loaded)
         }
         Err(diags) => {
+            super::pipeline::annotate(&crate::annotate::from_diagnostics(&diags));
             let (errors, _) = diags.counts();
             let noun = if errors == 1 { "error" } else { "errors" };
-            anyhow::bail!(
+            Err(super::pipeline::AlreadyAnnotated(format!(
                 "{errors} {noun} in the manifests under {}; nothing was sent to Datadog (`ddhooks validate` shows the same list):\n{}",
                 dir.display(),
                 diags.to_string().trim_end()
-            )
+            ))
+            .into())
         }
     }
 }

@@ -1,8 +1,12 @@
 //! `ddhooks validate`: check manifests without touching Datadog, printing every problem as
-//! `FILE:LINE:COL: error: MESSAGE` so that editors and CI logs link to it.
+//! `FILE:LINE:COL: error: MESSAGE` so that editors and CI logs link to it, or as data
+//! (`--format json`, `--format gitlab` for GitLab Code Quality); in GitHub Actions each
+//! problem is also an annotation on its line.
 
+use super::pipeline;
+use crate::annotate::{self, ValidationReport};
 use crate::manifest::{self, LoadOptions, MissingEnv};
-use clap::Args;
+use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -26,6 +30,22 @@ pub struct ValidateArgs {
     /// warning, so manifests can be checked where the secrets are not available).
     #[arg(long)]
     pub require_env: bool,
+
+    /// Output: text (`FILE:LINE:COL: error: …` lines and a summary), json (the problems as
+    /// data, format `ddhooks-validate/1`) or gitlab (a GitLab Code Quality report).
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: ValidateFormat,
+}
+
+/// `validate --format`'s values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ValidateFormat {
+    /// Compiler-style lines and a summary line.
+    Text,
+    /// `{"format": "ddhooks-validate/1", "valid": …, "problems": […]}`.
+    Json,
+    /// A GitLab Code Quality report (a JSON array) for `artifacts:reports:codequality`.
+    Gitlab,
 }
 
 /// Validates, prints the problems on stdout, and returns 0 (valid) or 1.
@@ -61,11 +81,25 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     }
     let (errors, warnings) = diags.counts();
     let valid = errors == 0;
+    let annotations = annotate::from_diagnostics(&diags);
+    pipeline::annotate(&annotations);
     let mut out = std::io::stdout().lock();
-    let written = write!(out, "{diags}").and_then(|()| match (valid, summary) {
-        (true, Some(summary)) => writeln!(out, "valid: {summary} ({warnings} warnings)"),
-        _ => writeln!(out, "invalid: {errors} errors, {warnings} warnings"),
-    });
+    let written = match args.format {
+        ValidateFormat::Text => {
+            write_problems(&mut out, &diags).and_then(|()| match (valid, summary) {
+                (true, Some(summary)) => writeln!(out, "valid: {summary} ({warnings} warnings)"),
+                _ => writeln!(out, "invalid: {errors} errors, {warnings} warnings"),
+            })
+        }
+        ValidateFormat::Json => write_json(&mut out, &ValidationReport::of(&diags)),
+        ValidateFormat::Gitlab => {
+            let fallback = args.dir.to_string_lossy();
+            write_json(
+                &mut out,
+                &annotate::gitlab_code_quality(&annotations, &fallback),
+            )
+        }
+    };
     match written {
         // A closed pipe (`validate | head`) is the reader's choice, not a failure.
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
@@ -76,4 +110,20 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     } else {
         ExitCode::from(1)
     })
+}
+
+/// Pretty JSON and a newline; an encoding failure is an I/O error (it cannot happen for
+/// these types, and is reported rather than printed half).
+fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, value).map_err(std::io::Error::other)?;
+    writeln!(out)
+}
+
+/// Every problem, one per line; with `-q` only the errors.
+fn write_problems(out: &mut impl Write, diags: &manifest::Diagnostics) -> std::io::Result<()> {
+    let quiet = crate::cli::quiet();
+    for d in diags.iter().filter(|d| !quiet || d.is_error()) {
+        writeln!(out, "{d}")?;
+    }
+    Ok(())
 }

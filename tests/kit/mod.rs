@@ -12,7 +12,9 @@
 //! - [`fixtures`]: the manifests and monitors the tests share;
 //! - [`guide`]: an org set up by hand as Datadog's guide does, credentials in plain sight;
 //! - [`snapshots`]: masking of volatile text for insta snapshots;
-//! - [`seed`]: seeded randomness whose seed every failure message carries.
+//! - [`seed`]: seeded randomness whose seed every failure message carries;
+//! - [`pty`]: the binary with its stderr on a pseudo-terminal, as a person at a terminal
+//!   runs it.
 //!
 //! No test asserts an upper bound on wall-clock time. The only clock limit is
 //! [`cli::HANG_GUARD`], which turns a hung child process into a failure instead of a
@@ -25,6 +27,7 @@ pub mod e2e;
 pub mod fixtures;
 pub mod guide;
 pub mod org;
+pub mod pty;
 pub mod sandbox;
 pub mod seed;
 pub mod snapshots;

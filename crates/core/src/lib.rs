@@ -2,6 +2,7 @@
 //! ownership registry, the planner and the plan renderers. No async runtime, no HTTP, no CLI
 //! parser: manifests and remote state in, a plan and its renderings out (see ARCHITECTURE.md).
 
+pub mod annotate;
 pub mod fs;
 pub mod import;
 pub mod manifest;

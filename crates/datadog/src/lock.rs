@@ -54,7 +54,8 @@ pub struct LockInfo {
 }
 
 impl LockInfo {
-    fn describe(&self) -> String {
+    /// `held by OWNER (pid P on HOST) since SINCE, expiring in Ns unless refreshed`.
+    pub fn describe(&self) -> String {
         format!(
             "held by {} (pid {} on {}) since {}, expiring in {}s unless refreshed",
             self.owner,
@@ -67,7 +68,59 @@ impl LockInfo {
 
     /// Whether the holder is gone: expired, or a process of this host that no longer runs.
     fn abandoned(&self) -> bool {
-        self.expires <= unix_now() || (self.host == host_name() && !process_alive(self.pid))
+        self.expired() || (self.host == host_name() && !process_alive(self.pid))
+    }
+
+    /// Whether the holder stopped refreshing it for longer than its lifetime.
+    pub fn expired(&self) -> bool {
+        self.expires <= unix_now()
+    }
+
+    /// Whether the holder is a process of this host that still runs (then nobody may
+    /// remove the lock but that process).
+    pub fn holder_runs_here(&self) -> bool {
+        self.host == host_name() && process_alive(self.pid)
+    }
+
+    /// How long ago it was taken (`None` when `since` cannot be read).
+    pub fn age(&self) -> Option<Duration> {
+        let since = time::OffsetDateTime::parse(
+            &self.since,
+            &time::format_description::well_known::Rfc3339,
+        )
+        .ok()?;
+        let age = time::OffsetDateTime::now_utc() - since;
+        Duration::try_from(age).ok()
+    }
+
+    /// Seconds until it expires (negative: expired that long ago).
+    pub fn expires_in(&self) -> i64 {
+        i64::try_from(self.expires).unwrap_or(i64::MAX) - i64::try_from(unix_now()).unwrap_or(0)
+    }
+}
+
+/// Reads the apply lock as it stands: `None` when no apply holds it.
+pub async fn inspect(client: &Client) -> Result<Option<LockInfo>, LockError> {
+    match client.get_variable(LOCK_VARIABLE).await? {
+        Some(v) => parse(v.value.as_deref()).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Removes the lock `seen` (for `ddhooks unlock`), only if it still is that lock: one that
+/// changed hands meanwhile is an apply that just started, and is left alone. Returns false
+/// when the lock was already gone.
+pub async fn remove_stale(client: &Client, seen: &LockInfo) -> Result<bool, LockError> {
+    match inspect(client).await? {
+        None => Ok(false),
+        Some(now) if now.owner == seen.owner => {
+            client.delete_variable(LOCK_VARIABLE).await?;
+            Ok(true)
+        }
+        Some(now) => Err(LockError::Held(format!(
+            "{} (it changed hands while unlock was looking; that apply is new and was left alone)",
+            now.describe()
+        ))),
     }
 }
 
@@ -75,7 +128,7 @@ impl LockInfo {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     /// Another apply holds it.
-    #[error("another apply is running against this org: the lock `{LOCK_VARIABLE}` is {0}; nothing was changed: run apply again when it is done")]
+    #[error("another apply is running against this org: the lock `{LOCK_VARIABLE}` is {0}; nothing was changed: run apply again when it is done (if that apply was killed, `ddhooks unlock` releases the lock at once; otherwise it expires by itself)")]
     Held(String),
     /// The variable exists but is not a ddhooks lock.
     #[error("the custom variable `{LOCK_VARIABLE}` exists but is not a ddhooks lock ({0}); rename or delete it")]

@@ -8,6 +8,7 @@
 
 use super::decode::{Loc, RawBoard, RawPair, Str};
 use super::lower::{pair_statuses, unknown_pair, Reporter};
+use super::DeclaredKind;
 use crate::model::{BoardWidget, Condition, SeededPair, StatusBoard, WidgetLayout};
 use std::collections::{BTreeMap, HashMap};
 
@@ -114,7 +115,7 @@ pub(crate) fn lower(
     let mut seen_titles: HashMap<String, (Loc, String)> = HashMap::new();
     for board in boards {
         r.check_webhook_name("status board", &board.name);
-        if !r.define(&mut seen_names, "status board", &board.name) {
+        if !r.define(&mut seen_names, DeclaredKind::StatusBoard, &board.name) {
             continue;
         }
         let mut ok = true;

@@ -6,7 +6,7 @@ use super::decode::{did_you_mean, Decoder, Loc, Raw, Str};
 use super::env::strip_refs;
 use super::lower::{pair_statuses, Reporter};
 use super::yaml::{Node, Value};
-use super::{Diagnostics, LoadOptions, Severity};
+use super::{Diagnostics, LoadOptions, Origins, Severity};
 use crate::model::{
     Condition, Desired, NotificationBlock, NotificationRule, RuleConditionScope, RuleRecipients,
     SectionCondition,
@@ -127,7 +127,11 @@ pub(crate) fn lint(
         .chain(raw.variables.iter().map(|v| v.name.value.clone()))
         .collect();
     let mut l = Linter {
-        r: Reporter { paths, diags },
+        r: Reporter {
+            paths,
+            diags,
+            origins: Origins::default(),
+        },
         known_vars,
         site: &options.site,
     };

@@ -5,7 +5,7 @@ use super::board::{self, BoardRefs, PairFacts};
 use super::decode::{did_you_mean, Delivery, Loc, Raw, RawBlock, RawPair, Str};
 use super::rule;
 use super::yaml::{Pos, Style};
-use super::{Diagnostic, Diagnostics, LoadOptions, Severity};
+use super::{DeclaredKind, Diagnostic, Diagnostics, LoadOptions, Origins, Severity, SourcePos};
 use crate::model::{
     Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock,
     NotificationRule, NotifyRule, Secret, SectionCondition, Webhook, WebhookOrigin,
@@ -52,6 +52,8 @@ pub(crate) fn pair_statuses(pair: &RawPair) -> Vec<(Condition, &'static str, u8)
 pub(crate) struct Reporter<'a> {
     pub paths: &'a [PathBuf],
     pub diags: &'a mut Diagnostics,
+    /// Where each name was first defined (filled by [`Reporter::define`]).
+    pub origins: Origins,
 }
 
 impl Reporter<'_> {
@@ -94,15 +96,16 @@ impl Reporter<'_> {
     pub(crate) fn define(
         &mut self,
         seen: &mut HashMap<String, Loc>,
-        kind: &str,
+        kind: DeclaredKind,
         name: &Str,
     ) -> bool {
+        let noun = kind.noun();
         if let Some(first) = seen.get(&name.value) {
             let first = *first;
             self.error(
                 name.loc,
                 format!(
-                    "{kind} `{}` is defined twice: here and at {}",
+                    "{noun} `{}` is defined twice: here and at {}",
                     name.raw,
                     self.at(first)
                 ),
@@ -111,7 +114,16 @@ impl Reporter<'_> {
             return false;
         }
         seen.insert(name.value.clone(), name.loc);
+        self.record(kind, &name.value, name.loc);
         true
+    }
+
+    /// Records where `name` of `kind` was declared, for [`Origins`].
+    pub(crate) fn record(&mut self, kind: DeclaredKind, name: &str, loc: Loc) {
+        if let Some(file) = self.paths.get(loc.file) {
+            let pos = SourcePos::new(file, loc.pos.line, loc.pos.col);
+            self.origins.insert(kind, name, pos);
+        }
     }
 
     /// Reports a name that is not `^[A-Za-z0-9_-]+$` (what `@webhook-NAME` handles allow).
@@ -192,8 +204,12 @@ pub(crate) fn lower(
     paths: &[PathBuf],
     options: &LoadOptions,
     diags: &mut Diagnostics,
-) -> Desired {
-    let mut r = Reporter { paths, diags };
+) -> (Desired, Origins) {
+    let mut r = Reporter {
+        paths,
+        diags,
+        origins: Origins::default(),
+    };
     let mut desired = Desired::default();
 
     // Custom variables.
@@ -224,7 +240,7 @@ pub(crate) fn lower(
                 Some("choose another name".into()),
             );
         }
-        if !r.define(&mut seen_vars, "custom variable", &var.name) {
+        if !r.define(&mut seen_vars, DeclaredKind::CustomVariable, &var.name) {
             continue;
         }
         let Some(value) = &var.value else {
@@ -252,7 +268,7 @@ pub(crate) fn lower(
     let mut seen_hooks: HashMap<String, Loc> = HashMap::new();
     for hook in &raw.webhooks {
         r.check_webhook_name("webhook", &hook.name);
-        if !r.define(&mut seen_hooks, "webhook", &hook.name) {
+        if !r.define(&mut seen_hooks, DeclaredKind::Webhook, &hook.name) {
             continue;
         }
         let Some(url) = &hook.url else {
@@ -316,7 +332,7 @@ pub(crate) fn lower(
     let mut pair_facts: BTreeMap<String, PairFacts> = BTreeMap::new();
     for pair in &raw.pairs {
         r.check_webhook_name("webhook pair", &pair.name);
-        if !r.define(&mut seen_pairs, "webhook pair", &pair.name) {
+        if !r.define(&mut seen_pairs, DeclaredKind::Pair, &pair.name) {
             continue;
         }
         let Some(check) = &pair.check else {
@@ -392,6 +408,7 @@ pub(crate) fn lower(
                 continue;
             }
             seen_hooks.insert(name.clone(), pair.name.loc);
+            r.record(DeclaredKind::Webhook, &name, pair.name.loc);
             let payload = serde_json::json!([{
                 "check": check.value,
                 "status": status,
@@ -451,7 +468,7 @@ pub(crate) fn lower(
     let mut blocks_by_pair: HashMap<String, Vec<String>> = HashMap::new();
     for block in &raw.blocks {
         r.check_webhook_name("notification block", &block.name);
-        if !r.define(&mut seen_blocks, "notification block", &block.name) {
+        if !r.define(&mut seen_blocks, DeclaredKind::Block, &block.name) {
             continue;
         }
         let name = block.name.value.clone();
@@ -483,7 +500,7 @@ pub(crate) fn lower(
     };
     desired.status_boards = board::lower(&mut r, &raw.boards, &refs);
     desired.seeded_pairs = board::seeded_pairs(&pair_facts, &blocks_by_pair);
-    desired
+    (desired, r.origins)
 }
 
 fn check_url(r: &mut Reporter<'_>, url: &Str) {

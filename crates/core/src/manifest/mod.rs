@@ -14,12 +14,14 @@ mod diagnostic;
 mod env;
 pub(crate) mod lint;
 pub(crate) mod lower;
+mod origin;
 mod rule;
 pub mod schema;
 mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use env::MissingEnv;
+pub use origin::{DeclaredKind, Origins, SourcePos};
 
 use crate::model::Desired;
 use std::collections::BTreeMap;
@@ -93,6 +95,8 @@ pub struct Loaded {
     pub warnings: Diagnostics,
     /// The files read, in load order.
     pub files: Vec<PathBuf>,
+    /// Where each object was declared (for annotations that point at a line).
+    pub origins: Origins,
 }
 
 /// One manifest file's text and the path it is reported under.
@@ -218,7 +222,7 @@ pub fn load_sources(sources: &[Source], options: &LoadOptions) -> Result<Loaded,
         lint::literal_keys(&mut decoder, &root);
         decoder.file(&root, &mut raw);
     }
-    let desired = lower::lower(&raw, &paths, options, &mut diags);
+    let (desired, origins) = lower::lower(&raw, &paths, options, &mut diags);
     lint::lint(&raw, &desired, &paths, options, &mut diags);
     diags.sort();
     if diags.has_errors() {
@@ -228,6 +232,7 @@ pub fn load_sources(sources: &[Source], options: &LoadOptions) -> Result<Loaded,
         desired,
         warnings: diags,
         files: paths,
+        origins,
     })
 }
 

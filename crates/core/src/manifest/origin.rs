@@ -1,0 +1,81 @@
+//! Where each declared object was written: a plan problem about `webhook.x` or a held delete
+//! can then point at the manifest line a reviewer should look at (CI annotations do).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// The kinds of objects a manifest declares by name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeclaredKind {
+    /// An entry of `custom_variables:`.
+    CustomVariable,
+    /// An entry of `webhooks:`, or a webhook a pair generates (placed at the pair).
+    Webhook,
+    /// An entry of `webhook_pairs:`.
+    Pair,
+    /// An entry of `notification_blocks:` (its monitor blocks, or its notification rule).
+    Block,
+    /// An entry of `status_boards:`.
+    StatusBoard,
+}
+
+impl DeclaredKind {
+    /// The noun used in messages (`webhook pair `x` is defined twice`).
+    pub fn noun(self) -> &'static str {
+        match self {
+            DeclaredKind::CustomVariable => "custom variable",
+            DeclaredKind::Webhook => "webhook",
+            DeclaredKind::Pair => "webhook pair",
+            DeclaredKind::Block => "notification block",
+            DeclaredKind::StatusBoard => "status board",
+        }
+    }
+}
+
+/// A position in a manifest file (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePos {
+    /// The file, as found under the directory that was loaded.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+/// Where each declared object's name was written, by kind and name.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Origins(BTreeMap<(DeclaredKind, String), SourcePos>);
+
+impl Origins {
+    /// Records where `name` of `kind` was declared (the first declaration wins).
+    pub fn insert(&mut self, kind: DeclaredKind, name: &str, pos: SourcePos) {
+        self.0.entry((kind, name.to_string())).or_insert(pos);
+    }
+
+    /// Where `name` of `kind` was declared, if the manifests declare it.
+    pub fn get(&self, kind: DeclaredKind, name: &str) -> Option<&SourcePos> {
+        self.0.get(&(kind, name.to_string()))
+    }
+
+    /// How many declarations are recorded.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl SourcePos {
+    /// A position in `file`.
+    pub fn new(file: &Path, line: usize, column: usize) -> SourcePos {
+        SourcePos {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }
+    }
+}

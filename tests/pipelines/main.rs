@@ -1,0 +1,12 @@
+//! Pipelines and everyday use: the real `ddhooks` binary as CI jobs and people at a terminal
+//! run it, one module per promise of the README's "In CI" and "Troubleshooting" sections.
+
+#[path = "../kit/mod.rs"]
+mod kit;
+
+/// `ddhooks completions` and `ddhooks unlock`.
+mod completions_and_unlock;
+/// `-q`, colours only on a terminal, progress only on a terminal.
+mod output_fits_where_it_goes;
+/// CI annotations, the job summary, and `validate --format json|gitlab`.
+mod problems_reach_the_ci_as_annotations_and_reports;
