@@ -568,19 +568,16 @@ async fn local_work(
     let loaded =
         manifest::load_dir(manifests, &options).map_err(|d| anyhow::anyhow!("manifests: {d}"))?;
     let load = thread_cpu() - started;
-    let webhooks = loaded.desired.webhooks.keys().cloned().collect();
-    let variables = loaded.desired.custom_variables.keys().cloned().collect();
     // Not timed: the network part.
-    let fetched = fetch::fetch(
-        &client,
-        &StateBackend::Datadog,
-        webhooks,
-        variables,
-        !loaded.desired.notification_rules.is_empty(),
-        &Default::default(),
+    let request = fetch::FetchRequest {
+        webhook_names: loaded.desired.webhooks.keys().cloned().collect(),
+        variable_names: loaded.desired.custom_variables.keys().cloned().collect(),
+        read_rules: !loaded.desired.notification_rules.is_empty(),
+        board_titles: Default::default(),
+        monitors: std::sync::Arc::new(ddhooks::plan::MonitorInterest::new(&loaded.desired)),
         concurrency,
-    )
-    .await?;
+    };
+    let fetched = fetch::fetch(&client, &StateBackend::Datadog, &request).await?;
     let registry = fetched.registry.unwrap_or_else(|| Registry::new("bench"));
     let started = thread_cpu();
     let plan = ddhooks::plan::plan(

@@ -5,7 +5,7 @@ use crate::apply::StateStore;
 use crate::datadog::fetch::{self, StateBackend};
 use crate::datadog::{self, Client, ClientOptions, Credentials};
 use crate::manifest::{self, LoadOptions, Loaded};
-use crate::plan::{self, Plan, PlanOptions};
+use crate::plan::{self, MonitorInterest, Plan, PlanOptions};
 use crate::registry::Registry;
 use crate::sandbox::{RunningSandbox, Sandbox, SandboxConfig};
 use anyhow::Context;
@@ -143,16 +143,15 @@ impl Session {
             .flat_map(|w| std::iter::once(w.name.clone()).chain(w.renamed_from.clone()))
             .collect();
         let variables: BTreeSet<String> = desired.custom_variables.keys().cloned().collect();
-        Ok(fetch::fetch(
-            &self.client,
-            &self.state,
-            webhooks,
-            variables,
-            !desired.notification_rules.is_empty(),
-            &board_titles(desired),
-            self.concurrency,
-        )
-        .await?)
+        let request = fetch::FetchRequest {
+            webhook_names: webhooks,
+            variable_names: variables,
+            read_rules: !desired.notification_rules.is_empty(),
+            board_titles: board_titles(desired),
+            monitors: std::sync::Arc::new(MonitorInterest::new(desired)),
+            concurrency: self.concurrency,
+        };
+        Ok(fetch::fetch(&self.client, &self.state, &request).await?)
     }
 
     /// Fetches what the desired state needs and plans. `salt` seeds a new registry (a saved
@@ -176,7 +175,7 @@ impl Session {
             registry,
             store,
             read_at,
-            monitors_read: fetched.remote.monitors.len(),
+            monitors_read: fetched.remote.monitor_count(),
         })
     }
 }

@@ -562,8 +562,13 @@ pub struct Remote {
     pub webhooks: BTreeMap<String, RemoteWebhook>,
     /// By name (the registry's own variables excluded).
     pub custom_variables: BTreeMap<String, RemoteVariable>,
-    /// Every monitor of the org, by id.
+    /// The monitors the planner needs, by id: every monitor a block or rule selects and
+    /// every one whose message mentions a webhook or carries a marker (see
+    /// [`crate::plan::MonitorInterest`]); the fetch leaves out the others.
     pub monitors: BTreeMap<i64, RemoteMonitor>,
+    /// How many monitors the org has, kept or not (0 when not known: see
+    /// [`Remote::monitor_count`]).
+    pub monitors_listed: usize,
     /// Every notification rule of the org, by id (rules can be listed).
     pub notification_rules: BTreeMap<String, RemoteRule>,
     /// Every dashboard's title, by id (from the listing, read when boards are declared or
@@ -574,6 +579,14 @@ pub struct Remote {
     pub status_boards: BTreeMap<String, RemoteBoard>,
     /// Each monitor's current state (the listing's `overall_state`), by id, for seeding.
     pub monitor_states: BTreeMap<i64, crate::template::MonitorState>,
+}
+
+impl Remote {
+    /// How many monitors the org has: the listing's count, or the monitors held when the
+    /// remote was built by hand (tests, snapshots).
+    pub fn monitor_count(&self) -> usize {
+        self.monitors_listed.max(self.monitors.len())
+    }
 }
 
 impl serde::Serialize for EncodeAs {

@@ -61,6 +61,11 @@ pub struct Registry {
     /// Board names whose dashboard a create or delete in flight may have made or removed.
     #[serde(rename = "pb", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pending_boards: BTreeSet<String>,
+    /// How many monitors the org had at the last apply that saved the registry: sizes a
+    /// concurrent read of the monitor pages (the API gives no count). A hint only: a wrong
+    /// one costs a page read more or less, never a wrong listing.
+    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
+    pub monitor_count: Option<usize>,
 }
 
 /// A registry that cannot be read back.
@@ -132,6 +137,7 @@ impl Registry {
             pending_rules: BTreeSet::new(),
             status_boards: BTreeMap::new(),
             pending_boards: BTreeSet::new(),
+            monitor_count: None,
         }
     }
 

@@ -13,6 +13,9 @@ use serde::Serialize;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+mod monitor_list;
+pub use monitor_list::MonitorListing;
+
 /// Largest response body accepted; anything larger is an error, never an out-of-memory.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
 
@@ -669,66 +672,6 @@ impl Client {
         self.delete(url, &format!("custom variable {name}")).await
     }
 
-    /// One page of `GET /api/v1/monitor` (0-based `page`).
-    pub(crate) async fn list_monitors_page(
-        &self,
-        page: usize,
-        page_size: usize,
-    ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
-        let mut url = self.url(&["monitor"]);
-        url.query_pairs_mut()
-            .append_pair("page", &page.to_string())
-            .append_pair("page_size", &page_size.to_string());
-        let object = format!("monitor list page {page}");
-        let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::GET, &object, &bytes));
-        }
-        // Megabytes of JSON: decoded on a blocking thread, so that the other requests in
-        // flight are not held up while it is parsed.
-        tokio::task::spawn_blocking(move || Self::decode(&object, &bytes))
-            .await
-            .map_err(|e| ApiError::Decode {
-                object: format!("monitor list page {page}"),
-                detail: e.to_string(),
-            })?
-    }
-
-    /// Every monitor, page by page (1,000 per page, Datadog's maximum). The API gives no
-    /// count, so a full last page costs one more (empty) page to know it was the last.
-    pub(crate) async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
-        self.list_monitors_expecting(0).await
-    }
-
-    /// Every monitor, when about `expected` of them are known to exist (from an earlier
-    /// listing): the pages that many monitors fill, plus the one after, are asked for at
-    /// once; paging goes on one page at a time only if the org has grown past them.
-    pub(crate) async fn list_monitors_expecting(
-        &self,
-        expected: usize,
-    ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
-        const PAGE: usize = 1000;
-        /// 10 million monitors: far beyond any org; a server that ignores `page` stops here.
-        const MAX_PAGES: usize = 10_000;
-        let first_pages = (expected / PAGE + 1).min(MAX_PAGES);
-        let mut pages: Vec<Vec<wire::MonitorSummary>> = futures::future::try_join_all(
-            (0..first_pages).map(|page| self.list_monitors_page(page, PAGE)),
-        )
-        .await?;
-        check_paging(&pages, 1)?;
-        while pages.last().is_some_and(|p| p.len() >= PAGE) {
-            if pages.len() >= MAX_PAGES {
-                return Err(ApiError::Decode {
-                    object: "monitor list".into(),
-                    detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
-                });
-            }
-            pages.push(self.list_monitors_page(pages.len(), PAGE).await?);
-            check_paging(&pages, pages.len() - 1)?;
-        }
-        Ok(pages.into_iter().flatten().collect())
-    }
-
     /// `POST /api/v1/monitor` (the demo and tests create people's monitors with it; ddhooks
     /// itself never creates monitors).
     pub(crate) async fn create_monitor(
@@ -935,25 +878,6 @@ impl Client {
         }
         Ok(())
     }
-}
-
-/// A server that ignores `page` answers every page with the first one: caught on the first
-/// repeat (pages `from..` are checked against the page before each).
-fn check_paging(pages: &[Vec<wire::MonitorSummary>], from: usize) -> Result<(), ApiError> {
-    let first_id = |page: &Vec<wire::MonitorSummary>| page.first().and_then(|m| m.id);
-    for page in from.max(1)..pages.len() {
-        let id = first_id(&pages[page]);
-        if id.is_some() && id == first_id(&pages[page - 1]) {
-            return Err(ApiError::Decode {
-                object: "monitor list".into(),
-                detail: format!(
-                    "page {page} repeats page {}: the server ignores paging",
-                    page - 1
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 fn describe_reqwest(e: &reqwest::Error) -> String {

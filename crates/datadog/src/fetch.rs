@@ -9,10 +9,12 @@ use ddhooks_core::model::{
     RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
     StatusBoard, WidgetLayout,
 };
+use ddhooks_core::plan::MonitorInterest;
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
 use ddhooks_core::template::MonitorState;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 /// A failure while fetching.
 #[derive(Debug, thiserror::Error)]
@@ -188,29 +190,72 @@ pub struct Fetched {
     pub registry_resolved: bool,
 }
 
+/// What a fetch reads: the names the plan needs, and what to keep of the monitors.
+#[derive(Debug, Clone)]
+pub struct FetchRequest {
+    /// Webhooks to read by name (declared, and the old names of renames).
+    pub webhook_names: BTreeSet<String>,
+    /// Custom variables to read by name.
+    pub variable_names: BTreeSet<String>,
+    /// Whether to list notification rules (the manifests declare some).
+    pub read_rules: bool,
+    /// Each declared board's title, by board name (dashboards are listed when any).
+    pub board_titles: BTreeMap<String, String>,
+    /// Which monitors to keep (the planner's needs, or everything).
+    pub monitors: Arc<MonitorInterest>,
+    /// Requests in flight at once for the named reads.
+    pub concurrency: usize,
+}
+
 /// Reads the registry, every named webhook and variable, all monitors and (when
 /// `read_rules`) all notification rules, at the same time; then the webhooks and variables
 /// the registry owns that the manifests no longer name (usually none). Each object is read
-/// once; the client bounds the requests in flight.
+/// once; the client bounds the requests in flight. The registry's monitor count (from the
+/// last apply) sizes a concurrent read of the monitor pages, which starts with page 0
+/// while the registry is read.
 pub async fn fetch(
     client: &Client,
     backend: &StateBackend,
-    webhook_names: BTreeSet<String>,
-    variable_names: BTreeSet<String>,
-    read_rules: bool,
-    board_titles: &BTreeMap<String, String>,
-    concurrency: usize,
+    request: &FetchRequest,
 ) -> Result<Fetched, FetchError> {
+    let FetchRequest {
+        webhook_names,
+        variable_names,
+        read_rules,
+        board_titles,
+        monitors: interest,
+        concurrency,
+    } = request;
+    let read_rules = *read_rules;
     let variable_names: BTreeSet<String> = variable_names
-        .into_iter()
+        .iter()
         .filter(|n| !registry::is_registry_variable(n))
+        .cloned()
         .collect();
-    let concurrency = concurrency.max(1);
+    let concurrency = (*concurrency).max(1);
     let read_boards = !board_titles.is_empty();
-    let (registry, named, monitors, rules, dashboards) = futures::try_join!(
-        read_registry(client, backend),
-        read_named(client, &webhook_names, &variable_names, concurrency),
-        async { client.list_monitors().await.map_err(FetchError::from) },
+    let (count_tx, count_rx) = futures::channel::oneshot::channel::<usize>();
+    let registry = async {
+        let read = read_registry(client, backend).await;
+        let count = read
+            .as_ref()
+            .ok()
+            .and_then(|(r, _)| r.as_ref())
+            .and_then(|r| r.monitor_count)
+            .unwrap_or(0);
+        let _ = count_tx.send(count);
+        read
+    };
+    let expected = async { count_rx.await.unwrap_or(0) };
+    let (registry, named, listing, rules, dashboards) = futures::try_join!(
+        registry,
+        read_named(client, webhook_names, &variable_names, concurrency),
+        async {
+            client
+                .list_monitors_kept(expected, Some(interest.clone()))
+                .await
+                .map_err(FetchError::from)
+        },
         async {
             if read_rules {
                 client.list_rules().await.map_err(FetchError::from)
@@ -252,7 +297,8 @@ pub async fn fetch(
             absorb(&mut remote, owned);
         }
     }
-    for m in monitors {
+    remote.monitors_listed = listing.listed;
+    for m in listing.monitors {
         let state = m.overall_state.as_deref().and_then(MonitorState::parse);
         if let Some(m) = remote_monitor(m) {
             if let Some(state) = state {

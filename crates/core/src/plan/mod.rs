@@ -5,11 +5,13 @@
 
 mod boards;
 mod by_id;
+mod interest;
 mod model;
 mod rules;
 mod select;
 
 pub use boards::{board_fingerprint, current_seeds};
+pub use interest::MonitorInterest;
 pub use model::{
     Action, Address, AddressError, BlockAction, BlockChange, BoardChange, Change, Edit,
     Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan, Problem, RuleChange, SeedRun,

@@ -201,7 +201,7 @@ pub(super) fn warn_about_rules(desired: &Desired, remote: &Remote, out: &mut Pla
             warnings.push(format!(
                 "notification rule `{}` selects no monitor: 0 of the org's {} monitors match its {how}; check the filter",
                 rule.name,
-                remote.monitors.len()
+                remote.monitor_count()
             ));
             continue;
         }

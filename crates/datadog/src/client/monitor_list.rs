@@ -1,0 +1,164 @@
+//! Listing monitors: `GET /api/v1/monitor` in pages of 1,000 (Datadog's maximum), read
+//! concurrently when the org's size is known, each page decoded on a blocking thread as soon
+//! as it arrives and, for a plan, filtered down to the monitors the planner needs (see
+//! [`MonitorInterest`]), so that an org of 100,000 monitors is never held in memory whole.
+//!
+//! The API gives no count. A count known from before (the registry keeps the last one)
+//! sizes the first, concurrent round: the pages that many monitors fill plus the one after,
+//! which must come back short (or empty) to prove the listing complete. An org that grew
+//! past them is read on, one page at a time.
+
+use super::Client;
+use crate::{wire, ApiError};
+use ddhooks_core::plan::MonitorInterest;
+use reqwest::{Method, StatusCode};
+use std::future::Future;
+use std::sync::Arc;
+
+/// Monitors per page: Datadog's maximum.
+pub(crate) const PAGE: usize = 1000;
+/// 10 million monitors: far beyond any org; a server that ignores `page` stops here.
+const MAX_PAGES: usize = 10_000;
+
+/// The monitors of a listing that were kept, and how many were listed in all.
+#[derive(Debug, Default)]
+pub struct MonitorListing {
+    /// How many monitors the org has (listed, kept or not).
+    pub listed: usize,
+    /// The monitors kept, in page order.
+    pub monitors: Vec<wire::MonitorSummary>,
+}
+
+/// One page as decoded: its size and first id (to tell pages apart), and what was kept.
+struct Page {
+    listed: usize,
+    first_id: Option<i64>,
+    kept: Vec<wire::MonitorSummary>,
+}
+
+impl Client {
+    /// One page (0-based), decoded and filtered by `keep` (`None`: keep all).
+    async fn monitor_page(
+        &self,
+        page: usize,
+        keep: Option<Arc<MonitorInterest>>,
+    ) -> Result<Page, ApiError> {
+        let mut url = self.url(&["monitor"]);
+        url.query_pairs_mut()
+            .append_pair("page", &page.to_string())
+            .append_pair("page_size", &PAGE.to_string());
+        let object = format!("monitor list page {page}");
+        let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
+        if status == StatusCode::NOT_FOUND {
+            return Err(self.not_found(&Method::GET, &object, &bytes));
+        }
+        // Megabytes of JSON: decoded on a blocking thread, so that the requests in flight
+        // are not held up, and filtered there, so that only what is kept outlives the page.
+        let decode = move || -> Result<Page, ApiError> {
+            let all: Vec<wire::MonitorSummary> = Self::decode(&object, &bytes)?;
+            drop(bytes);
+            let listed = all.len();
+            let first_id = all.first().and_then(|m| m.id);
+            let kept = match keep {
+                None => all,
+                Some(interest) => all
+                    .into_iter()
+                    .filter(|m| {
+                        m.id.is_some_and(|id| {
+                            interest.wants(
+                                id,
+                                m.name.as_deref().unwrap_or(""),
+                                &m.tags,
+                                m.message.as_deref().unwrap_or(""),
+                            )
+                        })
+                    })
+                    .collect(),
+            };
+            Ok(Page {
+                listed,
+                first_id,
+                kept,
+            })
+        };
+        tokio::task::spawn_blocking(decode)
+            .await
+            .map_err(|e| ApiError::Decode {
+                object: format!("monitor list page {page}"),
+                detail: e.to_string(),
+            })?
+    }
+
+    /// Every monitor, page by page. A full last page costs one more (empty) page to know
+    /// it was the last.
+    pub(crate) async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
+        self.list_monitors_expecting(0).await
+    }
+
+    /// Every monitor, when about `expected` of them are known to exist (from an earlier
+    /// listing): the pages that many monitors fill, plus the one after, are asked for at
+    /// once.
+    pub(crate) async fn list_monitors_expecting(
+        &self,
+        expected: usize,
+    ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
+        let listing = self.list_monitors_kept(async { expected }, None).await?;
+        Ok(listing.monitors)
+    }
+
+    /// The monitors `keep` wants (`None`: all). Page 0 is asked for at once; the count
+    /// `expected` resolves to (the registry's, read at the same time) sizes the rest.
+    pub async fn list_monitors_kept(
+        &self,
+        expected: impl Future<Output = usize>,
+        keep: Option<Arc<MonitorInterest>>,
+    ) -> Result<MonitorListing, ApiError> {
+        let (first, expected) = futures::join!(self.monitor_page(0, keep.clone()), expected);
+        let mut pages = vec![first?];
+        let round = (expected / PAGE + 1).min(MAX_PAGES);
+        if pages[0].listed >= PAGE && round > 1 {
+            let rest = futures::future::try_join_all(
+                (1..round).map(|page| self.monitor_page(page, keep.clone())),
+            )
+            .await?;
+            pages.extend(rest);
+        }
+        check_paging(&pages, 1)?;
+        // Read on while the last page is full: the org grew past the expected count (or
+        // none was known). Pages after a short one were not needed; drop them.
+        if let Some(short) = pages.iter().position(|p| p.listed < PAGE) {
+            pages.truncate(short + 1);
+        }
+        while pages.last().is_some_and(|p| p.listed >= PAGE) {
+            if pages.len() >= MAX_PAGES {
+                return Err(ApiError::Decode {
+                    object: "monitor list".into(),
+                    detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
+                });
+            }
+            pages.push(self.monitor_page(pages.len(), keep.clone()).await?);
+            check_paging(&pages, pages.len() - 1)?;
+        }
+        let listed = pages.iter().map(|p| p.listed).sum();
+        let monitors = pages.into_iter().flat_map(|p| p.kept).collect();
+        Ok(MonitorListing { listed, monitors })
+    }
+}
+
+/// A server that ignores `page` answers every page with the first one: caught on the first
+/// repeat (pages `from..` are checked against the page before each), an error, not a loop.
+fn check_paging(pages: &[Page], from: usize) -> Result<(), ApiError> {
+    for page in from.max(1)..pages.len() {
+        let id = pages[page].first_id;
+        if id.is_some() && id == pages[page - 1].first_id {
+            return Err(ApiError::Decode {
+                object: "monitor list".into(),
+                detail: format!(
+                    "page {page} repeats page {}: the server ignores paging",
+                    page - 1
+                ),
+            });
+        }
+    }
+    Ok(())
+}
