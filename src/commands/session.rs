@@ -48,7 +48,8 @@ pub struct ConnectArgs {
     pub concurrency: u16,
 
     /// Retries of a failed request (5xx, 429, timeouts, dropped connections), with
-    /// exponential backoff and jitter.
+    /// exponential backoff and jitter. A host name that does not resolve, a refused
+    /// connection or an untrusted certificate is retried once, after 250 ms.
     #[arg(long, default_value_t = 8)]
     pub max_retries: u32,
 
