@@ -3,7 +3,7 @@
 
 use crate::apply::StateStore;
 use crate::datadog::fetch::{self, StateBackend};
-use crate::datadog::{self, Client, ClientOptions, Credentials};
+use crate::datadog::{self, CaBundle, Client, ClientOptions, Credentials};
 use crate::manifest::{self, LoadOptions, Loaded};
 use crate::plan::{self, MonitorInterest, Plan, PlanOptions};
 use crate::registry::Registry;
@@ -48,13 +48,20 @@ pub struct ConnectArgs {
     pub concurrency: u16,
 
     /// Retries of a failed request (5xx, 429, timeouts, dropped connections), with
-    /// exponential backoff and jitter.
+    /// exponential backoff and jitter. A host name that does not resolve, a refused
+    /// connection or an untrusted certificate is retried once, after 250 ms.
     #[arg(long, default_value_t = 8)]
     pub max_retries: u32,
 
     /// Timeout of one request, in seconds.
     #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+
+    /// A PEM file of CA certificates to trust besides the system's store and Mozilla's
+    /// roots, e.g. for a proxy that re-signs TLS. Proxies are taken from HTTPS_PROXY,
+    /// HTTP_PROXY and NO_PROXY.
+    #[arg(long, env = "SSL_CERT_FILE", value_name = "PATH")]
+    pub ca_file: Option<PathBuf>,
 }
 
 fn parse_state(s: &str) -> Result<StateBackend, String> {
@@ -109,6 +116,18 @@ impl Session {
                 Credentials::from_env(|n| std::env::var(n).ok())?,
                 None,
             )
+        };
+        // The sandbox speaks plain http on loopback: no certificate to trust.
+        let ca_bundle = match &args.ca_file {
+            Some(path) if !args.sandbox => Some(CaBundle::read(path)?),
+            _ => None,
+        };
+        if let Some(bundle) = &ca_bundle {
+            tracing::info!(file = %bundle.path().display(), certificates = bundle.len(), skipped = bundle.skipped(), "trusting the CA file too");
+        }
+        let options = ClientOptions {
+            ca_bundle,
+            ..options
         };
         Ok(Session {
             client: Client::new(base, credentials, options)?,

@@ -6,6 +6,9 @@ mod kit;
 
 /// `ddhooks completions` and `ddhooks unlock`.
 mod completions_and_unlock;
+/// Network errors: a wrong URL, host or certificate fails at once with one error naming the
+/// host, the cause and the fix; proxies and extra CA certificates are honoured.
+mod network_errors_are_fast_and_clear;
 /// `-q`, colours only on a terminal, progress only on a terminal.
 mod output_fits_where_it_goes;
 /// CI annotations, the job summary, and `validate --format json|gitlab`.

@@ -3,7 +3,8 @@
 //!
 //! Secret values are sent but never logged: only method, path, status and attempt are.
 
-use super::pacing::{self, Pace};
+use super::network::{self, Attempts, CaBundle, NetworkCause, NetworkFailure};
+use super::pacing::{self, Pace, RetryClass, RetrySettings};
 use super::wire;
 use ddhooks_core::model::Secret;
 use rand::Rng;
@@ -58,8 +59,8 @@ impl Credentials {
     }
 }
 
-/// Retry, timeout and concurrency settings (the CLI's `--max-retries`, `--timeout`,
-/// `--concurrency`).
+/// Retry, timeout, concurrency and trust settings (the CLI's `--max-retries`, `--timeout`,
+/// `--concurrency`, `--ca-file`).
 #[derive(Debug, Clone)]
 pub struct ClientOptions {
     /// Per-request timeout.
@@ -70,6 +71,9 @@ pub struct ClientOptions {
     pub base_backoff: Duration,
     /// Requests in flight at once, over every caller of this client (`--concurrency`).
     pub concurrency: usize,
+    /// CA certificates trusted besides the system's store and Mozilla's roots (`--ca-file`,
+    /// `SSL_CERT_FILE`).
+    pub ca_bundle: Option<CaBundle>,
 }
 
 impl Default for ClientOptions {
@@ -79,6 +83,7 @@ impl Default for ClientOptions {
             max_retries: 8,
             base_backoff: Duration::from_millis(200),
             concurrency: 16,
+            ca_bundle: None,
         }
     }
 }
@@ -90,7 +95,7 @@ pub enum ApiError {
     #[error("{0} is not set; export it (keys are read only from the environment), or use --sandbox to try ddhooks without an account")]
     MissingKey(String),
     /// Datadog answered with an error status.
-    #[error("{method} {object}: Datadog answered {status}: {message}{hint}")]
+    #[error("{method} {object}: Datadog answered {status}: {message}{hint}{tried}")]
     Status {
         /// What the call was about, e.g. `webhook g-alert-check`.
         object: String,
@@ -102,21 +107,26 @@ pub enum ApiError {
         message: String,
         /// How to fix it (starts with `; ` when present).
         hint: String,
+        /// The failed attempts, when there were several.
+        tried: Box<Attempts>,
     },
     /// The request never got an answer.
-    #[error("{method} {object}: cannot reach {host}: {detail}")]
+    #[error("{method} {object}: {failure}{tried}")]
     Network {
         /// What the call was about.
         object: String,
         /// HTTP method.
         method: String,
-        /// The host that could not be reached.
-        host: String,
-        /// Why.
-        detail: String,
+        /// Where it was going and why it got no answer.
+        failure: Box<NetworkFailure>,
         /// Whether the request may have been processed (sent, then the connection dropped).
         ambiguous: bool,
+        /// The failed attempts, when there were several.
+        tried: Box<Attempts>,
     },
+    /// The HTTP client could not be built; nothing was sent.
+    #[error("cannot set up the HTTP client: {0}")]
+    Setup(String),
     /// The request body could not be encoded; nothing was sent.
     #[error("{object}: the request could not be encoded ({detail}); nothing was sent; this is a bug in ddhooks, please report it")]
     Encode {
@@ -144,11 +154,66 @@ impl ApiError {
         }
     }
 
-    fn retryable(&self) -> bool {
+    /// How a failure is retried; `None`: it is not.
+    fn retry_class(&self) -> Option<RetryClass> {
         match self {
-            ApiError::Status { status, .. } => matches!(status, 429 | 500 | 502 | 503 | 504),
-            ApiError::Network { .. } => true,
-            _ => false,
+            ApiError::Status { status, .. } => {
+                matches!(status, 429 | 500 | 502 | 503 | 504).then_some(RetryClass::Backoff)
+            }
+            ApiError::Network { failure, .. } => Some(failure.cause.retry_class()),
+            _ => None,
+        }
+    }
+
+    /// Why the request got no answer, when it got none.
+    pub fn network_cause(&self) -> Option<NetworkCause> {
+        match self {
+            ApiError::Network { failure, .. } => Some(failure.cause),
+            _ => None,
+        }
+    }
+
+    /// A few words for the summary of a request's attempts: the status, or the cause.
+    fn attempt_label(&self) -> String {
+        match self {
+            ApiError::Status { status, .. } => status.to_string(),
+            ApiError::Network { failure, .. } => failure.cause.label().to_string(),
+            _ => "error".to_string(),
+        }
+    }
+
+    /// The same error, ending with how many attempts were made and how each failed.
+    fn after(self, attempts: Attempts) -> ApiError {
+        match self {
+            ApiError::Status {
+                object,
+                method,
+                status,
+                message,
+                hint,
+                ..
+            } => ApiError::Status {
+                object,
+                method,
+                status,
+                message,
+                hint,
+                tried: Box::new(attempts),
+            },
+            ApiError::Network {
+                object,
+                method,
+                failure,
+                ambiguous,
+                ..
+            } => ApiError::Network {
+                object,
+                method,
+                failure,
+                ambiguous,
+                tried: Box::new(attempts),
+            },
+            other => other,
         }
     }
 
@@ -175,6 +240,8 @@ pub struct Client {
     pace: Mutex<Pace>,
     /// The origin of the pacing's times.
     started: Instant,
+    /// The proxy requests go through, for messages (see [`network::proxy_for`]).
+    proxy: Option<String>,
     /// Held by every webhook and custom-variable write: Datadog's integration store loses
     /// overlapping writes, so they go one at a time even when tasks run concurrently.
     gate: tokio::sync::Mutex<()>,
@@ -190,20 +257,24 @@ impl Client {
         credentials: Credentials,
         options: ClientOptions,
     ) -> Result<Client, ApiError> {
-        let http = reqwest::Client::builder()
+        // The proxy comes from the environment as reqwest reads it (HTTPS_PROXY,
+        // HTTP_PROXY, ALL_PROXY, NO_PROXY, upper or lower case): nothing here turns it off.
+        // Trusted: the system's CA store, Mozilla's roots, and the CA bundle if given.
+        let mut builder = reqwest::Client::builder()
             .timeout(options.timeout)
             .connect_timeout(options.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("ddhooks/", env!("CARGO_PKG_VERSION")))
+            .user_agent(concat!("ddhooks/", env!("CARGO_PKG_VERSION")));
+        if let Some(bundle) = &options.ca_bundle {
+            for certificate in bundle.certificates() {
+                builder = builder.add_root_certificate(certificate.clone());
+            }
+        }
+        let http = builder
             .build()
-            .map_err(|e| ApiError::Network {
-                object: "client".into(),
-                method: "-".into(),
-                host: base.host_str().unwrap_or("").to_string(),
-                detail: e.to_string(),
-                ambiguous: false,
-            })?;
+            .map_err(|e| ApiError::Setup(network::chain(&e)))?;
         Ok(Client {
             http,
+            proxy: network::proxy_for(&base),
             base,
             credentials,
             pace: Mutex::new(Pace::default()),
@@ -311,6 +382,9 @@ impl Client {
 
     /// One call with retries. `retry_ambiguous` is false for creates: a create whose
     /// outcome is unknown returns the error so the caller can read before retrying.
+    ///
+    /// Each attempt is logged at debug level only; a request that needed retries is summed
+    /// up once: one warning when it succeeds in the end, or the end of its error.
     async fn call(
         &self,
         method: Method,
@@ -321,6 +395,7 @@ impl Client {
     ) -> Result<(StatusCode, Vec<u8>), ApiError> {
         let mut attempt = 0;
         let mut limited = 0;
+        let mut failures = Attempts::new();
         loop {
             self.wait_for_pace().await;
             let result = self
@@ -329,6 +404,9 @@ impl Client {
             let err = match result {
                 Ok((status, bytes, reset)) => {
                     if status.is_success() || status == StatusCode::NOT_FOUND {
+                        if !failures.is_empty() {
+                            tracing::warn!("{method} {object}: {}", failures.succeeded());
+                        }
                         return Ok((status, bytes));
                     }
                     let err = self.status_error(&method, object, status, &bytes);
@@ -337,8 +415,9 @@ impl Client {
                     if status == StatusCode::TOO_MANY_REQUESTS
                         && limited < MAX_RATE_LIMITED_WAITS.max(self.options.max_retries)
                     {
+                        failures.push(err.attempt_label());
                         let wait = self.backoff(limited.min(8), Some(429), reset);
-                        tracing::warn!(%method, object, wait_ms = wait.as_millis() as u64, "429 rate limited, waiting as told");
+                        tracing::debug!(%method, object, wait_ms = wait.as_millis() as u64, "429 rate limited, waiting as told");
                         // With a reset header the shared pace already holds every request
                         // of this client until then.
                         if reset.is_none() {
@@ -351,12 +430,21 @@ impl Client {
                 }
                 Err(err) => err,
             };
-            let may_retry = err.retryable() && (retry_ambiguous || !err.outcome_unknown());
-            if !may_retry || attempt >= self.options.max_retries {
-                return Err(err);
-            }
-            let wait = self.backoff(attempt, err.status(), None);
-            tracing::warn!(%method, object, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %err, "retrying");
+            failures.push(err.attempt_label());
+            let class = err
+                .retry_class()
+                .filter(|_| retry_ambiguous || !err.outcome_unknown());
+            let settings = RetrySettings {
+                max_retries: self.options.max_retries,
+                base: self.options.base_backoff,
+            };
+            let jitter = rand::rng().random::<u64>();
+            let Some(wait) = class.and_then(|class| {
+                pacing::next_retry(class, attempt, settings, err.status(), jitter)
+            }) else {
+                return Err(err.after(failures));
+            };
+            tracing::debug!(%method, object, attempt = attempt + 1, wait_ms = wait.as_millis() as u64, error = %err, "retrying");
             tokio::time::sleep(wait).await;
             attempt += 1;
         }
@@ -369,7 +457,7 @@ impl Client {
         body: Option<Vec<u8>>,
         object: &str,
     ) -> Result<(StatusCode, Vec<u8>, Option<Duration>), ApiError> {
-        let host = url.host_str().unwrap_or("").to_string();
+        let host = network::host_and_port(&url);
         let mut request = self
             .http
             .request(method.clone(), url.clone())
@@ -382,19 +470,28 @@ impl Client {
                 .header("Content-Type", "application/json")
                 .body(body);
         }
-        let network = |e: reqwest::Error, ambiguous: bool| ApiError::Network {
-            object: object.to_string(),
-            method: method.to_string(),
-            host: host.clone(),
-            detail: describe_reqwest(&e),
-            ambiguous,
+        let network = |e: reqwest::Error, sent: bool| {
+            let cause = network::classify(&e, e.is_timeout());
+            ApiError::Network {
+                object: object.to_string(),
+                method: method.to_string(),
+                failure: Box::new(NetworkFailure {
+                    cause,
+                    host: host.clone(),
+                    proxy: self.proxy.clone(),
+                    reason: network::innermost(&e),
+                    detail: describe_reqwest(&e),
+                }),
+                ambiguous: sent && cause.may_have_been_sent(),
+                tried: Box::default(),
+            }
         };
         // Never closed, so acquiring cannot fail; if it did, go on unbounded.
         let _permit = self.permits.acquire().await.ok();
         let started = Instant::now();
         let mut response = request.send().await.map_err(|e| {
-            let ambiguous = sent_body && !e.is_connect();
-            network(e, ambiguous)
+            let sent = sent_body && !e.is_connect();
+            network(e, sent)
         })?;
         let status = response.status();
         let reset = self.note_rate_limit(status, response.headers());
@@ -483,6 +580,7 @@ impl Client {
             status: status.as_u16(),
             message,
             hint,
+            tried: Box::default(),
         }
     }
 
@@ -560,9 +658,10 @@ impl Client {
             match self.write(Method::POST, url.clone(), body, &object).await {
                 Ok(w) => return Ok(w),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
-                    tracing::warn!(object, error = %err, "create outcome unknown; reading before retrying");
+                    tracing::debug!(object, error = %err, "create outcome unknown; reading before retrying");
                     tokio::time::sleep(self.backoff(attempt, err.status(), None)).await;
                     if let Some(existing) = self.get_webhook(&body.name).await? {
+                        tracing::warn!("POST {object}: the answer was lost; read back, it exists");
                         return Ok(existing);
                     }
                     attempt += 1;
@@ -614,9 +713,10 @@ impl Client {
             match self.write(Method::POST, url.clone(), body, &object).await {
                 Ok(v) => return Ok(v),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
-                    tracing::warn!(object, error = %err, "create outcome unknown; reading before retrying");
+                    tracing::debug!(object, error = %err, "create outcome unknown; reading before retrying");
                     tokio::time::sleep(self.backoff(attempt, err.status(), None)).await;
                     if self.get_variable(&body.name).await?.is_some() {
+                        tracing::warn!("POST {object}: the answer was lost; read back, it exists (its value is written again)");
                         // It exists; make sure it holds what was asked (a secret's value
                         // cannot be read back, so write it again).
                         let update = wire::CustomVariableUpdateRequest {
@@ -889,11 +989,9 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
     } else {
         "request failed".to_string()
     };
-    let mut source = e.source();
-    while let Some(s) = source {
+    if let Some(source) = e.source() {
         text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
+        text.push_str(&network::chain(source));
     }
     text
 }

@@ -4,12 +4,14 @@
 pub mod client;
 pub mod fetch;
 pub mod lock;
+pub mod network;
 pub mod objects;
 pub mod pacing;
 pub mod registry_store;
 pub mod wire;
 
 pub use client::{ApiError, Client, ClientOptions, Credentials};
+pub use network::{CaBundle, CaFileError, NetworkCause};
 
 /// The Datadog sites, as `DD_SITE` spells them; the API lives at `https://api.<site>`.
 pub const SITES: &[&str] = &[

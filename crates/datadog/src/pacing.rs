@@ -178,6 +178,54 @@ pub fn retry_delay(
         .min(MAX_WAIT)
 }
 
+/// How a failed attempt is retried.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryClass {
+    /// A failure that waiting may cure (5xx, 429, a timeout, a dropped connection): up to
+    /// `--max-retries` retries with [`retry_delay`].
+    Backoff,
+    /// A failure that waiting rarely cures (the host does not resolve, nothing listens, the
+    /// certificate is not trusted): at most [`QUICK_RETRIES`] retry after
+    /// [`QUICK_RETRY_DELAY`], then the error, so a wrong URL fails in a moment.
+    Quick,
+}
+
+/// Retries of a [`RetryClass::Quick`] failure: one, for a blip (a DNS server or a
+/// listener restarting).
+pub const QUICK_RETRIES: u32 = 1;
+
+/// The wait before a [`RetryClass::Quick`] retry.
+pub const QUICK_RETRY_DELAY: Duration = Duration::from_millis(250);
+
+/// What the delay before a retry depends on, besides the class and the attempt.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetrySettings {
+    /// Retries allowed after the first attempt (`--max-retries`).
+    pub max_retries: u32,
+    /// The first backoff delay (see [`backoff`]).
+    pub base: Duration,
+}
+
+/// The wait before retry number `attempt` (0-based) of a failure of `class`, or `None` when
+/// the request is not tried again: [`retry_delay`] up to `max_retries` times for
+/// [`RetryClass::Backoff`]; [`QUICK_RETRY_DELAY`] at most [`QUICK_RETRIES`] times (and never
+/// more than `max_retries`) for [`RetryClass::Quick`].
+pub fn next_retry(
+    class: RetryClass,
+    attempt: u32,
+    settings: RetrySettings,
+    status: Option<u16>,
+    jitter: u64,
+) -> Option<Duration> {
+    match class {
+        RetryClass::Backoff => (attempt < settings.max_retries)
+            .then(|| retry_delay(attempt, status, None, settings.base, jitter)),
+        RetryClass::Quick => {
+            (attempt < settings.max_retries.min(QUICK_RETRIES)).then_some(QUICK_RETRY_DELAY)
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -373,6 +421,41 @@ mod tests {
             let delay = retry_delay(attempt, status, server_wait, base, jitter);
             prop_assert!(delay <= MAX_WAIT, "{delay:?}");
             prop_assert!(backoff(base, attempt, jitter) <= MAX_BACKOFF);
+        }
+
+        /// A wrong URL fails in a moment: whatever `--max-retries` and the backoff say, a
+        /// failure of the quick class waits at most one second in all before it is an error.
+        #[test]
+        fn a_quick_failure_waits_at_most_a_second_in_all(
+            max_retries in any::<u32>(),
+            base in (any::<u64>(), 0u32..1_000_000_000),
+            jitter in any::<u64>(),
+        ) {
+            let settings = RetrySettings { max_retries, base: Duration::new(base.0, base.1) };
+            let delays: Vec<Duration> = (0..)
+                .map_while(|attempt| next_retry(RetryClass::Quick, attempt, settings, None, jitter))
+                .collect();
+            prop_assert!(delays.len() as u32 <= QUICK_RETRIES.min(max_retries));
+            let total: Duration = delays.iter().sum();
+            prop_assert!(total <= Duration::from_secs(1), "{total:?}");
+        }
+
+        /// The other failures keep their `--max-retries` retries with backoff.
+        #[test]
+        fn a_backoff_failure_keeps_every_retry(
+            max_retries in 0u32..64,
+            jitter in any::<u64>(),
+            status in proptest::option::of(any::<u16>()),
+        ) {
+            let settings = RetrySettings { max_retries, base: Duration::from_millis(200) };
+            let delays: Vec<Duration> = (0..)
+                .map_while(|attempt| next_retry(RetryClass::Backoff, attempt, settings, status, jitter))
+                .collect();
+            prop_assert_eq!(delays.len() as u32, max_retries);
+            for (attempt, delay) in delays.iter().enumerate() {
+                let expected = retry_delay(attempt as u32, status, None, settings.base, jitter);
+                prop_assert_eq!(*delay, expected);
+            }
         }
 
         #[test]
