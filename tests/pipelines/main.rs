@@ -1,9 +1,12 @@
 //! Pipelines and everyday use: the real `ddhooks` binary as CI jobs and people at a terminal
-//! run it, one module per promise of the README's "In CI" and "Troubleshooting" sections.
+//! run it, and the files users copy, one module per promise of the README's "In CI" and
+//! "Troubleshooting" sections.
 
 #[path = "../kit/mod.rs"]
 mod kit;
 
+/// The CI examples and the pre-commit hook call only what this ddhooks accepts.
+mod ci_examples_run_with_this_cli;
 /// `ddhooks completions` and `ddhooks unlock`.
 mod completions_and_unlock;
 /// Network errors: a wrong URL, host or certificate fails at once with one error naming the
