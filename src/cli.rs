@@ -27,9 +27,24 @@ pub struct Cli {
 /// Whether `-q` was given: the commands print only errors and their final line.
 static QUIET: AtomicBool = AtomicBool::new(false);
 
+/// Whether the logs stay at their default level (no `-v`, no `RUST_LOG`): only then may a
+/// progress spinner share stderr with them.
+static DEFAULT_LOGS: AtomicBool = AtomicBool::new(true);
+
 /// Whether `-q` was given (see [`Cli::quiet`]).
 pub fn quiet() -> bool {
     QUIET.load(Ordering::Relaxed)
+}
+
+/// Whether a progress spinner may be drawn on stderr: it is a terminal that can redraw a
+/// line (`TERM` is not `dumb`), `-q` is off, and no `-v` or `RUST_LOG` asks for logs that
+/// would scroll through it.
+pub fn progress_allowed() -> bool {
+    use std::io::IsTerminal;
+    !quiet()
+        && DEFAULT_LOGS.load(Ordering::Relaxed)
+        && std::env::var_os("TERM").map_or(true, |t| t != "dumb")
+        && std::io::stderr().is_terminal()
 }
 
 /// Sets up output for the process: `-q`, and `tracing` on stderr (`RUST_LOG` if set,
@@ -38,6 +53,10 @@ pub fn quiet() -> bool {
 pub fn init_output(cli: &Cli) {
     use tracing_subscriber::EnvFilter;
     QUIET.store(cli.quiet, Ordering::Relaxed);
+    DEFAULT_LOGS.store(
+        cli.verbose == 0 && std::env::var_os("RUST_LOG").is_none(),
+        Ordering::Relaxed,
+    );
     let default = match (cli.quiet, cli.verbose) {
         (true, _) => "error",
         (_, 0) => "warn",
@@ -66,7 +85,10 @@ pub struct MaskingWriter<W>(pub W);
 impl<W: std::io::Write> std::io::Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
         let text = String::from_utf8_lossy(buf);
-        self.0.write_all(crate::mask::mask_text(&text).as_bytes())?;
+        let masked = crate::mask::mask_text(&text);
+        // A log line (a retry summary, a warning) clears the spinner, if one is drawn, and
+        // the spinner comes back under it.
+        crate::commands::progress::suspend(|| self.0.write_all(masked.as_bytes()))?;
         Ok(buf.len())
     }
 

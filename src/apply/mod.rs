@@ -51,7 +51,13 @@ impl Applier<'_> {
     /// Applies at most `max_steps` of the engine's steps, then stops as a killed process
     /// would (nothing more is written or saved); tests resume from there.
     pub async fn apply_steps(mut self, plan: &Plan, max_steps: usize) -> ApplyReport {
-        let mut engine = Engine::new(plan, self.registry.clone(), self.state.dirty);
+        let mut registry = self.registry.clone();
+        // Every save carries the org's monitor count: the next fetch sizes its concurrent
+        // read of the monitor pages with it.
+        if self.monitors_read > 0 {
+            registry.monitor_count = Some(self.monitors_read);
+        }
+        let mut engine = Engine::new(plan, registry, self.state.dirty);
         for _ in 0..max_steps {
             if self.stop.load(Ordering::SeqCst) {
                 engine.interrupt();

@@ -70,8 +70,11 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 .plan(&loaded, &PlanOptions { force: args.force }, None)
                 .await?;
             if planned.plan.has_changes() {
+                session.pause_progress();
                 print!("{}", render::render_text(&planned.plan, color));
-                if !confirm(&stop).await? {
+                let approved = confirm(&stop).await?;
+                session.resume_progress();
+                if !approved {
                     println!("Apply cancelled; nothing was changed.");
                     return Ok(ExitCode::from(1));
                 }
@@ -200,6 +203,7 @@ async fn locked(
             // Pending entries of an interrupted run were resolved on reading: record that.
             store.save(&session.client, &registry).await?;
         }
+        session.pause_progress();
         print!("{}", render::render_text(&plan, color));
         let code = if plan.problems.is_empty() {
             ExitCode::SUCCESS
@@ -218,6 +222,7 @@ async fn locked(
         stop,
     };
     let report = applier.apply(&plan).await;
+    session.pause_progress();
     print_report(&plan, &report);
     let code = if report.complete() && plan.problems.is_empty() {
         ExitCode::SUCCESS

@@ -8,6 +8,7 @@ pub mod import;
 pub mod pipeline;
 pub mod plan;
 pub mod preview;
+pub mod progress;
 pub mod sandbox;
 pub mod schema;
 pub mod seed_status;

@@ -65,9 +65,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let runtime = session::runtime()?;
     let planned = runtime.block_on(async {
         let session = Session::open(&args.connect).await?;
-        session
+        let planned = session
             .plan(&loaded, &PlanOptions { force: args.force }, None)
-            .await
+            .await;
+        session.pause_progress();
+        planned
     })?;
     let plan = &planned.plan;
     super::pipeline::annotate(&crate::annotate::from_plan(plan, &loaded.origins));

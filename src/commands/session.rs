@@ -78,6 +78,8 @@ pub struct Session {
     pub concurrency: usize,
     /// The site pairs call.
     pub site: String,
+    /// The progress spinner on stderr, when it is a terminal (see [`super::progress`]).
+    pub progress: Option<indicatif::ProgressBar>,
     /// Running embedded sandbox (stopped on drop of the runtime).
     pub sandbox: Option<RunningSandbox>,
 }
@@ -129,13 +131,34 @@ impl Session {
             ca_bundle,
             ..options
         };
+        let client = Client::new(base, credentials, options)?;
+        let progress = super::progress::show(&client);
         Ok(Session {
-            client: Client::new(base, credentials, options)?,
+            client,
             state: args.state.clone(),
             concurrency: args.concurrency as usize,
             site: args.site.clone(),
             sandbox,
+            progress,
         })
+    }
+
+    /// Clears the progress spinner and keeps it hidden while the command prints (a plan,
+    /// a question, a report); [`Session::resume_progress`] shows it again.
+    pub fn pause_progress(&self) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+            bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+        }
+    }
+
+    /// Shows the progress spinner again after [`Session::pause_progress`].
+    pub fn resume_progress(&self) {
+        if let Some(bar) = &self.progress {
+            bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+            bar.reset();
+            bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        }
     }
 
     /// A session on a fresh in-memory sandbox (the demo and tests).
@@ -149,6 +172,7 @@ impl Session {
             concurrency: 16,
             site: manifest::DEFAULT_SITE.to_string(),
             sandbox: Some(running),
+            progress: None,
         })
     }
 
@@ -277,4 +301,13 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the async runtime")
+}
+
+impl Drop for Session {
+    /// The spinner leaves no line behind.
+    fn drop(&mut self) {
+        if let Some(bar) = &self.progress {
+            bar.finish_and_clear();
+        }
+    }
 }

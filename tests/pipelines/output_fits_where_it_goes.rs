@@ -168,3 +168,62 @@ async fn logs_are_coloured_only_on_a_terminal_and_never_with_no_color() {
         no_color.stderr
     );
 }
+
+/// What the spinner's message says once requests complete (`N read, M written · …`).
+const PROGRESS: &str = " read, 0 written · GET ";
+
+#[tokio::test]
+async fn progress_shows_on_a_terminal_only() {
+    // Slow answers, so that the spinner is drawn with counts before the plan is done.
+    let sandbox = Sandbox::start(ddhooks_sandbox::SandboxConfig {
+        latency: std::time::Duration::from_millis(150),
+        ..Default::default()
+    })
+    .await;
+    let ws = Workspace::new();
+    ws.write("scenario.yaml", SCENARIO);
+    let manifests = ws.manifests();
+    let args = [
+        "plan",
+        manifests.to_str().unwrap(),
+        "--api-url",
+        &sandbox.base,
+        "--concurrency",
+        "1",
+    ];
+
+    let terminal = run_on_a_terminal(&args, &[]).await;
+    assert_eq!(terminal.code, 0, "{}", terminal.all());
+    assert!(
+        terminal.stderr.contains(PROGRESS),
+        "objects read, written and the one in hand:\n{}",
+        terminal.stderr
+    );
+    assert!(
+        terminal.stdout.contains("Plan: 3 to create"),
+        "the plan is untouched on stdout:\n{}",
+        terminal.stdout
+    );
+    assert!(!terminal.stdout.contains(PROGRESS), "{}", terminal.stdout);
+
+    let piped = cli::run(cli::command(&args)).await;
+    assert_eq!(piped.code, 0, "{}", piped.all());
+    assert!(
+        !piped.stderr.contains(" read, ") && !piped.stderr.contains(ESC),
+        "no spinner into a pipe:\n{}",
+        piped.stderr
+    );
+
+    let mut quiet_args = vec!["-q"];
+    quiet_args.extend(args);
+    let quiet = run_on_a_terminal(&quiet_args, &[]).await;
+    assert_eq!(quiet.code, 0, "{}", quiet.all());
+    assert!(
+        !quiet.stderr.contains(" read, "),
+        "-q draws no spinner:\n{}",
+        quiet.stderr
+    );
+
+    let dumb = run_on_a_terminal(&args, &[("TERM", "dumb")]).await;
+    assert!(!dumb.stderr.contains(" read, "), "{}", dumb.stderr);
+}

@@ -110,6 +110,7 @@ impl Org {
             state: StateBackend::Datadog,
             concurrency: 4,
             site: "datadoghq.com".into(),
+            progress: None,
             sandbox: None,
         };
         let mut people = BTreeMap::new();

@@ -11,7 +11,7 @@ use rand::Rng;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod monitor_list;
@@ -227,12 +227,31 @@ impl ApiError {
     }
 }
 
+/// Told of every request that completes, with its method and what it was about (`GET`,
+/// `monitor list page 3`): the CLI shows progress with it. Called on the request's task, so
+/// it must be quick.
+pub trait RequestObserver: Send + Sync {
+    /// One request completed (successfully, or with a 404 that callers expect).
+    fn completed(&self, method: &str, object: &str);
+}
+
+/// The observer, opaque to `Debug`.
+struct Observer(Arc<dyn RequestObserver>);
+
+impl std::fmt::Debug for Observer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Observer")
+    }
+}
+
 /// How many 429 answers one request waits out before giving up.
 const MAX_RATE_LIMITED_WAITS: u32 = 30;
 
 /// A Datadog API client bound to one base URL and one pair of keys.
 #[derive(Debug)]
 pub struct Client {
+    /// Told of every request that completes (progress on a terminal); set once.
+    observer: std::sync::OnceLock<Observer>,
     http: reqwest::Client,
     base: Url,
     credentials: Credentials,
@@ -273,6 +292,7 @@ impl Client {
             .build()
             .map_err(|e| ApiError::Setup(network::chain(&e)))?;
         Ok(Client {
+            observer: std::sync::OnceLock::new(),
             http,
             proxy: network::proxy_for(&base),
             base,
@@ -283,6 +303,11 @@ impl Client {
             permits: tokio::sync::Semaphore::new(options.concurrency.max(1)),
             options,
         })
+    }
+
+    /// Sets who is told of every completed request (once; later calls are ignored).
+    pub fn observe(&self, observer: Arc<dyn RequestObserver>) {
+        let _ = self.observer.set(Observer(observer));
     }
 
     /// The base URL requests go to.
@@ -406,6 +431,9 @@ impl Client {
                     if status.is_success() || status == StatusCode::NOT_FOUND {
                         if !failures.is_empty() {
                             tracing::warn!("{method} {object}: {}", failures.succeeded());
+                        }
+                        if let Some(observer) = self.observer.get() {
+                            observer.0.completed(method.as_str(), object);
                         }
                         return Ok((status, bytes));
                     }

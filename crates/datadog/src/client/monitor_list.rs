@@ -102,8 +102,11 @@ impl Client {
         &self,
         expected: usize,
     ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
-        let listing = self.list_monitors_kept(async { expected }, None).await?;
-        Ok(listing.monitors)
+        let round = (expected / PAGE + 1).min(MAX_PAGES);
+        let pages =
+            futures::future::try_join_all((0..round).map(|page| self.monitor_page(page, None)))
+                .await?;
+        Ok(self.read_on(pages, None).await?.monitors)
     }
 
     /// The monitors `keep` wants (`None`: all). Page 0 is asked for at once; the count
@@ -123,9 +126,18 @@ impl Client {
             .await?;
             pages.extend(rest);
         }
+        self.read_on(pages, keep).await
+    }
+
+    /// Checks the pages read so far, then reads on, one page at a time, while the last is
+    /// full: the org grew past the expected count (or none was known). Pages after a short
+    /// one were not needed and are dropped.
+    async fn read_on(
+        &self,
+        mut pages: Vec<Page>,
+        keep: Option<Arc<MonitorInterest>>,
+    ) -> Result<MonitorListing, ApiError> {
         check_paging(&pages, 1)?;
-        // Read on while the last page is full: the org grew past the expected count (or
-        // none was known). Pages after a short one were not needed; drop them.
         if let Some(short) = pages.iter().position(|p| p.listed < PAGE) {
             pages.truncate(short + 1);
         }
