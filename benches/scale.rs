@@ -591,7 +591,10 @@ async fn local_work(
     let text = render::render_text(&plan, false);
     let text_cpu = thread_cpu() - started;
     let started = thread_cpu();
-    let markdown = render::render_markdown(&plan);
+    let markdown = render::render_markdown(
+        &render::Outline::of(&plan),
+        &render::MarkdownOptions::default(),
+    );
     let json = render::render_json(&plan).expect("the JSON plan");
     let other_cpu = thread_cpu() - started;
     println!(

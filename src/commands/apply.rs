@@ -7,7 +7,6 @@ use crate::apply::{Applier, ApplyReport, Lock, LockError, LockOptions, Outcome};
 use crate::manifest::Origins;
 use crate::plan::{Plan, PlanOptions};
 use crate::render::{self, PlanView};
-use anyhow::Context;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
@@ -48,7 +47,7 @@ pub struct ApplyArgs {
 /// Plans (or reads the saved plan), asks when appropriate, applies, reports.
 pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     let saved = match &args.plan {
-        Some(path) => Some(read_saved(path)?),
+        Some(path) => Some(SavedPlan::read(path)?),
         None => None,
     };
     let interactive = std::io::stdin().is_terminal();
@@ -83,6 +82,8 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                     plan: render::PlanView::of(&planned.plan),
                     force: args.force,
                     registry_salt: planned.registry.salt,
+                    target: None,
+                    outline: None,
                 });
             }
         }
@@ -230,28 +231,6 @@ async fn locked(
         ExitCode::from(1)
     };
     Ok(code)
-}
-
-fn read_saved(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
-    let text = std::fs::read_to_string(path)
-        .with_context(|| format!("reading the saved plan {}", path.display()))?;
-    let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
-        format!(
-            "{} is not a plan saved by `ddhooks plan --out`",
-            path.display()
-        )
-    })?;
-    if saved.kind != SAVED_PLAN_KIND
-        || saved.plan.format_version != crate::plan::PLAN_FORMAT_VERSION
-    {
-        anyhow::bail!(
-            "{} is a plan of another format (kind `{}`, version {}); make it again with this ddhooks",
-            path.display(),
-            saved.kind,
-            saved.plan.format_version
-        );
-    }
-    Ok(saved)
 }
 
 /// Addresses where a freshly computed plan differs from the saved one: changes added,

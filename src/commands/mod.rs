@@ -13,6 +13,7 @@ pub mod sandbox;
 pub mod schema;
 pub mod seed_status;
 pub mod session;
+pub mod show;
 pub mod unlock;
 pub mod validate;
 
@@ -25,6 +26,8 @@ pub enum Command {
     /// Show what apply would change in Datadog: a reviewable diff of the manifests against
     /// the org.
     Plan(plan::PlanArgs),
+    /// Render a plan saved by `plan --out` (text, JSON or Markdown) without calling Datadog.
+    Show(show::ShowArgs),
     /// Make the planned changes (asks first on a terminal; --auto-approve or --plan FILE in
     /// pipelines).
     Apply(apply::ApplyArgs),
@@ -57,6 +60,7 @@ pub enum Command {
 pub fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Plan(args) => plan::run(args),
+        Command::Show(args) => show::run(args),
         Command::Apply(args) => apply::run(args),
         Command::Preview(args) => preview::run(args),
         Command::Demo(args) => demo::run(args),

@@ -2,7 +2,7 @@
 
 use super::session::{self, ConnectArgs, Session};
 use crate::plan::PlanOptions;
-use crate::render::{self, Format};
+use crate::render::{self, Format, MarkdownOptions};
 use anyhow::Context;
 use clap::Args;
 use clap::ValueEnum;
@@ -54,6 +54,39 @@ pub struct SavedPlan {
     pub force: bool,
     /// The salt of the registry it was computed against (secret fingerprints depend on it).
     pub registry_salt: String,
+    /// What it was planned against (see [`session::ConnectArgs::target`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    /// The plan as rendered for reviewers, for `ddhooks show` (absent in plans saved by
+    /// versions before `show`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outline: Option<render::Outline>,
+}
+
+impl SavedPlan {
+    /// Reads a plan saved by `plan --out`; an error naming the file when it is not one,
+    /// or is one of another format.
+    pub fn read(path: &std::path::Path) -> anyhow::Result<SavedPlan> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("reading the saved plan {}", path.display()))?;
+        let saved: SavedPlan = serde_json::from_str(&text).with_context(|| {
+            format!(
+                "{} is not a plan saved by `ddhooks plan --out`",
+                path.display()
+            )
+        })?;
+        if saved.kind != SAVED_PLAN_KIND
+            || saved.plan.format_version != crate::plan::PLAN_FORMAT_VERSION
+        {
+            anyhow::bail!(
+                "{} is a plan of another format (kind `{}`, version {}); make it again with this ddhooks",
+                path.display(),
+                saved.kind,
+                saved.plan.format_version
+            );
+        }
+        Ok(saved)
+    }
 }
 
 /// The `kind` of a saved plan file.
@@ -73,19 +106,26 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     })?;
     let plan = &planned.plan;
     super::pipeline::annotate(&crate::annotate::from_plan(plan, &loaded.origins));
-    let shown = if crate::cli::quiet() && args.format == FormatArg::Text {
-        problems_and_summary(plan)
-    } else {
-        render::render(plan, args.format.into(), session::use_color(args.no_color))
-            .context("rendering the plan failed (a bug: please report it)")?
+    let target = args.connect.target();
+    let outline = render::Outline::of(plan);
+    let shown = match args.format {
+        FormatArg::Text if crate::cli::quiet() => problems_and_summary(plan),
+        FormatArg::Markdown => markdown(&outline, &target, MarkdownOptions::default()),
+        format => render::render(plan, format.into(), session::use_color(args.no_color))
+            .context("rendering the plan failed (a bug: please report it)")?,
     };
     print!("{shown}");
+    if super::pipeline::step_summary().is_some() {
+        super::pipeline::append_step_summary(&markdown(&outline, &target, STEP_SUMMARY));
+    }
     if let Some(path) = &args.out {
         let saved = SavedPlan {
             kind: SAVED_PLAN_KIND.into(),
             plan: render::PlanView::of(plan),
             force: args.force,
             registry_salt: planned.registry.salt.clone(),
+            target: Some(target),
+            outline: Some(outline),
         };
         let text = serde_json::to_string_pretty(&saved)?;
         crate::fs::write_atomic(path, text.as_bytes())
@@ -105,6 +145,25 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         (true, true) => ExitCode::from(2),
         _ => ExitCode::SUCCESS,
     })
+}
+
+/// The limits of the Markdown plan in a GitHub job summary, which takes up to 1 MiB per
+/// step: room for far more of a large plan than a comment.
+const STEP_SUMMARY: MarkdownOptions = MarkdownOptions {
+    target: None,
+    max_bytes: 1_000_000,
+    max_diff_lines: 200,
+};
+
+/// The Markdown plan of `outline` against `target`, within `limits`.
+pub fn markdown(outline: &render::Outline, target: &str, limits: MarkdownOptions) -> String {
+    render::render_markdown(
+        outline,
+        &MarkdownOptions {
+            target: Some(target.to_string()),
+            ..limits
+        },
+    )
 }
 
 /// What `plan -q` prints: the problems, then the summary line.

@@ -64,6 +64,27 @@ pub struct ConnectArgs {
     pub ca_file: Option<PathBuf>,
 }
 
+impl ConnectArgs {
+    /// What these flags connect to, for a reader of the plan: the site, the API URL given
+    /// instead (without any user or password in it), or the embedded sandbox.
+    pub fn target(&self) -> String {
+        if self.sandbox {
+            return "the embedded sandbox (--sandbox)".to_string();
+        }
+        match &self.api_url {
+            Some(raw) => match reqwest::Url::parse(raw) {
+                Ok(mut url) => {
+                    let _ = url.set_username("");
+                    let _ = url.set_password(None);
+                    crate::mask::mask_text(url.as_str().trim_end_matches('/'))
+                }
+                Err(_) => crate::mask::mask_text(raw),
+            },
+            None => self.site.clone(),
+        }
+    }
+}
+
 fn parse_state(s: &str) -> Result<StateBackend, String> {
     s.parse()
 }

@@ -14,5 +14,7 @@ mod completions_and_unlock;
 mod network_errors_are_fast_and_clear;
 /// `-q`, colours only on a terminal, progress only on a terminal.
 mod output_fits_where_it_goes;
+/// Markdown plans that fit a pull request, `ddhooks show`, the job summary.
+mod plans_fit_a_pull_request;
 /// CI annotations, the job summary, and `validate --format json|gitlab`.
 mod problems_reach_the_ci_as_annotations_and_reports;

@@ -44,8 +44,20 @@ struct Graph {
 
 impl Graph {
     fn load() -> Graph {
+        // The graph for this machine's platform only: offline, cargo has the packages the
+        // build downloaded, not those of other platforms (Windows console crates).
+        let version = std::process::Command::new(env!("CARGO"))
+            .arg("-vV")
+            .output()
+            .expect("cargo -vV runs");
+        let version = String::from_utf8_lossy(&version.stdout).into_owned();
+        let host = version
+            .lines()
+            .find_map(|l| l.strip_prefix("host: "))
+            .expect("cargo -vV names the host");
         let out = std::process::Command::new(env!("CARGO"))
             .args(["metadata", "--format-version", "1", "--offline"])
+            .args(["--filter-platform", host])
             .current_dir(env!("CARGO_MANIFEST_DIR"))
             .output()
             .expect("cargo metadata runs");

@@ -159,22 +159,8 @@ impl PlanView {
                 .iter()
                 .map(|c| change_view(c, &masker))
                 .collect(),
-            held: plan
-                .held
-                .iter()
-                .map(|h| HeldView {
-                    address: h.address.to_string(),
-                    reason: h.reason.clone(),
-                })
-                .collect(),
-            problems: plan
-                .problems
-                .iter()
-                .map(|p| ProblemView {
-                    address: p.address.to_string(),
-                    message: p.message.clone(),
-                })
-                .collect(),
+            held: held_views(plan),
+            problems: problem_views(plan),
             warnings: plan.warnings.clone(),
             forget: plan
                 .forget
@@ -200,6 +186,28 @@ impl PlanView {
                 .collect(),
         }
     }
+}
+
+/// The plan's held deletions, as the JSON plan shows them.
+pub(super) fn held_views(plan: &Plan) -> Vec<HeldView> {
+    plan.held
+        .iter()
+        .map(|h| HeldView {
+            address: h.address.to_string(),
+            reason: h.reason.clone(),
+        })
+        .collect()
+}
+
+/// The plan's problems, as the JSON plan shows them.
+pub(super) fn problem_views(plan: &Plan) -> Vec<ProblemView> {
+    plan.problems
+        .iter()
+        .map(|p| ProblemView {
+            address: p.address.to_string(),
+            message: p.message.clone(),
+        })
+        .collect()
 }
 
 /// Fields into a JSON object: a sensitive field as `{"sensitive": true, "fingerprint": …}`.

@@ -92,6 +92,14 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
             out.push('\n');
         }
     }
+    trailer(&mut out, &p, plan);
+    let _ = writeln!(out, "{}", p.paint(p.bold, &super::summary_line(plan)));
+    out
+}
+
+/// What the text plan prints between the changes and the summary line: seeded check
+/// runs, held deletions, forgotten names, warnings and errors.
+fn trailer(out: &mut String, p: &Palette, plan: &Plan) {
     for (pair, n) in plan.seeds_per_pair() {
         let runs = if n == 1 { "check run" } else { "check runs" };
         let _ = writeln!(
@@ -145,22 +153,44 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     if !plan.problems.is_empty() {
         out.push('\n');
     }
-    let _ = writeln!(out, "{}", p.paint(p.bold, &super::summary_line(plan)));
+}
+
+/// One change as the plain text plan prints it, cut in two: its header line (without the
+/// two-space indent) and the lines under it.
+pub(super) fn plain_change(masker: &Masker, change: &Change) -> (String, String) {
+    let mut out = String::new();
+    render_change(&mut out, &Palette::new(false), masker, change);
+    let (header, body) = out.split_once('\n').unwrap_or((&out, ""));
+    (header.trim_start().to_string(), body.to_string())
+}
+
+/// [`trailer`] without colours.
+pub(super) fn plain_trailer(plan: &Plan) -> String {
+    let mut out = String::new();
+    trailer(&mut out, &Palette::new(false), plan);
     out
 }
 
-fn title(change: &Change) -> String {
-    let (address, what) = match change {
+/// The title of a change in the plan: its address and what happens to it.
+pub(super) fn title(change: &Change) -> String {
+    match change {
+        Change::Monitor(m) => format!("{} \"{}\": {}", change.address(), m.name, what(change)),
+        _ => format!("{} {}", change.address(), what(change)),
+    }
+}
+
+/// What happens to a change's object, in words (a monitor's: what happens to its blocks).
+pub(super) fn what(change: &Change) -> String {
+    match change {
         Change::Monitor(m) => {
             let blocks: Vec<String> = m.blocks.iter().map(|b| b.to_string()).collect();
-            return format!("{} \"{}\": {}", change.address(), m.name, blocks.join(", "));
+            blocks.join(", ")
         }
-        Change::CustomVariable(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
-        Change::Webhook(c) => (change.address(), edit_words(&c.edit, |from| from.clone())),
-        Change::NotificationRule(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
-        Change::StatusBoard(c) => (change.address(), edit_words(&c.edit, |f| match *f {})),
-    };
-    format!("{address} {what}")
+        Change::CustomVariable(c) => edit_words(&c.edit, |f| match *f {}),
+        Change::Webhook(c) => edit_words(&c.edit, |from| from.clone()),
+        Change::NotificationRule(c) => edit_words(&c.edit, |f| match *f {}),
+        Change::StatusBoard(c) => edit_words(&c.edit, |f| match *f {}),
+    }
 }
 
 /// What an edit does to its object, in words.

@@ -1,0 +1,149 @@
+//! A plan as a reviewer reads it, already rendered: each change's header and diff as the
+//! plain text plan prints them, and the notes around them. Plan files keep it, so that
+//! `ddhooks show` prints a saved plan as text or Markdown without Datadog and without the
+//! typed plan (which holds the values that secrets are fingerprinted from).
+
+use super::json::{self, HeldView, ProblemView, SummaryView};
+use super::text;
+use crate::mask::Masker;
+use crate::plan::{Action, Change, Plan};
+use serde::{Deserialize, Serialize};
+
+/// The rendered plan: plain text, secrets masked as in every other form.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Outline {
+    /// The summary line (`Plan: …` or `No changes.`).
+    pub summary: String,
+    /// The counts behind the summary line.
+    pub counts: SummaryView,
+    /// Each change, in plan order.
+    pub changes: Vec<OutlinedChange>,
+    /// What the text plan prints between the changes and the summary line.
+    pub trailer: String,
+    /// Errors that stop parts of the plan.
+    #[serde(default)]
+    pub problems: Vec<ProblemView>,
+    /// Things a reviewer should know that are not changes.
+    #[serde(default)]
+    pub warnings: Vec<String>,
+    /// Deletions held back, and why.
+    #[serde(default)]
+    pub held: Vec<HeldView>,
+    /// Notes that are neither changes nor warnings (check runs to seed, names to forget).
+    #[serde(default)]
+    pub notes: Vec<String>,
+}
+
+/// One change, rendered.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OutlinedChange {
+    /// `create`, `update`, `adopt`, `rename` or `delete`.
+    pub action: String,
+    /// The marker the text plan shows (`+`, `~`, `-`, …).
+    pub symbol: String,
+    /// The object's address.
+    pub address: String,
+    /// The header line: address and what happens to it.
+    pub title: String,
+    /// What happens to the object, in words (`will be created`, `add block grp`): changes
+    /// alike in this are listed together when there is no room for their diffs.
+    #[serde(default)]
+    pub what: String,
+    /// The lines under the header: notes and the diff, indented as in the text plan.
+    pub body: String,
+    /// Whether the body is a unified diff of a monitor's message, whose lines are the
+    /// message's own (a context line may start with `-`), rather than fields.
+    #[serde(default)]
+    pub message_diff: bool,
+}
+
+impl Outline {
+    /// The outline of a typed plan.
+    pub fn of(plan: &Plan) -> Outline {
+        let masker = Masker::new(&plan.salt);
+        let changes = plan
+            .changes
+            .iter()
+            .map(|change| outlined(&masker, change))
+            .collect();
+        let mut notes: Vec<String> = plan
+            .seeds_per_pair()
+            .into_iter()
+            .map(|(pair, n)| {
+                let runs = if n == 1 { "check run" } else { "check runs" };
+                format!("apply will submit {n} {runs} for pair {pair}, so that its board counts each newly wired monitor at once")
+            })
+            .collect();
+        if !plan.forget.is_empty() {
+            let names: Vec<String> = plan
+                .forget
+                .iter()
+                .map(|f| f.address().to_string())
+                .collect();
+            notes.push(format!(
+                "no longer exist in Datadog; ddhooks will drop them from its registry: {}",
+                names.join(", ")
+            ));
+        }
+        Outline {
+            summary: super::summary_line(plan),
+            counts: plan.summary.into(),
+            changes,
+            trailer: text::plain_trailer(plan),
+            problems: json::problem_views(plan),
+            warnings: plan.warnings.clone(),
+            held: json::held_views(plan),
+            notes,
+        }
+    }
+
+    /// Whether the plan changes anything (what `--detailed-exitcode` reports).
+    pub fn has_changes(&self) -> bool {
+        !self.changes.is_empty()
+    }
+
+    /// The plain text plan: byte for byte what `ddhooks plan --no-color` printed.
+    pub fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.changes.is_empty() {
+            out.push_str("ddhooks will perform the following actions:\n\n");
+            for change in &self.changes {
+                out.push_str("  ");
+                out.push_str(&change.title_line());
+                out.push('\n');
+                out.push_str(&change.body);
+                out.push('\n');
+            }
+        }
+        out.push_str(&self.trailer);
+        out.push_str(&self.summary);
+        out.push('\n');
+        out
+    }
+}
+
+impl OutlinedChange {
+    /// The header line as the text plan prints it: the marker, then the title.
+    pub fn title_line(&self) -> String {
+        format!("{} {}", self.symbol, self.title)
+    }
+}
+
+fn outlined(masker: &Masker, change: &Change) -> OutlinedChange {
+    let action: Action = change.action();
+    let (header, body) = text::plain_change(masker, change);
+    let title = header
+        .strip_prefix(action.symbol())
+        .map(str::trim_start)
+        .unwrap_or(&header)
+        .to_string();
+    OutlinedChange {
+        action: action.word().to_string(),
+        symbol: action.symbol().to_string(),
+        address: change.address().to_string(),
+        title,
+        what: text::what(change),
+        body,
+        message_diff: matches!(change, Change::Monitor(_)),
+    }
+}
