@@ -654,3 +654,26 @@ async fn the_client_never_has_more_requests_in_flight_than_concurrency_allows() 
         "the proxy saw no overlap at all ({most}): the measurement would prove nothing"
     );
 }
+
+/// An org of more than 4,000 monitors whose size is not known yet (a first plan: no
+/// registry keeps a count) is listed whole: four pages one at a time, then windows that
+/// double, so at most one window's pages past the end are asked for.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_org_of_unknown_size_is_listed_whole_in_growing_windows() {
+    let (e, tap) = org(SandboxConfig::default()).await;
+    let groups = seed(&e, 6_500, 100, 5).await;
+    e.write("groups.yaml", &pair_manifests(5, &[], None));
+    let c = cost(&e, &tap, e.plan(&["--detailed-exitcode"])).await;
+    assert_eq!(c.run.code, 2, "{}", c.run.all());
+    let targeted: Vec<i64> = groups.values().flatten().copied().collect();
+    assert_eq!(targeted.len(), 65);
+    for id in &targeted {
+        assert!(
+            c.run.stdout.contains(&format!("monitor.{id} ")),
+            "monitor {id} (every page read):\n{}",
+            c.run.stdout
+        );
+    }
+    // Pages 0–3 one at a time, then 4–7 at once: 6 is short (500 monitors), 7 is empty.
+    assert_eq!(c.monitor_pages(), pages(7_999));
+}

@@ -325,7 +325,8 @@ async fn list_monitors(
     // requests being served alongside it are not held up.
     let shared = s.clone();
     let body = tokio::task::spawn_blocking(move || {
-        let monitors = monitors::list(&shared.store.lock(), &query)?;
+        let store = shared.store.lock();
+        let monitors = monitors::list(&store, &query)?;
         serde_json::to_vec(&monitors).map_err(|e| ApiError::internal(e.to_string()))
     })
     .await

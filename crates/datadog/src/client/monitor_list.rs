@@ -17,6 +17,8 @@ use std::sync::Arc;
 
 /// Monitors per page: Datadog's maximum.
 pub(crate) const PAGE: usize = 1000;
+/// Pages read one at a time before an org of unknown size is read in growing windows.
+const SEQUENTIAL_PAGES: usize = 4;
 /// 10 million monitors: far beyond any org; a server that ignores `page` stops here.
 const MAX_PAGES: usize = 10_000;
 
@@ -129,7 +131,7 @@ impl Client {
         self.read_on(pages, keep).await
     }
 
-    /// Checks the pages read so far, then reads on, one page at a time, while the last is
+    /// Checks the pages read so far, then reads on, in doubling windows, while the last is
     /// full: the org grew past the expected count (or none was known). Pages after a short
     /// one were not needed and are dropped.
     async fn read_on(
@@ -148,8 +150,27 @@ impl Client {
                     detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
                 });
             }
-            pages.push(self.monitor_page(pages.len(), keep.clone()).await?);
-            check_paging(&pages, pages.len() - 1)?;
+            // The first pages one at a time (an org of up to 4,000 monitors costs exactly its
+            // pages), then windows that double (4, 8, 16, … up to `--concurrency` pages at
+            // once): an org of unknown size is read in about 4 + log2(c) + pages/c round
+            // trips rather than one per page, at the cost of at most one window's pages past
+            // the end (empty). 100,000 monitors: 13 round trips instead of 101, ≤ 15 more pages.
+            let window = if pages.len() < SEQUENTIAL_PAGES {
+                1
+            } else {
+                pages.len().min(self.options.concurrency.max(1))
+            }
+            .min(MAX_PAGES - pages.len());
+            let from = pages.len();
+            let next = futures::future::try_join_all(
+                (from..from + window).map(|page| self.monitor_page(page, keep.clone())),
+            )
+            .await?;
+            pages.extend(next);
+            check_paging(&pages, from)?;
+            if let Some(short) = pages[from..].iter().position(|p| p.listed < PAGE) {
+                pages.truncate(from + short + 1);
+            }
         }
         let listed = pages.iter().map(|p| p.listed).sum();
         let monitors = pages.into_iter().flat_map(|p| p.kept).collect();
