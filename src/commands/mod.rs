@@ -4,6 +4,7 @@
 pub mod apply;
 pub mod completions;
 pub mod demo;
+pub mod export_state;
 pub mod import;
 pub mod pipeline;
 pub mod plan;
@@ -52,6 +53,10 @@ pub enum Command {
     /// Release an apply lock left by an apply that was killed: shows its holder, host and
     /// age, refuses while the holder runs on this host, asks (or --yes).
     Unlock(unlock::UnlockArgs),
+    /// Print the registry (what ddhooks owns) as the JSON of a `--state file:PATH` file,
+    /// read from Datadog in any format; for rolling back to a ddhooks that cannot read
+    /// registry format 3.
+    ExportState(export_state::ExportStateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     Completions(completions::CompletionsArgs),
 }
@@ -70,6 +75,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Validate(args) => validate::run(args),
         Command::Schema(args) => schema::run(args),
         Command::Unlock(args) => unlock::run(args),
+        Command::ExportState(args) => export_state::run(args),
         Command::Completions(args) => completions::run(args),
     }
 }

@@ -136,7 +136,9 @@ impl Sandbox {
     }
 
     /// The values of every registry variable that exists, in either slot (a stale part
-    /// included), for checks that look for text in them.
+    /// included), then the registry they hold decoded (as the JSON of a state file: the
+    /// stored text is deflated, where no text can be found), for checks that look for text
+    /// in them.
     pub async fn registry_values(&self) -> Vec<(String, String)> {
         let names = (1..=8)
             .map(|n| registry::part_name(registry::Slot::A, n))
@@ -146,6 +148,13 @@ impl Sandbox {
             if let Some(v) = self.variable(&name).await {
                 out.push((name, v["value"].as_str().unwrap_or_default().to_string()));
             }
+        }
+        let parts = self.registry_parts().await;
+        let decoded =
+            Registry::decode(|name| parts.get(name).cloned()).expect("the stored registry decodes");
+        if let Some(registry) = decoded {
+            let text = registry.to_file_text().expect("the registry encodes");
+            out.push(("the registry, decoded".to_string(), text));
         }
         out
     }

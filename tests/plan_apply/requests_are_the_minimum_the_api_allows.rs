@@ -527,9 +527,10 @@ async fn plan_and_apply_cost_exactly_the_requests_the_api_requires() {
 async fn a_registry_of_several_parts_costs_one_read_per_part() {
     let (e, tap) = org(SandboxConfig::default()).await;
     seed(&e, 10, 1_000, 1).await;
-    // 120 long names: the registry outgrows one 4 KiB part.
-    let names: BTreeSet<String> = (0..120)
-        .map(|i| format!("a-webhook-with-a-rather-long-name-{i:03}"))
+    // 200 names of 32 random hex digits, which compress poorly: the registry outgrows one
+    // 4 KiB part.
+    let names: BTreeSet<String> = (0..200)
+        .map(|i| format!("hook-{}", registry::fingerprint("names", &i.to_string())))
         .collect();
     let yaml: String = names
         .iter()

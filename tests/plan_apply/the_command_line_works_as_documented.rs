@@ -201,3 +201,67 @@ async fn plan_and_apply_against_the_embedded_sandbox_persist_between_runs() {
     let state = std::fs::read_to_string(&data).expect("state");
     assert!(!state.contains(KEY), "the secret is in the sandbox file");
 }
+
+/// The README's rollback: `export-state` writes the registry read from Datadog (format 3)
+/// as the JSON of a state file, which any version reads with `--state file:PATH`; a plan
+/// from that file sees what the registry in Datadog says (nothing to do), and a later
+/// apply still deletes what ddhooks owns.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_state_writes_the_registry_as_a_state_file() {
+    let e = E2e::start().await;
+    let none = e.ddhooks(&["export-state", "--api-url", &e.api_url]).await;
+    assert_eq!(none.code, 1, "no registry yet: {}", none.all());
+    assert!(
+        none.stderr.contains("nothing was written"),
+        "{}",
+        none.all()
+    );
+
+    e.scenario_with_a_checkout_monitor().await;
+    e.apply_ok().await;
+    let stored = e
+        .sandbox
+        .registry_parts()
+        .await
+        .get(ddhooks::registry::STATE_VARIABLE)
+        .cloned()
+        .expect("a registry in Datadog");
+    assert!(stored.starts_with("ddhooks-state/3 "), "{stored}");
+    let file = e.path("registry.json");
+    let file_arg = file.to_str().expect("utf-8 path");
+    let run = e
+        .ddhooks(&["export-state", "--api-url", &e.api_url, "--out", file_arg])
+        .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(run.stderr.contains("--state file:"), "{}", run.all());
+    let text = std::fs::read_to_string(&file).expect("the file");
+    let exported: ddhooks::registry::Registry = serde_json::from_str(&text).expect("JSON");
+    let in_datadog = {
+        let parts = e.sandbox.registry_parts().await;
+        ddhooks::registry::Registry::decode(|n| parts.get(n).cloned())
+            .expect("decodes")
+            .expect("exists")
+    };
+    assert_eq!(exported, in_datadog);
+    assert!(!exported.webhooks.is_empty());
+    // On stdout, the same text.
+    let printed = e.ddhooks(&["export-state", "--api-url", &e.api_url]).await;
+    assert_eq!(printed.code, 0, "{}", printed.all());
+    assert_eq!(printed.stdout, text);
+
+    let state = format!("file:{file_arg}");
+    let plan = e.plan(&["--state", &state, "--detailed-exitcode"]).await;
+    assert_eq!(
+        plan.code,
+        0,
+        "the file knows what Datadog's registry knows:\n{}",
+        plan.all()
+    );
+    e.remove("checkout.yaml");
+    let apply = e.apply(&["--state", &state, "--auto-approve"]).await;
+    assert_eq!(apply.code, 0, "{}", apply.all());
+    assert!(apply.stdout.contains("deleted"), "{}", apply.all());
+    let after: ddhooks::registry::Registry =
+        serde_json::from_str(&std::fs::read_to_string(&file).expect("the file")).expect("JSON");
+    assert!(after.webhooks.is_empty(), "{after:?}");
+}

@@ -9,7 +9,7 @@
 
 use crate::fetch::{FetchError, Fetched};
 use crate::{wire, ApiError, Client};
-use ddhooks_core::registry::{self, Layout, Registry, RegistryError, Slot};
+use ddhooks_core::registry::{self, Layout, Registry, Slot};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -59,9 +59,7 @@ pub async fn read_registry(
             let mut attempt = 0;
             loop {
                 match read_datadog_registry(client).await {
-                    Err(FetchError::Registry(
-                        e @ (RegistryError::MissingPart(_) | RegistryError::Corrupt(_)),
-                    )) if attempt < 3 => {
+                    Err(FetchError::Registry(e)) if e.may_be_transient() && attempt < 3 => {
                         attempt += 1;
                         tracing::warn!(error = %e, attempt, "registry read while being rewritten; reading again");
                         tokio::time::sleep(std::time::Duration::from_millis(300 * attempt)).await;

@@ -1,0 +1,55 @@
+//! `ddhooks export-state`: the registry, read from where `--state` says (any format this
+//! version reads), written as the JSON a state file holds. It exists for rolling back: a
+//! ddhooks older than registry format 3 cannot read the `DDHOOKS_STATE*` variables this
+//! version writes, but every version reads this file with `--state file:PATH`.
+
+use super::session::{self, ConnectArgs, Session};
+use crate::datadog::fetch;
+use crate::registry::STATE_VARIABLE;
+use anyhow::Context;
+use clap::Args;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `ddhooks export-state`.
+#[derive(Debug, Args)]
+pub struct ExportStateArgs {
+    /// Write the registry to this file (atomically) instead of stdout.
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Reads the registry and prints or writes it; exit 1 when there is none.
+pub fn run(args: ExportStateArgs) -> anyhow::Result<ExitCode> {
+    let runtime = session::runtime()?;
+    runtime.block_on(async {
+        let session = Session::open(&args.connect).await?;
+        let (registry, _) = fetch::read_registry(&session.client, &session.state).await?;
+        let Some(registry) = registry else {
+            eprintln!("No registry: `{STATE_VARIABLE}` does not exist (ddhooks owns nothing here yet); nothing was written.");
+            return Ok(ExitCode::from(1));
+        };
+        let text = registry.to_file_text()? + "\n";
+        match &args.out {
+            None => print!("{text}"),
+            Some(path) => {
+                crate::fs::write_atomic(path, text.as_bytes())
+                    .with_context(|| format!("writing {}", path.display()))?;
+                eprintln!(
+                    "Wrote the registry ({} webhooks, {} custom variables, {} notification rules, {} status boards{}) to {}; any ddhooks reads it with `--state file:{}`.",
+                    registry.webhooks.len(),
+                    registry.custom_variables.len(),
+                    registry.notification_rules.len(),
+                    registry.status_boards.len(),
+                    if registry.has_pending() { "; some names pending, which the next plan resolves" } else { "" },
+                    path.display(),
+                    path.display(),
+                );
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
