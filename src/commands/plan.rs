@@ -107,16 +107,18 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let plan = &planned.plan;
     super::pipeline::annotate(&crate::annotate::from_plan(plan, &loaded.origins));
     let target = args.connect.target();
-    let outline = render::Outline::of(plan);
+    // Rendered once, and only when a Markdown plan or a saved plan needs it.
+    let outline = std::cell::OnceCell::new();
+    let outline = || outline.get_or_init(|| render::Outline::of(plan));
     let shown = match args.format {
         FormatArg::Text if crate::cli::quiet() => problems_and_summary(plan),
-        FormatArg::Markdown => markdown(&outline, &target, MarkdownOptions::default()),
+        FormatArg::Markdown => markdown(outline(), &target, MarkdownOptions::default()),
         format => render::render(plan, format.into(), session::use_color(args.no_color))
             .context("rendering the plan failed (a bug: please report it)")?,
     };
     print!("{shown}");
     if super::pipeline::step_summary().is_some() {
-        super::pipeline::append_step_summary(&markdown(&outline, &target, STEP_SUMMARY));
+        super::pipeline::append_step_summary(&markdown(outline(), &target, STEP_SUMMARY));
     }
     if let Some(path) = &args.out {
         let saved = SavedPlan {
@@ -125,7 +127,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
             force: args.force,
             registry_salt: planned.registry.salt.clone(),
             target: Some(target),
-            outline: Some(outline),
+            outline: Some(outline().clone()),
         };
         let text = serde_json::to_string_pretty(&saved)?;
         crate::fs::write_atomic(path, text.as_bytes())

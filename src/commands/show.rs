@@ -28,12 +28,10 @@ pub struct ShowArgs {
 pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let saved = SavedPlan::read(&args.plan_file)?;
     let shown = match args.format {
-        FormatArg::Json => {
-            let mut json = serde_json::to_string_pretty(&saved.plan)
-                .context("rendering the plan failed (a bug: please report it)")?;
-            json.push('\n');
-            json
-        }
+        FormatArg::Json => saved
+            .plan
+            .to_json()
+            .context("rendering the plan failed (a bug: please report it)")?,
         format => {
             let outline = saved.outline.as_ref().with_context(|| {
                 format!(

@@ -787,6 +787,7 @@ mod tests {
         r
     }
 
+    /// `DD_API_KEY`'s entry is the salted fingerprint of the made-up value `"k"`, not a key.
     const GOLDEN_JSON: &str = r#"{"s":"3f2a9c","w":["grp-alert-check","grp-ok-check"],"c":{"CHECK_HOST":null,"DD_API_KEY":"cbc763a8e78da0cc19c408e64ef27928"},"pw":["grp-warning-check"],"r":{"grp":"00000000-aaaa-bbbb-cccc-000000000001"},"b":{"grp":"abc-def-ghi"},"n":42}"#;
 
     /// Texts as earlier versions (and this one) stored them: every format still reads, so

@@ -588,21 +588,7 @@ pub fn list<'d>(data: &'d Data, query: &ListQuery) -> Result<Vec<Listed<'d>>, Ap
         Some(page) => {
             let skip = usize::try_from(page.saturating_mul(page_size)).unwrap_or(usize::MAX);
             let take = usize::try_from(page_size).unwrap_or(100);
-            let unfiltered = id_offset.is_none()
-                && name.is_none()
-                && monitor_tags.is_empty()
-                && scope_tags.is_empty();
-            if unfiltered {
-                // Straight to the page: no filter to evaluate on the monitors before it.
-                data.monitors
-                    .iter()
-                    .skip(skip)
-                    .take(take)
-                    .map(with_downtimes)
-                    .collect()
-            } else {
-                matching.skip(skip).take(take).map(with_downtimes).collect()
-            }
+            matching.skip(skip).take(take).map(with_downtimes).collect()
         }
     })
 }

@@ -312,7 +312,15 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
 /// numbers, JSON values, string-keyed maps) cannot fail; a failure would be a bug, reported
 /// as an error rather than printed as a plan.
 pub fn render_json(plan: &Plan) -> Result<String, serde_json::Error> {
-    let mut out = serde_json::to_string_pretty(&PlanView::of(plan))?;
-    out.push('\n');
-    Ok(out)
+    PlanView::of(plan).to_json()
+}
+
+impl PlanView {
+    /// The view as the JSON plan prints it: pretty, with a trailing newline (also what
+    /// `ddhooks show --format json` prints of a saved plan).
+    pub fn to_json(&self) -> Result<String, serde_json::Error> {
+        let mut out = serde_json::to_string_pretty(self)?;
+        out.push('\n');
+        Ok(out)
+    }
 }

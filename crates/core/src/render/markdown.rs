@@ -436,7 +436,7 @@ mod tests {
         "|end|",
     ];
 
-    use crate::render::json::{HeldView, ProblemView, SummaryView};
+    use crate::render::json::{HeldView, ProblemView};
     use crate::render::outline::{Outline, OutlinedChange};
 
     /// A pseudo-random outline: `n` changes of a few kinds, long and short diffs, some
@@ -478,11 +478,6 @@ mod tests {
             .collect();
         Outline {
             summary: format!("Plan: {n} to create, 0 to update, 0 to delete."),
-            counts: SummaryView {
-                create: n,
-                update: 0,
-                delete: 0,
-            },
             changes,
             trailer: String::new(),
             problems: (0..next(30))

@@ -3,10 +3,10 @@
 //! `ddhooks show` prints a saved plan as text or Markdown without Datadog and without the
 //! typed plan (which holds the values that secrets are fingerprinted from).
 
-use super::json::{self, HeldView, ProblemView, SummaryView};
+use super::json::{self, HeldView, ProblemView};
 use super::text;
 use crate::mask::Masker;
-use crate::plan::{Action, Change, Plan};
+use crate::plan::{Change, Plan};
 use serde::{Deserialize, Serialize};
 
 /// The rendered plan: plain text, secrets masked as in every other form.
@@ -14,8 +14,6 @@ use serde::{Deserialize, Serialize};
 pub struct Outline {
     /// The summary line (`Plan: …` or `No changes.`).
     pub summary: String,
-    /// The counts behind the summary line.
-    pub counts: SummaryView,
     /// Each change, in plan order.
     pub changes: Vec<OutlinedChange>,
     /// What the text plan prints between the changes and the summary line.
@@ -66,28 +64,10 @@ impl Outline {
             .iter()
             .map(|change| outlined(&masker, change))
             .collect();
-        let mut notes: Vec<String> = plan
-            .seeds_per_pair()
-            .into_iter()
-            .map(|(pair, n)| {
-                let runs = if n == 1 { "check run" } else { "check runs" };
-                format!("apply will submit {n} {runs} for pair {pair}, so that its board counts each newly wired monitor at once")
-            })
-            .collect();
-        if !plan.forget.is_empty() {
-            let names: Vec<String> = plan
-                .forget
-                .iter()
-                .map(|f| f.address().to_string())
-                .collect();
-            notes.push(format!(
-                "no longer exist in Datadog; ddhooks will drop them from its registry: {}",
-                names.join(", ")
-            ));
-        }
+        let (mut notes, forget) = text::plan_notes(plan);
+        notes.extend(forget);
         Outline {
             summary: super::summary_line(plan),
-            counts: plan.summary.into(),
             changes,
             trailer: text::plain_trailer(plan),
             problems: json::problem_views(plan),
@@ -95,11 +75,6 @@ impl Outline {
             held: json::held_views(plan),
             notes,
         }
-    }
-
-    /// Whether the plan changes anything (what `--detailed-exitcode` reports).
-    pub fn has_changes(&self) -> bool {
-        !self.changes.is_empty()
     }
 
     /// The plain text plan: byte for byte what `ddhooks plan --no-color` printed.
@@ -130,20 +105,14 @@ impl OutlinedChange {
 }
 
 fn outlined(masker: &Masker, change: &Change) -> OutlinedChange {
-    let action: Action = change.action();
-    let (header, body) = text::plain_change(masker, change);
-    let title = header
-        .strip_prefix(action.symbol())
-        .map(str::trim_start)
-        .unwrap_or(&header)
-        .to_string();
+    let action = change.action();
     OutlinedChange {
         action: action.word().to_string(),
         symbol: action.symbol().to_string(),
         address: change.address().to_string(),
-        title,
+        title: text::title(change),
         what: text::what(change),
-        body,
+        body: text::plain_change_body(masker, change),
         message_diff: matches!(change, Change::Monitor(_)),
     }
 }

@@ -100,13 +100,9 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
 /// What the text plan prints between the changes and the summary line: seeded check
 /// runs, held deletions, forgotten names, warnings and errors.
 fn trailer(out: &mut String, p: &Palette, plan: &Plan) {
-    for (pair, n) in plan.seeds_per_pair() {
-        let runs = if n == 1 { "check run" } else { "check runs" };
-        let _ = writeln!(
-            out,
-            "  {} apply will submit {n} {runs} for pair {pair}: each newly wired monitor's current state, so its board counts it at once",
-            p.paint(p.note, "#"),
-        );
+    let (seeds, forget) = plan_notes(plan);
+    for note in &seeds {
+        let _ = writeln!(out, "  {} {note}", p.paint(p.note, "#"));
     }
     if !plan.seeds.is_empty() {
         out.push('\n');
@@ -120,17 +116,8 @@ fn trailer(out: &mut String, p: &Palette, plan: &Plan) {
             held.reason
         );
     }
-    if !plan.forget.is_empty() {
-        let _ = writeln!(
-            out,
-            "  {} no longer exist in Datadog; ddhooks will drop them from its registry: {}",
-            p.paint(p.note, "#"),
-            plan.forget
-                .iter()
-                .map(|f| f.address().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
+    if let Some(note) = &forget {
+        let _ = writeln!(out, "  {} {note}", p.paint(p.note, "#"));
     }
     if !plan.held.is_empty() || !plan.forget.is_empty() {
         out.push('\n');
@@ -155,13 +142,40 @@ fn trailer(out: &mut String, p: &Palette, plan: &Plan) {
     }
 }
 
-/// One change as the plain text plan prints it, cut in two: its header line (without the
-/// two-space indent) and the lines under it.
-pub(super) fn plain_change(masker: &Masker, change: &Change) -> (String, String) {
+/// The lines under a change's header as the plain text plan prints them: its notes and
+/// its diff.
+pub(super) fn plain_change_body(masker: &Masker, change: &Change) -> String {
     let mut out = String::new();
     render_change(&mut out, &Palette::new(false), masker, change);
-    let (header, body) = out.split_once('\n').unwrap_or((&out, ""));
-    (header.trim_start().to_string(), body.to_string())
+    match out.split_once('\n') {
+        Some((_, body)) => body.to_string(),
+        None => String::new(),
+    }
+}
+
+/// The notes of a plan that are neither changes nor warnings, in words: one per pair with
+/// check runs to seed, and the owned names to forget (if any).
+pub(super) fn plan_notes(plan: &Plan) -> (Vec<String>, Option<String>) {
+    let seeds = plan
+        .seeds_per_pair()
+        .into_iter()
+        .map(|(pair, n)| {
+            let runs = if n == 1 { "check run" } else { "check runs" };
+            format!("apply will submit {n} {runs} for pair {pair}: each newly wired monitor's current state, so its board counts it at once")
+        })
+        .collect();
+    let forget = (!plan.forget.is_empty()).then(|| {
+        let names: Vec<String> = plan
+            .forget
+            .iter()
+            .map(|f| f.address().to_string())
+            .collect();
+        format!(
+            "no longer exist in Datadog; ddhooks will drop them from its registry: {}",
+            names.join(", ")
+        )
+    });
+    (seeds, forget)
 }
 
 /// [`trailer`] without colours.
