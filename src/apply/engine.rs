@@ -4,13 +4,21 @@
 //! is a test that needs no process, socket or sleep.
 //!
 //! Order: record every name a create, delete or rename may touch as pending (one registry
-//! save) before writing anything; custom variables, then webhooks, one at a time; then the
-//! notification rules (concurrently: each is its own object, addressed by id); then the
-//! monitor messages (concurrently, by the driver), re-read first when the plan's read is
-//! older than [`MONITOR_READ_MAX_AGE`]; then the rule deletions (concurrently); then the
-//! removals (webhooks, then variables); then the forgotten names; then the registry, saved
-//! if it changed. So a block switched to a rule gets its rule before its blocks go, and a
-//! rule switched back to blocks goes only after the blocks are written.
+//! save) before writing anything; custom variables, then webhooks, one at a time (the
+//! chain); then the notification rules (concurrently: each is its own object, addressed by
+//! id); then the monitor messages (concurrently, by the driver), re-read first when the
+//! last read of them is older than [`MONITOR_READ_MAX_AGE`]; then the rule deletions
+//! (concurrently); then the removals (webhooks, then variables); then the forgotten names;
+//! then the registry, saved if it changed. So a block switched to a rule gets its rule
+//! before its blocks go, and a rule switched back to blocks goes only after the blocks are
+//! written.
+//!
+//! Overlap ([`Engine::overlapping`]): the monitor writes need not wait for the whole chain.
+//! A monitor's write is *ready* once every variable write and the writes of the webhooks
+//! its new message mentions are done; ready writes ride along with the next chain write
+//! ([`Step::Overlapped`]), at most `overlap` of them, so the chain's step stays one round
+//! trip. A monitor whose blocks a rule of this plan replaces still waits for the rules.
+//! Still one step at a time: a run killed after step k is the same run every time.
 
 use crate::plan::{
     Action, Address, Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, SeedRun, Summary,
@@ -142,8 +150,34 @@ pub enum Step<'p> {
     WriteById(Vec<&'p Change>),
     /// Submit these seeded check runs (batched by the driver).
     SubmitChecks(Vec<&'p SeedRun>),
+    /// Make one chain write and, at the same time, this monitor work: the monitor writes
+    /// whose webhooks already exist, or the listing that keeps them fresh.
+    Overlapped {
+        /// The chain's write.
+        write: Write<'p>,
+        /// The monitor work that goes along with it.
+        monitors: MonitorWork<'p>,
+    },
     /// Nothing is left: take the report with [`Engine::into_report`].
     Done,
+}
+
+/// Monitor work that runs alongside a chain write ([`Step::Overlapped`]).
+#[derive(Debug)]
+pub enum MonitorWork<'p> {
+    /// List the monitors again and report each one's message fingerprint.
+    Read,
+    /// Write these monitor messages (concurrently).
+    Write(Vec<&'p MonitorChange>),
+}
+
+/// What came of a [`MonitorWork`].
+#[derive(Debug)]
+pub enum MonitorOutcome {
+    /// Every monitor's message fingerprint by id, or why the listing failed.
+    Read(Result<BTreeMap<i64, Fingerprint>, String>),
+    /// Each monitor write's outcome, by id (a monitor missing here was not attempted).
+    Written(BTreeMap<i64, Result<(), String>>),
 }
 
 /// What came of a step.
@@ -162,6 +196,13 @@ pub enum StepOutcome {
     ByIdWritten(BTreeMap<Address, Result<Option<String>, String>>),
     /// The seeded check runs were submitted, or why not.
     ChecksSubmitted(Result<(), String>),
+    /// What came of a [`Step::Overlapped`]: the chain write, and the monitor work.
+    Overlapped {
+        /// The chain write was made, or why not.
+        written: Result<(), String>,
+        /// What came of the monitor work.
+        monitors: MonitorOutcome,
+    },
 }
 
 /// Where the engine is.
@@ -177,10 +218,8 @@ enum Stage {
     Seeds,
     /// The rule and board deletions.
     ByIdRemovals,
-    /// The monitor writes: check the read's age.
+    /// The monitor writes left after the chain and the rules: check the read's age.
     Monitors,
-    /// Waiting for the new listing of monitors.
-    MonitorsChecked(BTreeMap<i64, String>),
     /// The removals, in order.
     Removals,
     /// Forget vanished names and save the registry if it changed.
@@ -195,11 +234,20 @@ enum InFlight<'p> {
     None,
     PendingSave,
     Change(usize),
-    MonitorRead,
+    /// A chain write with monitor work alongside.
+    Overlapped(usize, MonitorTask<'p>),
+    MonitorRead(Duration),
     MonitorWrites(Vec<&'p MonitorChange>),
     ByIdWrites(Vec<&'p Change>),
     Checks,
     FinalSave,
+}
+
+/// Monitor work in flight: a listing started at this read age, or writes.
+#[derive(Debug)]
+enum MonitorTask<'p> {
+    Read(Duration),
+    Writes(Vec<&'p MonitorChange>),
 }
 
 /// The apply engine. See the module documentation.
@@ -213,6 +261,20 @@ pub struct Engine<'p> {
     stage: Stage,
     serial: VecDeque<usize>,
     removals: VecDeque<usize>,
+    /// The monitor writes not handed out yet, each with how many chain changes must be done
+    /// before it is ready (`usize::MAX`: only after the rules), in that order.
+    monitors: VecDeque<(usize, &'p MonitorChange)>,
+    /// How many chain changes are done (failures stop the chain, so they are a prefix).
+    chain_done: usize,
+    /// At most this many monitor writes ride along with one chain write (0: none).
+    overlap: usize,
+    /// The read age at which the last read of the monitors started (the plan's read: 0).
+    monitors_read_at: Duration,
+    /// A listing just settled: the next monitor writes go without checking its age (a
+    /// listing slower than [`MONITOR_READ_MAX_AGE`] must not be repeated forever).
+    monitors_just_read: bool,
+    /// A monitor write failed or was refused: the chain goes on, the removals will not.
+    monitors_failed: bool,
     in_flight: InFlight<'p>,
     failed: bool,
     report: ApplyReport,
@@ -237,6 +299,7 @@ impl<'p> Engine<'p> {
         // webhooks before variables.
         serial.sort_by_key(|&i| plan.changes[i].sort_key());
         removals.sort_by_key(|&i| std::cmp::Reverse(plan.changes[i].kind()));
+        let monitors = monitor_readiness(plan, &serial);
         Engine {
             plan,
             saved: registry.clone(),
@@ -245,10 +308,24 @@ impl<'p> Engine<'p> {
             stage: Stage::Pending,
             serial: serial.into(),
             removals: removals.into(),
+            monitors,
+            chain_done: 0,
+            overlap: 0,
+            monitors_read_at: Duration::ZERO,
+            monitors_just_read: false,
+            monitors_failed: false,
             in_flight: InFlight::None,
             failed: false,
             report: ApplyReport::default(),
         }
+    }
+
+    /// Lets at most `overlap` ready monitor writes ride along with each chain write (the
+    /// driver passes its concurrency less the one request the chain needs); 0, the default,
+    /// writes every monitor after the chain.
+    pub fn overlapping(mut self, overlap: usize) -> Self {
+        self.overlap = overlap;
+        self
     }
 
     /// The registry as the engine holds it now.
@@ -289,7 +366,17 @@ impl<'p> Engine<'p> {
                     self.settle(StepOutcome::Saved(Err(unseen())))
                 }
                 InFlight::Change(_) => self.settle(StepOutcome::Written(Err(unseen()))),
-                InFlight::MonitorRead => self.settle(StepOutcome::MonitorsRead(Err(unseen()))),
+                InFlight::Overlapped(_, task) => {
+                    let monitors = match task {
+                        MonitorTask::Read(_) => MonitorOutcome::Read(Err(unseen())),
+                        MonitorTask::Writes(_) => MonitorOutcome::Written(BTreeMap::new()),
+                    };
+                    self.settle(StepOutcome::Overlapped {
+                        written: Err(unseen()),
+                        monitors,
+                    })
+                }
+                InFlight::MonitorRead(_) => self.settle(StepOutcome::MonitorsRead(Err(unseen()))),
                 InFlight::MonitorWrites(_) => {
                     self.settle(StepOutcome::MonitorsWritten(BTreeMap::new()))
                 }
@@ -310,8 +397,15 @@ impl<'p> Engine<'p> {
                 Stage::Serial => match self.serial.pop_front() {
                     Some(i) => {
                         self.stage = Stage::Serial;
-                        if let Some(step) = self.start_change(i) {
-                            return step;
+                        match self.start_change(i) {
+                            Some(Step::Write(write)) => match self.monitor_work(read_age) {
+                                Some(monitors) => {
+                                    return Step::Overlapped { write, monitors };
+                                }
+                                None => return Step::Write(write),
+                            },
+                            Some(step) => return step,
+                            None => {}
                         }
                     }
                     None => self.stage = Stage::ById,
@@ -324,6 +418,11 @@ impl<'p> Engine<'p> {
                 }
                 Stage::Seeds => {
                     self.stage = Stage::ByIdRemovals;
+                    // A monitor write that failed or was refused stops what follows: its
+                    // block may point at the webhooks the removals delete.
+                    if self.monitors_failed {
+                        self.failed = true;
+                    }
                     // Seeds only once every write that wires their monitors is done; a run
                     // stopped before that leaves `ddhooks seed-status` to submit them.
                     if !self.stopped() && !self.plan.seeds.is_empty() {
@@ -338,38 +437,22 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Stage::Monitors => {
-                    let monitors: Vec<&'p MonitorChange> = self.monitor_changes().collect();
-                    if monitors.is_empty() {
+                    if self.monitors.is_empty() {
                         self.stage = Stage::Seeds;
                     } else if self.stopped() {
-                        for m in monitors {
+                        for (_, m) in std::mem::take(&mut self.monitors) {
                             self.push_outcome(Change::Monitor(m.clone()), Outcome::NotAttempted);
                         }
                         self.stage = Stage::Seeds;
-                    } else if read_age > MONITOR_READ_MAX_AGE {
-                        self.stage = Stage::Monitors;
-                        self.in_flight = InFlight::MonitorRead;
-                        return Step::ReadMonitors;
                     } else {
-                        self.stage = Stage::MonitorsChecked(BTreeMap::new());
-                    }
-                }
-                Stage::MonitorsChecked(refused) => {
-                    let mut to_write = Vec::new();
-                    for m in self.monitor_changes() {
-                        match refused.get(&m.id) {
-                            Some(why) => {
-                                self.failed = true;
-                                self.push_outcome(
-                                    Change::Monitor(m.clone()),
-                                    Outcome::Refused(why.clone()),
-                                );
-                            }
-                            None => to_write.push(m),
+                        self.stage = Stage::Monitors;
+                        if self.monitors_stale(read_age) {
+                            self.in_flight = InFlight::MonitorRead(read_age);
+                            return Step::ReadMonitors;
                         }
-                    }
-                    self.stage = Stage::Seeds;
-                    if !to_write.is_empty() {
+                        self.monitors_just_read = false;
+                        let to_write: Vec<&'p MonitorChange> =
+                            self.monitors.drain(..).map(|(_, m)| m).collect();
                         self.in_flight = InFlight::MonitorWrites(to_write.clone());
                         return Step::WriteMonitors(to_write);
                     }
@@ -413,11 +496,101 @@ impl<'p> Engine<'p> {
         }
     }
 
-    fn monitor_changes(&self) -> impl Iterator<Item = &'p MonitorChange> {
-        self.plan.changes.iter().filter_map(|c| match c {
-            Change::Monitor(m) => Some(m),
-            _ => None,
-        })
+    /// Whether the last read of the monitors is too old to write them on.
+    fn monitors_stale(&self, read_age: Duration) -> bool {
+        !self.monitors_just_read
+            && read_age.saturating_sub(self.monitors_read_at) > MONITOR_READ_MAX_AGE
+    }
+
+    /// The monitor work to ride along with the chain write about to be handed out: the
+    /// ready writes (at most `overlap`), or first a new listing when the last is too old.
+    fn monitor_work(&mut self, read_age: Duration) -> Option<MonitorWork<'p>> {
+        let i = match &self.in_flight {
+            InFlight::Change(i) => *i,
+            _ => return None,
+        };
+        if self.overlap == 0 || self.stopped() {
+            return None;
+        }
+        let ready = self
+            .monitors
+            .iter()
+            .take(self.overlap)
+            .take_while(|(after, _)| *after <= self.chain_done)
+            .count();
+        if ready == 0 {
+            return None;
+        }
+        if self.monitors_stale(read_age) {
+            self.in_flight = InFlight::Overlapped(i, MonitorTask::Read(read_age));
+            return Some(MonitorWork::Read);
+        }
+        self.monitors_just_read = false;
+        let batch: Vec<&'p MonitorChange> = self.monitors.drain(..ready).map(|(_, m)| m).collect();
+        self.in_flight = InFlight::Overlapped(i, MonitorTask::Writes(batch.clone()));
+        Some(MonitorWork::Write(batch))
+    }
+
+    /// A new listing of the monitors arrived (started at read age `started`): each monitor
+    /// not yet written whose message moved since the plan is refused.
+    fn settle_monitor_read(
+        &mut self,
+        started: Duration,
+        result: Result<BTreeMap<i64, Fingerprint>, String>,
+    ) {
+        let waiting = std::mem::take(&mut self.monitors);
+        for (after, m) in waiting {
+            let why = match &result {
+                Ok(now) => match now.get(&m.id) {
+                    None => Some("it was deleted since the plan; run plan again".to_string()),
+                    Some(fp) if *fp != m.read => Some(
+                        "it was changed by someone else since the plan; run plan again".to_string(),
+                    ),
+                    Some(_) => None,
+                },
+                Err(e) => Some(format!(
+                    "reading the monitors again before writing them failed: {e}"
+                )),
+            };
+            match why {
+                Some(why) => {
+                    self.monitors_failed = true;
+                    self.push_outcome(Change::Monitor(m.clone()), Outcome::Refused(why));
+                }
+                None => self.monitors.push_back((after, m)),
+            }
+        }
+        if result.is_ok() {
+            self.monitors_read_at = started;
+            self.monitors_just_read = true;
+        }
+    }
+
+    /// The outcomes of monitor writes handed out as `written`.
+    fn settle_monitor_writes(
+        &mut self,
+        written: Vec<&'p MonitorChange>,
+        mut results: BTreeMap<i64, Result<(), String>>,
+    ) {
+        for m in written {
+            let change = Change::Monitor(m.clone());
+            match results.remove(&m.id) {
+                Some(Ok(())) => {
+                    self.count(&change);
+                    self.push_outcome(change, Outcome::Done);
+                }
+                Some(Err(why)) => {
+                    // A failed monitor write must stop the removals that depend on it (its
+                    // block would point at deleted webhooks).
+                    self.monitors_failed = true;
+                    self.push_outcome(change, Outcome::Failed(why));
+                }
+                None => {
+                    self.monitors_failed = true;
+                    self.push_outcome(change, Outcome::NotAttempted);
+                }
+            }
+        }
     }
 
     /// The rule and board changes of one phase: creates and updates (`removals: false`) or
@@ -483,8 +656,16 @@ impl<'p> Engine<'p> {
                 self.settle_pending(change, false);
                 self.count(change);
                 self.push_outcome(change.clone(), Outcome::Done);
+                self.chain_advanced(i);
                 None
             }
+        }
+    }
+
+    /// The chain change `i` is done: the monitor writes waiting for it may be ready.
+    fn chain_advanced(&mut self, i: usize) {
+        if !self.plan.changes[i].is_removal() {
+            self.chain_done += 1;
         }
     }
 
@@ -515,69 +696,34 @@ impl<'p> Engine<'p> {
                 Ok(()) => self.saved = self.registry.clone(),
                 Err(e) => self.report.registry_error = Some(e),
             },
-            (InFlight::Change(i), StepOutcome::Written(result)) => {
-                let change = &self.plan.changes[i];
-                match result {
-                    Ok(()) => {
-                        self.record_ownership(change, None);
-                        self.settle_pending(change, false);
-                        self.count(change);
-                        self.push_outcome(change.clone(), Outcome::Done);
+            (InFlight::Change(i), StepOutcome::Written(result)) => self.settle_write(i, result),
+            (
+                InFlight::Overlapped(i, task),
+                StepOutcome::Overlapped {
+                    written,
+                    monitors: outcome,
+                },
+            ) => {
+                self.settle_write(i, written);
+                match (task, outcome) {
+                    (MonitorTask::Read(started), MonitorOutcome::Read(result)) => {
+                        self.settle_monitor_read(started, result)
                     }
-                    Err(why) => {
-                        // The object may or may not exist now: its names stay pending for
-                        // the next read to resolve.
-                        self.failed = true;
-                        self.settle_pending(change, true);
-                        self.push_outcome(change.clone(), Outcome::Failed(why));
+                    (MonitorTask::Writes(batch), MonitorOutcome::Written(results)) => {
+                        self.settle_monitor_writes(batch, results)
+                    }
+                    (MonitorTask::Read(_), other) => self.internal_error(&other),
+                    (MonitorTask::Writes(batch), other) => {
+                        self.settle_monitor_writes(batch, BTreeMap::new());
+                        self.internal_error(&other)
                     }
                 }
             }
-            (InFlight::MonitorRead, StepOutcome::MonitorsRead(result)) => {
-                let refused = match result {
-                    Ok(now) => self
-                        .monitor_changes()
-                        .filter_map(|m| {
-                            let why = match now.get(&m.id) {
-                                None => "it was deleted since the plan; run plan again",
-                                Some(fp) if *fp != m.read => {
-                                    "it was changed by someone else since the plan; run plan again"
-                                }
-                                Some(_) => return None,
-                            };
-                            Some((m.id, why.to_string()))
-                        })
-                        .collect(),
-                    Err(e) => {
-                        let why =
-                            format!("reading the monitors again before writing them failed: {e}");
-                        self.monitor_changes()
-                            .map(|m| (m.id, why.clone()))
-                            .collect()
-                    }
-                };
-                self.stage = Stage::MonitorsChecked(refused);
+            (InFlight::MonitorRead(started), StepOutcome::MonitorsRead(result)) => {
+                self.settle_monitor_read(started, result)
             }
-            (InFlight::MonitorWrites(written), StepOutcome::MonitorsWritten(mut results)) => {
-                for m in written {
-                    let change = Change::Monitor(m.clone());
-                    match results.remove(&m.id) {
-                        Some(Ok(())) => {
-                            self.count(&change);
-                            self.push_outcome(change, Outcome::Done);
-                        }
-                        Some(Err(why)) => {
-                            // A failed monitor write must stop the removals that depend on
-                            // it (its block would point at deleted webhooks).
-                            self.failed = true;
-                            self.push_outcome(change, Outcome::Failed(why));
-                        }
-                        None => {
-                            self.failed = true;
-                            self.push_outcome(change, Outcome::NotAttempted);
-                        }
-                    }
-                }
+            (InFlight::MonitorWrites(written), StepOutcome::MonitorsWritten(results)) => {
+                self.settle_monitor_writes(written, results)
             }
             (InFlight::ByIdWrites(written), StepOutcome::ByIdWritten(mut results)) => {
                 for change in written {
@@ -612,13 +758,36 @@ impl<'p> Engine<'p> {
                 };
             }
             (InFlight::None, _) => {}
-            (_, other) => {
-                // An outcome for another step than the one in flight: a driver bug. Stop
-                // safely: nothing more is written, and the report says why.
+            (_, other) => self.internal_error(&other),
+        }
+    }
+
+    /// An outcome for another step than the one in flight: a driver bug. Stop safely:
+    /// nothing more is written, and the report says why.
+    fn internal_error(&mut self, other: &dyn std::fmt::Debug) {
+        self.failed = true;
+        self.report.registry_error.get_or_insert_with(|| {
+            format!("internal error: unexpected step outcome {other:?}; nothing more was written")
+        });
+    }
+
+    /// The outcome of the chain write of change `i`.
+    fn settle_write(&mut self, i: usize, result: Result<(), String>) {
+        let change = &self.plan.changes[i];
+        match result {
+            Ok(()) => {
+                self.record_ownership(change, None);
+                self.settle_pending(change, false);
+                self.count(change);
+                self.push_outcome(change.clone(), Outcome::Done);
+                self.chain_advanced(i);
+            }
+            Err(why) => {
+                // The object may or may not exist now: its names stay pending for the next
+                // read to resolve.
                 self.failed = true;
-                self.report.registry_error.get_or_insert_with(|| {
-                    format!("internal error: unexpected step outcome {other:?}; nothing more was written")
-                });
+                self.settle_pending(change, true);
+                self.push_outcome(change.clone(), Outcome::Failed(why));
             }
         }
     }
@@ -707,6 +876,54 @@ impl<'p> Engine<'p> {
             }
         }
     }
+}
+
+/// The plan's monitor writes, each with how many chain changes (`serial`, in order) must
+/// be done before it is ready: every variable write, and the writes of the webhooks its new
+/// message mentions; `usize::MAX` when a rule of the plan replaces one of its blocks (it
+/// waits for the rules). Ordered by readiness, then as planned.
+fn monitor_readiness<'p>(plan: &'p Plan, serial: &[usize]) -> VecDeque<(usize, &'p MonitorChange)> {
+    let mut variables_done = 0;
+    let mut webhook_done: BTreeMap<&str, usize> = BTreeMap::new();
+    for (position, &i) in serial.iter().enumerate() {
+        match &plan.changes[i] {
+            Change::CustomVariable(_) => variables_done = position + 1,
+            Change::Webhook(c) => {
+                webhook_done.insert(c.name.as_str(), position + 1);
+            }
+            _ => {}
+        }
+    }
+    let ruled: std::collections::BTreeSet<&str> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::NotificationRule(r) if !c.is_removal() && r.edit.writes() => {
+                Some(r.name.as_str())
+            }
+            _ => None,
+        })
+        .collect();
+    let mut monitors: Vec<(usize, &MonitorChange)> = plan
+        .changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::Monitor(m) => Some(m),
+            _ => None,
+        })
+        .map(|m| {
+            let after = if m.blocks.iter().any(|b| ruled.contains(b.block.as_str())) {
+                usize::MAX
+            } else {
+                crate::template::webhook_mentions(&m.after)
+                    .filter_map(|name| webhook_done.get(name).copied())
+                    .fold(variables_done, usize::max)
+            };
+            (after, m)
+        })
+        .collect();
+    monitors.sort_by_key(|(after, _)| *after);
+    monitors.into()
 }
 
 /// Ownership of an object addressed by id after its write: a delete drops the name, any
@@ -932,6 +1149,16 @@ mod tests {
                 names.join(", ")
             }
             Step::SubmitChecks(runs) => format!("submit {} check runs", runs.len()),
+            Step::Overlapped { write, monitors } => {
+                let write = name(&Step::Write(write.clone()));
+                match monitors {
+                    MonitorWork::Read => format!("{write} + read monitors"),
+                    MonitorWork::Write(ms) => {
+                        let ids: Vec<String> = ms.iter().map(|m| m.id.to_string()).collect();
+                        format!("{write} + write monitors {}", ids.join(" "))
+                    }
+                }
+            }
             Step::Done => "done".into(),
         }
     }
@@ -961,7 +1188,10 @@ mod tests {
     fn ok(step: &Step<'_>) -> StepOutcome {
         match step {
             Step::SaveRegistry(_) => StepOutcome::Saved(Ok(())),
-            Step::ReadMonitors => StepOutcome::MonitorsRead(Ok(BTreeMap::from([(7, fp("m"))]))),
+            Step::ReadMonitors => StepOutcome::MonitorsRead(Ok(BTreeMap::from([(7, fp("m"))])
+                .into_iter()
+                .chain(fingerprints())
+                .collect())),
             Step::WriteMonitors(ms) => {
                 StepOutcome::MonitorsWritten(ms.iter().map(|m| (m.id, Ok(()))).collect())
             }
@@ -975,8 +1205,87 @@ mod tests {
                     .collect(),
             ),
             Step::SubmitChecks(_) => StepOutcome::ChecksSubmitted(Ok(())),
+            Step::Overlapped { monitors, .. } => StepOutcome::Overlapped {
+                written: Ok(()),
+                monitors: match monitors {
+                    MonitorWork::Read => MonitorOutcome::Read(Ok(fingerprints())),
+                    MonitorWork::Write(ms) => {
+                        MonitorOutcome::Written(ms.iter().map(|m| (m.id, Ok(()))).collect())
+                    }
+                },
+            },
             _ => StepOutcome::Written(Ok(())),
         }
+    }
+
+    /// The addresses of the changes not attempted, in order.
+    fn not_attempted(report: &ApplyReport) -> Vec<&str> {
+        report
+            .outcomes
+            .iter()
+            .filter(|(_, _, o)| *o == Outcome::NotAttempted)
+            .map(|(a, _, _)| a.as_str())
+            .collect()
+    }
+
+    /// Every monitor of [`overlapped_plan`] and [`plan`] as planned.
+    fn fingerprints() -> BTreeMap<i64, Fingerprint> {
+        (1..=9).map(|id| (id, fp(&format!("m{id}")))).collect()
+    }
+
+    fn monitor(id: i64, after: &str, block: &str) -> Change {
+        Change::Monitor(MonitorChange {
+            id,
+            name: format!("m{id}"),
+            before: "x".into(),
+            after: format!("x\n\n{after}"),
+            read: fp(&format!("m{id}")),
+            blocks: vec![BlockChange {
+                block: block.into(),
+                action: BlockAction::Add,
+            }],
+            notes: vec![],
+        })
+    }
+
+    fn create_hook(name: &str) -> Change {
+        Change::Webhook(WebhookChange {
+            name: name.into(),
+            edit: Edit::Create {
+                after: hook("https://a"),
+            },
+            notes: vec![],
+        })
+    }
+
+    /// A variable, pairs `a` and `b`, a webhook deleted; monitors 1 and 2 get `a`'s block,
+    /// 3 gets `b`'s, 4 mentions only an existing webhook.
+    fn overlapped_plan() -> Plan {
+        let mut p = plan();
+        p.changes
+            .retain(|c| !matches!(c, Change::Monitor(_) | Change::Webhook(_)));
+        p.changes.push(Change::Webhook(WebhookChange {
+            name: "gone".into(),
+            edit: Edit::Delete {
+                before: hook("https://b"),
+                read: fp("w"),
+            },
+            notes: vec![],
+        }));
+        for name in ["b-alert", "b-ok", "a-alert", "a-ok"] {
+            p.changes.push(create_hook(name));
+        }
+        p.changes
+            .push(monitor(3, "@webhook-b-alert @webhook-b-ok", "b"));
+        p.changes
+            .push(monitor(1, "@webhook-a-alert @webhook-a-ok", "a"));
+        p.changes.push(monitor(
+            2,
+            "{{#is_alert}} @webhook-a-alert {{/is_alert}}",
+            "a",
+        ));
+        p.changes.push(monitor(4, "@webhook-existing", "c"));
+        p
     }
 
     fn rule(name: &str) -> crate::model::NotificationRule {
@@ -1137,12 +1446,7 @@ mod tests {
         assert!(last.webhooks.contains("gone"), "not deleted: still owned");
         let report = engine.into_report();
         assert!(!report.complete());
-        let not_attempted: Vec<&str> = report
-            .outcomes
-            .iter()
-            .filter(|(_, _, o)| *o == Outcome::NotAttempted)
-            .map(|(a, _, _)| a.as_str())
-            .collect();
+        let not_attempted = not_attempted(&report);
         assert_eq!(
             not_attempted,
             ["monitor.7", "webhook.gone", "custom_variable.OLD"]
@@ -1183,5 +1487,187 @@ mod tests {
             .outcomes
             .iter()
             .all(|(_, _, o)| *o == Outcome::NotAttempted));
+    }
+    /// With overlap, a group's monitor writes ride along with the chain as soon as its
+    /// webhooks exist (and the variables before them); the removals still wait for all.
+    #[test]
+    fn monitor_writes_ride_along_with_the_chain_once_their_webhooks_exist() {
+        let p = overlapped_plan();
+        let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+        let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
+        assert_eq!(
+            steps,
+            [
+                "save",
+                "create var KEY",
+                "create hook a-alert + write monitors 4",
+                "create hook a-ok + write monitors 2",
+                "create hook b-alert + write monitors 1",
+                "create hook b-ok",
+                "write 1 monitors",
+                "delete hook gone",
+                "delete var OLD",
+                "save",
+                "done"
+            ]
+        );
+        assert!(!saves.last().unwrap().has_pending());
+        let report = engine.into_report();
+        assert!(report.complete(), "{report:?}");
+        assert_eq!(
+            (report.done.create, report.done.delete),
+            (9, 2),
+            "{:?}",
+            report.done
+        );
+    }
+
+    /// At most `overlap` monitor writes ride along with one chain write.
+    #[test]
+    fn no_more_monitor_writes_ride_along_than_the_overlap() {
+        let mut p = overlapped_plan();
+        p.changes.push(monitor(5, "@webhook-existing", "c"));
+        let mut engine = Engine::new(&p, owned(), false).overlapping(1);
+        let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
+        assert_eq!(
+            &steps[2..7],
+            [
+                "create hook a-alert + write monitors 4",
+                "create hook a-ok + write monitors 5",
+                "create hook b-alert + write monitors 2",
+                "create hook b-ok + write monitors 1",
+                "write 1 monitors",
+            ]
+        );
+    }
+
+    /// A monitor write on a read older than the limit waits for a new listing, which rides
+    /// along with a chain write too; the writes after it use it, and a monitor that moved
+    /// is refused while the chain goes on (the removals do not).
+    #[test]
+    fn a_stale_read_is_renewed_alongside_the_chain_and_a_moved_monitor_is_refused() {
+        let p = overlapped_plan();
+        let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+        let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| match step {
+            Step::Overlapped {
+                monitors: MonitorWork::Read,
+                ..
+            } => {
+                let mut now = fingerprints();
+                now.insert(4, fp("edited by someone"));
+                StepOutcome::Overlapped {
+                    written: Ok(()),
+                    monitors: MonitorOutcome::Read(Ok(now)),
+                }
+            }
+            other => ok(other),
+        });
+        assert_eq!(
+            steps,
+            [
+                "save",
+                "create var KEY",
+                "create hook a-alert + read monitors",
+                "create hook a-ok + write monitors 2",
+                "create hook b-alert + write monitors 1",
+                "create hook b-ok",
+                "write 1 monitors",
+                "save",
+                "done"
+            ]
+        );
+        let report = engine.into_report();
+        let outcome = |address: &str| {
+            report
+                .outcomes
+                .iter()
+                .find(|(a, _, _)| a == address)
+                .map(|(_, _, o)| o.clone())
+        };
+        assert!(matches!(outcome("monitor.4"), Some(Outcome::Refused(_))));
+        assert_eq!(outcome("monitor.1"), Some(Outcome::Done));
+        assert_eq!(outcome("webhook.b-ok"), Some(Outcome::Done));
+        assert_eq!(outcome("webhook.gone"), Some(Outcome::NotAttempted));
+    }
+
+    /// A failed monitor write alongside the chain does not stop the chain, but stops the
+    /// removals; a failed chain write stops the monitor writes not yet handed out.
+    #[test]
+    fn failures_alongside_the_chain_stop_what_depends_on_them() {
+        let p = overlapped_plan();
+        let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+        let (steps, _) = drive(&mut engine, Duration::ZERO, |step| match step {
+            Step::Overlapped {
+                monitors: MonitorWork::Write(ms),
+                ..
+            } if ms.iter().any(|m| m.id == 4) => StepOutcome::Overlapped {
+                written: Ok(()),
+                monitors: MonitorOutcome::Written(BTreeMap::from([(4, Err("HTTP 500".into()))])),
+            },
+            other => ok(other),
+        });
+        assert!(steps.contains(&"create hook b-ok".to_string()), "{steps:?}");
+        assert!(!steps.iter().any(|s| s.starts_with("delete")), "{steps:?}");
+
+        let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+        let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+            Step::Overlapped {
+                write: Write::CreateWebhook { name: "a-ok", .. },
+                ..
+            } => match ok(step) {
+                StepOutcome::Overlapped { monitors, .. } => StepOutcome::Overlapped {
+                    written: Err("HTTP 503".into()),
+                    monitors,
+                },
+                other => other,
+            },
+            other => ok(other),
+        });
+        assert_eq!(
+            steps,
+            [
+                "save",
+                "create var KEY",
+                "create hook a-alert + write monitors 4",
+                "create hook a-ok + write monitors 2",
+                "save",
+                "done"
+            ]
+        );
+        assert!(saves.last().unwrap().pending_webhooks.contains("a-ok"));
+        let report = engine.into_report();
+        let not_attempted = not_attempted(&report);
+        assert_eq!(
+            not_attempted,
+            [
+                "webhook.b-alert",
+                "webhook.b-ok",
+                "monitor.1",
+                "monitor.3",
+                "webhook.gone",
+                "custom_variable.OLD"
+            ]
+        );
+    }
+
+    /// A monitor whose block a rule of the plan replaces waits for the rule, even with
+    /// overlap.
+    #[test]
+    fn a_monitor_whose_block_becomes_a_rule_waits_for_the_rule() {
+        let mut p = overlapped_plan();
+        p.changes.push(Change::NotificationRule(RuleChange {
+            name: "c".into(),
+            id: None,
+            edit: Edit::Create { after: rule("c") },
+            notes: vec![],
+        }));
+        let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+        let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
+        let rule = steps
+            .iter()
+            .position(|s| s == "create notification_rule.c")
+            .expect("the rule is created");
+        assert!(!steps[..rule].iter().any(|s| s.contains(" 4")), "{steps:?}");
+        assert_eq!(steps[rule + 1], "write 2 monitors", "{steps:?}");
     }
 }

@@ -3,7 +3,6 @@
 //! recovering, and what the group's "Check status" widget shows.
 
 use super::session::{self, Session};
-use crate::apply::Applier;
 use crate::datadog::objects::NewMonitor;
 use crate::manifest::LoadOptions;
 use crate::plan::PlanOptions;
@@ -114,16 +113,8 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         print!("{}", indent(&render::render_text(&planned.plan, color)));
 
         println!("\n3. ddhooks apply manifests/ --auto-approve\n");
-        let applier = Applier {
-            client: &session.client,
-            state: planned.store,
-            registry: planned.registry,
-            concurrency: session.concurrency,
-            read_at: planned.read_at,
-            monitors_read: planned.monitors_read,
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        let report = applier.apply(&planned.plan).await;
+        let (applier, plan) = planned.into_applier(&session, Arc::new(AtomicBool::new(false)));
+        let report = applier.apply(&plan).await;
         let d = report.done;
         if !report.complete() {
             anyhow::bail!("the demo's apply did not complete: {:?}", report.outcomes);

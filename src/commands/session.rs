@@ -267,6 +267,26 @@ pub struct Planned {
     pub monitors_read: usize,
 }
 
+impl Planned {
+    /// The applier of this plan on `session`, stopped by `stop` (a signal), and the plan.
+    pub fn into_applier(
+        self,
+        session: &Session,
+        stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    ) -> (crate::apply::Applier<'_>, Plan) {
+        let applier = crate::apply::Applier {
+            client: &session.client,
+            state: self.store,
+            registry: self.registry,
+            concurrency: session.concurrency,
+            read_at: self.read_at,
+            monitors_read: self.monitors_read,
+            stop,
+        };
+        (applier, self.plan)
+    }
+}
+
 /// A random salt for a new registry.
 pub fn new_salt() -> String {
     let bytes: [u8; 12] = rand::rng().random();

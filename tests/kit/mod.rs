@@ -11,6 +11,7 @@
 //!   the other;
 //! - [`fixtures`]: the manifests and monitors the tests share;
 //! - [`guide`]: an org set up by hand as Datadog's guide does, credentials in plain sight;
+//! - [`inproc`]: ddhooks in process (a session and an applier as the binary builds them);
 //! - [`snapshots`]: masking of volatile text for insta snapshots;
 //! - [`seed`]: seeded randomness whose seed every failure message carries;
 //! - [`pty`]: the binary with its stderr on a pseudo-terminal, as a person at a terminal
@@ -26,6 +27,7 @@ pub mod cli;
 pub mod e2e;
 pub mod fixtures;
 pub mod guide;
+pub mod inproc;
 pub mod org;
 pub mod pty;
 pub mod sandbox;

@@ -97,9 +97,10 @@ async fn saved_plan_is_refused_when_the_manifests_changed() {
 
 // ---------------------------------------------------------------------------------------
 // Monitors edited while a long webhook chain runs (issue #6). Apply writes from the read it
-// planned from, with no second read per object; when the monitor writes start more than
-// MONITOR_READ_MAX_AGE after that read, every monitor is listed again, once, and a monitor
-// whose message moved (or that is gone) is refused while the others are written.
+// planned from, with no second read per object; when a monitor write is handed out more
+// than MONITOR_READ_MAX_AGE after the last read of the monitors, every monitor is listed
+// again, once (alongside the chain's next write), and a monitor whose message moved (or
+// that is gone) is refused while the others are written.
 
 /// Monitors in the org: exactly one full page, so a listing is two pages (the second empty).
 const MONITORS: usize = 1_000;
@@ -110,6 +111,15 @@ const EVERY: usize = 250;
 /// twice `MONITOR_READ_MAX_AGE`, however fast the machine (a slow one only lengthens it).
 const PADDING: usize = 40;
 const LATENCY: Duration = Duration::from_millis(250);
+
+/// Webhooks written after the pair when there is padding before it.
+fn trailing(padding: usize) -> usize {
+    if padding > 0 {
+        2
+    } else {
+        0
+    }
+}
 
 /// A sandbox holding an org of monitors, the scenario's manifests (with `padding` more
 /// webhooks) in a workspace, and the monitors that get a block with their people's text.
@@ -146,8 +156,15 @@ impl Org {
             .map(|(id, (_, _, message))| (id, message))
             .collect();
         let work = Workspace::new();
+        // The chain goes in name order: `a-pad-…` before the pair, so that its monitor
+        // writes are ready only 10 s after the read; `z-pad-…` after it, so that they ride
+        // along with the chain (and so does the new listing).
         let pads: String = (0..padding)
-            .map(|i| format!("  pad-{i:02}:\n    url: https://example.com/pad/{i}\n"))
+            .map(|i| format!("  a-pad-{i:02}:\n    url: https://example.com/pad/{i}\n"))
+            .chain(
+                (0..trailing(padding))
+                    .map(|i| format!("  z-pad-{i:02}:\n    url: https://example.com/pad/z{i}\n")),
+            )
             .collect();
         let webhooks = if padding > 0 {
             format!("webhooks:\n{pads}")
@@ -217,7 +234,7 @@ impl Org {
         monitor_writes: u64,
         extra: &[(&str, u64)],
     ) -> BTreeMap<String, u64> {
-        let w = (2 + self.padding) as u64;
+        let w = (2 + self.padding + trailing(self.padding)) as u64;
         let mut routes: BTreeMap<String, u64> = [
             (route::WEBHOOK_READ, w),
             (route::WEBHOOK_CREATE, w),

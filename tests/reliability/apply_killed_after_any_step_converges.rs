@@ -9,19 +9,14 @@
 //! engine, and checks that the org converged: the next plan is `No changes.` and people's
 //! text is intact. In process, against a real sandbox over loopback, with no sleeps.
 
-use crate::kit::cli::{API_KEY, APP_KEY};
+use crate::kit::inproc;
 use crate::kit::org::assert_registry_invariant;
 use crate::kit::sandbox::Sandbox;
-use ddhooks::apply::Applier;
 use ddhooks::commands::session::Session;
-use ddhooks::datadog::fetch::StateBackend;
-use ddhooks::datadog::{self, Client, ClientOptions, Credentials};
 use ddhooks::manifest::{self, LoadOptions, Loaded};
 use ddhooks::plan::PlanOptions;
 use ddhooks::sandbox::SandboxConfig;
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::atomic::AtomicBool;
-use std::sync::Arc;
 
 /// Phase A, applied to an empty org: two variables, a pair, another webhook, a block, and a
 /// notification rule routing the same pair for other monitors, and the pair's status board.
@@ -98,21 +93,7 @@ fn load(yaml: &str, dirs: &mut Vec<tempfile::TempDir>) -> Loaded {
 impl Org {
     async fn start() -> Org {
         let sandbox = Sandbox::start(SandboxConfig::default()).await;
-        let base = datadog::base_url("datadoghq.com", Some(&sandbox.base)).expect("base url");
-        let client = Client::new(
-            base,
-            Credentials::new(API_KEY, APP_KEY),
-            ClientOptions::default(),
-        )
-        .expect("client");
-        let session = Session {
-            client,
-            state: StateBackend::Datadog,
-            concurrency: 4,
-            site: "datadoghq.com".into(),
-            progress: None,
-            sandbox: None,
-        };
+        let session = inproc::session(&sandbox.base, 4);
         let mut people = BTreeMap::new();
         for (i, (tag, message)) in MONITORS.iter().enumerate() {
             let id = sandbox
@@ -140,16 +121,8 @@ impl Org {
             "{:?}",
             planned.plan.problems
         );
-        let applier = Applier {
-            client: &self.session.client,
-            state: planned.store,
-            registry: planned.registry,
-            concurrency: 4,
-            read_at: planned.read_at,
-            monitors_read: planned.monitors_read,
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        let report = applier.apply_steps(&planned.plan, steps).await;
+        let (applier, plan) = inproc::applier(&self.session, planned);
+        let report = applier.apply_steps(&plan, steps).await;
         if steps == usize::MAX {
             assert!(report.complete(), "a full apply completes: {report:?}");
         }
