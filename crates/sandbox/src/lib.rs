@@ -306,7 +306,7 @@ pub(crate) async fn route(shared: &Shared, req: Request<Body>) -> Response<Body>
 /// up to a millisecond slower than the latency asked for: the last stretch is slept on a
 /// blocking thread instead.
 async fn wait_until(deadline: std::time::Instant) {
-    const TICK: Duration = Duration::from_millis(2);
+    const TICK: Duration = Duration::from_millis(5);
     if let Some(coarse) = deadline.checked_sub(TICK) {
         if coarse > std::time::Instant::now() {
             tokio::time::sleep_until(coarse.into()).await;
