@@ -20,7 +20,7 @@ pub use engine::{
 };
 
 use crate::datadog::{ApiError, Client};
-use crate::plan::{self, Address, Change, Edit, Fingerprint, MonitorChange, Plan};
+use crate::plan::{self, Address, Change, Edit, Fingerprint, MonitorChange, MonitorInterest, Plan};
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
@@ -82,7 +82,9 @@ impl Applier<'_> {
                     StepOutcome::Written(self.write(write).await.map_err(|e| e.to_string()))
                 }
                 Step::ReadMonitors => StepOutcome::MonitorsRead(
-                    self.monitor_fingerprints().await.map_err(|e| e.to_string()),
+                    self.monitor_fingerprints(plan)
+                        .await
+                        .map_err(|e| e.to_string()),
                 ),
                 Step::WriteMonitors(changes) => {
                     StepOutcome::MonitorsWritten(self.write_monitors(changes).await)
@@ -94,7 +96,9 @@ impl Applier<'_> {
                     let monitor_work = async {
                         match monitors {
                             MonitorWork::Read => MonitorOutcome::Read(
-                                self.monitor_fingerprints().await.map_err(|e| e.to_string()),
+                                self.monitor_fingerprints(plan)
+                                    .await
+                                    .map_err(|e| e.to_string()),
                             ),
                             MonitorWork::Write(changes) => {
                                 MonitorOutcome::Written(self.write_monitors(changes).await)
@@ -157,11 +161,23 @@ impl Applier<'_> {
         }
     }
 
-    /// Every monitor's message fingerprint now (one listing, its pages at once).
-    async fn monitor_fingerprints(&self) -> Result<BTreeMap<i64, Fingerprint>, ApiError> {
+    /// The message fingerprint now of every monitor `plan` writes (one listing, its pages
+    /// at once, each page filtered to those monitors as it arrives).
+    async fn monitor_fingerprints(
+        &self,
+        plan: &Plan,
+    ) -> Result<BTreeMap<i64, Fingerprint>, ApiError> {
+        let written = plan
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Monitor(m) => Some(m.id),
+                _ => None,
+            })
+            .collect();
         Ok(self
             .client
-            .monitors_expecting(self.monitors_read)
+            .monitors_expecting(self.monitors_read, Arc::new(MonitorInterest::only(written)))
             .await?
             .iter()
             .map(|m| (m.id, plan::monitor_fingerprint(m)))

@@ -7,8 +7,9 @@ use ddhooks_core::model::{
     BoardWidget, NotificationRule, RemoteBoard, RemoteMonitor, RemoteRule, RemoteVariable,
     RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard,
 };
-use ddhooks_core::plan::{SeedRun, WebhookState};
+use ddhooks_core::plan::{MonitorInterest, SeedRun, WebhookState};
 use ddhooks_core::preview::MonitorFacts;
+use std::sync::Arc;
 
 /// A monitor to create (the demo and tests make monitors people wrote).
 #[derive(Debug, Clone, PartialEq)]
@@ -358,15 +359,17 @@ impl Client {
             .map(|m| m.message.unwrap_or_default()))
     }
 
-    /// Every monitor, decoded, when about `expected` are known to exist (sizes a parallel
-    /// read of the pages).
+    /// The monitors `keep` wants, decoded, when about `expected` are known to exist (sizes
+    /// a parallel read of the pages); each page is filtered as it arrives.
     pub async fn monitors_expecting(
         &self,
         expected: usize,
+        keep: Arc<MonitorInterest>,
     ) -> Result<Vec<RemoteMonitor>, ApiError> {
         Ok(self
-            .list_monitors_expecting(expected)
+            .list_monitors_expecting(expected, Some(keep))
             .await?
+            .monitors
             .into_iter()
             .filter_map(remote_monitor)
             .collect())

@@ -228,7 +228,7 @@ async fn get_webhook(
     _keys: BothKeys,
     Path(name): Path<String>,
 ) -> ApiResult {
-    let webhook = integration::get_webhook(&s.store.lock().integration, &name)?;
+    let webhook = integration::get_webhook(&s.store.read().integration, &name)?;
     reply(StatusCode::OK, webhook)
 }
 
@@ -279,7 +279,7 @@ async fn get_variable(
     _keys: BothKeys,
     Path(name): Path<String>,
 ) -> ApiResult {
-    let variable = integration::get_variable(&s.store.lock().integration, &name)?;
+    let variable = integration::get_variable(&s.store.read().integration, &name)?;
     reply(StatusCode::OK, variable)
 }
 
@@ -325,7 +325,7 @@ async fn list_monitors(
     // requests being served alongside it are not held up.
     let shared = s.clone();
     let body = tokio::task::spawn_blocking(move || {
-        let store = shared.store.lock();
+        let store = shared.store.read();
         let monitors = monitors::list(&store, &query)?;
         serde_json::to_vec(&monitors).map_err(|e| ApiError::internal(e.to_string()))
     })
@@ -363,7 +363,7 @@ async fn get_monitor(
     query: Result<Query<GetQuery>, QueryRejection>,
 ) -> ApiResult {
     let id = monitors::parse_id(&id)?;
-    let mut monitor = monitors::get(&s.store.lock(), id)?;
+    let mut monitor = monitors::get(&s.store.read(), id)?;
     let with_downtimes = query
         .ok()
         .and_then(|Query(q)| q.with_downtimes)
@@ -417,7 +417,7 @@ async fn validate_existing(
     body: Bytes,
 ) -> ApiResult {
     let id = monitors::parse_id(&id)?;
-    monitors::get(&s.store.lock(), id)?;
+    monitors::get(&s.store.read(), id)?;
     monitors::validate(&json_body(&body)?)?;
     reply(StatusCode::OK, json!({}))
 }
@@ -481,7 +481,7 @@ async fn list_rules(
     let Query(query) =
         query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
     let query = rules::ListQuery::parse(query)?;
-    let page = rules::list(&s.store.lock(), &query);
+    let page = rules::list(&s.store.read(), &query);
     reply(StatusCode::OK, page)
 }
 
@@ -490,7 +490,7 @@ async fn get_rule(
     _keys: BothKeys,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let rule = rules::get(&s.store.lock(), &id)?;
+    let rule = rules::get(&s.store.read(), &id)?;
     reply(StatusCode::OK, rule)
 }
 
@@ -543,7 +543,7 @@ async fn list_dashboards(
     let Query(query) =
         query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
     let query = dashboards::ListQuery::parse(query)?;
-    let page = dashboards::list(&s.store.lock(), &query);
+    let page = dashboards::list(&s.store.read(), &query);
     reply(StatusCode::OK, page)
 }
 
@@ -552,7 +552,7 @@ async fn get_dashboard(
     _keys: BothKeys,
     Path(id): Path<String>,
 ) -> ApiResult {
-    let dashboard = dashboards::get(&s.store.lock(), &id)?;
+    let dashboard = dashboards::get(&s.store.read(), &id)?;
     reply(StatusCode::OK, dashboard)
 }
 

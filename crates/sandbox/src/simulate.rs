@@ -62,7 +62,7 @@ pub fn routes() -> Router<Arc<Shared>> {
 }
 
 async fn check_runs(State(s): State<Arc<Shared>>) -> Response {
-    Json(s.store.lock().check_runs.clone()).into_response()
+    Json(s.store.read().check_runs.clone()).into_response()
 }
 
 /// The query of `GET /sandbox/v1/check_status`.
@@ -90,7 +90,7 @@ async fn check_status(
         .filter(|t| !t.is_empty())
         .map(str::to_string)
         .collect();
-    let status = crate::dashboards::check_status(&s.store.lock().check_runs, &check, &tags);
+    let status = crate::dashboards::check_status(&s.store.read().check_runs, &check, &tags);
     Ok(Json(status).into_response())
 }
 
@@ -113,7 +113,7 @@ async fn clear_requests(State(s): State<Arc<Shared>>) -> Response {
 }
 
 async fn deliveries(State(s): State<Arc<Shared>>) -> Response {
-    Json(s.store.lock().deliveries.clone()).into_response()
+    Json(s.store.read().deliveries.clone()).into_response()
 }
 
 /// Body of a transition request.

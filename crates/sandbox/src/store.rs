@@ -1,6 +1,7 @@
 //! The sandbox's state and its persistence.
 //!
-//! All state sits behind one `std::sync::Mutex` that is never held across an `.await`.
+//! All state sits behind one `std::sync::RwLock` that is never held across an `.await`:
+//! writes take it alone, reads (a listing page of megabytes among them) side by side.
 //! With a data file, every successful write is persisted before it is answered: as one line
 //! appended to a journal beside the snapshot, or, while the state is small, as a new snapshot
 //! (see [`crate::persist`] for the files and why a crash never leaves a state that is neither
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 pub use crate::persist::Touched;
 use crate::persist::{Disk, Marks, PersistError, Policy, Record, Ticket};
@@ -144,9 +145,10 @@ impl Default for Data {
 /// The state plus where (if anywhere) it is persisted.
 #[derive(Debug)]
 pub struct Store {
-    data: Mutex<Data>,
+    data: RwLock<Data>,
     path: Option<PathBuf>,
-    /// The files, locked only while `data` is locked (so journal order is write order).
+    /// The files, locked only while `data` is locked for writing (so journal order is write
+    /// order).
     disk: Option<Mutex<Disk>>,
 }
 
@@ -191,7 +193,7 @@ impl Store {
     /// A store in memory only.
     pub fn in_memory() -> Self {
         Self {
-            data: Mutex::new(Data::default()),
+            data: RwLock::new(Data::default()),
             path: None,
             disk: None,
         }
@@ -208,7 +210,7 @@ impl Store {
     pub(crate) fn open_with(path: &Path, policy: Policy) -> Result<Self, PersistError> {
         let (data, disk) = Disk::open(path, policy)?;
         Ok(Self {
-            data: Mutex::new(data),
+            data: RwLock::new(data),
             path: Some(path.to_path_buf()),
             disk: Some(Mutex::new(disk)),
         })
@@ -219,13 +221,22 @@ impl Store {
         self.path.as_deref()
     }
 
-    /// Locks the state for reading (or for a write that is not persisted: changes made
-    /// through the guard reach the data file only with the next snapshot).
-    pub fn lock(&self) -> MutexGuard<'_, Data> {
+    /// Locks the state for a write that is not persisted (changes made through the guard
+    /// reach the data file only with the next snapshot), or a read that must not overlap
+    /// any other.
+    pub fn lock(&self) -> RwLockWriteGuard<'_, Data> {
         // A panic while holding the lock cannot leave `Data` half-updated in a way that
         // matters more than refusing to serve, so recover the guard.
         self.data
-            .lock()
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Locks the state for reading, alongside other readers: pages of 1,000 monitors are
+    /// serialised under it, several at once, while single reads go on.
+    pub fn read(&self) -> RwLockReadGuard<'_, Data> {
+        self.data
+            .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 

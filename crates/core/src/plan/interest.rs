@@ -6,6 +6,7 @@
 
 use crate::model::{Desired, MonitorSelector, RuleFilter};
 use crate::scope::Scope;
+use std::collections::BTreeSet;
 
 /// The selectors of the desired state, prepared once to test every listed monitor.
 #[derive(Debug, Clone)]
@@ -15,6 +16,8 @@ pub struct MonitorInterest {
     scopes: Vec<Scope>,
     /// Keep every monitor (a scope that does not parse: the planner reports it).
     everything: bool,
+    /// Keep exactly these monitors, whatever they hold (apply's freshness check).
+    only: Option<BTreeSet<i64>>,
 }
 
 /// Text whose presence in a message makes the monitor matter to the planner whatever
@@ -33,6 +36,7 @@ impl MonitorInterest {
             tag_filters: Vec::new(),
             scopes: Vec::new(),
             everything: false,
+            only: None,
         };
         for rule in desired.notification_rules.values() {
             match &rule.filter {
@@ -53,11 +57,24 @@ impl MonitorInterest {
             tag_filters: Vec::new(),
             scopes: Vec::new(),
             everything: true,
+            only: None,
+        }
+    }
+
+    /// Keeps exactly the monitors `ids` (apply reads again only the monitors it writes, so
+    /// that a new listing of 100,000 monitors holds a few thousand).
+    pub fn only(ids: BTreeSet<i64>) -> MonitorInterest {
+        MonitorInterest {
+            only: Some(ids),
+            ..MonitorInterest::everything()
         }
     }
 
     /// Whether the planner needs this monitor.
     pub fn wants(&self, id: i64, name: &str, tags: &[String], message: &str) -> bool {
+        if let Some(ids) = &self.only {
+            return ids.contains(&id);
+        }
         self.everything
             || MARKS.iter().any(|mark| message.contains(mark))
             || self.selectors.iter().any(|s| s.matches(id, name, tags))
@@ -100,5 +117,14 @@ mod tests {
         assert!(interest.wants(4, "x", &[], "{{!-- ddhooks:begin gone --}}"));
         assert!(!interest.wants(5, "x", &tags(&["team:b"]), "@slack-ops only"));
         assert!(MonitorInterest::everything().wants(5, "x", &[], ""));
+    }
+
+    /// Apply's freshness check keeps exactly the monitors it writes, whatever they hold.
+    #[test]
+    fn only_keeps_exactly_the_ids_given() {
+        let interest = MonitorInterest::only(BTreeSet::from([7, 9]));
+        assert!(interest.wants(7, "x", &[], "plain"));
+        assert!(interest.wants(9, "x", &[], ""));
+        assert!(!interest.wants(8, "x", &[], "@webhook-a {{!-- ddhooks:begin g --}}"));
     }
 }

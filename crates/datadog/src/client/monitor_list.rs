@@ -94,21 +94,23 @@ impl Client {
     /// Every monitor, page by page. A full last page costs one more (empty) page to know
     /// it was the last.
     pub(crate) async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
-        self.list_monitors_expecting(0).await
+        Ok(self.list_monitors_expecting(0, None).await?.monitors)
     }
 
-    /// Every monitor, when about `expected` of them are known to exist (from an earlier
-    /// listing): the pages that many monitors fill, plus the one after, are asked for at
-    /// once.
+    /// The monitors `keep` wants (`None`: all), when about `expected` of them are known to
+    /// exist (from an earlier listing): the pages that many monitors fill, plus the one
+    /// after, are asked for at once.
     pub(crate) async fn list_monitors_expecting(
         &self,
         expected: usize,
-    ) -> Result<Vec<wire::MonitorSummary>, ApiError> {
+        keep: Option<Arc<MonitorInterest>>,
+    ) -> Result<MonitorListing, ApiError> {
         let round = (expected / PAGE + 1).min(MAX_PAGES);
-        let pages =
-            futures::future::try_join_all((0..round).map(|page| self.monitor_page(page, None)))
-                .await?;
-        Ok(self.read_on(pages, None).await?.monitors)
+        let pages = futures::future::try_join_all(
+            (0..round).map(|page| self.monitor_page(page, keep.clone())),
+        )
+        .await?;
+        self.read_on(pages, keep).await
     }
 
     /// The monitors `keep` wants (`None`: all). Page 0 is asked for at once; the count
