@@ -252,7 +252,11 @@ pub async fn fetch(
         read_named(client, webhook_names, &variable_names, concurrency),
         async {
             client
-                .list_monitors_kept(expected, Some(interest.clone()))
+                .list_monitors_kept(
+                    expected,
+                    Some(interest.clone()),
+                    webhook_names.len() + variable_names.len(),
+                )
                 .await
                 .map_err(FetchError::from)
         },

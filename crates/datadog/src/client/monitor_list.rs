@@ -11,6 +11,7 @@
 use super::Client;
 use crate::{wire, ApiError};
 use ddhooks_core::plan::MonitorInterest;
+use futures::{StreamExt, TryStreamExt};
 use reqwest::{Method, StatusCode};
 use std::future::Future;
 use std::sync::Arc;
@@ -113,21 +114,25 @@ impl Client {
         self.read_on(pages, keep).await
     }
 
-    /// The monitors `keep` wants (`None`: all). Page 0 is asked for at once; the count
-    /// `expected` resolves to (the registry's, read at the same time) sizes the rest.
+    /// The monitors `keep` wants (`None`: all), while `alongside` other requests share the
+    /// concurrency. Page 0 is asked for at once; the count `expected` resolves to (the
+    /// registry's, read at the same time) sizes the rest, read [`page_share`] at a time.
     pub async fn list_monitors_kept(
         &self,
         expected: impl Future<Output = usize>,
         keep: Option<Arc<MonitorInterest>>,
+        alongside: usize,
     ) -> Result<MonitorListing, ApiError> {
         let (first, expected) = futures::join!(self.monitor_page(0, keep.clone()), expected);
         let mut pages = vec![first?];
         let round = (expected / PAGE + 1).min(MAX_PAGES);
         if pages[0].listed >= PAGE && round > 1 {
-            let rest = futures::future::try_join_all(
-                (1..round).map(|page| self.monitor_page(page, keep.clone())),
-            )
-            .await?;
+            let share = page_share(self.options.concurrency, round, alongside);
+            let rest: Vec<Page> = futures::stream::iter(1..round)
+                .map(|page| self.monitor_page(page, keep.clone()))
+                .buffered(share)
+                .try_collect()
+                .await?;
             pages.extend(rest);
         }
         self.read_on(pages, keep).await
@@ -180,6 +185,22 @@ impl Client {
     }
 }
 
+/// How many of `concurrency` requests in flight a listing of `pages` pages takes while
+/// `alongside` other requests are made: its share, so that both end together. A page is
+/// megabytes of JSON to build and decode, a named read is a few hundred bytes: all pages at
+/// once would hold the CPU (the server's and ours) while the cheap reads wait, and then
+/// leave it idle. 100,000 monitors beside 1,000 webhook reads, 16 at a time: 2 pages at a
+/// time; 10,000: 1; nothing alongside: all 16.
+fn page_share(concurrency: usize, pages: usize, alongside: usize) -> usize {
+    let concurrency = concurrency.max(1);
+    if alongside == 0 {
+        return concurrency;
+    }
+    (concurrency * pages)
+        .div_ceil(pages + alongside)
+        .clamp(1, concurrency)
+}
+
 /// A server that ignores `page` answers every page with the first one: caught on the first
 /// repeat (pages `from..` are checked against the page before each), an error, not a loop.
 fn check_paging(pages: &[Page], from: usize) -> Result<(), ApiError> {
@@ -196,4 +217,18 @@ fn check_paging(pages: &[Page], from: usize) -> Result<(), ApiError> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::page_share;
+
+    #[test]
+    fn a_listing_takes_its_share_of_the_concurrency() {
+        assert_eq!(page_share(16, 101, 1_003), 2);
+        assert_eq!(page_share(16, 11, 1_003), 1);
+        assert_eq!(page_share(16, 101, 0), 16);
+        assert_eq!(page_share(16, 1_000, 10), 16);
+        assert_eq!(page_share(0, 5, 5), 1);
+    }
 }
