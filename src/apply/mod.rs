@@ -20,7 +20,7 @@ pub use engine::{
 };
 
 use crate::datadog::{ApiError, Client};
-use crate::plan::{self, Address, Change, Edit, Fingerprint, MonitorChange, MonitorInterest, Plan};
+use crate::plan::{self, Address, Change, Edit, MonitorChange, MonitorInterest, Plan};
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt};
 use std::collections::BTreeMap;
@@ -64,6 +64,16 @@ impl Applier<'_> {
         }
         // The chain needs one request at a time: the rest of the concurrency writes the
         // monitors whose webhooks exist meanwhile.
+        // A new listing of the monitors keeps only those the plan writes.
+        let rewritten = Arc::new(MonitorInterest::only(
+            plan.changes
+                .iter()
+                .filter_map(|c| match c {
+                    Change::Monitor(m) => Some(m.id),
+                    _ => None,
+                })
+                .collect(),
+        ));
         let mut engine = Engine::new(plan, registry, self.state.dirty)
             .overlapping(self.concurrency.saturating_sub(1));
         for _ in 0..max_steps {
@@ -81,31 +91,15 @@ impl Applier<'_> {
                 Step::Write(write) => {
                     StepOutcome::Written(self.write(write).await.map_err(|e| e.to_string()))
                 }
-                Step::ReadMonitors => StepOutcome::MonitorsRead(
-                    self.monitor_fingerprints(plan)
-                        .await
-                        .map_err(|e| e.to_string()),
-                ),
-                Step::WriteMonitors(changes) => {
-                    StepOutcome::MonitorsWritten(self.write_monitors(changes).await)
+                Step::Monitors(work) => {
+                    StepOutcome::Monitors(self.monitor_work(&rewritten, work).await)
                 }
                 Step::WriteById(changes) => {
                     StepOutcome::ByIdWritten(self.write_by_id(changes).await)
                 }
                 Step::Overlapped { write, monitors } => {
-                    let monitor_work = async {
-                        match monitors {
-                            MonitorWork::Read => MonitorOutcome::Read(
-                                self.monitor_fingerprints(plan)
-                                    .await
-                                    .map_err(|e| e.to_string()),
-                            ),
-                            MonitorWork::Write(changes) => {
-                                MonitorOutcome::Written(self.write_monitors(changes).await)
-                            }
-                        }
-                    };
-                    let (written, monitors) = tokio::join!(self.write(write), monitor_work);
+                    let (written, monitors) =
+                        tokio::join!(self.write(write), self.monitor_work(&rewritten, monitors));
                     StepOutcome::Overlapped {
                         written: written.map_err(|e| e.to_string()),
                         monitors,
@@ -161,27 +155,31 @@ impl Applier<'_> {
         }
     }
 
-    /// The message fingerprint now of every monitor `plan` writes (one listing, its pages
-    /// at once, each page filtered to those monitors as it arrives).
-    async fn monitor_fingerprints(
+    /// Monitor work: a new listing of the monitors the plan rewrites (`rewritten`; their
+    /// message fingerprints; one listing, its pages at once, each filtered as it arrives),
+    /// or monitor writes.
+    async fn monitor_work(
         &self,
-        plan: &Plan,
-    ) -> Result<BTreeMap<i64, Fingerprint>, ApiError> {
-        let written = plan
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Monitor(m) => Some(m.id),
-                _ => None,
-            })
-            .collect();
-        Ok(self
-            .client
-            .monitors_expecting(self.monitors_read, Arc::new(MonitorInterest::only(written)))
-            .await?
-            .iter()
-            .map(|m| (m.id, plan::monitor_fingerprint(m)))
-            .collect())
+        rewritten: &Arc<MonitorInterest>,
+        work: MonitorWork<'_>,
+    ) -> MonitorOutcome {
+        match work {
+            MonitorWork::Read => MonitorOutcome::Read(
+                self.client
+                    .monitors_expecting(self.monitors_read, rewritten.clone())
+                    .await
+                    .map(|monitors| {
+                        monitors
+                            .iter()
+                            .map(|m| (m.id, plan::monitor_fingerprint(m)))
+                            .collect()
+                    })
+                    .map_err(|e| e.to_string()),
+            ),
+            MonitorWork::Write(changes) => {
+                MonitorOutcome::Written(self.write_monitors(changes).await)
+            }
+        }
     }
 
     /// The rule and board writes, `concurrency` at a time (each is its own object addressed
