@@ -1327,6 +1327,7 @@ mod tests {
             id: None,
             edit: Edit::Create { after: rule("new") },
             notes: vec![],
+            carried: Default::default(),
         }));
         p.changes.push(Change::NotificationRule(RuleChange {
             name: "old".into(),
@@ -1336,6 +1337,7 @@ mod tests {
                 read: fp("r"),
             },
             notes: vec![],
+            carried: Default::default(),
         }));
         let mut registry = Registry::new("salt");
         registry
@@ -1376,6 +1378,7 @@ mod tests {
             id: None,
             edit: Edit::Create { after: rule("new") },
             notes: vec![],
+            carried: Default::default(),
         }));
         let mut engine = Engine::new(&p, Registry::new("salt"), false);
         let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
@@ -1670,6 +1673,7 @@ mod tests {
             id: None,
             edit: Edit::Create { after: rule("c") },
             notes: vec![],
+            carried: Default::default(),
         }));
         let mut engine = Engine::new(&p, owned(), false).overlapping(3);
         let (steps, _) = drive(&mut engine, Duration::ZERO, ok);

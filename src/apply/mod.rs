@@ -215,18 +215,20 @@ impl Applier<'_> {
             Change::NotificationRule(r) => match (&r.edit, r.id.as_deref()) {
                 (Edit::Create { after }, _) => client.create_rule_as(after).await.map(Some),
                 (Edit::Delete { .. }, Some(id)) => client.delete_rule(id).await.map(|_| None),
-                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
-                    client.update_rule_as(id, after).await.map(|()| None)
-                }
+                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => client
+                    .update_rule_as(id, after, &r.carried)
+                    .await
+                    .map(|()| None),
                 (Edit::Rename { from, .. }, _) => match *from {},
                 (_, None) => Err(missing_id(&format!("notification rule {}", r.name))),
             },
             Change::StatusBoard(b) => match (&b.edit, b.id.as_deref()) {
                 (Edit::Create { after }, _) => client.create_board_as(after).await.map(Some),
                 (Edit::Delete { .. }, Some(id)) => client.delete_dashboard(id).await.map(|_| None),
-                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
-                    client.update_board_as(id, after).await.map(|()| None)
-                }
+                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => client
+                    .update_board_as(id, after, &b.carried)
+                    .await
+                    .map(|()| None),
                 (Edit::Rename { from, .. }, _) => match *from {},
                 (_, None) => Err(missing_id(&format!("status board {}", b.name))),
             },

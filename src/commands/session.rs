@@ -133,7 +133,15 @@ impl Session {
                 Some(running),
             )
         } else {
-            let base = datadog::base_url(&args.site, args.api_url.as_deref())?;
+            let endpoint = datadog::endpoint(&args.site, args.api_url.as_deref())?;
+            if let Some(site) = &endpoint.unlisted_site {
+                tracing::warn!(
+                    "`{site}` is not one of the Datadog sites this ddhooks knows ({}); using {} as its API. If that is wrong, set DD_SITE to your site as Datadog names it, or pass --api-url",
+                    datadog::SITES.join(", "),
+                    endpoint.url
+                );
+            }
+            let base = endpoint.url;
             (
                 base,
                 Credentials::from_env(|n| std::env::var(n).ok())?,

@@ -108,6 +108,7 @@ fn remote(case: &Path) -> Remote {
         let remote_rule = ddhooks::model::RemoteRule {
             id: id.clone(),
             rule,
+            unmodelled: Default::default(),
         };
         assert!(
             remote.notification_rules.insert(id, remote_rule).is_none(),

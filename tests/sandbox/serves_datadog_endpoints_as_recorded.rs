@@ -28,10 +28,12 @@ async fn webhook_create_fills_default_payload_and_encoding() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
+    // `auth_method_id: null` as every answer since 2025 carries it (Terraform's provider,
+    // `TestAccDatadogWebhook_Basic`, recorded 2025-03-14).
     assert_eq!(
         body,
         json!({"encode_as": "json", "url": "https://example.com/x", "custom_headers": null,
-               "name": "w1", "payload": DEFAULT_WEBHOOK_PAYLOAD})
+               "name": "w1", "payload": DEFAULT_WEBHOOK_PAYLOAD, "auth_method_id": null})
     );
     let (status, body) = h
         .call(
@@ -408,7 +410,8 @@ async fn monitor_create_fills_server_defaults() {
                "include_tags": true, "groupby_simple_monitor": false, "silenced": {}})
     );
     assert!(m["options"]["thresholds"]["critical"].is_f64());
-    // Metric monitors without a group are not multi and come back as "query alert".
+    // A metric monitor keeps its type (Terraform's provider records `avg(last_5m)` ones
+    // staying `metric alert`) and without a group is not multi.
     let (_, m2) = h
         .call(
             Method::POST,
@@ -419,7 +422,7 @@ async fn monitor_create_fills_server_defaults() {
             ),
         )
         .await;
-    assert_eq!(m2["type"], "query alert");
+    assert_eq!(m2["type"], "metric alert");
     assert_eq!(m2["multi"], false);
     assert_eq!(
         m2["options"],

@@ -36,6 +36,39 @@ impl fmt::Display for Secret {
     }
 }
 
+/// The fields of an object Datadog holds that ddhooks does not model — a rule's
+/// `bundle_config`, a board's `template_variables`, `notify_list`, `tags`, `reflow_type`,
+/// `restricted_roles`, and whatever Datadog adds later — exactly as read.
+///
+/// Datadog replaces rules (PATCH) and dashboards (PUT) whole, so a write that left these out
+/// would delete what people set. The planner never looks inside: it only carries them from
+/// the read into the write (and into the read's fingerprint, so a saved plan is refused when
+/// they moved). Nothing renders them, and `Debug` names only the keys, since an unknown
+/// field may hold a credential.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Unmodelled(serde_json::Map<String, serde_json::Value>);
+
+impl Unmodelled {
+    /// Wraps the fields of a read that the decoder did not model.
+    pub fn new(fields: serde_json::Map<String, serde_json::Value>) -> Self {
+        Unmodelled(fields)
+    }
+    /// The fields, for the one place that writes them back (the client) and the fingerprint.
+    pub fn fields(&self) -> &serde_json::Map<String, serde_json::Value> {
+        &self.0
+    }
+    /// Whether there is nothing to carry.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Unmodelled {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_set().entries(self.0.keys()).finish()
+    }
+}
+
 /// A custom variable of the Webhooks integration, as the user wants it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CustomVariable {
@@ -392,6 +425,8 @@ pub struct RemoteRule {
     pub id: String,
     /// What the rule says.
     pub rule: NotificationRule,
+    /// Its attributes ddhooks does not model (`bundle_config`, …), carried into every write.
+    pub unmodelled: Unmodelled,
 }
 
 /// Where a widget sits on a free-layout dashboard, in Datadog's grid units.
@@ -474,6 +509,9 @@ pub struct RemoteBoard {
     pub id: String,
     /// The board's content.
     pub board: StatusBoard,
+    /// Its fields ddhooks does not model (`template_variables`, `notify_list`, `tags`, …),
+    /// carried into every write.
+    pub unmodelled: Unmodelled,
 }
 
 /// Everything the manifests ask for, validated. The planner's left-hand input.

@@ -7,7 +7,7 @@ pub use crate::registry_store::{read_registry, StateBackend};
 use ddhooks_core::model::{
     BoardWidget, EncodeAs, NotificationRule, Remote, RemoteBoard, RemoteMonitor, RemoteRule,
     RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
-    StatusBoard, WidgetLayout,
+    StatusBoard, Unmodelled, WidgetLayout,
 };
 use ddhooks_core::plan::MonitorInterest;
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
@@ -121,13 +121,14 @@ pub(crate) fn remote_rule(r: wire::RuleData) -> Option<RemoteRule> {
     Some(RemoteRule {
         rule: notification_rule(&r.attributes)?,
         id: r.id?,
+        unmodelled: Unmodelled::new(r.attributes.extra),
     })
 }
 
 /// Decodes a dashboard as a status board: its title, description and widgets (a
 /// `check_status` widget typed, any other kept as its type and title, so it shows as drift
 /// on a board ddhooks owns whole). A dashboard without an id is skipped.
-pub(crate) fn remote_board(d: wire::Dashboard) -> Option<RemoteBoard> {
+pub(crate) fn remote_board(mut d: wire::Dashboard) -> Option<RemoteBoard> {
     let text = |def: &serde_json::Map<String, serde_json::Value>, key: &str| {
         def.get(key).and_then(|v| v.as_str()).map(str::to_string)
     };
@@ -165,6 +166,10 @@ pub(crate) fn remote_board(d: wire::Dashboard) -> Option<RemoteBoard> {
             }
         })
         .collect();
+    // What the server owns is not carried: a write cannot set it.
+    for owned in wire::DASHBOARD_SERVER_FIELDS {
+        d.extra.remove(*owned);
+    }
     Some(RemoteBoard {
         id: d.id?,
         board: StatusBoard {
@@ -172,6 +177,7 @@ pub(crate) fn remote_board(d: wire::Dashboard) -> Option<RemoteBoard> {
             description: d.description.filter(|t| !t.is_empty()),
             widgets,
         },
+        unmodelled: Unmodelled::new(d.extra),
     })
 }
 

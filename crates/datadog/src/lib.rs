@@ -14,22 +14,36 @@ pub use client::{ApiError, Client, ClientOptions, Credentials, RequestObserver};
 pub use network::{CaBundle, CaFileError, NetworkCause};
 
 /// The Datadog sites, as `DD_SITE` spells them; the API lives at `https://api.<site>`.
+/// Taken from the `site` server variable of the newest API spec of Datadog's official
+/// clients (`DataDog/datadog-api-client-rust`, `.generator/schemas/v{1,2}/openapi.yaml`).
 pub const SITES: &[&str] = &[
     "datadoghq.com",
     "us3.datadoghq.com",
     "us5.datadoghq.com",
-    "datadoghq.eu",
     "ap1.datadoghq.com",
     "ap2.datadoghq.com",
+    "datadoghq.eu",
+    "uk1.datadoghq.com",
     "ddog-gov.com",
+    "us2.ddog-gov.com",
 ];
+
+/// Where the API of a site lives, and whether the site is one Datadog lists.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    /// The base URL requests go to.
+    pub url: reqwest::Url,
+    /// A site that is not in [`SITES`], used anyway as `https://api.<site>` (a site newer
+    /// than this ddhooks): the caller warns.
+    pub unlisted_site: Option<String>,
+}
 
 /// Errors in choosing where to connect, before any request is made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum EndpointError {
-    /// `DD_SITE` / `--site` is not a Datadog site.
-    #[error("unknown Datadog site `{0}`; use one of: {sites} (or --api-url for any base URL)", sites = SITES.join(", "))]
-    UnknownSite(String),
+    /// `DD_SITE` / `--site` is not a host name at all.
+    #[error("`{0}` is not a Datadog site: a site is a host name such as {sites} (or pass --api-url for any base URL)", sites = SITES.join(", "))]
+    BadSite(String),
     /// `--api-url` does not parse.
     #[error("--api-url `{0}` is not a valid URL: {1}")]
     BadUrl(String, String),
@@ -41,6 +55,13 @@ pub enum EndpointError {
 /// The API base URL: `--api-url` when given (plain `http://` only to loopback), otherwise
 /// `https://api.<site>`.
 pub fn base_url(site: &str, api_url: Option<&str>) -> Result<reqwest::Url, EndpointError> {
+    endpoint(site, api_url).map(|e| e.url)
+}
+
+/// Where to connect, as [`base_url`], and whether the site is one Datadog does not list: a
+/// site that is a plain host name but not in [`SITES`] is used as `https://api.<site>`,
+/// since Datadog opens new sites, and the caller warns rather than refusing.
+pub fn endpoint(site: &str, api_url: Option<&str>) -> Result<Endpoint, EndpointError> {
     if let Some(raw) = api_url {
         let url = reqwest::Url::parse(raw)
             .map_err(|e| EndpointError::BadUrl(raw.to_string(), e.to_string()))?;
@@ -55,18 +76,33 @@ pub fn base_url(site: &str, api_url: Option<&str>) -> Result<reqwest::Url, Endpo
                 ))
             }
         }
-        return Ok(url);
+        return Ok(Endpoint {
+            url,
+            unlisted_site: None,
+        });
     }
     let site = site
         .trim()
         .trim_start_matches("https://")
         .trim_start_matches("api.")
-        .trim_end_matches('/');
-    if !SITES.contains(&site) {
-        return Err(EndpointError::UnknownSite(site.to_string()));
+        .trim_start_matches("app.")
+        .trim_end_matches('/')
+        .to_ascii_lowercase();
+    let is_host_name = site.contains('.')
+        && site.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+    if !is_host_name {
+        return Err(EndpointError::BadSite(site));
     }
-    reqwest::Url::parse(&format!("https://api.{site}/"))
-        .map_err(|e| EndpointError::BadUrl(site.to_string(), e.to_string()))
+    let url = reqwest::Url::parse(&format!("https://api.{site}/"))
+        .map_err(|e| EndpointError::BadUrl(site.clone(), e.to_string()))?;
+    let unlisted_site = (!SITES.contains(&site.as_str())).then_some(site);
+    Ok(Endpoint { url, unlisted_site })
 }
 
 fn is_loopback(url: &reqwest::Url) -> bool {
@@ -88,10 +124,33 @@ mod tests {
             base_url("datadoghq.eu", None).unwrap().as_str(),
             "https://api.datadoghq.eu/"
         );
-        assert!(matches!(
-            base_url("example.com", None),
-            Err(EndpointError::UnknownSite(_))
-        ));
+        assert_eq!(
+            base_url("uk1.datadoghq.com", None).unwrap().as_str(),
+            "https://api.uk1.datadoghq.com/"
+        );
+        assert_eq!(
+            base_url("us2.ddog-gov.com", None).unwrap().as_str(),
+            "https://api.us2.ddog-gov.com/"
+        );
+        // A site Datadog does not list is used, and said to be unlisted.
+        let unlisted = endpoint("EU2.datadoghq.eu", None).unwrap();
+        assert_eq!(unlisted.url.as_str(), "https://api.eu2.datadoghq.eu/");
+        assert_eq!(unlisted.unlisted_site.as_deref(), Some("eu2.datadoghq.eu"));
+        assert_eq!(endpoint("datadoghq.eu", None).unwrap().unlisted_site, None);
+        for bad in [
+            "",
+            "localhost",
+            "exa mple.com",
+            "a/b.com",
+            "host.com:8080",
+            "-a.com",
+            "a..com",
+        ] {
+            assert!(
+                matches!(endpoint(bad, None), Err(EndpointError::BadSite(_))),
+                "{bad:?} is not a site"
+            );
+        }
         assert!(base_url("x", Some("http://127.0.0.1:8126")).is_ok());
         assert!(base_url("x", Some("http://[::1]:1")).is_ok());
         assert!(base_url("x", Some("http://localhost:1")).is_ok());

@@ -5,7 +5,7 @@ use crate::fetch::{remote_board, remote_monitor, remote_rule, remote_variable, r
 use crate::{wire, ApiError, Client};
 use ddhooks_core::model::{
     BoardWidget, NotificationRule, RemoteBoard, RemoteMonitor, RemoteRule, RemoteVariable,
-    RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard,
+    RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
 };
 use ddhooks_core::plan::{MonitorInterest, SeedRun, WebhookState};
 use ddhooks_core::preview::MonitorFacts;
@@ -41,8 +41,13 @@ fn encoded(state: &WebhookState) -> (Option<String>, Option<String>) {
 }
 
 /// A rule as the API takes it: `data` without id on create, with the id on PATCH (which
-/// replaces the whole rule, so every attribute is sent).
-fn rule_document(rule: &NotificationRule, id: Option<&str>) -> wire::RuleDocument {
+/// replaces the whole rule, so every attribute is sent: the modelled ones from `rule`, every
+/// other one carried over as read).
+fn rule_document(
+    rule: &NotificationRule,
+    id: Option<&str>,
+    carried: &Unmodelled,
+) -> wire::RuleDocument {
     let filter = match &rule.filter {
         RuleFilter::Tags(tags) => wire::RuleFilter {
             tags: Some(tags.clone()),
@@ -81,7 +86,9 @@ fn rule_document(rule: &NotificationRule, id: Option<&str>) -> wire::RuleDocumen
                 filter: Some(filter),
                 recipients,
                 conditional_recipients,
-                ..Default::default()
+                created_at: None,
+                modified_at: None,
+                extra: carried.fields().clone(),
             },
             relationships: None,
         },
@@ -90,8 +97,9 @@ fn rule_document(rule: &NotificationRule, id: Option<&str>) -> wire::RuleDocumen
 }
 
 /// A status board as the API takes it: a free-layout dashboard holding exactly its widgets
-/// (a `PUT` replaces the dashboard whole, so every field is sent).
-fn board_document(board: &StatusBoard) -> wire::Dashboard {
+/// (a `PUT` replaces the dashboard whole, so every field is sent: the modelled ones from
+/// `board`, every other one carried over as read).
+fn board_document(board: &StatusBoard, carried: &Unmodelled) -> wire::Dashboard {
     let widgets = board
         .widgets
         .iter()
@@ -125,9 +133,13 @@ fn board_document(board: &StatusBoard) -> wire::Dashboard {
             BoardWidget::Other { .. } => None,
         })
         .collect();
-    let mut extra = serde_json::Map::new();
-    extra.insert("notify_list".into(), serde_json::json!([]));
-    extra.insert("template_variables".into(), serde_json::json!([]));
+    let mut extra = carried.fields().clone();
+    extra
+        .entry("notify_list")
+        .or_insert_with(|| serde_json::json!([]));
+    extra
+        .entry("template_variables")
+        .or_insert_with(|| serde_json::json!([]));
     wire::Dashboard {
         id: None,
         title: board.title.clone(),
@@ -160,16 +172,23 @@ impl Client {
 
     /// Creates a status board; returns the dashboard's id.
     pub async fn create_board_as(&self, board: &StatusBoard) -> Result<String, ApiError> {
-        let created = self.create_dashboard(&board_document(board)).await?;
+        let created = self
+            .create_dashboard(&board_document(board, &Unmodelled::default()))
+            .await?;
         created.id.ok_or_else(|| ApiError::Decode {
             object: format!("dashboard {}", board.title),
             detail: "the answer to the create has no id".to_string(),
         })
     }
 
-    /// Replaces dashboard `id` with `board`.
-    pub async fn update_board_as(&self, id: &str, board: &StatusBoard) -> Result<(), ApiError> {
-        self.put_dashboard(id, &board_document(board))
+    /// Replaces dashboard `id` with `board`, carrying over the fields ddhooks does not model.
+    pub async fn update_board_as(
+        &self,
+        id: &str,
+        board: &StatusBoard,
+        carried: &Unmodelled,
+    ) -> Result<(), ApiError> {
+        self.put_dashboard(id, &board_document(board, carried))
             .await
             .map(|_| ())
     }
@@ -210,16 +229,24 @@ impl Client {
 
     /// Creates a notification rule; returns the id Datadog gave it.
     pub async fn create_rule_as(&self, rule: &NotificationRule) -> Result<String, ApiError> {
-        let created = self.create_rule(&rule_document(rule, None)).await?;
+        let created = self
+            .create_rule(&rule_document(rule, None, &Unmodelled::default()))
+            .await?;
         created.data.id.ok_or_else(|| ApiError::Decode {
             object: format!("notification rule {}", rule.name),
             detail: "the answer to the create has no id".to_string(),
         })
     }
 
-    /// Replaces notification rule `id` with `rule`.
-    pub async fn update_rule_as(&self, id: &str, rule: &NotificationRule) -> Result<(), ApiError> {
-        self.patch_rule(id, &rule_document(rule, Some(id)))
+    /// Replaces notification rule `id` with `rule`, carrying over the attributes ddhooks
+    /// does not model.
+    pub async fn update_rule_as(
+        &self,
+        id: &str,
+        rule: &NotificationRule,
+        carried: &Unmodelled,
+    ) -> Result<(), ApiError> {
+        self.patch_rule(id, &rule_document(rule, Some(id), carried))
             .await
             .map(|_| ())
     }
@@ -258,6 +285,7 @@ impl Client {
             payload,
             custom_headers,
             encode_as: Some(state.encode_as.as_str().to_string()),
+            auth_method_id: None,
         };
         self.create_webhook(&body).await.map(|_| ())
     }
@@ -276,6 +304,8 @@ impl Client {
             payload: Some(payload),
             custom_headers: Some(custom_headers),
             encode_as: Some(state.encode_as.as_str().to_string()),
+            // Never sent: a PUT is partial, so the auth method people linked is kept.
+            auth_method_id: None,
         };
         self.update_webhook(current, &body).await.map(|_| ())
     }

@@ -28,6 +28,11 @@ pub struct Webhook {
     pub name: String,
     /// JSON text of the body; Datadog fills [`DEFAULT_WEBHOOK_PAYLOAD`] when not given.
     pub payload: Option<String>,
+    /// The auth method the webhook authenticates with (`null`: none). Every answer since
+    /// 2025 carries it; the v1 spec does not document it, so ddhooks never writes it, and
+    /// since a webhook `PUT` is partial it survives every ddhooks update.
+    #[serde(default)]
+    pub auth_method_id: Option<String>,
 }
 
 /// Body of `POST …/webhooks`: `name` and `url` are required.
@@ -46,6 +51,11 @@ pub struct WebhookCreateRequest {
     /// `json` (default) or `form`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encode_as: Option<String>,
+    /// The auth method to authenticate with: what Datadog's own UI sends (the v1 spec does
+    /// not document it, so ddhooks never sends it; the sandbox takes it as a person's
+    /// setting).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method_id: Option<String>,
 }
 
 /// Body of `PUT …/webhooks/{name}`: every field optional; present fields replace stored
@@ -76,6 +86,14 @@ pub struct WebhookUpdateRequest {
     /// New encoding.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub encode_as: Option<String>,
+    /// New auth method; `Some(None)` is an explicit `null` (none). Never sent by ddhooks
+    /// (see [`WebhookCreateRequest::auth_method_id`]), so a person's link is kept.
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub auth_method_id: Option<Option<String>>,
 }
 
 /// A custom variable of the Webhooks integration as returned: `value` is absent when secret.
@@ -405,6 +423,16 @@ pub struct Dashboard {
     pub extra: Map<String, Value>,
 }
 
+/// The fields of a [`Dashboard`] that Datadog sets and a write cannot (the spec marks them
+/// read-only), besides `id`.
+pub const DASHBOARD_SERVER_FIELDS: &[&str] = &[
+    "url",
+    "author_handle",
+    "author_name",
+    "created_at",
+    "modified_at",
+];
+
 /// One entry of `GET /api/v1/dashboard`: a dashboard without its widgets.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DashboardSummary {
@@ -429,6 +457,141 @@ pub struct DashboardList {
 pub struct DashboardDeleted {
     /// The id deleted.
     pub deleted_dashboard_id: String,
+}
+
+/// The `type` of an OAuth2 client-credentials auth method of the Webhooks integration
+/// (API v2, since 2026).
+pub const OAUTH2_AUTH_METHOD_TYPE: &str = "webhooks-auth-method-oauth2-client-credentials";
+/// The `type` of an entry of the auth-method listing.
+pub const AUTH_METHOD_TYPE: &str = "webhooks-auth-method";
+/// The `protocol` of an OAuth2 client-credentials auth method, and the listing's `include`
+/// value and relationship name for it.
+pub const OAUTH2_PROTOCOL: &str = "oauth2-client-credentials";
+
+/// The attributes of a create or PATCH of an OAuth2 client-credentials auth method. A
+/// create needs `name`, `access_token_url`, `client_id` and `client_secret`; a PATCH sends
+/// what changes. `audience` and `scope` are nullable: `Some(None)` clears them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuth2AuthMethodWrite {
+    /// The auth method's name (what ddhooks' manifests call it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Where the client credentials are exchanged for a token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub access_token_url: Option<String>,
+    /// The OAuth2 client id.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The OAuth2 client secret: write-only, never in an answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_secret: Option<String>,
+    /// The token's audience; `Some(None)` is an explicit `null` (none).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub audience: Option<Option<String>>,
+    /// The token's scope; `Some(None)` is an explicit `null` (none).
+    #[serde(
+        default,
+        deserialize_with = "double_option",
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub scope: Option<Option<String>>,
+}
+
+/// `data` of a create or PATCH body (no id: the PATCH names it in the path).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2AuthMethodWriteData {
+    /// Always [`OAUTH2_AUTH_METHOD_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// What to write.
+    pub attributes: OAuth2AuthMethodWrite,
+}
+
+/// Body of `POST …/auth-method/oauth2-client-credentials` and of its PATCH.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2AuthMethodWriteRequest {
+    /// The auth method.
+    pub data: OAuth2AuthMethodWriteData,
+}
+
+/// An OAuth2 client-credentials auth method as Datadog answers it: every attribute but
+/// the secret, `audience` and `scope` as `null` when unset.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2AuthMethodAttributes {
+    /// Its name.
+    pub name: String,
+    /// Always [`OAUTH2_PROTOCOL`].
+    pub protocol: String,
+    /// Where the credentials are exchanged for a token.
+    pub access_token_url: String,
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The scope (`null`: none).
+    #[serde(default)]
+    pub scope: Option<String>,
+    /// The audience (`null`: none).
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+/// An OAuth2 client-credentials auth method as `data` of an answer, or as an entry of the
+/// listing's `included`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2AuthMethodData {
+    /// Always [`OAUTH2_AUTH_METHOD_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// A UUID Datadog assigns.
+    pub id: String,
+    /// The auth method.
+    pub attributes: OAuth2AuthMethodAttributes,
+}
+
+/// The answer of a create (201), get and PATCH (200).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuth2AuthMethodDocument {
+    /// The auth method.
+    pub data: OAuth2AuthMethodData,
+}
+
+/// The protocol of an entry of the listing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthMethodSummaryAttributes {
+    /// `oauth2-client-credentials`.
+    pub protocol: String,
+}
+
+/// One entry of `GET …/auth-method`: the auth method's id and protocol, and a relationship
+/// to its protocol's object (whose attributes `included` holds with
+/// `include=oauth2-client-credentials`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthMethodSummary {
+    /// Always [`AUTH_METHOD_TYPE`].
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The auth method's id.
+    pub id: String,
+    /// Its protocol.
+    pub attributes: AuthMethodSummaryAttributes,
+    /// `{"oauth2-client-credentials": {"data": {"id", "type"}}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub relationships: Option<Value>,
+}
+
+/// The answer of `GET /api/v2/integration/webhooks/configuration/auth-method`: every auth
+/// method of the org (the API does not page it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuthMethodList {
+    /// The auth methods.
+    pub data: Vec<AuthMethodSummary>,
+    /// Their protocol objects, with `include=oauth2-client-credentials`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub included: Option<Vec<OAuth2AuthMethodData>>,
 }
 
 #[cfg(test)]

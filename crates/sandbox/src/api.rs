@@ -347,13 +347,14 @@ async fn create_monitor(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Byt
         monitors::create(data, &body, &s.identity, &now)
     })
     .await?;
-    reply(StatusCode::OK, monitor)
+    reply(StatusCode::OK, monitors::write_answer(monitor))
 }
 
 /// Query parameters of `GET /api/v1/monitor/{id}`.
 #[derive(Debug, Default, serde::Deserialize)]
 struct GetQuery {
     with_downtimes: Option<String>,
+    with_restricted_roles: Option<String>,
 }
 
 async fn get_monitor(
@@ -364,12 +365,12 @@ async fn get_monitor(
 ) -> ApiResult {
     let id = monitors::parse_id(&id)?;
     let mut monitor = monitors::get(&s.store.read(), id)?;
-    let with_downtimes = query
-        .ok()
-        .and_then(|Query(q)| q.with_downtimes)
-        .is_some_and(|v| v == "true");
-    if with_downtimes {
+    let Query(query) = query.unwrap_or_default();
+    if query.with_downtimes.as_deref() == Some("true") {
         monitor.insert("matching_downtimes".into(), json!([]));
+    }
+    if query.with_restricted_roles.as_deref() == Some("false") {
+        monitor = monitors::without_restricted_roles(monitor);
     }
     reply(StatusCode::OK, monitor)
 }
@@ -388,7 +389,7 @@ async fn update_monitor(
         monitors::update(data, id, &body, &now)
     })
     .await?;
-    reply(StatusCode::OK, monitor)
+    reply(StatusCode::OK, monitors::write_answer(monitor))
 }
 
 async fn delete_monitor(

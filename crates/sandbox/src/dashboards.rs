@@ -242,11 +242,34 @@ fn unused_widget_id(taken: &mut Vec<i64>) -> i64 {
     }
 }
 
-/// Gives every widget without an id one (a widget sent with its id keeps it).
+/// Gives every widget without an id one, the widgets inside `group` widgets too, as
+/// Terraform's provider records (a widget sent with its id keeps it; ids are unique over
+/// the whole dashboard).
 fn number_widgets(widgets: &mut [DashboardWidget]) {
-    let mut taken: Vec<i64> = widgets.iter().filter_map(|w| w.id).collect();
-    for widget in widgets.iter_mut().filter(|w| w.id.is_none()) {
-        widget.id = Some(unused_widget_id(&mut taken));
+    let mut taken: Vec<i64> = Vec::new();
+    for widget in widgets.iter() {
+        taken.extend(widget.id);
+        if let Some(Value::Array(inner)) = widget.definition.get("widgets") {
+            taken.extend(inner.iter().filter_map(|w| w.get("id")?.as_i64()));
+        }
+    }
+    for widget in widgets.iter_mut() {
+        if widget.id.is_none() {
+            widget.id = Some(unused_widget_id(&mut taken));
+        }
+        let is_group = widget.definition.get("type").and_then(Value::as_str) == Some("group");
+        let Some(Value::Array(inner)) = widget.definition.get_mut("widgets") else {
+            continue;
+        };
+        if !is_group {
+            continue;
+        }
+        for inner in inner.iter_mut().filter_map(Value::as_object_mut) {
+            if inner.get("id").map_or(true, Value::is_null) {
+                // Recorded after `definition` and `layout`: appended, as a map keeps order.
+                inner.insert("id".into(), json!(unused_widget_id(&mut taken)));
+            }
+        }
     }
 }
 

@@ -96,6 +96,7 @@ pub fn create_webhook(state: &mut Integration, body: &Value) -> Result<Webhook, 
             req.payload
                 .unwrap_or_else(|| DEFAULT_WEBHOOK_PAYLOAD.to_string()),
         ),
+        auth_method_id: req.auth_method_id,
     };
     state.webhooks.insert(webhook.name.clone(), webhook.clone());
     Ok(webhook)
@@ -139,6 +140,9 @@ pub fn update_webhook(
     }
     if let Some(headers) = req.custom_headers {
         webhook.custom_headers = headers;
+    }
+    if let Some(auth_method_id) = req.auth_method_id {
+        webhook.auth_method_id = auth_method_id;
     }
     state.webhooks.remove(name);
     state.webhooks.insert(webhook.name.clone(), webhook.clone());

@@ -64,6 +64,10 @@ const SERVER_FIELDS: &[&str] = &[
     "restriction_policy",
 ];
 
+/// Fields Datadog accepts and does not echo back (Terraform's provider records a
+/// `classification` sent and never returned).
+const NOT_ECHOED: &[&str] = &["classification"];
+
 /// Who the sandbox says created a monitor, and which org it lives in.
 #[derive(Debug, Clone)]
 pub struct Identity {
@@ -184,15 +188,70 @@ fn check_query(monitor_type: &str, query: &str) -> Result<(), ApiError> {
     }
 }
 
-/// Metric monitors come back as `query alert`, formula monitors as `metric alert`.
+/// The type Datadog stores: formula monitors come back as `metric alert`; a `metric alert`
+/// over a calendar window (`avg(current_1mo):…`, as in the official client's recordings)
+/// comes back as `query alert`; every other `metric alert` keeps its type, as Terraform's
+/// provider records it (`avg(last_5m):…` stays `metric alert`).
 fn normalize_type(monitor_type: &str, query: &str) -> String {
     match monitor_type {
         "metric alert" | "query alert" if query.trim_start().starts_with("formula(") => {
             "metric alert".to_string()
         }
-        "metric alert" | "query alert" => "query alert".to_string(),
+        "metric alert" if has_calendar_window(query) => "query alert".to_string(),
         other => other.to_string(),
     }
+}
+
+/// Whether a metric query evaluates over a calendar window: its time aggregation reads
+/// `current_1d`, `current_1w`, `current_1mo`, … (`avg(current_1mo):avg:system.load.5{*} > 1`).
+fn has_calendar_window(query: &str) -> bool {
+    let head = query.split_once("):").map_or("", |(head, _)| head);
+    head.split_once('(')
+        .is_some_and(|(_, window)| window.trim().starts_with("current_"))
+}
+
+/// The fields Datadog stores with surrounding whitespace trimmed (Terraform's provider
+/// records it in its `TrimWhitespace` test): `message`, `query`, and
+/// `options.escalation_message`.
+fn trim_text_fields(monitor: &mut Map<String, Value>) {
+    for key in ["message", "query"] {
+        trim_string(monitor.get_mut(key));
+    }
+    if let Some(Value::Object(options)) = monitor.get_mut("options") {
+        trim_string(options.get_mut("escalation_message"));
+    }
+}
+
+fn trim_string(value: Option<&mut Value>) {
+    if let Some(Value::String(text)) = value {
+        let trimmed = text.trim();
+        if trimmed.len() != text.len() {
+            *text = trimmed.to_string();
+        }
+    }
+}
+
+/// A monitor as the answer of a create or an update shows it: as stored, with
+/// `restriction_policy`, which Datadog shows there and never in a read.
+pub fn write_answer(mut monitor: Map<String, Value>) -> Map<String, Value> {
+    let policy = monitor.remove("restriction_policy").unwrap_or(Value::Null);
+    // Recorded after `priority`, before `overall_state_modified`.
+    let mut out = Map::new();
+    for (key, value) in monitor {
+        if key == "overall_state_modified" {
+            out.insert("restriction_policy".into(), policy.clone());
+        }
+        out.insert(key, value);
+    }
+    out.entry("restriction_policy").or_insert(policy);
+    out
+}
+
+/// A monitor as a read shows it with `with_restricted_roles=false`: without
+/// `restricted_roles`.
+pub fn without_restricted_roles(mut monitor: Map<String, Value>) -> Map<String, Value> {
+    monitor.remove("restricted_roles");
+    monitor
 }
 
 /// A query grouped `by` something makes a multi-alert monitor.
@@ -225,7 +284,10 @@ pub fn normalize_options(options: Option<&Map<String, Value>>, monitor_type: &st
                         }
                     }
                 }
-                out.insert(key, Value::Object(thresholds));
+                // An empty `thresholds` is not stored (recorded by Terraform's provider).
+                if !thresholds.is_empty() {
+                    out.insert(key, Value::Object(thresholds));
+                }
             }
             _ => {
                 out.insert(key, value);
@@ -341,7 +403,6 @@ pub fn create(
         "restricted_roles".into(),
         body.get("restricted_roles").cloned().unwrap_or(Value::Null),
     );
-    m.insert("restriction_policy".into(), Value::Null);
     m.insert(
         "draft_status".into(),
         body.get("draft_status")
@@ -364,10 +425,14 @@ pub fn create(
         }),
     );
     for (key, value) in body {
-        if !m.contains_key(key) && !SERVER_FIELDS.contains(&key.as_str()) {
+        if !m.contains_key(key)
+            && !SERVER_FIELDS.contains(&key.as_str())
+            && !NOT_ECHOED.contains(&key.as_str())
+        {
             m.insert(key.clone(), value.clone());
         }
     }
+    trim_text_fields(&mut m);
     data.next_monitor_id += 1;
     data.monitors.insert(id, m.clone());
     Ok(m)
@@ -419,7 +484,7 @@ pub fn update(
     }
     let monitor_type = normalize_type(&monitor_type, &query);
     for (key, value) in body {
-        if SERVER_FIELDS.contains(&key.as_str()) {
+        if SERVER_FIELDS.contains(&key.as_str()) || NOT_ECHOED.contains(&key.as_str()) {
             continue;
         }
         match key.as_str() {
@@ -443,6 +508,7 @@ pub fn update(
     m.insert("type".into(), json!(monitor_type));
     m.insert("multi".into(), json!(is_multi(&query)));
     m.insert("modified".into(), json!(now.rfc3339));
+    trim_text_fields(&mut m);
     data.monitors.insert(id, m.clone());
     m.remove("creator");
     Ok(m)

@@ -28,17 +28,23 @@ pub(super) fn plan_boards(desired: &Desired, remote: &Remote, registry: &Registr
         remote: remote
             .status_boards
             .values()
-            .map(|b| (b.id.as_str(), (&b.board, b.board.title.as_str())))
+            .map(|b| {
+                (
+                    b.id.as_str(),
+                    (&b.board, b.board.title.as_str(), &b.unmodelled),
+                )
+            })
             .collect(),
         owned: &registry.status_boards,
         address: Address::StatusBoard,
         owned_name: OwnedName::StatusBoard,
-        change: |name, id, edit, notes| {
+        change: |d| {
             Change::StatusBoard(BoardChange {
-                name,
-                id,
-                edit,
-                notes,
+                name: d.name,
+                id: d.id,
+                edit: d.edit,
+                notes: d.notes,
+                carried: d.carried,
             })
         },
         fingerprint: board_fingerprint,

@@ -4,6 +4,7 @@
 //! title); with several, ddhooks makes its own and says why.
 
 use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan};
+use crate::model::Unmodelled;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One kind of id-addressed object, as the planner sees it.
@@ -14,35 +15,53 @@ pub(super) struct Kind<'a, T> {
     pub keyed: &'static str,
     /// Desired objects by manifest name, with their adoption key.
     pub desired: Vec<(&'a str, &'a T, &'a str)>,
-    /// Remote objects by id, with their adoption key.
-    pub remote: BTreeMap<&'a str, (&'a T, &'a str)>,
+    /// Remote objects by id, with their adoption key and the fields ddhooks does not model.
+    pub remote: BTreeMap<&'a str, (&'a T, &'a str, &'a Unmodelled)>,
     /// The registry: manifest name → id.
     pub owned: &'a BTreeMap<String, String>,
     /// The address of a manifest name.
     pub address: fn(String) -> Address,
     /// The registry entry `forget` drops.
     pub owned_name: fn(String) -> OwnedName,
-    /// The change of a manifest name, id and edit.
-    pub change: fn(String, Option<String>, Edit<T>, Vec<String>) -> Change,
+    /// The kind's change for what was decided.
+    pub change: fn(Decided<T>) -> Change,
     /// The fingerprint of a remote object as read.
     pub fingerprint: fn(&str, &T) -> Fingerprint,
+}
+
+/// What the planner decided for one object of the kind, before it becomes the kind's
+/// [`Change`].
+pub(super) struct Decided<T> {
+    /// The manifest name.
+    pub name: String,
+    /// Datadog's id (everything but a create).
+    pub id: Option<String>,
+    /// What happens.
+    pub edit: Edit<T>,
+    /// What a reviewer should know.
+    pub notes: Vec<String>,
+    /// The fields ddhooks does not model, as read, for the write to carry over.
+    pub carried: Unmodelled,
 }
 
 /// Plans every desired object of the kind and every owned one no longer desired.
 pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan) {
     let owned_ids: BTreeSet<&str> = kind.owned.values().map(String::as_str).collect();
-    let mut unowned_by_key: BTreeMap<&str, Vec<(&str, &T)>> = BTreeMap::new();
-    for (id, (object, key)) in &kind.remote {
+    let mut unowned_by_key: BTreeMap<&str, Vec<(&str, &T, &Unmodelled)>> = BTreeMap::new();
+    for (id, (object, key, carried)) in &kind.remote {
         if !owned_ids.contains(id) {
-            unowned_by_key.entry(key).or_default().push((id, object));
+            unowned_by_key
+                .entry(key)
+                .or_default()
+                .push((id, object, carried));
         }
     }
     let noun = kind.noun;
     for &(name, want, key) in &kind.desired {
         let address = (kind.address)(name.to_string());
         let owned_id = kind.owned.get(name);
-        let have = owned_id.and_then(|id| kind.remote.get(id.as_str()).map(|h| (id, h.0)));
-        if let Some((id, have)) = have {
+        let have = owned_id.and_then(|id| kind.remote.get(id.as_str()).map(|h| (id, h.0, h.2)));
+        if let Some((id, have, carried)) = have {
             let read = (kind.fingerprint)(id, have);
             out.reads.insert(address, Some(read.clone()));
             if have != want {
@@ -51,12 +70,13 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                     after: want.clone(),
                     read,
                 };
-                out.changes.push((kind.change)(
-                    name.into(),
-                    Some(id.clone()),
+                out.changes.push((kind.change)(Decided {
+                    name: name.into(),
+                    id: Some(id.clone()),
                     edit,
-                    Vec::new(),
-                ));
+                    notes: Vec::new(),
+                    carried: carried.clone(),
+                }));
             }
             continue;
         }
@@ -67,7 +87,7 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
             ));
         }
         match unowned_by_key.get(key).map(Vec::as_slice) {
-            Some([(id, one)]) => {
+            Some([(id, one, carried)]) => {
                 let read = (kind.fingerprint)(id, one);
                 out.reads.insert(address, Some(read.clone()));
                 let edit = Edit::Adopt {
@@ -76,16 +96,17 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                     read,
                     writes: *one != want,
                 };
-                out.changes.push((kind.change)(
-                    name.into(),
-                    Some(id.to_string()),
+                out.changes.push((kind.change)(Decided {
+                    name: name.into(),
+                    id: Some(id.to_string()),
                     edit,
                     notes,
-                ));
+                    carried: (*carried).clone(),
+                }));
             }
             found => {
                 if let Some(many) = found {
-                    let ids: Vec<&str> = many.iter().map(|(id, _)| *id).collect();
+                    let ids: Vec<&str> = many.iter().map(|(id, _, _)| *id).collect();
                     notes.push(format!(
                         "{} {noun}s are {} `{key}` ({}) and ddhooks owns none of them, so it cannot tell which to adopt: it creates its own; delete or rename the others",
                         many.len(),
@@ -97,8 +118,13 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                 let edit = Edit::Create {
                     after: want.clone(),
                 };
-                out.changes
-                    .push((kind.change)(name.into(), None, edit, notes));
+                out.changes.push((kind.change)(Decided {
+                    name: name.into(),
+                    id: None,
+                    edit,
+                    notes,
+                    carried: Unmodelled::default(),
+                }));
             }
         }
     }
@@ -110,19 +136,20 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
     {
         let address = (kind.address)(name.clone());
         match kind.remote.get(id.as_str()) {
-            Some((have, _)) => {
+            Some((have, _, _)) => {
                 let read = (kind.fingerprint)(id, have);
                 out.reads.insert(address, Some(read.clone()));
                 let edit = Edit::Delete {
                     before: (*have).clone(),
                     read,
                 };
-                out.changes.push((kind.change)(
-                    name.clone(),
-                    Some(id.clone()),
+                out.changes.push((kind.change)(Decided {
+                    name: name.clone(),
+                    id: Some(id.clone()),
                     edit,
-                    Vec::new(),
-                ));
+                    notes: Vec::new(),
+                    carried: Unmodelled::default(),
+                }));
             }
             None => {
                 out.reads.insert(address, None);

@@ -2,7 +2,7 @@
 //! enum with one parser, one change variant per kind of object, typed before/after values.
 //! The versioned JSON form is a view built by `render::json`.
 
-use crate::model::{EncodeAs, NotificationRule, Secret, StatusBoard};
+use crate::model::{EncodeAs, NotificationRule, Secret, StatusBoard, Unmodelled};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -356,6 +356,9 @@ pub struct RuleChange {
     pub edit: Edit<NotificationRule>,
     /// Things a reviewer should know.
     pub notes: Vec<String>,
+    /// The rule's attributes ddhooks does not model, as read: an update or adoption writes
+    /// them back unchanged (a PATCH replaces the rule whole). Empty for a create.
+    pub carried: Unmodelled,
 }
 
 /// A change to a status board, a dashboard ddhooks owns whole.
@@ -369,6 +372,9 @@ pub struct BoardChange {
     pub edit: Edit<StatusBoard>,
     /// Things a reviewer should know.
     pub notes: Vec<String>,
+    /// The dashboard's fields ddhooks does not model, as read: an update or adoption writes
+    /// them back unchanged (a PUT replaces the dashboard whole). Empty for a create.
+    pub carried: Unmodelled,
 }
 
 /// One check run apply submits for a monitor a pair's block or rule wires for the first

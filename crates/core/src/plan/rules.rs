@@ -54,17 +54,23 @@ pub(super) fn plan_rules(desired: &Desired, remote: &Remote, registry: &Registry
         remote: remote
             .notification_rules
             .values()
-            .map(|r| (r.id.as_str(), (&r.rule, r.rule.name.as_str())))
+            .map(|r| {
+                (
+                    r.id.as_str(),
+                    (&r.rule, r.rule.name.as_str(), &r.unmodelled),
+                )
+            })
             .collect(),
         owned: &registry.notification_rules,
         address: Address::NotificationRule,
         owned_name: OwnedName::NotificationRule,
-        change: |name, id, edit, notes| {
+        change: |d| {
             Change::NotificationRule(RuleChange {
-                name,
-                id,
-                edit,
-                notes,
+                name: d.name,
+                id: d.id,
+                edit: d.edit,
+                notes: d.notes,
+                carried: d.carried,
             })
         },
         fingerprint: rule_fingerprint,

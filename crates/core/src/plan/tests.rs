@@ -188,6 +188,7 @@ fn applied(
                             RemoteBoard {
                                 id: id.clone(),
                                 board: after.clone(),
+                                unmodelled: Default::default(),
                             },
                         );
                         reg.status_boards.insert(bc.name.clone(), id);
@@ -207,6 +208,7 @@ fn applied(
                             RemoteRule {
                                 id: id.clone(),
                                 rule: after.clone(),
+                                unmodelled: Default::default(),
                             },
                         );
                         reg.notification_rules.insert(rc.name.clone(), id);
@@ -767,6 +769,7 @@ fn remote_rule(id: &str, rule: NotificationRule) -> (String, RemoteRule) {
         RemoteRule {
             id: id.into(),
             rule,
+            unmodelled: Default::default(),
         },
     )
 }
@@ -1092,6 +1095,7 @@ fn two_dashboards_with_the_title_are_not_adopted_and_the_plan_says_why() {
             RemoteBoard {
                 id: id.into(),
                 board: board(),
+                unmodelled: Default::default(),
             },
         );
     }
