@@ -9,6 +9,8 @@ mod kit;
 mod an_org_set_up_by_hand_is_taken_over_safely;
 /// Idempotence: apply followed by plan shows `No changes.`
 mod apply_then_plan_shows_no_changes;
+/// Nothing ddhooks does not model is lost: rules, boards and webhooks keep people's fields.
+mod nothing_ddhooks_does_not_model_is_lost;
 /// What is never deleted: only what the registry owns, never what people still mention.
 mod nothing_is_deleted_that_is_not_owned;
 /// The text, Markdown and JSON plans reviewers read.

@@ -430,3 +430,60 @@ impl Client {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ddhooks_core::model::{Condition, RuleCondition, RuleConditionScope};
+    use serde_json::json;
+
+    fn carried(fields: serde_json::Value) -> Unmodelled {
+        Unmodelled::new(fields.as_object().cloned().unwrap_or_default())
+    }
+
+    /// A PATCH replaces a rule whole: every attribute ddhooks does not model — one Datadog
+    /// documents and ones it may add later — goes back as read, beside the modelled ones.
+    #[test]
+    fn a_rule_write_carries_every_unmodelled_attribute() {
+        let rule = NotificationRule {
+            name: "grp".into(),
+            filter: RuleFilter::Tags(vec!["team:a".into()]),
+            recipients: RuleRecipients::Conditional {
+                conditions: vec![RuleCondition {
+                    scope: RuleConditionScope::Transition(Condition::IsAlert),
+                    recipients: vec!["webhook-grp-alert-check".into()],
+                }],
+                fallback: vec![],
+            },
+        };
+        let extra = json!({"bundle_config": {"duration": 300}, "future": [1, {"a": null}]});
+        let body =
+            serde_json::to_value(rule_document(&rule, Some("id-1"), &carried(extra))).unwrap();
+        let attributes = &body["data"]["attributes"];
+        assert_eq!(attributes["bundle_config"], json!({"duration": 300}));
+        assert_eq!(attributes["future"], json!([1, {"a": null}]));
+        assert_eq!(attributes["name"], "grp");
+        assert!(attributes.get("recipients").is_none());
+        assert_eq!(body["data"]["id"], "id-1");
+    }
+
+    /// A PUT replaces a dashboard whole: people's fields go back as read; a create sends
+    /// the recorded empty defaults.
+    #[test]
+    fn a_board_write_carries_every_unmodelled_field() {
+        let board = StatusBoard {
+            title: "T".into(),
+            description: None,
+            widgets: vec![],
+        };
+        let extra = json!({"template_variables": [{"name": "env"}], "notify_list": ["@a"],
+                           "reflow_type": "fixed", "x_new": {"b": 2}});
+        let body = serde_json::to_value(board_document(&board, &carried(extra.clone()))).unwrap();
+        for (k, v) in extra.as_object().unwrap() {
+            assert_eq!(&body[k], v, "{k}");
+        }
+        let created = serde_json::to_value(board_document(&board, &Unmodelled::default())).unwrap();
+        assert_eq!(created["template_variables"], json!([]));
+        assert_eq!(created["notify_list"], json!([]));
+    }
+}
