@@ -191,3 +191,33 @@ async fn rule_recipients_that_are_no_webhook_of_the_org_are_reported_not_fired()
     assert_eq!(delivery["routed_by"]["rules"], json!([rule]));
     assert_eq!(alert["recipients"], json!(["webhook-missing", "slack-x"]));
 }
+
+/// A condition spelled `transition_type:alert` (the example Datadog's API spec gave until
+/// January 2026) is taken, kept as written, and routes the alert transition as
+/// `transition_type:is_alert` does.
+#[tokio::test]
+async fn a_transition_spelled_without_is_routes_the_same() {
+    let h = Sandbox::start(Default::default()).await;
+    pair(&h).await;
+    let checkout = h
+        .create_monitor("checkout", &["team:checkout"], "Checkout errors are high.")
+        .await;
+    let mut rule = pair_rule(json!({"tags": ["team:checkout"]}));
+    rule["conditional_recipients"]["conditions"][0]["scope"] = json!("transition_type:alert");
+    rule["conditional_recipients"]["conditions"][1]["scope"] = json!("transition_type:recovery");
+    let id = h.create_rule(rule).await;
+    let (status, read) = h.call(Method::GET, &format!("{RULES}/{id}"), None).await;
+    assert_eq!(status, StatusCode::OK, "{read}");
+    assert_eq!(
+        read["data"]["attributes"]["conditional_recipients"]["conditions"][0]["scope"],
+        "transition_type:alert"
+    );
+    assert_eq!(
+        h.transition(checkout, "Alert").await["fired"],
+        json!(["g-alert-check"])
+    );
+    assert_eq!(
+        h.transition(checkout, "OK").await["fired"],
+        json!(["g-ok-check"])
+    );
+}

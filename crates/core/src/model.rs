@@ -349,10 +349,15 @@ pub enum RuleConditionScope {
 }
 
 impl RuleConditionScope {
-    /// Reads a condition scope as Datadog stores it.
+    /// Reads a condition scope as Datadog stores it. A transition is spelled
+    /// `transition_type:is_alert`, as every recording has it and as ddhooks writes it, or
+    /// `transition_type:alert`, the example Datadog's API spec gave until January 2026
+    /// (rules made from it may hold it): both read as the same transition.
     pub fn parse(text: &str) -> RuleConditionScope {
         if let Some(kind) = text.strip_prefix("transition_type:") {
-            if let Some(c) = Condition::SIMPLE.into_iter().find(|c| c.name() == kind) {
+            let named =
+                |c: &Condition| c.name() == kind || c.name().strip_prefix("is_") == Some(kind);
+            if let Some(c) = Condition::SIMPLE.into_iter().find(named) {
                 return RuleConditionScope::Transition(c);
             }
             return RuleConditionScope::Other(text.to_string());
@@ -649,6 +654,34 @@ impl<'de> serde::Deserialize<'de> for EncodeAs {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Both spellings Datadog has shown read as one transition; ddhooks writes the
+    /// recorded one.
+    #[test]
+    fn a_transition_reads_in_both_spellings_and_is_written_as_recorded() {
+        for (text, condition) in [
+            ("transition_type:is_alert", Condition::IsAlert),
+            ("transition_type:alert", Condition::IsAlert),
+            ("transition_type:recovery", Condition::IsRecovery),
+            ("transition_type:is_no_data", Condition::IsNoData),
+            ("transition_type:no_data", Condition::IsNoData),
+        ] {
+            let scope = RuleConditionScope::parse(text);
+            assert_eq!(scope, RuleConditionScope::Transition(condition), "{text}");
+            assert_eq!(
+                scope.to_string(),
+                format!("transition_type:{}", condition.name())
+            );
+        }
+        assert!(matches!(
+            RuleConditionScope::parse("transition_type:is_bogus"),
+            RuleConditionScope::Other(_)
+        ));
+        assert!(matches!(
+            RuleConditionScope::parse("transition_type:"),
+            RuleConditionScope::Other(_)
+        ));
+    }
 
     #[test]
     fn conditions_round_trip_through_text() {
