@@ -147,6 +147,7 @@ fn scale_converged(d: &Desired, org: &Remote) -> (Remote, Registry) {
                 payload: w.payload.clone(),
                 custom_headers: w.custom_headers.clone(),
                 encode_as: w.encode_as,
+                auth_method_id: None,
             },
         );
         registry.webhooks.insert(name.clone());

@@ -573,6 +573,7 @@ async fn local_work(
         webhook_names: loaded.desired.webhooks.keys().cloned().collect(),
         variable_names: loaded.desired.custom_variables.keys().cloned().collect(),
         read_rules: !loaded.desired.notification_rules.is_empty(),
+        read_auth_methods: !loaded.desired.auth_methods.is_empty(),
         board_titles: Default::default(),
         monitors: std::sync::Arc::new(ddhooks::plan::MonitorInterest::new(&loaded.desired)),
         concurrency,

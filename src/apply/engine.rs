@@ -138,7 +138,7 @@ pub enum Write<'p> {
 #[derive(Debug)]
 pub enum Step<'p> {
     /// Save this registry where it lives.
-    SaveRegistry(Registry),
+    SaveRegistry(Box<Registry>),
     /// Make one write (webhooks and variables: one at a time).
     Write(Write<'p>),
     /// Monitor work on its own: the writes left after the chain and the rules, or the
@@ -301,7 +301,10 @@ impl<'p> Engine<'p> {
                     removals.push(i)
                 }
                 Change::CustomVariable(_) | Change::Webhook(_) => serial.push(i),
-                Change::NotificationRule(_) | Change::StatusBoard(_) | Change::Monitor(_) => {}
+                Change::NotificationRule(_)
+                | Change::StatusBoard(_)
+                | Change::AuthMethod(_)
+                | Change::Monitor(_) => {}
             }
         }
         // Dependencies first when creating, last when removing: variables before webhooks,
@@ -397,7 +400,7 @@ impl<'p> Engine<'p> {
                     }
                     if self.registry.has_pending() || self.dirty {
                         self.in_flight = InFlight::PendingSave;
-                        return Step::SaveRegistry(self.registry.clone());
+                        return Step::SaveRegistry(Box::new(self.registry.clone()));
                     }
                 }
                 Stage::Serial => match self.serial.pop_front() {
@@ -489,12 +492,16 @@ impl<'p> Engine<'p> {
                                 OwnedName::StatusBoard(n) => {
                                     self.registry.status_boards.remove(n);
                                 }
+                                OwnedName::AuthMethod(n) => {
+                                    self.registry.auth_methods.remove(n);
+                                    self.registry.auth_method_secrets.remove(n);
+                                }
                             }
                         }
                     }
                     if self.registry != self.saved {
                         self.in_flight = InFlight::FinalSave;
-                        return Step::SaveRegistry(self.registry.clone());
+                        return Step::SaveRegistry(Box::new(self.registry.clone()));
                     }
                 }
                 Stage::Done => return Step::Done,
@@ -626,6 +633,7 @@ impl<'p> Engine<'p> {
             let writes = match change {
                 Change::NotificationRule(c) => c.edit.writes(),
                 Change::StatusBoard(c) => c.edit.writes(),
+                Change::AuthMethod(c) => c.edit.writes(),
                 _ => continue,
             };
             if change.is_removal() != removals {
@@ -662,7 +670,10 @@ impl<'p> Engine<'p> {
         let write = match change {
             Change::CustomVariable(c) => variable_write(c),
             Change::Webhook(c) => webhook_write(c),
-            Change::NotificationRule(_) | Change::StatusBoard(_) | Change::Monitor(_) => None,
+            Change::NotificationRule(_)
+            | Change::StatusBoard(_)
+            | Change::AuthMethod(_)
+            | Change::Monitor(_) => None,
         };
         match write {
             Some(Ok(write)) => {
@@ -856,6 +867,32 @@ impl<'p> Engine<'p> {
                 matches!(c.edit, Edit::Delete { .. }),
                 created.or_else(|| c.id.clone()),
             ),
+            Change::AuthMethod(c) => {
+                let deleted = matches!(c.edit, Edit::Delete { .. });
+                own_by_id(
+                    &mut self.registry.auth_methods,
+                    &c.name,
+                    deleted,
+                    created.or_else(|| c.id.clone()),
+                );
+                // The secret's fingerprint once a write of it succeeded (an adoption without
+                // a write leaves what the registry knew).
+                let secrets = &mut self.registry.auth_method_secrets;
+                match (&c.edit, c.edit.after()) {
+                    (Edit::Delete { .. }, _) => {
+                        secrets.remove(&c.name);
+                    }
+                    (Edit::Adopt { writes: false, .. }, _) | (_, None) => {}
+                    (_, Some(after)) => {
+                        if let Some(fp) = &after.client_secret.fingerprint {
+                            secrets.insert(c.name.clone(), fp.clone());
+                        }
+                    }
+                }
+                if !self.registry.auth_methods.contains_key(&c.name) {
+                    self.registry.auth_method_secrets.remove(&c.name);
+                }
+            }
             Change::Monitor(_) => {}
         }
     }
@@ -879,6 +916,9 @@ impl<'p> Engine<'p> {
                 }
                 Change::StatusBoard(_) => {
                     self.registry.pending_boards.remove(name);
+                }
+                Change::AuthMethod(_) => {
+                    self.registry.pending_auth_methods.remove(name);
                 }
                 Change::Monitor(_) => {}
             }
@@ -962,6 +1002,7 @@ fn pending_names(change: &Change) -> Vec<&str> {
         // may have happened when its answer is lost.
         Change::NotificationRule(c) if c.edit.changes_names() => vec![c.name.as_str()],
         Change::StatusBoard(c) if c.edit.changes_names() => vec![c.name.as_str()],
+        Change::AuthMethod(c) if c.edit.changes_names() => vec![c.name.as_str()],
         _ => Vec::new(),
     }
 }
@@ -987,6 +1028,9 @@ fn mark_pending(registry: &mut Registry, change: &Change) {
             }
             Change::StatusBoard(_) => {
                 registry.pending_boards.insert(name.to_string());
+            }
+            Change::AuthMethod(_) => {
+                registry.pending_auth_methods.insert(name.to_string());
             }
             Change::Monitor(_) => {}
         }
@@ -1183,7 +1227,7 @@ mod tests {
             let step = engine.next(read_age);
             steps.push(name(&step));
             if let Step::SaveRegistry(r) = &step {
-                saves.push(r.clone());
+                saves.push((**r).clone());
             }
             if matches!(step, Step::Done) {
                 return (steps, saves);

@@ -182,7 +182,7 @@ impl Applier<'_> {
         }
     }
 
-    /// The rule and board writes, `concurrency` at a time (each is its own object addressed
+    /// The rule, board and auth-method writes, `concurrency` at a time (each is its own object addressed
     /// by id, so unlike webhooks nothing orders them); after a signal, the rest are not
     /// attempted (absent from the result). A create answers with the new object's id.
     async fn write_by_id(
@@ -204,7 +204,7 @@ impl Applier<'_> {
             .await
     }
 
-    /// One rule or board write; returns the id a create made.
+    /// One rule, board or auth-method write; returns the id a create made.
     async fn write_one_by_id(&self, change: &Change) -> Result<Option<String>, ApiError> {
         let client = self.client;
         let missing_id = |what: &str| ApiError::Decode {
@@ -231,6 +231,17 @@ impl Applier<'_> {
                     .map(|()| None),
                 (Edit::Rename { from, .. }, _) => match *from {},
                 (_, None) => Err(missing_id(&format!("status board {}", b.name))),
+            },
+            Change::AuthMethod(a) => match (&a.edit, a.id.as_deref()) {
+                (Edit::Create { after }, _) => client.create_auth_method_as(after).await.map(Some),
+                (Edit::Delete { .. }, Some(id)) => {
+                    client.delete_auth_method(id).await.map(|_| None)
+                }
+                (Edit::Update { after, .. } | Edit::Adopt { after, .. }, Some(id)) => {
+                    client.update_auth_method_as(id, after).await.map(|()| None)
+                }
+                (Edit::Rename { from, .. }, _) => match *from {},
+                (_, None) => Err(missing_id(&format!("webhook auth method {}", a.name))),
             },
             other => Err(ApiError::Decode {
                 object: other.address().to_string(),

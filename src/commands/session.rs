@@ -206,7 +206,8 @@ impl Session {
     }
 
     /// Reads what the desired state needs: the webhooks and variables it names, every
-    /// monitor, the registry, and the rules and dashboards when it declares or owns some.
+    /// monitor, the registry, and the rules, dashboards and auth methods when it declares or
+    /// owns some.
     pub async fn fetch(&self, loaded: &Loaded) -> anyhow::Result<fetch::Fetched> {
         let desired = &loaded.desired;
         let webhooks: BTreeSet<String> = desired
@@ -219,6 +220,7 @@ impl Session {
             webhook_names: webhooks,
             variable_names: variables,
             read_rules: !desired.notification_rules.is_empty(),
+            read_auth_methods: !desired.auth_methods.is_empty(),
             board_titles: board_titles(desired),
             monitors: std::sync::Arc::new(MonitorInterest::new(desired)),
             concurrency: self.concurrency,

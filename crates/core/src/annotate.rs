@@ -113,6 +113,7 @@ fn origin<'a>(address: &Address, origins: &'a Origins) -> Option<&'a SourcePos> 
         Address::NotificationRule(name) => (DeclaredKind::Block, name),
         Address::MonitorBlock { block, .. } => (DeclaredKind::Block, block),
         Address::StatusBoard(name) => (DeclaredKind::StatusBoard, name),
+        Address::AuthMethod(name) => (DeclaredKind::AuthMethod, name),
         Address::Monitor(_) => return None,
     };
     origins.get(kind, name)

@@ -519,6 +519,41 @@ pub struct RemoteBoard {
     pub unmodelled: Unmodelled,
 }
 
+/// A webhook OAuth2 client-credentials auth method (`webhook_auth_methods:`), as the
+/// user wants it: Datadog fetches a token with these credentials for the webhooks that use
+/// it (since 2026). ddhooks names it in Datadog by its manifest name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthMethod {
+    /// Where the client credentials are exchanged for a token.
+    pub access_token_url: String,
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The OAuth2 client secret, from `${env:…}`: write-only in Datadog, so ddhooks keeps
+    /// only a salted fingerprint of the value it last wrote.
+    pub client_secret: Secret,
+    /// The token's audience, if the authorization server wants one.
+    pub audience: Option<String>,
+    /// The token's scope, if any.
+    pub scope: Option<String>,
+}
+
+/// An auth method as Datadog holds it: everything but the secret, which it never returns.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RemoteAuthMethod {
+    /// Datadog's id, a UUID.
+    pub id: String,
+    /// Its name (adoption goes by it).
+    pub name: String,
+    /// Where the credentials are exchanged for a token.
+    pub access_token_url: String,
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The audience (`None`: none).
+    pub audience: Option<String>,
+    /// The scope (`None`: none).
+    pub scope: Option<String>,
+}
+
 /// Everything the manifests ask for, validated. The planner's left-hand input.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Desired {
@@ -538,6 +573,8 @@ pub struct Desired {
     pub seeded_pairs: BTreeMap<String, SeededPair>,
     /// Webhook names managed elsewhere that blocks may mention.
     pub external_webhooks: BTreeSet<String>,
+    /// By name (`webhook_auth_methods:`): the OAuth2 client-credentials auth methods.
+    pub auth_methods: BTreeMap<String, AuthMethod>,
 }
 
 /// The payload Datadog stores when a webhook is created or updated with a `null` payload
@@ -569,6 +606,10 @@ pub struct RemoteWebhook {
     pub custom_headers: Option<BTreeMap<String, String>>,
     /// Encoding.
     pub encode_as: EncodeAs,
+    /// The auth method a person linked it to (`None`: none). The v1 API does not document
+    /// the field, so ddhooks shows the link and never writes it: its updates keep it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method_id: Option<String>,
 }
 
 /// A custom variable as Datadog holds it.
@@ -622,6 +663,9 @@ pub struct Remote {
     pub status_boards: BTreeMap<String, RemoteBoard>,
     /// Each monitor's current state (the listing's `overall_state`), by id, for seeding.
     pub monitor_states: BTreeMap<i64, crate::template::MonitorState>,
+    /// Every webhook auth method of the org, by id (listed when the manifests declare one
+    /// or the registry owns one).
+    pub auth_methods: BTreeMap<String, RemoteAuthMethod>,
 }
 
 impl Remote {

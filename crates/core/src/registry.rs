@@ -47,9 +47,14 @@ pub const MAX_PARTS: usize = 1024;
 const HEADER_TAG: &str = "ddhooks-state/";
 /// First line of the first part in the first format: part count only.
 const HEADER_V1: &str = "ddhooks-state/1 parts=";
-/// First line of the first part in format 3 (the one written): format, then part count,
-/// slot and checksum.
+/// First line of the first part in format 3 (written while the registry owns no auth
+/// method): format, then part count, slot and checksum.
 const HEADER_V3: &str = "ddhooks-state/3 ";
+/// First line of the first part in format 4: format 3's record with the auth methods after
+/// it. Written only when the registry holds auth methods, so that a registry without them
+/// stays readable by the ddhooks versions before them, and one with them is refused by
+/// those as a newer format (never misread as damaged).
+const HEADER_V4: &str = "ddhooks-state/4 ";
 
 /// What ddhooks owns, plus the names whose existence is uncertain.
 ///
@@ -92,6 +97,17 @@ pub struct Registry {
     /// Board names whose dashboard a create or delete in flight may have made or removed.
     #[serde(rename = "pb", default, skip_serializing_if = "BTreeSet::is_empty")]
     pub pending_boards: BTreeSet<String>,
+    /// Owned webhook auth methods: name to the auth method's id in Datadog.
+    #[serde(rename = "a", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub auth_methods: BTreeMap<String, String>,
+    /// The salted fingerprint of the client secret ddhooks last wrote to each owned auth
+    /// method (Datadog never returns it), recorded only once a write succeeded.
+    #[serde(rename = "as", default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub auth_method_secrets: BTreeMap<String, String>,
+    /// Auth method names whose object a create or delete in flight may have made or
+    /// removed.
+    #[serde(rename = "pa", default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub pending_auth_methods: BTreeSet<String>,
     /// How many monitors the org had at the last apply that saved the registry: sizes a
     /// concurrent read of the monitor pages (the API gives no count). A hint only: a wrong
     /// one costs a page read more or less, never a wrong listing.
@@ -192,6 +208,8 @@ enum Format {
     V2,
     /// The compact record, deflated, base64, checksummed.
     V3,
+    /// Format 3's record with the auth methods after it.
+    V4,
 }
 
 impl Registry {
@@ -208,6 +226,9 @@ impl Registry {
             pending_rules: BTreeSet::new(),
             status_boards: BTreeMap::new(),
             pending_boards: BTreeSet::new(),
+            auth_methods: BTreeMap::new(),
+            auth_method_secrets: BTreeMap::new(),
+            pending_auth_methods: BTreeSet::new(),
             monitor_count: None,
         }
     }
@@ -223,6 +244,7 @@ impl Registry {
             || !self.pending_variables.is_empty()
             || !self.pending_rules.is_empty()
             || !self.pending_boards.is_empty()
+            || !self.pending_auth_methods.is_empty()
     }
 
     /// Resolves every pending entry by existence: an existing object becomes owned, an
@@ -297,13 +319,43 @@ impl Registry {
         )
     }
 
+    /// Resolves every pending auth method by the listing (`(id, name)` of every auth
+    /// method), as [`Registry::resolve_pending_rules`] does for rules. A name that ends up
+    /// owning nothing forgets the secret's fingerprint too.
+    pub fn resolve_pending_auth_methods<'a>(
+        &mut self,
+        listed: impl Iterator<Item = (&'a str, &'a str)> + Clone,
+    ) -> bool {
+        let exists = |id: &str| listed.clone().any(|(l, _)| l == id);
+        let changed = resolve_by_listing(
+            &mut self.auth_methods,
+            &mut self.pending_auth_methods,
+            exists,
+            listed.clone(),
+        );
+        let owned = &self.auth_methods;
+        self.auth_method_secrets
+            .retain(|name, _| owned.contains_key(name));
+        changed
+    }
+
+    /// Whether the registry holds auth methods, owned or pending (then it is stored in
+    /// format 4, and the fetch lists the org's auth methods).
+    pub fn has_auth_methods(&self) -> bool {
+        !self.auth_methods.is_empty()
+            || !self.auth_method_secrets.is_empty()
+            || !self.pending_auth_methods.is_empty()
+    }
+
     /// The variable names and values that store this registry in `slot`, header first, in
-    /// format 3; an error rather than an empty registry if it cannot be encoded.
+    /// format 3, or 4 when it holds auth methods; an error rather than an empty registry if
+    /// it cannot be encoded.
     pub fn encode(&self, slot: Slot) -> Result<Vec<(String, String)>, RegistryError> {
-        let record = compact::record(self);
+        let with_auth = self.has_auth_methods();
+        let record = compact::record(self, with_auth);
         let text = compact::pack(&record).map_err(RegistryError::Encode)?;
         Ok(split_into_parts(
-            HEADER_V3,
+            if with_auth { HEADER_V4 } else { HEADER_V3 },
             &checksum_hex(&record),
             &text,
             slot,
@@ -340,6 +392,7 @@ impl Registry {
             let format = match version {
                 "2" => Format::V2,
                 "3" => Format::V3,
+                "4" => Format::V4,
                 v if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) && v != "1" => {
                     return Err(RegistryError::NewerFormat(v.to_string()))
                 }
@@ -411,12 +464,12 @@ impl Registry {
                     .map(Some)
                     .map_err(|e| RegistryError::Corrupt(e.to_string()))
             }
-            Format::V3 => {
+            Format::V3 | Format::V4 => {
                 let record = compact::unpack(&joined)?;
                 if !matches(&record) {
                     return Err(Damage::Checksum.into());
                 }
-                Ok(Some(compact::parse(&record)?))
+                Ok(Some(compact::parse(&record, layout.format == Format::V4)?))
             }
         }
     }
@@ -854,7 +907,7 @@ mod tests {
             size(&v2),
             v3.len(),
             size(&v3),
-            compact::record(&r).len()
+            compact::record(&r, false).len()
         );
         assert!(v3.len() <= 2, "{} parts", v3.len());
         // One part: a save is one variable write, so an apply from scratch writes the
@@ -954,8 +1007,8 @@ mod tests {
             let text = text.to_string();
             Registry::decode(move |n| (n == STATE_VARIABLE).then(|| text.clone()))
         };
-        let newer = one("ddhooks-state/4 parts=1 slot=a sum=0011223344556677\nwhatever");
-        assert_eq!(newer, Err(RegistryError::NewerFormat("4".into())));
+        let newer = one("ddhooks-state/5 parts=1 slot=a sum=0011223344556677\nwhatever");
+        assert_eq!(newer, Err(RegistryError::NewerFormat("5".into())));
         let message = newer.unwrap_err().to_string();
         assert!(
             message.contains("newer ddhooks") && message.contains("export-state"),
@@ -974,7 +1027,35 @@ mod tests {
             one("ddhooks-state/3 parts=1025 slot=a sum=0011223344556677\nx"),
             Err(RegistryError::TooManyParts(1025))
         );
-        assert!(!RegistryError::NewerFormat("4".into()).may_be_transient());
+        assert!(!RegistryError::NewerFormat("5".into()).may_be_transient());
+    }
+
+    /// A registry that owns auth methods is written in format 4 and reads back whole; one
+    /// that owns none stays format 3, byte for byte what the versions before read.
+    #[test]
+    fn auth_methods_are_kept_in_format_4_and_only_then() {
+        let plain = golden();
+        let parts = plain.encode(Slot::A).unwrap();
+        assert!(parts[0].1.starts_with(HEADER_V3), "{}", parts[0].1);
+        let mut with = golden();
+        with.auth_methods
+            .insert("okta".into(), "7b168e05-f454-4758-b42e-0fcb1f3accaf".into());
+        with.auth_method_secrets
+            .insert("okta".into(), with.fingerprint("made-up"));
+        with.pending_auth_methods.insert("auth0".into());
+        let parts = with.encode(Slot::B).unwrap();
+        assert!(parts[0].1.starts_with(HEADER_V4), "{}", parts[0].1);
+        let stored: BTreeMap<String, String> = parts.into_iter().collect();
+        let back = Registry::decode(|n| stored.get(n).cloned()).unwrap();
+        assert_eq!(back, Some(with.clone()));
+        // Resolving the pending name by the listing: absent, so it owns nothing.
+        let mut resolved = with;
+        assert!(resolved.resolve_pending_auth_methods(
+            [("7b168e05-f454-4758-b42e-0fcb1f3accaf", "okta")].into_iter()
+        ));
+        assert!(resolved.pending_auth_methods.is_empty());
+        assert!(!resolved.auth_methods.contains_key("auth0"));
+        assert!(resolved.auth_method_secrets.contains_key("okta"));
     }
 
     mod props {

@@ -14,6 +14,7 @@ use serde::Serialize;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+mod auth_methods;
 mod monitor_list;
 pub use monitor_list::MonitorListing;
 

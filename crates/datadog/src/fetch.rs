@@ -5,9 +5,9 @@
 use super::{wire, ApiError, Client};
 pub use crate::registry_store::{read_registry, StateBackend};
 use ddhooks_core::model::{
-    BoardWidget, EncodeAs, NotificationRule, Remote, RemoteBoard, RemoteMonitor, RemoteRule,
-    RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
-    StatusBoard, Unmodelled, WidgetLayout,
+    BoardWidget, EncodeAs, NotificationRule, Remote, RemoteAuthMethod, RemoteBoard, RemoteMonitor,
+    RemoteRule, RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter,
+    RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
 };
 use ddhooks_core::plan::MonitorInterest;
 use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
@@ -55,6 +55,7 @@ pub(crate) fn remote_webhook(w: &wire::Webhook) -> RemoteWebhook {
         payload,
         custom_headers,
         encode_as,
+        auth_method_id: w.auth_method_id.clone(),
     }
 }
 
@@ -103,6 +104,36 @@ pub fn notification_rule(attributes: &wire::RuleAttributes) -> Option<Notificati
         filter,
         recipients,
     })
+}
+
+/// Decodes the auth-method listing: each OAuth2 client-credentials auth method with its
+/// attributes from `included`. Auth methods of another protocol (none exist yet) are left
+/// out: ddhooks can neither own nor adopt them.
+pub(crate) fn remote_auth_methods(list: wire::AuthMethodList) -> Vec<RemoteAuthMethod> {
+    let included = list.included.unwrap_or_default();
+    list.data
+        .into_iter()
+        .filter(|m| m.attributes.protocol == wire::OAUTH2_PROTOCOL)
+        .filter_map(|m| {
+            let found = included
+                .iter()
+                .find(|i| i.id == m.id && i.kind == wire::OAUTH2_AUTH_METHOD_TYPE)?;
+            Some(remote_auth_method(found))
+        })
+        .collect()
+}
+
+/// Decodes one OAuth2 client-credentials auth method as read.
+pub(crate) fn remote_auth_method(d: &wire::OAuth2AuthMethodData) -> RemoteAuthMethod {
+    let a = &d.attributes;
+    RemoteAuthMethod {
+        id: d.id.clone(),
+        name: a.name.clone(),
+        access_token_url: a.access_token_url.clone(),
+        client_id: a.client_id.clone(),
+        audience: a.audience.clone(),
+        scope: a.scope.clone(),
+    }
 }
 
 /// Decodes a listed monitor (monitors without an id are skipped by the caller).
@@ -205,6 +236,8 @@ pub struct FetchRequest {
     pub variable_names: BTreeSet<String>,
     /// Whether to list notification rules (the manifests declare some).
     pub read_rules: bool,
+    /// Whether to list webhook auth methods (the manifests declare some).
+    pub read_auth_methods: bool,
     /// Each declared board's title, by board name (dashboards are listed when any).
     pub board_titles: BTreeMap<String, String>,
     /// Which monitors to keep (the planner's needs, or everything).
@@ -228,11 +261,13 @@ pub async fn fetch(
         webhook_names,
         variable_names,
         read_rules,
+        read_auth_methods,
         board_titles,
         monitors: interest,
         concurrency,
     } = request;
     let read_rules = *read_rules;
+    let read_auth_methods = *read_auth_methods;
     let variable_names: BTreeSet<String> = variable_names
         .iter()
         .filter(|n| !registry::is_registry_variable(n))
@@ -253,7 +288,7 @@ pub async fn fetch(
         read
     };
     let expected = async { count_rx.await.unwrap_or(0) };
-    let (registry, named, listing, rules, dashboards) = futures::try_join!(
+    let (registry, named, listing, rules, dashboards, auth_methods) = futures::try_join!(
         registry,
         read_named(client, webhook_names, &variable_names, concurrency),
         async {
@@ -279,6 +314,13 @@ pub async fn fetch(
                     .read_dashboard_titles()
                     .await
                     .map_err(FetchError::from)
+            } else {
+                Ok(Vec::new())
+            }
+        },
+        async {
+            if read_auth_methods {
+                client.read_auth_methods().await.map_err(FetchError::from)
             } else {
                 Ok(Vec::new())
             }
@@ -330,6 +372,14 @@ pub async fn fetch(
     for r in rules.into_iter().filter_map(remote_rule) {
         remote.notification_rules.insert(r.id.clone(), r);
     }
+    // Auth methods likewise.
+    let auth_methods = match &registry {
+        Some(r) if !read_auth_methods && r.has_auth_methods() => client.read_auth_methods().await?,
+        _ => auth_methods,
+    };
+    for a in auth_methods {
+        remote.auth_methods.insert(a.id.clone(), a);
+    }
     // Dashboards likewise; then the ones owned or adoptable by title are read in full.
     let dashboards = match &registry {
         Some(r)
@@ -379,7 +429,13 @@ pub async fn fetch(
                 .map(|(id, title)| (id.as_str(), title.as_str())),
             board_titles,
         );
-        webhooks_and_variables || rules || boards
+        let auth_methods = r.resolve_pending_auth_methods(
+            remote
+                .auth_methods
+                .values()
+                .map(|a| (a.id.as_str(), a.name.as_str())),
+        );
+        webhooks_and_variables || rules || boards || auth_methods
     });
     Ok(Fetched {
         remote,

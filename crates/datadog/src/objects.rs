@@ -1,13 +1,16 @@
 //! The client in the model's terms: writes of webhooks, custom variables and monitors from
 //! the domain's types, reads into them. Callers outside this crate never build a wire type.
 
-use crate::fetch::{remote_board, remote_monitor, remote_rule, remote_variable, remote_webhook};
+use crate::fetch::{
+    remote_auth_method, remote_auth_methods, remote_board, remote_monitor, remote_rule,
+    remote_variable, remote_webhook,
+};
 use crate::{wire, ApiError, Client};
 use ddhooks_core::model::{
-    BoardWidget, NotificationRule, RemoteBoard, RemoteMonitor, RemoteRule, RemoteVariable,
-    RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
+    BoardWidget, NotificationRule, RemoteAuthMethod, RemoteBoard, RemoteMonitor, RemoteRule,
+    RemoteVariable, RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
 };
-use ddhooks_core::plan::{MonitorInterest, SeedRun, WebhookState};
+use ddhooks_core::plan::{AuthMethodState, MonitorInterest, SeedRun, WebhookState};
 use ddhooks_core::preview::MonitorFacts;
 use std::sync::Arc;
 
@@ -154,7 +157,62 @@ fn board_document(board: &StatusBoard, carried: &Unmodelled) -> wire::Dashboard 
 /// payload (a seeded run is about 150 bytes), and few requests for thousands of monitors.
 pub const CHECK_RUN_BATCH: usize = 500;
 
+/// The body of an auth method's create or PATCH: every field, the secret included (a PATCH
+/// sets what it holds; `null` clears an audience or scope no longer wanted).
+fn auth_method_request(
+    state: &AuthMethodState,
+) -> Result<wire::OAuth2AuthMethodWriteRequest, ApiError> {
+    let secret = state.client_secret.value.as_ref().ok_or_else(|| ApiError::Decode {
+        object: format!("webhook auth method {}", state.name),
+        detail: "the plan holds no client secret to write (a plan read back from a file?); plan again".into(),
+    })?;
+    Ok(wire::OAuth2AuthMethodWriteRequest {
+        data: wire::OAuth2AuthMethodWriteData {
+            kind: wire::OAUTH2_AUTH_METHOD_TYPE.to_string(),
+            attributes: wire::OAuth2AuthMethodWrite {
+                name: Some(state.name.clone()),
+                access_token_url: Some(state.access_token_url.clone()),
+                client_id: Some(state.client_id.clone()),
+                client_secret: Some(secret.expose().to_string()),
+                audience: Some(state.audience.clone()),
+                scope: Some(state.scope.clone()),
+            },
+        },
+    })
+}
+
 impl Client {
+    /// Every webhook auth method of the org, decoded (one unpaged listing).
+    pub async fn read_auth_methods(&self) -> Result<Vec<RemoteAuthMethod>, ApiError> {
+        Ok(remote_auth_methods(self.list_auth_methods().await?))
+    }
+
+    /// Reads an auth method by id (`None`: it does not exist).
+    pub async fn read_auth_method(&self, id: &str) -> Result<Option<RemoteAuthMethod>, ApiError> {
+        Ok(self
+            .get_auth_method(id)
+            .await?
+            .map(|d| remote_auth_method(&d.data)))
+    }
+
+    /// Creates an auth method; returns the id Datadog gave it.
+    pub async fn create_auth_method_as(&self, state: &AuthMethodState) -> Result<String, ApiError> {
+        let body = auth_method_request(state)?;
+        Ok(self.create_auth_method(&state.name, &body).await?.data.id)
+    }
+
+    /// Writes every field of auth method `id`, its secret included.
+    pub async fn update_auth_method_as(
+        &self,
+        id: &str,
+        state: &AuthMethodState,
+    ) -> Result<(), ApiError> {
+        let body = auth_method_request(state)?;
+        self.patch_auth_method(&state.name, id, &body)
+            .await
+            .map(|_| ())
+    }
+
     /// Every dashboard's title, by id (one paged listing, without widgets).
     pub async fn read_dashboard_titles(&self) -> Result<Vec<(String, String)>, ApiError> {
         Ok(self

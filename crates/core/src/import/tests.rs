@@ -23,6 +23,7 @@ fn hook(name: &str, url: &str, headers: Option<Value>, payload: Option<Value>) -
                 .collect()
         }),
         encode_as: EncodeAs::Json,
+        auth_method_id: None,
     }
 }
 
@@ -192,6 +193,7 @@ fn the_guides_org_imports_without_credentials_and_plans_as_adoptions_only() {
             }
             plan::Change::NotificationRule(c) => panic!("import makes no rule: {c:?}"),
             plan::Change::StatusBoard(c) => panic!("import makes no board: {c:?}"),
+            plan::Change::AuthMethod(c) => panic!("import makes no auth method: {c:?}"),
             plan::Change::Monitor(c) => {
                 assert!(
                     c.blocks

@@ -153,6 +153,20 @@ pub(crate) struct RawBoard {
     pub broken: bool,
 }
 
+/// A webhook auth method as written (`webhook_auth_methods:`).
+#[derive(Debug, Clone)]
+pub(crate) struct RawAuthMethod {
+    pub name: Str,
+    pub access_token_url: Option<Str>,
+    pub client_id: Option<Str>,
+    /// Its `raw` text is what was written (`${env:NAME}`), its `value` the secret.
+    pub client_secret: Option<Str>,
+    pub audience: Option<Str>,
+    pub scope: Option<Str>,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
+}
+
 /// Everything the files hold, in file order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Raw {
@@ -162,6 +176,7 @@ pub(crate) struct Raw {
     pub blocks: Vec<RawBlock>,
     pub boards: Vec<RawBoard>,
     pub external: Vec<Str>,
+    pub auth_methods: Vec<RawAuthMethod>,
 }
 
 /// The top-level keys of a manifest file.
@@ -173,6 +188,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "monitor_notifications",
     "status_boards",
     "external_webhooks",
+    "webhook_auth_methods",
 ];
 pub(crate) const VARIABLE_KEYS: &[&str] = &["value", "secret"];
 pub(crate) const PAIR_KEYS: &[&str] = &[
@@ -194,6 +210,13 @@ pub(crate) const WEBHOOK_KEYS: &[&str] = &[
 pub(crate) const BLOCK_KEYS: &[&str] = &["monitors", "pair", "notify", "text", "delivery"];
 pub(crate) const SELECTOR_KEYS: &[&str] = &["ids", "tags", "name", "scope"];
 pub(crate) const BOARD_KEYS: &[&str] = &["title", "description", "pairs", "tags"];
+pub(crate) const AUTH_METHOD_KEYS: &[&str] = &[
+    "access_token_url",
+    "client_id",
+    "client_secret",
+    "audience",
+    "scope",
+];
 
 /// The closest candidate to a misspelt word, if one is close enough to suggest.
 pub(crate) fn did_you_mean<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
@@ -490,6 +513,12 @@ impl Decoder<'_> {
                 "external_webhooks" => {
                     if let Some(names) = self.strings(v, "`external_webhooks`") {
                         raw.external.extend(names);
+                    }
+                }
+                "webhook_auth_methods" => {
+                    for (name, body) in self.named(v, "`webhook_auth_methods`") {
+                        let method = self.auth_method(name, body);
+                        raw.auth_methods.push(method);
                     }
                 }
                 _ => {}
@@ -844,6 +873,41 @@ impl Decoder<'_> {
         }
         board.broken = self.errors > errors_before;
         board
+    }
+
+    fn auth_method(&mut self, name: Str, body: &Node) -> RawAuthMethod {
+        let errors_before = self.errors;
+        let what = format!("webhook auth method `{}`", name.raw);
+        let mut method = RawAuthMethod {
+            name,
+            access_token_url: None,
+            client_id: None,
+            client_secret: None,
+            audience: None,
+            scope: None,
+            broken: false,
+        };
+        for (key, _, v) in self.fields(body, &what, AUTH_METHOD_KEYS) {
+            match key.as_str() {
+                "access_token_url" => {
+                    method.access_token_url = self.string(v, "`access_token_url`")
+                }
+                "client_id" => method.client_id = self.string(v, "`client_id`"),
+                "client_secret" => {
+                    // Resolved without echoing: an unresolved or literal secret is the
+                    // lowering's to report, and nothing of the value is ever printed.
+                    method.client_secret = match &v.value {
+                        Value::Str(raw) => Some(self.resolve_quietly(raw, v)),
+                        _ => self.string(v, &format!("`client_secret` of {what}")),
+                    }
+                }
+                "audience" => method.audience = self.string(v, "`audience`"),
+                "scope" => method.scope = self.string(v, "`scope`"),
+                _ => {}
+            }
+        }
+        method.broken = self.errors > errors_before;
+        method
     }
 
     /// `delivery: message|rule`; anything else is reported with the closest spelling.

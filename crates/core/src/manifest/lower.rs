@@ -500,6 +500,7 @@ pub(crate) fn lower(
     };
     desired.status_boards = board::lower(&mut r, &raw.boards, &refs);
     desired.seeded_pairs = board::seeded_pairs(&pair_facts, &blocks_by_pair);
+    desired.auth_methods = super::auth_method::lower(&mut r, &raw.auth_methods);
     (desired, r.origins)
 }
 

@@ -8,6 +8,7 @@
 //! [`load_dir`] touches the file system, and nothing here reads the process environment:
 //! `${env:NAME}` goes through [`LoadOptions::env`].
 
+mod auth_method;
 mod board;
 mod decode;
 mod diagnostic;

@@ -17,6 +17,8 @@ pub enum DeclaredKind {
     Block,
     /// An entry of `status_boards:`.
     StatusBoard,
+    /// An entry of `webhook_auth_methods:`.
+    AuthMethod,
 }
 
 impl DeclaredKind {
@@ -28,6 +30,7 @@ impl DeclaredKind {
             DeclaredKind::Pair => "webhook pair",
             DeclaredKind::Block => "notification block",
             DeclaredKind::StatusBoard => "status board",
+            DeclaredKind::AuthMethod => "webhook auth method",
         }
     }
 }

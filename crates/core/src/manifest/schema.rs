@@ -154,6 +154,19 @@ pub fn schema() -> Value {
             "tags": {"type": "array", "items": {"type": "string"}, "default": ["*"], "description": "The check runs every widget counts: those with all these tags."}
         }
     });
+    let auth_method = json!({
+        "type": "object",
+        "description": "An OAuth2 client-credentials auth method of the Webhooks integration, named in Datadog by its key.",
+        "additionalProperties": false,
+        "required": ["access_token_url", "client_id", "client_secret"],
+        "properties": {
+            "access_token_url": {"type": "string", "pattern": "^https://[^/?#\\s]+", "description": "The token endpoint the client credentials are sent to."},
+            "client_id": {"type": "string", "pattern": "\\S"},
+            "client_secret": {"type": "string", "pattern": "\\$\\{env:", "description": "A `${env:NAME}` reference: Datadog never returns it, ddhooks keeps a salted fingerprint and shows it as (sensitive)."},
+            "audience": {"type": "string"},
+            "scope": {"type": "string"}
+        }
+    });
     let root = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://github.com/ddhooks/ddhooks/manifest-v1.json",
@@ -187,7 +200,11 @@ pub fn schema() -> Value {
                 "propertyNames": {"pattern": webhook_name},
                 "additionalProperties": board
             },
-            "external_webhooks": {"type": ["array", "null"], "items": {"type": "string", "pattern": webhook_name}}
+            "external_webhooks": {"type": ["array", "null"], "items": {"type": "string", "pattern": webhook_name}},
+            "webhook_auth_methods": {
+                "type": ["object", "null"],
+                "additionalProperties": auth_method
+            }
         }
     });
     root
@@ -201,8 +218,8 @@ pub fn schema_text() -> String {
 #[cfg(test)]
 mod tests {
     use super::super::decode::{
-        BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS, VARIABLE_KEYS,
-        WEBHOOK_KEYS,
+        AUTH_METHOD_KEYS, BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS,
+        VARIABLE_KEYS, WEBHOOK_KEYS,
     };
     use super::super::rule::condition_scope;
     use super::*;
@@ -268,6 +285,10 @@ mod tests {
         assert!(keys_match(
             &p["status_boards"]["additionalProperties"],
             BOARD_KEYS
+        ));
+        assert!(keys_match(
+            &p["webhook_auth_methods"]["additionalProperties"],
+            AUTH_METHOD_KEYS
         ));
     }
 }

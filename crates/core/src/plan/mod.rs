@@ -3,6 +3,7 @@
 //! Pure and deterministic: no I/O, no clock, no environment. Everything the renderers show
 //! and everything apply does comes from the `Plan` this module returns.
 
+mod auth_methods;
 mod boards;
 mod by_id;
 mod interest;
@@ -10,13 +11,14 @@ mod model;
 mod rules;
 mod select;
 
+pub use auth_methods::auth_method_fingerprint;
 pub use boards::{board_fingerprint, current_seeds};
 pub use interest::MonitorInterest;
 pub use model::{
-    Action, Address, AddressError, BlockAction, BlockChange, BoardChange, Change, Edit,
-    Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan, Problem, RuleChange, SeedRun,
-    Summary, VariableChange, VariableState, VariableValue, WebhookChange, WebhookState,
-    PLAN_FORMAT_VERSION,
+    Action, Address, AddressError, AuthMethodChange, AuthMethodState, BlockAction, BlockChange,
+    BoardChange, Change, Edit, Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan,
+    Problem, RuleChange, SecretState, SeedRun, Summary, VariableChange, VariableState,
+    VariableValue, WebhookChange, WebhookState, PLAN_FORMAT_VERSION,
 };
 pub use rules::{rule_fingerprint, rule_webhooks};
 
@@ -189,6 +191,8 @@ pub fn plan(
         ..Plan::new()
     };
     plan_variables(desired, remote, registry, &mut out);
+    auth_methods::plan_auth_methods(desired, &remote.auth_methods, registry, &mut out);
+    auth_methods::hold_auth_methods_webhooks_use(remote, options.force, &mut out);
     let messages = read_messages(remote, &mut out);
     plan_webhooks(
         desired,
@@ -198,6 +202,7 @@ pub fn plan(
         &messages.mentions,
         &mut out,
     );
+    auth_methods::note_webhook_links(remote, &mut out);
     rules::hold_webhooks_used_by_rules(remote, registry, options.force, &mut out);
     hold_variables_of_held_webhooks(remote, &mut out);
     rules::plan_rules(desired, remote, registry, &mut out);

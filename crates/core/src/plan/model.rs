@@ -26,6 +26,8 @@ pub enum Address {
     NotificationRule(String),
     /// `status_board.NAME`: the dashboard of the board NAME.
     StatusBoard(String),
+    /// `webhook_auth_method.NAME`: the webhook auth method NAME.
+    AuthMethod(String),
     /// `monitor.ID.block.NAME`: one managed block of a monitor's message.
     MonitorBlock {
         /// The monitor's id.
@@ -43,6 +45,7 @@ impl fmt::Display for Address {
             Address::Monitor(id) => write!(f, "monitor.{id}"),
             Address::NotificationRule(name) => write!(f, "notification_rule.{name}"),
             Address::StatusBoard(name) => write!(f, "status_board.{name}"),
+            Address::AuthMethod(name) => write!(f, "webhook_auth_method.{name}"),
             Address::MonitorBlock { monitor, block } => {
                 write!(f, "monitor.{monitor}.block.{block}")
             }
@@ -52,7 +55,7 @@ impl fmt::Display for Address {
 
 /// An address that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, monitor.ID or monitor.ID.block.NAME")]
+#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook_auth_method.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, monitor.ID or monitor.ID.block.NAME")]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {
@@ -68,6 +71,7 @@ impl FromStr for Address {
             "webhook" => Ok(Address::Webhook(rest.to_string())),
             "notification_rule" => Ok(Address::NotificationRule(rest.to_string())),
             "status_board" => Ok(Address::StatusBoard(rest.to_string())),
+            "webhook_auth_method" => Ok(Address::AuthMethod(rest.to_string())),
             "monitor" => match rest.split_once(".block.") {
                 Some((id, block)) if !block.is_empty() => Ok(Address::MonitorBlock {
                     monitor: id.parse().map_err(|_| bad())?,
@@ -148,6 +152,9 @@ impl Action {
 pub enum ObjectKind {
     /// A custom variable of the Webhooks integration.
     CustomVariable,
+    /// An OAuth2 auth method of the Webhooks integration: no other object depends on it
+    /// (the link from a webhook is read-only), listed beside the variables.
+    AuthMethod,
     /// A webhook of the Webhooks integration.
     Webhook,
     /// A monitor notification rule: after the webhooks it names, before the monitors whose
@@ -164,6 +171,7 @@ impl ObjectKind {
     pub fn word(self) -> &'static str {
         match self {
             ObjectKind::CustomVariable => "custom_variable",
+            ObjectKind::AuthMethod => "webhook_auth_method",
             ObjectKind::Webhook => "webhook",
             ObjectKind::NotificationRule => "notification_rule",
             ObjectKind::Monitor => "monitor",
@@ -377,6 +385,54 @@ pub struct BoardChange {
     pub carried: Unmodelled,
 }
 
+/// An auth method's client secret on one side of a change: Datadog never returns it, so
+/// the remote side holds the salted fingerprint of what ddhooks last wrote (`None`: not
+/// known, e.g. an auth method made by hand), and the desired side the value too. Two sides
+/// are equal only when both fingerprints are known and the same.
+#[derive(Debug, Clone)]
+pub struct SecretState {
+    /// The salted fingerprint of the value (see [`crate::registry::Registry::fingerprint`]).
+    pub fingerprint: Option<String>,
+    /// The value to write (desired side only; never rendered).
+    pub value: Option<Secret>,
+}
+
+impl PartialEq for SecretState {
+    fn eq(&self, other: &Self) -> bool {
+        self.fingerprint.is_some() && self.fingerprint == other.fingerprint
+    }
+}
+
+/// A webhook auth method as plans show it and apply writes it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthMethodState {
+    /// Its name in Datadog (the manifest name).
+    pub name: String,
+    /// Where the credentials are exchanged for a token.
+    pub access_token_url: String,
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The client secret (a fingerprint; the value on the desired side).
+    pub client_secret: SecretState,
+    /// The audience (`None`: none).
+    pub audience: Option<String>,
+    /// The scope (`None`: none).
+    pub scope: Option<String>,
+}
+
+/// A change to a webhook auth method.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AuthMethodChange {
+    /// Its manifest name (also its name in Datadog).
+    pub name: String,
+    /// Its id in Datadog, when it exists (everything but a create).
+    pub id: Option<String>,
+    /// What happens to it (a new name is a new auth method).
+    pub edit: Edit<AuthMethodState>,
+    /// Things a reviewer should know.
+    pub notes: Vec<String>,
+}
+
 /// One check run apply submits for a monitor a pair's block or rule wires for the first
 /// time, with the status of the monitor's current state, so the pair's board counts it at
 /// once instead of after its first transition. Not configuration: nothing to converge.
@@ -499,6 +555,8 @@ pub enum Change {
     Monitor(MonitorChange),
     /// A status board.
     StatusBoard(BoardChange),
+    /// A webhook auth method.
+    AuthMethod(AuthMethodChange),
 }
 
 impl Change {
@@ -509,6 +567,7 @@ impl Change {
             Change::Webhook(c) => Address::Webhook(c.name.clone()),
             Change::NotificationRule(c) => Address::NotificationRule(c.name.clone()),
             Change::StatusBoard(c) => Address::StatusBoard(c.name.clone()),
+            Change::AuthMethod(c) => Address::AuthMethod(c.name.clone()),
             Change::Monitor(c) => Address::Monitor(c.id),
         }
     }
@@ -520,6 +579,7 @@ impl Change {
             Change::Webhook(_) => ObjectKind::Webhook,
             Change::NotificationRule(_) => ObjectKind::NotificationRule,
             Change::StatusBoard(_) => ObjectKind::StatusBoard,
+            Change::AuthMethod(_) => ObjectKind::AuthMethod,
             Change::Monitor(_) => ObjectKind::Monitor,
         }
     }
@@ -531,6 +591,7 @@ impl Change {
             Change::Webhook(c) => c.edit.action(),
             Change::NotificationRule(c) => c.edit.action(),
             Change::StatusBoard(c) => c.edit.action(),
+            Change::AuthMethod(c) => c.edit.action(),
             Change::Monitor(_) => Action::Update,
         }
     }
@@ -547,6 +608,7 @@ impl Change {
             Change::Webhook(c) => c.edit.read(),
             Change::NotificationRule(c) => c.edit.read(),
             Change::StatusBoard(c) => c.edit.read(),
+            Change::AuthMethod(c) => c.edit.read(),
             Change::Monitor(c) => Some(&c.read),
         }
     }
@@ -558,6 +620,7 @@ impl Change {
             Change::Webhook(c) => &c.notes,
             Change::NotificationRule(c) => &c.notes,
             Change::StatusBoard(c) => &c.notes,
+            Change::AuthMethod(c) => &c.notes,
             Change::Monitor(c) => &c.notes,
         }
     }
@@ -578,6 +641,7 @@ impl Change {
             Change::Webhook(c) => (ObjectKind::Webhook, 0, &c.name),
             Change::NotificationRule(c) => (ObjectKind::NotificationRule, 0, &c.name),
             Change::StatusBoard(c) => (ObjectKind::StatusBoard, 0, &c.name),
+            Change::AuthMethod(c) => (ObjectKind::AuthMethod, 0, &c.name),
             Change::Monitor(c) => (ObjectKind::Monitor, c.id, ""),
         }
     }
@@ -594,6 +658,8 @@ pub enum OwnedName {
     NotificationRule(String),
     /// An owned status board, by board name.
     StatusBoard(String),
+    /// An owned webhook auth method, by name.
+    AuthMethod(String),
 }
 
 impl OwnedName {
@@ -604,6 +670,7 @@ impl OwnedName {
             OwnedName::CustomVariable(n) => Address::CustomVariable(n.clone()),
             OwnedName::NotificationRule(n) => Address::NotificationRule(n.clone()),
             OwnedName::StatusBoard(n) => Address::StatusBoard(n.clone()),
+            OwnedName::AuthMethod(n) => Address::AuthMethod(n.clone()),
         }
     }
 }
@@ -715,6 +782,7 @@ mod tests {
             Address::Monitor(-3),
             Address::NotificationRule("checkout".into()),
             Address::StatusBoard("checkout".into()),
+            Address::AuthMethod("okta".into()),
             Address::Monitor(12345),
             Address::MonitorBlock {
                 monitor: 7,

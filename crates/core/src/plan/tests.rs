@@ -98,6 +98,7 @@ fn writes(c: &Change) -> bool {
         Change::Webhook(w) => w.edit.writes(),
         Change::NotificationRule(r) => r.edit.writes(),
         Change::StatusBoard(b) => b.edit.writes(),
+        Change::AuthMethod(a) => a.edit.writes(),
         Change::Monitor(_) => true,
     }
 }
@@ -149,6 +150,7 @@ fn applied(
                             ),
                             custom_headers: w.custom_headers.clone(),
                             encode_as: w.encode_as,
+                            auth_method_id: None,
                         },
                     );
                     reg.webhooks.insert(name);
@@ -192,6 +194,33 @@ fn applied(
                             },
                         );
                         reg.status_boards.insert(bc.name.clone(), id);
+                    }
+                }
+            }
+            Change::AuthMethod(ac) => {
+                let id = ac.id.clone().unwrap_or_else(|| format!("id-{}", ac.name));
+                match ac.edit.after() {
+                    None => {
+                        r.auth_methods.remove(&id);
+                        reg.auth_methods.remove(&ac.name);
+                        reg.auth_method_secrets.remove(&ac.name);
+                    }
+                    Some(after) => {
+                        r.auth_methods.insert(
+                            id.clone(),
+                            crate::model::RemoteAuthMethod {
+                                id: id.clone(),
+                                name: after.name.clone(),
+                                access_token_url: after.access_token_url.clone(),
+                                client_id: after.client_id.clone(),
+                                audience: after.audience.clone(),
+                                scope: after.scope.clone(),
+                            },
+                        );
+                        reg.auth_methods.insert(ac.name.clone(), id);
+                        if let Some(fp) = &after.client_secret.fingerprint {
+                            reg.auth_method_secrets.insert(ac.name.clone(), fp.clone());
+                        }
                     }
                 }
             }
@@ -342,6 +371,7 @@ fn existing_unowned_webhook_is_adopted_without_a_write_when_equal() {
             payload: w.payload,
             custom_headers: w.custom_headers,
             encode_as: w.encode_as,
+            auth_method_id: None,
         },
     );
     let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
@@ -576,6 +606,7 @@ fn fingerprints_are_those_of_the_states_plans_show() {
         payload: None,
         custom_headers: None,
         encode_as: EncodeAs::Form,
+        auth_method_id: None,
     });
     for w in &webhooks {
         assert_eq!(
@@ -960,6 +991,7 @@ fn a_webhook_a_foreign_rule_sends_to_is_not_deleted() {
             payload: None,
             custom_headers: None,
             encode_as: EncodeAs::Json,
+            auth_method_id: None,
         },
     );
     let mut theirs = g_rule();

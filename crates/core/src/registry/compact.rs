@@ -18,6 +18,15 @@
 //! pending boards       names
 //! ```
 //!
+//! Format 4 (`ddhooks-state/4`, written only when the registry holds webhook auth methods)
+//! appends:
+//!
+//! ```text
+//! auth methods         names, each followed by a string (the auth method's id)
+//! auth method secrets  names, each followed by a string (the secret's fingerprint)
+//! pending auth methods names
+//! ```
+//!
 //! `names` is a count, then each name in ascending byte order as the number of leading bytes
 //! it shares with the name before it and the rest as a string (front coding): the pair
 //! `team-0042-alert-check`, `team-0042-ok-check` costs `team-0042-` once. The decoder checks
@@ -106,8 +115,8 @@ pub enum Damage {
     Trailing(usize),
 }
 
-/// The registry as the record (not yet deflated).
-pub(super) fn record(registry: &Registry) -> Vec<u8> {
+/// The registry as the record (not yet deflated): format 3's, or format 4's `with_auth`.
+pub(super) fn record(registry: &Registry, with_auth: bool) -> Vec<u8> {
     let mut out = Vec::new();
     put_str(&mut out, &registry.salt);
     put_varint(&mut out, registry.monitor_count.map_or(0, |n| n as u64 + 1));
@@ -123,18 +132,28 @@ pub(super) fn record(registry: &Registry) -> Vec<u8> {
         put_str(o, id)
     });
     put_set(&mut out, &registry.pending_boards);
+    if with_auth {
+        put_names(&mut out, registry.auth_methods.iter(), |o, id| {
+            put_str(o, id)
+        });
+        put_names(&mut out, registry.auth_method_secrets.iter(), |o, fp| {
+            put_str(o, fp)
+        });
+        put_set(&mut out, &registry.pending_auth_methods);
+    }
     out
 }
 
-/// Reads a record back; see the module documentation for what is checked.
-pub(super) fn parse(record: &[u8]) -> Result<Registry, Damage> {
+/// Reads a record back (format 4's `with_auth`); see the module documentation for what is
+/// checked.
+pub(super) fn parse(record: &[u8], with_auth: bool) -> Result<Registry, Damage> {
     let mut r = Reader { rest: record };
     let salt = r.string("the salt", 0)?;
     let monitor_count = match r.varint("the monitor count")? {
         0 => None,
         n => Some(usize::try_from(n - 1).map_err(|_| Damage::Number("the monitor count"))?),
     };
-    let registry = Registry {
+    let mut registry = Registry {
         salt,
         monitor_count,
         webhooks: r.set("webhooks")?,
@@ -145,7 +164,15 @@ pub(super) fn parse(record: &[u8]) -> Result<Registry, Damage> {
         pending_rules: r.set("pending rules")?,
         status_boards: r.map("status boards", Reader::string)?,
         pending_boards: r.set("pending boards")?,
+        auth_methods: BTreeMap::new(),
+        auth_method_secrets: BTreeMap::new(),
+        pending_auth_methods: BTreeSet::new(),
     };
+    if with_auth {
+        registry.auth_methods = r.map("auth methods", Reader::string)?;
+        registry.auth_method_secrets = r.map("auth method secrets", Reader::string)?;
+        registry.pending_auth_methods = r.set("pending auth methods")?;
+    }
     match r.rest.len() {
         0 => Ok(registry),
         n => Err(Damage::Trailing(n)),
@@ -387,7 +414,7 @@ pub(crate) mod tests {
         let mut r = Registry::new("salt");
         r.webhooks.insert("team-0042-alert-check".into());
         r.webhooks.insert("team-0042-ok-check".into());
-        let bytes = record(&r);
+        let bytes = record(&r, false);
         // The second name costs its shared length and "ok-check" only.
         let at = bytes
             .windows(8)
@@ -398,44 +425,44 @@ pub(crate) mod tests {
             &[10, 8],
             "shares `team-0042-`, 8 bytes follow"
         );
-        assert_eq!(parse(&bytes), Ok(r));
+        assert_eq!(parse(&bytes, false), Ok(r));
     }
 
     #[test]
     fn a_damaged_record_is_a_typed_error() {
         let head: &[u8] = &[4, b's', b'a', b'l', b't', 0];
         let ok = raw(&[head, &EMPTY_LISTS]);
-        assert!(parse(&ok).is_ok());
+        assert!(parse(&ok, false).is_ok());
         // Cut short anywhere.
         for n in 0..ok.len() {
             assert!(
-                matches!(parse(&ok[..n]), Err(Damage::Truncated(_))),
+                matches!(parse(&ok[..n], false), Err(Damage::Truncated(_))),
                 "cut at {n}: {:?}",
-                parse(&ok[..n])
+                parse(&ok[..n], false)
             );
         }
-        assert_eq!(parse(&raw(&[&ok, b"x"])), Err(Damage::Trailing(1)));
+        assert_eq!(parse(&raw(&[&ok, b"x"]), false), Err(Damage::Trailing(1)));
         // A salt that is not UTF-8; a length past the end.
         assert_eq!(
-            parse(&raw(&[&[1, 0xff, 0], &EMPTY_LISTS])),
+            parse(&raw(&[&[1, 0xff, 0], &EMPTY_LISTS]), false),
             Err(Damage::Utf8 {
                 what: "the salt",
                 index: 0
             })
         );
         assert_eq!(
-            parse(&raw(&[&[200, 1, b'x'], &EMPTY_LISTS])),
+            parse(&raw(&[&[200, 1, b'x'], &EMPTY_LISTS]), false),
             Err(Damage::Truncated("the salt"))
         );
         // A varint of more than 64 bits, and a monitor count this machine cannot hold.
         assert_eq!(
-            parse(&raw(&[&[0], &[0xff; 10], &[0x7f], &EMPTY_LISTS])),
+            parse(&raw(&[&[0], &[0xff; 10], &[0x7f], &EMPTY_LISTS]), false),
             Err(Damage::Number("the monitor count"))
         );
         // Webhooks: two names, the second sharing more than the first has.
         let webhooks = |entries: &[u8]| raw(&[&[0, 0], entries, &EMPTY_LISTS[1..]]);
         assert_eq!(
-            parse(&webhooks(&[2, 0, 1, b'a', 5, 1, b'b'])),
+            parse(&webhooks(&[2, 0, 1, b'a', 5, 1, b'b']), false),
             Err(Damage::Prefix {
                 what: "webhooks",
                 index: 1,
@@ -446,7 +473,7 @@ pub(crate) mod tests {
         // Not ascending, or twice the same.
         for second in [[0u8, 1, b'a'], [1, 0, 0]] {
             assert_eq!(
-                parse(&webhooks(&raw(&[&[2, 0, 1, b'b'], &second]))),
+                parse(&webhooks(&raw(&[&[2, 0, 1, b'b'], &second])), false),
                 Err(Damage::Order {
                     what: "webhooks",
                     index: 1
@@ -456,7 +483,7 @@ pub(crate) mod tests {
         }
         // A name that is not UTF-8 (a shared prefix that ends inside a character).
         assert_eq!(
-            parse(&webhooks(&[2, 0, 2, 0xc3, 0xa9, 1, 1, 0xc3])),
+            parse(&webhooks(&[2, 0, 2, 0xc3, 0xa9, 1, 1, 0xc3]), false),
             Err(Damage::Utf8 {
                 what: "webhooks",
                 index: 1
@@ -464,13 +491,13 @@ pub(crate) mod tests {
         );
         // A huge count with nothing after it.
         assert_eq!(
-            parse(&[0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            parse(&[0, 0, 0xff, 0xff, 0xff, 0xff, 0x0f], false),
             Err(Damage::Truncated("webhooks"))
         );
         // Custom variables: a value tag other than none (0) or a string (1).
         let variables = raw(&[&[0, 0, 0], &[1, 0, 1, b'V', 7], &EMPTY_LISTS[2..]]);
         assert_eq!(
-            parse(&variables),
+            parse(&variables, false),
             Err(Damage::Tag {
                 what: "custom variables",
                 index: 0,
@@ -561,6 +588,9 @@ pub(crate) mod tests {
                     pending_rules: pr,
                     status_boards: b,
                     pending_boards: pb,
+                    auth_methods: BTreeMap::new(),
+                    auth_method_secrets: BTreeMap::new(),
+                    pending_auth_methods: BTreeSet::new(),
                     monitor_count,
                 },
             )
@@ -575,9 +605,23 @@ pub(crate) mod tests {
 
         #[test]
         fn every_registry_reads_back_from_its_record(r in registry()) {
-            let bytes = record(&r);
+            let bytes = record(&r, false);
             prop_assert_eq!(unpack(&pack(&bytes).unwrap()), Ok(bytes.clone()));
-            prop_assert_eq!(parse(&bytes), Ok(r));
+            prop_assert_eq!(parse(&bytes, false), Ok(r));
+        }
+
+        #[test]
+        fn every_registry_with_auth_methods_reads_back_from_its_format_4_record(
+            r in registry(),
+            (a, secrets, pa) in (ids(), ids(), names()),
+        ) {
+            let r = Registry { auth_methods: a, auth_method_secrets: secrets, pending_auth_methods: pa, ..r };
+            let bytes = record(&r, true);
+            prop_assert_eq!(parse(&bytes, true), Ok(r.clone()));
+            // Format 3 has no room for them: a format-4 record is not one.
+            if r.has_auth_methods() {
+                prop_assert!(parse(&bytes, false).is_err());
+            }
         }
 
         #[test]
@@ -585,7 +629,8 @@ pub(crate) mod tests {
             bytes in prop::collection::vec(any::<u8>(), 0..200),
             text in "[A-Za-z0-9+/=]{0,200}",
         ) {
-            let _ = parse(&bytes);
+            let _ = parse(&bytes, false);
+            let _ = parse(&bytes, true);
             let _ = unpack(&text);
             let engine = base64::engine::general_purpose::STANDARD;
             let _ = unpack(&engine.encode(&bytes));
@@ -597,12 +642,12 @@ pub(crate) mod tests {
             at in any::<prop::sample::Index>(),
             byte in any::<u8>(),
         ) {
-            let mut bytes = record(&r);
+            let mut bytes = record(&r, false);
             let i = at.index(bytes.len());
             bytes[i] = byte;
-            if let Ok(other) = parse(&bytes) {
+            if let Ok(other) = parse(&bytes, false) {
                 // Valid after all: then it is canonical, so it writes back the same bytes.
-                prop_assert_eq!(record(&other), bytes);
+                prop_assert_eq!(record(&other, false), bytes);
             }
         }
     }

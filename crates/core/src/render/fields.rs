@@ -7,7 +7,7 @@ use crate::mask::{is_credential_name, Masker};
 use crate::model::{
     default_webhook_payload, BoardWidget, NotificationRule, RuleFilter, RuleRecipients, StatusBoard,
 };
-use crate::plan::{VariableState, VariableValue, WebhookState};
+use crate::plan::{AuthMethodState, VariableState, VariableValue, WebhookState};
 use serde_json::{json, Value};
 
 /// Which side of a change a value is on: a webhook without a payload shows Datadog's
@@ -98,6 +98,31 @@ pub fn message(text: &str, m: &Masker) -> Vec<(&'static str, Field)> {
         "message",
         Field::Value(Value::String(m.text(text).into_owned())),
     )]
+}
+
+/// A webhook auth method's fields, in Datadog's JSON shape: `name`, `access_token_url`
+/// (credentials in it masked), `client_id`, `client_secret` (always sensitive: the type
+/// says so, whatever the value), `audience`, `scope`.
+pub fn auth_method(a: &AuthMethodState, m: &Masker) -> Vec<(&'static str, Field)> {
+    vec![
+        ("name", Field::Value(Value::String(a.name.clone()))),
+        (
+            "access_token_url",
+            Field::Value(Value::String(m.url(&a.access_token_url).into_owned())),
+        ),
+        (
+            "client_id",
+            Field::Value(Value::String(a.client_id.clone())),
+        ),
+        (
+            "client_secret",
+            Field::Sensitive {
+                fingerprint: a.client_secret.fingerprint.clone(),
+            },
+        ),
+        ("audience", Field::Value(json!(a.audience))),
+        ("scope", Field::Value(json!(a.scope))),
+    ]
 }
 
 /// A notification rule's fields, in Datadog's JSON shape so that a reviewer who knows the

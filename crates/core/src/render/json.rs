@@ -53,6 +53,9 @@ pub struct ChangeView {
     /// For status boards: the dashboard's id in Datadog, when it exists.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dashboard_id: Option<String>,
+    /// For webhook auth methods: the auth method's id in Datadog, when it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auth_method_id: Option<String>,
     /// For monitors: the block changes.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub blocks: Vec<BlockView>,
@@ -249,6 +252,7 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
         monitor_name: None,
         rule_id: None,
         dashboard_id: None,
+        auth_method_id: None,
         blocks: Vec::new(),
         notes: notes.clone(),
     };
@@ -277,6 +281,14 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
             view.dashboard_id = c.id.clone();
             view
         }
+        Change::AuthMethod(c) => {
+            let mut view = object_view(
+                None,
+                edit_view(&c.edit, |a, _| object(fields::auth_method(a, m))),
+            );
+            view.auth_method_id = c.id.clone();
+            view
+        }
         Change::Monitor(mon) => ChangeView {
             address,
             kind,
@@ -290,6 +302,7 @@ fn change_view(change: &Change, m: &Masker) -> ChangeView {
             monitor_name: Some(mon.name.clone()),
             rule_id: None,
             dashboard_id: None,
+            auth_method_id: None,
             blocks: mon
                 .blocks
                 .iter()

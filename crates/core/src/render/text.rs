@@ -204,6 +204,7 @@ pub(super) fn what(change: &Change) -> String {
         Change::Webhook(c) => edit_words(&c.edit, |from| from.clone()),
         Change::NotificationRule(c) => edit_words(&c.edit, |f| match *f {}),
         Change::StatusBoard(c) => edit_words(&c.edit, |f| match *f {}),
+        Change::AuthMethod(c) => edit_words(&c.edit, |f| match *f {}),
     }
 }
 
@@ -263,6 +264,7 @@ fn render_change(out: &mut String, p: &Palette, m: &Masker, change: &Change) {
         Change::Webhook(c) => edit_fields(&c.edit, |w, side| fields::webhook(w, side, m)),
         Change::NotificationRule(c) => edit_fields(&c.edit, |r, _| fields::rule(r)),
         Change::StatusBoard(c) => edit_fields(&c.edit, |b, _| fields::board(b)),
+        Change::AuthMethod(c) => edit_fields(&c.edit, |a, _| fields::auth_method(a, m)),
     };
     // The fields after the change, in order, then any field only the object as read has.
     let mut keys: Vec<&str> = after.iter().map(|(k, _)| *k).collect();
