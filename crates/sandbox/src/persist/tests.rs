@@ -4,7 +4,9 @@
 
 use super::*;
 use crate::monitors::{self, Identity, Now};
-use crate::store::Store;
+use crate::store::{Store, StoredVariable, REDACTED_SECRET};
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use crate::{Sandbox, SandboxConfig};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
