@@ -37,7 +37,8 @@
 //! file (the old whole-store format) names no journal: it loads as it is, and the first write
 //! replaces it with a version 2 snapshot.
 //!
-//! Secret custom-variable values are written to neither file (see [`REDACTED_SECRET`]).
+//! Secret custom-variable values and auth methods' client secrets are written to neither file
+//! (see [`REDACTED_SECRET`]).
 
 mod state;
 

@@ -2,7 +2,7 @@
 //! are) and the whole-state snapshot, secrets redacted on the way out.
 
 use super::{PersistError, SNAPSHOT_VERSION};
-use crate::store::{Data, Integration, StoredVariable, REDACTED_SECRET};
+use crate::store::{Data, Integration, StoredAuthMethod, StoredVariable, REDACTED_SECRET};
 use ddhooks_datadog::wire::{Dashboard, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -20,6 +20,7 @@ pub struct Touched {
     monitor_states: BTreeSet<i64>,
     notification_rules: BTreeSet<String>,
     dashboards: BTreeSet<String>,
+    auth_methods: BTreeSet<String>,
 }
 
 impl Touched {
@@ -51,6 +52,11 @@ impl Touched {
     /// The dashboard `id` was created, changed or deleted.
     pub fn dashboard(&mut self, id: &str) {
         self.dashboards.insert(id.to_string());
+    }
+
+    /// The webhook auth method `id` was created, changed or deleted.
+    pub fn auth_method(&mut self, id: &str) {
+        self.auth_methods.insert(id.to_string());
     }
 
     /// Webhooks and variables go from `old` to `new` as a whole (the lossy read-modify-write):
@@ -110,6 +116,8 @@ pub(crate) struct Record {
     notification_rules: BTreeMap<String, Option<RuleAttributes>>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     dashboards: BTreeMap<String, Option<Dashboard>>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    auth_methods: BTreeMap<String, Option<StoredAuthMethod>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_monitor_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -127,6 +135,15 @@ fn redacted(variable: &StoredVariable) -> StoredVariable {
         variable.value = REDACTED_SECRET.to_string();
     }
     variable
+}
+
+/// An auth method as it may be written to disk: its client secret replaced by
+/// [`REDACTED_SECRET`] (it would come from `${env:…}` like a secret variable's value).
+fn redacted_auth_method(method: &StoredAuthMethod) -> StoredAuthMethod {
+    StoredAuthMethod {
+        client_secret: REDACTED_SECRET.to_string(),
+        ..method.clone()
+    }
 }
 
 impl Record {
@@ -170,6 +187,11 @@ impl Record {
                 .iter()
                 .map(|id| (id.clone(), data.dashboards.get(id).cloned()))
                 .collect(),
+            auth_methods: touched
+                .auth_methods
+                .iter()
+                .map(|id| (id.clone(), data.auth_methods.get(id).map(redacted_auth_method)))
+                .collect(),
             next_monitor_id: (data.next_monitor_id != before.next_monitor_id)
                 .then_some(data.next_monitor_id),
             next_event_id: (data.next_event_id != before.next_event_id)
@@ -202,6 +224,7 @@ impl Record {
         merge(&mut data.monitor_states, self.monitor_states);
         merge(&mut data.notification_rules, self.notification_rules);
         merge(&mut data.dashboards, self.dashboards);
+        merge(&mut data.auth_methods, self.auth_methods);
         if let Some(next) = self.next_monitor_id {
             data.next_monitor_id = next;
         }
@@ -229,6 +252,7 @@ struct SnapshotOut<'a> {
     deliveries: &'a [Value],
     notification_rules: &'a BTreeMap<String, RuleAttributes>,
     dashboards: &'a BTreeMap<String, Dashboard>,
+    auth_methods: RedactedAuthMethods<'a>,
 }
 
 struct RedactedVariables<'a>(&'a BTreeMap<String, StoredVariable>);
@@ -236,6 +260,14 @@ struct RedactedVariables<'a>(&'a BTreeMap<String, StoredVariable>);
 impl Serialize for RedactedVariables<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         serializer.collect_map(self.0.iter().map(|(name, v)| (name, redacted(v))))
+    }
+}
+
+struct RedactedAuthMethods<'a>(&'a BTreeMap<String, StoredAuthMethod>);
+
+impl Serialize for RedactedAuthMethods<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(id, m)| (id, redacted_auth_method(m))))
     }
 }
 
@@ -260,6 +292,8 @@ struct SnapshotIn {
     notification_rules: BTreeMap<String, RuleAttributes>,
     #[serde(default)]
     dashboards: BTreeMap<String, Dashboard>,
+    #[serde(default)]
+    auth_methods: BTreeMap<String, StoredAuthMethod>,
 }
 
 /// The whole state as snapshot text: version 2 naming `journal`, or version 1 (no journal,
@@ -282,6 +316,7 @@ pub(crate) fn encode_snapshot(data: &Data, journal: Option<u64>) -> Result<Vec<u
         deliveries: &data.deliveries,
         notification_rules: &data.notification_rules,
         dashboards: &data.dashboards,
+        auth_methods: RedactedAuthMethods(&data.auth_methods),
     };
     let mut text = serde_json::to_vec_pretty(&out)?;
     text.push(b'\n');
@@ -326,6 +361,7 @@ pub(super) fn decode_snapshot(path: &Path, bytes: &[u8]) -> Result<(Data, Option
         deliveries: snapshot.deliveries,
         notification_rules: snapshot.notification_rules,
         dashboards: snapshot.dashboards,
+        auth_methods: snapshot.auth_methods,
         ..Data::default()
     };
     Ok((data, journal))
