@@ -12,7 +12,8 @@ use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const LIST: &str = "/api/v2/integration/webhooks/configuration/auth-method";
-const OAUTH2: &str = "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
+const OAUTH2: &str =
+    "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
 const KIND: &str = "webhooks-auth-method-oauth2-client-credentials";
 const SECRET: &str = "s3cr3t-client-secret";
 const NOT_FOUND: &str = "The requested auth method does not exist.";
@@ -26,8 +27,10 @@ fn body(attributes: Value) -> Value {
 }
 
 fn method(name: &str) -> Value {
-    body(json!({"name": name, "access_token_url": "https://idp.example/token",
-        "client_id": "client-1", "client_secret": SECRET, "audience": "https://api.example"}))
+    body(
+        json!({"name": name, "access_token_url": "https://idp.example/token",
+        "client_id": "client-1", "client_secret": SECRET, "audience": "https://api.example"}),
+    )
 }
 
 /// Creates `name` and answers its id.

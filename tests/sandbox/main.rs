@@ -24,7 +24,7 @@ mod serves_datadog_endpoints_as_recorded;
 mod the_data_file_survives_restarts;
 /// The binary prints its address first, serves, and refuses bad flags.
 mod the_sandbox_command_serves_on_the_printed_address;
-/// Trims, types, dropped and unechoed fields, widget ids and `auth_method_id`, as recorded.
-mod writes_are_normalised_as_datadog_does_today;
 /// `POST /sandbox/v1/monitor/{id}/transition` fires the webhooks a message mentions.
 mod transitions_fire_the_webhooks_messages_mention;
+/// Trims, types, dropped and unechoed fields, widget ids and `auth_method_id`, as recorded.
+mod writes_are_normalised_as_datadog_does_today;

@@ -170,7 +170,10 @@ pub fn update(
 
 /// `DELETE …/{id}` (204, empty body).
 pub fn delete(data: &mut Data, id: &str) -> Result<(), ApiError> {
-    data.auth_methods.remove(id).map(|_| ()).ok_or_else(not_found)
+    data.auth_methods
+        .remove(id)
+        .map(|_| ())
+        .ok_or_else(not_found)
 }
 
 /// The listing's query as sent: `include`, a comma-separated list of relationships.
@@ -238,8 +241,10 @@ mod tests {
     }
 
     fn full() -> Value {
-        body(json!({"name": "n", "access_token_url": "https://t", "client_id": "c",
-            "client_secret": "s"}))
+        body(
+            json!({"name": "n", "access_token_url": "https://t", "client_id": "c",
+            "client_secret": "s"}),
+        )
     }
 
     #[test]

@@ -42,9 +42,9 @@
 
 mod state;
 
+use state::decode_snapshot;
 pub use state::Touched;
 pub(crate) use state::{encode_snapshot, Marks, Record};
-use state::decode_snapshot;
 
 use crate::store::Data;
 use serde::{Deserialize, Serialize};
@@ -135,7 +135,6 @@ impl Default for Policy {
     }
 }
 
-
 /// The first line of every journal.
 #[derive(Debug, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -200,7 +199,6 @@ fn decode_line(line: &[u8]) -> Result<&[u8], String> {
         ))
     }
 }
-
 
 /// Writes `bytes` over `path` atomically and makes the rename itself durable.
 pub(crate) fn replace_file(path: &Path, bytes: &[u8]) -> Result<(), PersistError> {

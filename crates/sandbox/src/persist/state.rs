@@ -190,7 +190,12 @@ impl Record {
             auth_methods: touched
                 .auth_methods
                 .iter()
-                .map(|id| (id.clone(), data.auth_methods.get(id).map(redacted_auth_method)))
+                .map(|id| {
+                    (
+                        id.clone(),
+                        data.auth_methods.get(id).map(redacted_auth_method),
+                    )
+                })
                 .collect(),
             next_monitor_id: (data.next_monitor_id != before.next_monitor_id)
                 .then_some(data.next_monitor_id),
@@ -324,7 +329,10 @@ pub(crate) fn encode_snapshot(data: &Data, journal: Option<u64>) -> Result<Vec<u
 }
 
 /// Parses a snapshot: the state and the journal generation it names (`None` for version 1).
-pub(super) fn decode_snapshot(path: &Path, bytes: &[u8]) -> Result<(Data, Option<u64>), PersistError> {
+pub(super) fn decode_snapshot(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Data, Option<u64>), PersistError> {
     let snapshot: SnapshotIn =
         serde_json::from_slice(bytes).map_err(|source| PersistError::Snapshot {
             path: path.to_path_buf(),

@@ -5,11 +5,11 @@
 use super::*;
 use crate::monitors::{self, Identity, Now};
 use crate::store::{Store, StoredVariable, REDACTED_SECRET};
-use serde_json::Value;
-use std::collections::{BTreeMap, BTreeSet};
 use crate::{Sandbox, SandboxConfig};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
 
