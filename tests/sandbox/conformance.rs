@@ -30,6 +30,15 @@
 //!   `assets`, `restricted`, `run_as`, `options.avalanche_window`, `options.locked`, and a
 //!   webhook's `auth_method_id` (every answer since 2025; the 2022 recordings lack it).
 //! - Numbers compare by value (`2` equals `2.0`: old recordings have integer thresholds).
+//! - Changes over time and effects of skipped writes (`replay::tolerated_change`): a
+//!   dashboard's `is_read_only` and `restricted_roles` may be missing (the official client's
+//!   2024 recordings answer `false` and `[]`, Terraform's of 2026 and the sandbox omit them
+//!   unless sent); a monitor's `restricted_roles` are not compared once a skipped
+//!   `/api/v2/restriction_policy/monitor:{id}` write has changed them.
+//!
+//! The comparison and the replay live in `conformance::replay`; `conformance::terraform`
+//! replays Terraform's provider's go-vcr cassettes, kept in the project under
+//! `tests/data/cassettes/terraform/` (see `ORIGIN.md` there), with the same code.
 //!
 //! Interactions on endpoints the sandbox does not serve (v2 roles, downtimes, synthetics,
 //! monitor search and group search, can_delete) are skipped and counted with the reason. A
@@ -37,12 +46,11 @@
 //! (a downtime on the created monitor, a synthetics test that creates a monitor) is skipped
 //! whole, since the sandbox cannot reproduce its effect.
 
-use crate::kit::cli::{API_KEY, APP_KEY};
-use crate::kit::sandbox::{decode, Sandbox};
+mod replay;
+mod terraform;
 
-use reqwest::Method;
+use replay::{compare, learn_ids, replay, rewrite_body, rewrite_uri, Ids, Interaction, Summary};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 
 /// The cassette groups replayed: API version, group directory, and what a cassette's file
@@ -54,43 +62,6 @@ const GROUPS: &[(&str, &str, &str)] = &[
     ("v1", "authentication", ""),
     ("v1", "dashboards", ""),
     ("v2", "monitors", "notification-rule"),
-];
-
-/// Keys whose values are never compared (see the module docs).
-const IGNORED: &[&str] = &[
-    "org_id",
-    "creator",
-    "created",
-    "created_at",
-    "modified",
-    "modified_at",
-    "overall_state_modified",
-    "author_handle",
-    "author_name",
-];
-
-/// Keys holding ids: compared through the id map.
-const ID_KEYS: &[&str] = &[
-    "id",
-    "deleted_monitor_id",
-    "monitor_id",
-    "deleted_dashboard_id",
-];
-
-/// Keys whose text names ids (a dashboard's `url`, a 404's message): compared after the
-/// recorded ids in them are mapped.
-const ID_TEXT_KEYS: &[&str] = &["url", "errors"];
-
-/// Keys tolerated when present on one side only.
-const TOLERATED: &[&str] = &[
-    "restriction_policy",
-    "draft_status",
-    "assets",
-    "restricted",
-    "run_as",
-    "avalanche_window",
-    "locked",
-    "auth_method_id",
 ];
 
 /// The cassette directory, `None` when it is absent (then the test is skipped). A directory
@@ -112,9 +83,6 @@ fn shared_dir() -> Option<PathBuf> {
         }
     }
 }
-
-/// Attributes of an `included` user that only some recordings have.
-const USER_TOLERATED: &[&str] = &["uuid", "last_login_time"];
 
 /// Every cassette (`*.json`) of [`GROUPS`] under `dir`, by group (`v1/monitors`, …), sorted;
 /// an error when a group's directory cannot be read, when there is no cassette at all, or
@@ -158,14 +126,6 @@ fn cassettes(dir: &Path) -> Result<Vec<(String, PathBuf)>, String> {
     Ok(out)
 }
 
-struct Interaction {
-    method: String,
-    uri: String,
-    body: String,
-    status: u16,
-    response: String,
-}
-
 fn body_text(v: &Value) -> String {
     match v {
         Value::Object(m) => m
@@ -202,406 +162,6 @@ fn load(path: &Path) -> Vec<Interaction> {
         .collect()
 }
 
-/// Why the sandbox does not serve an interaction, or `None` when it does.
-fn unserved(method: &str, uri: &str) -> Option<&'static str> {
-    let path = uri.split('?').next().unwrap_or_default();
-    let segs: Vec<&str> = path.trim_start_matches('/').split('/').collect();
-    let is_id = |s: &str| s.parse::<i64>().is_ok();
-    let served = match segs.as_slice() {
-        ["api", "v1", "integration", "webhooks", "configuration", kind] => {
-            (*kind == "webhooks" || *kind == "custom-variables") && method == "POST"
-        }
-        ["api", "v1", "integration", "webhooks", "configuration", kind, _] => {
-            (*kind == "webhooks" || *kind == "custom-variables")
-                && ["GET", "PUT", "DELETE"].contains(&method)
-        }
-        ["api", "v1", "monitor"] => method == "GET" || method == "POST",
-        ["api", "v1", "monitor", "validate"] => method == "POST",
-        ["api", "v1", "monitor", id] if is_id(id) => ["GET", "PUT", "DELETE"].contains(&method),
-        ["api", "v1", "monitor", id, "validate"] if is_id(id) => method == "POST",
-        ["api", "v1", "check_run"] => method == "POST",
-        ["api", "v1", "validate"] => method == "GET",
-        ["api", "v1", "dashboard"] => method == "GET" || method == "POST",
-        ["api", "v1", "dashboard", _] => ["GET", "PUT", "DELETE"].contains(&method),
-        ["api", "v2", "monitor", "notification_rule"] => method == "GET" || method == "POST",
-        ["api", "v2", "monitor", "notification_rule", _] => {
-            ["GET", "PATCH", "DELETE"].contains(&method)
-        }
-        _ => false,
-    };
-    if served {
-        return None;
-    }
-    Some(match segs.as_slice() {
-        ["api", "v2", "roles", ..] => "v2 roles",
-        ["api", "v1", "downtime", ..] => "downtimes",
-        ["api", "v1", "synthetics", ..] => "synthetics",
-        ["api", "v1", "monitor", "search"] => "monitor search",
-        ["api", "v1", "monitor", "groups", "search"] => "monitor group search",
-        ["api", "v1", "monitor", "can_delete"] => "monitor can_delete",
-        _ => "other endpoint",
-    })
-}
-
-/// Every integer (≥ 1000, to skip statuses and small counts) anywhere in a JSON text.
-fn big_ints(text: &str, out: &mut BTreeSet<i64>) {
-    fn walk(v: &Value, out: &mut BTreeSet<i64>) {
-        match v {
-            Value::Number(n) => {
-                if let Some(i) = n.as_i64().filter(|i| *i >= 1000) {
-                    out.insert(i);
-                }
-            }
-            Value::Array(a) => a.iter().for_each(|x| walk(x, out)),
-            Value::Object(m) => m.values().for_each(|x| walk(x, out)),
-            _ => {}
-        }
-    }
-    if let Ok(v) = serde_json::from_str::<Value>(text) {
-        walk(&v, out);
-    }
-}
-
-/// The reason a cassette cannot be replayed at all, if any.
-fn dependency(interactions: &[Interaction]) -> Option<String> {
-    for (i, it) in interactions.iter().enumerate() {
-        let Some(reason) = unserved(&it.method, &it.uri) else {
-            continue;
-        };
-        if it.method == "GET" {
-            continue;
-        }
-        let mut ids = BTreeSet::new();
-        big_ints(&it.body, &mut ids);
-        big_ints(&it.response, &mut ids);
-        for later in &interactions[i + 1..] {
-            if unserved(&later.method, &later.uri).is_some() {
-                continue;
-            }
-            let mentions = ids.iter().any(|id| {
-                let id = id.to_string();
-                later.uri.split(['/', '?', '=', '&']).any(|seg| seg == id)
-            });
-            if mentions {
-                return Some(format!(
-                    "depends on a skipped {reason} write ({} {})",
-                    it.method, it.uri
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// Recorded ids (as text: numbers for monitors, UUIDs for rules) to the sandbox's.
-type Ids = HashMap<String, String>;
-
-/// An id value as text: a number or a string.
-fn id_text(v: &Value) -> Option<String> {
-    match v {
-        Value::Number(n) => n.as_i64().map(|n| n.to_string()),
-        Value::String(s) => Some(s.clone()),
-        _ => None,
-    }
-}
-
-fn rewrite_uri(uri: &str, ids: &Ids) -> String {
-    let (path, query) = match uri.split_once('?') {
-        Some((p, q)) => (p, Some(q)),
-        None => (uri, None),
-    };
-    let path: Vec<String> = path
-        .split('/')
-        .map(|seg| ids.get(seg).cloned().unwrap_or_else(|| seg.to_string()))
-        .collect();
-    let path = path.join("/");
-    match query {
-        Some(q) => format!("{path}?{q}"),
-        None => path,
-    }
-}
-
-/// A request body with every string value that is a recorded id replaced by the sandbox's
-/// (a PATCH names the rule in `data.id`); the text unchanged when there is none.
-fn rewrite_body(body: &str, ids: &Ids) -> String {
-    fn walk(v: &mut Value, ids: &Ids) -> bool {
-        match v {
-            Value::String(s) => match ids.get(s.as_str()) {
-                Some(mapped) => {
-                    *s = mapped.clone();
-                    true
-                }
-                None => false,
-            },
-            Value::Array(items) => items.iter_mut().fold(false, |hit, x| walk(x, ids) | hit),
-            Value::Object(m) => m.values_mut().fold(false, |hit, x| walk(x, ids) | hit),
-            _ => false,
-        }
-    }
-    let Ok(mut value) = serde_json::from_str::<Value>(body) else {
-        return body.to_string();
-    };
-    if walk(&mut value, ids) {
-        value.to_string()
-    } else {
-        body.to_string()
-    }
-}
-
-/// `value` with every word of its strings that is a recorded id replaced by the sandbox's
-/// (`/dashboard/8a5-8x9-spj/title` → `/dashboard/abc-def-ghi/title`); a word is a run of
-/// letters, digits and hyphens.
-fn map_ids_in_texts(value: &Value, ids: &Ids) -> Value {
-    match value {
-        Value::String(text) => {
-            let mut out = String::with_capacity(text.len());
-            let mut word = String::new();
-            let flush = |word: &mut String, out: &mut String| {
-                out.push_str(ids.get(word.as_str()).unwrap_or(word));
-                word.clear();
-            };
-            for c in text.chars() {
-                if c.is_ascii_alphanumeric() || c == '-' {
-                    word.push(c);
-                } else {
-                    flush(&mut word, &mut out);
-                    out.push(c);
-                }
-            }
-            flush(&mut word, &mut out);
-            Value::String(out)
-        }
-        Value::Array(items) => {
-            Value::Array(items.iter().map(|v| map_ids_in_texts(v, ids)).collect())
-        }
-        other => other.clone(),
-    }
-}
-
-/// Learns recorded → sandbox ids from a pair of answers (`id`, or v2's `data.id`).
-fn learn_ids(recorded: &Value, actual: &Value, ids: &mut Ids) {
-    let id = |v: &Value| {
-        v.get("id")
-            .or_else(|| v.get("data").and_then(|d| d.get("id")))
-            .and_then(id_text)
-    };
-    if let (Some(r), Some(a)) = (id(recorded), id(actual)) {
-        ids.entry(r).or_insert(a);
-    }
-}
-
-/// The v2 `included` users: who recorded the cassette, so only their shape is compared.
-fn compare_users(at: &str, recorded: &Value, actual: &Value, out: &mut Vec<String>) {
-    let (Some(r), Some(a)) = (recorded.as_array(), actual.as_array()) else {
-        return out.push(format!("{at}: recorded {recorded}, got {actual}"));
-    };
-    if r.len() != a.len() {
-        return out.push(format!(
-            "{at}: {} users recorded, {} answered",
-            r.len(),
-            a.len()
-        ));
-    }
-    let kind = |v: &Value| match v {
-        Value::Null => "null",
-        Value::Bool(_) => "boolean",
-        Value::Number(_) => "number",
-        Value::String(_) => "string",
-        Value::Array(_) => "array",
-        Value::Object(_) => "object",
-    };
-    for (i, (ru, au)) in r.iter().zip(a).enumerate() {
-        if ru["type"] != au["type"] {
-            out.push(format!(
-                "{at}[{i}].type: recorded {}, got {}",
-                ru["type"], au["type"]
-            ));
-        }
-        let empty = serde_json::Map::new();
-        let ra = ru["attributes"].as_object().unwrap_or(&empty);
-        let aa = au["attributes"].as_object().unwrap_or(&empty);
-        let keys: BTreeSet<&String> = ra.keys().chain(aa.keys()).collect();
-        for key in keys {
-            let path = format!("{at}[{i}].attributes.{key}");
-            match (ra.get(key), aa.get(key)) {
-                (Some(Value::Null), Some(_)) | (Some(_), Some(Value::Null)) => {}
-                (Some(rv), Some(av)) if kind(rv) != kind(av) => out.push(format!(
-                    "{path}: recorded a {}, got a {}",
-                    kind(rv),
-                    kind(av)
-                )),
-                (Some(_), Some(_)) => {}
-                _ if USER_TOLERATED.contains(&key.as_str()) => {}
-                (Some(rv), None) => out.push(format!("{path}: missing (recorded {rv})")),
-                (None, Some(av)) => out.push(format!("{path}: unexpected (got {av})")),
-                (None, None) => {}
-            }
-        }
-    }
-}
-
-fn compare(at: &str, recorded: &Value, actual: &Value, ids: &Ids, out: &mut Vec<String>) {
-    match (recorded, actual) {
-        (Value::Object(r), Value::Object(a)) => {
-            let keys: BTreeSet<&String> = r.keys().chain(a.keys()).collect();
-            for key in keys {
-                if IGNORED.contains(&key.as_str()) {
-                    continue;
-                }
-                let path = format!("{at}.{key}");
-                match (r.get(key), a.get(key)) {
-                    (Some(rv), Some(av)) if key == "included" => compare_users(&path, rv, av, out),
-                    (Some(rv), Some(av)) if ID_KEYS.contains(&key.as_str()) => {
-                        if let Some(mapped) = id_text(rv).and_then(|id| ids.get(&id)) {
-                            if id_text(av).as_ref() != Some(mapped) {
-                                out.push(format!("{path}: expected id {mapped}, got {av}"));
-                            }
-                        }
-                    }
-                    (Some(rv), Some(av)) if ID_TEXT_KEYS.contains(&key.as_str()) => {
-                        compare(&path, &map_ids_in_texts(rv, ids), av, ids, out)
-                    }
-                    (Some(rv), Some(av)) => compare(&path, rv, av, ids, out),
-                    (Some(_), None) | (None, Some(_)) if TOLERATED.contains(&key.as_str()) => {}
-                    (Some(rv), None) => out.push(format!("{path}: missing (recorded {rv})")),
-                    (None, Some(av)) => out.push(format!("{path}: unexpected (got {av})")),
-                    (None, None) => {}
-                }
-            }
-        }
-        (Value::Array(r), Value::Array(a)) => {
-            if r.len() != a.len() {
-                out.push(format!(
-                    "{at}: {} items recorded, {} answered",
-                    r.len(),
-                    a.len()
-                ));
-                return;
-            }
-            for (i, (rv, av)) in r.iter().zip(a).enumerate() {
-                compare(&format!("{at}[{i}]"), rv, av, ids, out);
-            }
-        }
-        (Value::Number(r), Value::Number(a)) => {
-            if r.as_f64() != a.as_f64() {
-                out.push(format!("{at}: recorded {r}, got {a}"));
-            }
-        }
-        (r, a) => {
-            if r != a {
-                out.push(format!("{at}: recorded {r}, got {a}"));
-            }
-        }
-    }
-}
-
-fn parse(text: &str) -> Value {
-    if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
-    }
-}
-
-/// Creates the monitors a recorded list answer shows (they pre-existed in the recording org),
-/// in id order, so the paged answers can be compared in full.
-async fn seed_monitors(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids) {
-    let mut seen = BTreeMap::new();
-    for it in interactions {
-        let is_list = it.method == "GET" && it.uri.split('?').next() == Some("/api/v1/monitor");
-        if !is_list {
-            continue;
-        }
-        if let Value::Array(items) = parse(&it.response) {
-            for item in items {
-                if let Some(id) = item.get("id").and_then(Value::as_i64) {
-                    seen.insert(id, item);
-                }
-            }
-        }
-    }
-    let seeds = seen.into_iter().map(|(id, item)| (id.to_string(), item));
-    let keys = [
-        "type", "query", "name", "message", "tags", "options", "priority",
-    ];
-    create_seeds(h, "/api/v1/monitor", json!({}), &keys, seeds, ids).await;
-}
-
-/// Creates the dashboards a recorded listing shows that no create of the cassette made (they
-/// pre-existed in the recording org: presets and older dashboards), oldest first, as the
-/// listing orders them, so the paged answers can be compared in full. Each gets what its
-/// summary shows (title, description, layout) and no widget, since a summary has none.
-async fn seed_dashboards(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids) {
-    let created: BTreeSet<String> = interactions
-        .iter()
-        .filter(|it| it.method == "POST" && it.uri == "/api/v1/dashboard")
-        .filter_map(|it| parse(&it.response).get("id").and_then(id_text))
-        .collect();
-    let mut seen = BTreeMap::new();
-    for it in interactions {
-        let is_list = it.method == "GET" && it.uri.split('?').next() == Some("/api/v1/dashboard");
-        if !is_list {
-            continue;
-        }
-        for item in parse(&it.response)["dashboards"]
-            .as_array()
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = item.get("id").and_then(id_text) else {
-                continue;
-            };
-            if !created.contains(&id) {
-                let created_at = item["created_at"].as_str().unwrap_or_default().to_string();
-                seen.insert((created_at, id), item.clone());
-            }
-        }
-    }
-    let seeds = seen.into_iter().map(|((_, id), item)| (id, item));
-    let keys = ["title", "description", "layout_type", "is_read_only"];
-    let base = json!({"widgets": []});
-    create_seeds(h, "/api/v1/dashboard", base, &keys, seeds, ids).await;
-}
-
-/// Creates, in the order given, one object through `POST path` per recorded `(id, item)`:
-/// `base` plus the fields `keys` copies from the item; maps the recorded id to the new one.
-async fn create_seeds(
-    h: &Sandbox,
-    path: &str,
-    base: Value,
-    keys: &[&str],
-    seeds: impl Iterator<Item = (String, Value)>,
-    ids: &mut Ids,
-) {
-    for (id, item) in seeds {
-        let mut body = base.clone();
-        for key in keys {
-            if let Some(v) = item.get(*key) {
-                body[*key] = v.clone();
-            }
-        }
-        let (status, created) = h.call(Method::POST, path, Some(body)).await;
-        assert!(
-            status.is_success(),
-            "seeding {path} {id}: {status} {created}"
-        );
-        if let Some(new_id) = created.get("id").and_then(id_text) {
-            ids.insert(id, new_id);
-        }
-    }
-}
-
-#[derive(Default)]
-struct Summary {
-    cassettes: usize,
-    cassettes_replayed: usize,
-    interactions: usize,
-    replayed: usize,
-    skipped: BTreeMap<String, usize>,
-    skipped_cassettes: Vec<(String, String)>,
-    mismatches: Vec<String>,
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn replays_recorded_exchanges() {
     let Some(dir) = shared_dir() else {
@@ -620,101 +180,10 @@ async fn replays_recorded_exchanges() {
         // Every notification-rule and dashboard exchange must be replayed: a skip there is a
         // failure.
         let must_replay = group.starts_with("v2/") || group == "v1/dashboards";
-        let interactions = load(&file);
-        summary.cassettes += 1;
-        summary.interactions += interactions.len();
-        if let Some(reason) = dependency(&interactions) {
-            if must_replay {
-                summary
-                    .mismatches
-                    .push(format!("{name}: skipped whole ({reason})"));
-            }
-            summary.skipped_cassettes.push((name, reason));
-            *summary
-                .skipped
-                .entry("whole cassette skipped (dependency)".to_string())
-                .or_default() += interactions.len();
-            continue;
-        }
-        summary.cassettes_replayed += 1;
-        let without_keys = name.contains("Forbidden");
-        let h = Sandbox::start(Default::default()).await;
-        let mut ids = Ids::new();
-        seed_monitors(&h, &interactions, &mut ids).await;
-        seed_dashboards(&h, &interactions, &mut ids).await;
-        for (n, it) in interactions.iter().enumerate() {
-            if let Some(reason) = unserved(&it.method, &it.uri) {
-                if must_replay {
-                    summary.mismatches.push(format!(
-                        "{name}#{n} {} {}: not replayed ({reason})",
-                        it.method, it.uri
-                    ));
-                }
-                *summary.skipped.entry(reason.to_string()).or_default() += 1;
-                continue;
-            }
-            summary.replayed += 1;
-            let uri = rewrite_uri(&it.uri, &ids);
-            let method = Method::from_bytes(it.method.as_bytes()).expect("method");
-            let mut req = h.http.request(method, format!("{}{uri}", h.base));
-            if !without_keys {
-                req = req
-                    .header("DD-API-KEY", API_KEY)
-                    .header("DD-APPLICATION-KEY", APP_KEY);
-            }
-            if !it.body.is_empty() {
-                req = req
-                    .header("Content-Type", "application/json")
-                    .body(rewrite_body(&it.body, &ids));
-            }
-            let (status, actual) = decode(req.send().await.expect("answered")).await;
-            let recorded = parse(&it.response);
-            let at = format!("{name}#{n} {} {}", it.method, it.uri);
-            if status.as_u16() != it.status {
-                summary.mismatches.push(format!(
-                    "{at}: status recorded {}, got {status} ({actual})",
-                    it.status
-                ));
-                continue;
-            }
-            learn_ids(&recorded, &actual, &mut ids);
-            let mut diffs = Vec::new();
-            compare("$", &recorded, &actual, &ids, &mut diffs);
-            summary
-                .mismatches
-                .extend(diffs.into_iter().map(|d| format!("{at}: {d}")));
-        }
-        h.stop().await;
+        replay(&name, &load(&file), must_replay, &mut summary).await;
     }
-    println!("conformance summary");
-    println!(
-        "  cassettes: {} ({} replayed, {} skipped whole)",
-        summary.cassettes,
-        summary.cassettes_replayed,
-        summary.skipped_cassettes.len()
-    );
-    println!(
-        "  interactions: {} recorded, {} replayed",
-        summary.interactions, summary.replayed
-    );
-    for (reason, count) in &summary.skipped {
-        println!("  skipped {count}: {reason}");
-    }
-    for (name, reason) in &summary.skipped_cassettes {
-        println!("  skipped cassette {name}: {reason}");
-    }
-    println!("  mismatches: {}", summary.mismatches.len());
-    for m in &summary.mismatches {
-        println!("    {m}");
-    }
-    assert!(summary.replayed > 0, "nothing was replayed");
-    assert!(
-        summary.mismatches.is_empty(),
-        "{} mismatches",
-        summary.mismatches.len()
-    );
+    summary.report("conformance summary");
 }
-
 #[test]
 fn a_present_directory_without_cassettes_is_an_error_not_a_skip() {
     let empty = tempfile::tempdir().expect("tempdir");

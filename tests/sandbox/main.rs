@@ -4,6 +4,8 @@
 #[path = "../kit/mod.rs"]
 mod kit;
 
+/// The v2 webhook auth-method endpoints: answers, 400s, 409s, no secret, keys, the data file.
+mod auth_methods_are_served_as_recorded;
 /// `GET /sandbox/v1/check_status`: the latest run per tag set, as a check_status widget.
 mod check_status_counts_the_latest_run_per_group;
 /// Datadog's recorded exchanges, replayed against the sandbox.
@@ -24,3 +26,5 @@ mod the_data_file_survives_restarts;
 mod the_sandbox_command_serves_on_the_printed_address;
 /// `POST /sandbox/v1/monitor/{id}/transition` fires the webhooks a message mentions.
 mod transitions_fire_the_webhooks_messages_mention;
+/// Trims, types, dropped and unechoed fields, widget ids and `auth_method_id`, as recorded.
+mod writes_are_normalised_as_datadog_does_today;

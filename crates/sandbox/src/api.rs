@@ -1,7 +1,8 @@
 //! The Datadog API routes: key checks, body parsing and the handlers, which delegate the
-//! rules to [`super::integration`], [`super::monitors`], [`super::rules`] and
-//! [`super::dashboards`].
+//! rules to [`super::integration`], [`super::monitors`], [`super::rules`],
+//! [`super::dashboards`] and [`super::auth_methods`].
 
+use super::auth_methods;
 use super::dashboards;
 use super::integration::{self, Limits};
 use super::monitors::{self, ListQuery, Now};
@@ -41,6 +42,9 @@ pub fn routes() -> Router<Arc<Shared>> {
     const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-variables";
     const RULES: &str = "/api/v2/monitor/notification_rule";
     const DASHBOARDS: &str = "/api/v1/dashboard";
+    const AUTH_METHODS: &str = "/api/v2/integration/webhooks/configuration/auth-method";
+    const OAUTH2: &str =
+        "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
     Router::new()
         .route(WEBHOOKS, post(create_webhook))
         .route(
@@ -74,6 +78,14 @@ pub fn routes() -> Router<Arc<Shared>> {
             get(get_dashboard)
                 .put(update_dashboard)
                 .delete(delete_dashboard),
+        )
+        .route(AUTH_METHODS, get(list_auth_methods))
+        .route(OAUTH2, post(create_auth_method))
+        .route(
+            &format!("{OAUTH2}/{{auth_method_id}}"),
+            get(get_auth_method)
+                .patch(update_auth_method)
+                .delete(delete_auth_method),
         )
 }
 
@@ -584,6 +596,68 @@ async fn delete_dashboard(
     })
     .await?;
     reply(StatusCode::OK, deleted)
+}
+
+async fn list_auth_methods(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    query: Result<Query<auth_methods::ListQuery>, QueryRejection>,
+) -> ApiResult {
+    let Query(query) =
+        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let include = query.includes()?;
+    reply(StatusCode::OK, auth_methods::list(&s.store.read(), include))
+}
+
+async fn create_auth_method(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    body: Bytes,
+) -> ApiResult {
+    let write = auth_methods::parse(&json_body(&body)?)?;
+    let created = store_write(&s, |data, touched| {
+        let id = auth_methods::unused_id(data);
+        touched.auth_method(&id);
+        auth_methods::create(data, write, &id)
+    })
+    .await?;
+    reply(StatusCode::CREATED, created)
+}
+
+async fn get_auth_method(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    reply(StatusCode::OK, auth_methods::get(&s.store.read(), &id)?)
+}
+
+async fn update_auth_method(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let write = auth_methods::parse(&json_body(&body)?)?;
+    let updated = store_write(&s, |data, touched| {
+        touched.auth_method(&id);
+        auth_methods::update(data, &id, write)
+    })
+    .await?;
+    reply(StatusCode::OK, updated)
+}
+
+async fn delete_auth_method(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    store_write(&s, |data, touched| {
+        touched.auth_method(&id);
+        auth_methods::delete(data, &id)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// Answer for `/api/` paths the sandbox does not serve.

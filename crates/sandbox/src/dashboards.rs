@@ -275,7 +275,9 @@ fn number_widgets(widgets: &mut [DashboardWidget]) {
 
 /// The fields the server adds to a valid dashboard: its id, url, author and times, the
 /// widgets' ids and the recorded defaults (`description`, `notify_list` and
-/// `template_variables` `null`, `is_read_only` false, `restricted_roles` empty).
+/// `template_variables` `null`). `is_read_only` and `restricted_roles` are answered only when
+/// sent: Terraform's 2026 recordings lack them, where the official client's of 2024 showed
+/// `false` and `[]`.
 fn complete(
     mut dashboard: Dashboard,
     id: &str,
@@ -294,8 +296,6 @@ fn complete(
     for (field, default) in [
         ("notify_list", Value::Null),
         ("template_variables", Value::Null),
-        ("is_read_only", json!(false)),
-        ("restricted_roles", json!([])),
     ] {
         let value = extra.entry(field).or_insert(Value::Null);
         if value.is_null() {
@@ -431,7 +431,13 @@ fn summary(dashboard: &Dashboard) -> DashboardSummary {
         "modified_at",
         "author_handle",
     ] {
-        let value = dashboard.extra.get(field).cloned().unwrap_or(Value::Null);
+        // Every recorded listing shows `is_read_only`, `false` unless set.
+        let absent = if field == "is_read_only" {
+            json!(false)
+        } else {
+            Value::Null
+        };
+        let value = dashboard.extra.get(field).cloned().unwrap_or(absent);
         extra.insert(field.into(), value);
     }
     extra.insert("deleted_at".into(), Value::Null);

@@ -100,6 +100,12 @@ fn written(id: &str, attributes: RuleAttributes) -> RuleDocument {
 
 /// A new random (version 4) UUID that no rule of `data` has.
 pub fn unused_id(data: &Data) -> String {
+    unused_uuid(|id| data.notification_rules.contains_key(id))
+}
+
+/// A new random (version 4) UUID for which `taken` is false: the ids of v2 objects (rules,
+/// webhook auth methods).
+pub fn unused_uuid(taken: impl Fn(&str) -> bool) -> String {
     loop {
         let mut bytes: [u8; 16] = rand::random();
         bytes[6] = (bytes[6] & 0x0f) | 0x40;
@@ -113,7 +119,7 @@ pub fn unused_id(data: &Data) -> String {
             &hex[16..20],
             &hex[20..]
         );
-        if !data.notification_rules.contains_key(&id) {
+        if !taken(&id) {
             return id;
         }
     }

@@ -53,6 +53,14 @@ impl ApiError {
         }
     }
 
+    /// 409 with a message (the write conflicts with what is stored).
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::CONFLICT,
+            message: message.into(),
+        }
+    }
+
     /// 500 with a message (the sandbox itself failed, e.g. writing its data file).
     pub fn internal(message: impl Into<String>) -> Self {
         Self {
@@ -81,6 +89,25 @@ pub struct StoredVariable {
     pub value: String,
     /// Whether the value is hidden in responses.
     pub is_secret: bool,
+}
+
+/// A stored OAuth2 client-credentials auth method of the Webhooks integration, secret
+/// included (the sandbox is the server: Datadog keeps it to fetch tokens, and never answers
+/// it).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredAuthMethod {
+    /// Its name, unique in the org.
+    pub name: String,
+    /// Where the credentials are exchanged for a token.
+    pub access_token_url: String,
+    /// The OAuth2 client id.
+    pub client_id: String,
+    /// The OAuth2 client secret: never answered, and [`REDACTED_SECRET`] in the data file.
+    pub client_secret: String,
+    /// The token's audience, if any.
+    pub audience: Option<String>,
+    /// The token's scope, if any.
+    pub scope: Option<String>,
 }
 
 /// Webhooks and custom variables: the part of the state that `--lossy-webhook-writes`
@@ -123,6 +150,9 @@ pub struct Data {
     /// Dashboards (API v1) by id, each as `GET /api/v1/dashboard/{id}` returns it.
     #[serde(default)]
     pub dashboards: BTreeMap<String, Dashboard>,
+    /// Webhook auth methods (API v2) by id.
+    #[serde(default)]
+    pub auth_methods: BTreeMap<String, StoredAuthMethod>,
 }
 
 impl Default for Data {
@@ -138,6 +168,7 @@ impl Default for Data {
             deliveries: Vec::new(),
             notification_rules: BTreeMap::new(),
             dashboards: BTreeMap::new(),
+            auth_methods: BTreeMap::new(),
         }
     }
 }

@@ -4,10 +4,12 @@
 
 use super::*;
 use crate::monitors::{self, Identity, Now};
-use crate::store::Store;
+use crate::store::{Store, StoredVariable, REDACTED_SECRET};
 use crate::{Sandbox, SandboxConfig};
 use rand::{Rng, SeedableRng};
 use serde_json::json;
+use serde_json::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::net::SocketAddr;
 use std::sync::MutexGuard;
 
