@@ -1,12 +1,14 @@
 //! `ddhooks import`: write manifests for what exists in Datadog. Read-only against the API:
-//! monitors are listed, the webhooks they mention (and `--webhook`s) are read by name, then
-//! the custom variables those webhooks reference (and `--variable`s); the pure core
-//! (`ddhooks_core::import`) turns them into manifest text and a report.
+//! monitors and notification rules are listed, the webhooks they mention (and `--webhook`s)
+//! are read by name, then the custom variables those webhooks reference (and
+//! `--variable`s); when webhooks may form pairs, the dashboards are listed and read (with
+//! those the registry names) to find status boards. The pure core (`ddhooks_core::import`)
+//! turns them into manifest text and a report.
 
 use super::session::{ConnectArgs, Session};
 use crate::datadog::Client;
 use crate::import::{self, Found, ImportOptions};
-use crate::model::{RemoteVariable, RemoteWebhook};
+use crate::model::{RemoteBoard, RemoteVariable, RemoteWebhook};
 use anyhow::Context;
 use clap::Args;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -97,11 +99,13 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let c = imported.counts;
     let _ = writeln!(
         err,
-        "Imported {} custom variables, {} webhook pairs, {} webhooks and {} notification blocks from {} monitors into {}.",
+        "Imported {} custom variables, {} webhook pairs, {} webhooks, {} notification blocks, {} notification rules and {} status boards from {} monitors into {}.",
         c.variables,
         c.pairs,
         c.webhooks,
         c.blocks,
+        c.rules,
+        c.boards,
         found.remote.monitors.len(),
         path.display()
     );
@@ -125,8 +129,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lists the monitors, reads every webhook they mention and every `extra_webhooks`, then
-/// every custom variable those webhooks reference and every `extra_variables`; never writes.
+/// Lists the monitors and the notification rules, reads every webhook they mention and
+/// every `extra_webhooks`, then every custom variable those webhooks reference and every
+/// `extra_variables`, then the dashboards that may be status boards; never writes.
 pub async fn discover(
     session: &Session,
     extra_webhooks: &[String],
@@ -142,7 +147,19 @@ pub async fn discover(
     for m in monitors {
         found.remote.monitors.insert(m.id, m);
     }
+    let rules = client
+        .read_rules()
+        .await
+        .context("listing the notification rules")?;
+    for r in rules {
+        found.remote.notification_rules.insert(r.id.clone(), r);
+    }
     let mut mentions = import::mentioned_webhooks(found.remote.monitors.values());
+    for name in
+        import::webhooks_named_by_rules(found.remote.notification_rules.values()).into_keys()
+    {
+        mentions.entry(name).or_default();
+    }
     for name in extra_webhooks {
         mentions.entry(name.clone()).or_default();
     }
@@ -178,7 +195,65 @@ pub async fn discover(
             }
         }
     }
+    read_boards(session, &mut found).await?;
     Ok(found)
+}
+
+/// Reads the dashboards that may be status boards: those the registry names, and, when
+/// some webhooks may form a pair, every listed dashboard (only a full read shows its
+/// widgets); the core keeps those that show an imported pair or are owned.
+async fn read_boards(session: &Session, found: &mut Found) -> anyhow::Result<()> {
+    let client = &session.client;
+    let (registry, _) = crate::datadog::fetch::read_registry(client, &session.state)
+        .await
+        .context("reading the registry")?;
+    found.owned_boards = registry
+        .map(|r| r.status_boards.into_values().collect())
+        .unwrap_or_default();
+    let pairs_possible = found.remote.webhooks.keys().any(|n| {
+        n.strip_suffix("-alert-check")
+            .is_some_and(|g| found.remote.webhooks.contains_key(&format!("{g}-ok-check")))
+    });
+    if !pairs_possible && found.owned_boards.is_empty() {
+        return Ok(());
+    }
+    let titles = client
+        .read_dashboard_titles()
+        .await
+        .context("listing the dashboards")?;
+    found.remote.dashboards = titles.into_iter().collect();
+    let wanted: BTreeMap<String, ()> = if pairs_possible {
+        found
+            .remote
+            .dashboards
+            .keys()
+            .map(|id| (id.clone(), ()))
+            .collect()
+    } else {
+        found
+            .owned_boards
+            .iter()
+            .map(|id| (id.clone(), ()))
+            .collect()
+    };
+    let boards = read_all(&wanted, session.concurrency.max(1), |id| {
+        read_board(client, id)
+    })
+    .await?;
+    for (id, board) in boards {
+        if let Some(b) = board {
+            found.remote.status_boards.insert(id, b);
+        }
+    }
+    Ok(())
+}
+
+async fn read_board(client: &Client, id: String) -> anyhow::Result<(String, Option<RemoteBoard>)> {
+    let b = client
+        .read_board(&id)
+        .await
+        .with_context(|| format!("reading dashboard {id}"))?;
+    Ok((id, b))
 }
 
 async fn read_webhook(

@@ -4,6 +4,9 @@
 #[path = "../kit/mod.rs"]
 mod kit;
 
+/// Import: an org ddhooks partly manages (registry lost, a rule added by hand) imports into
+/// manifests whose plan adopts everything and touches no monitor.
+mod a_partly_managed_org_imports_into_a_plan_of_adoptions_only;
 /// Import: an org set up by hand becomes manifests that plan as adoptions only, with no
 /// credential in any file or output.
 mod an_org_set_up_by_hand_is_taken_over_safely;

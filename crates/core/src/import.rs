@@ -8,6 +8,10 @@
 //!   the lint's fix.
 //! - Condition lines people pasted into monitors (outside ddhooks' markers) become
 //!   `monitor_notifications` entries, which the planner then adopts in place.
+//! - Notification rules (`rules`), the blocks ddhooks already manages (`blocks`) and status
+//!   boards (`boards`) become `monitor_notifications` and `status_boards` entries when their
+//!   entry lowers to exactly what exists; the others are findings. Each kind is one emitter
+//!   over its part of [`Found`] (see `entries`).
 //! - No secret enters the text: secret variables, credential-named variables and credentials
 //!   found in urls, headers and payloads (by [`crate::mask`]'s rules) are written as
 //!   `${env:NAME}`, and the environment variables to set are returned by name.
@@ -46,11 +50,21 @@ const SUFFIXES: [(&str, Condition, &str); 4] = [
 /// Words in a custom variable's name that make it a credential (as the linter sees it).
 const SECRET_WORDS: &[&str] = &["KEY", "TOKEN", "PASSWORD", "SECRET"];
 
+mod blocks;
+mod boards;
+mod entries;
+mod rules;
+
 /// What import found in Datadog.
 #[derive(Debug, Clone, Default)]
 pub struct Found {
-    /// The webhooks and custom variables that exist (by name) and every monitor.
+    /// The webhooks and custom variables that exist (by name), every monitor, every
+    /// notification rule, every dashboard's title (`dashboards`) and the dashboards read in
+    /// full (`status_boards`: those the registry names and those that may show pairs).
     pub remote: Remote,
+    /// The dashboard ids the registry names as status boards, so that a board ddhooks made
+    /// is considered even when it no longer counts an imported pair.
+    pub owned_boards: BTreeSet<String>,
     /// Webhook names that were looked up but do not exist, with the monitors that mention
     /// them (empty for a name given with `--webhook`).
     pub missing_webhooks: BTreeMap<String, BTreeSet<i64>>,
@@ -159,8 +173,12 @@ pub struct Counts {
     pub webhooks: usize,
     /// `webhook_pairs` entries.
     pub pairs: usize,
-    /// `monitor_notifications` entries.
+    /// `monitor_notifications` entries delivered in messages (hand lines and managed blocks).
     pub blocks: usize,
+    /// `monitor_notifications` entries delivered as notification rules.
+    pub rules: usize,
+    /// `status_boards` entries.
+    pub boards: usize,
 }
 
 /// Why import could not produce manifests.
@@ -173,6 +191,8 @@ pub enum ImportError {
     #[error("a credential of {0} would have been written into the manifest (a bug in ddhooks import: please report it); nothing was written")]
     SecretInOutput(String),
 }
+
+pub use rules::webhooks_named_by_rules;
 
 /// Every webhook name the monitors' messages mention (`@webhook-NAME`), with the monitors
 /// mentioning it.
@@ -1016,8 +1036,16 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
     let mut findings: Vec<Finding> = Vec::new();
     let mut counts = Counts::default();
 
+    let named_by_rules = webhooks_named_by_rules(remote.notification_rules.values());
     for (name, ids) in &found.missing_webhooks {
-        let message = if ids.is_empty() {
+        let rules = named_by_rules.get(name).filter(|_| ids.is_empty());
+        let message = if let Some(rules) = rules {
+            let rules: Vec<&str> = rules.iter().map(String::as_str).collect();
+            format!(
+                "is named by notification rules {} but does not exist",
+                rules.join(", ")
+            )
+        } else if ids.is_empty() {
             "was asked for with --webhook but does not exist".to_string()
         } else {
             let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
@@ -1030,7 +1058,14 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
             kind: FindingKind::Missing,
             subject: format!("webhook {name}"),
             message,
-            fix: Some("create it, or remove the mention from those monitors".into()),
+            fix: Some(
+                if rules.is_some() {
+                    "create it, or remove it from those rules"
+                } else {
+                    "create it, or remove the mention from those monitors"
+                }
+                .into(),
+            ),
         });
     }
     for (name, hooks) in &found.missing_variables {
@@ -1190,8 +1225,29 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
         counts.pairs += 1;
     }
 
-    // Blocks.
-    let blocks_text = write_blocks(remote, &webhooks, &pairs, &mut findings, &mut counts);
+    // The kinds that must keep the names Datadog holds (markers, rule names) claim them
+    // first; hand lines' blocks are named around them.
+    let mut cx = entries::Context::new(options, webhooks.keys().cloned().collect(), &pairs);
+    let managed = blocks::emit(remote.monitors.values(), &mut cx, &mut findings);
+    let rules = rules::emit(&remote.notification_rules, &mut cx, &mut findings);
+    let boards = boards::emit(
+        &remote.status_boards,
+        &found.owned_boards,
+        &remote.dashboards,
+        &cx,
+        &mut findings,
+    );
+    let hand = write_blocks(
+        remote,
+        &webhooks,
+        &pairs,
+        &cx.block_names,
+        &mut findings,
+        &mut counts,
+    );
+    counts.blocks += managed.count;
+    counts.rules = rules.count;
+    counts.boards = boards.count;
 
     let mut text = String::new();
     text.push_str("# Written by `ddhooks import` from what exists in Datadog: review it, then run\n# `ddhooks plan` (it should show only adoptions).\n");
@@ -1201,12 +1257,21 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
             let _ = writeln!(text, "#   {name}: {}", comment(&var.purpose));
         }
     }
-    for (key, body) in [
-        ("custom_variables", &vars_text),
-        ("webhook_pairs", &pairs_text),
-        ("webhooks", &hooks_text),
-        ("monitor_notifications", &blocks_text),
-    ] {
+    let sections = [
+        ("custom_variables", vars_text),
+        ("webhook_pairs", pairs_text),
+        ("webhooks", hooks_text),
+        ("monitor_notifications", hand),
+        (managed.key, managed.text),
+        (rules.key, rules.text),
+        (boards.key, boards.text),
+    ];
+    for key in entries::KEYS {
+        let body: String = sections
+            .iter()
+            .filter(|(k, _)| *k == key)
+            .map(|(_, body)| body.as_str())
+            .collect();
         if !body.is_empty() {
             let _ = write!(text, "\n{key}:\n{body}");
         }
@@ -1277,6 +1342,7 @@ fn write_blocks(
     remote: &Remote,
     webhooks: &BTreeMap<String, RemoteWebhook>,
     pairs: &[PairEntry],
+    taken: &BTreeSet<String>,
     findings: &mut Vec<Finding>,
     counts: &mut Counts,
 ) -> String {
@@ -1314,7 +1380,7 @@ fn write_blocks(
             .push(m.id);
     }
     let mut entries: Vec<BlockEntry> = Vec::new();
-    let mut names: BTreeSet<String> = BTreeSet::new();
+    let mut names: BTreeSet<String> = taken.clone();
     for (_, (lines, ids)) in groups {
         let rules: Vec<NotifyRule> = lines.into_iter().map(|l| l.rule).collect();
         let pair = pairs.iter().find(|p| {

@@ -16,7 +16,7 @@ mod env;
 pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
-mod rule;
+pub(crate) mod rule;
 pub mod schema;
 mod yaml;
 

@@ -688,7 +688,7 @@ fn doubled_handles(message: &str, wanted: &[&Wanted]) -> Vec<(String, String)> {
 
 /// Whether two block bodies are the same once trimmed and without trailing spaces on each
 /// line: Datadog trims messages and editors strip trailing spaces, neither is drift.
-fn same_body(a: &str, b: &str) -> bool {
+pub(crate) fn same_body(a: &str, b: &str) -> bool {
     fn lines(s: &str) -> impl Iterator<Item = &str> {
         s.trim().lines().map(str::trim_end)
     }

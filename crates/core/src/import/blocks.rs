@@ -1,0 +1,155 @@
+//! Blocks ddhooks already manages (the text between its markers in monitor messages) into
+//! `monitor_notifications` entries, so that an org ddhooks partly manages imports into
+//! manifests whose plan keeps those blocks instead of removing them.
+//!
+//! The monitors whose block NAME has the same body (as the planner compares bodies) become
+//! one entry `NAME: {monitors: {ids: [...]}, ...}`. The body is written as `pair: P` when
+//! that is exactly what pair P's block renders, else as `text`. The name is in the markers,
+//! so it cannot change: a NAME with different bodies on different monitors, or one taken by
+//! a rule, is a finding, and its blocks are left out (the plan then shows their removal).
+
+use super::entries::{not_imported, Context, Section};
+use super::{yaml_key, yaml_string, Finding};
+use crate::model::{NotificationBlock, RemoteMonitor};
+use crate::plan::same_body;
+use crate::template;
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+/// One body of a block NAME and the monitors holding it.
+struct Variant {
+    /// The body as found on the first monitor holding it.
+    body: String,
+    /// Every monitor holding it, by id.
+    ids: Vec<i64>,
+}
+
+/// The managed blocks' entries under `monitor_notifications`; the blocks left out are
+/// findings. Monitors with damaged blocks are skipped (import reports them already).
+pub(crate) fn emit<'m>(
+    monitors: impl IntoIterator<Item = &'m RemoteMonitor>,
+    cx: &mut Context<'_>,
+    findings: &mut Vec<Finding>,
+) -> Section {
+    let mut by_name: BTreeMap<String, Vec<Variant>> = BTreeMap::new();
+    for m in monitors {
+        if !m.message.contains("ddhooks:") {
+            continue;
+        }
+        let Ok(found) = template::find_blocks(&m.message) else {
+            continue;
+        };
+        for block in found {
+            let variants = by_name.entry(block.name).or_default();
+            match variants
+                .iter_mut()
+                .find(|v| same_body(&v.body, &block.body))
+            {
+                Some(v) => v.ids.push(m.id),
+                None => variants.push(Variant {
+                    body: block.body,
+                    ids: vec![m.id],
+                }),
+            }
+        }
+    }
+    let mut out = Section::new("monitor_notifications");
+    for (name, variants) in by_name {
+        let subject = format!("managed block {name}");
+        if let [_, _, ..] = variants.as_slice() {
+            // Its markers stay in the messages: no other entry may take the name.
+            cx.block_names.insert(name.clone());
+            let groups: Vec<String> = variants.iter().map(|v| ids_text(&v.ids)).collect();
+            findings.push(not_imported(
+                &subject,
+                format!(
+                    "its text differs between monitors ({}), and one entry writes one text under the one name the markers hold",
+                    groups.join("; ")
+                ),
+                "make the blocks the same (or rename the markers of one group) by hand, then import again",
+            ));
+            continue;
+        }
+        let v = &variants[0];
+        if let Err(finding) = cx.claim_block_name(&name, &subject) {
+            findings.push(finding);
+            continue;
+        }
+        let Some(entry) = entry(&name, v, cx) else {
+            findings.push(not_imported(
+                &format!("{subject} (monitors {})", ids_text(&v.ids)),
+                "no entry a manifest can hold renders its text exactly (does it mention a webhook that was not imported, or spell `<<#…>>`?)".into(),
+                "fix the block's text by hand, then import again",
+            ));
+            continue;
+        };
+        out.push(
+            &format!("managed by ddhooks in monitors {}", ids_text(&v.ids)),
+            &entry,
+        );
+    }
+    out
+}
+
+/// The entry that writes `v.body` into exactly monitors `v.ids` under `name`: `pair:` when
+/// a pair renders it, else `text`; `None` when neither lowers to it.
+fn entry(name: &str, v: &Variant, cx: &Context<'_>) -> Option<String> {
+    let ids: Vec<String> = v.ids.iter().map(i64::to_string).collect();
+    let head = format!(
+        "  {}:\n    monitors:\n      ids: [{}]\n",
+        yaml_key(name),
+        ids.join(", ")
+    );
+    let pair = cx.pairs.iter().find(|p| {
+        let rendered = NotificationBlock {
+            name: name.to_string(),
+            monitors: Default::default(),
+            rules: p.rules(),
+            text: None,
+        }
+        .body();
+        same_body(&rendered, &v.body)
+    });
+    let mut candidates = Vec::new();
+    if let Some(p) = pair {
+        candidates.push(format!("{head}    pair: {}\n", yaml_key(&p.name)));
+    }
+    let mut text = head;
+    let _ = writeln!(text, "    text: {}", text_scalar(v.body.trim()));
+    candidates.push(text);
+    candidates.into_iter().find(|entry| {
+        cx.lower("monitor_notifications", entry)
+            .and_then(|d| d.blocks.get(name).cloned())
+            .is_some_and(|b| {
+                b.monitors.ids.iter().eq(v.ids.iter())
+                    && b.monitors.tags.is_empty()
+                    && b.monitors.name.is_none()
+                    && same_body(&b.body(), &v.body)
+            })
+    })
+}
+
+/// A block's text as a YAML literal block (`|-`) when that keeps every byte, else quoted.
+fn text_scalar(text: &str) -> String {
+    let literal = !text.is_empty()
+        && !text.starts_with([' ', '\t'])
+        && text
+            .lines()
+            .all(|l| l == l.trim_end() && !l.is_empty() && l.chars().all(|c| !c.is_control()))
+        && !text.contains('\r');
+    if !literal {
+        return yaml_string(text);
+    }
+    let mut out = String::from("|-");
+    for line in text.lines() {
+        out.push_str("\n      ");
+        out.push_str(line);
+    }
+    out
+}
+
+/// Monitor ids as `1, 2, 3`.
+fn ids_text(ids: &[i64]) -> String {
+    let ids: Vec<String> = ids.iter().map(i64::to_string).collect();
+    ids.join(", ")
+}
