@@ -619,6 +619,9 @@ fn assert_plan_adopts_only(imported: &Imported, found: &Found) -> plan::Plan {
             plan::Change::StatusBoard(c) => {
                 matches!(c.edit, plan::Edit::Adopt { writes: false, .. })
             }
+            // The client secret cannot be read back, so adopting writes it, as for a secret
+            // variable.
+            plan::Change::AuthMethod(c) => matches!(c.edit, plan::Edit::Adopt { .. }),
             plan::Change::Monitor(_) => false,
         };
         assert!(quiet, "{change:?}\n{}", imported.manifest);
