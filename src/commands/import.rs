@@ -99,8 +99,9 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     let c = imported.counts;
     let _ = writeln!(
         err,
-        "Imported {} custom variables, {} webhook pairs, {} webhooks, {} notification blocks, {} notification rules and {} status boards from {} monitors into {}.",
+        "Imported {} custom variables, {} webhook auth methods, {} webhook pairs, {} webhooks, {} notification blocks, {} notification rules and {} status boards from {} monitors into {}.",
         c.variables,
+        c.auth_methods,
         c.pairs,
         c.webhooks,
         c.blocks,
@@ -129,7 +130,8 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Lists the monitors and the notification rules, reads every webhook they mention and
+/// Lists the monitors, the notification rules and the webhook auth methods, reads every
+/// webhook the monitors and rules mention and
 /// every `extra_webhooks`, then every custom variable those webhooks reference and every
 /// `extra_variables`, then the dashboards that may be status boards; never writes.
 pub async fn discover(
@@ -153,6 +155,19 @@ pub async fn discover(
         .context("listing the notification rules")?;
     for r in rules {
         found.remote.notification_rules.insert(r.id.clone(), r);
+    }
+    // Auth methods came in 2026: a key or an org that may not list them (403, 404) imports
+    // everything else, and says so.
+    match client.read_auth_methods().await {
+        Ok(methods) => {
+            for m in methods {
+                found.remote.auth_methods.insert(m.id.clone(), m);
+            }
+        }
+        Err(e) if matches!(e.status(), Some(403 | 404)) => {
+            tracing::warn!("webhook auth methods are not imported: {e}");
+        }
+        Err(e) => return Err(e).context("listing the webhook auth methods"),
     }
     let mut mentions = import::mentioned_webhooks(found.remote.monitors.values());
     for name in

@@ -624,3 +624,34 @@ async fn retries_are_summed_up_once_per_request() {
     let error = assert_one_error(&run, &["gave up after 3 attempts ("]);
     eprintln!("{error}");
 }
+
+/// `DD_SITE` chooses `https://api.<site>`: a site of the newest spec's list
+/// (`uk1.datadoghq.com`) quietly, one it does not list with a warning rather than a refusal.
+/// A recording proxy shows where the requests went (the proxy cannot reach the site: the
+/// plan then fails, which is not what is tested).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dd_site_names_the_api_host_listed_or_not() {
+    let work = workspace();
+    let proxy = Proxy::start().await;
+    for (site, listed) in [("uk1.datadoghq.com", true), ("eu9.datadoghq.com", false)] {
+        let before = proxy.seen().len();
+        let mut cmd = cli::command(&["plan", utf8(&work.manifests()), "--max-retries", "0"]);
+        for name in PROXY_VARIABLES {
+            cmd.env_remove(name);
+        }
+        cmd.current_dir(work.dir.path())
+            .env("DD_SITE", site)
+            .env("HTTPS_PROXY", &proxy.url);
+        let run = cli::run(cmd).await;
+        let seen = proxy.seen()[before..].to_vec();
+        assert!(
+            seen.contains(&format!("CONNECT api.{site}:443 HTTP/1.1")),
+            "{site}: {seen:?}\n{}",
+            run.all()
+        );
+        let warned = run.stderr.contains(&format!(
+            "`{site}` is not one of the Datadog sites this ddhooks knows"
+        ));
+        assert_eq!(warned, !listed, "{site}:\n{}", run.all());
+    }
+}

@@ -1,5 +1,5 @@
 //! `ddhooks import` on an org ddhooks partly manages: an earlier apply wrote a pair, a
-//! webhook, blocks and a status board and its registry was then lost, and a person added a
+//! webhook, blocks, a status board and a webhook auth method and its registry was then lost, and a person added a
 //! notification rule and a webhook only that rule names through the API. The manifests import
 //! writes plan as adoptions only: no create, update or delete, and no monitor touched.
 
@@ -44,13 +44,21 @@ status_boards:
     title: Checkout monitors status
     description: The checkout group, by status
     pairs: [grp]
+
+webhook_auth_methods:
+  okta:
+    access_token_url: https://login.example.com/oauth2/token
+    client_id: ddhooks-client
+    client_secret: ${{env:OKTA_CLIENT_SECRET}}
 "#
     )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
-    let e = E2e::start().await;
+    let mut e = E2e::start().await;
+    e.env
+        .push(("OKTA_CLIENT_SECRET".into(), "made-up-client-secret".into()));
     let errors = e
         .create_monitor("[checkout] errors", &["team:checkout"], "Errors above 5%.")
         .await;
@@ -111,7 +119,7 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
         .await;
     assert_eq!(run.code, 0, "{}", run.all());
     assert!(
-        run.stderr.contains("1 webhook pairs, 2 webhooks, 2 notification blocks, 1 notification rules and 1 status boards"),
+        run.stderr.contains("1 webhook auth methods, 1 webhook pairs, 2 webhooks, 2 notification blocks, 1 notification rules and 1 status boards"),
         "{}",
         run.all()
     );
@@ -135,9 +143,10 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
     for change in view["changes"].as_array().expect("changes") {
         let address = change["address"].as_str().expect("address").to_string();
         assert_eq!(change["action"], "adopt", "{change}");
-        // The secret's value cannot be read back, so adopting it writes it once; every
+        // A secret's value cannot be read back, so adopting it writes it once; every
         // other object already is what the manifest says.
-        let secret = address == "custom_variable.DD_API_KEY";
+        let secret =
+            address == "custom_variable.DD_API_KEY" || address == "webhook_auth_method.okta";
         assert_eq!(change["writes"], secret, "{change}");
         adopted.push(address);
     }
@@ -152,6 +161,7 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
             "webhook.grp-ok-check",
             "webhook.pager-relay",
             "webhook.sms-oncall",
+            "webhook_auth_method.okta",
         ],
         "{}",
         plan.stdout

@@ -30,5 +30,7 @@ mod text_outside_markers_is_never_changed;
 mod the_board_counts_every_monitor_from_the_first_minute;
 /// Exit codes, apply asking on a terminal, the demo and `--sandbox`.
 mod the_command_line_works_as_documented;
+/// Webhook auth methods: planned, applied, adopted, imported and deleted, secret hidden.
+mod webhook_auth_methods_are_managed_and_their_secret_never_shown;
 /// `ddhooks preview`: what a monitor will send on each transition, before merge.
 mod what_a_monitor_will_send_is_shown_before_merge;

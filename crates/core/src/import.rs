@@ -50,6 +50,7 @@ const SUFFIXES: [(&str, Condition, &str); 4] = [
 /// Words in a custom variable's name that make it a credential (as the linter sees it).
 const SECRET_WORDS: &[&str] = &["KEY", "TOKEN", "PASSWORD", "SECRET"];
 
+mod auth_methods;
 mod blocks;
 mod boards;
 mod entries;
@@ -179,6 +180,8 @@ pub struct Counts {
     pub rules: usize,
     /// `status_boards` entries.
     pub boards: usize,
+    /// `webhook_auth_methods` entries.
+    pub auth_methods: usize,
 }
 
 /// Why import could not produce manifests.
@@ -1245,9 +1248,11 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
         &mut findings,
         &mut counts,
     );
+    let auth = auth_methods::emit(&remote.auth_methods, &mut env, options, &mut findings);
     counts.blocks += managed.count;
     counts.rules = rules.count;
     counts.boards = boards.count;
+    counts.auth_methods = auth.count;
 
     let mut text = String::new();
     text.push_str("# Written by `ddhooks import` from what exists in Datadog: review it, then run\n# `ddhooks plan` (it should show only adoptions).\n");
@@ -1265,6 +1270,7 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
         (managed.key, managed.text),
         (rules.key, rules.text),
         (boards.key, boards.text),
+        (auth.key, auth.text),
     ];
     for key in entries::KEYS {
         let body: String = sections

@@ -14,8 +14,9 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// The manifest's top-level keys, in the order import writes them.
-pub(crate) const KEYS: [&str; 5] = [
+pub(crate) const KEYS: [&str; 6] = [
     "custom_variables",
+    "webhook_auth_methods",
     "webhook_pairs",
     "webhooks",
     "monitor_notifications",
