@@ -132,3 +132,50 @@ async fn a_rule_made_by_hand_with_the_name_is_adopted_and_corrected() {
     assert_eq!(rules[0]["id"], id.as_str());
     assert!(rules[0]["attributes"]["recipients"].is_null());
 }
+
+/// `always:` becomes a rule's plain `recipients` (every transition), `otherwise:` its
+/// `fallback_recipients` (when no condition applied); both converge, and a transition that
+/// no condition routes fires the fallback.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn always_and_otherwise_become_plain_and_fallback_recipients() {
+    let e = E2e::start().await;
+    let errors = e.scenario_with_a_checkout_monitor().await;
+    let manifests = format!(
+        "{SCENARIO}    delivery: rule\n    otherwise: [\"@webhook-grp-ok-check\"]\n  everything:\n    delivery: rule\n    monitors: {{tags: [\"team:checkout\"]}}\n    always: \"@slack-checkout-firehose\"\n"
+    );
+    e.write("checkout.yaml", &manifests);
+    let plan = e.plan(&[]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    plan.assert_shows(&[
+        "+ notification_rule.grp will be created",
+        "+ notification_rule.everything will be created",
+        "fallback_recipients",
+    ]);
+    e.apply_ok().await;
+    e.assert_converged().await;
+    let rules = e.rules().await;
+    let by_name = |name: &str| {
+        rules
+            .iter()
+            .find(|r| r["attributes"]["name"] == name)
+            .map(|r| r["attributes"].clone())
+            .unwrap_or_default()
+    };
+    assert_eq!(
+        by_name("everything")["recipients"],
+        json!(["slack-checkout-firehose"])
+    );
+    assert_eq!(
+        by_name("grp")["conditional_recipients"]["fallback_recipients"],
+        json!(["webhook-grp-ok-check"])
+    );
+    // Warn is neither of the pair's conditions: the fallback fires (status 0 from ok-check).
+    let warn = e.transition(errors, "Warn").await;
+    assert_eq!(warn["fired"], json!(["grp-ok-check"]), "{warn}");
+    assert!(
+        warn["recipients"]
+            .to_string()
+            .contains("slack-checkout-firehose"),
+        "{warn}"
+    );
+}

@@ -1,9 +1,10 @@
 //! Notification rules into `monitor_notifications` entries with `delivery: rule`.
 //!
 //! A rule is written only when its entry lowers (through the manifest loader) to exactly the
-//! rule Datadog holds, so the plan adopts it without a write. What a manifest cannot say —
-//! plain `recipients`, `fallback_recipients`, a condition on another tag or transition, a
-//! name that is no block name, a name two rules share (adoption goes by name) — is a finding
+//! rule Datadog holds, so the plan adopts it without a write: conditions under `notify:`,
+//! plain `recipients` as `always:`, `fallback_recipients` as `otherwise:`. What a manifest
+//! cannot say — a condition on another tag or transition, a name that is no block name, a
+//! name two rules share (adoption goes by name) — is a finding
 //! naming the rule and why, and the rule is left out.
 
 use super::entries::{flow_list, not_imported, Context, Section};
@@ -91,15 +92,21 @@ fn entry(rule: &NotificationRule, cx: &Context<'_>) -> Result<String, String> {
             let _ = writeln!(out, "    monitors:\n      scope: {}", yaml_string(scope));
         }
     }
-    let conditions = match &rule.recipients {
-        RuleRecipients::Always(_) => {
-            return Err("it notifies plain `recipients` on every notification; a manifest's rule routes per condition (`notify`)".into());
+    let (conditions, fallback) = match &rule.recipients {
+        RuleRecipients::Always(list) => {
+            check_webhooks(list, cx)?;
+            let _ = writeln!(out, "    always: {}", flow_list(&handles(list)));
+            return Ok(out);
         }
-        RuleRecipients::Conditional { fallback, .. } if !fallback.is_empty() => {
-            return Err("it has `fallback_recipients`, which a manifest cannot declare".into());
-        }
-        RuleRecipients::Conditional { conditions, .. } => conditions,
+        RuleRecipients::Conditional {
+            conditions,
+            fallback,
+        } => (conditions, fallback),
     };
+    if !fallback.is_empty() {
+        check_webhooks(fallback, cx)?;
+        let _ = writeln!(out, "    otherwise: {}", flow_list(&handles(fallback)));
+    }
     out.push_str("    notify:\n");
     for c in conditions {
         let when = condition_of(&c.scope).ok_or_else(|| {
@@ -108,24 +115,34 @@ fn entry(rule: &NotificationRule, cx: &Context<'_>) -> Result<String, String> {
                 c.scope
             )
         })?;
-        for r in &c.recipients {
-            if let Some(hook) = recipient_webhook(r) {
-                if !cx.webhooks.contains(hook) {
-                    return Err(format!(
-                        "it sends to webhook `{hook}`, which this import does not declare (it does not exist, or could not be imported)"
-                    ));
-                }
-            }
-        }
-        let handles: Vec<String> = c.recipients.iter().map(|r| format!("@{r}")).collect();
+        check_webhooks(&c.recipients, cx)?;
         let _ = writeln!(
             out,
             "      {}: {}",
             yaml_string(&when.to_string()),
-            flow_list(&handles)
+            flow_list(&handles(&c.recipients))
         );
     }
     Ok(out)
+}
+
+/// Recipients as manifest handles (`slack-x` → `@slack-x`).
+fn handles(recipients: &[String]) -> Vec<String> {
+    recipients.iter().map(|r| format!("@{r}")).collect()
+}
+
+/// Why an entry cannot name these recipients: a webhook this import does not declare.
+fn check_webhooks(recipients: &[String], cx: &Context<'_>) -> Result<(), String> {
+    for r in recipients {
+        if let Some(hook) = recipient_webhook(r) {
+            if !cx.webhooks.contains(hook) {
+                return Err(format!(
+                    "it sends to webhook `{hook}`, which this import does not declare (it does not exist, or could not be imported)"
+                ));
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The `notify` key that lowers to a condition scope: the inverse of the loader's own

@@ -703,7 +703,7 @@ fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchang
 }
 
 #[test]
-fn a_conditional_rule_with_fallback_recipients_is_a_finding_not_a_rule_without_them() {
+fn fallback_and_plain_recipients_import_as_otherwise_and_always() {
     let mut found = pair_org();
     let conditions: &[(&str, &[&str])] =
         &[("transition_type:is_alert", &["webhook-g-alert-check"])];
@@ -720,18 +720,28 @@ fn a_conditional_rule_with_fallback_recipients_is_a_finding_not_a_rule_without_t
             RuleFilter::Tags(vec!["team:checkout".into()]),
             routed(conditions, &[]),
         ),
+        rule(
+            "r-always",
+            "always",
+            RuleFilter::Scope("team:checkout AND env:prod".into()),
+            RuleRecipients::Always(vec!["slack-x".into(), "webhook-g-ok-check".into()]),
+        ),
     ] {
         found.remote.notification_rules.insert(r.id.clone(), r);
     }
     let imported = import(&found, &ImportOptions::default()).expect("imports");
     let text = &imported.manifest;
-    assert!(!text.contains("with-fallback"), "{text}");
-    assert!(!text.contains("slack-catchall"), "{text}");
-    let f = finding_about(&imported, "notification rule with-fallback (r-fallback)");
-    assert!(f.message.contains("`fallback_recipients`"), "{f}");
-    // The same rule without a fallback is written, and adopted as it is.
+    assert!(
+        text.contains("    otherwise: [\"@slack-catchall\"]\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("    always: [\"@slack-x\", \"@webhook-g-ok-check\"]\n"),
+        "{text}"
+    );
+    // Each lowers to exactly the rule Datadog holds: adopted without a write.
     let plan = assert_plan_adopts_only(&imported, &found);
-    assert_eq!(rules_adopted(&plan), ["plain"]);
+    assert_eq!(rules_adopted(&plan), ["always", "plain", "with-fallback"]);
 }
 
 #[test]
@@ -740,12 +750,6 @@ fn rules_a_manifest_cannot_say_are_findings_naming_the_rule_and_why() {
     let tags = || RuleFilter::Tags(vec!["team:checkout".into()]);
     let alert: &[(&str, &[&str])] = &[("transition_type:is_alert", &["slack-x"])];
     for r in [
-        rule(
-            "a",
-            "always",
-            tags(),
-            RuleRecipients::Always(vec!["slack-x".into()]),
-        ),
         rule(
             "b",
             "renotify",
@@ -781,7 +785,6 @@ fn rules_a_manifest_cannot_say_are_findings_naming_the_rule_and_why() {
         imported.manifest
     );
     for (subject, why) in [
-        ("notification rule always (a)", "plain `recipients`"),
         (
             "notification rule renotify (b)",
             "`transition_type:is_renotify`",

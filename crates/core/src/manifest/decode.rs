@@ -133,6 +133,12 @@ pub(crate) struct RawBlock {
     pub text_key: Option<Loc>,
     /// `delivery:` (the default when absent or unreadable).
     pub delivery: Delivery,
+    /// `always:` (rules only: the plain recipients, notified on every notification), with
+    /// where its key was written.
+    pub always: Option<(Loc, Vec<Str>)>,
+    /// `otherwise:` (rules only: the fallback recipients, notified when no condition
+    /// applied), with where its key was written.
+    pub otherwise: Option<(Loc, Vec<Str>)>,
     /// A problem was already reported inside it: skip checks that would only repeat it.
     pub broken: bool,
 }
@@ -207,7 +213,15 @@ pub(crate) const WEBHOOK_KEYS: &[&str] = &[
     "encode_as",
     "renamed_from",
 ];
-pub(crate) const BLOCK_KEYS: &[&str] = &["monitors", "pair", "notify", "text", "delivery"];
+pub(crate) const BLOCK_KEYS: &[&str] = &[
+    "monitors",
+    "pair",
+    "notify",
+    "always",
+    "otherwise",
+    "text",
+    "delivery",
+];
 pub(crate) const SELECTOR_KEYS: &[&str] = &["ids", "tags", "name", "scope"];
 pub(crate) const BOARD_KEYS: &[&str] = &["title", "description", "pairs", "tags"];
 pub(crate) const AUTH_METHOD_KEYS: &[&str] = &[
@@ -793,6 +807,8 @@ impl Decoder<'_> {
             text: None,
             text_key: None,
             delivery: Delivery::default(),
+            always: None,
+            otherwise: None,
             broken: false,
         };
         for (key, k, v) in self.fields(body, &what, BLOCK_KEYS) {
@@ -819,16 +835,17 @@ impl Decoder<'_> {
                             loc: self.loc(k.pos),
                             style: k.style,
                         };
-                        let handles = match &hv.value {
-                            Value::Str(_) => self
-                                .string(hv, "handles")
-                                .map(|s| split_handles(&s))
-                                .unwrap_or_default(),
-                            _ => self
-                                .strings(hv, &format!("the handles of `{}`", cond.raw))
-                                .unwrap_or_default(),
-                        };
+                        let handles = self.handles(hv, &format!("the handles of `{}`", cond.raw));
                         block.notify.push((cond, handles));
+                    }
+                }
+                "always" | "otherwise" => {
+                    let handles = self.handles(v, &format!("`{key}`"));
+                    let at = self.loc(k.pos);
+                    if key == "always" {
+                        block.always = Some((at, handles));
+                    } else {
+                        block.otherwise = Some((at, handles));
                     }
                 }
                 "text" => {
@@ -873,6 +890,17 @@ impl Decoder<'_> {
         }
         board.broken = self.errors > errors_before;
         board
+    }
+
+    /// Handles as a list, or as one string of them separated by spaces.
+    fn handles(&mut self, node: &Node, what: &str) -> Vec<Str> {
+        match &node.value {
+            Value::Str(_) => self
+                .string(node, "handles")
+                .map(|s| split_handles(&s))
+                .unwrap_or_default(),
+            _ => self.strings(node, what).unwrap_or_default(),
+        }
     }
 
     fn auth_method(&mut self, name: Str, body: &Node) -> RawAuthMethod {

@@ -622,6 +622,21 @@ fn lower_block(r: &mut Reporter<'_>, block: &RawBlock, refs: &Refs<'_>) -> Optio
                 ok &= check_text(r, t, &converted, refs.hooks);
                 text = Some(converted);
             }
+            for (key, list) in [("always", &block.always), ("otherwise", &block.otherwise)] {
+                if let Some((at, _)) = list {
+                    let hint = if key == "always" {
+                        "handles notified on every transition go in `text:` in a message block (outside any `{{#…}}` section)"
+                    } else {
+                        "a message block says what fires when no condition holds with a negated section in `text:` or `notify` (`^is_alert`)"
+                    };
+                    r.error(
+                        *at,
+                        format!("`{key}` is a notification rule's; this block is delivered in monitor messages"),
+                        Some(format!("add `delivery: rule`, or: {hint}")),
+                    );
+                    ok = false;
+                }
+            }
             if !block.broken
                 && rules.is_empty()
                 && !text.as_deref().is_some_and(|t| !t.trim().is_empty())
@@ -649,7 +664,23 @@ fn lower_block(r: &mut Reporter<'_>, block: &RawBlock, refs: &Refs<'_>) -> Optio
         Delivery::Rule => {
             let filter = rule::filter(r, block, &mut ok);
             let rules = lower_rules(r, block, refs, &mut ok);
-            rule::lower(r, block, filter, rules, ok).map(Lowered::Rule)
+            let mut listed = |list: &Option<(Loc, Vec<Str>)>| {
+                list.as_ref().map(|(at, handles)| {
+                    for h in handles {
+                        ok &= check_handle(r, h.loc, &h.value, refs.hooks);
+                    }
+                    let locs = handles.iter().map(|h| h.loc).collect();
+                    let values = handles.iter().map(|h| h.value.clone()).collect();
+                    rule::Listed {
+                        at: *at,
+                        handles: values,
+                        locs,
+                    }
+                })
+            };
+            let always = listed(&block.always);
+            let otherwise = listed(&block.otherwise);
+            rule::lower(r, block, filter, rules, (always, otherwise), ok).map(Lowered::Rule)
         }
     }
 }

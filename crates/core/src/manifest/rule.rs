@@ -7,7 +7,7 @@
 //! is an error at the key or value that says it, suggesting `delivery: message`, so that a
 //! block never silently means less than what was written.
 
-use super::decode::{RawBlock, RawSelector};
+use super::decode::{Loc, RawBlock, RawSelector};
 use super::lower::{Located, Reporter};
 use crate::model::{
     Condition, NotificationRule, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
@@ -159,14 +159,26 @@ fn scope_filter(r: &mut Reporter<'_>, sel: &RawSelector) -> Option<RuleFilter> {
     Some(RuleFilter::Scope(scope.value.clone()))
 }
 
-/// The rule a `delivery: rule` block makes, from its filter (see [`filter`]) and its
-/// condition rules as lowered for a message block. `None` when something cannot be said
-/// by a rule (each reported where it was written) or `ok` is already false.
+/// A block's `always:` or `otherwise:` handles, already checked as handles.
+pub(crate) struct Listed {
+    /// Where the key was written.
+    pub at: Loc,
+    /// The handles, with their `@`.
+    pub handles: Vec<String>,
+    /// Where each handle was written.
+    pub locs: Vec<Loc>,
+}
+
+/// The rule a `delivery: rule` block makes, from its filter (see [`filter`]), its
+/// condition rules as lowered for a message block, and its `always` (plain recipients) and
+/// `otherwise` (fallback recipients) lists. `None` when something cannot be said by a rule
+/// (each reported where it was written) or `ok` is already false.
 pub(crate) fn lower(
     r: &mut Reporter<'_>,
     block: &RawBlock,
     filter: Option<RuleFilter>,
     rules: Vec<Located>,
+    (always, otherwise): (Option<Listed>, Option<Listed>),
     mut ok: bool,
 ) -> Option<NotificationRule> {
     if let Some(loc) = block.text_key {
@@ -177,7 +189,7 @@ pub(crate) fn lower(
         );
         ok = false;
     }
-    if block.pair.is_none() && block.notify.is_empty() && !block.broken {
+    if block.pair.is_none() && block.notify.is_empty() && always.is_none() && !block.broken {
         r.error(
             block.name.loc,
             format!(
@@ -185,7 +197,7 @@ pub(crate) fn lower(
                 block.name.raw
             ),
             Some(
-                "give it a `pair` or `notify` entries; free text needs `delivery: message`".into(),
+                "give it a `pair`, `notify` entries or `always` recipients; free text needs `delivery: message`".into(),
             ),
         );
         ok = false;
@@ -239,15 +251,91 @@ pub(crate) fn lower(
                 .collect(),
         });
     }
+    ok &= check_lists(
+        r,
+        always.as_ref(),
+        otherwise.as_ref(),
+        !conditions.is_empty(),
+    );
+    let bare = |l: Option<Listed>| -> Vec<String> {
+        l.map(|l| l.handles)
+            .unwrap_or_default()
+            .iter()
+            .map(|h| h.strip_prefix('@').unwrap_or(h).to_string())
+            .collect()
+    };
+    let recipients = match always {
+        Some(list) => RuleRecipients::Always(bare(Some(list))),
+        None => RuleRecipients::Conditional {
+            conditions,
+            fallback: bare(otherwise),
+        },
+    };
     let filter = filter?;
     ok.then(|| NotificationRule {
         name: block.name.value.clone(),
         filter,
-        recipients: RuleRecipients::Conditional {
-            conditions,
-            fallback: Vec::new(),
-        },
+        recipients,
     })
+}
+
+/// Datadog's rules for `always` (`recipients`) and `otherwise` (`fallback_recipients`):
+/// plain recipients exclude conditional ones, a fallback needs conditions, and each list
+/// holds 1–20 recipients. Returns whether all hold (each problem reported at its line).
+fn check_lists(
+    r: &mut Reporter<'_>,
+    always: Option<&Listed>,
+    otherwise: Option<&Listed>,
+    has_conditions: bool,
+) -> bool {
+    let mut ok = true;
+    if let Some(list) = always {
+        if has_conditions {
+            r.error(
+                list.at,
+                "a notification rule notifies `always` or per condition (`pair`, `notify`), not both: Datadog's `recipients` and `conditional_recipients` exclude each other".into(),
+                Some("split the block into two rules, or move the handles under the conditions they are for".into()),
+            );
+            ok = false;
+        }
+        if otherwise.is_some() {
+            r.error(
+                list.at,
+                "`otherwise` is notified when no condition applied, and a rule with `always` has no condition".into(),
+                Some("remove `otherwise`, or give the rule conditions instead of `always`".into()),
+            );
+            ok = false;
+        }
+    } else if let (Some(list), false) = (otherwise, has_conditions) {
+        r.error(
+            list.at,
+            "`otherwise` is notified when no condition applied: this rule has no condition".into(),
+            Some("give it a `pair` or `notify` entries, or use `always`".into()),
+        );
+        ok = false;
+    }
+    for (key, list) in [("always", always), ("otherwise", otherwise)] {
+        let Some(list) = list else { continue };
+        if list.handles.is_empty() {
+            r.error(
+                list.at,
+                format!("`{key}` lists no handle"),
+                Some("list handles such as [\"@slack-oncall\"], or remove the key".into()),
+            );
+            ok = false;
+        } else if let Some(extra) = list.locs.get(MAX_RECIPIENTS) {
+            r.error(
+                *extra,
+                format!(
+                    "a notification rule's `{key}` holds at most {MAX_RECIPIENTS} recipients; it lists {}",
+                    list.handles.len()
+                ),
+                Some("or split the block into several rules".into()),
+            );
+            ok = false;
+        }
+    }
+    ok
 }
 
 #[cfg(test)]

@@ -26,9 +26,11 @@ fn delivery_rules() -> Value {
     json!({
         "if": is_rule,
         "then": {
-            "anyOf": [{"required": ["pair"]}, {"required": ["notify"]}],
+            "anyOf": [{"required": ["pair"]}, {"required": ["notify"]}, {"required": ["always"]}],
             "properties": {
                 "text": false,
+                "always": {"maxItems": MAX_RECIPIENTS},
+                "otherwise": {"maxItems": MAX_RECIPIENTS},
                 "monitors": {
                     "properties": {
                         "ids": false,
@@ -46,7 +48,11 @@ fn delivery_rules() -> Value {
             }
         },
         "else": {
-            "properties": {"monitors": {"properties": {"scope": false}}}
+            "properties": {
+                "monitors": {"properties": {"scope": false}},
+                "always": false,
+                "otherwise": false
+            }
         }
     })
 }
@@ -132,6 +138,20 @@ pub fn schema() -> Value {
                         {"type": "string", "pattern": "^\\s*@"}
                     ]
                 }
+            },
+            "always": {
+                "description": "delivery: rule only: the rule's plain recipients, notified on every notification (instead of conditions).",
+                "anyOf": [
+                    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^@[^\\s()]+$"}},
+                    {"type": "string", "pattern": "^\\s*@"}
+                ]
+            },
+            "otherwise": {
+                "description": "delivery: rule only: the rule's fallback recipients, notified when none of its conditions applied.",
+                "anyOf": [
+                    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^@[^\\s()]+$"}},
+                    {"type": "string", "pattern": "^\\s*@"}
+                ]
             },
             "text": {"type": "string"},
             "delivery": {
