@@ -81,6 +81,8 @@ fn remote(d: &Desired, monitors: usize, groups: usize) -> Remote {
                 name: format!("monitor {id}"),
                 tags: vec![format!("team:t{g}"), "env:prod".into()],
                 message,
+                priority: None,
+                draft: false,
             },
         );
     }
@@ -127,6 +129,8 @@ fn scale_org(monitors: usize, groups: usize) -> Remote {
                 name: format!("[{service}] CPU high on {{{{host.name}}}} #{i}"),
                 tags,
                 message,
+                priority: None,
+                draft: false,
             },
         );
     }

@@ -12,5 +12,6 @@ pub mod plan;
 pub mod preview;
 pub mod registry;
 pub mod render;
+pub mod routing;
 pub mod scope;
 pub mod template;

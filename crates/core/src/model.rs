@@ -635,6 +635,13 @@ pub struct RemoteMonitor {
     pub tags: Vec<String>,
     /// The message, people's text and managed blocks together.
     pub message: String,
+    /// Its priority 1–5, if set (routing: `is_priority` sections, `priority:pN` rule
+    /// conditions).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub priority: Option<u8>,
+    /// Whether it is a draft (`draft_status: draft`), which notifies nobody.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub draft: bool,
 }
 
 /// What the fetch found in Datadog: the planner's right-hand input. Webhooks and custom

@@ -143,6 +143,11 @@ pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
         name: m.name.unwrap_or_default(),
         tags: m.tags,
         message: m.message.unwrap_or_default(),
+        priority: m
+            .priority
+            .and_then(|p| u8::try_from(p).ok())
+            .filter(|p| (1..=5).contains(p)),
+        draft: m.draft_status.as_deref() == Some("draft"),
     })
 }
 

@@ -182,6 +182,12 @@ pub struct MonitorSummary {
     /// Its current state: `OK`, `Alert`, `Warn`, `No Data`, …
     #[serde(default)]
     pub overall_state: Option<String>,
+    /// Its priority (1–5, or `null`).
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// `published` or `draft` (absent in older answers: published).
+    #[serde(default)]
+    pub draft_status: Option<String>,
 }
 
 /// Body of `PUT /api/v1/monitor/{id}`: any subset of top-level fields. ddhooks sends only

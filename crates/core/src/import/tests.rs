@@ -33,6 +33,8 @@ fn monitor(id: i64, tags: &[&str], message: &str) -> RemoteMonitor {
         name: format!("m{id}"),
         tags: tags.iter().map(|t| t.to_string()).collect(),
         message: message.into(),
+        priority: None,
+        draft: false,
     }
 }
 

@@ -213,7 +213,31 @@ pub fn plan(
     boards::plan_seeds(desired, remote, registry, &mut out);
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
+    out.routing = routing_of(remote, &out);
     out
+}
+
+/// The routing changes of a plan: what its message rewrites and rule writes change in who
+/// is notified.
+fn routing_of(remote: &Remote, plan: &Plan) -> Vec<crate::routing::RoutingChange> {
+    let mut planned = crate::routing::PlannedRouting::default();
+    for change in &plan.changes {
+        match change {
+            Change::Monitor(m) => {
+                planned.messages.insert(m.id, m.after.as_str());
+            }
+            Change::NotificationRule(r) => {
+                let key = r.id.as_deref().unwrap_or(r.name.as_str());
+                let after = match r.edit {
+                    Edit::Delete { .. } => None,
+                    _ => r.edit.after(),
+                };
+                planned.rules.push((key, r.edit.before(), after));
+            }
+            _ => {}
+        }
+    }
+    crate::routing::routing_changes(remote, &planned)
 }
 
 fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {

@@ -738,6 +738,9 @@ pub struct Plan {
     /// The registry's salt: credentials are shown as fingerprints salted with it, stable
     /// between a plan and its apply.
     pub salt: String,
+    /// Who is notified differently after the plan, per monitor and transition (see
+    /// [`crate::routing`]): what a reviewer of a notification change wants to know.
+    pub routing: Vec<crate::routing::RoutingChange>,
 }
 
 impl Plan {

@@ -139,6 +139,8 @@ mod tests {
                         name: name.into(),
                         tags: tags.iter().map(|t| t.to_string()).collect(),
                         message: String::new(),
+                        priority: None,
+                        draft: false,
                     };
                     let expected: Vec<&str> = desired
                         .blocks

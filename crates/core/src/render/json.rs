@@ -134,6 +134,10 @@ pub struct PlanView {
     /// Check runs apply submits for newly wired monitors (not configuration).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub seeds: Vec<SeedView>,
+    /// Who is notified differently after the plan: per monitor and transition, the
+    /// recipients added and removed, each with its sources.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub routing_changes: Vec<super::routing::RoutingChangeView>,
 }
 
 /// One seeded check run, as the JSON plan shows it.
@@ -186,6 +190,11 @@ impl PlanView {
                     status: s.status,
                     tags: s.tags.clone(),
                 })
+                .collect(),
+            routing_changes: plan
+                .routing
+                .iter()
+                .map(super::routing::routing_change_view)
                 .collect(),
         }
     }

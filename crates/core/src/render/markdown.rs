@@ -38,6 +38,44 @@ impl Default for MarkdownOptions {
     }
 }
 
+/// Most rows of the routing table; the rest are counted in a last row.
+const ROUTING_ROWS: usize = 40;
+
+/// The routing changes as a compact table near the top: who is notified differently, on
+/// which transition, for how many monitors. At most [`ROUTING_ROWS`] rows, each pushed
+/// only while the budget has room, so the comment keeps its limit.
+fn routing_table(out: &mut Budgeted, outline: &Outline) {
+    if outline.routing.is_empty() {
+        return;
+    }
+    let mut table = String::from(
+        "**Routing changes**\n\n| transition | | recipient | monitors |\n|---|---|---|---|\n",
+    );
+    let mut shown = 0;
+    for line in outline.routing.iter().take(ROUTING_ROWS) {
+        let row = format!(
+            "| {} | {} | {} | {} |\n",
+            line.transition,
+            if line.symbol == "+" { "➕" } else { "➖" },
+            Code(&line.recipient),
+            EscapeMd(&line.monitors_text())
+                .to_string()
+                .replace('|', "\\|"),
+        );
+        if table.len() + row.len() > out.room() / 4 {
+            break;
+        }
+        table.push_str(&row);
+        shown += 1;
+    }
+    let rest = outline.routing.len() - shown;
+    if rest > 0 {
+        let _ = writeln!(table, "| … | | {rest} more in the full plan | |");
+    }
+    table.push('\n');
+    out.push_anyway(&table);
+}
+
 /// Renders `outline` as Markdown within `options`' limits.
 pub fn render_markdown(outline: &Outline, options: &MarkdownOptions) -> String {
     let mut out = Budgeted::new(options.max_bytes.saturating_sub(NOTE_ROOM));
@@ -47,6 +85,7 @@ pub fn render_markdown(outline: &Outline, options: &MarkdownOptions) -> String {
     }
     head.push_str("\n\n");
     out.push_anyway(&head);
+    routing_table(&mut out, outline);
 
     let mut left_out = LeftOut::default();
     if !outline.problems.is_empty() {
@@ -492,6 +531,14 @@ mod tests {
                 reason: "still mentioned".into(),
             }],
             notes: vec!["apply will submit 3 check runs".into()],
+            routing: (0..next(200))
+                .map(|i| crate::render::routing::RoutingLine {
+                    transition: "alert".into(),
+                    symbol: if i % 2 == 0 { "+" } else { "-" }.into(),
+                    recipient: format!("@webhook-g{i}-alert-check"),
+                    monitors: (0..next(50) as i64).collect(),
+                })
+                .collect(),
         }
     }
 

@@ -6,6 +6,7 @@ pub mod fields;
 pub mod json;
 mod markdown;
 mod outline;
+pub mod routing;
 mod text;
 
 use crate::plan::Plan;

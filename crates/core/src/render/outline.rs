@@ -30,6 +30,9 @@ pub struct Outline {
     /// Notes that are neither changes nor warnings (check runs to seed, names to forget).
     #[serde(default)]
     pub notes: Vec<String>,
+    /// The routing changes, collapsed (the text plan's `Routing changes:` section).
+    #[serde(default)]
+    pub routing: Vec<super::routing::RoutingLine>,
 }
 
 /// One change, rendered.
@@ -74,6 +77,7 @@ impl Outline {
             warnings: plan.warnings.clone(),
             held: json::held_views(plan),
             notes,
+            routing: super::routing::routing_lines(plan),
         }
     }
 

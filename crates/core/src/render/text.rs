@@ -97,9 +97,12 @@ pub fn render_text(plan: &Plan, color: bool) -> String {
     out
 }
 
-/// What the text plan prints between the changes and the summary line: seeded check
-/// runs, held deletions, forgotten names, warnings and errors.
+/// What the text plan prints between the changes and the summary line: routing changes,
+/// seeded check runs, held deletions, forgotten names, warnings and errors.
 fn trailer(out: &mut String, p: &Palette, plan: &Plan) {
+    out.push_str(&super::routing::routing_section(
+        &super::routing::routing_lines(plan),
+    ));
     let (seeds, forget) = plan_notes(plan);
     for note in &seeds {
         let _ = writeln!(out, "  {} {note}", p.paint(p.note, "#"));

@@ -468,6 +468,117 @@ fn handle_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
     })
 }
 
+/// One handle a message sends on a transition, traced back to where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SentHandle {
+    /// The text after `@`.
+    pub name: String,
+    /// Byte offset of its `@` in the message.
+    pub offset: usize,
+    /// The sections ddhooks cannot decide that it depends on, as written (`is_match
+    /// "env" "prod"`, or `not is_match …` for an inverted one): empty when it is sent
+    /// whatever the firing group.
+    pub depends_on: Vec<String>,
+}
+
+/// The handles `message` sends on `transition`, each traced to its `@` in the message.
+///
+/// The first list is exactly what [`render`] shows (sections ddhooks cannot decide, such
+/// as `is_match`, count as false; inverted ones as true), so it agrees with what the
+/// sandbox sends; a handle that only an undecidable section keeps there is listed with what
+/// it depends on. The second list holds the handles that those sections would send were
+/// they true, each with what it depends on. Every handle as often as it is written.
+pub fn sent_handles(
+    message: &str,
+    transition: &Transition,
+) -> Result<(Vec<SentHandle>, Vec<SentHandle>), TemplateError> {
+    parse(message)?;
+    let decided = trace(message, transition, false);
+    let undecided = trace(message, transition, true)
+        .into_iter()
+        .filter(|h| !h.depends_on.is_empty())
+        .collect();
+    Ok((decided, undecided))
+}
+
+/// Renders `message` (already known to parse) as [`render`] does, with undecidable
+/// sections taken as `undecided_holds`, keeping for each output byte where it came from;
+/// then finds the handles in the output.
+fn trace(message: &str, transition: &Transition, undecided_holds: bool) -> Vec<SentHandle> {
+    struct Open<'a> {
+        holds: bool,
+        /// The undecidable condition, as a reader would say it, when there is one.
+        depends: Option<String>,
+        keyword: &'a str,
+    }
+    // An output stretch: where it starts in the output, in the message, and the
+    // conditions it depends on (an index into `guards`).
+    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+    let mut guards: Vec<Vec<String>> = vec![Vec::new()];
+    let mut out = String::new();
+    let mut stack: Vec<Open<'_>> = Vec::new();
+    let mut pos = 0;
+    let mut emit = |out: &mut String, stack: &[Open<'_>], range: Range<usize>| {
+        if range.is_empty() || !stack.iter().all(|o| o.holds) {
+            return;
+        }
+        let depends: Vec<String> = stack.iter().filter_map(|o| o.depends.clone()).collect();
+        let guard = match guards.iter().position(|g| *g == depends) {
+            Some(i) => i,
+            None => {
+                guards.push(depends);
+                guards.len() - 1
+            }
+        };
+        spans.push((out.len(), range.start, guard));
+        out.push_str(&message[range]);
+    };
+    while let Some((range, tag)) = next_tag(message, pos) {
+        emit(&mut out, &stack, pos..range.start);
+        match tag {
+            Tag::Comment(_) => {}
+            Tag::Other => emit(&mut out, &stack, range.clone()),
+            Tag::Open { negated, inner } => {
+                let (holds, depends) = match Condition::parse(inner) {
+                    Some(c) => (transition.satisfies(c) != negated, None),
+                    None => {
+                        let said = if negated {
+                            format!("not {inner}")
+                        } else {
+                            inner.to_string()
+                        };
+                        (undecided_holds != negated, Some(said))
+                    }
+                };
+                stack.push(Open {
+                    holds,
+                    depends,
+                    keyword: keyword(inner),
+                });
+            }
+            Tag::Close(name) => {
+                // `parse` checked the balance: a closer always matches the innermost opener.
+                if stack.last().is_some_and(|o| o.keyword == name) {
+                    stack.pop();
+                }
+            }
+        }
+        pos = range.end;
+    }
+    emit(&mut out, &stack, pos..message.len());
+    handle_ranges(&out)
+        .map(|range| {
+            let at = spans.partition_point(|(start, _, _)| *start <= range.start) - 1;
+            let (start, source, guard) = spans[at];
+            SentHandle {
+                name: out[range.start + 1..range.end].to_string(),
+                offset: source + (range.start - start),
+                depends_on: guards[guard].clone(),
+            }
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -17,8 +17,8 @@ pub use blocks::{
     set_block, without_blocks, without_found_blocks, BlockError, ManagedBlock,
 };
 pub use message::{
-    check_nesting, evaluate, handles, line_column, parse, render, webhook_mentions, Handle,
-    MonitorState, Node, TemplateError, Transition, MAX_NESTING,
+    check_nesting, evaluate, handles, line_column, parse, render, sent_handles, webhook_mentions,
+    Handle, MonitorState, Node, SentHandle, TemplateError, Transition, MAX_NESTING,
 };
 pub use notify::{
     builtin_values, event_type, notify, CallTemplate, Event, FilledCall, Filler, Notification,

@@ -1,0 +1,292 @@
+//! Who gets notified, on which transition: the routing of a monitor, computed from the text
+//! people wrote in its message, ddhooks' managed blocks, and the notification rules whose
+//! filter matches its tags — each recipient with where it comes from.
+//!
+//! Pure, and built on the one template evaluator ([`crate::template`]), so a recipient the
+//! model names on a decided transition is one the sandbox notifies. Datadog's semantics, with
+//! their sources, are listed in ARCHITECTURE.md ("Routing"); in short:
+//! - handles outside any section are notified on every transition; a section's handles when
+//!   its condition holds (an inverted section when it does not);
+//! - a monitor in draft notifies nobody;
+//! - a rule applies to a monitor whose tags match its filter; it notifies its plain
+//!   recipients, or every applying condition's, else its fallback;
+//! - a recipient is notified once, however many places name it (`@webhook-x` in a message
+//!   and `webhook-x` in a rule are one recipient);
+//! - what depends on the firing group (a rule condition on a tag the monitor lacks, an
+//!   `is_match` section) is shown as a condition, never guessed.
+
+mod changes;
+
+pub use changes::{collapsed, routing_changes, PlannedRouting, RecipientChange, RoutingChange};
+
+use crate::model::{NotificationRule, RuleConditionScope, RuleRecipients};
+use crate::preview::SampleTransition;
+use crate::template::{self, filter_matches, sent_handles, TemplateError};
+use serde::Serialize;
+use std::fmt;
+
+/// The transitions routing is computed for: the eight `preview` shows (re-notification
+/// among them).
+pub const TRANSITIONS: [SampleTransition; 8] = SampleTransition::ALL;
+
+/// What routing needs of a monitor.
+#[derive(Debug, Clone, Copy)]
+pub struct MonitorRouting<'a> {
+    /// Its message, people's text and managed blocks together.
+    pub message: &'a str,
+    /// Its tags (rules select by them).
+    pub tags: &'a [String],
+    /// Its priority 1–5, if set (`is_priority` sections, `priority:pN` rule conditions).
+    pub priority: Option<u8>,
+    /// Whether it is a draft: a draft notifies nobody.
+    pub draft: bool,
+}
+
+/// Where a recipient comes from.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Source {
+    /// The text people wrote in the message, at this 1-based line.
+    Text {
+        /// The line of the handle in the message.
+        line: usize,
+    },
+    /// ddhooks' managed block NAME.
+    Block {
+        /// The block's name.
+        name: String,
+    },
+    /// A notification rule.
+    Rule {
+        /// The rule's name.
+        name: String,
+        /// Which of its lists names the recipient.
+        via: RuleVia,
+    },
+}
+
+/// Which list of a rule names a recipient.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleVia {
+    /// Its plain `recipients`: every notification.
+    Always,
+    /// A condition of its `conditional_recipients` (its scope, as Datadog stores it).
+    Condition(String),
+    /// Its `fallback_recipients`: no condition applied.
+    Fallback,
+}
+
+impl fmt::Display for Source {
+    /// How a reviewer reads it: `text line 3`, `block grp`, `rule grp (transition_type:is_alert)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Source::Text { line } => write!(f, "text line {line}"),
+            Source::Block { name } => write!(f, "block {name}"),
+            Source::Rule { name, via } => match via {
+                RuleVia::Always => write!(f, "rule {name}"),
+                RuleVia::Condition(scope) => write!(f, "rule {name} ({scope})"),
+                RuleVia::Fallback => write!(f, "rule {name} (fallback)"),
+            },
+        }
+    }
+}
+
+/// A condition on the firing group that a recipient depends on, as a reader says it:
+/// `the group has env:prod`, `is_match "env" "prod"`, `not is_match …`.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(transparent)]
+pub struct GroupCondition(pub String);
+
+impl fmt::Display for GroupCondition {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// One recipient of a transition: a handle (without `@`), whether it depends on the firing
+/// group, and every place that names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Recipient {
+    /// The handle without `@`, e.g. `webhook-grp-alert-check`, `slack-oncall`.
+    pub handle: String,
+    /// When only some groups notify it (all must hold); empty: always on this transition.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub when: Vec<GroupCondition>,
+    /// Every place that names it, in order.
+    pub sources: Vec<Source>,
+}
+
+impl Recipient {
+    /// `@handle`, with ` (when …)` when it depends on the firing group.
+    pub fn label(&self) -> String {
+        if self.when.is_empty() {
+            format!("@{}", self.handle)
+        } else {
+            let when: Vec<&str> = self.when.iter().map(|c| c.0.as_str()).collect();
+            format!("@{} (when {})", self.handle, when.join(" and "))
+        }
+    }
+}
+
+/// Whom `monitor` notifies on `transition`, given the org's notification rules (those
+/// whose filter does not match its tags are ignored): recipients in Datadog's merge order
+/// (the message's, then each rule's), each once per condition on the group. A message that
+/// does not parse is an error (the monitor's notifications cannot be predicted).
+pub fn route<'r>(
+    monitor: &MonitorRouting<'_>,
+    rules: impl IntoIterator<Item = &'r NotificationRule>,
+    transition: SampleTransition,
+) -> Result<Vec<Recipient>, TemplateError> {
+    if monitor.draft {
+        return Ok(Vec::new());
+    }
+    let t = transition.transition(monitor.priority);
+    let mut out = Routed::default();
+    let (decided, undecided) = sent_handles(monitor.message, &t)?;
+    let blocks = template::find_blocks(monitor.message).unwrap_or_default();
+    let source_at = |offset: usize| match blocks.iter().find(|b| b.range.contains(&offset)) {
+        Some(b) => Source::Block {
+            name: b.name.clone(),
+        },
+        None => Source::Text {
+            line: template::line_column(monitor.message, offset).0,
+        },
+    };
+    for h in decided.iter().chain(&undecided) {
+        let when = h.depends_on.iter().cloned().map(GroupCondition).collect();
+        out.add(&h.name, when, source_at(h.offset));
+    }
+    for rule in rules {
+        if filter_matches(&rule.filter, monitor.tags) {
+            route_rule(rule, &t, monitor.tags, &mut out);
+        }
+    }
+    Ok(out.finish())
+}
+
+/// A rule's recipients for a monitor it selects: plain ones; or those of each condition that
+/// applies (a tag the monitor lacks applies when the firing group has it: a condition on the
+/// group), else the fallback (depending on the group when some condition might apply).
+fn route_rule(
+    rule: &NotificationRule,
+    t: &template::Transition,
+    tags: &[String],
+    out: &mut Routed,
+) {
+    let source = |via: RuleVia| Source::Rule {
+        name: rule.name.clone(),
+        via,
+    };
+    match &rule.recipients {
+        RuleRecipients::Always(list) => {
+            for r in list {
+                out.add(r, Vec::new(), source(RuleVia::Always));
+            }
+        }
+        RuleRecipients::Conditional {
+            conditions,
+            fallback,
+        } => {
+            let mut decided = false;
+            let mut maybe: Vec<&str> = Vec::new();
+            for c in conditions {
+                let when = match &c.scope {
+                    RuleConditionScope::Transition(cond) if t.satisfies(*cond) => Vec::new(),
+                    RuleConditionScope::Transition(_) | RuleConditionScope::Other(_) => continue,
+                    RuleConditionScope::Tag(tag) => {
+                        if has_tag(tags, tag)
+                            || priority_of(tag).is_some_and(|p| t.priority == Some(p))
+                        {
+                            Vec::new()
+                        } else {
+                            maybe.push(tag);
+                            vec![GroupCondition(format!("the group has {tag}"))]
+                        }
+                    }
+                };
+                decided |= when.is_empty();
+                for r in &c.recipients {
+                    out.add(
+                        r,
+                        when.clone(),
+                        source(RuleVia::Condition(c.scope.to_string())),
+                    );
+                }
+            }
+            if decided {
+                return;
+            }
+            let when = if maybe.is_empty() {
+                Vec::new()
+            } else {
+                vec![GroupCondition(format!(
+                    "the group has none of {}",
+                    maybe.join(", ")
+                ))]
+            };
+            for r in fallback {
+                out.add(r, when.clone(), source(RuleVia::Fallback));
+            }
+        }
+    }
+}
+
+/// Whether `tags` has `wanted`, ASCII case-insensitively (as Datadog matches tags).
+fn has_tag(tags: &[String], wanted: &str) -> bool {
+    tags.iter().any(|t| t.eq_ignore_ascii_case(wanted))
+}
+
+/// `priority:pN` as a priority 1–5.
+fn priority_of(tag: &str) -> Option<u8> {
+    let (key, value) = tag.split_once(':')?;
+    let digit = value
+        .strip_prefix(['p', 'P'])
+        .filter(|_| key.eq_ignore_ascii_case("priority"))?;
+    digit
+        .parse::<u8>()
+        .ok()
+        .filter(|n| (1..=5).contains(n) && digit.len() == 1)
+}
+
+/// Recipients being gathered, each once per group condition; one notified whatever the
+/// group makes its conditional twins redundant.
+#[derive(Default)]
+struct Routed(Vec<Recipient>);
+
+impl Routed {
+    fn add(&mut self, handle: &str, when: Vec<GroupCondition>, source: Source) {
+        match self
+            .0
+            .iter_mut()
+            .find(|r| r.handle == handle && r.when == when)
+        {
+            Some(r) => {
+                if !r.sources.contains(&source) {
+                    r.sources.push(source);
+                }
+            }
+            None => self.0.push(Recipient {
+                handle: handle.to_string(),
+                when,
+                sources: vec![source],
+            }),
+        }
+    }
+
+    fn finish(self) -> Vec<Recipient> {
+        let always: Vec<String> = self
+            .0
+            .iter()
+            .filter(|r| r.when.is_empty())
+            .map(|r| r.handle.clone())
+            .collect();
+        self.0
+            .into_iter()
+            .filter(|r| r.when.is_empty() || !always.contains(&r.handle))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

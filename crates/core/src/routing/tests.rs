@@ -1,0 +1,223 @@
+//! Datadog's routing semantics, one test each (the facts and their sources are in
+//! ARCHITECTURE.md, "Routing").
+
+use super::*;
+use crate::model::{Condition, RuleCondition, RuleFilter};
+use crate::preview::SampleTransition::{self, *};
+
+fn monitor<'a>(message: &'a str, tags: &'a [String]) -> MonitorRouting<'a> {
+    MonitorRouting {
+        message,
+        tags,
+        priority: None,
+        draft: false,
+    }
+}
+
+fn tags(list: &[&str]) -> Vec<String> {
+    list.iter().map(|t| t.to_string()).collect()
+}
+
+fn handles(m: &MonitorRouting<'_>, rules: &[NotificationRule], t: SampleTransition) -> Vec<String> {
+    route(m, rules, t)
+        .unwrap()
+        .iter()
+        .map(Recipient::label)
+        .collect()
+}
+
+fn rule(name: &str, filter: &[&str], recipients: RuleRecipients) -> NotificationRule {
+    NotificationRule {
+        name: name.into(),
+        filter: RuleFilter::Tags(tags(filter)),
+        recipients,
+    }
+}
+
+fn on(scope: RuleConditionScope, recipients: &[&str]) -> RuleCondition {
+    RuleCondition {
+        scope,
+        recipients: recipients.iter().map(|r| r.to_string()).collect(),
+    }
+}
+
+#[test]
+fn handles_outside_sections_fire_on_every_transition_with_their_line() {
+    let t = tags(&[]);
+    let m = monitor("CPU is high.\nPage @pagerduty-x now", &t);
+    for transition in TRANSITIONS {
+        let r = route(&m, &[], transition).unwrap();
+        assert_eq!(r.len(), 1, "{transition:?}");
+        assert_eq!(r[0].handle, "pagerduty-x");
+        assert_eq!(r[0].sources, [Source::Text { line: 2 }]);
+    }
+}
+
+#[test]
+fn a_section_fires_when_its_condition_holds_and_an_inverted_one_when_it_does_not() {
+    let t = tags(&[]);
+    let m = monitor(
+        "{{#is_alert}} @slack-a {{/is_alert}}{{^is_recovery}} @slack-b {{/is_recovery}}",
+        &t,
+    );
+    assert_eq!(handles(&m, &[], Alert), ["@slack-a", "@slack-b"]);
+    assert_eq!(handles(&m, &[], Recovery), Vec::<String>::new());
+    assert_eq!(handles(&m, &[], Warning), ["@slack-b"]);
+}
+
+#[test]
+fn a_draft_notifies_nobody() {
+    let t = tags(&["team:a"]);
+    let mut m = monitor("@slack-a", &t);
+    m.draft = true;
+    let always = rule(
+        "r",
+        &["team:a"],
+        RuleRecipients::Always(vec!["slack-b".into()]),
+    );
+    for transition in TRANSITIONS {
+        assert!(route(&m, [&always], transition).unwrap().is_empty());
+    }
+}
+
+#[test]
+fn a_recipient_named_by_the_message_and_a_rule_is_notified_once() {
+    let t = tags(&["team:a"]);
+    let m = monitor(
+        "{{!-- ddhooks:begin g --}}\n{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n{{!-- ddhooks:end g --}}",
+        &t,
+    );
+    let r = rule(
+        "g-rule",
+        &["team:a"],
+        RuleRecipients::Conditional {
+            conditions: vec![on(
+                RuleConditionScope::Transition(Condition::IsAlert),
+                &["webhook-g-alert-check"],
+            )],
+            fallback: vec![],
+        },
+    );
+    let got = route(&m, [&r], Alert).unwrap();
+    assert_eq!(got.len(), 1, "{got:?}");
+    assert_eq!(
+        got[0].sources,
+        [
+            Source::Block { name: "g".into() },
+            Source::Rule {
+                name: "g-rule".into(),
+                via: RuleVia::Condition("transition_type:is_alert".into())
+            }
+        ]
+    );
+}
+
+#[test]
+fn a_rule_applies_to_the_monitors_its_filter_matches_only() {
+    let always = rule(
+        "r",
+        &["team:a", "env:prod"],
+        RuleRecipients::Always(vec!["slack-b".into()]),
+    );
+    let matching = tags(&["team:a", "env:prod", "x:y"]);
+    let other = tags(&["team:a"]);
+    assert_eq!(
+        handles(
+            &monitor("", &matching),
+            std::slice::from_ref(&always),
+            Warning
+        ),
+        ["@slack-b"]
+    );
+    assert!(handles(&monitor("", &other), &[always], Warning).is_empty());
+}
+
+#[test]
+fn conditions_on_the_firing_group_are_shown_as_conditions_and_the_fallback_depends_on_them() {
+    let t = tags(&["team:a"]);
+    let r = rule(
+        "r",
+        &["team:a"],
+        RuleRecipients::Conditional {
+            conditions: vec![
+                on(
+                    RuleConditionScope::Tag("env:prod".into()),
+                    &["pagerduty-prod"],
+                ),
+                on(RuleConditionScope::Tag("team:a".into()), &["slack-team-a"]),
+            ],
+            fallback: vec!["slack-catchall".into()],
+        },
+    );
+    // `team:a` is the monitor's own: decided; `env:prod` depends on the group.
+    assert_eq!(
+        handles(&monitor("", &t), std::slice::from_ref(&r), Alert),
+        [
+            "@pagerduty-prod (when the group has env:prod)",
+            "@slack-team-a"
+        ]
+    );
+    // Without a decided condition, the fallback goes when the group has none of them.
+    let only_prod = rule(
+        "r",
+        &["team:a"],
+        RuleRecipients::Conditional {
+            conditions: vec![on(
+                RuleConditionScope::Tag("env:prod".into()),
+                &["pagerduty-prod"],
+            )],
+            fallback: vec!["slack-catchall".into()],
+        },
+    );
+    assert_eq!(
+        handles(&monitor("", &t), &[only_prod], Alert),
+        [
+            "@pagerduty-prod (when the group has env:prod)",
+            "@slack-catchall (when the group has none of env:prod)"
+        ]
+    );
+}
+
+#[test]
+fn is_match_sections_are_shown_as_conditions_never_guessed() {
+    let t = tags(&[]);
+    let m = monitor(
+        "{{#is_match \"env\" \"prod\"}} @pagerduty-prod {{/is_match}}{{^is_match \"env\" \"prod\"}} @slack-dev {{/is_match}} @slack-all",
+        &t,
+    );
+    assert_eq!(
+        handles(&m, &[], Alert),
+        [
+            "@slack-dev (when not is_match \"env\" \"prod\")",
+            "@slack-all",
+            "@pagerduty-prod (when is_match \"env\" \"prod\")"
+        ]
+    );
+}
+
+#[test]
+fn the_priority_decides_is_priority_sections_and_priority_conditions() {
+    let t = tags(&["team:a"]);
+    let mut m = monitor("{{#is_priority 'P1'}} @pagerduty-p1 {{/is_priority}}", &t);
+    let r = rule(
+        "r",
+        &["team:a"],
+        RuleRecipients::Conditional {
+            conditions: vec![on(
+                RuleConditionScope::Tag("priority:p1".into()),
+                &["slack-p1"],
+            )],
+            fallback: vec![],
+        },
+    );
+    m.priority = Some(1);
+    assert_eq!(
+        handles(&m, std::slice::from_ref(&r), Alert),
+        ["@pagerduty-p1", "@slack-p1"]
+    );
+    m.priority = Some(2);
+    assert_eq!(
+        handles(&m, &[r], Alert),
+        ["@slack-p1 (when the group has priority:p1)"]
+    );
+}
