@@ -20,6 +20,7 @@ pub mod dashboards;
 pub mod faults;
 pub mod integration;
 pub mod monitors;
+pub mod notifications;
 pub mod persist;
 pub mod rules;
 pub mod simulate;
@@ -101,6 +102,8 @@ pub struct Shared {
     pub faults: Faults,
     /// Counts of API requests by route.
     pub requests: RequestLog,
+    /// Whom each simulated transition notified (in memory only, never persisted).
+    pub notifications: notifications::NotificationLog,
     /// Org of the monitors.
     pub identity: monitors::Identity,
     /// The sandbox's own base URL (`http://127.0.0.1:PORT`), for routing webhooks to itself.
@@ -228,6 +231,7 @@ fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
         config,
         store,
         requests: RequestLog::default(),
+        notifications: notifications::NotificationLog::default(),
         base_url: format!("http://{addr}"),
         router: OnceLock::new(),
     });
