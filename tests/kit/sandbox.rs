@@ -486,6 +486,22 @@ impl Sandbox {
         body
     }
 
+    /// Moves a monitor with a whole transition request body (`to`, `group_tags`,
+    /// `renotify`, …); returns the simulation's answer.
+    pub async fn transition_with(&self, id: i64, body: Value) -> Value {
+        let (status, answer) = self
+            .sim_post(&format!("/sandbox/v1/monitor/{id}/transition"), body)
+            .await;
+        assert_eq!(status, StatusCode::OK, "transition {id}: {answer}");
+        answer
+    }
+
+    /// Whom each transition so far notified (`GET /sandbox/v1/notifications`), in order.
+    pub async fn notifications(&self) -> Vec<Value> {
+        let v = self.sim_get("/sandbox/v1/notifications").await;
+        v.as_array().cloned().unwrap_or_default()
+    }
+
     /// The check runs received so far.
     pub async fn check_runs(&self) -> Vec<Value> {
         let v = self.sim_get("/sandbox/v1/check_runs").await;
