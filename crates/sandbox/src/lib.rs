@@ -4,7 +4,8 @@
 //! runs, key validation, dashboards; v2 monitor notification rules and webhook auth methods) with Datadog's paths, status codes,
 //! bodies and defaults (checked against the recorded exchanges by `tests/conformance.rs`), can add
 //! latency, failures and rate limits to `/api/` routes, and has a simulation interface under
-//! `/sandbox/v1/` that moves monitors between states and fires their webhooks.
+//! `/sandbox/v1/` that moves monitors between states, fires their webhooks and records whom each
+//! transition notified.
 //!
 //! Use [`Sandbox::start`] to run one in-process (tests, `--sandbox`, the demo) or [`serve`]
 //! on a listener of your own (the `ddhooks sandbox` command).
