@@ -262,22 +262,14 @@ async fn a_draft_notifies_nobody_and_fires_nothing_but_changes_state() {
     let h = Sandbox::start(Default::default()).await;
     external_webhook(&h, "hook").await;
     let message = "@slack-msg {{#is_alert}}@webhook-hook{{/is_alert}}";
-    let (status, body) = h
-        .call(
-            Method::POST,
-            MONITORS,
-            Some(json!({
-                "type": "metric alert",
-                "query": "avg(last_5m):avg:system.load.1{*} > 2",
-                "name": "draft",
-                "message": message,
-                "tags": ["team:a"],
-                "draft_status": "draft",
-            })),
+    let draft = h
+        .create_monitor_with(
+            "draft",
+            &["team:a"],
+            message,
+            json!({"draft_status": "draft"}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let draft = body["id"].as_i64().expect("id");
     let published = h.create_monitor("published", &["team:a"], message).await;
     h.create_rule(json!({"name": "all", "filter": {"tags": ["team:a"]},
                          "recipients": ["webhook-hook", "slack-rule"]}))
