@@ -340,20 +340,31 @@ impl Sandbox {
 
     /// Creates a monitor as people would; returns its id.
     pub async fn create_monitor(&self, name: &str, tags: &[&str], message: &str) -> i64 {
-        let (status, body) = self
-            .call(
-                Method::POST,
-                MONITORS,
-                Some(json!({
-                    "type": "metric alert",
-                    "query": "avg(last_5m):avg:system.load.1{*} > 2",
-                    "name": name,
-                    "message": message,
-                    "tags": tags,
-                    "options": {"thresholds": {"critical": 2}},
-                })),
-            )
-            .await;
+        self.create_monitor_with(name, tags, message, json!({}))
+            .await
+    }
+
+    /// [`Sandbox::create_monitor`] with more fields (`{"draft_status": "draft"}`, …) set on
+    /// the create body.
+    pub async fn create_monitor_with(
+        &self,
+        name: &str,
+        tags: &[&str],
+        message: &str,
+        fields: Value,
+    ) -> i64 {
+        let mut monitor = json!({
+            "type": "metric alert",
+            "query": "avg(last_5m):avg:system.load.1{*} > 2",
+            "name": name,
+            "message": message,
+            "tags": tags,
+            "options": {"thresholds": {"critical": 2}},
+        });
+        if let (Some(monitor), Value::Object(fields)) = (monitor.as_object_mut(), fields) {
+            monitor.extend(fields);
+        }
+        let (status, body) = self.call(Method::POST, MONITORS, Some(monitor)).await;
         assert_eq!(status, StatusCode::OK, "monitor created: {body}");
         body["id"].as_i64().expect("monitor id")
     }
@@ -484,6 +495,22 @@ impl Sandbox {
             .await;
         assert_eq!(status, StatusCode::OK, "transition {id} -> {to}: {body}");
         body
+    }
+
+    /// Moves a monitor with a whole transition request body (`to`, `group_tags`,
+    /// `renotify`, …); returns the simulation's answer.
+    pub async fn transition_with(&self, id: i64, body: Value) -> Value {
+        let (status, answer) = self
+            .sim_post(&format!("/sandbox/v1/monitor/{id}/transition"), body)
+            .await;
+        assert_eq!(status, StatusCode::OK, "transition {id}: {answer}");
+        answer
+    }
+
+    /// Whom each transition so far notified (`GET /sandbox/v1/notifications`), in order.
+    pub async fn notifications(&self) -> Vec<Value> {
+        let v = self.sim_get("/sandbox/v1/notifications").await;
+        v.as_array().cloned().unwrap_or_default()
     }
 
     /// The check runs received so far.

@@ -26,5 +26,7 @@ mod the_data_file_survives_restarts;
 mod the_sandbox_command_serves_on_the_printed_address;
 /// `POST /sandbox/v1/monitor/{id}/transition` fires the webhooks a message mentions.
 mod transitions_fire_the_webhooks_messages_mention;
+/// `GET /sandbox/v1/notifications` records every recipient of a transition and its source.
+mod transitions_notify_every_recipient;
 /// Trims, types, dropped and unechoed fields, widget ids and `auth_method_id`, as recorded.
 mod writes_are_normalised_as_datadog_does_today;

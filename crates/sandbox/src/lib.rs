@@ -4,7 +4,8 @@
 //! runs, key validation, dashboards; v2 monitor notification rules and webhook auth methods) with Datadog's paths, status codes,
 //! bodies and defaults (checked against the recorded exchanges by `tests/conformance.rs`), can add
 //! latency, failures and rate limits to `/api/` routes, and has a simulation interface under
-//! `/sandbox/v1/` that moves monitors between states and fires their webhooks.
+//! `/sandbox/v1/` that moves monitors between states, fires their webhooks and records whom each
+//! transition notified.
 //!
 //! Use [`Sandbox::start`] to run one in-process (tests, `--sandbox`, the demo) or [`serve`]
 //! on a listener of your own (the `ddhooks sandbox` command).
@@ -20,6 +21,7 @@ pub mod dashboards;
 pub mod faults;
 pub mod integration;
 pub mod monitors;
+pub mod notifications;
 pub mod persist;
 pub mod rules;
 pub mod simulate;
@@ -101,6 +103,8 @@ pub struct Shared {
     pub faults: Faults,
     /// Counts of API requests by route.
     pub requests: RequestLog,
+    /// Whom each simulated transition notified (in memory only, never persisted).
+    pub notifications: notifications::NotificationLog,
     /// Org of the monitors.
     pub identity: monitors::Identity,
     /// The sandbox's own base URL (`http://127.0.0.1:PORT`), for routing webhooks to itself.
@@ -228,6 +232,7 @@ fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
         config,
         store,
         requests: RequestLog::default(),
+        notifications: notifications::NotificationLog::default(),
         base_url: format!("http://{addr}"),
         router: OnceLock::new(),
     });

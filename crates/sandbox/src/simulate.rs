@@ -3,12 +3,18 @@
 //! - `POST /sandbox/v1/monitor/{id}/transition` `{"to": "Alert"}` moves a monitor to a state,
 //!   evaluates its message for that transition with [`ddhooks_core::template::notify`] (the
 //!   evaluator `ddhooks preview` uses too), adds the recipients of every notification rule
-//!   whose filter matches the monitor's tags ([`ddhooks_core::template::rule_recipients`]),
-//!   merged with the message's handles so that a webhook named twice fires once, fills the
-//!   webhooks' url, headers and payload with the built-in and custom variables, and delivers
-//!   them: calls to a Datadog API host (any site) or to the sandbox itself go through the
-//!   sandbox's own handlers; any other URL is recorded, never sent. The answer says which
-//!   rules matched and, per delivery, whether the message or which rules named the webhook.
+//!   whose filter matches the monitor's tags ([`ddhooks_core::template::rule_recipients`]; a
+//!   rule condition on a tag applies when the monitor or the firing group has it — the body's
+//!   optional `"group_tags": ["env:prod", …]`), merged with the message's handles so that a
+//!   handle named twice is notified once, fills the webhooks' url, headers and payload with
+//!   the built-in and custom variables, and delivers them: calls to a Datadog API host (any
+//!   site) or to the sandbox itself go through the sandbox's own handlers; any other URL is
+//!   recorded, never sent. The answer says which rules matched and, per delivery, whether the
+//!   message or which rules named the webhook. A monitor in draft (`draft_status: draft`)
+//!   changes state but notifies nobody. The message's `{{#is_match}}` sections are not
+//!   evaluated against the group's tags (they count as false, as in `ddhooks preview`).
+//! - `GET|DELETE /sandbox/v1/notifications`: whom each transition notified — every recipient
+//!   and its sources ([`crate::notifications`]), in order; in memory only.
 //! - `GET /sandbox/v1/check_runs`: the service checks received, in order.
 //! - `GET /sandbox/v1/check_status?check=NAME[&tags=t1,t2]`: what a `check_status` widget
 //!   with `grouping: cluster` would show for those runs ([`crate::dashboards::check_status`]).
@@ -20,6 +26,7 @@
 //! Secret custom variable values are used for the real call but never appear in answers:
 //! there the reference stays as written (`$NAME`).
 
+use super::notifications::{self, Notification, Source};
 use super::store::{ApiError, Data, StoredVariable, Touched};
 use super::Shared;
 use axum::body::{Body, Bytes};
@@ -59,6 +66,10 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/sandbox/v1/requests", get(requests).delete(clear_requests))
         .route("/sandbox/v1/outcomes", get(outcomes))
         .route("/sandbox/v1/deliveries", get(deliveries))
+        .route(
+            "/sandbox/v1/notifications",
+            get(notifications).delete(clear_notifications),
+        )
 }
 
 async fn check_runs(State(s): State<Arc<Shared>>) -> Response {
@@ -116,6 +127,15 @@ async fn deliveries(State(s): State<Arc<Shared>>) -> Response {
     Json(s.store.read().deliveries.clone()).into_response()
 }
 
+async fn notifications(State(s): State<Arc<Shared>>) -> Response {
+    Json(s.notifications.snapshot()).into_response()
+}
+
+async fn clear_notifications(State(s): State<Arc<Shared>>) -> Response {
+    s.notifications.clear();
+    Json(json!([])).into_response()
+}
+
 /// Body of a transition request.
 #[derive(Debug, serde::Deserialize)]
 struct TransitionRequest {
@@ -130,6 +150,15 @@ struct TransitionRequest {
     /// `$HOSTNAME`; defaults to `sandbox-host`.
     #[serde(default)]
     hostname: Option<String>,
+    /// The firing group's tags (`env:prod`, `host:a`): rule conditions on a tag apply when
+    /// the monitor or the group has it.
+    #[serde(default)]
+    group_tags: Vec<String>,
+}
+
+/// Whether a stored monitor is a draft, which Datadog never notifies for.
+fn is_draft(monitor: &Map<String, Value>) -> bool {
+    monitor.get("draft_status").and_then(Value::as_str) == Some("draft")
 }
 
 fn parse_priority(value: &Value) -> Option<u8> {
@@ -250,6 +279,7 @@ async fn transition(
         ))
     })?;
     let (transition, monitor, tags, rules, integration, event_id) = pending.wait().await?;
+    let draft = is_draft(&monitor);
     let text = |field: &str| {
         monitor
             .get(field)
@@ -260,21 +290,46 @@ async fn transition(
     let notification = template::notify(&text("message"), &transition)
         .map_err(|err| ApiError::bad_request(format!("The monitor message is invalid: {err}")))?;
     // Every matching rule's recipients for this transition, merged with the message's
-    // handles: a webhook named by the message and a rule (or by two rules) fires once.
+    // handles: a webhook named by the message and a rule (or by two rules) fires once. A
+    // draft notifies nobody: no handle, no rule.
+    let handles: &[String] = if draft { &[] } else { &notification.handles };
     let routed: Vec<(&String, &NotificationRule, Vec<String>)> = rules
         .iter()
+        .filter(|_| !draft)
         .map(|(id, rule)| {
             (
                 id,
                 rule,
-                template::rule_recipients(rule, &transition, &tags),
+                template::rule_recipients(rule, &transition, &tags, &req.group_tags),
             )
         })
         .collect();
     let recipients = template::merge_recipients(
-        std::iter::once(notification.handles.as_slice())
-            .chain(routed.iter().map(|(_, _, r)| r.as_slice())),
+        std::iter::once(handles).chain(routed.iter().map(|(_, _, r)| r.as_slice())),
     );
+    let sources = notifications::sourced(
+        &std::iter::once((Source::Message, handles))
+            .chain(routed.iter().map(|(id, rule, r)| {
+                let source = Source::Rule {
+                    rule_id: id.to_string(),
+                    rule_name: rule.name.clone(),
+                };
+                (source, r.as_slice())
+            }))
+            .collect::<Vec<_>>(),
+    );
+    s.notifications.record(Notification {
+        event_id,
+        monitor_id: id,
+        from: transition.from.as_str().to_string(),
+        to: to.as_str().to_string(),
+        priority: transition.priority.map(|p| format!("P{p}")),
+        renotify: transition.renotify,
+        group_tags: req.group_tags.clone(),
+        draft,
+        recipients: recipients.clone(),
+        sources,
+    });
     let fired: Vec<String> = recipients
         .iter()
         .filter_map(|r| template::recipient_webhook(r))
@@ -287,7 +342,7 @@ async fn transition(
             .filter(|(_, _, r)| r.contains(&recipient))
             .map(|(id, _, _)| *id)
             .collect();
-        json!({"message": notification.webhooks.iter().any(|w| w == name), "rules": rules})
+        json!({"message": !draft && notification.webhooks.iter().any(|w| w == name), "rules": rules})
     };
     let message = notification.message.clone();
     let event = Event {
@@ -350,6 +405,8 @@ async fn transition(
         "from": transition.from.as_str(),
         "to": to.as_str(),
         "priority": transition.priority.map(|p| format!("P{p}")),
+        "group_tags": req.group_tags,
+        "draft": draft,
         "message": message,
         "fired": fired,
         "deliveries": delivered,

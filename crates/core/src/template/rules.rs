@@ -39,30 +39,37 @@ fn priority_tag(tag: &str) -> Option<u8> {
 }
 
 /// Whether one condition of a rule's conditional recipients applies: a transition type when
-/// the transition satisfies it, a tag when the monitor has it (`priority:pN` also when the
-/// transition's priority is N); a scope ddhooks does not understand never applies.
+/// the transition satisfies it, a tag when the monitor (`tags`) or the firing group
+/// (`group_tags`, e.g. `env:prod` of a multi-alert's group; empty for a simple alert) has it
+/// (`priority:pN` also when the transition's priority is N); a scope ddhooks does not
+/// understand never applies.
 pub fn condition_applies(
     scope: &RuleConditionScope,
     transition: &Transition,
     tags: &[String],
+    group_tags: &[String],
 ) -> bool {
     match scope {
         RuleConditionScope::Transition(condition) => transition.satisfies(*condition),
         RuleConditionScope::Tag(tag) => {
-            has_tag(tags, tag) || priority_tag(tag).is_some_and(|p| transition.priority == Some(p))
+            has_tag(tags, tag)
+                || has_tag(group_tags, tag)
+                || priority_tag(tag).is_some_and(|p| transition.priority == Some(p))
         }
         RuleConditionScope::Other(_) => false,
     }
 }
 
-/// Whom `rule` notifies when a monitor with `tags` makes `transition` (the caller has checked
-/// [`filter_matches`]): every recipient of [`RuleRecipients::Always`]; for
-/// [`RuleRecipients::Conditional`], the recipients of every condition that applies, in order,
-/// or the fallback when none applied. Each recipient once.
+/// Whom `rule` notifies when a monitor with `tags` makes `transition` for a group with
+/// `group_tags` (the caller has checked [`filter_matches`]): every recipient of
+/// [`RuleRecipients::Always`]; for [`RuleRecipients::Conditional`], the recipients of every
+/// condition that applies ([`condition_applies`]), in order, or the fallback when none
+/// applied. Each recipient once.
 pub fn rule_recipients(
     rule: &NotificationRule,
     transition: &Transition,
     tags: &[String],
+    group_tags: &[String],
 ) -> Vec<String> {
     match &rule.recipients {
         RuleRecipients::Always(recipients) => merge_recipients([recipients.as_slice()]),
@@ -72,7 +79,7 @@ pub fn rule_recipients(
         } => {
             let applied: Vec<&[String]> = conditions
                 .iter()
-                .filter(|c| condition_applies(&c.scope, transition, tags))
+                .filter(|c| condition_applies(&c.scope, transition, tags, group_tags))
                 .map(|c| c.recipients.as_slice())
                 .collect();
             if applied.is_empty() {
@@ -181,25 +188,25 @@ mod tests {
         let rule = pair_rule();
         let monitor = tags(&["team:checkout"]);
         assert_eq!(
-            rule_recipients(&rule, &to(Ok, Alert, None), &monitor),
+            rule_recipients(&rule, &to(Ok, Alert, None), &monitor, &[]),
             ["webhook-g-alert-check", "slack-x"]
         );
         assert_eq!(
-            rule_recipients(&rule, &to(Ok, Alert, Some(1)), &monitor),
+            rule_recipients(&rule, &to(Ok, Alert, Some(1)), &monitor, &[]),
             ["webhook-g-alert-check", "slack-x", "pagerduty-x"],
             "priority:p1 applies through the transition's priority"
         );
         assert_eq!(
-            rule_recipients(&rule, &to(Warn, Alert, None), &tags(&["PRIORITY:P1"])),
+            rule_recipients(&rule, &to(Warn, Alert, None), &tags(&["PRIORITY:P1"]), &[]),
             ["webhook-g-alert-check", "slack-x", "pagerduty-x"],
             "or through the monitor's tags"
         );
         assert_eq!(
-            rule_recipients(&rule, &to(Alert, Ok, None), &monitor),
+            rule_recipients(&rule, &to(Alert, Ok, None), &monitor, &[]),
             ["webhook-g-ok-check"]
         );
         assert_eq!(
-            rule_recipients(&rule, &to(Ok, Warn, Some(2)), &monitor),
+            rule_recipients(&rule, &to(Ok, Warn, Some(2)), &monitor, &[]),
             ["email-fallback"],
             "no condition applied"
         );
@@ -213,13 +220,65 @@ mod tests {
             recipients: RuleRecipients::Always(strings(&["slack-a", "webhook-w", "slack-a"])),
         };
         let t = to(MonitorState::Ok, MonitorState::Warn, None);
-        assert_eq!(rule_recipients(&rule, &t, &[]), ["slack-a", "webhook-w"]);
+        assert_eq!(
+            rule_recipients(&rule, &t, &[], &[]),
+            ["slack-a", "webhook-w"]
+        );
         let message = strings(&["webhook-w", "pagerduty-p"]);
-        let from_rule = rule_recipients(&rule, &t, &[]);
+        let from_rule = rule_recipients(&rule, &t, &[], &[]);
         let merged = merge_recipients([message.as_slice(), from_rule.as_slice()]);
         assert_eq!(merged, ["webhook-w", "pagerduty-p", "slack-a"]);
         let webhooks: Vec<&str> = merged.iter().filter_map(|r| recipient_webhook(r)).collect();
         assert_eq!(webhooks, ["w"]);
         assert_eq!(recipient_webhook("webhook-"), None);
+    }
+
+    #[test]
+    fn tag_conditions_apply_through_the_monitor_or_the_firing_group() {
+        let rule = NotificationRule {
+            name: "prod".to_string(),
+            filter: RuleFilter::Tags(strings(&["team:checkout"])),
+            recipients: RuleRecipients::Conditional {
+                conditions: vec![RuleCondition {
+                    scope: RuleConditionScope::parse("env:prod"),
+                    recipients: strings(&["pagerduty-prod"]),
+                }],
+                fallback: strings(&["slack-fallback"]),
+            },
+        };
+        let t = to(MonitorState::Ok, MonitorState::Alert, None);
+        let monitor = tags(&["team:checkout"]);
+        let scope = RuleConditionScope::parse("env:prod");
+        assert!(condition_applies(
+            &scope,
+            &t,
+            &monitor,
+            &tags(&["ENV:prod"])
+        ));
+        assert!(!condition_applies(
+            &scope,
+            &t,
+            &monitor,
+            &tags(&["env:dev"])
+        ));
+        assert_eq!(
+            rule_recipients(&rule, &t, &monitor, &tags(&["env:prod", "host:a"])),
+            ["pagerduty-prod"],
+            "the firing group has the tag"
+        );
+        assert_eq!(
+            rule_recipients(&rule, &t, &tags(&["team:checkout", "env:prod"]), &[]),
+            ["pagerduty-prod"],
+            "the monitor has the tag"
+        );
+        assert_eq!(
+            rule_recipients(&rule, &t, &monitor, &tags(&["env:dev"])),
+            ["slack-fallback"],
+            "neither has it"
+        );
+        assert_eq!(
+            rule_recipients(&rule, &t, &monitor, &[]),
+            ["slack-fallback"]
+        );
     }
 }
