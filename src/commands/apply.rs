@@ -175,6 +175,7 @@ async fn locked(
         mut store,
         read_at,
         monitors_read,
+        remote: _,
     } = planned;
     let plan = match saved {
         Some(saved) => {

@@ -10,6 +10,7 @@ pub mod pipeline;
 pub mod plan;
 pub mod preview;
 pub mod progress;
+pub mod routes;
 pub mod sandbox;
 pub mod schema;
 pub mod seed_status;
@@ -35,6 +36,9 @@ pub enum Command {
     /// Show what a monitor will send on each transition once the manifests are applied:
     /// the message recipients get, the handles that fire, each webhook's call (masked).
     Preview(preview::PreviewArgs),
+    /// Who gets notified, on which transition, for every monitor of the org once the
+    /// manifests are applied (read-only): recipients and where each comes from.
+    Routes(routes::RoutesArgs),
     /// Write manifests for what exists in Datadog (read-only): the webhooks monitors mention,
     /// their custom variables, pairs, and the condition lines people pasted into monitors.
     Import(import::ImportArgs),
@@ -70,6 +74,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Preview(args) => preview::run(args),
         Command::Demo(args) => demo::run(args),
         Command::Import(args) => import::run(args),
+        Command::Routes(args) => routes::run(args),
         Command::SeedStatus(args) => seed_status::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),

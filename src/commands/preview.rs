@@ -53,7 +53,8 @@ pub struct PreviewArgs {
 
 /// `--transition`'s parser: the names of [`SampleTransition`], a clap error listing them
 /// for anything else.
-fn transition_parser() -> impl clap::builder::TypedValueParser<Value = SampleTransition> {
+pub(crate) fn transition_parser() -> impl clap::builder::TypedValueParser<Value = SampleTransition>
+{
     use clap::builder::TypedValueParser;
     clap::builder::PossibleValuesParser::new(SampleTransition::ALL.map(SampleTransition::name))
         .try_map(|name| {

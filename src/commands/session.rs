@@ -209,7 +209,18 @@ impl Session {
     /// monitor, the registry, and the rules, dashboards and auth methods when it declares or
     /// owns some.
     pub async fn fetch(&self, loaded: &Loaded) -> anyhow::Result<fetch::Fetched> {
+        self.fetch_reading(loaded, Reading::Needed).await
+    }
+
+    /// Reads as [`Session::fetch`], or (`Reading::WholeOrg`) every monitor and every
+    /// notification rule, for the org's routing table.
+    pub async fn fetch_reading(
+        &self,
+        loaded: &Loaded,
+        reading: Reading,
+    ) -> anyhow::Result<fetch::Fetched> {
         let desired = &loaded.desired;
+        let whole = reading == Reading::WholeOrg;
         let webhooks: BTreeSet<String> = desired
             .webhooks
             .values()
@@ -219,10 +230,14 @@ impl Session {
         let request = fetch::FetchRequest {
             webhook_names: webhooks,
             variable_names: variables,
-            read_rules: !desired.notification_rules.is_empty(),
+            read_rules: whole || !desired.notification_rules.is_empty(),
             read_auth_methods: !desired.auth_methods.is_empty(),
             board_titles: board_titles(desired),
-            monitors: std::sync::Arc::new(MonitorInterest::new(desired)),
+            monitors: std::sync::Arc::new(if whole {
+                MonitorInterest::everything()
+            } else {
+                MonitorInterest::new(desired)
+            }),
             concurrency: self.concurrency,
         };
         Ok(fetch::fetch(&self.client, &self.state, &request).await?)
@@ -236,9 +251,21 @@ impl Session {
         options: &PlanOptions,
         salt: Option<&str>,
     ) -> anyhow::Result<Planned> {
+        self.plan_reading(loaded, options, salt, Reading::Needed)
+            .await
+    }
+
+    /// Plans as [`Session::plan`], from a read of `reading`.
+    pub async fn plan_reading(
+        &self,
+        loaded: &Loaded,
+        options: &PlanOptions,
+        salt: Option<&str>,
+        reading: Reading,
+    ) -> anyhow::Result<Planned> {
         let desired = &loaded.desired;
         let read_at = Instant::now();
-        let fetched = self.fetch(loaded).await?;
+        let fetched = self.fetch_reading(loaded, reading).await?;
         let store = StateStore::from_fetched(self.state.clone(), &fetched);
         let registry = fetched
             .registry
@@ -250,8 +277,19 @@ impl Session {
             store,
             read_at,
             monitors_read: fetched.remote.monitor_count(),
+            remote: fetched.remote,
         })
     }
+}
+
+/// What a fetch reads of the org.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reading {
+    /// What the plan needs: the monitors blocks and rules select or that mention webhooks
+    /// or markers, and the rules when the manifests declare some.
+    Needed,
+    /// Every monitor and every notification rule: the whole org's routing.
+    WholeOrg,
 }
 
 /// Each desired board's title, by board name (what fetch lists dashboards for).
@@ -275,6 +313,8 @@ pub struct Planned {
     pub read_at: Instant,
     /// How many monitors were read.
     pub monitors_read: usize,
+    /// What was read (routing after the plan is computed from it).
+    pub remote: crate::model::Remote,
 }
 
 impl Planned {

@@ -220,6 +220,12 @@ pub fn plan(
 /// The routing changes of a plan: what its message rewrites and rule writes change in who
 /// is notified.
 fn routing_of(remote: &Remote, plan: &Plan) -> Vec<crate::routing::RoutingChange> {
+    crate::routing::routing_changes(remote, &planned_routing(plan))
+}
+
+/// What `plan` changes that routing depends on: the messages it rewrites, the rules it
+/// writes (see [`crate::routing::OrgRouting::after`] for the org it leaves).
+pub fn planned_routing(plan: &Plan) -> crate::routing::PlannedRouting<'_> {
     let mut planned = crate::routing::PlannedRouting::default();
     for change in &plan.changes {
         match change {
@@ -237,7 +243,7 @@ fn routing_of(remote: &Remote, plan: &Plan) -> Vec<crate::routing::RoutingChange
             _ => {}
         }
     }
-    crate::routing::routing_changes(remote, &planned)
+    planned
 }
 
 fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {

@@ -16,8 +16,10 @@
 //!   `is_match` section) is shown as a condition, never guessed.
 
 mod changes;
+mod table;
 
 pub use changes::{collapsed, routing_changes, PlannedRouting, RecipientChange, RoutingChange};
+pub use table::{render_markdown, render_text, table, RouteRow, RouteTable, TableFilter};
 
 use crate::model::{NotificationRule, RuleConditionScope, RuleRecipients};
 use crate::preview::SampleTransition;
@@ -290,3 +292,70 @@ impl Routed {
 
 #[cfg(test)]
 mod tests;
+
+/// The org's routing as it will be once a plan is applied: every monitor read, with the
+/// message the plan leaves it, and the notification rules the plan leaves. What `ddhooks
+/// routes` prints and `ddhooks test` checks.
+pub struct OrgRouting<'a> {
+    remote: &'a crate::model::Remote,
+    messages: std::collections::BTreeMap<i64, &'a str>,
+    rules: Vec<&'a NotificationRule>,
+}
+
+impl<'a> OrgRouting<'a> {
+    /// The org of `remote` after `planned` (see [`PlannedRouting`]).
+    pub fn after(remote: &'a crate::model::Remote, planned: &PlannedRouting<'a>) -> Self {
+        let mut rules: std::collections::BTreeMap<&'a str, &'a NotificationRule> = remote
+            .notification_rules
+            .values()
+            .map(|r| (r.id.as_str(), &r.rule))
+            .collect();
+        for (key, _, after) in &planned.rules {
+            match after {
+                Some(rule) => {
+                    rules.insert(key, rule);
+                }
+                None => {
+                    rules.remove(key);
+                }
+            }
+        }
+        OrgRouting {
+            remote,
+            messages: planned.messages.clone(),
+            rules: rules.into_values().collect(),
+        }
+    }
+
+    /// The monitors, by id, each as routing sees it after the plan.
+    pub fn monitors(
+        &self,
+    ) -> impl Iterator<Item = (&'a crate::model::RemoteMonitor, MonitorRouting<'a>)> + '_ {
+        self.remote.monitors.values().map(move |m| {
+            let message = self.messages.get(&m.id).copied().unwrap_or(&m.message);
+            (
+                m,
+                MonitorRouting {
+                    message,
+                    tags: &m.tags,
+                    priority: m.priority,
+                    draft: m.draft,
+                },
+            )
+        })
+    }
+
+    /// The notification rules after the plan.
+    pub fn rules(&self) -> &[&'a NotificationRule] {
+        &self.rules
+    }
+
+    /// Whom `monitor` notifies on `transition` after the plan.
+    pub fn route(
+        &self,
+        monitor: &MonitorRouting<'_>,
+        transition: SampleTransition,
+    ) -> Result<Vec<Recipient>, TemplateError> {
+        route(monitor, self.rules.iter().copied(), transition)
+    }
+}

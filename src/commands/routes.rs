@@ -1,0 +1,79 @@
+//! `ddhooks routes`: who gets notified, on which transition, for every monitor of the org as
+//! it will be after apply (the remote state read now, with the plan's message rewrites and
+//! rule writes on top); read-only. `--unrouted` lists the transitions that notify nobody.
+
+use super::plan::FormatArg;
+use super::preview::transition_parser;
+use super::session::{self, ConnectArgs, Reading, Session};
+use crate::plan::{self, PlanOptions};
+use crate::preview::SampleTransition;
+use crate::routing::{self, OrgRouting, TableFilter};
+use clap::Args;
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// Flags of `ddhooks routes`.
+#[derive(Debug, Args)]
+pub struct RoutesArgs {
+    /// The manifests directory (every *.yaml/*.yml under it) or a single file.
+    #[arg(default_value = "manifests")]
+    pub dir: PathBuf,
+
+    /// Only this monitor (repeatable).
+    #[arg(long = "monitor", value_name = "ID")]
+    pub monitors: Vec<i64>,
+
+    /// Only monitors with this tag (repeatable: all of them).
+    #[arg(long = "tags", value_name = "TAG")]
+    pub tags: Vec<String>,
+
+    /// Only this transition: alert, warning, no-data, recovery, warning-recovery,
+    /// no-data-recovery, alert-to-warning, renotify.
+    #[arg(long, value_name = "T", value_parser = transition_parser())]
+    pub transition: Option<SampleTransition>,
+
+    /// Only the monitors and transitions that notify nobody (whatever the firing group).
+    #[arg(long)]
+    pub unrouted: bool,
+
+    /// Output format: text, json (`{format_version, rows: [{monitor_id, monitor_name,
+    /// transition, recipients: [{handle, when, sources}]}], unreadable}`) or markdown.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: FormatArg,
+
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Reads the whole org, plans, and prints its routing after the plan. Exit 0, or 1 when a
+/// monitor's message does not parse (its routing cannot be told).
+pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
+    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    session::runtime()?.block_on(async {
+        let session = Session::open(&args.connect).await?;
+        let planned = session
+            .plan_reading(&loaded, &PlanOptions::default(), None, Reading::WholeOrg)
+            .await?;
+        let planned_routing = plan::planned_routing(&planned.plan);
+        let org = OrgRouting::after(&planned.remote, &planned_routing);
+        let filter = TableFilter {
+            monitors: args.monitors.iter().copied().collect::<BTreeSet<_>>(),
+            tags: args.tags.clone(),
+            transition: args.transition,
+            unrouted: args.unrouted,
+        };
+        let table = routing::table(&org, &filter);
+        let text = match args.format {
+            FormatArg::Text => routing::render_text(&table),
+            FormatArg::Markdown => routing::render_markdown(&table),
+            FormatArg::Json => serde_json::to_string_pretty(&table)? + "\n",
+        };
+        print!("{text}");
+        Ok(if table.unreadable.is_empty() {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::from(1)
+        })
+    })
+}
