@@ -34,3 +34,5 @@ mod the_command_line_works_as_documented;
 mod webhook_auth_methods_are_managed_and_their_secret_never_shown;
 /// `ddhooks preview`: what a monitor will send on each transition, before merge.
 mod what_a_monitor_will_send_is_shown_before_merge;
+/// Routing: who is notified, on which transition, shown in plans and by `ddhooks routes`.
+mod who_is_notified_is_shown_before_merge;
