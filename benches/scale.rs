@@ -12,6 +12,9 @@
 //! 3. plan in steady state (nothing to do),
 //! 4. apply of a 1% change (1% of the groups edit their pair and their block),
 //!
+//! and `ddhooks routes` over the whole org in steady state (every monitor and rule read,
+//! every monitor routed on every transition),
+//!
 //! and `ddhooks import` of the org after the apply (one monitor listing, one GET per
 //! webhook the monitors mention, then one per custom variable those webhooks reference).
 //! Then, on a fresh org, the same groups delivered by notification rules (`delivery: rule`):
@@ -672,6 +675,10 @@ fn main() -> anyhow::Result<()> {
             bench.case("plan, from scratch", &plan, &[2]).await?,
             bench.case("apply, from scratch", &apply, &[0]).await?,
             bench.case("plan, steady state", &plan, &[0]).await?,
+            // The whole org's routing after apply (every monitor and rule read).
+            bench
+                .case("routes, whole org", &["routes", "--format", "json"], &[0])
+                .await?,
         ];
         // Import of the org as it now is: the monitors' blocks mention every webhook.
         let imported = work.join("imported");

@@ -1,6 +1,7 @@
 //! `ddhooks routes`: who gets notified, on which transition, for every monitor of the org as
 //! it will be after apply (the remote state read now, with the plan's message rewrites and
-//! rule writes on top); read-only. `--unrouted` lists the transitions that notify nobody.
+//! rule writes on top); read-only. `--unrouted` lists the transitions that notify nobody,
+//! and the coverage warnings (a pair routed on alert but not on recovery) on stderr.
 
 use super::plan::FormatArg;
 use super::preview::transition_parser;
@@ -42,6 +43,10 @@ pub struct RoutesArgs {
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
 
+    /// Accepted for scripts that pass it to every verb: the table is never coloured.
+    #[arg(long)]
+    pub no_color: bool,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -64,6 +69,13 @@ pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
             unrouted: args.unrouted,
         };
         let table = routing::table(&org, &filter);
+        if args.unrouted {
+            for warning in
+                plan::coverage_warnings(&loaded.desired, &planned.remote, &org, None)
+            {
+                eprintln!("Warning: {warning}");
+            }
+        }
         let text = match args.format {
             FormatArg::Text => routing::render_text(&table),
             FormatArg::Markdown => routing::render_markdown(&table),

@@ -340,3 +340,41 @@ async fn routes_predicts_exactly_whom_the_sandbox_notifies() {
         }
     }
 }
+
+/// Coverage warnings: a pair routed on alert but not on recovery leaves its group CRITICAL
+/// on the board (plan and `routes --unrouted` say so); monitors a plan wires while they are
+/// in No Data are not counted by seeding when the pair has no `no_data` status.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pair_routed_on_alert_only_and_unseeded_no_data_monitors_are_warned() {
+    let e = E2e::start().await;
+    let id = e
+        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
+        .await;
+    // New monitors are in No Data until evaluated, as in Datadog.
+    let alert_only = SCENARIO.replace(
+        "    pair: grp\n",
+        "    notify:\n      is_alert: [\"@webhook-grp-alert-check\"]\n",
+    );
+    e.write("checkout.yaml", &alert_only);
+    let plan = e.plan(&[]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    plan.assert_shows(&[
+        &format!("pair grp: 1 monitor is ({id}) routed to @webhook-grp-alert-check on alert but not to @webhook-grp-ok-check on recovery"),
+        &format!("pair grp: of the monitors this plan wires, 1 monitor is ({id}) in No Data"),
+    ]);
+    e.apply_ok().await;
+    let dir = e.manifests();
+    let routes = e
+        .ddhooks(&["routes", dir.to_str().unwrap(), "--api-url", &e.api_url, "--unrouted"])
+        .await;
+    assert_eq!(routes.code, 0, "{}", routes.all());
+    assert!(
+        routes.stderr.contains("routed to @webhook-grp-alert-check on alert but not"),
+        "{}",
+        routes.all()
+    );
+    // The whole pair routes both: no warning.
+    e.write("checkout.yaml", SCENARIO);
+    let plan = e.plan(&[]).await;
+    plan.assert_hides(&["but not to @webhook-grp-ok-check"]);
+}

@@ -6,6 +6,7 @@
 mod auth_methods;
 mod boards;
 mod by_id;
+mod coverage;
 mod interest;
 mod model;
 mod rules;
@@ -13,6 +14,7 @@ mod select;
 
 pub use auth_methods::auth_method_fingerprint;
 pub use boards::{board_fingerprint, current_seeds};
+pub use coverage::coverage_warnings;
 pub use interest::MonitorInterest;
 pub use model::{
     Action, Address, AddressError, AuthMethodChange, AuthMethodState, BlockAction, BlockChange,
@@ -214,6 +216,10 @@ pub fn plan(
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out.routing = routing_of(remote, &out);
+    let planned = planned_routing(&out);
+    let org = crate::routing::OrgRouting::after(remote, &planned);
+    let warnings = coverage_warnings(desired, remote, &org, Some(&out.routing));
+    out.warnings.extend(warnings);
     out
 }
 
