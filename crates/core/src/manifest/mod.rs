@@ -17,6 +17,7 @@ pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
 pub(crate) mod rule;
+mod routing_test;
 pub mod schema;
 mod yaml;
 

@@ -214,7 +214,27 @@ pub fn plan(
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out.routing = routing_of(remote, &out);
+    out.problems.extend(routing_test_failures(desired, remote, &out));
     out
+}
+
+/// The manifests' routing tests that fail against the org this plan leaves: problems, so
+/// that a plan (and its pull-request comment) says routing broke. Only the monitors the
+/// plan read are seen: [`interest::MonitorInterest`] keeps those the cases select.
+fn routing_test_failures(desired: &Desired, remote: &Remote, plan: &Plan) -> Vec<Problem> {
+    if desired.routing_tests.is_empty() {
+        return Vec::new();
+    }
+    let planned = planned_routing(plan);
+    let org = crate::routing::OrgRouting::after(remote, &planned);
+    crate::routing::run(desired, Some(&org))
+        .into_iter()
+        .filter(|c| c.status == crate::routing::CaseStatus::Failed)
+        .map(|c| Problem {
+            address: Address::RoutingTest(c.name.clone()),
+            message: format!("routing test failed {}", c.summary()),
+        })
+        .collect()
 }
 
 /// The routing changes of a plan: what its message rewrites and rule writes change in who
