@@ -300,3 +300,155 @@ pub fn unmet(expect: &Expectations, got: &[Recipient]) -> Vec<String> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::manifest::{load_sources, LoadOptions, Source};
+    use crate::model::{Remote, RemoteMonitor};
+    use crate::registry::Registry;
+
+    const BLOCKS: &str = "monitor_notifications:\n  pages:\n    monitors: {tags: [\"team:x\"]}\n    notify: {is_alert: [\"@pagerduty-x\"]}\n  ops:\n    monitors: {tags: [\"team:x\"]}\n    notify: {is_alert: [\"@slack-ops\"]}\n    delivery: rule\n";
+
+    fn desired(tests: &str) -> Desired {
+        let source = Source {
+            path: "m.yaml".into(),
+            text: format!("{BLOCKS}routing_tests:\n{tests}"),
+        };
+        load_sources(&[source], &LoadOptions::default())
+            .expect("valid")
+            .desired
+    }
+
+    fn remote() -> Remote {
+        let mut r = Remote::default();
+        for (id, tags, message) in [
+            (1, vec!["team:x".to_string()], "CPU high."),
+            (2, vec!["team:y".to_string()], "Disk full. @slack-disk"),
+        ] {
+            r.monitors.insert(
+                id,
+                RemoteMonitor {
+                    id,
+                    name: format!("m{id}"),
+                    tags,
+                    message: message.into(),
+                    priority: None,
+                    draft: false,
+                },
+            );
+        }
+        r
+    }
+
+    /// Plans `d` against [`remote`] and runs its cases against the org it leaves.
+    fn run_org(d: &Desired) -> Vec<CaseReport> {
+        let remote = remote();
+        let plan = crate::plan::plan(d, &remote, &Registry::new("s"), &Default::default());
+        let planned = crate::plan::planned_routing(&plan);
+        let org = OrgRouting::after(&remote, &planned);
+        run(d, Some(&org))
+    }
+
+    #[test]
+    fn a_given_monitor_gets_the_blocks_and_rules_that_would_select_it() {
+        let d = desired("  pages:\n    given: {tags: [\"team:x\"], message: \"Runbook @slack-people\"}\n    transition: alert\n    exactly: [\"@pagerduty-x\", \"@slack-ops\", \"@slack-people\"]\n  quiet-recovery:\n    given: {tags: [\"team:x\"]}\n    transition: recovery\n    nobody: true\n  other-team:\n    given: {tags: [\"team:y\"]}\n    transition: alert\n    includes: [\"@pagerduty-x\"]\n");
+        let reports = run(&d, None);
+        let status: Vec<(&str, CaseStatus)> =
+            reports.iter().map(|r| (r.name.as_str(), r.status)).collect();
+        assert_eq!(
+            status,
+            [
+                ("other-team", CaseStatus::Failed),
+                ("pages", CaseStatus::Passed),
+                ("quiet-recovery", CaseStatus::Passed),
+            ]
+        );
+        let failed = &reports[0];
+        assert_eq!(
+            failed.monitors[0].failures,
+            ["expected @pagerduty-x to be notified: not notified"]
+        );
+        assert_eq!(
+            failed.summary(),
+            "on alert: given monitor \"\": expected @pagerduty-x to be notified: not notified; got nobody"
+        );
+        let pages = &reports[1].monitors[0].got;
+        let text: Vec<String> = pages.iter().map(recipient_text).collect();
+        assert_eq!(
+            text,
+            [
+                "@slack-people (text line 1)",
+                "@pagerduty-x (block pages)",
+                "@slack-ops (rule ops (transition_type:is_alert))"
+            ]
+        );
+    }
+
+    #[test]
+    fn org_cases_check_every_selected_monitor_after_the_plan_and_skip_offline() {
+        let d = desired("  team-x-pages:\n    monitors: {tags: [\"team:x\"]}\n    transition: alert\n    includes: [\"@pagerduty-x\"]\n    excludes: [\"@slack-disk\"]\n  everyone-pages:\n    monitors: {ids: [1, 2]}\n    transition: alert\n    includes: [\"@pagerduty-x\"]\n  nothing:\n    monitors: {name: nope}\n    transition: alert\n    somebody: true\n");
+        let reports = run_org(&d);
+        let by_name = |n: &str| reports.iter().find(|r| r.name == n).expect(n);
+        assert_eq!(by_name("team-x-pages").status, CaseStatus::Passed);
+        let everyone = by_name("everyone-pages");
+        assert_eq!(everyone.status, CaseStatus::Failed);
+        let failing: Vec<String> = everyone
+            .monitors
+            .iter()
+            .filter(|m| !m.failures.is_empty())
+            .map(MonitorCheck::label)
+            .collect();
+        assert_eq!(failing, ["monitor 2 \"m2\""], "the failing monitor is named");
+        assert!(everyone.summary().contains("got @slack-disk (text line 1)"));
+        let nothing = by_name("nothing");
+        assert_eq!(nothing.status, CaseStatus::Failed);
+        assert_eq!(nothing.reason.as_deref(), Some("selects no monitor of the org"));
+        let offline = run(&d, None);
+        assert!(offline.iter().all(|r| r.status == CaseStatus::Skipped));
+    }
+
+    #[test]
+    fn a_recipient_depending_on_the_firing_group_is_only_possibly_notified() {
+        let maybe = Recipient {
+            handle: "a".into(),
+            when: vec![super::super::GroupCondition("the group has env:prod".into())],
+            sources: Vec::new(),
+        };
+        let sure = Recipient {
+            handle: "b".into(),
+            when: Vec::new(),
+            sources: Vec::new(),
+        };
+        let got = [maybe, sure];
+        let expect = |f: fn(&mut Expectations)| {
+            let mut e = Expectations::default();
+            f(&mut e);
+            unmet(&e, &got)
+        };
+        assert_eq!(expect(|e| e.includes = vec!["b".into()]), Vec::<String>::new());
+        assert_eq!(
+            expect(|e| e.includes = vec!["a".into()]),
+            ["expected @a to be notified: only for some firing groups"]
+        );
+        assert_eq!(
+            expect(|e| e.excludes = vec!["a".into()]),
+            ["expected @a not to be notified: it is for some firing groups"]
+        );
+        assert_eq!(
+            expect(|e| e.exactly = Some(vec!["a".into(), "b".into()])),
+            ["expected exactly @a, @b, whatever the firing group"]
+        );
+        assert_eq!(expect(|e| e.nobody = true), ["expected nobody to be notified"]);
+        assert!(expect(|e| e.somebody = true).is_empty());
+    }
+
+    #[test]
+    fn a_failing_case_is_a_plan_problem_at_its_address() {
+        let d = desired("  broken:\n    monitors: {ids: [2]}\n    transition: alert\n    includes: [\"@pagerduty-x\"]\n");
+        let plan = crate::plan::plan(&d, &remote(), &Registry::new("s"), &Default::default());
+        let problems: Vec<String> = plan.problems.iter().map(|p| p.address.to_string()).collect();
+        assert_eq!(problems, ["routing_test.broken"]);
+        assert!(plan.problems[0].message.starts_with("routing test failed on alert: monitor 2"));
+    }
+}
