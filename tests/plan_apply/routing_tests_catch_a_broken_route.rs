@@ -25,7 +25,10 @@ async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
 
     let passing = e.ddhooks(&["test", dir, "--api-url", &e.api_url]).await;
     assert_eq!(passing.code, 0, "{}", passing.all());
-    passing.assert_shows(&["ok: checkout-pages (alert)", "2 passed, 0 failed, 0 skipped"]);
+    passing.assert_shows(&[
+        "ok: checkout-pages (alert)",
+        "2 passed, 0 failed, 0 skipped",
+    ]);
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 0, "{}", plan.all());
 

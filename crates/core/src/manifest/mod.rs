@@ -16,8 +16,8 @@ mod env;
 pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
-pub(crate) mod rule;
 mod routing_test;
+pub(crate) mod rule;
 pub mod schema;
 mod yaml;
 

@@ -159,8 +159,13 @@ fn lower_case(r: &mut Reporter<'_>, case: &RawRoutingTest) -> Option<RoutingTest
         (Some(_), Some((at, _))) => {
             r.error(
                 *at,
-                format!("routing test `{}` has both `monitors` and `given`", name.raw),
-                Some("a case is about the org's monitors or about one it describes: keep one".into()),
+                format!(
+                    "routing test `{}` has both `monitors` and `given`",
+                    name.raw
+                ),
+                Some(
+                    "a case is about the org's monitors or about one it describes: keep one".into(),
+                ),
             );
             None
         }
@@ -176,7 +181,11 @@ fn lower_case(r: &mut Reporter<'_>, case: &RawRoutingTest) -> Option<RoutingTest
         }
         (Some(sel), None) => selector(r, name, sel).map(TestSubject::Monitors),
         (None, Some((_, given))) => Some(TestSubject::Given(GivenMonitor {
-            name: given.name.as_ref().map(|n| n.value.clone()).unwrap_or_default(),
+            name: given
+                .name
+                .as_ref()
+                .map(|n| n.value.clone())
+                .unwrap_or_default(),
             tags: given.tags.iter().map(|t| t.value.clone()).collect(),
             priority: given.priority,
             message: given
@@ -204,7 +213,10 @@ fn lower_case(r: &mut Reporter<'_>, case: &RawRoutingTest) -> Option<RoutingTest
                 r.error(
                     name.loc,
                     format!("routing test `{}` has no `transition`", name.raw),
-                    Some(format!("add `transition: alert` (one of {})", names.join(", "))),
+                    Some(format!(
+                        "add `transition: alert` (one of {})",
+                        names.join(", ")
+                    )),
                 );
             }
             None
@@ -260,7 +272,10 @@ fn lower_case(r: &mut Reporter<'_>, case: &RawRoutingTest) -> Option<RoutingTest
     if let Some((at, true)) = case.nobody {
         let also = [
             (!expect.includes.is_empty(), "includes"),
-            (expect.exactly.as_ref().is_some_and(|e| !e.is_empty()), "exactly"),
+            (
+                expect.exactly.as_ref().is_some_and(|e| !e.is_empty()),
+                "exactly",
+            ),
             (expect.somebody, "somebody"),
         ];
         if let Some((_, other)) = also.iter().find(|(on, _)| *on) {
@@ -276,7 +291,9 @@ fn lower_case(r: &mut Reporter<'_>, case: &RawRoutingTest) -> Option<RoutingTest
         r.error(
             name.loc,
             format!("routing test `{}` expects nothing", name.raw),
-            Some("add `includes`, `excludes`, `exactly`, `nobody: true` or `somebody: true`".into()),
+            Some(
+                "add `includes`, `excludes`, `exactly`, `nobody: true` or `somebody: true`".into(),
+            ),
         );
         ok = false;
     }
@@ -382,21 +399,48 @@ mod tests {
         )
         .expect_err("invalid");
         let text = errors.join("\n");
-        assert!(text.contains("t.yaml:4:17: error: unknown transition `alrt`"), "{text}");
+        assert!(
+            text.contains("t.yaml:4:17: error: unknown transition `alrt`"),
+            "{text}"
+        );
         assert!(text.contains("did you mean `alert`?"), "{text}");
-        assert!(text.contains("t.yaml:5:5: error: unknown key `include`"), "{text}");
+        assert!(
+            text.contains("t.yaml:5:5: error: unknown key `include`"),
+            "{text}"
+        );
         assert!(text.contains("did you mean `includes`?"), "{text}");
         let names = SampleTransition::ALL.map(SampleTransition::name);
         assert_eq!(did_you_mean("nodata", &names), Some("no-data"));
         for (yaml, wanted) in [
-            ("  a: {transition: alert, nobody: true}\n", "has no `monitors` or `given`"),
-            ("  a: {given: {}, monitors: {ids: [1]}, transition: alert, nobody: true}\n", "both"),
+            (
+                "  a: {transition: alert, nobody: true}\n",
+                "has no `monitors` or `given`",
+            ),
+            (
+                "  a: {given: {}, monitors: {ids: [1]}, transition: alert, nobody: true}\n",
+                "both",
+            ),
             ("  a: {given: {}, transition: alert}\n", "expects nothing"),
-            ("  a: {given: {}, transition: alert, includes: [x]}\n", "is not a handle"),
-            ("  a: {given: {}, transition: alert, nobody: true, includes: [\"@x\"]}\n", "contradicts"),
-            ("  a: {given: {priority: 9}, transition: alert, nobody: true}\n", "1 to 5"),
-            ("  a: {monitors: {}, transition: alert, nobody: true}\n", "selects no monitor"),
-            ("  a: {monitors: {scope: \"a:(\"}, transition: alert, nobody: true}\n", "not a valid scope"),
+            (
+                "  a: {given: {}, transition: alert, includes: [x]}\n",
+                "is not a handle",
+            ),
+            (
+                "  a: {given: {}, transition: alert, nobody: true, includes: [\"@x\"]}\n",
+                "contradicts",
+            ),
+            (
+                "  a: {given: {priority: 9}, transition: alert, nobody: true}\n",
+                "1 to 5",
+            ),
+            (
+                "  a: {monitors: {}, transition: alert, nobody: true}\n",
+                "selects no monitor",
+            ),
+            (
+                "  a: {monitors: {scope: \"a:(\"}, transition: alert, nobody: true}\n",
+                "not a valid scope",
+            ),
         ] {
             let errors = load(&format!("routing_tests:\n{yaml}")).expect_err(yaml);
             assert!(errors.join("\n").contains(wanted), "{yaml}: {errors:?}");

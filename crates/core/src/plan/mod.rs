@@ -214,7 +214,8 @@ pub fn plan(
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out.routing = routing_of(remote, &out);
-    out.problems.extend(routing_test_failures(desired, remote, &out));
+    out.problems
+        .extend(routing_test_failures(desired, remote, &out));
     out
 }
 

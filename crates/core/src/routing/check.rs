@@ -127,7 +127,10 @@ fn got_text(got: &[Recipient]) -> String {
     if got.is_empty() {
         return "nobody".into();
     }
-    got.iter().map(recipient_text).collect::<Vec<_>>().join(", ")
+    got.iter()
+        .map(recipient_text)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every case of `desired`, by name: org cases against `org` (skipped when it is `None`),
@@ -152,7 +155,9 @@ pub fn check(test: &RoutingTest, desired: &Desired, org: Option<&OrgRouting<'_>>
     match &test.subject {
         TestSubject::Given(given) => {
             let got = given_recipients(given, desired, test);
-            report.monitors.push(monitor_check(None, &given.name, got, &test.expect));
+            report
+                .monitors
+                .push(monitor_check(None, &given.name, got, &test.expect));
         }
         TestSubject::Monitors(selector) => {
             let Some(org) = org else {
@@ -283,7 +288,10 @@ pub fn unmet(expect: &Expectations, got: &[Recipient]) -> Vec<String> {
                 if l.is_empty() {
                     "nobody".to_string()
                 } else {
-                    l.iter().map(|h| format!("@{h}")).collect::<Vec<_>>().join(", ")
+                    l.iter()
+                        .map(|h| format!("@{h}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 }
             };
             out.push(format!(
@@ -354,8 +362,10 @@ mod tests {
     fn a_given_monitor_gets_the_blocks_and_rules_that_would_select_it() {
         let d = desired("  pages:\n    given: {tags: [\"team:x\"], message: \"Runbook @slack-people\"}\n    transition: alert\n    exactly: [\"@pagerduty-x\", \"@slack-ops\", \"@slack-people\"]\n  quiet-recovery:\n    given: {tags: [\"team:x\"]}\n    transition: recovery\n    nobody: true\n  other-team:\n    given: {tags: [\"team:y\"]}\n    transition: alert\n    includes: [\"@pagerduty-x\"]\n");
         let reports = run(&d, None);
-        let status: Vec<(&str, CaseStatus)> =
-            reports.iter().map(|r| (r.name.as_str(), r.status)).collect();
+        let status: Vec<(&str, CaseStatus)> = reports
+            .iter()
+            .map(|r| (r.name.as_str(), r.status))
+            .collect();
         assert_eq!(
             status,
             [
@@ -399,11 +409,18 @@ mod tests {
             .filter(|m| !m.failures.is_empty())
             .map(MonitorCheck::label)
             .collect();
-        assert_eq!(failing, ["monitor 2 \"m2\""], "the failing monitor is named");
+        assert_eq!(
+            failing,
+            ["monitor 2 \"m2\""],
+            "the failing monitor is named"
+        );
         assert!(everyone.summary().contains("got @slack-disk (text line 1)"));
         let nothing = by_name("nothing");
         assert_eq!(nothing.status, CaseStatus::Failed);
-        assert_eq!(nothing.reason.as_deref(), Some("selects no monitor of the org"));
+        assert_eq!(
+            nothing.reason.as_deref(),
+            Some("selects no monitor of the org")
+        );
         let offline = run(&d, None);
         assert!(offline.iter().all(|r| r.status == CaseStatus::Skipped));
     }
@@ -412,7 +429,9 @@ mod tests {
     fn a_recipient_depending_on_the_firing_group_is_only_possibly_notified() {
         let maybe = Recipient {
             handle: "a".into(),
-            when: vec![super::super::GroupCondition("the group has env:prod".into())],
+            when: vec![super::super::GroupCondition(
+                "the group has env:prod".into(),
+            )],
             sources: Vec::new(),
         };
         let sure = Recipient {
@@ -426,7 +445,10 @@ mod tests {
             f(&mut e);
             unmet(&e, &got)
         };
-        assert_eq!(expect(|e| e.includes = vec!["b".into()]), Vec::<String>::new());
+        assert_eq!(
+            expect(|e| e.includes = vec!["b".into()]),
+            Vec::<String>::new()
+        );
         assert_eq!(
             expect(|e| e.includes = vec!["a".into()]),
             ["expected @a to be notified: only for some firing groups"]
@@ -439,7 +461,10 @@ mod tests {
             expect(|e| e.exactly = Some(vec!["a".into(), "b".into()])),
             ["expected exactly @a, @b, whatever the firing group"]
         );
-        assert_eq!(expect(|e| e.nobody = true), ["expected nobody to be notified"]);
+        assert_eq!(
+            expect(|e| e.nobody = true),
+            ["expected nobody to be notified"]
+        );
         assert!(expect(|e| e.somebody = true).is_empty());
     }
 
@@ -447,8 +472,14 @@ mod tests {
     fn a_failing_case_is_a_plan_problem_at_its_address() {
         let d = desired("  broken:\n    monitors: {ids: [2]}\n    transition: alert\n    includes: [\"@pagerduty-x\"]\n");
         let plan = crate::plan::plan(&d, &remote(), &Registry::new("s"), &Default::default());
-        let problems: Vec<String> = plan.problems.iter().map(|p| p.address.to_string()).collect();
+        let problems: Vec<String> = plan
+            .problems
+            .iter()
+            .map(|p| p.address.to_string())
+            .collect();
         assert_eq!(problems, ["routing_test.broken"]);
-        assert!(plan.problems[0].message.starts_with("routing test failed on alert: monitor 2"));
+        assert!(plan.problems[0]
+            .message
+            .starts_with("routing test failed on alert: monitor 2"));
     }
 }
