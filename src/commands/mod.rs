@@ -16,6 +16,7 @@ pub mod schema;
 pub mod seed_status;
 pub mod session;
 pub mod show;
+pub mod test;
 pub mod unlock;
 pub mod validate;
 
@@ -39,6 +40,9 @@ pub enum Command {
     /// Who gets notified, on which transition, for every monitor of the org once the
     /// manifests are applied (read-only): recipients and where each comes from.
     Routes(routes::RoutesArgs),
+    /// Run the manifests' routing tests against the org's routing after apply (read-only;
+    /// --offline: only the cases describing a monitor): exit 1 when any fails.
+    Test(test::TestArgs),
     /// Write manifests for what exists in Datadog (read-only): the webhooks monitors mention,
     /// their custom variables, pairs, and the condition lines people pasted into monitors.
     Import(import::ImportArgs),
@@ -75,6 +79,7 @@ pub fn run(command: Command) -> anyhow::Result<ExitCode> {
         Command::Demo(args) => demo::run(args),
         Command::Import(args) => import::run(args),
         Command::Routes(args) => routes::run(args),
+        Command::Test(args) => test::run(args),
         Command::SeedStatus(args) => seed_status::run(args),
         Command::Sandbox(args) => sandbox::run(args),
         Command::Validate(args) => validate::run(args),

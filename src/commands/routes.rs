@@ -70,9 +70,7 @@ pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
         };
         let table = routing::table(&org, &filter);
         if args.unrouted {
-            for warning in
-                plan::coverage_warnings(&loaded.desired, &planned.remote, &org, None)
-            {
+            for warning in plan::coverage_warnings(&loaded.desired, &planned.remote, &org, None) {
                 eprintln!("Warning: {warning}");
             }
         }

@@ -230,7 +230,9 @@ impl Session {
         let request = fetch::FetchRequest {
             webhook_names: webhooks,
             variable_names: variables,
-            read_rules: whole || !desired.notification_rules.is_empty(),
+            read_rules: whole
+                || !desired.notification_rules.is_empty()
+                || has_org_routing_tests(desired),
             read_auth_methods: !desired.auth_methods.is_empty(),
             board_titles: board_titles(desired),
             monitors: std::sync::Arc::new(if whole {
@@ -280,6 +282,15 @@ impl Session {
             remote: fetched.remote,
         })
     }
+}
+
+/// Whether some routing test selects the org's monitors: their routing needs the org's
+/// notification rules.
+fn has_org_routing_tests(desired: &crate::model::Desired) -> bool {
+    desired
+        .routing_tests
+        .values()
+        .any(|t| matches!(t.subject, crate::routing::TestSubject::Monitors(_)))
 }
 
 /// What a fetch reads of the org.

@@ -20,6 +20,8 @@ mod nothing_is_deleted_that_is_not_owned;
 mod plans_are_rendered_for_review;
 /// Requests: exactly what the API requires, at most `--concurrency` in flight.
 mod requests_are_the_minimum_the_api_allows;
+/// Routing tests: a checked-in case fails `test` and `plan` once a change breaks its route.
+mod routing_tests_catch_a_broken_route;
 /// `delivery: rule`: a notification rule routes the group; no message is edited.
 mod rules_deliver_without_editing_a_message;
 /// Stale plans: refused as a whole; monitors that moved during a long apply are refused.

@@ -365,11 +365,19 @@ async fn a_pair_routed_on_alert_only_and_unseeded_no_data_monitors_are_warned() 
     e.apply_ok().await;
     let dir = e.manifests();
     let routes = e
-        .ddhooks(&["routes", dir.to_str().unwrap(), "--api-url", &e.api_url, "--unrouted"])
+        .ddhooks(&[
+            "routes",
+            dir.to_str().unwrap(),
+            "--api-url",
+            &e.api_url,
+            "--unrouted",
+        ])
         .await;
     assert_eq!(routes.code, 0, "{}", routes.all());
     assert!(
-        routes.stderr.contains("routed to @webhook-grp-alert-check on alert but not"),
+        routes
+            .stderr
+            .contains("routed to @webhook-grp-alert-check on alert but not"),
         "{}",
         routes.all()
     );

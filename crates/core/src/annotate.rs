@@ -114,6 +114,7 @@ fn origin<'a>(address: &Address, origins: &'a Origins) -> Option<&'a SourcePos> 
         Address::MonitorBlock { block, .. } => (DeclaredKind::Block, block),
         Address::StatusBoard(name) => (DeclaredKind::StatusBoard, name),
         Address::AuthMethod(name) => (DeclaredKind::AuthMethod, name),
+        Address::RoutingTest(name) => (DeclaredKind::RoutingTest, name),
         Address::Monitor(_) => return None,
     };
     origins.get(kind, name)

@@ -575,6 +575,8 @@ pub struct Desired {
     pub external_webhooks: BTreeSet<String>,
     /// By name (`webhook_auth_methods:`): the OAuth2 client-credentials auth methods.
     pub auth_methods: BTreeMap<String, AuthMethod>,
+    /// By case name (`routing_tests:`): what must hold of routing, checked by plan and test.
+    pub routing_tests: BTreeMap<String, crate::routing::RoutingTest>,
 }
 
 /// The payload Datadog stores when a webhook is created or updated with a `null` payload

@@ -183,6 +183,7 @@ pub(crate) struct Raw {
     pub boards: Vec<RawBoard>,
     pub external: Vec<Str>,
     pub auth_methods: Vec<RawAuthMethod>,
+    pub routing_tests: Vec<super::routing_test::RawRoutingTest>,
 }
 
 /// The top-level keys of a manifest file.
@@ -195,6 +196,7 @@ pub(crate) const TOP_KEYS: &[&str] = &[
     "status_boards",
     "external_webhooks",
     "webhook_auth_methods",
+    "routing_tests",
 ];
 pub(crate) const VARIABLE_KEYS: &[&str] = &["value", "secret"];
 pub(crate) const PAIR_KEYS: &[&str] = &[
@@ -262,7 +264,7 @@ pub(crate) struct Decoder<'a> {
 }
 
 impl Decoder<'_> {
-    fn loc(&self, pos: Pos) -> Loc {
+    pub(super) fn loc(&self, pos: Pos) -> Loc {
         Loc {
             file: self.file,
             pos,
@@ -286,12 +288,12 @@ impl Decoder<'_> {
         });
     }
 
-    fn error(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
+    pub(super) fn error(&mut self, pos: Pos, message: impl Into<String>, hint: Option<String>) {
         self.errors += 1;
         self.report(Severity::Error, pos, message.into(), hint);
     }
 
-    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+    pub(super) fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
         let hint = match (&node.value, expected) {
             (Value::Int(_) | Value::Float(_) | Value::Bool(_), "a string") => node
                 .scalar_text()
@@ -306,7 +308,7 @@ impl Decoder<'_> {
     }
 
     /// The entries of a map that holds fixed keys; unknown and repeated keys are reported.
-    fn fields<'n>(
+    pub(super) fn fields<'n>(
         &mut self,
         node: &'n Node,
         what: &str,
@@ -346,7 +348,7 @@ impl Decoder<'_> {
 
     /// The entries of a map of user-chosen names (`webhooks:` …). Repeated names are left in:
     /// the lowering reports every name defined twice, within a file or across files.
-    fn named<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(Str, &'n Node)> {
+    pub(super) fn named<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(Str, &'n Node)> {
         let entries = match &node.value {
             Value::Map(entries) => entries,
             Value::Null => return Vec::new(),
@@ -373,7 +375,7 @@ impl Decoder<'_> {
         out
     }
 
-    fn key(&mut self, k: &Node, what: &str) -> Option<String> {
+    pub(super) fn key(&mut self, k: &Node, what: &str) -> Option<String> {
         match &k.value {
             Value::Str(s) => Some(s.clone()),
             Value::Int(_) | Value::Bool(_) | Value::Float(_) => k.scalar_text(),
@@ -389,7 +391,7 @@ impl Decoder<'_> {
     }
 
     /// A string value with `${env:…}` resolved.
-    fn string(&mut self, node: &Node, what: &str) -> Option<Str> {
+    pub(super) fn string(&mut self, node: &Node, what: &str) -> Option<Str> {
         let Value::Str(raw) = &node.value else {
             self.wrong_type(node, what, "a string");
             return None;
@@ -441,7 +443,7 @@ impl Decoder<'_> {
         }
     }
 
-    fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<Str>> {
+    pub(super) fn strings(&mut self, node: &Node, what: &str) -> Option<Vec<Str>> {
         match &node.value {
             Value::Seq(items) => Some(
                 items
@@ -457,7 +459,7 @@ impl Decoder<'_> {
         }
     }
 
-    fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
+    pub(super) fn boolean(&mut self, node: &Node, what: &str) -> Option<bool> {
         match &node.value {
             Value::Bool(b) => Some(*b),
             _ => {
@@ -533,6 +535,12 @@ impl Decoder<'_> {
                     for (name, body) in self.named(v, "`webhook_auth_methods`") {
                         let method = self.auth_method(name, body);
                         raw.auth_methods.push(method);
+                    }
+                }
+                "routing_tests" => {
+                    for (name, body) in self.named(v, "`routing_tests`") {
+                        let case = self.routing_test(name, body);
+                        raw.routing_tests.push(case);
                     }
                 }
                 _ => {}
@@ -893,7 +901,7 @@ impl Decoder<'_> {
     }
 
     /// Handles as a list, or as one string of them separated by spaces.
-    fn handles(&mut self, node: &Node, what: &str) -> Vec<Str> {
+    pub(super) fn handles(&mut self, node: &Node, what: &str) -> Vec<Str> {
         match &node.value {
             Value::Str(_) => self
                 .string(node, "handles")
@@ -952,7 +960,7 @@ impl Decoder<'_> {
         delivery
     }
 
-    fn selector(&mut self, node: &Node) -> RawSelector {
+    pub(super) fn selector(&mut self, node: &Node) -> RawSelector {
         let mut sel = RawSelector {
             ids: Vec::new(),
             ids_key: None,

@@ -501,6 +501,7 @@ pub(crate) fn lower(
     desired.status_boards = board::lower(&mut r, &raw.boards, &refs);
     desired.seeded_pairs = board::seeded_pairs(&pair_facts, &blocks_by_pair);
     desired.auth_methods = super::auth_method::lower(&mut r, &raw.auth_methods);
+    desired.routing_tests = super::routing_test::lower(&mut r, &raw.routing_tests);
     (desired, r.origins)
 }
 

@@ -16,6 +16,7 @@ mod env;
 pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
+mod routing_test;
 pub(crate) mod rule;
 pub mod schema;
 mod yaml;

@@ -19,6 +19,8 @@ pub enum DeclaredKind {
     StatusBoard,
     /// An entry of `webhook_auth_methods:`.
     AuthMethod,
+    /// An entry of `routing_tests:` (a failing case is shown at its name).
+    RoutingTest,
 }
 
 impl DeclaredKind {
@@ -31,6 +33,7 @@ impl DeclaredKind {
             DeclaredKind::Block => "notification block",
             DeclaredKind::StatusBoard => "status board",
             DeclaredKind::AuthMethod => "webhook auth method",
+            DeclaredKind::RoutingTest => "routing test",
         }
     }
 }

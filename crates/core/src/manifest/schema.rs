@@ -187,6 +187,7 @@ pub fn schema() -> Value {
             "scope": {"type": "string"}
         }
     });
+    let routing_test = routing_test_schema();
     let root = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "$id": "https://github.com/ddhooks/ddhooks/manifest-v1.json",
@@ -224,10 +225,69 @@ pub fn schema() -> Value {
             "webhook_auth_methods": {
                 "type": ["object", "null"],
                 "additionalProperties": auth_method
+            },
+            "routing_tests": {
+                "type": ["object", "null"],
+                "additionalProperties": routing_test
             }
         }
     });
     root
+}
+
+/// A routing test (`routing_tests:`): `monitors` or `given`, a transition, and at least one
+/// expectation; `nobody: true` with nothing that expects a recipient.
+fn routing_test_schema() -> Value {
+    let handles = json!({
+        "anyOf": [
+            {"type": "array", "items": {"type": "string", "pattern": "^@\\S+$"}},
+            {"type": "string", "pattern": "^\\s*@"}
+        ]
+    });
+    let selector = json!({
+        "type": "object",
+        "additionalProperties": false,
+        "minProperties": 1,
+        "properties": {
+            "ids": {"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "integer"}]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+            "name": {"type": "string", "minLength": 1},
+            "scope": {"type": "string", "description": "An event-search expression over the monitors' tags, as a rule's filter."}
+        }
+    });
+    json!({
+        "type": "object",
+        "description": "What must hold of routing: checked by `ddhooks test` and by every plan.",
+        "additionalProperties": false,
+        "required": ["transition"],
+        "oneOf": [{"required": ["monitors"]}, {"required": ["given"]}],
+        "anyOf": [
+            {"required": ["includes"]}, {"required": ["excludes"]}, {"required": ["exactly"]},
+            {"required": ["nobody"]}, {"required": ["somebody"]}
+        ],
+        "properties": {
+            "monitors": selector,
+            "given": {
+                "type": "object",
+                "description": "A monitor described here: the blocks and rules that would select it apply to it, without Datadog.",
+                "additionalProperties": false,
+                "properties": {
+                    "name": {"type": "string"},
+                    "tags": {"type": "array", "items": {"type": "string"}},
+                    "priority": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 5}, {"type": "string", "pattern": "^[Pp][1-5]$"}]},
+                    "message": {"type": "string"}
+                }
+            },
+            "transition": {"enum": crate::preview::SampleTransition::ALL.map(crate::preview::SampleTransition::name)},
+            "includes": handles.clone(),
+            "excludes": handles.clone(),
+            "exactly": handles,
+            "nobody": {"const": true},
+            "somebody": {"const": true}
+        },
+        "if": {"required": ["nobody"]},
+        "then": {"not": {"anyOf": [{"required": ["includes"]}, {"required": ["somebody"]}]}}
+    })
 }
 
 /// The schema as pretty-printed JSON text.
@@ -241,6 +301,7 @@ mod tests {
         AUTH_METHOD_KEYS, BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS,
         VARIABLE_KEYS, WEBHOOK_KEYS,
     };
+    use super::super::routing_test::{GIVEN_KEYS, ROUTING_TEST_KEYS};
     use super::super::rule::condition_scope;
     use super::*;
     use crate::model::{Condition, SectionCondition};
@@ -310,5 +371,9 @@ mod tests {
             &p["webhook_auth_methods"]["additionalProperties"],
             AUTH_METHOD_KEYS
         ));
+        let case = &p["routing_tests"]["additionalProperties"];
+        assert!(keys_match(case, ROUTING_TEST_KEYS));
+        assert!(keys_match(&case["properties"]["given"], GIVEN_KEYS));
+        assert!(keys_match(&case["properties"]["monitors"], SELECTOR_KEYS));
     }
 }

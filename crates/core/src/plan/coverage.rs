@@ -18,7 +18,11 @@ fn monitors(ids: &BTreeSet<i64>) -> String {
     if ids.len() > IDS_SHOWN {
         shown.push("…".into());
     }
-    let noun = if ids.len() == 1 { "monitor is" } else { "monitors are" };
+    let noun = if ids.len() == 1 {
+        "monitor is"
+    } else {
+        "monitors are"
+    };
     format!("{} {noun} ({})", ids.len(), shown.join(", "))
 }
 
@@ -57,7 +61,11 @@ pub fn coverage_warnings(
         let routed: Vec<&str> = pairs
             .iter()
             .copied()
-            .filter(|p| alert.iter().any(|r| r.when.is_empty() && r.handle == hook(p, "alert")))
+            .filter(|p| {
+                alert
+                    .iter()
+                    .any(|r| r.when.is_empty() && r.handle == hook(p, "alert"))
+            })
             .collect();
         if routed.is_empty() {
             continue;

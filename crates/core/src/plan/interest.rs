@@ -1,7 +1,8 @@
 //! Which monitors the planner needs to see. An org may hold 100,000 monitors while the
 //! manifests concern a few thousand: the fetch keeps only the monitors a block or a rule
 //! selects, and those whose message mentions a webhook or carries a ddhooks marker (their
-//! blocks may need removing, their mentions hold deletes back). For every other monitor the
+//! blocks may need removing, their mentions hold deletes back), and those a routing test
+//! selects (the plan checks them). For every other monitor the
 //! plan would be the same without it, so it need not be kept in memory.
 
 use crate::model::{Desired, MonitorSelector, RuleFilter};
@@ -38,6 +39,18 @@ impl MonitorInterest {
             everything: false,
             only: None,
         };
+        // The monitors routing tests select: a plan checks them.
+        for test in desired.routing_tests.values() {
+            if let crate::routing::TestSubject::Monitors(sel) = &test.subject {
+                interest.selectors.push(sel.monitors.clone());
+                if let Some(text) = &sel.scope {
+                    match Scope::parse(text) {
+                        Ok(scope) => interest.scopes.push(scope),
+                        Err(_) => interest.everything = true,
+                    }
+                }
+            }
+        }
         for rule in desired.notification_rules.values() {
             match &rule.filter {
                 RuleFilter::Tags(_) => interest.tag_filters.push(rule.filter.clone()),

@@ -216,11 +216,36 @@ pub fn plan(
     out.changes.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()));
     out.summarize();
     out.routing = routing_of(remote, &out);
-    let planned = planned_routing(&out);
-    let org = crate::routing::OrgRouting::after(remote, &planned);
-    let warnings = coverage_warnings(desired, remote, &org, Some(&out.routing));
+    // The org as the plan leaves it, read once for the coverage warnings and the routing
+    // tests.
+    let (warnings, failures) = {
+        let planned = planned_routing(&out);
+        let org = crate::routing::OrgRouting::after(remote, &planned);
+        (
+            coverage_warnings(desired, remote, &org, Some(&out.routing)),
+            routing_test_failures(desired, &org),
+        )
+    };
     out.warnings.extend(warnings);
+    out.problems.extend(failures);
     out
+}
+
+/// The manifests' routing tests that fail against the org this plan leaves: problems, so
+/// that a plan (and its pull-request comment) says routing broke. Only the monitors the
+/// plan read are seen: [`interest::MonitorInterest`] keeps those the cases select.
+fn routing_test_failures(desired: &Desired, org: &crate::routing::OrgRouting<'_>) -> Vec<Problem> {
+    if desired.routing_tests.is_empty() {
+        return Vec::new();
+    }
+    crate::routing::run(desired, Some(org))
+        .into_iter()
+        .filter(|c| c.status == crate::routing::CaseStatus::Failed)
+        .map(|c| Problem {
+            address: Address::RoutingTest(c.name.clone()),
+            message: format!("routing test failed {}", c.summary()),
+        })
+        .collect()
 }
 
 /// The routing changes of a plan: what its message rewrites and rule writes change in who

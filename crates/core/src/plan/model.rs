@@ -28,6 +28,8 @@ pub enum Address {
     StatusBoard(String),
     /// `webhook_auth_method.NAME`: the webhook auth method NAME.
     AuthMethod(String),
+    /// `routing_test.NAME`: a routing test of the manifests (a failing one is a problem).
+    RoutingTest(String),
     /// `monitor.ID.block.NAME`: one managed block of a monitor's message.
     MonitorBlock {
         /// The monitor's id.
@@ -46,6 +48,7 @@ impl fmt::Display for Address {
             Address::NotificationRule(name) => write!(f, "notification_rule.{name}"),
             Address::StatusBoard(name) => write!(f, "status_board.{name}"),
             Address::AuthMethod(name) => write!(f, "webhook_auth_method.{name}"),
+            Address::RoutingTest(name) => write!(f, "routing_test.{name}"),
             Address::MonitorBlock { monitor, block } => {
                 write!(f, "monitor.{monitor}.block.{block}")
             }
@@ -55,7 +58,7 @@ impl fmt::Display for Address {
 
 /// An address that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook_auth_method.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, monitor.ID or monitor.ID.block.NAME")]
+#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook_auth_method.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, routing_test.NAME, monitor.ID or monitor.ID.block.NAME")]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {
@@ -72,6 +75,7 @@ impl FromStr for Address {
             "notification_rule" => Ok(Address::NotificationRule(rest.to_string())),
             "status_board" => Ok(Address::StatusBoard(rest.to_string())),
             "webhook_auth_method" => Ok(Address::AuthMethod(rest.to_string())),
+            "routing_test" => Ok(Address::RoutingTest(rest.to_string())),
             "monitor" => match rest.split_once(".block.") {
                 Some((id, block)) if !block.is_empty() => Ok(Address::MonitorBlock {
                     monitor: id.parse().map_err(|_| bad())?,

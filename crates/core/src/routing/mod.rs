@@ -15,8 +15,16 @@
 //! - what depends on the firing group (a rule condition on a tag the monitor lacks, an
 //!   `is_match` section) is shown as a condition, never guessed.
 
+mod cases;
 mod changes;
+mod check;
 mod table;
+
+pub use cases::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
+pub use check::{
+    check, given_message, recipient_text, run, unmet, CaseReport, CaseStatus, CheckError,
+    MonitorCheck,
+};
 
 pub use changes::{collapsed, routing_changes, PlannedRouting, RecipientChange, RoutingChange};
 pub use table::{render_markdown, render_text, table, RouteRow, RouteTable, TableFilter};
