@@ -1,11 +1,12 @@
-//! Coverage warnings: routing that raises no error anywhere yet leaves a board wrong — a
-//! monitor routed to its pair's alert webhook but not to its recovery webhook (its group
-//! stays CRITICAL after it recovers), and monitors in No Data that seeding cannot count
-//! because their pair has no `no_data` status. Computed on the org as the plan leaves it.
+//! Coverage warnings: routing that raises no error anywhere yet leaves a board wrong or a
+//! reviewer misled — a monitor routed to its pair's alert webhook but not to its recovery
+//! webhook (its group stays CRITICAL after it recovers), monitors in No Data that seeding
+//! cannot count because their pair has no `no_data` status, and a recipient a transition
+//! reaches from two places one of which is a rule. Computed on the org as the plan leaves it.
 
 use crate::model::{Desired, Remote, WebhookOrigin};
 use crate::preview::SampleTransition;
-use crate::routing::{OrgRouting, RoutingChange};
+use crate::routing::{OrgRouting, RoutingChange, Source};
 use crate::template::MonitorState;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -26,6 +27,61 @@ fn monitors(ids: &BTreeSet<i64>) -> String {
     format!("{} {noun} ({})", ids.len(), shown.join(", "))
 }
 
+/// Recipients a transition reaches from two places of which at least one is a rule (two
+/// rules, or a rule and the message), beyond the webhooks a rule and a message both name
+/// (warned about with the rules): Datadog notifies each once, so one of the places is
+/// noise. Looked at on alert and recovery, for the monitors the desired rules select.
+fn reached_twice(desired: &Desired, org: &OrgRouting<'_>) -> Vec<String> {
+    if desired.notification_rules.is_empty() {
+        return Vec::new();
+    }
+    let mut found: BTreeMap<(String, String), BTreeSet<i64>> = BTreeMap::new();
+    for (m, routing) in org.monitors() {
+        let selected = desired
+            .notification_rules
+            .values()
+            .any(|r| crate::template::filter_matches(&r.filter, routing.tags));
+        if !selected {
+            continue;
+        }
+        for t in [SampleTransition::Alert, SampleTransition::Recovery] {
+            let Ok(recipients) = org.route(&routing, t) else {
+                break;
+            };
+            for r in recipients {
+                let rules: BTreeSet<&str> = r
+                    .sources
+                    .iter()
+                    .filter_map(|s| match s {
+                        Source::Rule { name, .. } => Some(name.as_str()),
+                        _ => None,
+                    })
+                    .collect();
+                let in_message = r.sources.iter().any(|s| !matches!(s, Source::Rule { .. }));
+                let webhook = r.handle.starts_with("webhook-");
+                let twice = rules.len() > 1 || (!rules.is_empty() && in_message && !webhook);
+                if !twice {
+                    continue;
+                }
+                let places: Vec<String> = r.sources.iter().map(Source::to_string).collect();
+                found
+                    .entry((r.label(), places.join(" and ")))
+                    .or_default()
+                    .insert(m.id);
+            }
+        }
+    }
+    found
+        .into_iter()
+        .map(|((label, places), ids)| {
+            format!(
+                "{label} is reached from {places} on {}: Datadog notifies it once, so one of them is noise; remove one",
+                monitors(&ids).replacen(" is (", " (", 1).replacen(" are (", " (", 1)
+            )
+        })
+        .collect()
+}
+
 /// The coverage warnings of the desired pairs over `org` (the org after the plan). With
 /// the plan's routing changes (`planned`), also the monitors it wires for the first time
 /// that are in No Data while their pair has no `no_data` status (seeding skips them).
@@ -43,8 +99,9 @@ pub fn coverage_warnings(
             WebhookOrigin::Declared => None,
         })
         .collect();
+    let mut out = reached_twice(desired, org);
     if pairs.is_empty() {
-        return Vec::new();
+        return out;
     }
     let hook = |pair: &str, role: &str| format!("webhook-{pair}-{role}-check");
     let mut wired: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
@@ -81,7 +138,6 @@ pub fn coverage_warnings(
             }
         }
     }
-    let mut out = Vec::new();
     for (pair, ids) in &no_recovery {
         out.push(format!(
             "pair {pair}: {} routed to @webhook-{pair}-alert-check on alert but not to @webhook-{pair}-ok-check on recovery, so their group stays CRITICAL on the board after they recover; route is_recovery to @webhook-{pair}-ok-check in their block or rule",
@@ -120,4 +176,85 @@ pub fn coverage_warnings(
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{
+        Condition, NotificationRule, RemoteMonitor, RuleCondition, RuleConditionScope, RuleFilter,
+        RuleRecipients,
+    };
+    use crate::routing::PlannedRouting;
+
+    fn rule(name: &str, recipient: &str) -> NotificationRule {
+        NotificationRule {
+            name: name.into(),
+            filter: RuleFilter::Tags(vec!["team:a".into()]),
+            recipients: RuleRecipients::Conditional {
+                conditions: vec![RuleCondition {
+                    scope: RuleConditionScope::Transition(Condition::IsAlert),
+                    recipients: vec![recipient.into()],
+                }],
+                fallback: vec![],
+            },
+        }
+    }
+
+    /// A handle a rule and the message both name, or two rules, is one notification and
+    /// a warning; a webhook both name is left to the rules' own warning.
+    #[test]
+    fn a_recipient_reached_from_a_rule_and_another_place_is_warned_once_per_kind() {
+        let mut desired = Desired::default();
+        desired
+            .notification_rules
+            .insert("r1".into(), rule("r1", "slack-x"));
+        desired
+            .notification_rules
+            .insert("r2".into(), rule("r2", "pagerduty-y"));
+        let mut remote = Remote::default();
+        for (id, message) in [(1, "Page @slack-x"), (2, "@webhook-w"), (3, "nothing")] {
+            remote.monitors.insert(
+                id,
+                RemoteMonitor {
+                    id,
+                    name: format!("m{id}"),
+                    tags: vec!["team:a".into()],
+                    message: message.into(),
+                    priority: None,
+                    draft: false,
+                },
+            );
+        }
+        // The rules as the org holds them after the plan (created by it), and one people
+        // made that routes as r2 does.
+        let people = rule("r3", "pagerduty-y");
+        let planned = PlannedRouting {
+            messages: Default::default(),
+            rules: desired
+                .notification_rules
+                .iter()
+                .map(|(k, r)| (k.as_str(), None, Some(r)))
+                .chain(std::iter::once(("r3", None, Some(&people))))
+                .collect(),
+        };
+        let org = OrgRouting::after(&remote, &planned);
+        let warnings = reached_twice(&desired, &org);
+        assert!(
+            warnings.iter().any(|w| w.starts_with("@slack-x is reached from text line 1 and rule r1 (transition_type:is_alert) on 1 monitor (1)")),
+            "{warnings:#?}"
+        );
+        // r2 and r3 route the same recipient to every monitor: two rules.
+        assert!(
+            warnings
+                .iter()
+                .any(|w| w.starts_with("@pagerduty-y is reached from rule r2")
+                    && w.contains("3 monitors (1, 2, 3)")),
+            "{warnings:#?}"
+        );
+        assert!(
+            !warnings.iter().any(|w| w.contains("webhook-w")),
+            "{warnings:#?}"
+        );
+    }
 }
