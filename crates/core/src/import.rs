@@ -419,6 +419,25 @@ impl EnvAlloc {
         format!("${{env:{name}}}")
     }
 
+    /// How the imported text is loaded back: the site of `options`, a missing variable an
+    /// error, and each variable's value found (a stand-in for one Datadog never returns).
+    fn load_options(&self, options: &ImportOptions) -> LoadOptions {
+        let values: BTreeMap<String, String> = self
+            .vars
+            .iter()
+            .map(|(k, v)| {
+                let value = v.value.as_ref().map_or("unknown", |s| s.expose());
+                (k.clone(), value.to_string())
+            })
+            .collect();
+        LoadOptions {
+            site: options.site.clone(),
+            missing_env: MissingEnv::Error,
+            ..LoadOptions::default()
+        }
+        .with_env_map(values)
+    }
+
     /// `${env:NAME}` for a value that cannot be read (a secret variable).
     fn unknown(&mut self, wanted: &str, purpose: String) -> String {
         let name = self.free_name(wanted);
@@ -1513,24 +1532,7 @@ fn verify(
     findings: &mut Vec<Finding>,
     options: &ImportOptions,
 ) -> Result<(), ImportError> {
-    let values: BTreeMap<String, String> = env
-        .vars
-        .iter()
-        .map(|(k, v)| {
-            (
-                k.clone(),
-                v.value
-                    .as_ref()
-                    .map_or_else(|| "unknown".to_string(), |s| s.expose().to_string()),
-            )
-        })
-        .collect();
-    let load = LoadOptions {
-        site: options.site.clone(),
-        missing_env: MissingEnv::Error,
-        ..LoadOptions::default()
-    }
-    .with_env_map(values);
+    let load = env.load_options(options);
     let loaded = manifest::load_sources(
         &[Source {
             path: PathBuf::from("imported.yaml"),

@@ -8,7 +8,7 @@
 
 use super::entries::{not_imported, Section};
 use super::{scrub_text, yaml_key, yaml_string, EnvAlloc, Finding, ImportOptions};
-use crate::manifest::{self, LoadOptions, MissingEnv, Source};
+use crate::manifest::{self, Source};
 use crate::model::RemoteAuthMethod;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -90,20 +90,7 @@ fn entry(m: &RemoteAuthMethod, env: &mut EnvAlloc) -> String {
 /// Whether `entry` loads (with the values `env` holds, and a stand-in for the secret) into
 /// exactly what Datadog holds.
 fn lowers_to(entry: &str, m: &RemoteAuthMethod, env: &EnvAlloc, options: &ImportOptions) -> bool {
-    let values: BTreeMap<String, String> = env
-        .vars
-        .iter()
-        .map(|(k, v)| {
-            let value = v.value.as_ref().map_or("stand-in", |s| s.expose());
-            (k.clone(), value.to_string())
-        })
-        .collect();
-    let load = LoadOptions {
-        site: options.site.clone(),
-        missing_env: MissingEnv::Error,
-        ..LoadOptions::default()
-    }
-    .with_env_map(values);
+    let load = env.load_options(options);
     let source = Source {
         path: PathBuf::from("entry.yaml"),
         text: format!("webhook_auth_methods:\n{entry}"),
