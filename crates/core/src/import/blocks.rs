@@ -54,7 +54,23 @@ pub(crate) fn emit<'m>(
         }
     }
     let mut out = Section::new("monitor_notifications");
-    for (name, variants) in by_name {
+    // Each pair's block body, rendered once (not once per block found).
+    let pair_bodies: Vec<(&str, String)> = cx
+        .pairs
+        .iter()
+        .map(|p| {
+            let body = NotificationBlock {
+                name: p.name.clone(),
+                monitors: Default::default(),
+                rules: p.rules(),
+                text: None,
+            }
+            .body();
+            (p.name.as_str(), body)
+        })
+        .collect();
+    let mut chosen: Vec<(String, Variant, Vec<String>)> = Vec::new();
+    for (name, mut variants) in by_name {
         let subject = format!("managed block {name}");
         if let [_, _, ..] = variants.as_slice() {
             // Its markers stay in the messages: no other entry may take the name.
@@ -70,14 +86,34 @@ pub(crate) fn emit<'m>(
             ));
             continue;
         }
-        let v = &variants[0];
+        let v = variants.remove(0);
         if let Err(finding) = cx.claim_block_name(&name, &subject) {
             findings.push(finding);
             continue;
         }
-        let Some(entry) = entry(&name, v, cx) else {
+        let entries = candidates(&name, &v, &pair_bodies);
+        chosen.push((name, v, entries));
+    }
+    // Every block's first candidate checked in one load (a load per entry would read the
+    // pairs' declarations once per block); a candidate that does not lower to its block, or
+    // a batch that does not load, is checked on its own.
+    let batch: String = chosen.iter().map(|(_, _, e)| e[0].as_str()).collect();
+    let lowered = cx.lower("monitor_notifications", &batch);
+    for (name, v, entries) in chosen {
+        let first_ok = lowered
+            .as_ref()
+            .is_some_and(|d| lowers_to(d.blocks.get(&name), &v));
+        let entry = if first_ok {
+            Some(entries[0].clone())
+        } else {
+            entries.into_iter().find(|entry| {
+                let d = cx.lower("monitor_notifications", entry);
+                lowers_to(d.as_ref().and_then(|d| d.blocks.get(&name)), &v)
+            })
+        };
+        let Some(entry) = entry else {
             findings.push(not_imported(
-                &format!("{subject} (monitors {})", ids_text(&v.ids)),
+                &format!("managed block {name} (monitors {})", ids_text(&v.ids)),
                 "no entry a manifest can hold renders its text exactly (does it mention a webhook that was not imported, or spell `<<#…>>`?)".into(),
                 "fix the block's text by hand, then import again",
             ));
@@ -91,41 +127,41 @@ pub(crate) fn emit<'m>(
     out
 }
 
-/// The entry that writes `v.body` into exactly monitors `v.ids` under `name`: `pair:` when
-/// a pair renders it, else `text`; `None` when neither lowers to it.
-fn entry(name: &str, v: &Variant, cx: &Context<'_>) -> Option<String> {
+/// The entries that may write `v.body` into exactly monitors `v.ids` under `name`, best
+/// first: `pair:` when a pair renders it (the pair of the block's name looked at first),
+/// then `text`.
+fn candidates(name: &str, v: &Variant, pair_bodies: &[(&str, String)]) -> Vec<String> {
     let ids: Vec<String> = v.ids.iter().map(i64::to_string).collect();
     let head = format!(
-        "  {}:\n    monitors:\n      ids: [{}]\n",
+        "  {}:
+    monitors:
+      ids: [{}]
+",
         yaml_key(name),
         ids.join(", ")
     );
-    let pair = cx.pairs.iter().find(|p| {
-        let rendered = NotificationBlock {
-            name: name.to_string(),
-            monitors: Default::default(),
-            rules: p.rules(),
-            text: None,
-        }
-        .body();
-        same_body(&rendered, &v.body)
-    });
-    let mut candidates = Vec::new();
-    if let Some(p) = pair {
-        candidates.push(format!("{head}    pair: {}\n", yaml_key(&p.name)));
+    let same_name = pair_bodies.iter().filter(|(p, _)| *p == name);
+    let others = pair_bodies.iter().filter(|(p, _)| *p != name);
+    let pair = same_name
+        .chain(others)
+        .find(|(_, body)| same_body(body, &v.body));
+    let mut out = Vec::new();
+    if let Some((p, _)) = pair {
+        out.push(format!("{head}    pair: {}\n", yaml_key(p)));
     }
     let mut text = head;
     let _ = writeln!(text, "    text: {}", text_scalar(v.body.trim()));
-    candidates.push(text);
-    candidates.into_iter().find(|entry| {
-        cx.lower("monitor_notifications", entry)
-            .and_then(|d| d.blocks.get(name).cloned())
-            .is_some_and(|b| {
-                b.monitors.ids.iter().eq(v.ids.iter())
-                    && b.monitors.tags.is_empty()
-                    && b.monitors.name.is_none()
-                    && same_body(&b.body(), &v.body)
-            })
+    out.push(text);
+    out
+}
+
+/// Whether `block` (as an entry lowered) writes `v`'s body into exactly its monitors.
+fn lowers_to(block: Option<&NotificationBlock>, v: &Variant) -> bool {
+    block.is_some_and(|b| {
+        b.monitors.ids.iter().eq(v.ids.iter())
+            && b.monitors.tags.is_empty()
+            && b.monitors.name.is_none()
+            && same_body(&b.body(), &v.body)
     })
 }
 

@@ -44,10 +44,13 @@ fn reached_twice(desired: &Desired, org: &OrgRouting<'_>) -> Vec<String> {
         if !selected {
             continue;
         }
-        for t in [SampleTransition::Alert, SampleTransition::Recovery] {
-            let Ok(recipients) = org.route(&routing, t) else {
-                break;
-            };
+        let Ok(routed) = org.route_all(
+            &routing,
+            &[SampleTransition::Alert, SampleTransition::Recovery],
+        ) else {
+            continue;
+        };
+        for recipients in routed {
             for r in recipients {
                 let rules: BTreeSet<&str> = r
                     .sources
@@ -104,33 +107,30 @@ pub fn coverage_warnings(
         return out;
     }
     let hook = |pair: &str, role: &str| format!("webhook-{pair}-{role}-check");
+    // Handle → pair, built once: a monitor's recipients are looked up, not each pair.
+    let alert_hooks: std::collections::HashMap<String, &str> =
+        pairs.iter().map(|p| (hook(p, "alert"), *p)).collect();
     let mut wired: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
     let mut no_recovery: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+    let has_rules = !org.rules().is_empty();
     for (m, routing) in org.monitors() {
         // Most monitors name no pair at all: a substring test before any routing.
-        let mentions = routing.message.contains("@webhook-") || !org.rules().is_empty();
-        if !mentions {
+        if !has_rules && !routing.message.contains("@webhook-") {
             continue;
         }
-        let Ok(alert) = org.route(&routing, SampleTransition::Alert) else {
+        let Ok(routed) = org.route_all(
+            &routing,
+            &[SampleTransition::Alert, SampleTransition::Recovery],
+        ) else {
             continue;
         };
-        let routed: Vec<&str> = pairs
-            .iter()
-            .copied()
-            .filter(|p| {
-                alert
-                    .iter()
-                    .any(|r| r.when.is_empty() && r.handle == hook(p, "alert"))
-            })
-            .collect();
-        if routed.is_empty() {
+        let [alert, recovery] = routed.as_slice() else {
             continue;
-        }
-        let recovery = org
-            .route(&routing, SampleTransition::Recovery)
-            .unwrap_or_default();
-        for pair in routed {
+        };
+        for r in alert.iter().filter(|r| r.when.is_empty()) {
+            let Some(pair) = alert_hooks.get(&r.handle).copied() else {
+                continue;
+            };
             wired.entry(pair).or_default().insert(m.id);
             let ok = hook(pair, "ok");
             if !recovery.iter().any(|r| r.when.is_empty() && r.handle == ok) {

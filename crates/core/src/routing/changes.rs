@@ -4,7 +4,7 @@
 //! by handle and group condition, not by source: a block switched from `delivery: message`
 //! to `delivery: rule` changes no routing, which is what a reviewer wants to see.
 
-use super::{route, MonitorRouting, Recipient, TRANSITIONS};
+use super::{route_all, MonitorRouting, Recipient, TRANSITIONS};
 use crate::model::{NotificationRule, Remote};
 use crate::preview::SampleTransition;
 use crate::template::filter_matches;
@@ -107,6 +107,8 @@ pub fn routing_changes(remote: &Remote, planned: &PlannedRouting<'_>) -> Vec<Rou
                 .map(|m| m.id),
         );
     }
+    let rules_before: Vec<&NotificationRule> = rules_before.values().copied().collect();
+    let rules_after: Vec<&NotificationRule> = rules_after.values().copied().collect();
     let mut out = Vec::new();
     for id in ids {
         let Some(m) = remote.monitors.get(&id) else {
@@ -122,13 +124,13 @@ pub fn routing_changes(remote: &Remote, planned: &PlannedRouting<'_>) -> Vec<Rou
             message: after_messages.get(&id).copied().unwrap_or(&m.message),
             ..before
         };
-        for transition in TRANSITIONS {
-            let (Ok(old), Ok(new)) = (
-                route(&before, rules_before.values().copied(), transition),
-                route(&after, rules_after.values().copied(), transition),
-            ) else {
-                break;
-            };
+        let (Ok(old), Ok(new)) = (
+            route_all(&before, &rules_before, &TRANSITIONS),
+            route_all(&after, &rules_after, &TRANSITIONS),
+        ) else {
+            continue;
+        };
+        for ((transition, old), new) in TRANSITIONS.into_iter().zip(old).zip(new) {
             let key = |r: &Recipient| (r.handle.clone(), r.when.clone());
             let old_keys: BTreeSet<_> = old.iter().map(key).collect();
             let new_keys: BTreeSet<_> = new.iter().map(key).collect();

@@ -31,7 +31,7 @@ pub use table::{render_markdown, render_text, table, RouteRow, RouteTable, Table
 
 use crate::model::{NotificationRule, RuleConditionScope, RuleRecipients};
 use crate::preview::SampleTransition;
-use crate::template::{self, filter_matches, sent_handles, TemplateError};
+use crate::template::{self, filter_matches, TemplateError, TracedMessage};
 use serde::Serialize;
 use std::fmt;
 
@@ -148,13 +148,27 @@ pub fn route<'r>(
     rules: impl IntoIterator<Item = &'r NotificationRule>,
     transition: SampleTransition,
 ) -> Result<Vec<Recipient>, TemplateError> {
+    let rules: Vec<&NotificationRule> = rules.into_iter().collect();
+    Ok(route_all(monitor, &rules, &[transition])?
+        .pop()
+        .unwrap_or_default())
+}
+
+/// [`route`] for each of `transitions`, in order, reading the message once.
+pub fn route_all(
+    monitor: &MonitorRouting<'_>,
+    rules: &[&NotificationRule],
+    transitions: &[SampleTransition],
+) -> Result<Vec<Vec<Recipient>>, TemplateError> {
     if monitor.draft {
-        return Ok(Vec::new());
+        return Ok(vec![Vec::new(); transitions.len()]);
     }
-    let t = transition.transition(monitor.priority);
-    let mut out = Routed::default();
-    let (decided, undecided) = sent_handles(monitor.message, &t)?;
-    let blocks = template::find_blocks(monitor.message).unwrap_or_default();
+    let traced = TracedMessage::new(monitor.message)?;
+    let blocks = if monitor.message.contains("ddhooks:") {
+        template::find_blocks(monitor.message).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let source_at = |offset: usize| match blocks.iter().find(|b| b.range.contains(&offset)) {
         Some(b) => Source::Block {
             name: b.name.clone(),
@@ -163,16 +177,26 @@ pub fn route<'r>(
             line: template::line_column(monitor.message, offset).0,
         },
     };
-    for h in decided.iter().chain(&undecided) {
-        let when = h.depends_on.iter().cloned().map(GroupCondition).collect();
-        out.add(&h.name, when, source_at(h.offset));
-    }
-    for rule in rules {
-        if filter_matches(&rule.filter, monitor.tags) {
+    let applying: Vec<&NotificationRule> = rules
+        .iter()
+        .copied()
+        .filter(|rule| filter_matches(&rule.filter, monitor.tags))
+        .collect();
+    let mut all = Vec::with_capacity(transitions.len());
+    for &transition in transitions {
+        let t = transition.transition(monitor.priority);
+        let mut out = Routed::default();
+        let (decided, undecided) = traced.sent(&t);
+        for h in decided.iter().chain(&undecided) {
+            let when = h.depends_on.iter().cloned().map(GroupCondition).collect();
+            out.add(&h.name, when, source_at(h.offset));
+        }
+        for rule in &applying {
             route_rule(rule, &t, monitor.tags, &mut out);
         }
+        all.push(out.finish());
     }
-    Ok(out.finish())
+    Ok(all)
 }
 
 /// A rule's recipients for a monitor it selects: plain ones; or those of each condition that
@@ -365,5 +389,15 @@ impl<'a> OrgRouting<'a> {
         transition: SampleTransition,
     ) -> Result<Vec<Recipient>, TemplateError> {
         route(monitor, self.rules.iter().copied(), transition)
+    }
+
+    /// Whom `monitor` notifies on each of `transitions` after the plan (its message read
+    /// once).
+    pub fn route_all(
+        &self,
+        monitor: &MonitorRouting<'_>,
+        transitions: &[SampleTransition],
+    ) -> Result<Vec<Vec<Recipient>>, TemplateError> {
+        route_all(monitor, &self.rules, transitions)
     }
 }

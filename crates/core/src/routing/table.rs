@@ -74,9 +74,9 @@ pub fn table(org: &OrgRouting<'_>, filter: &TableFilter) -> RouteTable {
         {
             continue;
         }
-        for &t in &transitions {
-            match org.route(&routing, t) {
-                Ok(recipients) => {
+        match org.route_all(&routing, &transitions) {
+            Ok(routed) => {
+                for (t, recipients) in transitions.iter().zip(routed) {
                     let row = RouteRow {
                         monitor_id: m.id,
                         monitor_name: m.name.clone(),
@@ -87,11 +87,8 @@ pub fn table(org: &OrgRouting<'_>, filter: &TableFilter) -> RouteTable {
                         out.rows.push(row);
                     }
                 }
-                Err(e) => {
-                    out.unreadable.push((m.id, e.to_string()));
-                    break;
-                }
             }
+            Err(e) => out.unreadable.push((m.id, e.to_string())),
         }
     }
     out

@@ -492,91 +492,147 @@ pub fn sent_handles(
     message: &str,
     transition: &Transition,
 ) -> Result<(Vec<SentHandle>, Vec<SentHandle>), TemplateError> {
-    parse(message)?;
-    let decided = trace(message, transition, false);
-    let undecided = trace(message, transition, true)
-        .into_iter()
-        .filter(|h| !h.depends_on.is_empty())
-        .collect();
-    Ok((decided, undecided))
+    Ok(TracedMessage::new(message)?.sent(transition))
 }
 
-/// Renders `message` (already known to parse) as [`render`] does, with undecidable
-/// sections taken as `undecided_holds`, keeping for each output byte where it came from;
-/// then finds the handles in the output.
-fn trace(message: &str, transition: &Transition, undecided_holds: bool) -> Vec<SentHandle> {
-    struct Open<'a> {
-        holds: bool,
-        /// The undecidable condition, as a reader would say it, when there is one.
-        depends: Option<String>,
-        keyword: &'a str,
-    }
-    // An output stretch: where it starts in the output, in the message, and the
-    // conditions it depends on (an index into `guards`).
-    let mut spans: Vec<(usize, usize, usize)> = Vec::new();
-    let mut guards: Vec<Vec<String>> = vec![Vec::new()];
-    let mut out = String::new();
-    let mut stack: Vec<Open<'_>> = Vec::new();
-    let mut pos = 0;
-    let mut emit = |out: &mut String, stack: &[Open<'_>], range: Range<usize>| {
-        if range.is_empty() || !stack.iter().all(|o| o.holds) {
-            return;
-        }
-        let depends: Vec<String> = stack.iter().filter_map(|o| o.depends.clone()).collect();
-        let guard = match guards.iter().position(|g| *g == depends) {
-            Some(i) => i,
-            None => {
-                guards.push(depends);
-                guards.len() - 1
+/// One piece of a message for [`TracedMessage`].
+#[derive(Debug, Clone)]
+enum Piece<'a> {
+    /// Text sent as it is (template variables included).
+    Text(Range<usize>),
+    /// A section opener: whether it is inverted, its condition when ddhooks knows it, the
+    /// condition as written otherwise, and its keyword.
+    Open {
+        negated: bool,
+        condition: Option<Condition>,
+        inner: &'a str,
+    },
+    /// A section closer.
+    Close,
+}
+
+/// A message read once into its pieces, so that what it sends on each of many
+/// transitions costs an evaluation, not a parse ([`TracedMessage::sent`]).
+#[derive(Debug, Clone)]
+pub struct TracedMessage<'a> {
+    message: &'a str,
+    pieces: Vec<Piece<'a>>,
+    /// Whether a section ddhooks cannot decide (`is_match …`) is in it.
+    undecided: bool,
+}
+
+impl<'a> TracedMessage<'a> {
+    /// Reads `message`; an error when it does not parse (as [`parse`] says).
+    pub fn new(message: &'a str) -> Result<Self, TemplateError> {
+        parse(message)?;
+        let mut pieces = Vec::new();
+        let mut undecided = false;
+        let mut pos = 0;
+        while let Some((range, tag)) = next_tag(message, pos) {
+            if range.start > pos {
+                pieces.push(Piece::Text(pos..range.start));
             }
+            match tag {
+                Tag::Comment(_) => {}
+                Tag::Other => pieces.push(Piece::Text(range.clone())),
+                Tag::Open { negated, inner } => {
+                    let condition = Condition::parse(inner);
+                    undecided |= condition.is_none();
+                    pieces.push(Piece::Open {
+                        negated,
+                        condition,
+                        inner,
+                    });
+                }
+                Tag::Close(_) => pieces.push(Piece::Close),
+            }
+            pos = range.end;
+        }
+        if pos < message.len() {
+            pieces.push(Piece::Text(pos..message.len()));
+        }
+        Ok(TracedMessage {
+            message,
+            pieces,
+            undecided,
+        })
+    }
+
+    /// What it sends on `transition` (see [`sent_handles`]).
+    pub fn sent(&self, transition: &Transition) -> (Vec<SentHandle>, Vec<SentHandle>) {
+        let decided = self.trace(transition, false);
+        let undecided = if self.undecided {
+            self.trace(transition, true)
+                .into_iter()
+                .filter(|h| !h.depends_on.is_empty())
+                .collect()
+        } else {
+            Vec::new()
         };
-        spans.push((out.len(), range.start, guard));
-        out.push_str(&message[range]);
-    };
-    while let Some((range, tag)) = next_tag(message, pos) {
-        emit(&mut out, &stack, pos..range.start);
-        match tag {
-            Tag::Comment(_) => {}
-            Tag::Other => emit(&mut out, &stack, range.clone()),
-            Tag::Open { negated, inner } => {
-                let (holds, depends) = match Condition::parse(inner) {
-                    Some(c) => (transition.satisfies(c) != negated, None),
+        (decided, undecided)
+    }
+
+    /// Renders as [`render`] does, with undecidable sections taken as `undecided_holds`,
+    /// keeping for each output byte where it came from; then finds the handles in the
+    /// output.
+    fn trace(&self, transition: &Transition, undecided_holds: bool) -> Vec<SentHandle> {
+        // Each open section: whether it holds, and the undecidable condition it names.
+        let mut stack: Vec<(bool, Option<String>)> = Vec::new();
+        // An output stretch: where it starts in the output, in the message, and the
+        // conditions it depends on (an index into `guards`).
+        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        let mut guards: Vec<Vec<String>> = vec![Vec::new()];
+        let mut out = String::new();
+        for piece in &self.pieces {
+            match piece {
+                Piece::Text(range) => {
+                    if range.is_empty() || !stack.iter().all(|(holds, _)| *holds) {
+                        continue;
+                    }
+                    let depends: Vec<String> =
+                        stack.iter().filter_map(|(_, d)| d.clone()).collect();
+                    let guard = match guards.iter().position(|g| *g == depends) {
+                        Some(i) => i,
+                        None => {
+                            guards.push(depends);
+                            guards.len() - 1
+                        }
+                    };
+                    spans.push((out.len(), range.start, guard));
+                    out.push_str(&self.message[range.clone()]);
+                }
+                Piece::Open {
+                    negated,
+                    condition,
+                    inner,
+                } => stack.push(match condition {
+                    Some(c) => (transition.satisfies(*c) != *negated, None),
                     None => {
-                        let said = if negated {
+                        let said = if *negated {
                             format!("not {inner}")
                         } else {
                             inner.to_string()
                         };
-                        (undecided_holds != negated, Some(said))
+                        (undecided_holds != *negated, Some(said))
                     }
-                };
-                stack.push(Open {
-                    holds,
-                    depends,
-                    keyword: keyword(inner),
-                });
-            }
-            Tag::Close(name) => {
-                // `parse` checked the balance: a closer always matches the innermost opener.
-                if stack.last().is_some_and(|o| o.keyword == name) {
+                }),
+                Piece::Close => {
                     stack.pop();
                 }
             }
         }
-        pos = range.end;
+        handle_ranges(&out)
+            .map(|range| {
+                let at = spans.partition_point(|(start, _, _)| *start <= range.start) - 1;
+                let (start, source, guard) = spans[at];
+                SentHandle {
+                    name: out[range.start + 1..range.end].to_string(),
+                    offset: source + (range.start - start),
+                    depends_on: guards[guard].clone(),
+                }
+            })
+            .collect()
     }
-    emit(&mut out, &stack, pos..message.len());
-    handle_ranges(&out)
-        .map(|range| {
-            let at = spans.partition_point(|(start, _, _)| *start <= range.start) - 1;
-            let (start, source, guard) = spans[at];
-            SentHandle {
-                name: out[range.start + 1..range.end].to_string(),
-                offset: source + (range.start - start),
-                depends_on: guards[guard].clone(),
-            }
-        })
-        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,7 @@ pub use blocks::{
 };
 pub use message::{
     check_nesting, evaluate, handles, line_column, parse, render, sent_handles, webhook_mentions,
-    Handle, MonitorState, Node, SentHandle, TemplateError, Transition, MAX_NESTING,
+    Handle, MonitorState, Node, SentHandle, TemplateError, TracedMessage, Transition, MAX_NESTING,
 };
 pub use notify::{
     builtin_values, event_type, notify, CallTemplate, Event, FilledCall, Filler, Notification,
