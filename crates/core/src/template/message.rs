@@ -522,13 +522,31 @@ pub struct TracedMessage<'a> {
 }
 
 impl<'a> TracedMessage<'a> {
-    /// Reads `message`; an error when it does not parse (as [`parse`] says).
+    /// Reads `message`; an error when it does not parse (as [`parse`] says: the same
+    /// checks, without building the tree).
     pub fn new(message: &'a str) -> Result<Self, TemplateError> {
-        parse(message)?;
         let mut pieces = Vec::new();
         let mut undecided = false;
         let mut pos = 0;
+        // The open sections' keywords and where they opened.
+        let mut open: Vec<(&str, usize)> = Vec::new();
         while let Some((range, tag)) = next_tag(message, pos) {
+            match &tag {
+                Tag::Open { inner, .. } => {
+                    if inner.is_empty() || open.len() >= MAX_NESTING {
+                        // `parse` says which, with its own words.
+                        parse(message)?;
+                    }
+                    open.push((keyword(inner), range.start));
+                }
+                Tag::Close(name) => match open.pop() {
+                    Some((keyword, _)) if keyword == *name => {}
+                    _ => {
+                        parse(message)?;
+                    }
+                },
+                Tag::Comment(_) | Tag::Other => {}
+            }
             if range.start > pos {
                 pieces.push(Piece::Text(pos..range.start));
             }
@@ -550,6 +568,9 @@ impl<'a> TracedMessage<'a> {
         }
         if pos < message.len() {
             pieces.push(Piece::Text(pos..message.len()));
+        }
+        if !open.is_empty() {
+            parse(message)?;
         }
         Ok(TracedMessage {
             message,
@@ -638,6 +659,23 @@ impl<'a> TracedMessage<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A traced message refuses exactly what `parse` refuses, with its words.
+    #[test]
+    fn a_traced_message_refuses_what_parse_refuses() {
+        let deep = "{{#is_alert}}".repeat(MAX_NESTING + 1);
+        for bad in [
+            "{{#is_alert}} x",
+            "x {{/is_alert}}",
+            "{{#is_alert}} {{/is_warning}}",
+            "{{#}} x {{/}}",
+            deep.as_str(),
+        ] {
+            assert_eq!(TracedMessage::new(bad).err(), parse(bad).err(), "{bad:?}");
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(TracedMessage::new("{{#is_alert}} @a {{/is_alert}} @b").is_ok());
+    }
     use MonitorState::*;
 
     fn t(from: MonitorState, to: MonitorState) -> Transition {
