@@ -6,7 +6,7 @@
 
 use crate::model::{Desired, Remote, WebhookOrigin};
 use crate::preview::SampleTransition;
-use crate::routing::{OrgRouting, RoutingChange, Source};
+use crate::routing::{OrgRouting, Recipient, RoutingChange, Source};
 use crate::template::MonitorState;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -27,53 +27,38 @@ fn monitors(ids: &BTreeSet<i64>) -> String {
     format!("{} {noun} ({})", ids.len(), shown.join(", "))
 }
 
-/// Recipients a transition reaches from two places of which at least one is a rule (two
-/// rules, or a rule and the message), beyond the webhooks a rule and a message both name
-/// (warned about with the rules): Datadog notifies each once, so one of the places is
-/// noise. Looked at on alert and recovery, for the monitors the desired rules select.
-fn reached_twice(desired: &Desired, org: &OrgRouting<'_>) -> Vec<String> {
-    if desired.notification_rules.is_empty() {
-        return Vec::new();
-    }
-    let mut found: BTreeMap<(String, String), BTreeSet<i64>> = BTreeMap::new();
-    for (m, routing) in org.monitors() {
-        let selected = desired
-            .notification_rules
-            .values()
-            .any(|r| crate::template::filter_matches(&r.filter, routing.tags));
-        if !selected {
-            continue;
-        }
-        let Ok(routed) = org.route_all(
-            &routing,
-            &[SampleTransition::Alert, SampleTransition::Recovery],
-        ) else {
-            continue;
-        };
-        for recipients in routed {
-            for r in recipients {
-                let rules: BTreeSet<&str> = r
-                    .sources
-                    .iter()
-                    .filter_map(|s| match s {
-                        Source::Rule { name, .. } => Some(name.as_str()),
-                        _ => None,
-                    })
-                    .collect();
-                let in_message = r.sources.iter().any(|s| !matches!(s, Source::Rule { .. }));
-                let webhook = r.handle.starts_with("webhook-");
-                let twice = rules.len() > 1 || (!rules.is_empty() && in_message && !webhook);
-                if !twice {
-                    continue;
-                }
-                let places: Vec<String> = r.sources.iter().map(Source::to_string).collect();
-                found
-                    .entry((r.label(), places.join(" and ")))
-                    .or_default()
-                    .insert(m.id);
-            }
+/// Found recipients a transition reaches from two places of which at least one is a rule,
+/// by (recipient, places): the monitors.
+type Twice = BTreeMap<(String, String), BTreeSet<i64>>;
+
+/// Records the recipients of `routed` (a monitor's, on alert and recovery) that a
+/// transition reaches from two places, one of them a rule (two rules, or a rule and the
+/// message), beyond the webhooks a rule and a message both name (warned about with the
+/// rules): Datadog notifies each once, so one of the places is noise.
+fn note_twice(routed: &[Vec<Recipient>], id: i64, found: &mut Twice) {
+    for r in routed.iter().flatten() {
+        let rules: BTreeSet<&str> = r
+            .sources
+            .iter()
+            .filter_map(|s| match s {
+                Source::Rule { name, .. } => Some(name.as_str()),
+                _ => None,
+            })
+            .collect();
+        let in_message = r.sources.iter().any(|s| !matches!(s, Source::Rule { .. }));
+        let webhook = r.handle.starts_with("webhook-");
+        if rules.len() > 1 || (!rules.is_empty() && in_message && !webhook) {
+            let places: Vec<String> = r.sources.iter().map(Source::to_string).collect();
+            found
+                .entry((r.label(), places.join(" and ")))
+                .or_default()
+                .insert(id);
         }
     }
+}
+
+/// The warnings of [`note_twice`]'s findings.
+fn twice_warnings(found: Twice) -> Vec<String> {
     found
         .into_iter()
         .map(|((label, places), ids)| {
@@ -102,20 +87,23 @@ pub fn coverage_warnings(
             WebhookOrigin::Declared => None,
         })
         .collect();
-    let mut out = reached_twice(desired, org);
-    if pairs.is_empty() {
-        return out;
-    }
     let hook = |pair: &str, role: &str| format!("webhook-{pair}-{role}-check");
     // Handle → pair, built once: a monitor's recipients are looked up, not each pair.
     let alert_hooks: std::collections::HashMap<String, &str> =
         pairs.iter().map(|p| (hook(p, "alert"), *p)).collect();
     let mut wired: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
     let mut no_recovery: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
+    let mut twice = Twice::new();
     let has_rules = !org.rules().is_empty();
     for (m, routing) in org.monitors() {
-        // Most monitors name no pair at all: a substring test before any routing.
-        if !has_rules && !routing.message.contains("@webhook-") {
+        // Most monitors name no pair and no desired rule selects them: cheap tests before
+        // any routing, which then serves both checks.
+        let for_pairs = !pairs.is_empty() && (has_rules || routing.message.contains("@webhook-"));
+        let for_twice = desired
+            .notification_rules
+            .values()
+            .any(|r| crate::template::filter_matches(&r.filter, routing.tags));
+        if !for_pairs && !for_twice {
             continue;
         }
         let Ok(routed) = org.route_all(
@@ -124,6 +112,9 @@ pub fn coverage_warnings(
         ) else {
             continue;
         };
+        if for_twice {
+            note_twice(&routed, m.id, &mut twice);
+        }
         let [alert, recovery] = routed.as_slice() else {
             continue;
         };
@@ -138,6 +129,7 @@ pub fn coverage_warnings(
             }
         }
     }
+    let mut out = twice_warnings(twice);
     for (pair, ids) in &no_recovery {
         out.push(format!(
             "pair {pair}: {} routed to @webhook-{pair}-alert-check on alert but not to @webhook-{pair}-ok-check on recovery, so their group stays CRITICAL on the board after they recover; route is_recovery to @webhook-{pair}-ok-check in their block or rule",
@@ -239,7 +231,7 @@ mod tests {
                 .collect(),
         };
         let org = OrgRouting::after(&remote, &planned);
-        let warnings = reached_twice(&desired, &org);
+        let warnings = coverage_warnings(&desired, &remote, &org, None);
         assert!(
             warnings.iter().any(|w| w.starts_with("@slack-x is reached from text line 1 and rule r1 (transition_type:is_alert) on 1 monitor (1)")),
             "{warnings:#?}"
