@@ -2,6 +2,7 @@
 //! and `--unrouted` through the real binary, and a seeded property test that what `routes`
 //! predicts is exactly what the sandbox notifies, transition by transition.
 
+use crate::kit::cli::Run;
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::SCENARIO;
 use crate::kit::seed::seeded;
@@ -9,6 +10,19 @@ use rand::seq::IndexedRandom;
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
+
+/// `ddhooks routes MANIFESTS --api-url URL EXTRA…` against the test's sandbox.
+async fn routes(e: &E2e, extra: &[&str]) -> Run {
+    let dir = e.manifests();
+    let mut args = vec![
+        "routes",
+        dir.to_str().expect("utf-8 path"),
+        "--api-url",
+        &e.api_url,
+    ];
+    args.extend_from_slice(extra);
+    e.ddhooks(&args).await
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_that_adds_a_pair_shows_its_webhooks_per_transition_collapsed() {
@@ -86,9 +100,7 @@ async fn routes_prints_the_table_and_unrouted_names_what_notifies_nobody() {
         .create_monitor("everywhere", &["team:a"], "Always @slack-b")
         .await;
     e.write("empty.yaml", "version: 1\n");
-    let dir = e.manifests();
-    let dir = dir.to_str().expect("utf-8");
-    let routes = e.ddhooks(&["routes", dir, "--api-url", &e.api_url]).await;
+    let routes = self::routes(&e, &[]).await;
     assert_eq!(routes.code, 0, "{}", routes.all());
     for line in [
         format!("monitor {only_alert} \"only alert\""),
@@ -98,9 +110,7 @@ async fn routes_prints_the_table_and_unrouted_names_what_notifies_nobody() {
     ] {
         assert!(routes.stdout.contains(&line), "{line}\n{}", routes.stdout);
     }
-    let unrouted = e
-        .ddhooks(&["routes", dir, "--api-url", &e.api_url, "--unrouted"])
-        .await;
+    let unrouted = self::routes(&e, &["--unrouted"]).await;
     assert_eq!(unrouted.code, 0, "{}", unrouted.all());
     assert!(
         unrouted
@@ -279,17 +289,7 @@ async fn routes_predicts_exactly_whom_the_sandbox_notifies() {
             applied.all()
         );
 
-        let dir = e.manifests();
-        let routes = e
-            .ddhooks(&[
-                "routes",
-                dir.to_str().unwrap(),
-                "--api-url",
-                &e.api_url,
-                "--format",
-                "json",
-            ])
-            .await;
+        let routes = routes(&e, &["--format", "json"]).await;
         assert_eq!(routes.code, 0, "round {round}, {replay}:\n{}", routes.all());
         let table: Value = serde_json::from_str(&routes.stdout).expect("JSON table");
         for &id in &ids {
@@ -363,16 +363,7 @@ async fn a_pair_routed_on_alert_only_and_unseeded_no_data_monitors_are_warned() 
         &format!("pair grp: of the monitors this plan wires, 1 monitor is ({id}) in No Data"),
     ]);
     e.apply_ok().await;
-    let dir = e.manifests();
-    let routes = e
-        .ddhooks(&[
-            "routes",
-            dir.to_str().unwrap(),
-            "--api-url",
-            &e.api_url,
-            "--unrouted",
-        ])
-        .await;
+    let routes = routes(&e, &["--unrouted"]).await;
     assert_eq!(routes.code, 0, "{}", routes.all());
     assert!(
         routes
