@@ -4,6 +4,7 @@
 
 pub mod annotate;
 pub mod fs;
+pub mod handles;
 pub mod import;
 pub mod manifest;
 pub mod mask;
