@@ -8,9 +8,11 @@ use super::preview::transition_parser;
 use super::session::{self, ConnectArgs, Reading, Session};
 use crate::plan::{self, PlanOptions};
 use crate::preview::SampleTransition;
-use crate::routing::{self, OrgRouting, TableFilter};
+use crate::routing::{self, OrgRouting, TableFilter, TableFormat};
+use anyhow::Context as _;
 use clap::Args;
 use std::collections::BTreeSet;
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -68,19 +70,24 @@ pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
             transition: args.transition,
             unrouted: args.unrouted,
         };
-        let table = routing::table(&org, &filter);
         if args.unrouted {
             for warning in plan::coverage_warnings(&loaded.desired, &planned.remote, &org, None) {
                 eprintln!("Warning: {warning}");
             }
         }
-        let text = match args.format {
-            FormatArg::Text => routing::render_text(&table),
-            FormatArg::Markdown => routing::render_markdown(&table),
-            FormatArg::Json => serde_json::to_string_pretty(&table)? + "\n",
+        let format = match args.format {
+            FormatArg::Text => TableFormat::Text,
+            FormatArg::Markdown => TableFormat::Markdown,
+            FormatArg::Json => TableFormat::Json,
         };
-        print!("{text}");
-        Ok(if table.unreadable.is_empty() {
+        // Written as it is routed, a batch at a time: a whole org's table is never held.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        let summary = routing::write_table(&org, &filter, format, |piece| {
+            out.write_all(piece.as_bytes())
+        })
+        .and_then(|summary| out.flush().map(|()| summary))
+        .context("writing the routing table to standard output")?;
+        Ok(if summary.unreadable.is_empty() {
             ExitCode::SUCCESS
         } else {
             ExitCode::from(1)

@@ -213,7 +213,7 @@ impl Session {
     }
 
     /// Reads as [`Session::fetch`], or (`Reading::WholeOrg`) every monitor and every
-    /// notification rule, for the org's routing table.
+    /// notification rule and nothing else, for the org's routing table.
     pub async fn fetch_reading(
         &self,
         loaded: &Loaded,
@@ -227,14 +227,21 @@ impl Session {
             .flat_map(|w| std::iter::once(w.name.clone()).chain(w.renamed_from.clone()))
             .collect();
         let variables: BTreeSet<String> = desired.custom_variables.keys().cloned().collect();
+        // Routing depends on the monitors' messages and the rules (and on what the plan
+        // writes of them, which webhooks, variables, boards and auth methods do not change):
+        // a whole-org reading leaves the rest unread.
         let request = fetch::FetchRequest {
-            webhook_names: webhooks,
-            variable_names: variables,
+            webhook_names: if whole { BTreeSet::new() } else { webhooks },
+            variable_names: if whole { BTreeSet::new() } else { variables },
             read_rules: whole
                 || !desired.notification_rules.is_empty()
                 || has_org_routing_tests(desired),
-            read_auth_methods: !desired.auth_methods.is_empty(),
-            board_titles: board_titles(desired),
+            read_auth_methods: !whole && !desired.auth_methods.is_empty(),
+            board_titles: if whole {
+                BTreeMap::new()
+            } else {
+                board_titles(desired)
+            },
             monitors: std::sync::Arc::new(if whole {
                 MonitorInterest::everything()
             } else {
@@ -299,7 +306,9 @@ pub enum Reading {
     /// What the plan needs: the monitors blocks and rules select or that mention webhooks
     /// or markers, and the rules when the manifests declare some.
     Needed,
-    /// Every monitor and every notification rule: the whole org's routing.
+    /// Every monitor and every notification rule, and nothing routing does not depend on
+    /// (no webhook, variable, board or auth method): the whole org's routing. The plan made
+    /// from it is right about messages and rules only.
     WholeOrg,
 }
 

@@ -27,7 +27,9 @@ pub use check::{
 };
 
 pub use changes::{collapsed, routing_changes, PlannedRouting, RecipientChange, RoutingChange};
-pub use table::{render_markdown, render_text, table, RouteRow, RouteTable, TableFilter};
+pub use table::{
+    write_table, RouteRow, TableFilter, TableFormat, TableSummary, TABLE_FORMAT_VERSION,
+};
 
 use crate::model::{NotificationRule, RuleConditionScope, RuleRecipients};
 use crate::preview::SampleTransition;
@@ -169,12 +171,19 @@ pub fn route_all(
     } else {
         Vec::new()
     };
+    // Where each line starts, found once: a handle's line is a binary search, not a scan
+    // of the message per handle and transition.
+    let newlines: Vec<usize> = monitor
+        .message
+        .match_indices('\n')
+        .map(|(i, _)| i)
+        .collect();
     let source_at = |offset: usize| match blocks.iter().find(|b| b.range.contains(&offset)) {
         Some(b) => Source::Block {
             name: b.name.clone(),
         },
         None => Source::Text {
-            line: template::line_column(monitor.message, offset).0,
+            line: newlines.partition_point(|&n| n < offset) + 1,
         },
     };
     let applying: Vec<&NotificationRule> = rules

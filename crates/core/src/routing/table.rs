@@ -1,12 +1,23 @@
 //! The org's routing table (`ddhooks routes`): per monitor and transition, who is notified
 //! after the plan, and from where; filtered by monitor, tags and transition, or to the
-//! transitions that notify nobody. Rendered as text, JSON or Markdown.
+//! transitions that notify nobody. Written as text, JSON or Markdown, a batch of monitors at
+//! a time: each batch is routed and rendered on every core, and written in id order, so the
+//! table of a whole org is never held in memory.
 
 use super::{OrgRouting, Recipient, Source, TRANSITIONS};
+use crate::model::RemoteMonitor;
 use crate::preview::SampleTransition;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
+
+/// Monitors routed and rendered together: enough to keep every core busy, few enough that
+/// a batch's text stays small.
+const BATCH: usize = 1024;
+
+/// Version of the JSON shape `routes --format json` writes.
+pub const TABLE_FORMAT_VERSION: u32 = 1;
 
 /// Which rows of the table to show.
 #[derive(Debug, Clone, Default)]
@@ -21,74 +32,216 @@ pub struct TableFilter {
     pub unrouted: bool,
 }
 
+impl TableFilter {
+    /// Whether `m` is one of the monitors to show.
+    fn selects(&self, m: &RemoteMonitor) -> bool {
+        (self.monitors.is_empty() || self.monitors.contains(&m.id))
+            && self
+                .tags
+                .iter()
+                .all(|t| m.tags.iter().any(|have| have.eq_ignore_ascii_case(t)))
+    }
+}
+
+/// How the table is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TableFormat {
+    /// A heading per monitor, a line per transition.
+    Text,
+    /// `{format_version, rows: [...], unreadable: [...]}`, one row per line.
+    Json,
+    /// One table row per monitor and transition.
+    Markdown,
+}
+
 /// One monitor's routing on one transition.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct RouteRow {
+pub struct RouteRow<'a> {
     /// The monitor's id.
     pub monitor_id: i64,
     /// Its name.
-    pub monitor_name: String,
+    pub monitor_name: &'a str,
     /// The transition's name.
     pub transition: &'static str,
     /// Whom it notifies, with the sources of each.
     pub recipients: Vec<Recipient>,
 }
 
-impl RouteRow {
+impl RouteRow<'_> {
     /// Whether it notifies nobody whatever the firing group.
     pub fn is_unrouted(&self) -> bool {
         self.recipients.iter().all(|r| !r.when.is_empty())
     }
 }
 
-/// The table: its rows, and the monitors whose message does not parse (their routing
-/// cannot be told).
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct RouteTable {
-    /// Version of this JSON shape.
-    pub format_version: u32,
-    /// The rows, by monitor id then transition.
-    pub rows: Vec<RouteRow>,
+/// What a written table held: how many rows, and the monitors left out because their
+/// message does not parse (their routing cannot be told).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TableSummary {
+    /// Rows written.
+    pub rows: usize,
     /// `(monitor id, why)` of each monitor left out.
     pub unreadable: Vec<(i64, String)>,
 }
 
-/// The routing table of `org`, filtered.
-pub fn table(org: &OrgRouting<'_>, filter: &TableFilter) -> RouteTable {
-    let mut out = RouteTable {
-        format_version: 1,
-        ..RouteTable::default()
-    };
+/// One monitor's part of the table: its rendered rows, or why it was left out.
+enum MonitorPart {
+    Rows { text: String, count: usize },
+    Unreadable(i64, String),
+}
+
+/// Writes the routing table of `org`, filtered, as `format`, by handing `write` one piece
+/// after another (the caller decides where it goes). Monitors are routed and rendered
+/// [`BATCH`] at a time in parallel, and written in id order.
+pub fn write_table<E>(
+    org: &OrgRouting<'_>,
+    filter: &TableFilter,
+    format: TableFormat,
+    mut write: impl FnMut(&str) -> Result<(), E>,
+) -> Result<TableSummary, E> {
     let transitions: Vec<SampleTransition> = match filter.transition {
         Some(t) => vec![t],
         None => TRANSITIONS.to_vec(),
     };
-    for (m, routing) in org.monitors() {
-        if !filter.monitors.is_empty() && !filter.monitors.contains(&m.id) {
-            continue;
-        }
-        if !filter
-            .tags
-            .iter()
-            .all(|t| m.tags.iter().any(|have| have.eq_ignore_ascii_case(t)))
-        {
-            continue;
-        }
-        match org.route_all(&routing, &transitions) {
-            Ok(routed) => {
-                for (t, recipients) in transitions.iter().zip(routed) {
-                    let row = RouteRow {
-                        monitor_id: m.id,
-                        monitor_name: m.name.clone(),
-                        transition: t.name(),
-                        recipients,
-                    };
-                    if !filter.unrouted || row.is_unrouted() {
-                        out.rows.push(row);
+    let selected: Vec<_> = org.monitors().filter(|(m, _)| filter.selects(m)).collect();
+    let mut summary = TableSummary::default();
+    write(&match format {
+        TableFormat::Text => String::new(),
+        TableFormat::Json => format!("{{\"format_version\":{TABLE_FORMAT_VERSION},\"rows\":["),
+        TableFormat::Markdown => "| monitor | transition | recipients |\n|---|---|---|\n".into(),
+    })?;
+    for batch in selected.chunks(BATCH) {
+        let parts: Vec<MonitorPart> = batch
+            .par_iter()
+            .map(|(m, routing)| match org.route_all(routing, &transitions) {
+                Ok(routed) => {
+                    let rows: Vec<RouteRow<'_>> = transitions
+                        .iter()
+                        .zip(routed)
+                        .map(|(t, recipients)| RouteRow {
+                            monitor_id: m.id,
+                            monitor_name: &m.name,
+                            transition: t.name(),
+                            recipients,
+                        })
+                        .filter(|row| !filter.unrouted || row.is_unrouted())
+                        .collect();
+                    MonitorPart::Rows {
+                        text: render_rows(&rows, format),
+                        count: rows.len(),
                     }
                 }
+                Err(e) => MonitorPart::Unreadable(m.id, e.to_string()),
+            })
+            .collect();
+        for part in parts {
+            match part {
+                MonitorPart::Rows { text, count } if count > 0 => {
+                    if format == TableFormat::Json {
+                        write(if summary.rows == 0 { "\n" } else { ",\n" })?;
+                    } else if format == TableFormat::Text && summary.rows > 0 {
+                        write("\n")?;
+                    }
+                    write(&text)?;
+                    summary.rows += count;
+                }
+                MonitorPart::Rows { .. } => {}
+                MonitorPart::Unreadable(id, why) => summary.unreadable.push((id, why)),
             }
-            Err(e) => out.unreadable.push((m.id, e.to_string())),
+        }
+    }
+    write(&render_tail(&summary, format))?;
+    Ok(summary)
+}
+
+/// One monitor's rows (all of one monitor, in transition order) in `format`; JSON rows are
+/// separated by `,\n` and carry no trailing separator.
+fn render_rows(rows: &[RouteRow<'_>], format: TableFormat) -> String {
+    let mut out = String::new();
+    match format {
+        TableFormat::Text => {
+            if let Some(first) = rows.first() {
+                let _ = writeln!(
+                    out,
+                    "monitor {} \"{}\"",
+                    first.monitor_id, first.monitor_name
+                );
+            }
+            for row in rows {
+                let who = if row.recipients.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    let list: Vec<String> = row.recipients.iter().map(recipient_text).collect();
+                    let mut text = list.join(", ");
+                    if row.is_unrouted() {
+                        text.push_str("; nobody otherwise");
+                    }
+                    text
+                };
+                let _ = writeln!(out, "  {}: {who}", row.transition);
+            }
+        }
+        TableFormat::Json => {
+            for (i, row) in rows.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(",\n");
+                }
+                // A row holds strings and numbers only: it always serializes.
+                out.push_str(&serde_json::to_string(row).unwrap_or_default());
+            }
+        }
+        TableFormat::Markdown => {
+            for row in rows {
+                let who = if row.recipients.is_empty() {
+                    "nobody".to_string()
+                } else {
+                    let list: Vec<String> = row
+                        .recipients
+                        .iter()
+                        .map(|r| format!("`{}`", recipient_text(r).replace('|', "\\|")))
+                        .collect();
+                    list.join("<br>")
+                };
+                let _ = writeln!(
+                    out,
+                    "| {} {} | {} | {who} |",
+                    row.monitor_id,
+                    row.monitor_name.replace('|', "\\|"),
+                    row.transition
+                );
+            }
+        }
+    }
+    out
+}
+
+/// What follows the rows: the monitors left out (and, in text, a line when there was no row).
+fn render_tail(summary: &TableSummary, format: TableFormat) -> String {
+    let mut out = String::new();
+    match format {
+        TableFormat::Json => {
+            let unreadable = serde_json::to_string(&summary.unreadable).unwrap_or_default();
+            let _ = writeln!(out, "\n],\"unreadable\":{unreadable}}}");
+        }
+        TableFormat::Text => {
+            if summary.rows == 0 {
+                out.push_str("No monitor and transition to show.\n");
+            }
+            for (id, why) in &summary.unreadable {
+                let _ = writeln!(
+                    out,
+                    "Error: monitor {id}: its message does not parse ({why}): its routing cannot be told"
+                );
+            }
+        }
+        TableFormat::Markdown => {
+            for (id, why) in &summary.unreadable {
+                let _ = writeln!(
+                    out,
+                    "\n**Error:** monitor {id}: its message does not parse ({}): its routing cannot be told",
+                    why.replace('|', "\\|")
+                );
+            }
         }
     }
     out
@@ -98,65 +251,4 @@ pub fn table(org: &OrgRouting<'_>, filter: &TableFilter) -> RouteTable {
 fn recipient_text(r: &Recipient) -> String {
     let sources: Vec<String> = r.sources.iter().map(Source::to_string).collect();
     format!("{} ({})", r.label(), sources.join(", "))
-}
-
-/// The table as text: a heading per monitor, a line per transition.
-pub fn render_text(table: &RouteTable) -> String {
-    let mut out = String::new();
-    let mut last = None;
-    for row in &table.rows {
-        if last != Some(row.monitor_id) {
-            if last.is_some() {
-                out.push('\n');
-            }
-            let _ = writeln!(out, "monitor {} \"{}\"", row.monitor_id, row.monitor_name);
-            last = Some(row.monitor_id);
-        }
-        let who = if row.recipients.is_empty() {
-            "nobody".to_string()
-        } else {
-            let list: Vec<String> = row.recipients.iter().map(recipient_text).collect();
-            let mut text = list.join(", ");
-            if row.is_unrouted() {
-                text.push_str("; nobody otherwise");
-            }
-            text
-        };
-        let _ = writeln!(out, "  {}: {who}", row.transition);
-    }
-    if table.rows.is_empty() {
-        out.push_str("No monitor and transition to show.\n");
-    }
-    for (id, why) in &table.unreadable {
-        let _ = writeln!(
-            out,
-            "Error: monitor {id}: its message does not parse ({why}): its routing cannot be told"
-        );
-    }
-    out
-}
-
-/// The table as Markdown: one row per monitor and transition.
-pub fn render_markdown(table: &RouteTable) -> String {
-    let mut out = String::from("| monitor | transition | recipients |\n|---|---|---|\n");
-    for row in &table.rows {
-        let who = if row.recipients.is_empty() {
-            "nobody".to_string()
-        } else {
-            let list: Vec<String> = row
-                .recipients
-                .iter()
-                .map(|r| format!("`{}`", recipient_text(r).replace('|', "\\|")))
-                .collect();
-            list.join("<br>")
-        };
-        let _ = writeln!(
-            out,
-            "| {} {} | {} | {who} |",
-            row.monitor_id,
-            row.monitor_name.replace('|', "\\|"),
-            row.transition
-        );
-    }
-    out
 }

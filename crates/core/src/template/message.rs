@@ -68,6 +68,7 @@ impl Transition {
     /// (`is_recovery` covers recovery to OK from Alert, Warn, Unknown and No Data).
     pub fn satisfies(&self, condition: Condition) -> bool {
         use MonitorState::*;
+
         let recovering = self.to == Ok && self.from != Ok;
         match condition {
             Condition::IsAlert => self.to == Alert,
@@ -601,9 +602,8 @@ impl<'a> TracedMessage<'a> {
         let mut stack: Vec<(bool, Option<String>)> = Vec::new();
         // An output stretch: where it starts in the output, in the message, and the
         // conditions it depends on (an index into `guards`).
-        let mut spans: Vec<(usize, usize, usize)> = Vec::new();
+        let mut emitted: Vec<(Range<usize>, usize)> = Vec::new();
         let mut guards: Vec<Vec<String>> = vec![Vec::new()];
-        let mut out = String::new();
         for piece in &self.pieces {
             match piece {
                 Piece::Text(range) => {
@@ -619,8 +619,7 @@ impl<'a> TracedMessage<'a> {
                             guards.len() - 1
                         }
                     };
-                    spans.push((out.len(), range.start, guard));
-                    out.push_str(&self.message[range.clone()]);
+                    emitted.push((range.clone(), guard));
                 }
                 Piece::Open {
                     negated,
@@ -642,17 +641,99 @@ impl<'a> TracedMessage<'a> {
                 }
             }
         }
-        handle_ranges(&out)
-            .map(|range| {
-                let at = spans.partition_point(|(start, _, _)| *start <= range.start) - 1;
-                let (start, source, guard) = spans[at];
-                SentHandle {
-                    name: out[range.start + 1..range.end].to_string(),
-                    offset: source + (range.start - start),
-                    depends_on: guards[guard].clone(),
-                }
-            })
-            .collect()
+        handles_in(self.message, &emitted, &guards)
+    }
+}
+
+/// The handles of the text made of `emitted` (ranges of `message`, each with its guard's
+/// index in `guards`) laid end to end, found as [`handle_ranges`] finds them in that text,
+/// without building it: a handle may start in one range and go on in the next.
+fn handles_in(
+    message: &str,
+    emitted: &[(Range<usize>, usize)],
+    guards: &[Vec<String>],
+) -> Vec<SentHandle> {
+    let mut found = Vec::new();
+    // Where the last handle ended (range index, offset in the message): nothing starts
+    // inside it.
+    let mut resume: Option<(usize, usize)> = None;
+    for (k, (range, guard)) in emitted.iter().enumerate() {
+        let mut from = range.start;
+        match resume {
+            Some((rk, _)) if rk > k => continue,
+            Some((rk, at)) if rk == k => from = at,
+            _ => {}
+        }
+        while let Some(found_at) = message[from..range.end].find('@') {
+            let at = from + found_at;
+            from = at + 1;
+            let before = if at > range.start {
+                message[range.start..at].chars().next_back()
+            } else {
+                k.checked_sub(1)
+                    .and_then(|p| message[emitted[p].0.clone()].chars().next_back())
+            };
+            if matches!(before, Some(c) if !c.is_whitespace()) {
+                continue;
+            }
+            let (end_k, end, name) = handle_from(message, emitted, k, at + 1);
+            if name.is_empty() {
+                continue;
+            }
+            found.push(SentHandle {
+                name,
+                offset: at,
+                depends_on: guards[*guard].clone(),
+            });
+            if end_k == k {
+                from = end;
+            } else {
+                resume = Some((end_k, end));
+                break;
+            }
+        }
+    }
+    found
+}
+
+/// The handle's name starting at `start` in range `k` of `emitted`, up to whitespace or
+/// `{{` (which may be split over two ranges), and where it ends (range index, offset).
+fn handle_from(
+    message: &str,
+    emitted: &[(Range<usize>, usize)],
+    mut k: usize,
+    start: usize,
+) -> (usize, usize, String) {
+    let mut name = String::new();
+    let mut pos = start;
+    loop {
+        let end = emitted[k].0.end;
+        let text = &message[pos..end];
+        let stop = text.char_indices().find(|&(i, ch)| {
+            ch.is_whitespace()
+                || (ch == '{'
+                    && match text.as_bytes().get(i + 1) {
+                        Some(next) => *next == b'{',
+                        None => emitted
+                            .get(k + 1)
+                            .is_some_and(|(r, _)| message.as_bytes()[r.start] == b'{'),
+                    })
+        });
+        match stop {
+            Some((i, _)) => {
+                name.push_str(&text[..i]);
+                return (k, pos + i, name);
+            }
+            None if k + 1 < emitted.len() => {
+                name.push_str(text);
+                k += 1;
+                pos = emitted[k].0.start;
+            }
+            None => {
+                name.push_str(text);
+                return (k, end, name);
+            }
+        }
     }
 }
 
@@ -847,5 +928,57 @@ mod tests {
     #[test]
     fn line_column_counts_characters() {
         assert_eq!(line_column("é\nab", 4), (2, 2));
+    }
+}
+
+/// Tracing against rendering, over random messages.
+#[cfg(test)]
+mod traced_against_rendered {
+    use super::*;
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+
+        /// The traced handles are those of the rendered text, offsets included, even where
+        /// a handle starts in one section and goes on in the next, or a `{{` is split by
+        /// a section: tracing finds them without building the text.
+        #[test]
+        fn traced_handles_are_the_rendered_ones(
+            parts in proptest::collection::vec(0usize..14, 0..24),
+            to in 0usize..4,
+        ) {
+            const FRAGMENTS: [&str; 14] = [
+                "@", "a", "-b", " ", "\n", "{", "{{x}}", "@u@e.com", "{{#is_alert}}",
+                "{{/is_alert}}", "{{^is_alert}}", "{{/is_alert}}", "x@y", "\t",
+            ];
+            // Sections balanced: a closer without an open section is left out, and the
+            // open ones are closed at the end.
+            let mut message = String::new();
+            let mut depth = 0;
+            for &i in &parts {
+                match FRAGMENTS[i] {
+                    "{{#is_alert}}" | "{{^is_alert}}" => depth += 1,
+                    "{{/is_alert}}" if depth == 0 => continue,
+                    "{{/is_alert}}" => depth -= 1,
+                    _ => {}
+                }
+                message.push_str(FRAGMENTS[i]);
+            }
+            message.push_str(&"{{/is_alert}}".repeat(depth));
+            // A `{` next to a tag makes a different tag: such messages are left out.
+            let traced = TracedMessage::new(&message);
+            proptest::prop_assume!(traced.is_ok());
+            let traced = traced.unwrap();
+            let to = [MonitorState::Alert, MonitorState::Warn, MonitorState::NoData, MonitorState::Ok][to];
+            let transition = Transition { from: MonitorState::Ok, to, priority: None, renotify: false };
+            let rendered = render(&message, &transition).unwrap();
+            let want: Vec<String> = handles(&rendered).into_iter().map(|h| h.name).collect();
+            let (decided, _) = traced.sent(&transition);
+            let have: Vec<String> = decided.iter().map(|h| h.name.clone()).collect();
+            proptest::prop_assert_eq!(&have, &want, "message {:?}", message);
+            for h in &decided {
+                proptest::prop_assert_eq!(&message[h.offset..h.offset + 1], "@");
+            }
+        }
     }
 }
