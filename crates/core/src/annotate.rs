@@ -83,7 +83,7 @@ pub fn from_plan(plan: &Plan, origins: &Origins) -> Vec<Annotation> {
     let at = |address: &Address| origin(address, origins).cloned();
     let problems = plan.problems.iter().map(|p| Annotation {
         level: Level::Error,
-        pos: at(&p.address),
+        pos: p.at.clone().or_else(|| at(&p.address)),
         title: format!("ddhooks plan: {}", p.address),
         message: p.message.clone(),
         check: "ddhooks/plan-problem",
@@ -115,6 +115,7 @@ fn origin<'a>(address: &Address, origins: &'a Origins) -> Option<&'a SourcePos> 
         Address::StatusBoard(name) => (DeclaredKind::StatusBoard, name),
         Address::AuthMethod(name) => (DeclaredKind::AuthMethod, name),
         Address::RoutingTest(name) => (DeclaredKind::RoutingTest, name),
+        Address::Block(name) => (DeclaredKind::Block, name),
         Address::Monitor(_) => return None,
     };
     origins.get(kind, name)
@@ -360,6 +361,7 @@ mod tests {
         let plan = Plan {
             problems: vec![
                 Problem {
+                    at: None,
                     address: Address::MonitorBlock {
                         monitor: 7,
                         block: "payments".into(),
@@ -367,6 +369,7 @@ mod tests {
                     message: "damaged".into(),
                 },
                 Problem {
+                    at: None,
                     address: Address::Monitor(8),
                     message: "gone".into(),
                 },

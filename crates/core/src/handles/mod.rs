@@ -113,3 +113,9 @@ impl HandleDirectory {
         }
     }
 }
+
+mod kind;
+mod resolve;
+
+pub use kind::{slack_splits, HandleKind};
+pub use resolve::{lookups, resolve, KnownWebhooks, Resolution};

@@ -131,6 +131,7 @@ pub(crate) fn lint(
             paths,
             diags,
             origins: Origins::default(),
+            block: None,
         },
         known_vars,
         site: &options.site,

@@ -54,6 +54,8 @@ pub(crate) struct Reporter<'a> {
     pub diags: &'a mut Diagnostics,
     /// Where each name was first defined (filled by [`Reporter::define`]).
     pub origins: Origins,
+    /// The block being lowered: the handles checked meanwhile are its.
+    pub block: Option<String>,
 }
 
 impl Reporter<'_> {
@@ -116,6 +118,14 @@ impl Reporter<'_> {
         seen.insert(name.value.clone(), name.loc);
         self.record(kind, &name.value, name.loc);
         true
+    }
+
+    /// Records a handle the block being lowered writes, for the handle check.
+    pub(crate) fn record_handle(&mut self, loc: Loc, handle: &str) {
+        if let (Some(file), Some(block)) = (self.paths.get(loc.file), &self.block) {
+            let at = SourcePos::new(file, loc.pos.line, loc.pos.col);
+            self.origins.insert_handle(handle, block, at);
+        }
     }
 
     /// Records where `name` of `kind` was declared, for [`Origins`].
@@ -209,6 +219,7 @@ pub(crate) fn lower(
         paths,
         diags,
         origins: Origins::default(),
+        block: None,
     };
     let mut desired = Desired::default();
 
@@ -477,7 +488,9 @@ pub(crate) fn lower(
             seen_pairs: &seen_pairs,
             hooks: &known_hooks,
         };
+        r.block = Some(name.clone());
         let lowered = lower_block(&mut r, block, &refs);
+        r.block = None;
         if let (Some(_), Some(pair)) = (&lowered, &block.pair) {
             let names = blocks_by_pair.entry(pair.value.clone()).or_default();
             names.push(name.clone());
@@ -564,6 +577,7 @@ fn check_handle(r: &mut Reporter<'_>, loc: Loc, handle: &str, known_hooks: &Hash
             return false;
         }
     }
+    r.record_handle(loc, handle);
     true
 }
 

@@ -23,7 +23,7 @@ mod yaml;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use env::MissingEnv;
-pub use origin::{DeclaredKind, Origins, SourcePos};
+pub use origin::{DeclaredKind, HandleUse, Origins, SourcePos};
 
 use crate::model::Desired;
 use std::collections::BTreeMap;

@@ -49,9 +49,22 @@ pub struct SourcePos {
     pub column: usize,
 }
 
-/// Where each declared object's name was written, by kind and name.
+/// Where each declared object's name was written, by kind and name; and where each handle
+/// a block writes was (what the handle check points at).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Origins(BTreeMap<(DeclaredKind, String), SourcePos>);
+pub struct Origins(BTreeMap<(DeclaredKind, String), SourcePos>, Vec<HandleUse>);
+
+/// A handle a block writes (in a message or a notification rule), where it was written:
+/// checked against the org before apply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HandleUse {
+    /// The handle without `@`.
+    pub handle: String,
+    /// The block that writes it.
+    pub block: String,
+    /// Where it was written.
+    pub at: SourcePos,
+}
 
 impl Origins {
     /// Records where `name` of `kind` was declared (the first declaration wins).
@@ -62,6 +75,20 @@ impl Origins {
     /// Where `name` of `kind` was declared, if the manifests declare it.
     pub fn get(&self, kind: DeclaredKind, name: &str) -> Option<&SourcePos> {
         self.0.get(&(kind, name.to_string()))
+    }
+
+    /// Records a handle `block` writes, written at `at`.
+    pub fn insert_handle(&mut self, handle: &str, block: &str, at: SourcePos) {
+        self.1.push(HandleUse {
+            handle: handle.trim_start_matches('@').to_string(),
+            block: block.to_string(),
+            at,
+        });
+    }
+
+    /// The handles the blocks write, in the order they were written.
+    pub fn handles(&self) -> &[HandleUse] {
+        &self.1
     }
 
     /// How many declarations are recorded.

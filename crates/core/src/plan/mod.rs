@@ -242,6 +242,7 @@ fn routing_test_failures(desired: &Desired, org: &crate::routing::OrgRouting<'_>
         .into_iter()
         .filter(|c| c.status == crate::routing::CaseStatus::Failed)
         .map(|c| Problem {
+            at: None,
             address: Address::RoutingTest(c.name.clone()),
             message: format!("routing test failed {}", c.summary()),
         })
@@ -378,6 +379,7 @@ fn read_messages<'a>(remote: &'a Remote, out: &mut Plan) -> Messages<'a> {
             Ok(blocks) => Some(blocks),
             Err(err) => {
                 out.problems.push(Problem {
+                    at: None,
                     address: Address::Monitor(monitor.id),
                     message: format!(
                         "monitor {} \"{}\": damaged managed block, {err}; nothing will be written to this monitor",
@@ -639,6 +641,7 @@ fn plan_blocks(
         let intended: BTreeSet<&str> = wanted.iter().map(|w| w.block.name.as_str()).collect();
         if read_back.as_ref() != Some(&intended) {
             out.problems.push(Problem {
+                at: None,
                 address: Address::Monitor(monitor.id),
                 message: format!(
                     "monitor {} \"{}\": the new message would not read back as blocks {}; nothing will be written to this monitor (does a block's text contain a ddhooks marker?)",

@@ -30,6 +30,9 @@ pub enum Address {
     AuthMethod(String),
     /// `routing_test.NAME`: a routing test of the manifests (a failing one is a problem).
     RoutingTest(String),
+    /// `notification_block.NAME`: a block of the manifests, whatever its delivery (a
+    /// handle it writes that names nothing is a problem).
+    Block(String),
     /// `monitor.ID.block.NAME`: one managed block of a monitor's message.
     MonitorBlock {
         /// The monitor's id.
@@ -49,6 +52,7 @@ impl fmt::Display for Address {
             Address::StatusBoard(name) => write!(f, "status_board.{name}"),
             Address::AuthMethod(name) => write!(f, "webhook_auth_method.{name}"),
             Address::RoutingTest(name) => write!(f, "routing_test.{name}"),
+            Address::Block(name) => write!(f, "notification_block.{name}"),
             Address::MonitorBlock { monitor, block } => {
                 write!(f, "monitor.{monitor}.block.{block}")
             }
@@ -58,7 +62,7 @@ impl fmt::Display for Address {
 
 /// An address that does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook_auth_method.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, routing_test.NAME, monitor.ID or monitor.ID.block.NAME")]
+#[error("`{0}` is not a plan address; addresses are custom_variable.NAME, webhook_auth_method.NAME, webhook.NAME, notification_rule.NAME, status_board.NAME, routing_test.NAME, notification_block.NAME, monitor.ID or monitor.ID.block.NAME")]
 pub struct AddressError(pub String);
 
 impl FromStr for Address {
@@ -76,6 +80,7 @@ impl FromStr for Address {
             "status_board" => Ok(Address::StatusBoard(rest.to_string())),
             "webhook_auth_method" => Ok(Address::AuthMethod(rest.to_string())),
             "routing_test" => Ok(Address::RoutingTest(rest.to_string())),
+            "notification_block" => Ok(Address::Block(rest.to_string())),
             "monitor" => match rest.split_once(".block.") {
                 Some((id, block)) if !block.is_empty() => Ok(Address::MonitorBlock {
                     monitor: id.parse().map_err(|_| bad())?,
@@ -695,6 +700,9 @@ pub struct Problem {
     pub address: Address,
     /// What is wrong and how to fix it.
     pub message: String,
+    /// Where in the manifests, when more precise than the object's declaration (a handle
+    /// inside a block).
+    pub at: Option<crate::manifest::SourcePos>,
 }
 
 /// Counts for the summary line.
