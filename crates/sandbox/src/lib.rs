@@ -19,7 +19,9 @@ pub mod api;
 pub mod auth_methods;
 pub mod dashboards;
 pub mod faults;
+pub mod handles;
 pub mod integration;
+mod md5;
 pub mod monitors;
 pub mod notifications;
 pub mod persist;
@@ -33,6 +35,7 @@ use axum::response::IntoResponse;
 use axum::Router;
 use faults::{Faults, RateLimit, RequestLog, Verdict};
 use hyper_util::rt::TokioIo;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -72,6 +75,9 @@ pub struct SandboxConfig {
     pub org_id: i64,
     /// `$ORG_NAME`.
     pub org_name: String,
+    /// Permissions the application key lacks (a scoped key): a request to an endpoint
+    /// needing one (`ddhooks_datadog::handles::PERMISSIONS`) is answered Datadog's 403.
+    pub denied_permissions: BTreeSet<String>,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +94,7 @@ impl Default for SandboxConfig {
             app_keys: Vec::new(),
             org_id: 1,
             org_name: "ddhooks sandbox".to_string(),
+            denied_permissions: BTreeSet::new(),
         }
     }
 }
@@ -240,6 +247,10 @@ fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
         .merge(api::routes())
         .merge(simulate::routes())
         .fallback(api::not_served)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            api::check_permission,
+        ))
         .with_state(shared.clone());
     let _ = shared.router.set(router);
     shared
