@@ -460,7 +460,7 @@ impl Named {
             .filter(|(_, attributes)| {
                 self != Named::TenantHandle
                     || ["name", "tenant_id"].iter().all(|key| {
-                        query.get(*key).is_none_or(|want| {
+                        query.get(*key).map_or(true, |want| {
                             attributes.get(*key).and_then(Value::as_str) == Some(want)
                         })
                     })
@@ -618,7 +618,7 @@ pub fn list_teams(
         .teams
         .iter()
         .filter(|(_, t)| {
-            keyword.as_ref().is_none_or(|k| {
+            keyword.as_ref().map_or(true, |k| {
                 ["name", "handle"].iter().any(|key| {
                     t.get(*key)
                         .and_then(Value::as_str)
@@ -820,13 +820,13 @@ pub fn list_users(dir: &Directory, query: &BTreeMap<String, String>) -> Result<V
         .users
         .iter()
         .filter(|(_, u)| {
-            filter.as_ref().is_none_or(|f| {
+            filter.as_ref().map_or(true, |f| {
                 ["name", "handle", "email"].iter().any(|key| {
                     u.get(*key)
                         .and_then(Value::as_str)
                         .is_some_and(|v| v.to_lowercase().contains(f))
                 })
-            }) && statuses.as_ref().is_none_or(|s| {
+            }) && statuses.as_ref().map_or(true, |s| {
                 u.get("status")
                     .and_then(Value::as_str)
                     .is_some_and(|status| s.contains(&status))
