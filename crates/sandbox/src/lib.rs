@@ -1,7 +1,9 @@
 //! The Datadog API emulator: a real in-memory implementation served with axum.
 //!
 //! It answers the endpoints ddhooks uses (v1 webhooks, custom variables, monitors, check
-//! runs, key validation, dashboards; v2 monitor notification rules and webhook auth methods) with Datadog's paths, status codes,
+//! runs, key validation, dashboards, Slack channels and PagerDuty services; v2 monitor
+//! notification rules, webhook auth methods, Opsgenie services, Microsoft Teams handles,
+//! teams and users) with Datadog's paths, status codes,
 //! bodies and defaults (checked against the recorded exchanges by `tests/conformance.rs`), can add
 //! latency, failures and rate limits to `/api/` routes, and has a simulation interface under
 //! `/sandbox/v1/` that moves monitors between states, fires their webhooks and records whom each
