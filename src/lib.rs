@@ -8,7 +8,8 @@ pub mod cli;
 pub mod commands;
 
 pub use ddhooks_core::{
-    annotate, fs, import, manifest, mask, model, plan, preview, registry, render, routing, template,
+    annotate, fs, handles, import, manifest, mask, model, plan, preview, registry, render, routing,
+    template,
 };
 pub use ddhooks_datadog as datadog;
 pub use ddhooks_sandbox as sandbox;

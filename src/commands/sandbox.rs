@@ -52,6 +52,11 @@ pub struct SandboxArgs {
     /// Accept only this application key (repeatable); by default any non-empty key.
     #[arg(long = "app-key", value_name = "KEY")]
     pub app_keys: Vec<String>,
+
+    /// Act as a scoped application key without this permission (repeatable, e.g.
+    /// `teams_read`): requests to endpoints needing it are answered 403.
+    #[arg(long = "deny-permission", value_name = "NAME")]
+    pub denied_permissions: Vec<String>,
 }
 
 fn parse_fraction(s: &str) -> Result<f64, String> {
@@ -76,6 +81,7 @@ impl SandboxArgs {
             seed: self.seed,
             api_keys: self.api_keys.clone(),
             app_keys: self.app_keys.clone(),
+            denied_permissions: self.denied_permissions.iter().cloned().collect(),
             ..SandboxConfig::default()
         }
     }

@@ -153,7 +153,7 @@ fn load(path: &Path) -> Vec<Interaction> {
             uri: i["request"]["uri"]
                 .as_str()
                 .unwrap_or_default()
-                .trim_start_matches("https://api.datadoghq.com")
+                .trim_start_matches(replay::RECORDED_HOST)
                 .to_string(),
             body: body_text(&i["request"]["body"]),
             status: i["response"]["status"]["code"].as_u64().unwrap_or(0) as u16,

@@ -14,6 +14,9 @@ mod conformance;
 mod dashboards_are_served_as_recorded;
 /// Latency, failures, rate limits, value limits and lossy writes; never on `/sandbox/v1/`.
 mod faults_apply_to_the_api_only;
+/// Slack channels, PagerDuty and Opsgenie services, Microsoft Teams handles, teams, users;
+/// their 404s and a scoped key's 403s.
+mod integration_handles_are_served_as_recorded;
 /// The v2 notification-rule endpoints: answers, limits, paging, sort, filters, keys.
 mod notification_rules_are_served_as_recorded;
 /// Transitions fire the webhooks of matching notification rules, merged with the message's.

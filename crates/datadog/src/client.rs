@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod auth_methods;
+pub(crate) mod handles;
 mod monitor_list;
 pub use monitor_list::MonitorListing;
 

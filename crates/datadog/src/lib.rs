@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod fetch;
+pub mod handles;
 pub mod lock;
 pub mod network;
 pub mod objects;

@@ -634,3 +634,99 @@ mod tests {
         assert_eq!(back["x"]["y"], 2);
     }
 }
+
+// ---- Notification handles' destinations (issue 23): what the handle check reads. ----
+
+/// A channel of a Slack account (v1 Slack integration), as
+/// `GET …/slack/configuration/accounts/{account}/channels[/{channel}]` answers it: the
+/// name keeps Slack's `#`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SlackChannel {
+    /// `#name`.
+    pub name: String,
+    /// What notifications show (`message`, `snapshot`, `tags`, `notified`, `mute_buttons`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display: Option<Value>,
+}
+
+/// A PagerDuty service of the v1 PagerDuty integration, as `GET …/services/{name}` answers
+/// it (the service key is never answered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PagerDutyService {
+    /// The name `@pagerduty-NAME` uses.
+    pub service_name: String,
+}
+
+/// A v2 listing whose items are named by `attributes.name`: the Opsgenie services, the
+/// Microsoft Teams tenant-based and Workflows webhook handles.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NamedList {
+    /// The items.
+    pub data: Vec<NamedItem>,
+}
+
+/// One item of a [`NamedList`]: only what the handle check reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NamedItem {
+    /// Its id.
+    pub id: String,
+    /// Its attributes.
+    pub attributes: NameAttribute,
+}
+
+/// The `name` attribute of a [`NamedItem`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct NameAttribute {
+    /// The name the handle uses.
+    pub name: String,
+}
+
+/// One page of `GET /api/v2/team`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TeamList {
+    /// The teams of the page.
+    pub data: Vec<TeamItem>,
+}
+
+/// A team of a [`TeamList`]: only what the handle check reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TeamItem {
+    /// Its id.
+    pub id: String,
+    /// Its attributes.
+    pub attributes: TeamHandle,
+}
+
+/// The `handle` attribute of a team (`@team-HANDLE`).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TeamHandle {
+    /// The handle.
+    pub handle: String,
+}
+
+/// One page of `GET /api/v2/users`.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserList {
+    /// The users of the page.
+    pub data: Vec<UserItem>,
+}
+
+/// A user of a [`UserList`]: only what the handle check reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserItem {
+    /// Its id.
+    pub id: String,
+    /// Its attributes.
+    pub attributes: UserAttributes,
+}
+
+/// The attributes of a user the handle check reads.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct UserAttributes {
+    /// The email (`@user@example.com` notifies it); service accounts may have none.
+    #[serde(default)]
+    pub email: Option<String>,
+    /// `Active`, `Pending` or `Disabled`.
+    #[serde(default)]
+    pub status: Option<String>,
+}

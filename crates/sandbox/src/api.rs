@@ -1,9 +1,10 @@
 //! The Datadog API routes: key checks, body parsing and the handlers, which delegate the
 //! rules to [`super::integration`], [`super::monitors`], [`super::rules`],
-//! [`super::dashboards`] and [`super::auth_methods`].
+//! [`super::dashboards`], [`super::auth_methods`] and [`super::handles`].
 
 use super::auth_methods;
 use super::dashboards;
+use super::handles::{self, Named};
 use super::integration::{self, Limits};
 use super::monitors::{self, ListQuery, Now};
 use super::rules::{self, RawListQuery};
@@ -11,7 +12,7 @@ use super::store::{ApiError, Data, Integration, Touched};
 use super::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::{FromRequestParts, Path, Query, RawQuery, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -19,6 +20,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use ddhooks_datadog::wire::{IntakeAccepted, KeyValidation, ServiceCheck};
 use serde_json::{json, Value};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -79,6 +81,7 @@ pub fn routes() -> Router<Arc<Shared>> {
                 .put(update_dashboard)
                 .delete(delete_dashboard),
         )
+        .merge(handle_routes())
         .route(AUTH_METHODS, get(list_auth_methods))
         .route(OAUTH2, post(create_auth_method))
         .route(
@@ -658,6 +661,375 @@ async fn delete_auth_method(
     })
     .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A sandbox whose application key lacks a permission (`SandboxConfig::denied_permissions`)
+/// answers Datadog's 403 to every request of an endpoint that needs it, before the handler
+/// runs; `ddhooks_datadog::handles::PERMISSIONS` says which endpoint needs which.
+pub async fn check_permission(
+    State(s): State<Arc<Shared>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if !s.config.denied_permissions.is_empty() {
+        let needed =
+            ddhooks_datadog::handles::permission_for(req.method().as_str(), req.uri().path());
+        if needed.is_some_and(|p| s.config.denied_permissions.contains(p)) {
+            return ApiError::forbidden("Forbidden").into_response();
+        }
+    }
+    next.run(req).await
+}
+
+/// The endpoints of what notification handles name (see [`super::handles`]).
+fn handle_routes() -> Router<Arc<Shared>> {
+    const SLACK: &str = "/api/v1/integration/slack/configuration/accounts/{account}/channels";
+    const PAGERDUTY: &str = "/api/v1/integration/pagerduty/configuration/services";
+    const OPSGENIE: &str = "/api/v2/integration/opsgenie/services";
+    const TENANT: &str = "/api/v2/integration/ms-teams/configuration/tenant-based-handles";
+    const WORKFLOWS: &str = "/api/v2/integration/ms-teams/configuration/workflows-webhook-handles";
+    let named = |kind: Named| {
+        Router::new()
+            .route(
+                "/",
+                get(move |s, k, q| list_named(kind, s, k, q))
+                    .post(move |s, k, b| create_named(kind, s, k, b)),
+            )
+            .route(
+                "/{id}",
+                get(move |s, k, p| get_named(kind, s, k, p))
+                    .patch(move |s, k, p, b| update_named(kind, s, k, p, b))
+                    .delete(move |s, k, p| delete_named(kind, s, k, p)),
+            )
+    };
+    Router::new()
+        .route("/api/v1/integration/slack", post(add_slack_accounts))
+        .route(SLACK, get(list_slack_channels).post(create_slack_channel))
+        .route(
+            &format!("{SLACK}/{{channel}}"),
+            get(get_slack_channel)
+                .patch(update_slack_channel)
+                .delete(delete_slack_channel),
+        )
+        .route(PAGERDUTY, post(create_pagerduty_service))
+        .route(
+            &format!("{PAGERDUTY}/{{name}}"),
+            get(get_pagerduty_service)
+                .put(update_pagerduty_service)
+                .delete(delete_pagerduty_service),
+        )
+        .nest(OPSGENIE, named(Named::Opsgenie))
+        .nest(TENANT, named(Named::TenantHandle))
+        .nest(WORKFLOWS, named(Named::WorkflowHandle))
+        .route("/api/v2/team", get(list_teams).post(create_team))
+        .route(
+            "/api/v2/team/{id}",
+            get(get_team).patch(update_team).delete(delete_team),
+        )
+        .route("/api/v2/users", get(list_users).post(create_user))
+        .route(
+            "/api/v2/users/{id}",
+            get(get_user).patch(update_user).delete(disable_user),
+        )
+}
+
+/// Runs a write on the handles' destinations; answers once it is on disk.
+async fn directory_write<R>(
+    shared: &Shared,
+    op: impl FnOnce(&mut handles::Directory) -> Result<R, ApiError>,
+) -> Result<R, ApiError> {
+    store_write(shared, |data, touched| {
+        touched.directory();
+        op(&mut data.directory)
+    })
+    .await
+}
+
+type Params = Result<Query<BTreeMap<String, String>>, QueryRejection>;
+
+fn params(query: Params) -> Result<BTreeMap<String, String>, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))
+}
+
+async fn add_slack_accounts(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    directory_write(&s, |d| handles::add_slack_accounts(d, &body)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_slack_channels(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(account): Path<String>,
+) -> ApiResult {
+    reply(
+        StatusCode::OK,
+        handles::list_slack_channels(&s.store.read().directory, &account)?,
+    )
+}
+
+async fn create_slack_channel(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(account): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = directory_write(&s, |d| handles::create_slack_channel(d, &account, &body)).await?;
+    reply(StatusCode::CREATED, answer)
+}
+
+async fn get_slack_channel(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path((account, channel)): Path<(String, String)>,
+) -> ApiResult {
+    let answer = handles::get_slack_channel(&s.store.read().directory, &account, &channel)?;
+    reply(StatusCode::OK, answer)
+}
+
+async fn update_slack_channel(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path((account, channel)): Path<(String, String)>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = directory_write(&s, |d| {
+        handles::update_slack_channel(d, &account, &channel, &body)
+    })
+    .await?;
+    reply(StatusCode::OK, answer)
+}
+
+async fn delete_slack_channel(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path((account, channel)): Path<(String, String)>,
+) -> ApiResult {
+    directory_write(&s, |d| handles::delete_slack_channel(d, &account, &channel)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn create_pagerduty_service(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = directory_write(&s, |d| handles::create_pagerduty_service(d, &body)).await?;
+    reply(StatusCode::CREATED, answer)
+}
+
+async fn get_pagerduty_service(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(name): Path<String>,
+) -> ApiResult {
+    reply(
+        StatusCode::OK,
+        handles::get_pagerduty_service(&s.store.read().directory, &name)?,
+    )
+}
+
+async fn update_pagerduty_service(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(name): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = handles::update_pagerduty_service(&s.store.read().directory, &name, &body)?;
+    reply(StatusCode::OK, answer)
+}
+
+async fn delete_pagerduty_service(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(name): Path<String>,
+) -> ApiResult {
+    directory_write(&s, |d| handles::delete_pagerduty_service(d, &name)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_named(
+    kind: Named,
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    query: Params,
+) -> ApiResult {
+    let query = params(query)?;
+    reply(StatusCode::OK, kind.list(&s.store.read().directory, &query))
+}
+
+async fn create_named(
+    kind: Named,
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = directory_write(&s, |d| {
+        let id = kind.unused_id(d);
+        kind.create(d, &id, &body)
+    })
+    .await?;
+    reply(StatusCode::CREATED, answer)
+}
+
+async fn get_named(
+    kind: Named,
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    reply(StatusCode::OK, kind.get(&s.store.read().directory, &id)?)
+}
+
+async fn update_named(
+    kind: Named,
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = directory_write(&s, |d| kind.update(d, &id, &body)).await?;
+    reply(StatusCode::OK, answer)
+}
+
+async fn delete_named(
+    kind: Named,
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    directory_write(&s, |d| kind.delete(d, &id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_teams(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    query: Params,
+    RawQuery(raw): RawQuery,
+) -> ApiResult {
+    let query = params(query)?;
+    let raw = raw.unwrap_or_default();
+    let page = handles::list_teams(&s.store.read().directory, &query, &s.base_url, &raw)?;
+    reply(StatusCode::OK, page)
+}
+
+async fn create_team(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = Now::current();
+    let answer = directory_write(&s, |d| {
+        let id = handles_id(|id| d.teams.contains_key(id));
+        handles::create_team(d, &id, &body, &now)
+    })
+    .await?;
+    reply(StatusCode::CREATED, answer)
+}
+
+/// A new random UUID that `taken` refuses.
+fn handles_id(taken: impl Fn(&str) -> bool) -> String {
+    rules::unused_uuid(taken)
+}
+
+async fn get_team(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    reply(
+        StatusCode::OK,
+        handles::get_team(&s.store.read().directory, &id)?,
+    )
+}
+
+async fn update_team(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = Now::current();
+    let answer = directory_write(&s, |d| handles::update_team(d, &id, &body, &now)).await?;
+    reply(StatusCode::OK, answer)
+}
+
+async fn delete_team(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    directory_write(&s, |d| handles::delete_team(d, &id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn list_users(State(s): State<Arc<Shared>>, _keys: BothKeys, query: Params) -> ApiResult {
+    let query = params(query)?;
+    reply(
+        StatusCode::OK,
+        handles::list_users(&s.store.read().directory, &query)?,
+    )
+}
+
+async fn create_user(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = Now::current();
+    let answer = directory_write(&s, |d| {
+        let id = handles_id(|id| d.users.contains_key(id));
+        handles::create_user(d, &id, &body, &now)
+    })
+    .await?;
+    reply(StatusCode::CREATED, answer)
+}
+
+async fn get_user(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    reply(
+        StatusCode::OK,
+        handles::get_user(&s.store.read().directory, &id)?,
+    )
+}
+
+async fn update_user(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult {
+    let body = json_body(&body)?;
+    let now = Now::current();
+    let answer = directory_write(&s, |d| handles::update_user(d, &id, &body, &now)).await?;
+    reply(StatusCode::OK, answer)
+}
+
+async fn disable_user(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path(id): Path<String>,
+) -> ApiResult {
+    let now = Now::current();
+    directory_write(&s, |d| handles::disable_user(d, &id, &now)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// `POST /sandbox/v1/users/{id}/login`: the user logs in, and is `Active` from then on.
+pub async fn log_in_user(State(s): State<Arc<Shared>>, Path(id): Path<String>) -> ApiResult {
+    let answer = directory_write(&s, |d| handles::log_in(d, &id)).await?;
+    reply(StatusCode::OK, answer)
 }
 
 /// Answer for `/api/` paths the sandbox does not serve.

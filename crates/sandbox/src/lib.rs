@@ -1,7 +1,9 @@
 //! The Datadog API emulator: a real in-memory implementation served with axum.
 //!
 //! It answers the endpoints ddhooks uses (v1 webhooks, custom variables, monitors, check
-//! runs, key validation, dashboards; v2 monitor notification rules and webhook auth methods) with Datadog's paths, status codes,
+//! runs, key validation, dashboards, Slack channels and PagerDuty services; v2 monitor
+//! notification rules, webhook auth methods, Opsgenie services, Microsoft Teams handles,
+//! teams and users) with Datadog's paths, status codes,
 //! bodies and defaults (checked against the recorded exchanges by `tests/conformance.rs`), can add
 //! latency, failures and rate limits to `/api/` routes, and has a simulation interface under
 //! `/sandbox/v1/` that moves monitors between states, fires their webhooks and records whom each
@@ -19,7 +21,9 @@ pub mod api;
 pub mod auth_methods;
 pub mod dashboards;
 pub mod faults;
+pub mod handles;
 pub mod integration;
+mod md5;
 pub mod monitors;
 pub mod notifications;
 pub mod persist;
@@ -33,6 +37,7 @@ use axum::response::IntoResponse;
 use axum::Router;
 use faults::{Faults, RateLimit, RequestLog, Verdict};
 use hyper_util::rt::TokioIo;
+use std::collections::BTreeSet;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -72,6 +77,9 @@ pub struct SandboxConfig {
     pub org_id: i64,
     /// `$ORG_NAME`.
     pub org_name: String,
+    /// Permissions the application key lacks (a scoped key): a request to an endpoint
+    /// needing one (`ddhooks_datadog::handles::PERMISSIONS`) is answered Datadog's 403.
+    pub denied_permissions: BTreeSet<String>,
 }
 
 impl Default for SandboxConfig {
@@ -88,6 +96,7 @@ impl Default for SandboxConfig {
             app_keys: Vec::new(),
             org_id: 1,
             org_name: "ddhooks sandbox".to_string(),
+            denied_permissions: BTreeSet::new(),
         }
     }
 }
@@ -240,6 +249,10 @@ fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
         .merge(api::routes())
         .merge(simulate::routes())
         .fallback(api::not_served)
+        .layer(axum::middleware::from_fn_with_state(
+            shared.clone(),
+            api::check_permission,
+        ))
         .with_state(shared.clone());
     let _ = shared.router.set(router);
     shared

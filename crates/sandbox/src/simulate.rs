@@ -70,6 +70,10 @@ pub fn routes() -> Router<Arc<Shared>> {
             "/sandbox/v1/notifications",
             get(notifications).delete(clear_notifications),
         )
+        .route(
+            "/sandbox/v1/users/{id}/login",
+            post(crate::api::log_in_user),
+        )
 }
 
 async fn check_runs(State(s): State<Arc<Shared>>) -> Response {

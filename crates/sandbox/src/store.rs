@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
+pub use crate::handles::Directory;
 pub use crate::persist::Touched;
 use crate::persist::{Disk, Marks, PersistError, Policy, Record, Ticket};
 
@@ -57,6 +58,14 @@ impl ApiError {
     pub fn conflict(message: impl Into<String>) -> Self {
         Self {
             status: StatusCode::CONFLICT,
+            message: message.into(),
+        }
+    }
+
+    /// 422 with a message (the body contradicts the path, e.g. another user's id).
+    pub fn unprocessable(message: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
             message: message.into(),
         }
     }
@@ -153,6 +162,10 @@ pub struct Data {
     /// Webhook auth methods (API v2) by id.
     #[serde(default)]
     pub auth_methods: BTreeMap<String, StoredAuthMethod>,
+    /// What notification handles can name: Slack channels, PagerDuty and Opsgenie services,
+    /// Microsoft Teams handles, teams and users.
+    #[serde(default)]
+    pub directory: Directory,
 }
 
 impl Default for Data {
@@ -169,6 +182,7 @@ impl Default for Data {
             notification_rules: BTreeMap::new(),
             dashboards: BTreeMap::new(),
             auth_methods: BTreeMap::new(),
+            directory: Directory::default(),
         }
     }
 }

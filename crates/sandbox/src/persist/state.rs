@@ -2,7 +2,9 @@
 //! are) and the whole-state snapshot, secrets redacted on the way out.
 
 use super::{PersistError, SNAPSHOT_VERSION};
-use crate::store::{Data, Integration, StoredAuthMethod, StoredVariable, REDACTED_SECRET};
+use crate::store::{
+    Data, Directory, Integration, StoredAuthMethod, StoredVariable, REDACTED_SECRET,
+};
 use ddhooks_datadog::wire::{Dashboard, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -21,9 +23,15 @@ pub struct Touched {
     notification_rules: BTreeSet<String>,
     dashboards: BTreeSet<String>,
     auth_methods: BTreeSet<String>,
+    directory: bool,
 }
 
 impl Touched {
+    /// The handles' destinations changed (they are journalled whole: a small map).
+    pub fn directory(&mut self) {
+        self.directory = true;
+    }
+
     /// The webhook named `name` was created, changed or deleted.
     pub fn webhook(&mut self, name: &str) {
         self.webhooks.insert(name.to_string());
@@ -119,6 +127,8 @@ pub(crate) struct Record {
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     auth_methods: BTreeMap<String, Option<StoredAuthMethod>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    directory: Option<Directory>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     next_monitor_id: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     next_event_id: Option<i64>,
@@ -197,6 +207,7 @@ impl Record {
                     )
                 })
                 .collect(),
+            directory: touched.directory.then(|| data.directory.clone()),
             next_monitor_id: (data.next_monitor_id != before.next_monitor_id)
                 .then_some(data.next_monitor_id),
             next_event_id: (data.next_event_id != before.next_event_id)
@@ -230,6 +241,9 @@ impl Record {
         merge(&mut data.notification_rules, self.notification_rules);
         merge(&mut data.dashboards, self.dashboards);
         merge(&mut data.auth_methods, self.auth_methods);
+        if let Some(directory) = self.directory {
+            data.directory = directory;
+        }
         if let Some(next) = self.next_monitor_id {
             data.next_monitor_id = next;
         }
@@ -258,6 +272,7 @@ struct SnapshotOut<'a> {
     notification_rules: &'a BTreeMap<String, RuleAttributes>,
     dashboards: &'a BTreeMap<String, Dashboard>,
     auth_methods: RedactedAuthMethods<'a>,
+    directory: &'a Directory,
 }
 
 struct RedactedVariables<'a>(&'a BTreeMap<String, StoredVariable>);
@@ -299,6 +314,8 @@ struct SnapshotIn {
     dashboards: BTreeMap<String, Dashboard>,
     #[serde(default)]
     auth_methods: BTreeMap<String, StoredAuthMethod>,
+    #[serde(default)]
+    directory: Directory,
 }
 
 /// The whole state as snapshot text: version 2 naming `journal`, or version 1 (no journal,
@@ -322,6 +339,7 @@ pub(crate) fn encode_snapshot(data: &Data, journal: Option<u64>) -> Result<Vec<u
         notification_rules: &data.notification_rules,
         dashboards: &data.dashboards,
         auth_methods: RedactedAuthMethods(&data.auth_methods),
+        directory: &data.directory,
     };
     let mut text = serde_json::to_vec_pretty(&out)?;
     text.push(b'\n');
@@ -370,6 +388,7 @@ pub(super) fn decode_snapshot(
         notification_rules: snapshot.notification_rules,
         dashboards: snapshot.dashboards,
         auth_methods: snapshot.auth_methods,
+        directory: snapshot.directory,
         ..Data::default()
     };
     Ok((data, journal))
