@@ -142,9 +142,15 @@ fn write_manifests(
                 );
             }
         }
+        // One routing test per file of groups: its first group's monitors page its pair
+        // on alert (a plan evaluates it against the org it leaves).
+        let first = group_name(groups[0]);
+        let tests_yaml = format!(
+            "routing_tests:\n  {first}-pages-on-alert:\n    monitors: {{tags: [\"ddhooks-group:{first}\"]}}\n    transition: alert\n    includes: [\"@webhook-{first}-alert-check\"]\n"
+        );
         std::fs::write(
             dir.join(format!("groups-{file:03}.yaml")),
-            format!("{pairs_yaml}\n{blocks_yaml}"),
+            format!("{pairs_yaml}\n{blocks_yaml}\n{tests_yaml}"),
         )?;
     }
     Ok(())
@@ -580,6 +586,7 @@ async fn local_work(
         board_titles: Default::default(),
         monitors: std::sync::Arc::new(ddhooks::plan::MonitorInterest::new(&loaded.desired)),
         concurrency,
+        owned_too: true,
     };
     let fetched = fetch::fetch(&client, &StateBackend::Datadog, &request).await?;
     let registry = fetched.registry.unwrap_or_else(|| Registry::new("bench"));
@@ -591,6 +598,16 @@ async fn local_work(
         &PlanOptions::default(),
     );
     let planning = thread_cpu() - started;
+    // The routing section alone, as the plan computes it: routing changes, coverage warnings
+    // and routing tests over the org the plan leaves.
+    let started = thread_cpu();
+    let planned = ddhooks::plan::planned_routing(&plan);
+    let changes = ddhooks::routing::routing_changes(&fetched.remote, &planned);
+    let org = ddhooks::routing::OrgRouting::after(&fetched.remote, &planned);
+    let warnings =
+        ddhooks::plan::coverage_warnings(&loaded.desired, &fetched.remote, &org, Some(&changes));
+    let cases = ddhooks::routing::run(&loaded.desired, Some(&org));
+    let routing = thread_cpu() - started;
     let started = thread_cpu();
     let text = render::render_text(&plan, false);
     let text_cpu = thread_cpu() - started;
@@ -602,9 +619,13 @@ async fn local_work(
     let json = render::render_json(&plan).expect("the JSON plan");
     let other_cpu = thread_cpu() - started;
     println!(
-        "local work, {label}: load {} ms, plan {} ms, render text {} ms ({} KB); markdown + json {} ms ({} KB + {} KB); load + plan + text = {} ms CPU",
+        "local work, {label}: load {} ms, plan {} ms (of which the routing section {} ms: {} monitor-transition changes, {} warnings, {} routing tests), render text {} ms ({} KB); markdown + json {} ms ({} KB + {} KB); load + plan + text = {} ms CPU",
         load.as_millis(),
         planning.as_millis(),
+        routing.as_millis(),
+        changes.len(),
+        warnings.len(),
+        cases.len(),
         text_cpu.as_millis(),
         text.len() / 1024,
         other_cpu.as_millis(),

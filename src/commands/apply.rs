@@ -176,6 +176,7 @@ async fn locked(
         read_at,
         monitors_read,
         remote: _,
+        unknown_handles: _,
     } = planned;
     let plan = match saved {
         Some(saved) => {

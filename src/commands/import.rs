@@ -85,9 +85,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         return Err(ImportCliError::Exists(path).into());
     }
     let runtime = super::session::runtime()?;
-    let found = runtime.block_on(async {
+    let (found, (unknown_handles, handle_warnings)) = runtime.block_on(async {
         let session = Session::open(&args.connect).await?;
-        discover(&session, &args.webhooks, &args.variables).await
+        let found = discover(&session, &args.webhooks, &args.variables).await?;
+        let unknown = if session.handle_check {
+            let handles = import::mentioned_handles(&found.remote);
+            let known = found.remote.webhooks.keys().cloned().collect();
+            let wanted = handles.keys().map(String::as_str).collect();
+            session.unknown_handles(wanted, &known).await
+        } else {
+            Default::default()
+        };
+        anyhow::Ok((found, unknown))
     })?;
     let options = ImportOptions {
         site: args.connect.site.clone(),
@@ -112,6 +121,27 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     );
     for finding in &imported.findings {
         let _ = writeln!(err, "{finding}");
+    }
+    let mentioned = import::mentioned_handles(&found.remote);
+    for (handle, why) in &unknown_handles {
+        let ids: Vec<String> = mentioned
+            .get(handle)
+            .into_iter()
+            .flatten()
+            .map(i64::to_string)
+            .collect();
+        let place = if ids.is_empty() {
+            "in a notification rule".to_string()
+        } else {
+            format!("in monitors {}", ids.join(", "))
+        };
+        let _ = writeln!(
+            err,
+            "Warning: `@{handle}` ({place}) names nothing in the org: {why}"
+        );
+    }
+    for warning in &handle_warnings {
+        let _ = writeln!(err, "Warning: {warning}");
     }
     if !imported.env.is_empty() {
         let _ = writeln!(

@@ -80,9 +80,14 @@ pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
             FormatArg::Markdown => TableFormat::Markdown,
             FormatArg::Json => TableFormat::Json,
         };
+        let unresolved = if session.handle_check {
+            unresolved_recipients(&session, &loaded, &planned.remote, &org).await
+        } else {
+            routing::Unresolved::new()
+        };
         // Written as it is routed, a batch at a time: a whole org's table is never held.
         let mut out = std::io::BufWriter::new(std::io::stdout().lock());
-        let summary = routing::write_table(&org, &filter, format, |piece| {
+        let summary = routing::write_table(&org, &filter, format, &unresolved, |piece: &str| {
             out.write_all(piece.as_bytes())
         })
         .and_then(|summary| out.flush().map(|()| summary))
@@ -93,4 +98,40 @@ pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
             ExitCode::from(1)
         })
     })
+}
+
+/// Every recipient of the org after the plan (each handle in a message, each rule's) that
+/// names nothing in the org, with why: looked up once per distinct name or list. A lookup
+/// that fails, or a key that may not read an integration, is a warning on stderr.
+async fn unresolved_recipients(
+    session: &Session,
+    loaded: &crate::manifest::Loaded,
+    remote: &crate::model::Remote,
+    org: &OrgRouting<'_>,
+) -> routing::Unresolved {
+    let mut handles: BTreeSet<String> = BTreeSet::new();
+    for (_, monitor) in org.monitors() {
+        handles.extend(
+            crate::template::handles(monitor.message)
+                .into_iter()
+                .map(|h| h.name),
+        );
+    }
+    for rule in org.rules() {
+        handles.extend(rule.recipients.handles().map(str::to_string));
+    }
+    let desired = &loaded.desired;
+    let known: BTreeSet<String> = desired
+        .webhooks
+        .keys()
+        .chain(&desired.external_webhooks)
+        .chain(remote.webhooks.keys())
+        .cloned()
+        .collect();
+    let wanted: BTreeSet<&str> = handles.iter().map(String::as_str).collect();
+    let (unresolved, warnings) = session.unknown_handles(wanted, &known).await;
+    for warning in warnings {
+        eprintln!("Warning: {warning}");
+    }
+    unresolved
 }

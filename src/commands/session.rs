@@ -4,6 +4,7 @@
 use crate::apply::StateStore;
 use crate::datadog::fetch::{self, StateBackend};
 use crate::datadog::{self, CaBundle, Client, ClientOptions, Credentials};
+use crate::handles;
 use crate::manifest::{self, LoadOptions, Loaded};
 use crate::plan::{self, MonitorInterest, Plan, PlanOptions};
 use crate::registry::Registry;
@@ -62,6 +63,11 @@ pub struct ConnectArgs {
     /// HTTP_PROXY and NO_PROXY.
     #[arg(long, env = "SSL_CERT_FILE", value_name = "PATH")]
     pub ca_file: Option<PathBuf>,
+
+    /// Do not check handles against the org (Slack channels, PagerDuty and Opsgenie
+    /// services, Teams, users, webhooks no manifest declares).
+    #[arg(long)]
+    pub no_handle_check: bool,
 }
 
 impl ConnectArgs {
@@ -103,6 +109,8 @@ pub struct Session {
     pub progress: Option<indicatif::ProgressBar>,
     /// Running embedded sandbox (stopped on drop of the runtime).
     pub sandbox: Option<RunningSandbox>,
+    /// Whether plans check handles against the org (`--no-handle-check` turns it off).
+    pub handle_check: bool,
 }
 
 impl Session {
@@ -169,6 +177,7 @@ impl Session {
             site: args.site.clone(),
             sandbox,
             progress,
+            handle_check: !args.no_handle_check,
         })
     }
 
@@ -202,6 +211,7 @@ impl Session {
             site: manifest::DEFAULT_SITE.to_string(),
             sandbox: Some(running),
             progress: None,
+            handle_check: true,
         })
     }
 
@@ -248,6 +258,7 @@ impl Session {
                 MonitorInterest::new(desired)
             }),
             concurrency: self.concurrency,
+            owned_too: !whole,
         };
         Ok(fetch::fetch(&self.client, &self.state, &request).await?)
     }
@@ -279,15 +290,128 @@ impl Session {
         let registry = fetched
             .registry
             .unwrap_or_else(|| Registry::new(salt.map_or_else(new_salt, str::to_string)));
-        let plan = plan::plan(desired, &fetched.remote, &registry, options);
+        let mut plan = plan::plan(desired, &fetched.remote, &registry, options);
+        // A whole-org reading checks the handles of the whole table itself (`routes`).
+        let unknown_handles = if self.handle_check && reading == Reading::Needed {
+            self.check_handles(loaded, &fetched.remote, &mut plan).await
+        } else {
+            BTreeMap::new()
+        };
         Ok(Planned {
             plan,
+            unknown_handles,
             registry,
             store,
             read_at,
             monitors_read: fetched.remote.monitor_count(),
             remote: fetched.remote,
         })
+    }
+}
+
+impl Session {
+    /// Checks every handle the plan's blocks write, its routing tests name, and people's
+    /// text in the monitors ddhooks manages, against the org: one request per distinct
+    /// name or list. Unknown handles ddhooks writes are problems (their blocks' writes are
+    /// held), in people's text warnings; an integration the key may not read is one
+    /// warning. A check that cannot finish is a warning too: it never fails the plan.
+    /// Returns the unknown handles with why.
+    pub async fn check_handles(
+        &self,
+        loaded: &Loaded,
+        remote: &crate::model::Remote,
+        plan: &mut Plan,
+    ) -> BTreeMap<String, String> {
+        let desired = &loaded.desired;
+        let to_check = handles::HandlesToCheck::of(desired, &loaded.origins, remote, plan);
+        let known: BTreeSet<String> = desired
+            .webhooks
+            .keys()
+            .chain(&desired.external_webhooks)
+            .chain(remote.webhooks.keys())
+            .cloned()
+            .collect();
+        let directory = match self.look_up_handles(to_check.distinct(), &known).await {
+            Ok(directory) => directory,
+            Err(e) => {
+                plan.warnings.push(format!(
+                    "handles were not checked against the org: {e}; pass --no-handle-check to skip the check"
+                ));
+                return BTreeMap::new();
+            }
+        };
+        let names = |id: i64| remote.monitors.get(&id).map(|m| m.name.clone());
+        let findings = handles::check(&to_check, &known, &directory, &loaded.origins, &names);
+        handles::hold_blocks(plan, &findings.held_blocks);
+        plan.problems.extend(findings.problems);
+        plan.warnings.extend(findings.warnings);
+        findings.unknown
+    }
+
+    /// Which of `handles` (without `@`) name nothing in the org, with why (and a
+    /// did-you-mean); and the warnings to print: an integration the key may not read, or a
+    /// check that could not finish.
+    pub async fn unknown_handles(
+        &self,
+        handles: BTreeSet<&str>,
+        known_webhooks: &BTreeSet<String>,
+    ) -> (BTreeMap<String, String>, Vec<String>) {
+        let directory = match self.look_up_handles(handles.clone(), known_webhooks).await {
+            Ok(directory) => directory,
+            Err(e) => {
+                let warning = format!("handles were not checked against the org: {e}");
+                return (BTreeMap::new(), vec![warning]);
+            }
+        };
+        let mut unknown = BTreeMap::new();
+        let mut forbidden = BTreeSet::new();
+        for handle in handles {
+            match handles::resolve(handle, known_webhooks, &directory) {
+                handles::Resolution::Unknown { why, did_you_mean } => {
+                    let why = match did_you_mean {
+                        Some(s) => format!("{why}; did you mean `@{s}`?"),
+                        None => why,
+                    };
+                    unknown.insert(handle.to_string(), why);
+                }
+                handles::Resolution::Forbidden {
+                    integration,
+                    permission,
+                } => {
+                    forbidden.insert((integration, permission));
+                }
+                _ => {}
+            }
+        }
+        let warnings = forbidden
+            .into_iter()
+            .map(|(integration, permission)| {
+                format!("the application key may not read the {integration} integration (it lacks the `{permission}` permission): its handles were not checked")
+            })
+            .collect();
+        (unknown, warnings)
+    }
+
+    /// Looks `handles` up, in rounds until each can be judged (a Slack handle may need
+    /// one round per dash in it).
+    pub async fn look_up_handles(
+        &self,
+        handles: BTreeSet<&str>,
+        known_webhooks: &BTreeSet<String>,
+    ) -> Result<handles::HandleDirectory, crate::datadog::ApiError> {
+        /// A Slack handle is tried at most at this many dashes.
+        const MAX_ROUNDS: usize = 9;
+        let mut directory = handles::HandleDirectory::default();
+        for _ in 0..MAX_ROUNDS {
+            let query = handles::lookups(handles.iter().copied(), known_webhooks, &directory);
+            if query.is_empty() {
+                break;
+            }
+            let answer =
+                crate::datadog::handles::look_up(&self.client, &query, self.concurrency).await?;
+            directory.merge(answer);
+        }
+        Ok(directory)
     }
 }
 
@@ -335,6 +459,8 @@ pub struct Planned {
     pub monitors_read: usize,
     /// What was read (routing after the plan is computed from it).
     pub remote: crate::model::Remote,
+    /// The handles found naming nothing in the org, with why (empty when not checked).
+    pub unknown_handles: BTreeMap<String, String>,
 }
 
 impl Planned {

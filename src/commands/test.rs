@@ -54,7 +54,7 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
     }
     let loaded = session::load_manifests(&args.dir, options)?;
     let reports = if args.offline {
-        routing::run(&loaded.desired, None)
+        (routing::run(&loaded.desired, None), Vec::new())
     } else {
         session::runtime()?.block_on(async {
             let session = Session::open(&args.connect).await?;
@@ -64,9 +64,16 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
             session.pause_progress();
             let planned_routing = plan::planned_routing(&planned.plan);
             let org = OrgRouting::after(&planned.remote, &planned_routing);
-            anyhow::Ok(routing::run(&loaded.desired, Some(&org)))
+            let reports = routing::run(&loaded.desired, Some(&org));
+            let unknown = if session.handle_check {
+                tested_handles_naming_nothing(&session, &loaded, &planned.remote).await
+            } else {
+                Vec::new()
+            };
+            anyhow::Ok((reports, unknown))
         })?
     };
+    let (reports, unknown_handles) = reports;
     let cases: Vec<CaseView> = reports.iter().map(|r| view(r, &loaded)).collect();
     super::pipeline::annotate(&annotations(&cases));
     let counts = Counts::of(&reports);
@@ -85,7 +92,10 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         TestFormat::Junit => junit(&cases)?,
     };
     print!("{shown}");
-    Ok(if counts.failed == 0 {
+    for problem in &unknown_handles {
+        eprintln!("Error: {}: {}", problem.address, problem.message);
+    }
+    Ok(if counts.failed == 0 && unknown_handles.is_empty() {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
@@ -244,4 +254,40 @@ fn junit(cases: &[CaseView<'_>]) -> anyhow::Result<String> {
     let mut report = Report::new("ddhooks test");
     report.add_test_suite(suite);
     Ok(report.to_string()? + "\n")
+}
+
+/// The handles the routing tests name that name nothing in the org: errors at each test's
+/// line (an expectation about a handle that does not exist tests nothing). A check that
+/// cannot finish, or an integration the key may not read, is a warning.
+async fn tested_handles_naming_nothing(
+    session: &Session,
+    loaded: &Loaded,
+    remote: &crate::model::Remote,
+) -> Vec<crate::plan::Problem> {
+    let desired = &loaded.desired;
+    let to_check = crate::handles::HandlesToCheck {
+        tested: crate::handles::HandlesToCheck::tested(desired),
+        ..Default::default()
+    };
+    let known: std::collections::BTreeSet<String> = desired
+        .webhooks
+        .keys()
+        .chain(&desired.external_webhooks)
+        .chain(remote.webhooks.keys())
+        .cloned()
+        .collect();
+    match session.look_up_handles(to_check.distinct(), &known).await {
+        Ok(directory) => {
+            let findings =
+                crate::handles::check(&to_check, &known, &directory, &loaded.origins, &|_| None);
+            for warning in &findings.warnings {
+                eprintln!("Warning: {warning}");
+            }
+            findings.problems
+        }
+        Err(e) => {
+            eprintln!("Warning: the handles the tests name were not checked against the org: {e}");
+            Vec::new()
+        }
+    }
 }

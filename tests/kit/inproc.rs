@@ -27,6 +27,7 @@ pub fn session(base: &str, concurrency: usize) -> Session {
         site: "datadoghq.com".into(),
         progress: None,
         sandbox: None,
+        handle_check: true,
     }
 }
 

@@ -218,6 +218,23 @@ pub fn mentioned_webhooks<'a>(
     out
 }
 
+/// Every handle (without `@`) the monitors' messages and the notification rules name, with
+/// the monitors naming it (none for a rule's): what import checks against the org.
+pub fn mentioned_handles(remote: &crate::model::Remote) -> BTreeMap<String, BTreeSet<i64>> {
+    let mut out: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    for m in remote.monitors.values() {
+        for h in template::handles(&m.message) {
+            out.entry(h.name).or_default().insert(m.id);
+        }
+    }
+    for r in remote.notification_rules.values() {
+        for h in r.rule.recipients.handles() {
+            out.entry(h.to_string()).or_default();
+        }
+    }
+    out
+}
+
 /// The custom variables (`$NAME`, not Datadog's built-ins) the webhooks reference in their
 /// url, header values and payload, with the webhooks referencing each.
 pub fn referenced_variables<'a>(

@@ -410,6 +410,23 @@ pub enum RuleRecipients {
     },
 }
 
+impl RuleRecipients {
+    /// Every recipient it names (without `@`), in every list.
+    pub fn handles(&self) -> impl Iterator<Item = &str> {
+        let (first, rest): (&[String], Vec<&String>) = match self {
+            RuleRecipients::Always(list) => (list, Vec::new()),
+            RuleRecipients::Conditional {
+                conditions,
+                fallback,
+            } => (
+                fallback,
+                conditions.iter().flat_map(|c| &c.recipients).collect(),
+            ),
+        };
+        first.iter().chain(rest).map(|h| h.trim_start_matches('@'))
+    }
+}
+
 /// A monitor notification rule (API v2): routes the notifications of the monitors its
 /// filter matches, without a byte of their messages. ddhooks makes one per block declared
 /// with `delivery: rule`, named after the block.

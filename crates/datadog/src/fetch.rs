@@ -249,6 +249,10 @@ pub struct FetchRequest {
     pub monitors: Arc<MonitorInterest>,
     /// Requests in flight at once for the named reads.
     pub concurrency: usize,
+    /// Whether to also read what the registry owns that the manifests no longer name
+    /// (webhooks, variables, auth methods, boards: their deletes need them). A read for
+    /// routing alone leaves them out.
+    pub owned_too: bool,
 }
 
 /// Reads the registry, every named webhook and variable, all monitors and (when
@@ -270,6 +274,7 @@ pub async fn fetch(
         board_titles,
         monitors: interest,
         concurrency,
+        owned_too,
     } = request;
     let read_rules = *read_rules;
     let read_auth_methods = *read_auth_methods;
@@ -334,7 +339,7 @@ pub async fn fetch(
     let (mut registry, registry_layout) = registry;
     let mut remote = Remote::default();
     absorb(&mut remote, named);
-    if let Some(r) = &registry {
+    if let Some(r) = registry.as_ref().filter(|_| *owned_too) {
         let owned_webhooks: BTreeSet<String> = r
             .webhooks
             .iter()
@@ -379,7 +384,9 @@ pub async fn fetch(
     }
     // Auth methods likewise.
     let auth_methods = match &registry {
-        Some(r) if !read_auth_methods && r.has_auth_methods() => client.read_auth_methods().await?,
+        Some(r) if *owned_too && !read_auth_methods && r.has_auth_methods() => {
+            client.read_auth_methods().await?
+        }
         _ => auth_methods,
     };
     for a in auth_methods {
@@ -388,7 +395,9 @@ pub async fn fetch(
     // Dashboards likewise; then the ones owned or adoptable by title are read in full.
     let dashboards = match &registry {
         Some(r)
-            if !read_boards && (!r.status_boards.is_empty() || !r.pending_boards.is_empty()) =>
+            if *owned_too
+                && !read_boards
+                && (!r.status_boards.is_empty() || !r.pending_boards.is_empty()) =>
         {
             client.read_dashboard_titles().await?
         }
@@ -417,15 +426,19 @@ pub async fn fetch(
         }
     }
     let registry_resolved = registry.as_mut().is_some_and(|r| {
-        let webhooks_and_variables = r.resolve_pending(
-            |n| remote.webhooks.contains_key(n),
-            |n| remote.custom_variables.contains_key(n),
-        );
         let rules = r.resolve_pending_rules(
             remote
                 .notification_rules
                 .values()
                 .map(|rule| (rule.id.as_str(), rule.rule.name.as_str())),
+        );
+        // A read without the owned objects cannot tell whether a pending one exists.
+        if !*owned_too {
+            return rules;
+        }
+        let webhooks_and_variables = r.resolve_pending(
+            |n| remote.webhooks.contains_key(n),
+            |n| remote.custom_variables.contains_key(n),
         );
         let boards = r.resolve_pending_boards(
             remote

@@ -90,14 +90,29 @@ mod tests {
 
     #[test]
     fn kinds_are_read_from_the_prefix() {
-        assert_eq!(HandleKind::of("@webhook-g-alert-check"), HandleKind::Webhook("g-alert-check"));
-        assert_eq!(HandleKind::of("slack-main-checkout"), HandleKind::Slack("main-checkout"));
-        assert_eq!(HandleKind::of("@pagerduty-Checkout"), HandleKind::PagerDuty("Checkout"));
+        assert_eq!(
+            HandleKind::of("@webhook-g-alert-check"),
+            HandleKind::Webhook("g-alert-check")
+        );
+        assert_eq!(
+            HandleKind::of("slack-main-checkout"),
+            HandleKind::Slack("main-checkout")
+        );
+        assert_eq!(
+            HandleKind::of("@pagerduty-Checkout"),
+            HandleKind::PagerDuty("Checkout")
+        );
         assert_eq!(HandleKind::of("@opsgenie-db"), HandleKind::Opsgenie("db"));
         assert_eq!(HandleKind::of("@teams-sre"), HandleKind::MsTeams("sre"));
         assert_eq!(HandleKind::of("@team-sre"), HandleKind::Team("sre"));
-        assert_eq!(HandleKind::of("@alice@example.com"), HandleKind::Email("alice@example.com"));
-        assert_eq!(HandleKind::of("@workflow-restart"), HandleKind::Unchecked("workflow"));
+        assert_eq!(
+            HandleKind::of("@alice@example.com"),
+            HandleKind::Email("alice@example.com")
+        );
+        assert_eq!(
+            HandleKind::of("@workflow-restart"),
+            HandleKind::Unchecked("workflow")
+        );
         assert_eq!(HandleKind::of("@case-ops"), HandleKind::Unchecked("case"));
         // A prefix alone names nothing in its integration.
         assert_eq!(HandleKind::of("@slack-"), HandleKind::Unchecked("slack"));

@@ -114,8 +114,10 @@ impl HandleDirectory {
     }
 }
 
+mod check;
 mod kind;
 mod resolve;
 
+pub use check::{check, hold_blocks, HandleFindings, HandlesToCheck, TextMention};
 pub use kind::{slack_splits, HandleKind};
 pub use resolve::{lookups, resolve, KnownWebhooks, Resolution};

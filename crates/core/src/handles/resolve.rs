@@ -135,10 +135,12 @@ pub fn resolve(handle: &str, webhooks: &dyn KnownWebhooks, dir: &HandleDirectory
             }),
             None => not_asked(),
         },
-        HandleKind::Opsgenie(name) => listed(dir.opsgenie.as_ref(), &kind, name, "opsgenie-")
-            .unwrap_or_else(not_asked),
-        HandleKind::MsTeams(name) => listed(dir.ms_teams.as_ref(), &kind, name, "teams-")
-            .unwrap_or_else(not_asked),
+        HandleKind::Opsgenie(name) => {
+            listed(dir.opsgenie.as_ref(), &kind, name, "opsgenie-").unwrap_or_else(not_asked)
+        }
+        HandleKind::MsTeams(name) => {
+            listed(dir.ms_teams.as_ref(), &kind, name, "teams-").unwrap_or_else(not_asked)
+        }
         HandleKind::Team(name) => {
             listed(dir.teams.as_ref(), &kind, name, "team-").unwrap_or_else(not_asked)
         }
@@ -184,7 +186,10 @@ fn listed(
                 HandleKind::Opsgenie(_) => {
                     format!("the Opsgenie integration has no service named `{name}`")
                 }
-                _ => format!("the {} integration has no handle `{name}`", kind.integration()),
+                _ => format!(
+                    "the {} integration has no handle `{name}`",
+                    kind.integration()
+                ),
             },
             did_you_mean: closest(name, names.iter().map(String::as_str))
                 .map(|n| format!("{prefix}{n}")),
@@ -222,9 +227,9 @@ fn resolve_slack(rest: &str, dir: &HandleDirectory) -> Resolution {
         }
     }
     if !found_accounts.is_empty() {
-        let candidates = found_accounts.iter().flat_map(|(account, channels)| {
-            channels.iter().map(move |c| format!("{account}-{c}"))
-        });
+        let candidates = found_accounts
+            .iter()
+            .flat_map(|(account, channels)| channels.iter().map(move |c| format!("{account}-{c}")));
         let candidates: Vec<String> = candidates.collect();
         let (account, channel) = slack_splits(rest)
             .find(|(a, _)| found_accounts.iter().any(|(f, _)| f == a))
@@ -320,7 +325,10 @@ mod tests {
         assert_eq!(query.slack_accounts, BTreeSet::from(["main".to_string()]));
         assert_eq!(query.pagerduty_services.len(), 1);
         assert!(query.opsgenie && query.teams && query.ms_teams);
-        assert_eq!(query.users, BTreeSet::from(["alice@example.com".to_string()]));
+        assert_eq!(
+            query.users,
+            BTreeSet::from(["alice@example.com".to_string()])
+        );
         assert_eq!(query.webhooks, BTreeSet::from(["elsewhere".to_string()]));
     }
 
@@ -364,7 +372,10 @@ mod tests {
             ]),
             ..HandleDirectory::default()
         };
-        assert_eq!(resolve("slack-eu-main-alerts", &no_webhooks(), &dir), Resolution::Known);
+        assert_eq!(
+            resolve("slack-eu-main-alerts", &no_webhooks(), &dir),
+            Resolution::Known
+        );
     }
 
     #[test]
@@ -375,8 +386,12 @@ mod tests {
             Resolution::NotChecked { .. }
         ));
         dir.slack_accounts.insert("main".into(), names(&["oncall"]));
-        assert_eq!(resolve("slack-oncall", &no_webhooks(), &dir), Resolution::Known);
-        dir.slack_accounts.insert("checkout".into(), Listing::Missing);
+        assert_eq!(
+            resolve("slack-oncall", &no_webhooks(), &dir),
+            Resolution::Known
+        );
+        dir.slack_accounts
+            .insert("checkout".into(), Listing::Missing);
         assert!(matches!(
             resolve("slack-checkout-alerts", &no_webhooks(), &dir),
             Resolution::Unknown { .. }

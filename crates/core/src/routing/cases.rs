@@ -88,4 +88,13 @@ impl Expectations {
             && !self.nobody
             && !self.somebody
     }
+
+    /// Every handle it names (`includes`, `excludes`, `exactly`), as written.
+    pub fn handles(&self) -> impl Iterator<Item = &str> {
+        self.includes
+            .iter()
+            .chain(&self.excludes)
+            .chain(self.exactly.iter().flatten())
+            .map(String::as_str)
+    }
 }

@@ -28,7 +28,7 @@ pub use check::{
 
 pub use changes::{collapsed, routing_changes, PlannedRouting, RecipientChange, RoutingChange};
 pub use table::{
-    write_table, RouteRow, TableFilter, TableFormat, TableSummary, TABLE_FORMAT_VERSION,
+    write_table, RouteRow, TableFilter, TableFormat, TableSummary, Unresolved, TABLE_FORMAT_VERSION,
 };
 
 use crate::model::{NotificationRule, RuleConditionScope, RuleRecipients};

@@ -55,7 +55,7 @@ pub enum TableFormat {
 }
 
 /// One monitor's routing on one transition.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RouteRow<'a> {
     /// The monitor's id.
     pub monitor_id: i64,
@@ -90,13 +90,19 @@ enum MonitorPart {
     Unreadable(i64, String),
 }
 
+/// Recipients that name nothing in the org, by handle (without `@`), with why: the table
+/// marks them.
+pub type Unresolved = std::collections::BTreeMap<String, String>;
+
 /// Writes the routing table of `org`, filtered, as `format`, by handing `write` one piece
-/// after another (the caller decides where it goes). Monitors are routed and rendered
-/// [`BATCH`] at a time in parallel, and written in id order.
+/// after another (the caller decides where it goes); recipients in `unresolved` are marked.
+/// Monitors are routed and rendered [`BATCH`] at a time in parallel, and written in id
+/// order.
 pub fn write_table<E>(
     org: &OrgRouting<'_>,
     filter: &TableFilter,
     format: TableFormat,
+    unresolved: &Unresolved,
     mut write: impl FnMut(&str) -> Result<(), E>,
 ) -> Result<TableSummary, E> {
     let transitions: Vec<SampleTransition> = match filter.transition {
@@ -127,7 +133,7 @@ pub fn write_table<E>(
                         .filter(|row| !filter.unrouted || row.is_unrouted())
                         .collect();
                     MonitorPart::Rows {
-                        text: render_rows(&rows, format),
+                        text: render_rows(&rows, format, unresolved),
                         count: rows.len(),
                     }
                 }
@@ -156,7 +162,11 @@ pub fn write_table<E>(
 
 /// One monitor's rows (all of one monitor, in transition order) in `format`; JSON rows are
 /// separated by `,\n` and carry no trailing separator.
-fn render_rows(rows: &[RouteRow<'_>], format: TableFormat) -> String {
+fn render_rows(rows: &[RouteRow<'_>], format: TableFormat, unresolved: &Unresolved) -> String {
+    let recipient_text = |r: &Recipient| match unresolved.get(&r.handle) {
+        Some(why) => format!("{} [names nothing: {why}]", recipient_text(r)),
+        None => recipient_text(r),
+    };
     let mut out = String::new();
     match format {
         TableFormat::Text => {
@@ -171,7 +181,7 @@ fn render_rows(rows: &[RouteRow<'_>], format: TableFormat) -> String {
                 let who = if row.recipients.is_empty() {
                     "nobody".to_string()
                 } else {
-                    let list: Vec<String> = row.recipients.iter().map(recipient_text).collect();
+                    let list: Vec<String> = row.recipients.iter().map(&recipient_text).collect();
                     let mut text = list.join(", ");
                     if row.is_unrouted() {
                         text.push_str("; nobody otherwise");
@@ -186,8 +196,21 @@ fn render_rows(rows: &[RouteRow<'_>], format: TableFormat) -> String {
                 if i > 0 {
                     out.push_str(",\n");
                 }
+                let view = RowView {
+                    monitor_id: row.monitor_id,
+                    monitor_name: row.monitor_name,
+                    transition: row.transition,
+                    recipients: row
+                        .recipients
+                        .iter()
+                        .map(|r| RecipientView {
+                            recipient: r,
+                            unresolved: unresolved.get(&r.handle).map(String::as_str),
+                        })
+                        .collect(),
+                };
                 // A row holds strings and numbers only: it always serializes.
-                out.push_str(&serde_json::to_string(row).unwrap_or_default());
+                out.push_str(&serde_json::to_string(&view).unwrap_or_default());
             }
         }
         TableFormat::Markdown => {
@@ -213,6 +236,24 @@ fn render_rows(rows: &[RouteRow<'_>], format: TableFormat) -> String {
         }
     }
     out
+}
+
+/// A row as JSON: its recipients with the mark of those that name nothing.
+#[derive(Serialize)]
+struct RowView<'r> {
+    monitor_id: i64,
+    monitor_name: &'r str,
+    transition: &'static str,
+    recipients: Vec<RecipientView<'r>>,
+}
+
+/// A recipient as JSON, with `unresolved` (why it names nothing) when it does.
+#[derive(Serialize)]
+struct RecipientView<'r> {
+    #[serde(flatten)]
+    recipient: &'r Recipient,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    unresolved: Option<&'r str>,
 }
 
 /// What follows the rows: the monitors left out (and, in text, a line when there was no row).

@@ -1,0 +1,255 @@
+//! The handle check of a plan: which handles to check (those the blocks write, those the
+//! routing tests name, those in the text people wrote in the monitors ddhooks manages),
+//! and what the org's answers make of them — errors for what ddhooks writes or tests, a
+//! warning for people's text, one warning per integration the key may not read.
+
+use super::resolve::{resolve, KnownWebhooks, Resolution};
+use super::HandleDirectory;
+use crate::manifest::{DeclaredKind, HandleUse, Origins};
+use crate::model::{Desired, Remote};
+use crate::plan::{Address, Change, Plan, Problem};
+use crate::routing::TestSubject;
+use crate::template;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// A handle in the text people wrote in a monitor ddhooks manages (outside its blocks).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TextMention {
+    /// The monitor's id.
+    pub monitor_id: i64,
+    /// The handle without `@`.
+    pub handle: String,
+    /// Its 1-based line in the message.
+    pub line: usize,
+    /// That line, trimmed, to quote.
+    pub quote: String,
+}
+
+/// Every handle a plan's check looks at.
+#[derive(Debug, Clone, Default)]
+pub struct HandlesToCheck {
+    /// Handles the blocks write, where they were written.
+    pub written: Vec<HandleUse>,
+    /// Handles each routing test names, by test.
+    pub tested: BTreeMap<String, Vec<String>>,
+    /// Handles in people's text of the monitors ddhooks manages.
+    pub text: Vec<TextMention>,
+}
+
+impl HandlesToCheck {
+    /// The handles of `desired` (with where `origins` says the blocks wrote them) and of
+    /// the people's text of the managed monitors after `plan`: those it rewrites, those
+    /// carrying a block, those a desired rule selects.
+    pub fn of(desired: &Desired, origins: &Origins, remote: &Remote, plan: &Plan) -> Self {
+        let tested = Self::tested(desired);
+        let rewritten: BTreeMap<i64, &str> = plan
+            .changes
+            .iter()
+            .filter_map(|c| match c {
+                Change::Monitor(m) => Some((m.id, m.after.as_str())),
+                _ => None,
+            })
+            .collect();
+        let mut text = Vec::new();
+        for m in remote.monitors.values() {
+            let message = rewritten.get(&m.id).copied().unwrap_or(&m.message);
+            let managed = rewritten.contains_key(&m.id)
+                || message.contains("ddhooks:")
+                || desired
+                    .notification_rules
+                    .values()
+                    .any(|r| template::filter_matches(&r.filter, &m.tags));
+            if managed {
+                text.extend(people_text_mentions(m.id, message));
+            }
+        }
+        HandlesToCheck {
+            written: origins.handles().to_vec(),
+            tested,
+            text,
+        }
+    }
+
+    /// The handles each routing test names (its expectations, and a `given:` message's).
+    pub fn tested(desired: &Desired) -> BTreeMap<String, Vec<String>> {
+        desired
+            .routing_tests
+            .iter()
+            .map(|(name, test)| {
+                let mut handles: Vec<String> = test
+                    .expect
+                    .handles()
+                    .map(|h| h.trim_start_matches('@').to_string())
+                    .collect();
+                if let TestSubject::Given(given) = &test.subject {
+                    handles.extend(
+                        template::handles(&given.message)
+                            .into_iter()
+                            .map(|h| h.name),
+                    );
+                }
+                (name.clone(), handles)
+            })
+            .collect()
+    }
+
+    /// Every distinct handle, for [`super::lookups`].
+    pub fn distinct(&self) -> BTreeSet<&str> {
+        self.written
+            .iter()
+            .map(|u| u.handle.as_str())
+            .chain(self.tested.values().flatten().map(String::as_str))
+            .chain(self.text.iter().map(|t| t.handle.as_str()))
+            .collect()
+    }
+}
+
+/// The handles of `message` outside ddhooks' blocks, each with its line.
+fn people_text_mentions(monitor_id: i64, message: &str) -> Vec<TextMention> {
+    let blocks = if message.contains("ddhooks:") {
+        template::find_blocks(message).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    template::handles(message)
+        .into_iter()
+        .filter(|h| !blocks.iter().any(|b| b.range.contains(&h.range.start)))
+        .map(|h| {
+            let (line, _) = template::line_column(message, h.range.start);
+            let quote = message.lines().nth(line - 1).unwrap_or("").trim();
+            TextMention {
+                monitor_id,
+                handle: h.name,
+                line,
+                quote: quote.chars().take(200).collect(),
+            }
+        })
+        .collect()
+}
+
+/// What the check found.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HandleFindings {
+    /// Handles ddhooks writes or a routing test names that name nothing: errors.
+    pub problems: Vec<Problem>,
+    /// The blocks with such a handle: their writes are held.
+    pub held_blocks: BTreeSet<String>,
+    /// Handles in people's text that name nothing, and the integrations the key may not
+    /// read: warnings.
+    pub warnings: Vec<String>,
+    /// Every handle found unknown, with why (what `routes` marks and `import` reports).
+    pub unknown: BTreeMap<String, String>,
+}
+
+/// Judges `handles` by what the org answered (`dir`).
+pub fn check(
+    handles: &HandlesToCheck,
+    webhooks: &dyn KnownWebhooks,
+    dir: &HandleDirectory,
+    origins: &Origins,
+    monitor_names: &dyn Fn(i64) -> Option<String>,
+) -> HandleFindings {
+    let mut out = HandleFindings::default();
+    let mut forbidden: BTreeMap<&'static str, String> = BTreeMap::new();
+    let mut verdicts: BTreeMap<&str, Resolution> = BTreeMap::new();
+    for handle in handles.distinct() {
+        let verdict = resolve(handle, webhooks, dir);
+        match &verdict {
+            Resolution::Forbidden {
+                integration,
+                permission,
+            } => {
+                forbidden.insert(integration, permission.clone());
+            }
+            Resolution::Unknown { why, did_you_mean } => {
+                out.unknown
+                    .insert(handle.to_string(), explain(why, did_you_mean.as_deref()));
+            }
+            _ => {}
+        }
+        verdicts.insert(handle, verdict);
+    }
+    let unknown = |handle: &str| match verdicts.get(handle) {
+        Some(Resolution::Unknown { why, did_you_mean }) => {
+            Some(explain(why, did_you_mean.as_deref()))
+        }
+        _ => None,
+    };
+    for used in &handles.written {
+        if let Some(why) = unknown(&used.handle) {
+            let at = &used.at;
+            out.problems.push(Problem {
+                address: Address::Block(used.block.clone()),
+                message: format!(
+                    "{}:{}:{}: `@{}` names nothing in the org: {why}; the block's writes are held until it is fixed",
+                    at.file.display(),
+                    at.line,
+                    at.column,
+                    used.handle
+                ),
+                at: Some(at.clone()),
+            });
+            out.held_blocks.insert(used.block.clone());
+        }
+    }
+    for (test, tested) in &handles.tested {
+        let bad: BTreeSet<&str> = tested.iter().map(String::as_str).collect();
+        for handle in bad {
+            if let Some(why) = unknown(handle) {
+                let at = origins.get(DeclaredKind::RoutingTest, test).cloned();
+                let place = at
+                    .as_ref()
+                    .map(|p| format!("{}:{}:{}: ", p.file.display(), p.line, p.column))
+                    .unwrap_or_default();
+                out.problems.push(Problem {
+                    address: Address::RoutingTest(test.clone()),
+                    message: format!("{place}`@{handle}` names nothing in the org: {why}"),
+                    at,
+                });
+            }
+        }
+    }
+    let mut seen: BTreeSet<(i64, &str)> = BTreeSet::new();
+    for mention in &handles.text {
+        if !seen.insert((mention.monitor_id, mention.handle.as_str())) {
+            continue;
+        }
+        if let Some(why) = unknown(&mention.handle) {
+            let name = monitor_names(mention.monitor_id)
+                .map(|n| format!(" \"{n}\""))
+                .unwrap_or_default();
+            out.warnings.push(format!(
+                "monitor {}{name}: `@{}` on line {} (\"{}\") names nothing in the org: {why}; people's text is theirs, so ddhooks leaves it; fix it in Datadog",
+                mention.monitor_id, mention.handle, mention.line, mention.quote
+            ));
+        }
+    }
+    for (integration, permission) in forbidden {
+        out.warnings.push(format!(
+            "the application key may not read the {integration} integration (it lacks the `{permission}` permission): its handles were not checked; grant the permission, or pass --no-handle-check"
+        ));
+    }
+    out
+}
+
+/// `why; did you mean @x?`
+fn explain(why: &str, did_you_mean: Option<&str>) -> String {
+    match did_you_mean {
+        Some(s) => format!("{why}; did you mean `@{s}`?"),
+        None => why.to_string(),
+    }
+}
+
+/// Holds the writes of `blocks` (a handle they write names nothing): drops the monitor
+/// rewrites that change them and their notification rules' writes, and recounts.
+pub fn hold_blocks(plan: &mut Plan, blocks: &BTreeSet<String>) {
+    if blocks.is_empty() {
+        return;
+    }
+    plan.changes.retain(|c| match c {
+        Change::Monitor(m) => !m.blocks.iter().any(|b| blocks.contains(&b.block)),
+        Change::NotificationRule(r) => !blocks.contains(&r.name),
+        _ => true,
+    });
+    plan.summarize();
+}
