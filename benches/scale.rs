@@ -138,7 +138,7 @@ fn write_manifests(
             if changed.contains(&g) {
                 let _ = writeln!(
                     blocks_yaml,
-                    "    notify:\n      is_priority 'P1': [\"@slack-{name}-oncall\"]"
+                    "    notify:\n      is_priority 'P1': [\"@slack-main-team-0-alerts\"]"
                 );
             }
         }
@@ -155,6 +155,11 @@ fn write_manifests(
     }
     Ok(())
 }
+
+/// PagerDuty services and Slack channels (of account `main`) the monitors' messages page:
+/// 50 distinct handles, all of which the org has.
+const PAGERDUTY_SERVICES: usize = 10;
+const SLACK_CHANNELS: usize = 40;
 
 /// A monitor as people write them: a query, a multi-line message with template variables,
 /// conditional sections and handles, and tags.
@@ -174,9 +179,10 @@ fn monitor_body(i: usize, group: Option<usize>) -> serde_json::Value {
          {{{{#is_recovery}}}}CPU on {{{{host.name}}}} is back to normal.{{{{/is_recovery}}}}\n\n\
          Runbook: https://wiki.example.com/runbooks/{service}/cpu\n\
          Dashboard: https://app.datadoghq.com/dashboard/abc-{i}\n\n\
-         {{{{#is_alert}}}}@pagerduty-{service} {{{{/is_alert}}}}\n\
-         @slack-team-{}-alerts",
-        i % 40
+         {{{{#is_alert}}}}@pagerduty-oncall-{} {{{{/is_alert}}}}\n\
+         @slack-main-team-{}-alerts",
+        i % PAGERDUTY_SERVICES,
+        i % SLACK_CHANNELS
     );
     // Sizes as in real orgs: most messages a few hundred bytes, some long runbooks (up to
     // about 4 KB), spread deterministically over the ids.
@@ -213,6 +219,7 @@ async fn serve(params: &Params) -> anyhow::Result<()> {
     })
     .await?;
     seed_monitors(&sandbox, params)?;
+    seed_integrations(&sandbox.base_url()).await?;
     println!("{}", sandbox.base_url());
     tokio::task::spawn_blocking(|| {
         let mut sink = Vec::new();
@@ -220,6 +227,42 @@ async fn serve(params: &Params) -> anyhow::Result<()> {
     })
     .await?;
     sandbox.shutdown().await;
+    Ok(())
+}
+
+/// The Slack account and channels and the PagerDuty services the messages page, set up
+/// through the API (the handle check finds them all).
+async fn seed_integrations(base: &str) -> anyhow::Result<()> {
+    let http = reqwest::Client::new();
+    let post = |path: String, body: serde_json::Value| {
+        http.post(format!("{base}{path}"))
+            .header("DD-API-KEY", API_KEY)
+            .header("DD-APPLICATION-KEY", APP_KEY)
+            .json(&body)
+            .send()
+    };
+    post(
+        "/api/v1/integration/slack".into(),
+        json!({"service_hooks": [{"account": "main", "url": "https://hooks.slack.example/bench"}]}),
+    )
+    .await?
+    .error_for_status()?;
+    for c in 0..SLACK_CHANNELS {
+        post(
+            "/api/v1/integration/slack/configuration/accounts/main/channels".into(),
+            json!({"name": format!("#team-{c}-alerts")}),
+        )
+        .await?
+        .error_for_status()?;
+    }
+    for p in 0..PAGERDUTY_SERVICES {
+        post(
+            "/api/v1/integration/pagerduty/configuration/services".into(),
+            json!({"service_name": format!("oncall-{p}"), "service_key": "bench-service-key"}),
+        )
+        .await?
+        .error_for_status()?;
+    }
     Ok(())
 }
 

@@ -107,6 +107,30 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             http.post(&url).json(&json!({"to": "OK"})).send().await?.error_for_status()?;
         }
         println!("   (all evaluated OK)");
+        // What their handles name: the PagerDuty service and the Slack channel (the handle
+        // check looks them up), set up as the integrations' tiles do.
+        for (path, body) in [
+            (
+                "/api/v1/integration/pagerduty/configuration/services",
+                json!({"service_name": "checkout", "service_key": "demo-service-key"}),
+            ),
+            (
+                "/api/v1/integration/slack",
+                json!({"service_hooks": [{"account": "main", "url": "https://hooks.slack.example/demo"}]}),
+            ),
+            (
+                "/api/v1/integration/slack/configuration/accounts/main/channels",
+                json!({"name": "#checkout-alerts"}),
+            ),
+        ] {
+            http.post(format!("{base}{path}"))
+                .header("DD-API-KEY", "sandbox-api-key")
+                .header("DD-APPLICATION-KEY", "sandbox-app-key")
+                .json(&body)
+                .send()
+                .await?
+                .error_for_status()?;
+        }
 
         println!("\n2. ddhooks plan manifests/\n");
         let planned = session.plan(&loaded, &PlanOptions::default(), None).await?;

@@ -41,7 +41,8 @@ pub struct RoutesArgs {
     pub unrouted: bool,
 
     /// Output format: text, json (`{format_version, rows: [{monitor_id, monitor_name,
-    /// transition, recipients: [{handle, when, sources}]}], unreadable}`) or markdown.
+    /// transition, recipients: [{handle, when, sources, unresolved}]}], unreadable}`, one
+    /// row per line) or markdown.
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
 

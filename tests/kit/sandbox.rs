@@ -338,6 +338,52 @@ impl Sandbox {
     // -----------------------------------------------------------------------------------
     // Objects, as people and Datadog see them.
 
+    /// Sets up what handles name, through the API a person (or the integration's tile)
+    /// uses: a Slack account with `channels` (`slack:ACCOUNT:CHANNEL` items), PagerDuty
+    /// services (`pagerduty:NAME`), Opsgenie services (`opsgenie:NAME`) and teams
+    /// (`team:HANDLE`).
+    pub async fn add_integrations(&self, items: &[&str]) {
+        let mut accounts = std::collections::BTreeSet::new();
+        for item in items {
+            let parts: Vec<&str> = item.split(':').collect();
+            let (path, body) = match parts.as_slice() {
+                ["slack", account, channel] => {
+                    if accounts.insert(account.to_string()) {
+                        let body = json!({"service_hooks": [{"account": account, "url": "https://hooks.slack.example/x"}]});
+                        let (status, answer) = self
+                            .call(Method::POST, "/api/v1/integration/slack", Some(body))
+                            .await;
+                        assert!(
+                            status.is_success(),
+                            "slack account {account}: {status} {answer}"
+                        );
+                    }
+                    (
+                        format!(
+                            "/api/v1/integration/slack/configuration/accounts/{account}/channels"
+                        ),
+                        json!({"name": format!("#{channel}")}),
+                    )
+                }
+                ["pagerduty", name] => (
+                    "/api/v1/integration/pagerduty/configuration/services".to_string(),
+                    json!({"service_name": name, "service_key": "pd-test-key"}),
+                ),
+                ["opsgenie", name] => (
+                    "/api/v2/integration/opsgenie/services".to_string(),
+                    json!({"data": {"type": "opsgenie-service", "attributes": {"name": name, "region": "us", "opsgenie_api_key": "og-test-key"}}}),
+                ),
+                ["team", handle] => (
+                    "/api/v2/team".to_string(),
+                    json!({"data": {"type": "team", "attributes": {"name": handle, "handle": handle}}}),
+                ),
+                _ => panic!("unknown integration item {item:?}"),
+            };
+            let (status, answer) = self.call(Method::POST, &path, Some(body)).await;
+            assert!(status.is_success(), "{item}: {status} {answer}");
+        }
+    }
+
     /// Creates a monitor as people would; returns its id.
     pub async fn create_monitor(&self, name: &str, tags: &[&str], message: &str) -> i64 {
         self.create_monitor_with(name, tags, message, json!({}))

@@ -13,6 +13,7 @@ mod an_org_set_up_by_hand_is_taken_over_safely;
 /// Idempotence: apply followed by plan shows `No changes.`
 mod apply_then_plan_shows_no_changes;
 /// The handle check's lookups: one request per name or page; 403s and 404s as answers.
+mod every_handle_is_checked_against_the_org;
 mod every_handle_is_looked_up_once;
 /// Nothing ddhooks does not model is lost: rules, boards and webhooks keep people's fields.
 mod nothing_ddhooks_does_not_model_is_lost;

@@ -86,6 +86,7 @@ async fn an_adopted_rule_keeps_its_bundle_config_when_its_recipients_change() {
             "bundle_config": {"duration": 300},
         }))
         .await;
+    e.add_integrations(&["pagerduty:checkout"]).await;
     e.write("checkout.yaml", &by_rule("@pagerduty-checkout"));
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 0, "{}", plan.all());

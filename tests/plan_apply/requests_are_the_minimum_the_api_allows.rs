@@ -354,6 +354,9 @@ fn variable_named() -> String {
 
 const MONITOR_PAGES: &str = "/api/v1/monitor";
 const MONITOR_BY_ID: &str = "/api/v1/monitor/{id}";
+/// The handle check's read of a Slack account's channels.
+const SLACK_CHANNELS: &str =
+    "/api/v1/integration/slack/configuration/accounts/{account_name}/channels";
 
 /// The page queries of a listing of `n` monitors.
 fn pages(n: usize) -> Vec<String> {
@@ -487,6 +490,8 @@ async fn plan_and_apply_cost_exactly_the_requests_the_api_requires() {
             ("DELETE", &v, 1),
             ("GET", MONITOR_PAGES, listed.len() as u64),
             ("PUT", MONITOR_BY_ID, group_monitors.len() as u64),
+            // The handle check: `@slack-grp-07`'s account `grp`, asked once.
+            ("GET", SLACK_CHANNELS, 1),
         ]),
         "apply of a small change\n{}",
         c.run.all()
@@ -520,7 +525,11 @@ async fn plan_and_apply_cost_exactly_the_requests_the_api_requires() {
     let after = cost(&e, &tap, e.plan(&["--detailed-exitcode"])).await;
     assert_eq!(after.run.code, 0, "converged:\n{}", after.run.all());
     assert!(after.run.stdout.contains("No changes."));
-    assert_eq!(after.routes, steady.routes);
+    // Plus the handle check of the Slack handle group 7's block now writes: its account,
+    // asked once.
+    let mut expected = steady.routes.clone();
+    *expected.entry(format!("GET {SLACK_CHANNELS}")).or_default() += 1;
+    assert_eq!(after.routes, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -17,6 +17,7 @@ fn manifests(pager: &str) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
     let mut e = E2e::start().await;
+    e.add_integrations(&["pagerduty:x"]).await;
     e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
         .await;
     e.write("routing.yaml", &manifests("@pagerduty-x"));

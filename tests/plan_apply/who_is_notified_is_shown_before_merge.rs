@@ -259,6 +259,8 @@ async fn routes_predicts_exactly_whom_the_sandbox_notifies() {
     for round in 0..3 {
         let rng = &mut seed.rng;
         let e = E2e::start().await;
+        // The PagerDuty service blocks and rules page exists (handles are checked).
+        e.add_integrations(&["pagerduty:r3"]).await;
         let mut ids = Vec::new();
         for i in 0..10 {
             let message: Vec<&str> = (0..rng.random_range(1..=5))

@@ -260,6 +260,26 @@ pub fn route_template(path: &str) -> String {
             }
         }
     }
+    // The destinations of handles: Slack channels per account, PagerDuty services by name.
+    const SLACK: &str = "/api/v1/integration/slack/configuration/accounts/";
+    if let Some(rest) = path.strip_prefix(SLACK) {
+        if let Some((account, tail)) = rest.split_once('/') {
+            if !account.is_empty() {
+                return match tail.split_once('/') {
+                    Some(("channels", name)) if !name.is_empty() => {
+                        format!("{SLACK}{{account_name}}/channels/{{channel_name}}")
+                    }
+                    _ => format!("{SLACK}{{account_name}}/{tail}"),
+                };
+            }
+        }
+    }
+    const PAGERDUTY: &str = "/api/v1/integration/pagerduty/configuration/services/";
+    if let Some(rest) = path.strip_prefix(PAGERDUTY) {
+        if !rest.is_empty() && !rest.contains('/') {
+            return format!("{PAGERDUTY}{{service_name}}");
+        }
+    }
     if let Some(rest) = path.strip_prefix(MONITOR) {
         let mut parts = rest.splitn(2, '/');
         let first = parts.next().unwrap_or_default();
@@ -299,6 +319,18 @@ mod tests {
             "/api/v1/dashboard/{dashboard_id}"
         );
         assert_eq!(route_template("/api/v1/dashboard"), "/api/v1/dashboard");
+        assert_eq!(
+            route_template("/api/v1/integration/slack/configuration/accounts/main/channels"),
+            "/api/v1/integration/slack/configuration/accounts/{account_name}/channels"
+        );
+        assert_eq!(
+            route_template("/api/v1/integration/slack/configuration/accounts/main/channels/ops"),
+            "/api/v1/integration/slack/configuration/accounts/{account_name}/channels/{channel_name}"
+        );
+        assert_eq!(
+            route_template("/api/v1/integration/pagerduty/configuration/services/checkout"),
+            "/api/v1/integration/pagerduty/configuration/services/{service_name}"
+        );
         assert_eq!(
             route_template("/api/v2/monitor/notification_rule"),
             "/api/v2/monitor/notification_rule"

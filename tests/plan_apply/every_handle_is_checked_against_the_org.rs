@@ -1,0 +1,197 @@
+//! Every handle checked against the org (issue 23): a block writing a Slack channel the
+//! account lacks fails the plan at its line with a did-you-mean and its writes are held
+//! (apply writes nothing of it); a person's unknown PagerDuty service in a managed monitor
+//! is a warning naming the monitor; a correct set of handles plans clean; a key that may
+//! not read an integration gets one warning, never a failure; `routes` marks recipients
+//! that name nothing; a routing test naming one fails at its line; `--no-handle-check`
+//! turns it all off.
+
+use crate::kit::e2e::E2e;
+use ddhooks::sandbox::SandboxConfig;
+
+/// A block paging `slack` on alert for the checkout monitors (the handle on line 5).
+fn block(slack: &str) -> String {
+    format!(
+        "monitor_notifications:\n  checkout:\n    monitors: {{tags: [\"team:checkout\"]}}\n    notify:\n      is_alert: [\"{slack}\"]\n"
+    )
+}
+
+/// An org whose Slack account `main` has `#checkout-alerts`, with PagerDuty service
+/// `checkout`, and one checkout monitor whose people's text pages `pager`.
+async fn org(e: &E2e, pager: &str) -> i64 {
+    e.add_integrations(&["slack:main:checkout-alerts", "pagerduty:checkout"])
+        .await;
+    e.create_monitor(
+        "[checkout] errors",
+        &["team:checkout"],
+        &format!("Errors are up.\nPage {pager} now."),
+    )
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_channel_fails_the_plan_at_its_line_and_is_never_written() {
+    let e = E2e::start().await;
+    let id = org(&e, "@pagerduty-nosuch").await;
+    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+
+    let plan = e.plan(&[]).await;
+    assert_eq!(
+        plan.code,
+        1,
+        "an unknown handle a block writes is an error\n{}",
+        plan.all()
+    );
+    plan.assert_shows(&[
+        "notification_block.checkout",
+        "blocks.yaml:5:",
+        "`@slack-main-checkout-alerst` names nothing in the org",
+        "Slack account `main` has no channel `#checkout-alerst`",
+        "did you mean `@slack-main-checkout-alerts`?",
+        "the block's writes are held until it is fixed",
+        // People's text is only warned about, naming the monitor and quoting the line.
+        &format!("monitor {id} \"[checkout] errors\": `@pagerduty-nosuch` on line 2 (\"Page @pagerduty-nosuch now.\")"),
+        "the PagerDuty integration has no service named `nosuch`",
+    ]);
+    let markdown = e.plan(&["--format", "markdown"]).await;
+    markdown.assert_shows(&[
+        "notification_block.checkout",
+        "did you mean `@slack-main-checkout-alerts`?",
+    ]);
+
+    // Apply writes nothing of the held block, and says why.
+    let apply = e.apply(&[]).await;
+    assert_eq!(apply.code, 1, "{}", apply.all());
+    let message = e.message(id).await;
+    assert!(!message.contains("checkout-alerst"), "{message}");
+    assert!(!message.contains("ddhooks:"), "{message}");
+
+    // Fixed, the block plans; the person's handle still warns.
+    e.write("blocks.yaml", &block("@slack-main-checkout-alerts"));
+    let fixed = e.plan(&[]).await;
+    assert_eq!(fixed.code, 0, "{}", fixed.all());
+    fixed.assert_shows(&[
+        "@slack-main-checkout-alerts",
+        "`@pagerduty-nosuch` on line 2",
+    ]);
+    assert!(!fixed.all().contains("Error:"), "{}", fixed.all());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_correct_set_of_handles_plans_clean() {
+    let e = E2e::start().await;
+    org(&e, "@pagerduty-checkout").await;
+    e.write("blocks.yaml", &block("@slack-main-checkout-alerts"));
+    let plan = e.plan(&[]).await;
+    assert_eq!(plan.code, 0, "{}", plan.all());
+    assert!(!plan.all().contains("names nothing"), "{}", plan.all());
+    assert!(!plan.all().contains("Warning"), "{}", plan.all());
+    e.apply_ok().await;
+    e.assert_converged().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_without_the_integration_permission_plans_with_one_warning() {
+    let config = SandboxConfig {
+        denied_permissions: ["integrations_read".to_string()].into(),
+        ..SandboxConfig::default()
+    };
+    let e = E2e::with_config(config, crate::kit::cli::API_KEY).await;
+    org(&e, "@pagerduty-nosuch").await;
+    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+    let plan = e.plan(&[]).await;
+    assert_eq!(
+        plan.code,
+        0,
+        "a forbidden check is never a failed plan\n{}",
+        plan.all()
+    );
+    let all = plan.all();
+    let forbidden = all
+        .matches("lacks the `integrations_read` permission")
+        .count();
+    // Slack and PagerDuty are both behind it: one warning per integration, none per handle.
+    assert_eq!(forbidden, 2, "{all}");
+    assert!(!all.contains("names nothing"), "{all}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn routes_marks_what_names_nothing_and_the_check_can_be_turned_off() {
+    let e = E2e::start().await;
+    let id = org(&e, "@pagerduty-nosuch").await;
+    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+    let dir = e.manifests();
+    let dir = dir.to_str().expect("utf-8 path");
+
+    let routes = e
+        .ddhooks(&["routes", dir, "--api-url", &e.api_url, "--format", "json"])
+        .await;
+    assert_eq!(routes.code, 0, "{}", routes.all());
+    let table: serde_json::Value = serde_json::from_str(&routes.stdout).expect("json");
+    let alert = table["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["monitor_id"] == id && r["transition"] == "alert")
+        .expect("the alert row")
+        .clone();
+    let recipient = |handle: &str| {
+        alert["recipients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["handle"] == handle)
+            .unwrap_or_else(|| panic!("{handle} in {alert}"))
+            .clone()
+    };
+    let typo = recipient("slack-main-checkout-alerst");
+    assert!(
+        typo["unresolved"]
+            .as_str()
+            .unwrap()
+            .contains("did you mean `@slack-main-checkout-alerts`"),
+        "{typo}"
+    );
+    assert!(recipient("pagerduty-nosuch")["unresolved"].is_string());
+
+    // Off: the plan is clean of the check, and routes marks nothing.
+    let unchecked = e.plan(&["--no-handle-check"]).await;
+    assert_eq!(unchecked.code, 0, "{}", unchecked.all());
+    assert!(
+        !unchecked.all().contains("names nothing"),
+        "{}",
+        unchecked.all()
+    );
+    let routes = e
+        .ddhooks(&["routes", dir, "--api-url", &e.api_url, "--no-handle-check"])
+        .await;
+    assert!(!routes.stdout.contains("names nothing"), "{}", routes.all());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_routing_test_naming_nothing_fails_at_its_line() {
+    let e = E2e::start().await;
+    org(&e, "@pagerduty-checkout").await;
+    e.write(
+        "tests.yaml",
+        "routing_tests:\n  pages:\n    monitors: {tags: [\"team:checkout\"]}\n    transition: alert\n    excludes: [\"@pagerduty-chekout\"]\n",
+    );
+    let dir = e.manifests();
+    let dir = dir.to_str().expect("utf-8 path");
+    let test = e.ddhooks(&["test", dir, "--api-url", &e.api_url]).await;
+    assert_eq!(test.code, 1, "{}", test.all());
+    for shown in [
+        "Error: routing_test.pages:",
+        "tests.yaml:2:3:",
+        "`@pagerduty-chekout` names nothing in the org",
+    ] {
+        assert!(
+            test.stderr.contains(shown),
+            "missing {shown:?}\n{}",
+            test.all()
+        );
+    }
+    let plan = e.plan(&[]).await;
+    assert_eq!(plan.code, 1, "{}", plan.all());
+    plan.assert_shows(&["routing_test.pages", "`@pagerduty-chekout` names nothing"]);
+}
