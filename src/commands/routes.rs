@@ -11,6 +11,7 @@ use crate::preview::SampleTransition;
 use crate::routing::{self, OrgRouting, TableFilter, TableFormat};
 use anyhow::Context as _;
 use clap::Args;
+use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -110,14 +111,20 @@ async fn unresolved_recipients(
     remote: &crate::model::Remote,
     org: &OrgRouting<'_>,
 ) -> routing::Unresolved {
-    let mut handles: BTreeSet<String> = BTreeSet::new();
-    for (_, monitor) in org.monitors() {
-        handles.extend(
-            crate::template::handles(monitor.message)
+    // What each message sends on some transition (as routing reads it), on every core.
+    let messages: Vec<&str> = org.monitors().map(|(_, m)| m.message).collect();
+    let mut handles: BTreeSet<String> = messages
+        .par_iter()
+        .map(|message| {
+            routing::handles_sent(message)
                 .into_iter()
-                .map(|h| h.name),
-        );
-    }
+                .map(|h| h.name)
+                .collect::<BTreeSet<String>>()
+        })
+        .reduce(BTreeSet::new, |mut a, b| {
+            a.extend(b);
+            a
+        });
     for rule in org.rules() {
         handles.extend(rule.recipients.handles().map(str::to_string));
     }

@@ -223,7 +223,7 @@ pub fn mentioned_webhooks<'a>(
 pub fn mentioned_handles(remote: &crate::model::Remote) -> BTreeMap<String, BTreeSet<i64>> {
     let mut out: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for m in remote.monitors.values() {
-        for h in template::handles(&m.message) {
+        for h in crate::routing::handles_sent(&m.message) {
             out.entry(h.name).or_default().insert(m.id);
         }
     }

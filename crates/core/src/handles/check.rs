@@ -111,11 +111,11 @@ fn people_text_mentions(monitor_id: i64, message: &str) -> Vec<TextMention> {
     } else {
         Vec::new()
     };
-    template::handles(message)
+    crate::routing::handles_sent(message)
         .into_iter()
-        .filter(|h| !blocks.iter().any(|b| b.range.contains(&h.range.start)))
+        .filter(|h| !blocks.iter().any(|b| b.range.contains(&h.offset)))
         .map(|h| {
-            let (line, _) = template::line_column(message, h.range.start);
+            let (line, _) = template::line_column(message, h.offset);
             let quote = message.lines().nth(line - 1).unwrap_or("").trim();
             TextMention {
                 monitor_id,

@@ -141,6 +141,44 @@ impl Recipient {
     }
 }
 
+/// Every handle `message` sends on some transition, at some priority and for some firing
+/// group, once each (with where it was first written): what the handle check looks up.
+/// A handle right after a section's tag (`{{#is_alert}}@pagerduty-x`) counts, as it does
+/// when the message is sent. A message that does not parse sends nothing that can be told.
+pub fn handles_sent(message: &str) -> Vec<template::SentHandle> {
+    if !message.contains("{{") {
+        return template::handles(message)
+            .into_iter()
+            .map(|h| template::SentHandle {
+                name: h.name,
+                offset: h.range.start,
+                depends_on: Vec::new(),
+            })
+            .collect();
+    }
+    let Ok(traced) = TracedMessage::new(message) else {
+        return Vec::new();
+    };
+    let priorities: &[Option<u8>] = if message.contains("is_priority") {
+        &[None, Some(1), Some(2), Some(3), Some(4), Some(5)]
+    } else {
+        &[None]
+    };
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for &priority in priorities {
+        for t in TRANSITIONS {
+            let (decided, undecided) = traced.sent(&t.transition(priority));
+            for h in decided.into_iter().chain(undecided) {
+                if seen.insert(h.name.clone()) {
+                    out.push(h);
+                }
+            }
+        }
+    }
+    out
+}
+
 /// Whom `monitor` notifies on `transition`, given the org's notification rules (those
 /// whose filter does not match its tags are ignored): recipients in Datadog's merge order
 /// (the message's, then each rule's), each once per condition on the group. A message that

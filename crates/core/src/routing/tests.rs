@@ -221,3 +221,26 @@ fn the_priority_decides_is_priority_sections_and_priority_conditions() {
         ["@slack-p1 (when the group has priority:p1)"]
     );
 }
+
+/// The handle check looks up what a message sends on some transition: a handle right
+/// after a tag counts (it is sent so), one behind `is_priority` counts, each once; a word
+/// with `@` inside it is no handle.
+#[test]
+fn handles_sent_are_those_of_some_transition_each_once() {
+    let message = "{{#is_alert}}@pagerduty-x {{/is_alert}}\n{{#is_priority 'P1'}} @slack-p1 {{/is_priority}}\n@slack-all @slack-all user@example.com";
+    let names: std::collections::BTreeSet<String> = super::handles_sent(message)
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(
+        names,
+        ["pagerduty-x", "slack-all", "slack-p1"]
+            .map(String::from)
+            .into()
+    );
+    let plain: Vec<String> = super::handles_sent("Page @a and @b.")
+        .into_iter()
+        .map(|h| h.name)
+        .collect();
+    assert_eq!(plain, ["a", "b."]);
+}
