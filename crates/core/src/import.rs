@@ -221,10 +221,17 @@ pub fn mentioned_webhooks<'a>(
 /// Every handle (without `@`) the monitors' messages and the notification rules name, with
 /// the monitors naming it (none for a rule's): what import checks against the org.
 pub fn mentioned_handles(remote: &crate::model::Remote) -> BTreeMap<String, BTreeSet<i64>> {
+    use rayon::prelude::*;
+    // Each message evaluated on every transition: on every core.
+    let monitors: Vec<&RemoteMonitor> = remote.monitors.values().collect();
+    let sent: Vec<(i64, Vec<template::SentHandle>)> = monitors
+        .par_iter()
+        .map(|m| (m.id, crate::routing::handles_sent(&m.message)))
+        .collect();
     let mut out: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-    for m in remote.monitors.values() {
-        for h in crate::routing::handles_sent(&m.message) {
-            out.entry(h.name).or_default().insert(m.id);
+    for (id, handles) in sent {
+        for h in handles {
+            out.entry(h.name).or_default().insert(id);
         }
     }
     for r in remote.notification_rules.values() {
