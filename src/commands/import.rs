@@ -85,18 +85,18 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         return Err(ImportCliError::Exists(path).into());
     }
     let runtime = super::session::runtime()?;
-    let (found, (unknown_handles, handle_warnings)) = runtime.block_on(async {
+    let (found, mentioned, (unknown_handles, handle_warnings)) = runtime.block_on(async {
         let session = Session::open(&args.connect).await?;
         let found = discover(&session, &args.webhooks, &args.variables).await?;
+        let mentioned = import::mentioned_handles(&found.remote);
         let unknown = if session.handle_check {
-            let handles = import::mentioned_handles(&found.remote);
             let known = found.remote.webhooks.keys().cloned().collect();
-            let wanted = handles.keys().map(String::as_str).collect();
+            let wanted = mentioned.keys().map(String::as_str).collect();
             session.unknown_handles(wanted, &known).await
         } else {
             Default::default()
         };
-        anyhow::Ok((found, unknown))
+        anyhow::Ok((found, mentioned, unknown))
     })?;
     let options = ImportOptions {
         site: args.connect.site.clone(),
@@ -122,7 +122,6 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     for finding in &imported.findings {
         let _ = writeln!(err, "{finding}");
     }
-    let mentioned = import::mentioned_handles(&found.remote);
     for (handle, why) in &unknown_handles {
         let ids: Vec<String> = mentioned
             .get(handle)
