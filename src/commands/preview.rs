@@ -8,7 +8,7 @@ use super::session::{self, ConnectArgs, Session};
 use crate::manifest::{LoadOptions, Loaded, MissingEnv};
 use crate::mask::Masker;
 use crate::model::Desired;
-use crate::plan::{Change, PlanOptions};
+use crate::plan::{Address, Change, PlanOptions};
 use crate::preview::{
     self, MonitorFacts, PreviewInput, SampleTransition, Subject, VariableSample, WebhookDef,
 };
@@ -191,7 +191,13 @@ fn preview_monitor(
             .await?;
         let masker = Masker::new(planned.registry.salt.clone());
         for problem in &planned.plan.problems {
-            if problem.address.to_string().starts_with(&format!("monitor.{id}")) {
+            // This monitor's problems (its own, or one of its blocks'), compared as typed
+            // addresses: `monitor.12` is not about monitor 1.
+            let about_it = matches!(
+                &problem.address,
+                Address::Monitor(m) | Address::MonitorBlock { monitor: m, .. } if *m == id
+            );
+            if about_it {
                 eprintln!(
                     "warning: {}: {}; showing the current message",
                     problem.address,

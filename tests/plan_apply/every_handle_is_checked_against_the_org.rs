@@ -53,6 +53,17 @@ async fn a_mistyped_channel_fails_the_plan_at_its_line_and_is_never_written() {
         &format!("monitor {id} \"[checkout] errors\": `@pagerduty-nosuch` on line 2 (\"Page @pagerduty-nosuch now.\")"),
         "the PagerDuty integration has no service named `nosuch`",
     ]);
+    // In GitHub Actions it is an annotation at the handle itself.
+    let mut annotated = E2e::start().await;
+    org(&annotated, "@pagerduty-checkout").await;
+    annotated.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+    annotated.env.push(("GITHUB_ACTIONS".into(), "true".into()));
+    let run = annotated.plan(&[]).await;
+    assert!(
+        run.stderr.contains("::error file=") && run.stderr.contains("blocks.yaml,line=5,"),
+        "{}",
+        run.all()
+    );
     let markdown = e.plan(&["--format", "markdown"]).await;
     markdown.assert_shows(&[
         "notification_block.checkout",

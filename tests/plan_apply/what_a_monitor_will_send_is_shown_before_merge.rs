@@ -268,3 +268,37 @@ async fn what_preview_shows_is_what_the_sandbox_fires_after_apply() {
         );
     }
 }
+
+/// `preview --monitor 1` warns about monitor 1's problems only: monitor 12's damaged block
+/// (whose address, `monitor.12`, starts like `monitor.1`) is not its concern.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitors_preview_warns_about_that_monitor_only() {
+    let e = E2e::start().await;
+    e.write("pair.yaml", PAIR_MANIFEST);
+    let mut ids = Vec::new();
+    for i in 1..=12 {
+        let message = if i == 12 {
+            "x\n{{!-- ddhooks:begin g --}}\nno end"
+        } else {
+            "Errors are up."
+        };
+        let id = e
+            .create_monitor(&format!("m{i}"), &["team:checkout"], message)
+            .await;
+        ids.push(id);
+    }
+    assert_eq!(
+        (ids[0], ids[11]),
+        (1, 12),
+        "the sandbox numbers monitors from 1"
+    );
+    let one = preview_monitor(&e, 1, &[]).await;
+    assert_eq!(one.code, 0, "{}", one.all());
+    assert!(!one.stderr.contains("monitor.12"), "{}", one.all());
+    let twelve = preview_monitor(&e, 12, &[]).await;
+    assert!(
+        twelve.stderr.contains("monitor.12") && twelve.stderr.contains("never ends"),
+        "{}",
+        twelve.all()
+    );
+}
