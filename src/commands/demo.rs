@@ -13,7 +13,7 @@ use anyhow::Context;
 use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
@@ -22,12 +22,41 @@ use std::sync::Arc;
 #[derive(Debug, Args)]
 pub struct DemoArgs {
     /// The manifests to apply.
-    #[arg(default_value = "manifests")]
+    #[arg(default_value = DEFAULT_DIR)]
     pub dir: PathBuf,
 
     /// No colours.
     #[arg(long)]
     pub no_color: bool,
+}
+
+/// Where the demo looks for manifests by default.
+const DEFAULT_DIR: &str = "manifests";
+
+/// The repository's `manifests/`, embedded: what the demo applies when run elsewhere.
+const EMBEDDED_MANIFESTS: [(&str, &str); 3] = [
+    (
+        "checkout.yaml",
+        include_str!("../../manifests/checkout.yaml"),
+    ),
+    ("storage.yaml", include_str!("../../manifests/storage.yaml")),
+    (
+        "webhooks.yaml",
+        include_str!("../../manifests/webhooks.yaml"),
+    ),
+];
+
+/// Writes [`EMBEDDED_MANIFESTS`] to a new temporary directory (removed when dropped).
+fn write_embedded_manifests() -> anyhow::Result<tempfile::TempDir> {
+    let dir = tempfile::Builder::new()
+        .prefix("ddhooks-demo-")
+        .tempdir()
+        .context("creating a temporary directory for the demo's manifests")?;
+    for (name, text) in EMBEDDED_MANIFESTS {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).with_context(|| format!("writing {}", path.display()))?;
+    }
+    Ok(dir)
 }
 
 /// A stand-in for the API key the pair's webhooks send; the sandbox accepts any non-empty
@@ -74,10 +103,24 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         env: Arc::new(env),
         ..LoadOptions::default()
     };
-    let loaded = session::load_manifests(&args.dir, options).with_context(|| {
+    // Run from anywhere (an installed binary): without the repository's `manifests/`, the
+    // demo writes its own, embedded in the binary, to a temporary directory.
+    let embedded = if !args.dir.exists() && args.dir == Path::new(DEFAULT_DIR) {
+        Some(write_embedded_manifests()?)
+    } else {
+        None
+    };
+    let dir = embedded.as_ref().map_or(args.dir.as_path(), |d| d.path());
+    if embedded.is_some() {
+        println!(
+            "(no {DEFAULT_DIR}/ here: the demo uses its own manifests, written to {})\n",
+            dir.display()
+        );
+    }
+    let loaded = session::load_manifests(dir, options).with_context(|| {
         format!(
-            "the demo applies the manifests in {}; run it from the repository root",
-            args.dir.display()
+            "the demo applies the manifests in {}; run it from the repository root, or from a directory without `{DEFAULT_DIR}/`",
+            dir.display()
         )
     })?;
     let color = session::use_color(args.no_color);

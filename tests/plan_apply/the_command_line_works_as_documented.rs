@@ -163,6 +163,41 @@ async fn demo_tells_the_whole_story() {
     );
 }
 
+/// `ddhooks demo` from a directory without `manifests/` (an installed binary run anywhere)
+/// applies its embedded manifests: the same story, and the temporary copy is removed.
+#[tokio::test]
+async fn demo_runs_from_any_directory() {
+    let elsewhere = tempfile::tempdir().expect("a temporary directory");
+    let mut demo = cli::command(&["demo", "--no-color"]);
+    demo.current_dir(elsewhere.path())
+        .env_remove("DD_API_KEY")
+        .env_remove("DD_APP_KEY");
+    let run = cli::run(demo).await;
+    assert_eq!(run.code, 0, "demo failed: {}", run.all());
+    for expected in [
+        "no manifests/ here: the demo uses its own manifests, written to ",
+        "Plan: 15 to create, 0 to update, 0 to delete.",
+        "Apply complete: 15 created, 0 updated, 0 deleted.",
+        "People's text kept byte for byte: yes",
+    ] {
+        assert!(
+            run.stdout.contains(expected),
+            "missing `{expected}` in:\n{}",
+            run.stdout
+        );
+    }
+    let written = run
+        .stdout
+        .lines()
+        .find_map(|l| l.split("written to ").nth(1))
+        .map(|p| p.trim_end_matches(')').to_string())
+        .expect("the directory it wrote");
+    assert!(
+        !std::path::Path::new(&written).exists(),
+        "{written} was left behind"
+    );
+}
+
 /// A pair and its secret key, for `--sandbox`.
 const PAIR: &str = r#"
 custom_variables:
