@@ -6,6 +6,7 @@
 pub mod apply;
 pub mod cli;
 pub mod commands;
+pub mod output;
 
 pub use ddhooks_core::{
     annotate, fs, handles, import, manifest, mask, model, plan, preview, registry, render, routing,

@@ -5,16 +5,16 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let cli = ddhooks::cli::Cli::parse();
-    ddhooks::cli::init_output(&cli);
-    match ddhooks::commands::run(cli.command) {
-        Ok(code) => code,
+    let printer = ddhooks::cli::init_output(&cli);
+    match ddhooks::cli::run(cli.command, printer) {
+        Ok(exit) => exit.into(),
         Err(err) => {
             let message = ddhooks::mask::mask_text(&format!("{err:#}"));
             if !err.is::<ddhooks::commands::pipeline::AlreadyAnnotated>() {
                 ddhooks::commands::pipeline::annotate_error("ddhooks", &message);
             }
             eprintln!("error: {message}");
-            ExitCode::from(1)
+            ExitCode::from(ddhooks::output::Exit::Failure)
         }
     }
 }

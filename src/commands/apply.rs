@@ -5,12 +5,12 @@ use super::plan::{SavedPlan, SAVED_PLAN_KIND};
 use super::session::{self, ConnectArgs, Planned, Session};
 use crate::apply::{Applier, ApplyReport, Lock, LockError, LockOptions, Outcome};
 use crate::manifest::Origins;
+use crate::output::{Exit, Printer};
 use crate::plan::{Plan, PlanOptions};
 use crate::render::{self, PlanView};
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use tokio::sync::Notify;
@@ -45,7 +45,7 @@ pub struct ApplyArgs {
 }
 
 /// Plans (or reads the saved plan), asks when appropriate, applies, reports.
-pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
     let saved = match &args.plan {
         Some(path) => Some(SavedPlan::read(path)?),
         None => None,
@@ -54,13 +54,17 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
     if saved.is_none() && !args.auto_approve && !interactive {
         anyhow::bail!("stdin is not a terminal, so apply cannot ask for confirmation; pass --auto-approve, or apply a reviewed plan with --plan FILE");
     }
-    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    let loaded = session::load_manifests(
+        &args.dir,
+        session::load_options(&args.connect.site),
+        printer,
+    )?;
     let color = session::use_color(args.no_color);
     let stop = Arc::new(AtomicBool::new(false));
     let runtime = session::runtime()?;
     let result = runtime.block_on(async {
         watch_signals(stop.clone());
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let mut saved = saved;
         if saved.is_none() && !args.auto_approve {
             // Ask before taking the lock (a prompt may stay open for long); what is approved
@@ -75,7 +79,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                 session.resume_progress();
                 if !approved {
                     println!("Apply cancelled; nothing was changed.");
-                    return Ok(ExitCode::from(1));
+                    return Ok(Exit::Failure);
                 }
                 saved = Some(SavedPlan {
                     kind: SAVED_PLAN_KIND.into(),
@@ -95,7 +99,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             Err(e @ LockError::Held(_)) => {
                 pipeline::annotate_error("ddhooks apply refused", &e.to_string());
                 println!("Apply refused: {e}");
-                return Ok(ExitCode::from(1));
+                return Ok(Exit::Failure);
             }
             Err(e) => return Err(e.into()),
         };
@@ -111,7 +115,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
             Err(e @ LockError::Held(_)) => {
                 pipeline::annotate_error("ddhooks apply refused", &e.to_string());
                 println!("Apply refused: {e}");
-                return Ok(ExitCode::from(1));
+                return Ok(Exit::Failure);
             }
             Err(e) => return Err(e.into()),
         };
@@ -124,6 +128,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
                         origins: &loaded.origins,
                         stop: stop.clone(),
                         color,
+                        printer,
                     };
                     locked(saved, planned, context).await
                 }
@@ -139,7 +144,7 @@ pub fn run(args: ApplyArgs) -> anyhow::Result<ExitCode> {
         let code = result?;
         if let Some(why) = lost {
             println!("{why}");
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::Failure);
         }
         Ok(code)
     });
@@ -155,6 +160,8 @@ struct LockedRun<'a> {
     origins: &'a Origins,
     stop: Arc<AtomicBool>,
     color: bool,
+    /// What `-q` asked of the report.
+    printer: Printer,
 }
 
 /// Everything apply does once it holds the lock, with the plan made under it.
@@ -162,12 +169,13 @@ async fn locked(
     saved: Option<SavedPlan>,
     planned: Planned,
     context: LockedRun<'_>,
-) -> anyhow::Result<ExitCode> {
+) -> anyhow::Result<Exit> {
     let LockedRun {
         session,
         origins,
         stop,
         color,
+        printer,
     } = context;
     let Planned {
         plan,
@@ -192,7 +200,7 @@ async fn locked(
                     println!("  {address}");
                 }
                 println!("Plan again and review the new plan.");
-                return Ok(ExitCode::from(1));
+                return Ok(Exit::Failure);
             }
             // Nothing differs: the fresh plan is the reviewed one (and holds the secret
             // values from the manifests, which a saved plan never does).
@@ -209,9 +217,9 @@ async fn locked(
         session.pause_progress();
         print!("{}", render::render_text(&plan, color));
         let code = if plan.problems.is_empty() {
-            ExitCode::SUCCESS
+            Exit::Success
         } else {
-            ExitCode::from(1)
+            Exit::Failure
         };
         return Ok(code);
     }
@@ -226,11 +234,11 @@ async fn locked(
     };
     let report = applier.apply(&plan).await;
     session.pause_progress();
-    print_report(&plan, &report);
+    print_report(&plan, &report, printer.quiet);
     let code = if report.complete() && plan.problems.is_empty() {
-        ExitCode::SUCCESS
+        Exit::Success
     } else {
-        ExitCode::from(1)
+        Exit::Failure
     };
     Ok(code)
 }
@@ -323,8 +331,7 @@ fn watch_signals(stop: Arc<AtomicBool>) {
 
 /// Prints each outcome, what was skipped and the final line; with `-q`, only what did not
 /// succeed and the final line.
-fn print_report(plan: &Plan, report: &ApplyReport) {
-    let quiet = crate::cli::quiet();
+fn print_report(plan: &Plan, report: &ApplyReport, quiet: bool) {
     let mut out = std::io::stdout().lock();
     for (address, action, outcome) in &report.outcomes {
         let line = match outcome {

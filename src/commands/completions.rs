@@ -1,10 +1,10 @@
 //! `ddhooks completions SHELL`: the shell completion script, generated from the same
 //! definitions as the parser (clap_complete), so it never falls behind the flags.
 
-use clap::{Args, CommandFactory};
+use crate::output::Exit;
+use clap::Args;
 use clap_complete::Shell;
 use std::io::Write;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks completions`.
 #[derive(Debug, Args)]
@@ -19,13 +19,12 @@ pub struct CompletionsArgs {
     pub shell: Shell,
 }
 
-/// Prints the script on stdout.
-pub fn run(args: CompletionsArgs) -> anyhow::Result<ExitCode> {
-    let mut command = crate::cli::Cli::command();
+/// Prints the script for `command` (the whole command line, from `cli`) on stdout.
+pub fn run(args: CompletionsArgs, mut command: clap::Command) -> anyhow::Result<Exit> {
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, "ddhooks", &mut script);
     match std::io::stdout().lock().write_all(&script) {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => Err(err.into()),
-        _ => Ok(ExitCode::SUCCESS),
+        _ => Ok(Exit::Success),
     }
 }

@@ -5,6 +5,7 @@
 use super::session::{self, Session};
 use crate::datadog::objects::NewMonitor;
 use crate::manifest::LoadOptions;
+use crate::output::{Exit, Printer};
 use crate::plan::PlanOptions;
 use crate::render;
 use crate::sandbox::SandboxConfig;
@@ -14,7 +15,6 @@ use clap::Args;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -91,7 +91,7 @@ fn people_monitors() -> Vec<(&'static str, Vec<&'static str>, &'static str)> {
 }
 
 /// Runs the demo.
-pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: DemoArgs, printer: Printer) -> anyhow::Result<Exit> {
     let env = |name: &str| {
         if name == "DD_API_KEY" {
             Some(DEMO_API_KEY.to_string())
@@ -117,7 +117,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
             dir.display()
         );
     }
-    let loaded = session::load_manifests(dir, options).with_context(|| {
+    let loaded = session::load_manifests(dir, options, printer).with_context(|| {
         format!(
             "the demo applies the manifests in {}; run it from the repository root, or from a directory without `{DEFAULT_DIR}/`",
             dir.display()
@@ -249,7 +249,7 @@ pub fn run(args: DemoArgs) -> anyhow::Result<ExitCode> {
         println!("\n7. The status board after the alerts (GET /sandbox/v1/check_status):\n");
         print_board(&http, &base, &checks).await?;
         println!("\nThat is the whole loop. Against a real org: export DD_API_KEY, DD_APP_KEY and DD_SITE, then `ddhooks plan` and `ddhooks apply`.");
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     })
 }
 

@@ -5,11 +5,11 @@
 
 use super::session::{self, ConnectArgs, Session};
 use crate::datadog::fetch;
+use crate::output::{Exit, Printer};
 use crate::registry::STATE_VARIABLE;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks export-state`.
 #[derive(Debug, Args)]
@@ -23,14 +23,14 @@ pub struct ExportStateArgs {
 }
 
 /// Reads the registry and prints or writes it; exit 1 when there is none.
-pub fn run(args: ExportStateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ExportStateArgs, printer: Printer) -> anyhow::Result<Exit> {
     let runtime = session::runtime()?;
     runtime.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let (registry, _) = fetch::read_registry(&session.client, &session.state).await?;
         let Some(registry) = registry else {
             eprintln!("No registry: `{STATE_VARIABLE}` does not exist (ddhooks owns nothing here yet); nothing was written.");
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::Failure);
         };
         let text = registry.to_file_text()? + "\n";
         match &args.out {
@@ -50,6 +50,6 @@ pub fn run(args: ExportStateArgs) -> anyhow::Result<ExitCode> {
                 );
             }
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     })
 }

@@ -9,13 +9,13 @@ use super::session::{ConnectArgs, Session};
 use crate::datadog::Client;
 use crate::import::{self, Found, ImportOptions};
 use crate::model::{RemoteBoard, RemoteVariable, RemoteWebhook};
+use crate::output::{Exit, Printer};
 use anyhow::Context;
 use clap::Args;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
 
 /// The file import writes in `--out`.
 pub const IMPORTED_FILE: &str = "imported.yaml";
@@ -69,7 +69,7 @@ pub enum ImportCliError {
 }
 
 /// Imports; exit 0 when the manifest was written.
-pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ImportArgs, printer: Printer) -> anyhow::Result<Exit> {
     for name in &args.webhooks {
         if !import::is_valid_webhook_name(name) {
             return Err(ImportCliError::BadWebhook(name.clone()).into());
@@ -86,7 +86,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
     }
     let runtime = super::session::runtime()?;
     let (found, mentioned, (unknown_handles, handle_warnings)) = runtime.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let found = discover(&session, &args.webhooks, &args.variables).await?;
         let mentioned = import::mentioned_handles(&found.remote);
         let unknown = if session.handle_check {
@@ -156,7 +156,7 @@ pub fn run(args: ImportArgs) -> anyhow::Result<ExitCode> {
         "Next: ddhooks validate {dir} && ddhooks plan {dir} (it should show only adoptions).",
         dir = args.out.display()
     );
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// Lists the monitors, the notification rules and the webhook auth methods, reads every

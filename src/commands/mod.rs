@@ -9,7 +9,6 @@ pub mod import;
 pub mod pipeline;
 pub mod plan;
 pub mod preview;
-pub mod progress;
 pub mod routes;
 pub mod sandbox;
 pub mod schema;
@@ -21,7 +20,6 @@ pub mod unlock;
 pub mod validate;
 
 use clap::Subcommand;
-use std::process::ExitCode;
 
 /// Every verb; each lives in its own file under `src/commands/`.
 #[derive(Debug, Subcommand)]
@@ -67,25 +65,4 @@ pub enum Command {
     ExportState(export_state::ExportStateArgs),
     /// Print a shell completion script (bash, zsh, fish, powershell).
     Completions(completions::CompletionsArgs),
-}
-
-/// Runs one verb.
-pub fn run(command: Command) -> anyhow::Result<ExitCode> {
-    match command {
-        Command::Plan(args) => plan::run(args),
-        Command::Show(args) => show::run(args),
-        Command::Apply(args) => apply::run(args),
-        Command::Preview(args) => preview::run(args),
-        Command::Demo(args) => demo::run(args),
-        Command::Import(args) => import::run(args),
-        Command::Routes(args) => routes::run(args),
-        Command::Test(args) => test::run(args),
-        Command::SeedStatus(args) => seed_status::run(args),
-        Command::Sandbox(args) => sandbox::run(args),
-        Command::Validate(args) => validate::run(args),
-        Command::Schema(args) => schema::run(args),
-        Command::Unlock(args) => unlock::run(args),
-        Command::ExportState(args) => export_state::run(args),
-        Command::Completions(args) => completions::run(args),
-    }
 }

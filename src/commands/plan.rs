@@ -1,6 +1,7 @@
 //! `ddhooks plan`: diff the manifests against Datadog and print what apply would do.
 
 use super::session::{self, ConnectArgs, Session};
+use crate::output::{Exit, Printer};
 use crate::plan::PlanOptions;
 use crate::render::{self, Format, MarkdownOptions};
 use anyhow::Context;
@@ -8,7 +9,6 @@ use clap::Args;
 use clap::ValueEnum;
 use serde::{Deserialize, Serialize};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks plan`.
 #[derive(Debug, Args)]
@@ -93,11 +93,15 @@ impl SavedPlan {
 pub const SAVED_PLAN_KIND: &str = "ddhooks-plan";
 
 /// Plans and prints; the exit code follows `--detailed-exitcode`.
-pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
-    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+pub fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<Exit> {
+    let loaded = session::load_manifests(
+        &args.dir,
+        session::load_options(&args.connect.site),
+        printer,
+    )?;
     let runtime = session::runtime()?;
     let planned = runtime.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let planned = session
             .plan(&loaded, &PlanOptions { force: args.force }, None)
             .await;
@@ -111,7 +115,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
     let outline = std::cell::OnceCell::new();
     let outline = || outline.get_or_init(|| render::Outline::of(plan));
     let shown = match args.format {
-        FormatArg::Text if crate::cli::quiet() => problems_and_summary(plan),
+        FormatArg::Text if printer.quiet => problems_and_summary(plan),
         FormatArg::Markdown => markdown(outline(), &target, MarkdownOptions::default()),
         format => render::render(plan, format.into(), session::use_color(args.no_color))
             .context("rendering the plan failed (a bug: please report it)")?,
@@ -132,7 +136,7 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         let text = serde_json::to_string_pretty(&saved)?;
         crate::fs::write_atomic(path, text.as_bytes())
             .with_context(|| format!("saving the plan to {}", path.display()))?;
-        if !crate::cli::quiet() {
+        if !printer.quiet {
             eprintln!(
                 "Saved the plan to {}; apply it with: ddhooks apply --plan {}",
                 path.display(),
@@ -141,11 +145,11 @@ pub fn run(args: PlanArgs) -> anyhow::Result<ExitCode> {
         }
     }
     if !plan.problems.is_empty() {
-        return Ok(ExitCode::from(1));
+        return Ok(Exit::Failure);
     }
     Ok(match (args.detailed_exitcode, plan.has_changes()) {
-        (true, true) => ExitCode::from(2),
-        _ => ExitCode::SUCCESS,
+        (true, true) => Exit::Changes,
+        _ => Exit::Success,
     })
 }
 

@@ -8,6 +8,7 @@ use super::session::{self, ConnectArgs, Session};
 use crate::manifest::{LoadOptions, Loaded, MissingEnv};
 use crate::mask::Masker;
 use crate::model::Desired;
+use crate::output::{Exit, Printer};
 use crate::plan::{Address, Change, PlanOptions};
 use crate::preview::{
     self, MonitorFacts, PreviewInput, SampleTransition, Subject, VariableSample, WebhookDef,
@@ -17,7 +18,6 @@ use anyhow::Context;
 use clap::{Args, ValueEnum};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks preview`.
 #[derive(Debug, Args)]
@@ -72,7 +72,7 @@ pub enum PreviewFormat {
 }
 
 /// Previews and prints; exit 0, or 1 on error.
-pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: PreviewArgs, printer: Printer) -> anyhow::Result<Exit> {
     let mut transitions: Vec<SampleTransition> = Vec::new();
     for &t in &args.transitions {
         if !transitions.contains(&t) {
@@ -83,8 +83,8 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
         transitions = SampleTransition::ALL.to_vec();
     }
     let shown = match (&args.block, args.monitor) {
-        (Some(block), _) => preview_block(&args, block, &transitions)?,
-        (None, Some(id)) => preview_monitor(&args, id, &transitions)?,
+        (Some(block), _) => preview_block(&args, block, &transitions, printer)?,
+        (None, Some(id)) => preview_monitor(&args, id, &transitions, printer)?,
         (None, None) => anyhow::bail!("give --monitor ID or --block NAME"),
     };
     let text = match args.format {
@@ -97,7 +97,7 @@ pub fn run(args: PreviewArgs) -> anyhow::Result<ExitCode> {
         }
     };
     print!("{text}");
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }
 
 /// The custom variables of the manifests, as samples.
@@ -123,13 +123,14 @@ fn preview_block(
     args: &PreviewArgs,
     name: &str,
     transitions: &[SampleTransition],
+    printer: Printer,
 ) -> anyhow::Result<preview::Preview> {
     // Offline: secrets may be unavailable here, and are only ever shown as fingerprints.
     let options = LoadOptions {
         missing_env: MissingEnv::Warn,
         ..session::load_options(&args.connect.site)
     };
-    let loaded = session::load_manifests(&args.dir, options)?;
+    let loaded = session::load_manifests(&args.dir, options, printer)?;
     let desired = &loaded.desired;
     let Some(block) = desired.blocks.get(name) else {
         anyhow::bail!(
@@ -169,12 +170,17 @@ fn preview_monitor(
     args: &PreviewArgs,
     id: i64,
     transitions: &[SampleTransition],
+    printer: Printer,
 ) -> anyhow::Result<preview::Preview> {
-    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+    let loaded = session::load_manifests(
+        &args.dir,
+        session::load_options(&args.connect.site),
+        printer,
+    )?;
     let desired = &loaded.desired;
     let runtime = session::runtime()?;
     runtime.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let monitor = session
             .client
             .read_monitor_facts(id)

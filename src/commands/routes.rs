@@ -6,6 +6,7 @@
 use super::plan::FormatArg;
 use super::preview::transition_parser;
 use super::session::{self, ConnectArgs, Reading, Session};
+use crate::output::{Exit, Printer};
 use crate::plan::{self, PlanOptions};
 use crate::preview::SampleTransition;
 use crate::routing::{self, OrgRouting, TableFilter, TableFormat};
@@ -15,7 +16,6 @@ use rayon::prelude::*;
 use std::collections::BTreeSet;
 use std::io::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks routes`.
 #[derive(Debug, Args)]
@@ -57,10 +57,14 @@ pub struct RoutesArgs {
 
 /// Reads the whole org, plans, and prints its routing after the plan. Exit 0, or 1 when a
 /// monitor's message does not parse (its routing cannot be told).
-pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
-    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+pub fn run(args: RoutesArgs, printer: Printer) -> anyhow::Result<Exit> {
+    let loaded = session::load_manifests(
+        &args.dir,
+        session::load_options(&args.connect.site),
+        printer,
+    )?;
     session::runtime()?.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let planned = session
             .plan_reading(&loaded, &PlanOptions::default(), None, Reading::WholeOrg)
             .await?;
@@ -95,9 +99,9 @@ pub fn run(args: RoutesArgs) -> anyhow::Result<ExitCode> {
         .and_then(|summary| out.flush().map(|()| summary))
         .context("writing the routing table to standard output")?;
         Ok(if summary.unreadable.is_empty() {
-            ExitCode::SUCCESS
+            Exit::Success
         } else {
-            ExitCode::from(1)
+            Exit::Failure
         })
     })
 }

@@ -1,11 +1,11 @@
 //! `ddhooks sandbox`: serve the Datadog API emulator on a local address.
 
+use crate::output::Exit;
 use crate::sandbox::faults::RateLimit;
 use crate::sandbox::SandboxConfig;
 use clap::Args;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 /// Flags of `ddhooks sandbox`.
@@ -88,7 +88,7 @@ impl SandboxArgs {
 }
 
 /// Runs the sandbox until interrupted (Ctrl-C). Prints `listening on http://ADDR` first.
-pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: SandboxArgs) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new()?;
     runtime.block_on(async {
         let listener = tokio::net::TcpListener::bind(args.listen)
@@ -103,5 +103,5 @@ pub fn run(args: SandboxArgs) -> anyhow::Result<ExitCode> {
         };
         crate::sandbox::serve(args.config(), listener, shutdown).await
     })?;
-    Ok(ExitCode::SUCCESS)
+    Ok(Exit::Success)
 }

@@ -3,11 +3,11 @@
 //! at once — for groups wired before apply seeded them, or after a failed seeding.
 
 use super::session::{self, ConnectArgs, Session};
+use crate::output::{Exit, Printer};
 use crate::plan;
 use clap::Args;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks seed-status`.
 #[derive(Debug, Args)]
@@ -25,10 +25,14 @@ pub struct SeedStatusArgs {
 }
 
 /// Reads the org, computes the runs and submits them (check runs need only the API key).
-pub fn run(args: SeedStatusArgs) -> anyhow::Result<ExitCode> {
-    let loaded = session::load_manifests(&args.dir, session::load_options(&args.connect.site))?;
+pub fn run(args: SeedStatusArgs, printer: Printer) -> anyhow::Result<Exit> {
+    let loaded = session::load_manifests(
+        &args.dir,
+        session::load_options(&args.connect.site),
+        printer,
+    )?;
     session::runtime()?.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let fetched = session.fetch(&loaded).await?;
         let seeds = plan::current_seeds(&loaded.desired, &fetched.remote);
         let mut per_pair: BTreeMap<&str, usize> = BTreeMap::new();
@@ -40,15 +44,15 @@ pub fn run(args: SeedStatusArgs) -> anyhow::Result<ExitCode> {
         }
         if seeds.is_empty() {
             println!("No monitor to seed: no pair with seed_status wires a monitor in a state it has a status for.");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Exit::Success);
         }
         if args.dry_run {
             println!("Dry run: nothing submitted.");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Exit::Success);
         }
         let refs: Vec<&plan::SeedRun> = seeds.iter().collect();
         session.client.submit_seeds(&refs).await?;
         println!("Seeded {} check run(s).", seeds.len());
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     })
 }

@@ -6,6 +6,7 @@ use crate::datadog::fetch::{self, StateBackend};
 use crate::datadog::{self, CaBundle, Client, ClientOptions, Credentials};
 use crate::handles;
 use crate::manifest::{self, LoadOptions, Loaded};
+use crate::output::Printer;
 use crate::plan::{self, MonitorInterest, Plan, PlanOptions};
 use crate::registry::Registry;
 use crate::sandbox::{RunningSandbox, Sandbox, SandboxConfig};
@@ -115,7 +116,7 @@ pub struct Session {
 
 impl Session {
     /// Connects as `args` say; `--sandbox` starts the embedded sandbox first.
-    pub async fn open(args: &ConnectArgs) -> anyhow::Result<Session> {
+    pub async fn open(args: &ConnectArgs, printer: Printer) -> anyhow::Result<Session> {
         let options = ClientOptions {
             timeout: Duration::from_secs(args.timeout),
             max_retries: args.max_retries,
@@ -169,7 +170,7 @@ impl Session {
             ..options
         };
         let client = Client::new(base, credentials, options)?;
-        let progress = super::progress::show(&client);
+        let progress = crate::output::progress::show(&client, printer);
         Ok(Session {
             client,
             state: args.state.clone(),
@@ -491,11 +492,15 @@ pub fn new_salt() -> String {
 
 /// Loads manifests for plan/apply: unset `${env:…}` is an error; warnings go to stderr;
 /// errors become one error listing every problem.
-pub fn load_manifests(dir: &Path, options: LoadOptions) -> anyhow::Result<Loaded> {
+pub fn load_manifests(
+    dir: &Path,
+    options: LoadOptions,
+    printer: Printer,
+) -> anyhow::Result<Loaded> {
     match manifest::load_dir(dir, &options) {
         Ok(loaded) => {
             super::pipeline::annotate(&crate::annotate::from_diagnostics(&loaded.warnings));
-            if !loaded.warnings.is_empty() && !crate::cli::quiet() {
+            if !loaded.warnings.is_empty() && !printer.quiet {
                 let mut err = std::io::stderr().lock();
                 let _ = write!(err, "{}", loaded.warnings);
             }

@@ -2,11 +2,11 @@
 //! calling Datadog (a reviewer reading the artifact of a CI run, a comment re-made).
 
 use super::plan::{self, FormatArg, SavedPlan};
+use crate::output::Exit;
 use crate::render::MarkdownOptions;
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks show`.
 #[derive(Debug, Args)]
@@ -25,7 +25,7 @@ pub struct ShowArgs {
 }
 
 /// Prints the saved plan.
-pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ShowArgs) -> anyhow::Result<Exit> {
     let saved = SavedPlan::read(&args.plan_file)?;
     let shown = match args.format {
         FormatArg::Json => saved
@@ -53,8 +53,8 @@ pub fn run(args: ShowArgs) -> anyhow::Result<ExitCode> {
     let problems = !saved.plan.problems.is_empty();
     let changes = !saved.plan.changes.is_empty();
     Ok(match (problems, args.detailed_exitcode, changes) {
-        (true, _, _) => ExitCode::from(1),
-        (false, true, true) => ExitCode::from(2),
-        _ => ExitCode::SUCCESS,
+        (true, _, _) => Exit::Failure,
+        (false, true, true) => Exit::Changes,
+        _ => Exit::Success,
     })
 }

@@ -5,13 +5,13 @@
 use super::session::{self, ConnectArgs, Reading, Session};
 use crate::annotate::{Annotation, Level};
 use crate::manifest::{DeclaredKind, Loaded, MissingEnv, Origins, SourcePos};
+use crate::output::{Exit, Printer};
 use crate::plan::{self, PlanOptions};
 use crate::routing::{self, CaseReport, CaseStatus, OrgRouting};
 use clap::{Args, ValueEnum};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks test`.
 #[derive(Debug, Args)]
@@ -46,18 +46,18 @@ pub enum TestFormat {
 }
 
 /// Runs every case and prints the report.
-pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: TestArgs, printer: Printer) -> anyhow::Result<Exit> {
     let mut options = session::load_options(&args.connect.site);
     if args.offline {
         // Nothing is sent anywhere: a variable unset here need not stop the given cases.
         options.missing_env = MissingEnv::Warn;
     }
-    let loaded = session::load_manifests(&args.dir, options)?;
+    let loaded = session::load_manifests(&args.dir, options, printer)?;
     let reports = if args.offline {
         (routing::run(&loaded.desired, None), Vec::new())
     } else {
         session::runtime()?.block_on(async {
-            let session = Session::open(&args.connect).await?;
+            let session = Session::open(&args.connect, printer).await?;
             let planned = session
                 .plan_reading(&loaded, &PlanOptions::default(), None, Reading::WholeOrg)
                 .await?;
@@ -96,9 +96,9 @@ pub fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         eprintln!("Error: {}: {}", problem.address, problem.message);
     }
     Ok(if counts.failed == 0 && unknown_handles.is_empty() {
-        ExitCode::SUCCESS
+        Exit::Success
     } else {
-        ExitCode::from(1)
+        Exit::Failure
     })
 }
 

@@ -3,10 +3,10 @@
 
 use super::session::{self, ConnectArgs, Session};
 use crate::apply::lock::{self, LockError, LockInfo};
+use crate::output::{Exit, Printer};
 use crate::registry::LOCK_VARIABLE;
 use clap::Args;
 use std::io::{BufRead, IsTerminal, Write};
-use std::process::ExitCode;
 
 /// Flags of `ddhooks unlock`.
 #[derive(Debug, Args)]
@@ -21,13 +21,13 @@ pub struct UnlockArgs {
 }
 
 /// Shows the lock, refuses while its holder runs here, asks, removes.
-pub fn run(args: UnlockArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: UnlockArgs, printer: Printer) -> anyhow::Result<Exit> {
     let runtime = session::runtime()?;
     runtime.block_on(async {
-        let session = Session::open(&args.connect).await?;
+        let session = Session::open(&args.connect, printer).await?;
         let Some(info) = lock::inspect(&session.client).await? else {
             println!("No apply lock: `{LOCK_VARIABLE}` does not exist; nothing to do.");
-            return Ok(ExitCode::SUCCESS);
+            return Ok(Exit::Success);
         };
         println!("{}", describe(&info));
         if info.holder_runs_here() {
@@ -35,7 +35,7 @@ pub fn run(args: UnlockArgs) -> anyhow::Result<ExitCode> {
                 "Refused: process {} on this host ({}) holds the lock and is still running; let it finish or stop it (SIGINT/SIGTERM make it stop after the write in flight and release the lock).",
                 info.pid, info.host
             );
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::Failure);
         }
         if !info.expired() && info.host != lock::host_name() {
             println!(
@@ -45,18 +45,18 @@ pub fn run(args: UnlockArgs) -> anyhow::Result<ExitCode> {
         }
         if !args.yes && !confirm()? {
             println!("Unlock cancelled; the lock is left as it was.");
-            return Ok(ExitCode::from(1));
+            return Ok(Exit::Failure);
         }
         match lock::remove_stale(&session.client, &info).await {
             Ok(true) => println!("Removed the apply lock `{LOCK_VARIABLE}`."),
             Ok(false) => println!("The lock was released meanwhile; nothing to do."),
             Err(e @ LockError::Held(_)) => {
                 println!("Refused: {e}");
-                return Ok(ExitCode::from(1));
+                return Ok(Exit::Failure);
             }
             Err(e) => return Err(e.into()),
         }
-        Ok(ExitCode::SUCCESS)
+        Ok(Exit::Success)
     })
 }
 

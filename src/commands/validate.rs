@@ -6,10 +6,10 @@
 use super::pipeline;
 use crate::annotate::{self, ValidationReport};
 use crate::manifest::{self, LoadOptions, MissingEnv};
+use crate::output::{Exit, Printer};
 use clap::{Args, ValueEnum};
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 /// Flags of `ddhooks validate`.
 #[derive(Debug, Args)]
@@ -49,7 +49,7 @@ pub enum ValidateFormat {
 }
 
 /// Validates, prints the problems on stdout, and returns 0 (valid) or 1.
-pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
+pub fn run(args: ValidateArgs, printer: Printer) -> anyhow::Result<Exit> {
     let options = LoadOptions {
         site: args.site,
         missing_env: if args.require_env {
@@ -86,7 +86,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
     let mut out = std::io::stdout().lock();
     let written = match args.format {
         ValidateFormat::Text => {
-            write_problems(&mut out, &diags).and_then(|()| match (valid, summary) {
+            write_problems(&mut out, &diags, printer.quiet).and_then(|()| match (valid, summary) {
                 (true, Some(summary)) => writeln!(out, "valid: {summary} ({warnings} warnings)"),
                 _ => writeln!(out, "invalid: {errors} errors, {warnings} warnings"),
             })
@@ -105,11 +105,7 @@ pub fn run(args: ValidateArgs) -> anyhow::Result<ExitCode> {
         Err(err) if err.kind() != std::io::ErrorKind::BrokenPipe => return Err(err.into()),
         _ => {}
     }
-    Ok(if valid {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    Ok(if valid { Exit::Success } else { Exit::Failure })
 }
 
 /// Pretty JSON and a newline; an encoding failure is an I/O error (it cannot happen for
@@ -120,8 +116,11 @@ fn write_json(out: &mut impl Write, value: &impl serde::Serialize) -> std::io::R
 }
 
 /// Every problem, one per line; with `-q` only the errors.
-fn write_problems(out: &mut impl Write, diags: &manifest::Diagnostics) -> std::io::Result<()> {
-    let quiet = crate::cli::quiet();
+fn write_problems(
+    out: &mut impl Write,
+    diags: &manifest::Diagnostics,
+    quiet: bool,
+) -> std::io::Result<()> {
     for d in diags.iter().filter(|d| !quiet || d.is_error()) {
         writeln!(out, "{d}")?;
     }

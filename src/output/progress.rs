@@ -44,10 +44,10 @@ pub fn suspend<R>(write: impl FnOnce() -> R) -> R {
     }
 }
 
-/// Shows progress for `client`'s requests when [`crate::cli::progress_allowed`]; returns
-/// the bar to clear when the work is done (`None`: nothing is shown).
-pub fn show(client: &Client) -> Option<ProgressBar> {
-    if !crate::cli::progress_allowed() {
+/// Shows progress for `client`'s requests when [`super::Printer::progress_allowed`];
+/// returns the bar to clear when the work is done (`None`: nothing is shown).
+pub fn show(client: &Client, printer: super::Printer) -> Option<ProgressBar> {
+    if !printer.progress_allowed() {
         return None;
     }
     let bar = ProgressBar::new_spinner();
