@@ -1,5 +1,5 @@
 //! The layers' dependency rule, from `cargo metadata`: the core (model, templates,
-//! manifests, registry, planner, renderers) is pure, so it depends — directly or through
+//! manifests, registry, planner, the apply engine, renderers) is pure, so it depends — directly or through
 //! any of its normal dependencies — on no async runtime, HTTP or command-line crate; and no
 //! crate depends on a layer above it (core < datadog < sandbox < the binary's crate).
 
@@ -158,4 +158,15 @@ fn no_layer_depends_on_io_crates_or_on_a_layer_above_it() {
         }
     }
     assert!(broken.is_empty(), "{}", broken.join("\n"));
+}
+
+/// The apply engine is the core's: compiled in `ddhooks-core`, which reaches no async
+/// runtime (the rules above), so nothing but the binary's driver may do I/O in an apply.
+#[test]
+fn the_apply_engine_is_compiled_in_the_core() {
+    let engine = std::any::type_name::<ddhooks::apply::engine::Engine<'static>>();
+    assert!(
+        engine.starts_with("ddhooks_core::apply::engine::"),
+        "{engine}"
+    );
 }

@@ -3,6 +3,7 @@
 //! parser: manifests and remote state in, a plan and its renderings out (see ARCHITECTURE.md).
 
 pub mod annotate;
+pub mod apply;
 pub mod fs;
 pub mod handles;
 pub mod import;

@@ -1,0 +1,758 @@
+//! Apply as a pure engine (sans-IO): it holds the plan, the registry, the pending names and
+//! the ownership rules, hands out the next [`Step`] and takes its [`StepOutcome`]. It does no
+//! I/O and reads no clock: the driver says how old the read is. So "killed after any step"
+//! is a test that needs no process, socket or sleep.
+//!
+//! Order: record every name a create, delete or rename may touch as pending (one registry
+//! save) before writing anything; custom variables, then webhooks, one at a time (the
+//! chain); then the notification rules (concurrently: each is its own object, addressed by
+//! id); then the monitor messages (concurrently, by the driver), re-read first when the
+//! last read of them is older than [`MONITOR_READ_MAX_AGE`]; then the rule deletions
+//! (concurrently); then the removals (webhooks, then variables); then the forgotten names;
+//! then the registry, saved if it changed. So a block switched to a rule gets its rule
+//! before its blocks go, and a rule switched back to blocks goes only after the blocks are
+//! written.
+//!
+//! Overlap ([`Engine::overlapping`]): the monitor writes need not wait for the whole chain.
+//! A monitor's write is *ready* once every variable write and the writes of the webhooks
+//! its new message mentions are done; ready writes ride along with the next chain write
+//! ([`Step::Overlapped`]), at most `overlap` of them, so the chain's step stays one round
+//! trip. A monitor whose blocks a rule of this plan replaces still waits for the rules.
+//! Still one step at a time: a run killed after step k is the same run every time.
+
+use super::bookkeeping::*;
+pub use super::step::*;
+use crate::plan::{Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, VariableValue};
+use crate::registry::Registry;
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+/// How old the read behind a monitor write may be before the monitors are read again: past
+/// this, people may have edited a message since the plan read it.
+pub const MONITOR_READ_MAX_AGE: Duration = Duration::from_secs(5);
+
+/// Where the engine is.
+#[derive(Debug)]
+enum Stage {
+    /// Save the pending names first (when there are any, or the registry is dirty).
+    Pending,
+    /// The variable and webhook writes, in order.
+    Serial,
+    /// The rule and board creates and updates.
+    ById,
+    /// The seeded check runs.
+    Seeds,
+    /// The rule and board deletions.
+    ByIdRemovals,
+    /// The monitor writes left after the chain and the rules: check the read's age.
+    Monitors,
+    /// The removals, in order.
+    Removals,
+    /// Forget vanished names and save the registry if it changed.
+    Finish,
+    /// Done.
+    Done,
+}
+
+/// The step handed out and not yet settled.
+#[derive(Debug)]
+enum InFlight<'p> {
+    None,
+    PendingSave,
+    Change(usize),
+    /// A chain write with monitor work alongside.
+    Overlapped(usize, MonitorTask<'p>),
+    Monitors(MonitorTask<'p>),
+    ByIdWrites(Vec<&'p Change>),
+    Checks,
+    FinalSave,
+}
+
+/// Monitor work in flight: a listing started at this read age, or writes.
+#[derive(Debug)]
+enum MonitorTask<'p> {
+    Read(Duration),
+    Writes(Vec<&'p MonitorChange>),
+}
+
+impl MonitorTask<'_> {
+    /// The outcome of this work when none came: the listing failed, no write was attempted.
+    fn unseen(&self) -> MonitorOutcome {
+        match self {
+            MonitorTask::Read(_) => {
+                MonitorOutcome::Read(Err("the step was not completed".to_string()))
+            }
+            MonitorTask::Writes(_) => MonitorOutcome::Written(BTreeMap::new()),
+        }
+    }
+}
+
+/// The apply engine. See the module documentation.
+#[derive(Debug)]
+pub struct Engine<'p> {
+    plan: &'p Plan,
+    registry: Registry,
+    /// The registry as last saved (or as read).
+    saved: Registry,
+    dirty: bool,
+    stage: Stage,
+    serial: VecDeque<usize>,
+    removals: VecDeque<usize>,
+    /// The monitor writes not handed out yet, each with how many chain changes must be done
+    /// before it is ready (`usize::MAX`: only after the rules), in that order.
+    monitors: VecDeque<(usize, &'p MonitorChange)>,
+    /// How many chain changes are done (failures stop the chain, so they are a prefix).
+    chain_done: usize,
+    /// At most this many monitor writes ride along with one chain write (0: none).
+    overlap: usize,
+    /// The read age at which the last read of the monitors started (the plan's read: 0).
+    monitors_read_at: Duration,
+    /// A listing just settled: the next monitor writes go without checking its age (a
+    /// listing slower than [`MONITOR_READ_MAX_AGE`] must not be repeated forever).
+    monitors_just_read: bool,
+    /// A monitor write failed or was refused: the chain goes on, the removals will not.
+    monitors_failed: bool,
+    in_flight: InFlight<'p>,
+    failed: bool,
+    report: ApplyReport,
+}
+
+impl<'p> Engine<'p> {
+    /// An engine for `plan`, made from a read whose registry is `registry`; `dirty` says the
+    /// stored registry differs from it (pending entries resolved on reading).
+    pub fn new(plan: &'p Plan, registry: Registry, dirty: bool) -> Engine<'p> {
+        let mut serial = Vec::new();
+        let mut removals = Vec::new();
+        for (i, change) in plan.changes.iter().enumerate() {
+            match change {
+                Change::CustomVariable(_) | Change::Webhook(_) if change.is_removal() => {
+                    removals.push(i)
+                }
+                Change::CustomVariable(_) | Change::Webhook(_) => serial.push(i),
+                Change::NotificationRule(_)
+                | Change::StatusBoard(_)
+                | Change::AuthMethod(_)
+                | Change::Monitor(_) => {}
+            }
+        }
+        // Dependencies first when creating, last when removing: variables before webhooks,
+        // webhooks before variables.
+        serial.sort_by_key(|&i| plan.changes[i].sort_key());
+        removals.sort_by_key(|&i| std::cmp::Reverse(plan.changes[i].kind()));
+        let monitors = monitor_readiness(plan, &serial);
+        Engine {
+            plan,
+            saved: registry.clone(),
+            registry,
+            dirty,
+            stage: Stage::Pending,
+            serial: serial.into(),
+            removals: removals.into(),
+            monitors,
+            chain_done: 0,
+            overlap: 0,
+            monitors_read_at: Duration::ZERO,
+            monitors_just_read: false,
+            monitors_failed: false,
+            in_flight: InFlight::None,
+            failed: false,
+            report: ApplyReport::default(),
+        }
+    }
+
+    /// Lets at most `overlap` ready monitor writes ride along with each chain write (the
+    /// driver passes its concurrency less the one request the chain needs); 0, the default,
+    /// writes every monitor after the chain.
+    pub fn overlapping(mut self, overlap: usize) -> Self {
+        self.overlap = overlap;
+        self
+    }
+
+    /// The registry as the engine holds it now.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
+    /// A signal arrived: the step in flight finishes, nothing new starts.
+    pub fn interrupt(&mut self) {
+        self.report.interrupted = true;
+    }
+
+    /// The report, once [`Step::Done`] was handed out (or at any time, for what is known).
+    pub fn into_report(self) -> ApplyReport {
+        self.report
+    }
+
+    fn stopped(&self) -> bool {
+        self.failed || self.report.interrupted
+    }
+
+    /// The next step; `read_age` is how long ago the read the plan was made from started.
+    pub fn next(&mut self, read_age: Duration) -> Step<'p> {
+        let step = self.next_step(read_age);
+        if !matches!(step, Step::Done) {
+            self.report.steps += 1;
+        }
+        step
+    }
+
+    fn next_step(&mut self, read_age: Duration) -> Step<'p> {
+        loop {
+            // Asked again without an outcome: the step in flight failed unseen.
+            let unseen = || "the step was not completed".to_string();
+            match &self.in_flight {
+                InFlight::None => {}
+                InFlight::PendingSave | InFlight::FinalSave => {
+                    self.settle(StepOutcome::Saved(Err(unseen())))
+                }
+                InFlight::Change(_) => self.settle(StepOutcome::Written(Err(unseen()))),
+                InFlight::Overlapped(_, task) => {
+                    let monitors = task.unseen();
+                    self.settle(StepOutcome::Overlapped {
+                        written: Err(unseen()),
+                        monitors,
+                    })
+                }
+                InFlight::Monitors(task) => {
+                    let outcome = task.unseen();
+                    self.settle(StepOutcome::Monitors(outcome))
+                }
+                InFlight::ByIdWrites(_) => self.settle(StepOutcome::ByIdWritten(BTreeMap::new())),
+                InFlight::Checks => self.settle(StepOutcome::ChecksSubmitted(Err(unseen()))),
+            }
+            match std::mem::replace(&mut self.stage, Stage::Done) {
+                Stage::Pending => {
+                    self.stage = Stage::Serial;
+                    for change in &self.plan.changes {
+                        mark_pending(&mut self.registry, change);
+                    }
+                    if self.registry.has_pending() || self.dirty {
+                        self.in_flight = InFlight::PendingSave;
+                        return Step::SaveRegistry(Box::new(self.registry.clone()));
+                    }
+                }
+                Stage::Serial => match self.serial.pop_front() {
+                    Some(i) => {
+                        self.stage = Stage::Serial;
+                        match self.start_change(i) {
+                            Some(Step::Write(write)) => match self.monitor_work(read_age) {
+                                Some(monitors) => {
+                                    return Step::Overlapped { write, monitors };
+                                }
+                                None => return Step::Write(write),
+                            },
+                            Some(step) => return step,
+                            None => {}
+                        }
+                    }
+                    None => self.stage = Stage::ById,
+                },
+                Stage::ById => {
+                    self.stage = Stage::Monitors;
+                    if let Some(step) = self.start_by_id(false) {
+                        return step;
+                    }
+                }
+                Stage::Seeds => {
+                    self.stage = Stage::ByIdRemovals;
+                    // A monitor write that failed or was refused stops what follows: its
+                    // block may point at the webhooks the removals delete.
+                    if self.monitors_failed {
+                        self.failed = true;
+                    }
+                    // Seeds only once every write that wires their monitors is done; a run
+                    // stopped before that leaves `ddhooks seed-status` to submit them.
+                    if !self.stopped() && !self.plan.seeds.is_empty() {
+                        self.in_flight = InFlight::Checks;
+                        return Step::SubmitChecks(self.plan.seeds.iter().collect());
+                    }
+                }
+                Stage::ByIdRemovals => {
+                    self.stage = Stage::Removals;
+                    if let Some(step) = self.start_by_id(true) {
+                        return step;
+                    }
+                }
+                Stage::Monitors => {
+                    if self.monitors.is_empty() {
+                        self.stage = Stage::Seeds;
+                    } else if self.stopped() {
+                        for (_, m) in std::mem::take(&mut self.monitors) {
+                            self.push_outcome(Change::Monitor(m.clone()), Outcome::NotAttempted);
+                        }
+                        self.stage = Stage::Seeds;
+                    } else {
+                        self.stage = Stage::Monitors;
+                        if self.monitors_stale(read_age) {
+                            self.in_flight = InFlight::Monitors(MonitorTask::Read(read_age));
+                            return Step::Monitors(MonitorWork::Read);
+                        }
+                        self.monitors_just_read = false;
+                        let to_write: Vec<&'p MonitorChange> =
+                            self.monitors.drain(..).map(|(_, m)| m).collect();
+                        self.in_flight = InFlight::Monitors(MonitorTask::Writes(to_write.clone()));
+                        return Step::Monitors(MonitorWork::Write(to_write));
+                    }
+                }
+                Stage::Removals => match self.removals.pop_front() {
+                    Some(i) => {
+                        self.stage = Stage::Removals;
+                        if let Some(step) = self.start_change(i) {
+                            return step;
+                        }
+                    }
+                    None => self.stage = Stage::Finish,
+                },
+                Stage::Finish => {
+                    self.stage = Stage::Done;
+                    if !self.stopped() {
+                        for name in &self.plan.forget {
+                            match name {
+                                OwnedName::Webhook(n) => {
+                                    self.registry.webhooks.remove(n);
+                                }
+                                OwnedName::CustomVariable(n) => {
+                                    self.registry.custom_variables.remove(n);
+                                }
+                                OwnedName::NotificationRule(n) => {
+                                    self.registry.notification_rules.remove(n);
+                                }
+                                OwnedName::StatusBoard(n) => {
+                                    self.registry.status_boards.remove(n);
+                                }
+                                OwnedName::AuthMethod(n) => {
+                                    self.registry.auth_methods.remove(n);
+                                    self.registry.auth_method_secrets.remove(n);
+                                }
+                            }
+                        }
+                    }
+                    if self.registry != self.saved {
+                        self.in_flight = InFlight::FinalSave;
+                        return Step::SaveRegistry(Box::new(self.registry.clone()));
+                    }
+                }
+                Stage::Done => return Step::Done,
+            }
+        }
+    }
+
+    /// Whether the last read of the monitors is too old to write them on.
+    fn monitors_stale(&self, read_age: Duration) -> bool {
+        !self.monitors_just_read
+            && read_age.saturating_sub(self.monitors_read_at) > MONITOR_READ_MAX_AGE
+    }
+
+    /// The monitor work to ride along with the chain write about to be handed out: the
+    /// ready writes (at most `overlap`), or first a new listing when the last is too old.
+    fn monitor_work(&mut self, read_age: Duration) -> Option<MonitorWork<'p>> {
+        let i = match &self.in_flight {
+            InFlight::Change(i) => *i,
+            _ => return None,
+        };
+        if self.overlap == 0 || self.stopped() {
+            return None;
+        }
+        let ready = self
+            .monitors
+            .iter()
+            .take(self.overlap)
+            .take_while(|(after, _)| *after <= self.chain_done)
+            .count();
+        if ready == 0 {
+            return None;
+        }
+        if self.monitors_stale(read_age) {
+            self.in_flight = InFlight::Overlapped(i, MonitorTask::Read(read_age));
+            return Some(MonitorWork::Read);
+        }
+        self.monitors_just_read = false;
+        let batch: Vec<&'p MonitorChange> = self.monitors.drain(..ready).map(|(_, m)| m).collect();
+        self.in_flight = InFlight::Overlapped(i, MonitorTask::Writes(batch.clone()));
+        Some(MonitorWork::Write(batch))
+    }
+
+    /// The outcome of monitor work handed out as `task`.
+    fn settle_monitors(&mut self, task: MonitorTask<'p>, outcome: MonitorOutcome) {
+        match (task, outcome) {
+            (MonitorTask::Read(started), MonitorOutcome::Read(result)) => {
+                self.settle_monitor_read(started, result)
+            }
+            (MonitorTask::Writes(batch), MonitorOutcome::Written(results)) => {
+                self.settle_monitor_writes(batch, results)
+            }
+            (MonitorTask::Read(_), other) => self.internal_error(&other),
+            (MonitorTask::Writes(batch), other) => {
+                self.settle_monitor_writes(batch, BTreeMap::new());
+                self.internal_error(&other)
+            }
+        }
+    }
+
+    /// A new listing of the monitors arrived (started at read age `started`): each monitor
+    /// not yet written whose message moved since the plan is refused.
+    fn settle_monitor_read(
+        &mut self,
+        started: Duration,
+        result: Result<BTreeMap<i64, Fingerprint>, String>,
+    ) {
+        let waiting = std::mem::take(&mut self.monitors);
+        for (after, m) in waiting {
+            let why = match &result {
+                Ok(now) => match now.get(&m.id) {
+                    None => Some("it was deleted since the plan; run plan again".to_string()),
+                    Some(fp) if *fp != m.read => Some(
+                        "it was changed by someone else since the plan; run plan again".to_string(),
+                    ),
+                    Some(_) => None,
+                },
+                Err(e) => Some(format!(
+                    "reading the monitors again before writing them failed: {e}"
+                )),
+            };
+            match why {
+                Some(why) => {
+                    self.monitors_failed = true;
+                    self.push_outcome(Change::Monitor(m.clone()), Outcome::Refused(why));
+                }
+                None => self.monitors.push_back((after, m)),
+            }
+        }
+        if result.is_ok() {
+            self.monitors_read_at = started;
+            self.monitors_just_read = true;
+        }
+    }
+
+    /// The outcomes of monitor writes handed out as `written`.
+    fn settle_monitor_writes(
+        &mut self,
+        written: Vec<&'p MonitorChange>,
+        mut results: BTreeMap<i64, Result<(), String>>,
+    ) {
+        for m in written {
+            let change = Change::Monitor(m.clone());
+            match results.remove(&m.id) {
+                Some(Ok(())) => {
+                    self.count(&change);
+                    self.push_outcome(change, Outcome::Done);
+                }
+                Some(Err(why)) => {
+                    // A failed monitor write must stop the removals that depend on it (its
+                    // block would point at deleted webhooks).
+                    self.monitors_failed = true;
+                    self.push_outcome(change, Outcome::Failed(why));
+                }
+                None => {
+                    self.monitors_failed = true;
+                    self.push_outcome(change, Outcome::NotAttempted);
+                }
+            }
+        }
+    }
+
+    /// The rule and board changes of one phase: creates and updates (`removals: false`) or
+    /// deletions. Matching adoptions are settled here without a write; after a failure or a
+    /// signal nothing is attempted.
+    fn start_by_id(&mut self, removals: bool) -> Option<Step<'p>> {
+        let plan: &'p Plan = self.plan;
+        let mut to_write = Vec::new();
+        for change in &plan.changes {
+            let writes = match change {
+                Change::NotificationRule(c) => c.edit.writes(),
+                Change::StatusBoard(c) => c.edit.writes(),
+                Change::AuthMethod(c) => c.edit.writes(),
+                _ => continue,
+            };
+            if change.is_removal() != removals {
+                continue;
+            }
+            if self.stopped() {
+                self.settle_pending(change, false);
+                self.push_outcome(change.clone(), Outcome::NotAttempted);
+            } else if writes {
+                to_write.push(change);
+            } else {
+                self.record_ownership(change, None);
+                self.count(change);
+                self.push_outcome(change.clone(), Outcome::Done);
+            }
+        }
+        if to_write.is_empty() {
+            return None;
+        }
+        self.in_flight = InFlight::ByIdWrites(to_write.clone());
+        Some(Step::WriteById(to_write))
+    }
+
+    /// Starts the webhook or variable change `i`: its write, or `None` when it is settled
+    /// without one (after a failure or a signal, or a matching adoption).
+    fn start_change(&mut self, i: usize) -> Option<Step<'p>> {
+        let plan: &'p Plan = self.plan;
+        let change = &plan.changes[i];
+        if self.stopped() {
+            self.settle_pending(change, false);
+            self.push_outcome(change.clone(), Outcome::NotAttempted);
+            return None;
+        }
+        let write = match change {
+            Change::CustomVariable(c) => variable_write(c),
+            Change::Webhook(c) => webhook_write(c),
+            Change::NotificationRule(_)
+            | Change::StatusBoard(_)
+            | Change::AuthMethod(_)
+            | Change::Monitor(_) => None,
+        };
+        match write {
+            Some(Ok(write)) => {
+                self.in_flight = InFlight::Change(i);
+                Some(Step::Write(write))
+            }
+            Some(Err(why)) => {
+                self.failed = true;
+                self.push_outcome(change.clone(), Outcome::Failed(why));
+                None
+            }
+            None => {
+                self.record_ownership(change, None);
+                self.settle_pending(change, false);
+                self.count(change);
+                self.push_outcome(change.clone(), Outcome::Done);
+                self.chain_advanced(i);
+                None
+            }
+        }
+    }
+
+    /// The chain change `i` is done: the monitor writes waiting for it may be ready.
+    fn chain_advanced(&mut self, i: usize) {
+        if !self.plan.changes[i].is_removal() {
+            self.chain_done += 1;
+        }
+    }
+
+    /// Takes the outcome of the step last handed out.
+    pub fn settle(&mut self, outcome: StepOutcome) {
+        let in_flight = std::mem::replace(&mut self.in_flight, InFlight::None);
+        match (in_flight, outcome) {
+            (InFlight::PendingSave, StepOutcome::Saved(result)) => {
+                if let Err(e) = result {
+                    self.failed = true;
+                    self.report.registry_error = Some(format!("{e}; nothing was written"));
+                    for c in &self.plan.changes {
+                        self.report.outcomes.push((
+                            c.address().to_string(),
+                            c.action(),
+                            Outcome::NotAttempted,
+                        ));
+                    }
+                    self.serial.clear();
+                    self.removals.clear();
+                    self.stage = Stage::Done;
+                } else {
+                    self.saved = self.registry.clone();
+                    self.dirty = false;
+                }
+            }
+            (InFlight::FinalSave, StepOutcome::Saved(result)) => match result {
+                Ok(()) => self.saved = self.registry.clone(),
+                Err(e) => self.report.registry_error = Some(e),
+            },
+            (InFlight::Change(i), StepOutcome::Written(result)) => self.settle_write(i, result),
+            (
+                InFlight::Overlapped(i, task),
+                StepOutcome::Overlapped {
+                    written,
+                    monitors: outcome,
+                },
+            ) => {
+                self.settle_write(i, written);
+                self.settle_monitors(task, outcome);
+            }
+            (InFlight::Monitors(task), StepOutcome::Monitors(outcome)) => {
+                self.settle_monitors(task, outcome)
+            }
+            (InFlight::ByIdWrites(written), StepOutcome::ByIdWritten(mut results)) => {
+                for change in written {
+                    match results.remove(&change.address()) {
+                        Some(Ok(created)) => {
+                            self.record_ownership(change, created);
+                            self.settle_pending(change, false);
+                            self.count(change);
+                            self.push_outcome(change.clone(), Outcome::Done);
+                        }
+                        Some(Err(why)) => {
+                            // A create whose answer was lost may have made the object: its
+                            // name stays pending for the next listing to resolve.
+                            self.failed = true;
+                            self.settle_pending(change, true);
+                            self.push_outcome(change.clone(), Outcome::Failed(why));
+                        }
+                        None => {
+                            self.failed = true;
+                            self.settle_pending(change, false);
+                            self.push_outcome(change.clone(), Outcome::NotAttempted);
+                        }
+                    }
+                }
+            }
+            (InFlight::Checks, StepOutcome::ChecksSubmitted(result)) => {
+                // Check runs are not configuration: a failure is reported, and nothing else
+                // depends on it.
+                self.report.seeded = match result {
+                    Ok(()) => Ok(self.plan.seeds.len()),
+                    Err(e) => Err(e),
+                };
+            }
+            (InFlight::None, _) => {}
+            (_, other) => self.internal_error(&other),
+        }
+    }
+
+    /// An outcome for another step than the one in flight: a driver bug. Stop safely:
+    /// nothing more is written, and the report says why.
+    fn internal_error(&mut self, other: &dyn std::fmt::Debug) {
+        self.failed = true;
+        self.report.registry_error.get_or_insert_with(|| {
+            format!("internal error: unexpected step outcome {other:?}; nothing more was written")
+        });
+    }
+
+    /// The outcome of the chain write of change `i`.
+    fn settle_write(&mut self, i: usize, result: Result<(), String>) {
+        let change = &self.plan.changes[i];
+        match result {
+            Ok(()) => {
+                self.record_ownership(change, None);
+                self.settle_pending(change, false);
+                self.count(change);
+                self.push_outcome(change.clone(), Outcome::Done);
+                self.chain_advanced(i);
+            }
+            Err(why) => {
+                // The object may or may not exist now: its names stay pending for the next
+                // read to resolve.
+                self.failed = true;
+                self.settle_pending(change, true);
+                self.push_outcome(change.clone(), Outcome::Failed(why));
+            }
+        }
+    }
+
+    fn push_outcome(&mut self, change: Change, outcome: Outcome) {
+        self.report
+            .outcomes
+            .push((change.address().to_string(), change.action(), outcome));
+    }
+
+    fn count(&mut self, change: &Change) {
+        for a in change.counted_actions() {
+            self.report.done.count(a);
+        }
+    }
+
+    /// Ownership after a change was made; `created` is the id of a rule a create made.
+    fn record_ownership(&mut self, change: &Change, created: Option<String>) {
+        match change {
+            Change::CustomVariable(c) => match &c.edit {
+                Edit::Delete { .. } => {
+                    self.registry.custom_variables.remove(&c.name);
+                }
+                Edit::Create { after }
+                | Edit::Update { after, .. }
+                | Edit::Adopt { after, .. }
+                | Edit::Rename { after, .. } => {
+                    let fp = match &after.value {
+                        VariableValue::Secret { value: Some(v), .. } => {
+                            Some(self.registry.fingerprint(v.expose()))
+                        }
+                        _ => None,
+                    };
+                    self.registry.custom_variables.insert(c.name.clone(), fp);
+                }
+            },
+            Change::Webhook(c) => match &c.edit {
+                Edit::Delete { .. } => {
+                    self.registry.webhooks.remove(&c.name);
+                }
+                Edit::Rename { from, .. } => {
+                    self.registry.webhooks.remove(from);
+                    self.registry.webhooks.insert(c.name.clone());
+                }
+                _ => {
+                    self.registry.webhooks.insert(c.name.clone());
+                }
+            },
+            Change::NotificationRule(c) => own_by_id(
+                &mut self.registry.notification_rules,
+                &c.name,
+                matches!(c.edit, Edit::Delete { .. }),
+                created.or_else(|| c.id.clone()),
+            ),
+            Change::StatusBoard(c) => own_by_id(
+                &mut self.registry.status_boards,
+                &c.name,
+                matches!(c.edit, Edit::Delete { .. }),
+                created.or_else(|| c.id.clone()),
+            ),
+            Change::AuthMethod(c) => {
+                let deleted = matches!(c.edit, Edit::Delete { .. });
+                own_by_id(
+                    &mut self.registry.auth_methods,
+                    &c.name,
+                    deleted,
+                    created.or_else(|| c.id.clone()),
+                );
+                // The secret's fingerprint once a write of it succeeded (an adoption without
+                // a write leaves what the registry knew).
+                let secrets = &mut self.registry.auth_method_secrets;
+                match (&c.edit, c.edit.after()) {
+                    (Edit::Delete { .. }, _) => {
+                        secrets.remove(&c.name);
+                    }
+                    (Edit::Adopt { writes: false, .. }, _) | (_, None) => {}
+                    (_, Some(after)) => {
+                        if let Some(fp) = &after.client_secret.fingerprint {
+                            secrets.insert(c.name.clone(), fp.clone());
+                        }
+                    }
+                }
+                if !self.registry.auth_methods.contains_key(&c.name) {
+                    self.registry.auth_method_secrets.remove(&c.name);
+                }
+            }
+            Change::Monitor(_) => {}
+        }
+    }
+
+    /// After a change's outcome is known (done, refused, not attempted), its names are no
+    /// longer pending; after a failure (`failed`) they stay pending for the next read.
+    fn settle_pending(&mut self, change: &Change, failed: bool) {
+        if failed {
+            return;
+        }
+        for name in pending_names(change) {
+            match change {
+                Change::Webhook(_) => {
+                    self.registry.pending_webhooks.remove(name);
+                }
+                Change::CustomVariable(_) => {
+                    self.registry.pending_variables.remove(name);
+                }
+                Change::NotificationRule(_) => {
+                    self.registry.pending_rules.remove(name);
+                }
+                Change::StatusBoard(_) => {
+                    self.registry.pending_boards.remove(name);
+                }
+                Change::AuthMethod(_) => {
+                    self.registry.pending_auth_methods.remove(name);
+                }
+                Change::Monitor(_) => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

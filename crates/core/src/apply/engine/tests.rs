@@ -1,0 +1,634 @@
+//! The engine's steps, order and bookkeeping, one test each.
+
+use super::*;
+use crate::model::{EncodeAs, Secret};
+use crate::plan::{
+    Action, BlockAction, BlockChange, RuleChange, VariableChange, VariableState, WebhookChange,
+    WebhookState,
+};
+
+fn hook(url: &str) -> WebhookState {
+    WebhookState {
+        url: url.into(),
+        encode_as: EncodeAs::Json,
+        custom_headers: None,
+        payload: None,
+    }
+}
+
+fn fp(s: &str) -> Fingerprint {
+    Fingerprint(s.into())
+}
+
+/// Creates a secret variable and a webhook, rewrites a monitor, deletes a webhook and a
+/// variable.
+fn plan() -> Plan {
+    let secret = VariableState {
+        secret: true,
+        value: VariableValue::Secret {
+            fingerprint: Some("f".into()),
+            value: Some(Secret::new("s3cret")),
+        },
+    };
+    let plain = VariableState {
+        secret: false,
+        value: VariableValue::Plain(Some("eu".into())),
+    };
+    let mut p = Plan::new();
+    p.changes = vec![
+        Change::CustomVariable(VariableChange {
+            name: "KEY".into(),
+            edit: Edit::Create { after: secret },
+            notes: vec![],
+        }),
+        Change::CustomVariable(VariableChange {
+            name: "OLD".into(),
+            edit: Edit::Delete {
+                before: plain,
+                read: fp("v"),
+            },
+            notes: vec![],
+        }),
+        Change::Webhook(WebhookChange {
+            name: "new".into(),
+            edit: Edit::Create {
+                after: hook("https://a"),
+            },
+            notes: vec![],
+        }),
+        Change::Webhook(WebhookChange {
+            name: "gone".into(),
+            edit: Edit::Delete {
+                before: hook("https://b"),
+                read: fp("w"),
+            },
+            notes: vec![],
+        }),
+        Change::Monitor(MonitorChange {
+            id: 7,
+            name: "m".into(),
+            before: "x".into(),
+            after: "x\n\nblock".into(),
+            read: fp("m"),
+            blocks: vec![BlockChange {
+                block: "g".into(),
+                action: BlockAction::Add,
+            }],
+            notes: vec![],
+        }),
+    ];
+    p
+}
+
+fn owned() -> Registry {
+    let mut r = Registry::new("salt");
+    r.webhooks.insert("gone".into());
+    r.custom_variables.insert("OLD".into(), None);
+    r
+}
+
+/// A short name for each step.
+fn name(step: &Step<'_>) -> String {
+    match step {
+        Step::SaveRegistry(_) => "save".into(),
+        Step::Write(Write::CreateVariable { name, .. }) => format!("create var {name}"),
+        Step::Write(Write::UpdateVariable { name, .. }) => format!("update var {name}"),
+        Step::Write(Write::DeleteVariable { name }) => format!("delete var {name}"),
+        Step::Write(Write::CreateWebhook { name, .. }) => format!("create hook {name}"),
+        Step::Write(Write::UpdateWebhook { name, .. }) => format!("update hook {name}"),
+        Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
+        Step::Monitors(MonitorWork::Read) => "read monitors".into(),
+        Step::Monitors(MonitorWork::Write(ms)) => format!("write {} monitors", ms.len()),
+        Step::WriteById(cs) => {
+            let names: Vec<String> = cs
+                .iter()
+                .map(|c| format!("{} {}", c.action().word(), c.address()))
+                .collect();
+            names.join(", ")
+        }
+        Step::SubmitChecks(runs) => format!("submit {} check runs", runs.len()),
+        Step::Overlapped { write, monitors } => {
+            let write = name(&Step::Write(write.clone()));
+            match monitors {
+                MonitorWork::Read => format!("{write} + read monitors"),
+                MonitorWork::Write(ms) => {
+                    let ids: Vec<String> = ms.iter().map(|m| m.id.to_string()).collect();
+                    format!("{write} + write monitors {}", ids.join(" "))
+                }
+            }
+        }
+        Step::Done => "done".into(),
+    }
+}
+
+/// Drives the engine, answering with `answer`; returns the steps and the registries
+/// saved.
+fn drive(
+    engine: &mut Engine<'_>,
+    read_age: Duration,
+    mut answer: impl FnMut(&Step<'_>) -> StepOutcome,
+) -> (Vec<String>, Vec<Registry>) {
+    let (mut steps, mut saves) = (Vec::new(), Vec::new());
+    loop {
+        let step = engine.next(read_age);
+        steps.push(name(&step));
+        if let Step::SaveRegistry(r) = &step {
+            saves.push((**r).clone());
+        }
+        if matches!(step, Step::Done) {
+            return (steps, saves);
+        }
+        let outcome = answer(&step);
+        engine.settle(outcome);
+    }
+}
+
+fn ok(step: &Step<'_>) -> StepOutcome {
+    match step {
+        Step::SaveRegistry(_) => StepOutcome::Saved(Ok(())),
+        Step::Monitors(work) => StepOutcome::Monitors(done(work)),
+        Step::WriteById(cs) => StepOutcome::ByIdWritten(
+            cs.iter()
+                .map(|c| {
+                    let created =
+                        (c.action() == Action::Create).then(|| format!("id-{}", c.address()));
+                    (c.address(), Ok(created))
+                })
+                .collect(),
+        ),
+        Step::SubmitChecks(_) => StepOutcome::ChecksSubmitted(Ok(())),
+        Step::Overlapped { monitors, .. } => StepOutcome::Overlapped {
+            written: Ok(()),
+            monitors: done(monitors),
+        },
+        _ => StepOutcome::Written(Ok(())),
+    }
+}
+
+/// Monitor work as it goes when nothing moved: every monitor as planned, every write made.
+fn done(work: &MonitorWork<'_>) -> MonitorOutcome {
+    match work {
+        MonitorWork::Read => MonitorOutcome::Read(Ok(fingerprints())),
+        MonitorWork::Write(ms) => {
+            MonitorOutcome::Written(ms.iter().map(|m| (m.id, Ok(()))).collect())
+        }
+    }
+}
+
+/// The addresses of the changes not attempted, in order.
+fn not_attempted(report: &ApplyReport) -> Vec<&str> {
+    report
+        .outcomes
+        .iter()
+        .filter(|(_, _, o)| *o == Outcome::NotAttempted)
+        .map(|(a, _, _)| a.as_str())
+        .collect()
+}
+
+/// Every monitor of [`overlapped_plan`] and [`plan`] as planned.
+fn fingerprints() -> BTreeMap<i64, Fingerprint> {
+    (1..=5)
+        .map(|id| (id, fp(&format!("m{id}"))))
+        .chain([(7, fp("m"))])
+        .collect()
+}
+
+fn monitor(id: i64, after: &str, block: &str) -> Change {
+    Change::Monitor(MonitorChange {
+        id,
+        name: format!("m{id}"),
+        before: "x".into(),
+        after: format!("x\n\n{after}"),
+        read: fp(&format!("m{id}")),
+        blocks: vec![BlockChange {
+            block: block.into(),
+            action: BlockAction::Add,
+        }],
+        notes: vec![],
+    })
+}
+
+fn create_hook(name: &str) -> Change {
+    Change::Webhook(WebhookChange {
+        name: name.into(),
+        edit: Edit::Create {
+            after: hook("https://a"),
+        },
+        notes: vec![],
+    })
+}
+
+/// A variable, pairs `a` and `b`, a webhook deleted; monitors 1 and 2 get `a`'s block,
+/// 3 gets `b`'s, 4 mentions only an existing webhook.
+fn overlapped_plan() -> Plan {
+    let mut p = plan();
+    p.changes
+        .retain(|c| !matches!(c, Change::Monitor(_) | Change::Webhook(_)));
+    p.changes.push(Change::Webhook(WebhookChange {
+        name: "gone".into(),
+        edit: Edit::Delete {
+            before: hook("https://b"),
+            read: fp("w"),
+        },
+        notes: vec![],
+    }));
+    for name in ["b-alert", "b-ok", "a-alert", "a-ok"] {
+        p.changes.push(create_hook(name));
+    }
+    p.changes
+        .push(monitor(3, "@webhook-b-alert @webhook-b-ok", "b"));
+    p.changes
+        .push(monitor(1, "@webhook-a-alert @webhook-a-ok", "a"));
+    p.changes.push(monitor(
+        2,
+        "{{#is_alert}} @webhook-a-alert {{/is_alert}}",
+        "a",
+    ));
+    p.changes.push(monitor(4, "@webhook-existing", "c"));
+    p
+}
+
+fn rule(name: &str) -> crate::model::NotificationRule {
+    use crate::model::{Condition, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients};
+    crate::model::NotificationRule {
+        name: name.into(),
+        filter: RuleFilter::Tags(vec!["team:x".into()]),
+        recipients: RuleRecipients::Conditional {
+            conditions: vec![RuleCondition {
+                scope: RuleConditionScope::Transition(Condition::IsAlert),
+                recipients: vec![format!("webhook-{name}-alert-check")],
+            }],
+            fallback: vec![],
+        },
+    }
+}
+
+/// A block `new` switched from messages to a rule and a rule `old` switched back to
+/// messages: the create comes before the monitor writes that remove `new`'s blocks, the
+/// delete after the writes that add `old`'s; ownership follows by id.
+#[test]
+fn rules_are_created_before_monitor_writes_and_deleted_after_them() {
+    let mut p = plan();
+    p.changes.retain(|c| matches!(c, Change::Monitor(_)));
+    p.changes.push(Change::NotificationRule(RuleChange {
+        name: "new".into(),
+        id: None,
+        edit: Edit::Create { after: rule("new") },
+        notes: vec![],
+        carried: Default::default(),
+    }));
+    p.changes.push(Change::NotificationRule(RuleChange {
+        name: "old".into(),
+        id: Some("id-old".into()),
+        edit: Edit::Delete {
+            before: rule("old"),
+            read: fp("r"),
+        },
+        notes: vec![],
+        carried: Default::default(),
+    }));
+    let mut registry = Registry::new("salt");
+    registry
+        .notification_rules
+        .insert("old".into(), "id-old".into());
+    let mut engine = Engine::new(&p, registry, false);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
+    assert_eq!(
+        steps,
+        [
+            "save",
+            "create notification_rule.new",
+            "write 1 monitors",
+            "delete notification_rule.old",
+            "save",
+            "done"
+        ]
+    );
+    // Before the create, its name is pending: a killed create is found by the listing.
+    // A delete's name too: a lost answer may hide that it happened.
+    assert!(saves[0].pending_rules.contains("new") && saves[0].pending_rules.contains("old"));
+    let last = saves.last().unwrap();
+    assert!(last.pending_rules.is_empty());
+    assert_eq!(
+        last.notification_rules,
+        BTreeMap::from([("new".to_string(), "id-notification_rule.new".to_string())])
+    );
+}
+
+/// A failed rule create stops the monitor writes (the blocks it replaces stay) and
+/// leaves its name pending.
+#[test]
+fn a_failed_rule_create_keeps_the_blocks_and_its_name_pending() {
+    let mut p = plan();
+    p.changes.retain(|c| matches!(c, Change::Monitor(_)));
+    p.changes.push(Change::NotificationRule(RuleChange {
+        name: "new".into(),
+        id: None,
+        edit: Edit::Create { after: rule("new") },
+        notes: vec![],
+        carried: Default::default(),
+    }));
+    let mut engine = Engine::new(&p, Registry::new("salt"), false);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+        Step::WriteById(cs) => StepOutcome::ByIdWritten(
+            cs.iter()
+                .map(|c| (c.address(), Err("HTTP 500".to_string())))
+                .collect(),
+        ),
+        other => ok(other),
+    });
+    assert_eq!(steps, ["save", "create notification_rule.new", "done"]);
+    assert!(saves[0].pending_rules.contains("new"));
+    let report = engine.into_report();
+    assert!(report
+        .outcomes
+        .iter()
+        .any(|(a, _, o)| a == "monitor.7" && *o == Outcome::NotAttempted));
+}
+
+#[test]
+fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
+    assert_eq!(
+        steps,
+        [
+            "save",
+            "create var KEY",
+            "create hook new",
+            "write 1 monitors",
+            "delete hook gone",
+            "delete var OLD",
+            "save",
+            "done"
+        ]
+    );
+    // First save: every name a create or delete touches is pending, nothing else moved.
+    assert_eq!(
+        saves[0].pending_webhooks.iter().collect::<Vec<_>>(),
+        ["gone", "new"]
+    );
+    assert!(saves[0].pending_variables.contains_key("KEY"));
+    assert!(saves[0].webhooks.contains("gone"));
+    // Last save: owned exactly what exists, nothing pending, the secret's fingerprint.
+    let last = &saves[1];
+    assert!(!last.has_pending());
+    assert_eq!(last.webhooks.iter().collect::<Vec<_>>(), ["new"]);
+    assert_eq!(
+        last.custom_variables.get("KEY"),
+        Some(&Some(last.fingerprint("s3cret")))
+    );
+    assert!(!last.custom_variables.contains_key("OLD"));
+    let report = engine.into_report();
+    assert!(report.complete());
+    assert_eq!((report.done.create, report.done.delete), (3, 2));
+    assert_eq!(report.steps, 7);
+}
+
+#[test]
+fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pending() {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+        Step::Write(Write::CreateWebhook { .. }) => StepOutcome::Written(Err("503".into())),
+        other => ok(other),
+    });
+    assert_eq!(
+        steps,
+        ["save", "create var KEY", "create hook new", "save", "done"]
+    );
+    let last = saves.last().expect("a final save");
+    assert!(
+        last.pending_webhooks.contains("new"),
+        "may exist: stays pending"
+    );
+    assert!(last.custom_variables.contains_key("KEY"));
+    assert!(last.webhooks.contains("gone"), "not deleted: still owned");
+    let report = engine.into_report();
+    assert!(!report.complete());
+    let not_attempted = not_attempted(&report);
+    assert_eq!(
+        not_attempted,
+        ["monitor.7", "webhook.gone", "custom_variable.OLD"]
+    );
+}
+
+#[test]
+fn a_stale_read_lists_monitors_again_and_a_moved_one_is_refused() {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| match step {
+        Step::Monitors(MonitorWork::Read) => StepOutcome::Monitors(MonitorOutcome::Read(Ok(
+            BTreeMap::from([(7, fp("edited"))]),
+        ))),
+        other => ok(other),
+    });
+    assert!(steps.contains(&"read monitors".to_string()));
+    assert!(!steps.iter().any(|s| s.starts_with("write")), "{steps:?}");
+    assert!(!steps.iter().any(|s| s.starts_with("delete")), "{steps:?}");
+    let report = engine.into_report();
+    assert!(report
+        .outcomes
+        .iter()
+        .any(|(a, _, o)| a == "monitor.7" && matches!(o, Outcome::Refused(_))));
+}
+
+#[test]
+fn a_failed_pending_save_writes_nothing() {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (steps, _) = drive(&mut engine, Duration::ZERO, |_| {
+        StepOutcome::Saved(Err("403".into()))
+    });
+    assert_eq!(steps, ["save", "done"]);
+    let report = engine.into_report();
+    assert!(report.registry_error.is_some());
+    assert!(report
+        .outcomes
+        .iter()
+        .all(|(_, _, o)| *o == Outcome::NotAttempted));
+}
+/// With overlap, a group's monitor writes ride along with the chain as soon as its
+/// webhooks exist (and the variables before them); the removals still wait for all.
+#[test]
+fn monitor_writes_ride_along_with_the_chain_once_their_webhooks_exist() {
+    let p = overlapped_plan();
+    let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
+    assert_eq!(
+        steps,
+        [
+            "save",
+            "create var KEY",
+            "create hook a-alert + write monitors 4",
+            "create hook a-ok + write monitors 2",
+            "create hook b-alert + write monitors 1",
+            "create hook b-ok",
+            "write 1 monitors",
+            "delete hook gone",
+            "delete var OLD",
+            "save",
+            "done"
+        ]
+    );
+    assert!(!saves.last().unwrap().has_pending());
+    let report = engine.into_report();
+    assert!(report.complete(), "{report:?}");
+    assert_eq!(
+        (report.done.create, report.done.delete),
+        (9, 2),
+        "{:?}",
+        report.done
+    );
+}
+
+/// At most `overlap` monitor writes ride along with one chain write.
+#[test]
+fn no_more_monitor_writes_ride_along_than_the_overlap() {
+    let mut p = overlapped_plan();
+    p.changes.push(monitor(5, "@webhook-existing", "c"));
+    let mut engine = Engine::new(&p, owned(), false).overlapping(1);
+    let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
+    assert_eq!(
+        &steps[2..7],
+        [
+            "create hook a-alert + write monitors 4",
+            "create hook a-ok + write monitors 5",
+            "create hook b-alert + write monitors 2",
+            "create hook b-ok + write monitors 1",
+            "write 1 monitors",
+        ]
+    );
+}
+
+/// A monitor write on a read older than the limit waits for a new listing, which rides
+/// along with a chain write too; the writes after it use it, and a monitor that moved
+/// is refused while the chain goes on (the removals do not).
+#[test]
+fn a_stale_read_is_renewed_alongside_the_chain_and_a_moved_monitor_is_refused() {
+    let p = overlapped_plan();
+    let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+    let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| match step {
+        Step::Overlapped {
+            monitors: MonitorWork::Read,
+            ..
+        } => {
+            let mut now = fingerprints();
+            now.insert(4, fp("edited by someone"));
+            StepOutcome::Overlapped {
+                written: Ok(()),
+                monitors: MonitorOutcome::Read(Ok(now)),
+            }
+        }
+        other => ok(other),
+    });
+    assert_eq!(
+        steps,
+        [
+            "save",
+            "create var KEY",
+            "create hook a-alert + read monitors",
+            "create hook a-ok + write monitors 2",
+            "create hook b-alert + write monitors 1",
+            "create hook b-ok",
+            "write 1 monitors",
+            "save",
+            "done"
+        ]
+    );
+    let report = engine.into_report();
+    let outcome = |address: &str| {
+        report
+            .outcomes
+            .iter()
+            .find(|(a, _, _)| a == address)
+            .map(|(_, _, o)| o.clone())
+    };
+    assert!(matches!(outcome("monitor.4"), Some(Outcome::Refused(_))));
+    assert_eq!(outcome("monitor.1"), Some(Outcome::Done));
+    assert_eq!(outcome("webhook.b-ok"), Some(Outcome::Done));
+    assert_eq!(outcome("webhook.gone"), Some(Outcome::NotAttempted));
+}
+
+/// A failed monitor write alongside the chain does not stop the chain, but stops the
+/// removals; a failed chain write stops the monitor writes not yet handed out.
+#[test]
+fn failures_alongside_the_chain_stop_what_depends_on_them() {
+    let p = overlapped_plan();
+    let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+    let (steps, _) = drive(&mut engine, Duration::ZERO, |step| match step {
+        Step::Overlapped {
+            monitors: MonitorWork::Write(ms),
+            ..
+        } if ms.iter().any(|m| m.id == 4) => StepOutcome::Overlapped {
+            written: Ok(()),
+            monitors: MonitorOutcome::Written(BTreeMap::from([(4, Err("HTTP 500".into()))])),
+        },
+        other => ok(other),
+    });
+    assert!(steps.contains(&"create hook b-ok".to_string()), "{steps:?}");
+    assert!(!steps.iter().any(|s| s.starts_with("delete")), "{steps:?}");
+
+    let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+        Step::Overlapped {
+            write: Write::CreateWebhook { name: "a-ok", .. },
+            ..
+        } => match ok(step) {
+            StepOutcome::Overlapped { monitors, .. } => StepOutcome::Overlapped {
+                written: Err("HTTP 503".into()),
+                monitors,
+            },
+            other => other,
+        },
+        other => ok(other),
+    });
+    assert_eq!(
+        steps,
+        [
+            "save",
+            "create var KEY",
+            "create hook a-alert + write monitors 4",
+            "create hook a-ok + write monitors 2",
+            "save",
+            "done"
+        ]
+    );
+    assert!(saves.last().unwrap().pending_webhooks.contains("a-ok"));
+    let report = engine.into_report();
+    let not_attempted = not_attempted(&report);
+    assert_eq!(
+        not_attempted,
+        [
+            "webhook.b-alert",
+            "webhook.b-ok",
+            "monitor.1",
+            "monitor.3",
+            "webhook.gone",
+            "custom_variable.OLD"
+        ]
+    );
+}
+
+/// A monitor whose block a rule of the plan replaces waits for the rule, even with
+/// overlap.
+#[test]
+fn a_monitor_whose_block_becomes_a_rule_waits_for_the_rule() {
+    let mut p = overlapped_plan();
+    p.changes.push(Change::NotificationRule(RuleChange {
+        name: "c".into(),
+        id: None,
+        edit: Edit::Create { after: rule("c") },
+        notes: vec![],
+        carried: Default::default(),
+    }));
+    let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+    let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
+    let rule = steps
+        .iter()
+        .position(|s| s == "create notification_rule.c")
+        .expect("the rule is created");
+    assert!(!steps[..rule].iter().any(|s| s.contains(" 4")), "{steps:?}");
+    assert_eq!(steps[rule + 1], "write 2 monitors", "{steps:?}");
+}

@@ -1,0 +1,179 @@
+//! What the engine hands out and takes back: the [`Step`]s (each write, in model terms),
+//! their [`StepOutcome`]s, and the [`ApplyReport`] of a run.
+
+use crate::plan::{
+    Action, Address, Change, Fingerprint, MonitorChange, SeedRun, Summary, WebhookState,
+};
+use crate::registry::Registry;
+use std::collections::BTreeMap;
+
+/// What happened to one change.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Written (or, for a matching adoption, recorded).
+    Done,
+    /// Not written because the object moved since the plan.
+    Refused(String),
+    /// The write failed.
+    Failed(String),
+    /// Not attempted (an earlier failure, or an interruption).
+    NotAttempted,
+}
+
+/// The result of an apply, for the report and the exit code.
+#[derive(Debug)]
+pub struct ApplyReport {
+    /// Every change of the plan with its outcome, in the order they were settled.
+    pub outcomes: Vec<(String, Action, Outcome)>,
+    /// Counts of what was done.
+    pub done: Summary,
+    /// Whether a signal stopped the run.
+    pub interrupted: bool,
+    /// A registry write that failed, if any (the objects were written; a re-run adopts them).
+    pub registry_error: Option<String>,
+    /// How many steps the engine handed out (a test that stops after step k needs it).
+    pub steps: usize,
+    /// How many seeded check runs were submitted, or why they were not.
+    pub seeded: Result<usize, String>,
+}
+
+impl Default for ApplyReport {
+    fn default() -> Self {
+        ApplyReport {
+            outcomes: Vec::new(),
+            done: Summary::default(),
+            interrupted: false,
+            registry_error: None,
+            steps: 0,
+            seeded: Ok(0),
+        }
+    }
+}
+
+impl ApplyReport {
+    /// Whether everything in the plan was applied.
+    pub fn complete(&self) -> bool {
+        !self.interrupted
+            && self.registry_error.is_none()
+            && self.outcomes.iter().all(|(_, _, o)| *o == Outcome::Done)
+    }
+}
+
+/// One write of a webhook or custom variable, in the model's terms; the driver turns it into
+/// a request.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Write<'p> {
+    /// Create a custom variable.
+    CreateVariable {
+        /// Its name.
+        name: &'p str,
+        /// Its value.
+        value: &'p str,
+        /// Whether it is secret.
+        secret: bool,
+    },
+    /// Overwrite a custom variable.
+    UpdateVariable {
+        /// Its name.
+        name: &'p str,
+        /// Its value.
+        value: &'p str,
+        /// Whether it is secret.
+        secret: bool,
+    },
+    /// Delete a custom variable.
+    DeleteVariable {
+        /// Its name.
+        name: &'p str,
+    },
+    /// Create a webhook.
+    CreateWebhook {
+        /// Its name.
+        name: &'p str,
+        /// What it is.
+        state: &'p WebhookState,
+    },
+    /// Overwrite a webhook, renaming it when `from` is set.
+    UpdateWebhook {
+        /// Its name after the write.
+        name: &'p str,
+        /// Its current name, when it is renamed.
+        from: Option<&'p str>,
+        /// What it is.
+        state: &'p WebhookState,
+    },
+    /// Delete a webhook.
+    DeleteWebhook {
+        /// Its name.
+        name: &'p str,
+    },
+}
+
+/// What the driver must do next.
+#[derive(Debug)]
+pub enum Step<'p> {
+    /// Save this registry where it lives.
+    SaveRegistry(Box<Registry>),
+    /// Make one write (webhooks and variables: one at a time).
+    Write(Write<'p>),
+    /// Monitor work on its own: the writes left after the chain and the rules, or the
+    /// listing that keeps them fresh.
+    Monitors(MonitorWork<'p>),
+    /// Create, update or delete these objects addressed by id — notification rules and
+    /// status boards — concurrently, stopping early on a signal.
+    WriteById(Vec<&'p Change>),
+    /// Submit these seeded check runs (batched by the driver).
+    SubmitChecks(Vec<&'p SeedRun>),
+    /// Make one chain write and, at the same time, this monitor work: the monitor writes
+    /// whose webhooks already exist, or the listing that keeps them fresh.
+    Overlapped {
+        /// The chain's write.
+        write: Write<'p>,
+        /// The monitor work that goes along with it.
+        monitors: MonitorWork<'p>,
+    },
+    /// Nothing is left: take the report with [`Engine::into_report`].
+    Done,
+}
+
+/// Monitor work, on its own ([`Step::Monitors`]) or alongside a chain write
+/// ([`Step::Overlapped`]).
+#[derive(Debug)]
+pub enum MonitorWork<'p> {
+    /// List the monitors again and report each one's message fingerprint.
+    Read,
+    /// Write these monitor messages (concurrently, stopping early on a signal).
+    Write(Vec<&'p MonitorChange>),
+}
+
+/// What came of a [`MonitorWork`].
+#[derive(Debug)]
+pub enum MonitorOutcome {
+    /// Every monitor's message fingerprint by id, or why the listing failed.
+    Read(Result<BTreeMap<i64, Fingerprint>, String>),
+    /// Each monitor write's outcome, by id (a monitor missing here was not attempted).
+    Written(BTreeMap<i64, Result<(), String>>),
+}
+
+/// What came of a step.
+#[derive(Debug)]
+pub enum StepOutcome {
+    /// The registry was saved, or why not.
+    Saved(Result<(), String>),
+    /// The write was made, or why not.
+    Written(Result<(), String>),
+    /// What came of a [`Step::Monitors`].
+    Monitors(MonitorOutcome),
+    /// Each write's outcome, by address: the id of an object a create made (an object
+    /// missing here was not attempted).
+    ByIdWritten(BTreeMap<Address, Result<Option<String>, String>>),
+    /// The seeded check runs were submitted, or why not.
+    ChecksSubmitted(Result<(), String>),
+    /// What came of a [`Step::Overlapped`]: the chain write, and the monitor work.
+    Overlapped {
+        /// The chain write was made, or why not.
+        written: Result<(), String>,
+        /// What came of the monitor work.
+        monitors: MonitorOutcome,
+    },
+}
