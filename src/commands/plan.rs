@@ -17,8 +17,8 @@ pub struct PlanArgs {
     #[arg(default_value = "manifests")]
     pub dir: PathBuf,
 
-    /// Output format: text (Terraform-like), json (versioned, see README) or markdown (for a
-    /// pull-request comment).
+    /// Output format: text (Terraform-like), json (versioned, see docs/json-plan.md) or
+    /// markdown (for a pull-request comment).
     #[arg(long, value_enum, default_value = "text")]
     pub format: FormatArg,
 
@@ -188,7 +188,7 @@ fn problems_and_summary(plan: &crate::plan::Plan) -> String {
 pub enum FormatArg {
     /// Terraform-like text with unified diffs.
     Text,
-    /// The versioned JSON plan (see the README).
+    /// The versioned JSON plan (see docs/json-plan.md).
     Json,
     /// Markdown for a pull-request comment.
     Markdown,

@@ -42,7 +42,7 @@ pub struct PreviewArgs {
     pub transitions: Vec<SampleTransition>,
 
     /// Output format: text, or json (`{monitor|block, transitions: [{transition, message,
-    /// handles, webhooks: [{name, url, headers, payload}]}]}`, see the README).
+    /// handles, webhooks: [{name, url, headers, payload}]}]}`, see docs/preview.md).
     #[arg(long, value_enum, default_value = "text")]
     pub format: PreviewFormat,
 
@@ -67,7 +67,7 @@ pub(crate) fn transition_parser() -> impl clap::builder::TypedValueParser<Value 
 pub enum PreviewFormat {
     /// Readable text.
     Text,
-    /// The JSON shape documented in the README.
+    /// The JSON shape documented in docs/preview.md.
     Json,
 }
 

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Apply lists the monitors again before writing them when their writes start more than
-/// this long after the read (README, "Stale plans").
+/// this long after the read (docs/guarantees.md, "Stale plans").
 pub const MONITOR_READ_MAX_AGE: Duration = Duration::from_secs(5);
 
 /// Whether an apply that took `elapsed` from start to end may have listed the monitors

@@ -14,6 +14,9 @@ mod manifests_load_into_the_model_they_describe;
 mod no_input_panics;
 /// Every byte outside ddhooks' markers survives block edits.
 mod text_outside_markers_is_never_changed;
+/// Every relative link of `README.md` and `docs/*.md` resolves, and their manifest
+/// examples load with the loader.
+mod the_documents_link_to_what_exists_and_their_examples_load;
 
 use ddhooks::manifest::{load_sources, LoadOptions, Source};
 use ddhooks::model::Desired;

@@ -1,5 +1,5 @@
 //! No input panics: property tests of the manifest loader and of the message-template code
-//! on arbitrary and near-valid text and bytes (the README's "Bad input" guarantee,
+//! on arbitrary and near-valid text and bytes (docs/guarantees.md, "Bad input",
 //! `the_manifest_loader_never_panics*` and `no_input_panics`).
 
 use crate::load;

@@ -1,5 +1,5 @@
 //! People's text survives managed-block edits byte for byte: property tests of the message
-//! template code (the README's "People's text" guarantee,
+//! template code (docs/guarantees.md, "People's text",
 //! `adding_then_removing_a_block_restores_every_byte`).
 
 use ddhooks::template;

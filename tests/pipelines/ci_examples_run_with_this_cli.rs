@@ -77,7 +77,7 @@ impl Invocation {
 fn load_yaml(path: &str) -> (String, Value) {
     let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
     let text = std::fs::read_to_string(&full)
-        .unwrap_or_else(|e| panic!("{path} cannot be read ({e}); it is documented in the README"));
+        .unwrap_or_else(|e| panic!("{path} cannot be read ({e}); it is documented in docs/ci.md"));
     let value =
         serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("{path} is not valid YAML: {e}"));
     (text, value)

@@ -1,6 +1,6 @@
 //! Pipelines and everyday use: the real `ddhooks` binary as CI jobs and people at a terminal
-//! run it, and the files users copy, one module per promise of the README's "In CI" and
-//! "Troubleshooting" sections.
+//! run it, and the files users copy, one module per promise of docs/ci.md and
+//! docs/troubleshooting.md.
 
 #[path = "../kit/mod.rs"]
 mod kit;

@@ -1,5 +1,5 @@
 //! Plan and apply end to end: the real `ddhooks` binary against a real sandbox over
-//! loopback HTTP, one module per guarantee of the README that these runs prove.
+//! loopback HTTP, one module per guarantee of the docs (docs/guarantees.md) that these runs prove.
 
 #[path = "../kit/mod.rs"]
 mod kit;

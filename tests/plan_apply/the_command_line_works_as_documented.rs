@@ -1,4 +1,4 @@
-//! The command line as the README documents it: exit codes, apply asking before it writes,
+//! The command line as README.md and docs/ document it: exit codes, apply asking before it writes,
 //! the demo and `--sandbox` with no account.
 
 use crate::kit::cli::{self, API_KEY, APP_KEY, BIN};

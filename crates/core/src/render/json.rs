@@ -1,5 +1,5 @@
 //! The versioned JSON plan (`format_version: 1`): a view of the typed [`Plan`], built here
-//! and nowhere else, byte-compatible with the format the README documents. Saved plans are
+//! and nowhere else, byte-compatible with the format docs/json-plan.md documents. Saved plans are
 //! this view too; apply compares a saved view with the view of a fresh plan.
 
 use super::fields::{self, Field, Side};

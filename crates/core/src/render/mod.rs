@@ -21,7 +21,7 @@ pub use text::render_text;
 pub enum Format {
     /// Terraform-like text with unified diffs.
     Text,
-    /// The versioned JSON plan (see the README).
+    /// The versioned JSON plan (see docs/json-plan.md).
     Json,
     /// Markdown for a pull-request comment.
     Markdown,
