@@ -38,7 +38,9 @@
 //!
 //! The comparison and the replay live in `conformance::replay`; `conformance::terraform`
 //! replays Terraform's provider's go-vcr cassettes, kept in the project under
-//! `tests/data/cassettes/terraform/` (see `ORIGIN.md` there), with the same code.
+//! `tests/data/cassettes/terraform/` (see `ORIGIN.md` there), with the same code;
+//! `conformance::clients` replays the official Go client's go-vcr cassettes kept under
+//! `tests/data/cassettes/clients/` with Terraform's loader.
 //!
 //! Interactions on endpoints the sandbox does not serve (v2 roles, downtimes, synthetics,
 //! monitor search and group search, can_delete) are skipped and counted with the reason. A
@@ -46,6 +48,7 @@
 //! (a downtime on the created monitor, a synthetics test that creates a monitor) is skipped
 //! whole, since the sandbox cannot reproduce its effect.
 
+mod clients;
 mod replay;
 mod terraform;
 
