@@ -27,18 +27,25 @@
 //!   times.
 //! - Tolerated when present on one side only, compared when on both: fields Datadog added in
 //!   later API versions or shows only in some orgs — `restriction_policy`, `draft_status`,
-//!   `assets`, `restricted`, `run_as`, `options.avalanche_window`, `options.locked`, and a
-//!   webhook's `auth_method_id` (every answer since 2025; the 2022 recordings lack it).
+//!   `assets`, `restricted`, `run_as`, `options.avalanche_window`, `options.locked`, a
+//!   webhook's `auth_method_id` (every answer since 2025; the 2022 recordings lack it), and a
+//!   user's `mfa_enabled` (reads since 2024; the 2021 recording lacks it).
 //! - Numbers compare by value (`2` equals `2.0`: old recordings have integer thresholds).
 //! - Changes over time and effects of skipped writes (`replay::tolerated_change`): a
 //!   dashboard's `is_read_only` and `restricted_roles` may be missing (the official client's
 //!   2024 recordings answer `false` and `[]`, Terraform's of 2026 and the sandbox omit them
 //!   unless sent); a monitor's `restricted_roles` are not compared once a skipped
-//!   `/api/v2/restriction_policy/monitor:{id}` write has changed them.
+//!   `/api/v2/restriction_policy/monitor:{id}` write has changed them; a user listing's
+//!   `meta.page.total_count` counts every user of the recording org.
+//! - Users and Microsoft Teams handles a recorded listing shows but the cassette never
+//!   created (the recording org's) are created first, like the dashboards above, and the
+//!   Microsoft channels a tenant-based listing names are given to the sandbox.
 //!
 //! The comparison and the replay live in `conformance::replay`; `conformance::terraform`
 //! replays Terraform's provider's go-vcr cassettes, kept in the project under
-//! `tests/data/cassettes/terraform/` (see `ORIGIN.md` there), with the same code.
+//! `tests/data/cassettes/terraform/` (see `ORIGIN.md` there), with the same code;
+//! `conformance::clients` replays the official Go client's go-vcr cassettes kept under
+//! `tests/data/cassettes/clients/` with Terraform's loader.
 //!
 //! Interactions on endpoints the sandbox does not serve (v2 roles, downtimes, synthetics,
 //! monitor search and group search, can_delete) are skipped and counted with the reason. A
@@ -46,6 +53,7 @@
 //! (a downtime on the created monitor, a synthetics test that creates a monitor) is skipped
 //! whole, since the sandbox cannot reproduce its effect.
 
+mod clients;
 mod replay;
 mod terraform;
 

@@ -721,6 +721,10 @@ fn handle_routes() -> Router<Arc<Shared>> {
         .nest(OPSGENIE, named(Named::Opsgenie))
         .nest(TENANT, named(Named::TenantHandle))
         .nest(WORKFLOWS, named(Named::WorkflowHandle))
+        .route(
+            "/api/v2/integration/ms-teams/configuration/channel/{tenant}/{team}/{channel}",
+            get(get_ms_teams_channel),
+        )
         .route("/api/v2/team", get(list_teams).post(create_team))
         .route(
             "/api/v2/team/{id}",
@@ -1024,6 +1028,24 @@ async fn disable_user(
     let now = Now::current();
     directory_write(&s, |d| handles::disable_user(d, &id, &now)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+async fn get_ms_teams_channel(
+    State(s): State<Arc<Shared>>,
+    _keys: BothKeys,
+    Path((tenant, team, channel)): Path<(String, String, String)>,
+) -> ApiResult {
+    let answer =
+        handles::get_ms_teams_channel(&s.store.read().directory, &tenant, &team, &channel)?;
+    reply(StatusCode::OK, answer)
+}
+
+/// `POST /sandbox/v1/ms-teams/channels`: a channel of the org's Microsoft tenant (see
+/// [`handles::add_ms_teams_channel`]).
+pub async fn add_ms_teams_channel(State(s): State<Arc<Shared>>, body: Bytes) -> ApiResult {
+    let body = json_body(&body)?;
+    let answer = directory_write(&s, |d| handles::add_ms_teams_channel(d, &body)).await?;
+    reply(StatusCode::CREATED, answer)
 }
 
 /// `POST /sandbox/v1/users/{id}/login`: the user logs in, and is `Active` from then on.

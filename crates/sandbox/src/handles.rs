@@ -9,9 +9,10 @@
 //! cannot reach its data file.
 //!
 //! Assumptions where nothing is recorded (each marked where it is made): the 404 messages
-//! other than Opsgenie's, users' and teams', a Slack account unknown to the org answering
-//! 404, the listing orders (by name), and the tenant-based listing leaving out the tenant,
-//! team and channel names, which Datadog reads from Microsoft and the sandbox cannot know.
+//! other than Opsgenie's, users' and teams', the listing orders of Slack channels and teams
+//! (by name), of Opsgenie services (by creation, as the recorded Microsoft Teams listings),
+//! and the tenant-based listing leaving out the tenant, team and channel names of a channel
+//! the sandbox was not told of (Datadog reads them from Microsoft).
 
 use crate::monitors::Now;
 use crate::store::ApiError;
@@ -45,6 +46,16 @@ pub struct Directory {
     /// Users by id, each as `GET /api/v2/users/{id}` answers its attributes.
     #[serde(default)]
     pub users: BTreeMap<String, Map<String, Value>>,
+    /// The creation order of the [`Named`] objects (ids to a rising number): their listings
+    /// answer in that order, as the recorded Microsoft Teams listings do.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub created: BTreeMap<String, u64>,
+    /// The Microsoft Teams channels the org's tenants hold, by channel id, each with
+    /// `tenant_id`, `tenant_name`, `team_id`, `team_name`, `channel_name` and `is_primary`:
+    /// what Datadog reads from Microsoft, given to the sandbox through
+    /// `POST /sandbox/v1/ms-teams/channels`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ms_teams_channels: BTreeMap<String, Map<String, Value>>,
 }
 
 /// The sandbox org's id in users' `relationships.org`.
@@ -105,9 +116,10 @@ fn uuid(taken: impl Fn(&str) -> bool) -> String {
 
 // ---- Slack (v1) ----
 
-/// Assumed: the spec lists 404 for every channel endpoint without a recorded message.
+/// The official Go client's recordings (`TestSlackIntegration*Errors/400_Bad_Request`): every
+/// channel endpoint answers 400 for an account the org lacks, though the spec lists 404.
 fn no_slack_account(account: &str) -> ApiError {
-    ApiError::not_found(format!("Slack account {account} not found"))
+    ApiError::bad_request(format!("Account is not configured: {account}"))
 }
 
 fn no_slack_channel(channel: &str) -> ApiError {
@@ -365,6 +377,10 @@ impl Named {
     }
 
     fn store(self, dir: &mut Directory, id: &str, attributes: Map<String, Value>) {
+        if !dir.created.contains_key(id) {
+            let next = dir.created.values().max().map_or(0, |n| n + 1);
+            dir.created.insert(id.to_string(), next);
+        }
         match self {
             Named::Opsgenie => {
                 dir.opsgenie_services.insert(id.to_string(), attributes);
@@ -380,6 +396,7 @@ impl Named {
     }
 
     fn remove(self, dir: &mut Directory, id: &str) -> bool {
+        dir.created.remove(id);
         match self {
             Named::Opsgenie => dir.opsgenie_services.remove(id).is_some(),
             Named::TenantHandle => dir.tenant_handles.remove(id).is_some(),
@@ -450,8 +467,10 @@ impl Named {
         }
     }
 
-    /// The listing (unpaged), by name then id; the tenant-based one filtered by `name` and
-    /// `tenant_id` when given, its items typed `ms-teams-tenant-based-handle-info`.
+    /// The listing (unpaged), oldest first (the recorded Microsoft Teams listings); the
+    /// tenant-based one filtered by `name` and `tenant_id` when given, its items typed
+    /// `ms-teams-tenant-based-handle-info` and carrying the tenant, team and channel names
+    /// of a channel the sandbox knows ([`Directory::ms_teams_channels`]).
     pub fn list(self, dir: &Directory, query: &BTreeMap<String, String>) -> Value {
         let map = self.map(dir);
         let mut items: Vec<(&String, &Map<String, Value>)> = map
@@ -466,22 +485,113 @@ impl Named {
                     })
             })
             .collect();
-        items.sort_by(|a, b| {
-            (a.1.get("name").and_then(Value::as_str), a.0)
-                .cmp(&(b.1.get("name").and_then(Value::as_str), b.0))
-        });
+        let order = |id: &String| dir.created.get(id).copied().unwrap_or(u64::MAX);
+        items.sort_by(|a, b| (order(a.0), a.0).cmp(&(order(b.0), b.0)));
         let data: Vec<Value> = items
             .into_iter()
             .map(|(id, attributes)| {
                 let mut item = self.answer(id, attributes)["data"].clone();
                 if self == Named::TenantHandle {
                     item["type"] = json!("ms-teams-tenant-based-handle-info");
+                    if let Some(names) = channel_names(dir, attributes) {
+                        let attributes = item["attributes"].as_object_mut().expect("an object");
+                        attributes.extend(names);
+                    }
                 }
                 item
             })
             .collect();
         json!({"data": data})
     }
+}
+
+// ---- Microsoft Teams channels (what Datadog reads from Microsoft) ----
+
+/// The tenant, team and channel names of a tenant-based handle's channel, when the sandbox
+/// knows the channel (the same channel, team and tenant ids).
+fn channel_names(dir: &Directory, handle: &Map<String, Value>) -> Option<Map<String, Value>> {
+    let channel = dir
+        .ms_teams_channels
+        .get(handle.get("channel_id")?.as_str()?)?;
+    let same = |key: &str| channel.get(key) == handle.get(key);
+    (same("team_id") && same("tenant_id")).then(|| {
+        ["tenant_name", "team_name", "channel_name"]
+            .iter()
+            .filter_map(|key| Some((key.to_string(), channel.get(*key)?.clone())))
+            .collect()
+    })
+}
+
+/// `POST /sandbox/v1/ms-teams/channels`: the org's Microsoft tenant holds this channel
+/// (`tenant_id`, `tenant_name`, `team_id`, `team_name`, `channel_id`, `channel_name`, all
+/// required; `is_primary` defaults to whether the channel is `General`, the channel every
+/// team starts with). Answers what `GET …/configuration/channel/…` will.
+pub fn add_ms_teams_channel(dir: &mut Directory, body: &Value) -> Result<Value, ApiError> {
+    let given = body
+        .as_object()
+        .ok_or_else(|| invalid("body must be an object"))?;
+    let keys = [
+        "tenant_id",
+        "tenant_name",
+        "team_id",
+        "team_name",
+        "channel_id",
+        "channel_name",
+    ];
+    let mut channel = Map::new();
+    for key in keys {
+        channel.insert(key.to_string(), json!(text(given, key)?));
+    }
+    let is_primary = match given.get("is_primary") {
+        None => channel["channel_name"] == "General",
+        Some(Value::Bool(b)) => *b,
+        Some(_) => return Err(invalid("is_primary must be a boolean")),
+    };
+    channel.insert("is_primary".into(), json!(is_primary));
+    let id = channel.remove("channel_id").expect("required above");
+    let id = id.as_str().expect("a string").to_string();
+    dir.ms_teams_channels.insert(id.clone(), channel);
+    get_ms_teams_channel_by_id(dir, &id)
+}
+
+fn get_ms_teams_channel_by_id(dir: &Directory, id: &str) -> Result<Value, ApiError> {
+    let channel = dir
+        .ms_teams_channels
+        .get(id)
+        .ok_or_else(no_ms_teams_channel)?;
+    Ok(json!({"data": {
+        "id": id,
+        "type": "ms-teams-channel-info",
+        "attributes": {
+            "is_primary": channel["is_primary"],
+            "team_id": channel["team_id"],
+            "tenant_id": channel["tenant_id"],
+        },
+    }}))
+}
+
+/// Assumed: nothing recorded.
+fn no_ms_teams_channel() -> ApiError {
+    ApiError::not_found("Channel not found.")
+}
+
+/// `GET /api/v2/integration/ms-teams/configuration/channel/{tenant_name}/{team_name}/
+/// {channel_name}`: the ids of a channel by its names (Terraform's recording).
+pub fn get_ms_teams_channel(
+    dir: &Directory,
+    tenant: &str,
+    team: &str,
+    channel: &str,
+) -> Result<Value, ApiError> {
+    let id = dir
+        .ms_teams_channels
+        .iter()
+        .find(|(_, c)| {
+            c["tenant_name"] == tenant && c["team_name"] == team && c["channel_name"] == channel
+        })
+        .map(|(id, _)| id.clone())
+        .ok_or_else(no_ms_teams_channel)?;
+    get_ms_teams_channel_by_id(dir, &id)
 }
 
 // ---- Teams (v2) ----
@@ -744,10 +854,18 @@ pub fn create_user(
     Ok(json!({"data": user_answer(id, &user)}))
 }
 
+/// A user as a read answers it: with `mfa_enabled` (`false`: nobody logs in to the sandbox
+/// with a second factor), which the create's answer lacks (Terraform's recordings of 2024).
+fn read_user(id: &str, user: &Map<String, Value>) -> Value {
+    let mut answer = user_answer(id, user);
+    answer["attributes"]["mfa_enabled"] = json!(false);
+    answer
+}
+
 /// `GET /api/v2/users/{id}`.
 pub fn get_user(dir: &Directory, id: &str) -> Result<Value, ApiError> {
     let user = dir.users.get(id).ok_or_else(|| no_such(id))?;
-    Ok(json!({"data": user_answer(id, user)}))
+    Ok(json!({"data": read_user(id, user)}))
 }
 
 /// `PATCH /api/v2/users/{id}` (200): `name`, `email`, `disabled` given replace; the body's
@@ -808,8 +926,9 @@ pub fn log_in(dir: &mut Directory, id: &str) -> Result<Value, ApiError> {
 
 /// `GET /api/v2/users`: `filter` (in the name, handle or email, without case),
 /// `filter[status]` (a comma-separated list of `Active`, `Pending`, `Disabled`), paged by
-/// `page[size]` (≤ 1000, default 10) and `page[number]`, ordered by name then id (assumed),
-/// with the recorded `meta.page` counts.
+/// `page[size]` (≤ 1000, default 10) and `page[number]`, ordered by name then email (as
+/// Terraform's recording of `filter[status]` lists namesakes), with the recorded `meta.page`
+/// counts; a user without a title is listed with an empty one (`null` in a single read).
 pub fn list_users(dir: &Directory, query: &BTreeMap<String, String>) -> Result<Value, ApiError> {
     let (size, number) = paging(query, 10, 1000)?;
     let filter = query.get("filter").map(|f| f.to_lowercase());
@@ -833,13 +952,22 @@ pub fn list_users(dir: &Directory, query: &BTreeMap<String, String>) -> Result<V
             })
         })
         .collect();
-    users.sort_by(|a, b| (a.1["name"].as_str(), a.0).cmp(&(b.1["name"].as_str(), b.0)));
+    fn key(u: &Map<String, Value>) -> (Option<&str>, Option<&str>) {
+        (u["name"].as_str(), u["email"].as_str())
+    }
+    users.sort_by(|a, b| (key(a.1), a.0).cmp(&(key(b.1), b.0)));
     let filtered = users.len();
     let data: Vec<Value> = users
         .into_iter()
         .skip(number.saturating_mul(size))
         .take(size)
-        .map(|(id, u)| user_answer(id, u))
+        .map(|(id, u)| {
+            let mut answer = read_user(id, u);
+            if answer["attributes"]["title"].is_null() {
+                answer["attributes"]["title"] = json!("");
+            }
+            answer
+        })
         .collect();
     Ok(json!({
         "data": data,
@@ -863,8 +991,9 @@ mod tests {
             create_slack_channel(&mut dir, "main", &body)
                 .unwrap_err()
                 .status,
-            404
+            400
         );
+        assert_eq!(list_slack_channels(&dir, "main").unwrap_err().status, 400);
         add_slack_accounts(
             &mut dir,
             &json!({"service_hooks": [{"account": "main", "url": "https://hooks"}]}),

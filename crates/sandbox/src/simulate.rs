@@ -74,6 +74,10 @@ pub fn routes() -> Router<Arc<Shared>> {
             "/sandbox/v1/users/{id}/login",
             post(crate::api::log_in_user),
         )
+        .route(
+            "/sandbox/v1/ms-teams/channels",
+            post(crate::api::add_ms_teams_channel),
+        )
 }
 
 async fn check_runs(State(s): State<Arc<Shared>>) -> Response {

@@ -48,8 +48,9 @@ struct Response {
     body: String,
 }
 
-/// The interactions of a go-vcr version 2 cassette; any other version is an error.
-fn load(path: &Path) -> Result<Vec<Interaction>, String> {
+/// The interactions of a go-vcr version 2 cassette (Terraform's, and the official Go
+/// client's in [`super::clients`]); any other version is an error.
+pub(super) fn load(path: &Path) -> Result<Vec<Interaction>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
     let cassette: Cassette = serde_yaml::from_str(&text)

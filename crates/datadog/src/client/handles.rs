@@ -16,7 +16,7 @@ use serde::de::DeserializeOwned;
 pub(crate) enum Answer<T> {
     /// The object or page.
     Found(T),
-    /// 404: there is no such object (or Slack account).
+    /// 404: there is no such object (or 400: no such Slack account).
     Missing,
     /// 403: the application key lacks this permission.
     Forbidden(String),
@@ -55,8 +55,15 @@ impl Client {
             account,
             "channels",
         ]);
-        self.read_handle(url, &format!("Slack channels of account {account}"))
+        // An account the org lacks answers 400 `Account is not configured: …` (the official
+        // Go client's recording), not the 404 the spec lists: either way, no such account.
+        match self
+            .read_handle(url, &format!("Slack channels of account {account}"))
             .await
+        {
+            Err(err) if err.status() == Some(400) => Ok(Answer::Missing),
+            answer => answer,
+        }
     }
 
     /// `GET /api/v1/integration/pagerduty/configuration/services/{name}`.
