@@ -44,6 +44,9 @@ pub struct Applier<'a> {
     pub monitors_read: usize,
     /// Set by SIGINT/SIGTERM: the write in flight finishes, nothing new starts.
     pub stop: Arc<AtomicBool>,
+    /// How old the last read of the monitors may be when one is written
+    /// ([`MONITOR_READ_MAX_AGE`]; tests set it through `apply`'s hidden flag).
+    pub read_max_age: std::time::Duration,
 }
 
 impl Applier<'_> {
@@ -75,7 +78,8 @@ impl Applier<'_> {
                 .collect(),
         ));
         let mut engine = Engine::new(plan, registry, self.state.dirty)
-            .overlapping(self.concurrency.saturating_sub(1));
+            .overlapping(self.concurrency.saturating_sub(1))
+            .read_max_age(self.read_max_age);
         for _ in 0..max_steps {
             if self.stop.load(Ordering::SeqCst) {
                 engine.interrupt();

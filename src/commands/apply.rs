@@ -13,6 +13,7 @@ use std::io::{BufRead, IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::Notify;
 
 /// Flags of `ddhooks apply`.
@@ -39,6 +40,12 @@ pub struct ApplyArgs {
     /// No colours (also when NO_COLOR is set or stdout is not a terminal).
     #[arg(long)]
     pub no_color: bool,
+
+    /// Tests only: re-read the monitors before writing one when their last read is older
+    /// than this many milliseconds (default 5,000), so a test decides whether an apply
+    /// lists them again instead of timing it.
+    #[arg(long, hide = true, value_name = "MS")]
+    pub monitor_read_max_age_ms: Option<u64>,
 
     #[command(flatten)]
     pub connect: ConnectArgs,
@@ -129,6 +136,9 @@ pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
                         stop: stop.clone(),
                         color,
                         printer,
+                        read_max_age: args
+                            .monitor_read_max_age_ms
+                            .map_or(crate::apply::MONITOR_READ_MAX_AGE, Duration::from_millis),
                     };
                     locked(saved, planned, context).await
                 }
@@ -162,6 +172,8 @@ struct LockedRun<'a> {
     color: bool,
     /// What `-q` asked of the report.
     printer: Printer,
+    /// How old the monitors' last read may be when one is written.
+    read_max_age: Duration,
 }
 
 /// Everything apply does once it holds the lock, with the plan made under it.
@@ -176,6 +188,7 @@ async fn locked(
         stop,
         color,
         printer,
+        read_max_age,
     } = context;
     let Planned {
         plan,
@@ -231,6 +244,7 @@ async fn locked(
         read_at,
         monitors_read,
         stop,
+        read_max_age,
     };
     let report = applier.apply(&plan).await;
     session.pause_progress();

@@ -479,6 +479,7 @@ impl Planned {
             read_at: self.read_at,
             monitors_read: self.monitors_read,
             stop,
+            read_max_age: crate::apply::MONITOR_READ_MAX_AGE,
         };
         (applier, self.plan)
     }

@@ -3,19 +3,10 @@
 use super::sandbox::Sandbox;
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
-/// Apply lists the monitors again before writing them when their writes start more than
-/// this long after the read (docs/guarantees.md, "Stale plans").
-pub const MONITOR_READ_MAX_AGE: Duration = Duration::from_secs(5);
-
-/// Whether an apply that took `elapsed` from start to end may have listed the monitors
-/// again: its monitor writes started after its read, so an apply shorter than
-/// [`MONITOR_READ_MAX_AGE`] must not have. (Only this implication is asserted: a slow
-/// machine can make an apply long, never short.)
-pub fn relisting_allowed(elapsed: Duration) -> bool {
-    elapsed > MONITOR_READ_MAX_AGE
-}
+/// `apply`'s hidden flag that keeps an apply from listing the monitors again, however
+/// long it takes (an hour's read age): request counts are then exact on any machine.
+pub const NO_RELISTING: [&str; 2] = ["--monitor-read-max-age-ms", "3600000"];
 
 /// The manifests of the scenario: a secret API-key variable, a pair and its block
 /// on every `team:checkout` monitor.

@@ -12,7 +12,7 @@
 
 use crate::kit::cli::{Run, API_KEY};
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{pair_webhooks, relisting_allowed};
+use crate::kit::fixtures::{pair_webhooks, NO_RELISTING};
 use crate::kit::sandbox::{VARIABLES, WEBHOOKS};
 use axum::body::Bytes;
 use axum::extract::{Request, State};
@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Monitors in the org of the main test: exactly two full pages of 1,000.
 const MONITORS: usize = 2_000;
@@ -244,8 +244,6 @@ struct Cost {
     routes: BTreeMap<String, u64>,
     /// Every API request as the proxy saw it.
     seen: Vec<Seen>,
-    /// How long the run took, start to end.
-    elapsed: Duration,
 }
 
 impl Cost {
@@ -284,22 +282,10 @@ impl Cost {
         pages
     }
 
-    /// The page queries an apply of an org of `listing` may have asked for: one listing,
-    /// or two when the run lasted long enough that its monitor writes may have started
-    /// more than `MONITOR_READ_MAX_AGE` after its read (a slow machine; see
-    /// `stale_plans_are_refused` for what the second listing is for).
+    /// The page queries of an apply of an org of `listing`: one listing (applies here run
+    /// with [`NO_RELISTING`], so a slow machine cannot add a second).
     fn listings(&self, listing: &[String]) -> Vec<String> {
-        let mut twice = [listing, listing].concat();
-        twice.sort();
-        if relisting_allowed(self.elapsed) && self.monitor_pages() == twice {
-            eprintln!(
-                "the apply took {:?}: the monitors were listed again",
-                self.elapsed
-            );
-            twice
-        } else {
-            listing.to_vec()
-        }
+        listing.to_vec()
     }
 
     /// Ids of the monitors written.
@@ -317,9 +303,7 @@ impl Cost {
 async fn cost(e: &E2e, tap: &Tap, run: impl std::future::Future<Output = Run>) -> Cost {
     e.clear_requests().await;
     tap.clear();
-    let started = Instant::now();
     let run = run.await;
-    let elapsed = started.elapsed();
     let routes = e.request_counts().await;
     let seen = tap.seen();
     assert_eq!(
@@ -327,12 +311,7 @@ async fn cost(e: &E2e, tap: &Tap, run: impl std::future::Future<Output = Run>) -
         routes.values().sum::<u64>(),
         "the proxy and the sandbox saw the same requests"
     );
-    Cost {
-        run,
-        routes,
-        seen,
-        elapsed,
-    }
+    Cost { run, routes, seen }
 }
 
 /// Exact route counts, by the sandbox's route templates.
@@ -409,7 +388,7 @@ async fn plan_and_apply_cost_exactly_the_requests_the_api_requires() {
     //    POST per webhook and variable; one PUT per targeted monitor. Without latency the
     //    webhook chain ends well within `MONITOR_READ_MAX_AGE` of the read, so the monitors
     //    are not listed again (`stale_plans_are_refused` covers the other side).
-    let c = cost(&e, &tap, e.apply_ok()).await;
+    let c = cost(&e, &tap, apply_ok(&e)).await;
     let listed = c.listings(&listing);
     assert_eq!(
         c.routes,
@@ -477,7 +456,7 @@ async fn plan_and_apply_cost_exactly_the_requests_the_api_requires() {
         "groups.yaml",
         &pair_manifests(PAIRS, &[3, 11], Some(changed_group)),
     );
-    let c = cost(&e, &tap, e.apply_ok()).await;
+    let c = cost(&e, &tap, apply_ok(&e)).await;
     let listed = c.listings(&listing);
     let group_monitors: BTreeSet<i64> = groups[&changed_group].iter().copied().collect();
     assert_eq!(
@@ -553,7 +532,7 @@ async fn a_registry_of_several_parts_costs_one_read_per_part() {
     // then the header, both created), then once they are owned (slot B: part 2 created,
     // the header updated, then slot A's part 2 deleted, and part 3 probed with a DELETE
     // that finds nothing, in case an older, larger version left more parts).
-    let c = cost(&e, &tap, e.apply_ok()).await;
+    let c = cost(&e, &tap, apply_ok(&e)).await;
     let n = names.len() as u64;
     assert_eq!(
         c.routes,
@@ -686,4 +665,13 @@ async fn an_org_of_unknown_size_is_listed_whole_in_growing_windows() {
     }
     // Pages 0–3 one at a time, then 4–7 at once: 6 is short (500 monitors), 7 is empty.
     assert_eq!(c.monitor_pages(), pages(7_999));
+}
+
+/// `apply --auto-approve` that never lists the monitors again (see [`NO_RELISTING`]),
+/// asserted to complete.
+async fn apply_ok(e: &E2e) -> Run {
+    crate::kit::cli::assert_applied(
+        e.apply(&[&["--auto-approve"][..], &NO_RELISTING].concat())
+            .await,
+    )
 }
