@@ -1,5 +1,10 @@
+use super::emit::{yaml_flow, yaml_key};
+use super::hand_lines::hand_line;
+use super::scrub::{scrub_header, scrub_payload, scrub_url, EnvAlloc};
 use super::*;
-use crate::model::EncodeAs;
+use crate::manifest::lint::{FIX_KEY_IN_QUERY, FIX_TAGS_LIST, MSG_ALERT_TITLE, MSG_KEY_IN_QUERY};
+use crate::manifest::{LoadOptions, Source};
+use crate::model::{EncodeAs, RemoteVariable};
 use crate::plan::{self, Address, PlanOptions};
 use crate::registry::Registry;
 use serde_json::json;
