@@ -3,8 +3,8 @@
 //!
 //! Secret values are sent but never logged: only method, path, status and attempt are.
 
-use super::network::{self, Attempts, CaBundle, NetworkCause, NetworkFailure};
-use super::pacing::{self, Pace, RetryClass, RetrySettings};
+use super::network::{self, Attempts, CaBundle, NetworkFailure};
+use super::pacing::{self, Pace, RetrySettings};
 use super::wire;
 use ddhooks_core::model::Secret;
 use rand::Rng;
@@ -15,8 +15,12 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod auth_methods;
+mod dashboards;
+mod error;
 pub(crate) mod handles;
 mod monitor_list;
+mod rules;
+pub use error::ApiError;
 pub use monitor_list::MonitorListing;
 
 /// Largest response body accepted; anything larger is an error, never an out-of-memory.
@@ -86,145 +90,6 @@ impl Default for ClientOptions {
             base_backoff: Duration::from_millis(200),
             concurrency: 16,
             ca_bundle: None,
-        }
-    }
-}
-
-/// A failed API call, with what it was about and how to fix it.
-#[derive(Debug, thiserror::Error)]
-pub enum ApiError {
-    /// A key is missing from the environment.
-    #[error("{0} is not set; export it (keys are read only from the environment), or use --sandbox to try ddhooks without an account")]
-    MissingKey(String),
-    /// Datadog answered with an error status.
-    #[error("{method} {object}: Datadog answered {status}: {message}{hint}{tried}")]
-    Status {
-        /// What the call was about, e.g. `webhook g-alert-check`.
-        object: String,
-        /// HTTP method.
-        method: String,
-        /// HTTP status.
-        status: u16,
-        /// Datadog's own messages.
-        message: String,
-        /// How to fix it (starts with `; ` when present).
-        hint: String,
-        /// The failed attempts, when there were several.
-        tried: Box<Attempts>,
-    },
-    /// The request never got an answer.
-    #[error("{method} {object}: {failure}{tried}")]
-    Network {
-        /// What the call was about.
-        object: String,
-        /// HTTP method.
-        method: String,
-        /// Where it was going and why it got no answer.
-        failure: Box<NetworkFailure>,
-        /// Whether the request may have been processed (sent, then the connection dropped).
-        ambiguous: bool,
-        /// The failed attempts, when there were several.
-        tried: Box<Attempts>,
-    },
-    /// The HTTP client could not be built; nothing was sent.
-    #[error("cannot set up the HTTP client: {0}")]
-    Setup(String),
-    /// The request body could not be encoded; nothing was sent.
-    #[error("{object}: the request could not be encoded ({detail}); nothing was sent; this is a bug in ddhooks, please report it")]
-    Encode {
-        /// What the call was about.
-        object: String,
-        /// Why.
-        detail: String,
-    },
-    /// The answer could not be understood.
-    #[error("{object}: Datadog's answer could not be read ({detail}); this is a bug or an API change, please report it")]
-    Decode {
-        /// What the call was about.
-        object: String,
-        /// Why.
-        detail: String,
-    },
-}
-
-impl ApiError {
-    /// The HTTP status, when Datadog answered.
-    pub fn status(&self) -> Option<u16> {
-        match self {
-            ApiError::Status { status, .. } => Some(*status),
-            _ => None,
-        }
-    }
-
-    /// How a failure is retried; `None`: it is not.
-    fn retry_class(&self) -> Option<RetryClass> {
-        match self {
-            ApiError::Status { status, .. } => {
-                matches!(status, 429 | 500 | 502 | 503 | 504).then_some(RetryClass::Backoff)
-            }
-            ApiError::Network { failure, .. } => Some(failure.cause.retry_class()),
-            _ => None,
-        }
-    }
-
-    /// Why the request got no answer, when it got none.
-    pub fn network_cause(&self) -> Option<NetworkCause> {
-        match self {
-            ApiError::Network { failure, .. } => Some(failure.cause),
-            _ => None,
-        }
-    }
-
-    /// A few words for the summary of a request's attempts: the status, or the cause.
-    fn attempt_label(&self) -> String {
-        match self {
-            ApiError::Status { status, .. } => status.to_string(),
-            ApiError::Network { failure, .. } => failure.cause.label().to_string(),
-            _ => "error".to_string(),
-        }
-    }
-
-    /// The same error, ending with how many attempts were made and how each failed.
-    fn after(self, attempts: Attempts) -> ApiError {
-        match self {
-            ApiError::Status {
-                object,
-                method,
-                status,
-                message,
-                hint,
-                ..
-            } => ApiError::Status {
-                object,
-                method,
-                status,
-                message,
-                hint,
-                tried: Box::new(attempts),
-            },
-            ApiError::Network {
-                object,
-                method,
-                failure,
-                ambiguous,
-                ..
-            } => ApiError::Network {
-                object,
-                method,
-                failure,
-                ambiguous,
-                tried: Box::new(attempts),
-            },
-            other => other,
-        }
-    }
-
-    /// Whether a create may have happened although it failed (so read before retrying).
-    pub fn outcome_unknown(&self) -> bool {
-        match self {
-            ApiError::Network { ambiguous, .. } => *ambiguous,
-            ApiError::Status { status, .. } => *status >= 500,
-            _ => false,
         }
     }
 }
@@ -329,13 +194,6 @@ impl Client {
             path.extend(segments);
         }
         url
-    }
-
-    /// `/api/v2/monitor/notification_rule[/{id}]`.
-    fn rules_url(&self, id: Option<&str>) -> Url {
-        let mut segments = vec!["monitor", "notification_rule"];
-        segments.extend(id);
-        self.versioned_url("v2", &segments)
     }
 
     /// `…/integration/webhooks/configuration/webhooks[/{name}]`.
@@ -833,180 +691,6 @@ impl Client {
         };
         self.write(Method::PUT, url, &body, &format!("monitor {id}"))
             .await
-    }
-}
-
-impl Client {
-    /// One page of `GET /api/v2/monitor/notification_rule` (0-based `page`).
-    pub(crate) async fn list_rules_page(
-        &self,
-        page: usize,
-        per_page: usize,
-    ) -> Result<Vec<wire::RuleData>, ApiError> {
-        let mut url = self.rules_url(None);
-        url.query_pairs_mut()
-            .append_pair("page", &page.to_string())
-            .append_pair("per_page", &per_page.to_string());
-        let object = format!("notification rule list page {page}");
-        let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::GET, &object, &bytes));
-        }
-        Self::decode::<wire::RuleList>(&object, &bytes).map(|l| l.data)
-    }
-
-    /// Every notification rule, page by page (1,000 per page, the API's maximum) until a
-    /// short page: the API gives no count. About 1,000 rules fit an org, so this is one
-    /// request, or two when the first page is exactly full.
-    pub(crate) async fn list_rules(&self) -> Result<Vec<wire::RuleData>, ApiError> {
-        const PAGE: usize = 1000;
-        /// A server that ignores `page` would answer forever; no org holds this many rules.
-        const MAX_PAGES: usize = 100;
-        let mut rules: Vec<wire::RuleData> = Vec::new();
-        for page in 0..MAX_PAGES {
-            let batch = self.list_rules_page(page, PAGE).await?;
-            let full = batch.len() >= PAGE;
-            if page > 0 && batch.first().map(|r| &r.id) == rules.first().map(|r| &r.id) {
-                return Err(ApiError::Decode {
-                    object: "notification rule list".into(),
-                    detail: format!("page {page} repeats page 0: the server ignores paging"),
-                });
-            }
-            rules.extend(batch);
-            if !full {
-                return Ok(rules);
-            }
-        }
-        Err(ApiError::Decode {
-            object: "notification rule list".into(),
-            detail: format!("more than {MAX_PAGES} pages of {PAGE} rules"),
-        })
-    }
-
-    /// `GET …/notification_rule/{id}`; `None` when it does not exist.
-    pub(crate) async fn get_rule(&self, id: &str) -> Result<Option<wire::RuleDocument>, ApiError> {
-        let url = self.rules_url(Some(id));
-        self.get_optional(url, &format!("notification rule {id}"))
-            .await
-    }
-
-    /// `POST …/notification_rule` (answers 200 with the rule and its id). Not retried
-    /// after it was sent: a second create would make a second rule.
-    pub(crate) async fn create_rule(
-        &self,
-        body: &wire::RuleDocument,
-    ) -> Result<wire::RuleDocument, ApiError> {
-        let url = self.rules_url(None);
-        let object = format!("notification rule {}", body.data.attributes.name);
-        self.write(Method::POST, url, body, &object).await
-    }
-
-    /// `PATCH …/notification_rule/{id}`: replaces the whole rule.
-    pub(crate) async fn patch_rule(
-        &self,
-        id: &str,
-        body: &wire::RuleDocument,
-    ) -> Result<wire::RuleDocument, ApiError> {
-        let url = self.rules_url(Some(id));
-        let object = format!("notification rule {} ({id})", body.data.attributes.name);
-        self.write(Method::PATCH, url, body, &object).await
-    }
-
-    /// `DELETE …/notification_rule/{id}` (204); `Ok(false)` when it was already gone.
-    pub async fn delete_rule(&self, id: &str) -> Result<bool, ApiError> {
-        let url = self.rules_url(Some(id));
-        self.delete(url, &format!("notification rule {id}")).await
-    }
-}
-
-impl Client {
-    /// Every dashboard's summary, `count` at a time with `start` until a short page.
-    pub(crate) async fn list_dashboards(&self) -> Result<Vec<wire::DashboardSummary>, ApiError> {
-        const PAGE: usize = 1000;
-        const MAX_PAGES: usize = 1000;
-        let mut all: Vec<wire::DashboardSummary> = Vec::new();
-        for page in 0..MAX_PAGES {
-            let mut url = self.url(&["dashboard"]);
-            url.query_pairs_mut()
-                .append_pair("count", &PAGE.to_string())
-                .append_pair("start", &(page * PAGE).to_string());
-            let object = format!("dashboard list page {page}");
-            let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
-            if status == StatusCode::NOT_FOUND {
-                return Err(self.not_found(&Method::GET, &object, &bytes));
-            }
-            let batch = Self::decode::<wire::DashboardList>(&object, &bytes)?.dashboards;
-            if page > 0 && batch.first().map(|d| &d.id) == all.first().map(|d| &d.id) {
-                return Err(ApiError::Decode {
-                    object: "dashboard list".into(),
-                    detail: format!("page {page} repeats page 0: the server ignores paging"),
-                });
-            }
-            let full = batch.len() >= PAGE;
-            all.extend(batch);
-            if !full {
-                return Ok(all);
-            }
-        }
-        Err(ApiError::Decode {
-            object: "dashboard list".into(),
-            detail: format!("more than {MAX_PAGES} pages of {PAGE} dashboards"),
-        })
-    }
-
-    /// `GET /api/v1/dashboard/{id}`; `None` when it does not exist.
-    pub(crate) async fn get_dashboard(
-        &self,
-        id: &str,
-    ) -> Result<Option<wire::Dashboard>, ApiError> {
-        let url = self.url(&["dashboard", id]);
-        self.get_optional(url, &format!("dashboard {id}")).await
-    }
-
-    /// `POST /api/v1/dashboard` (answers 200 with the dashboard and its id). Not retried
-    /// after it was sent: a second create would make a second dashboard.
-    pub(crate) async fn create_dashboard(
-        &self,
-        body: &wire::Dashboard,
-    ) -> Result<wire::Dashboard, ApiError> {
-        let url = self.url(&["dashboard"]);
-        let object = format!("dashboard {}", body.title);
-        self.write(Method::POST, url, body, &object).await
-    }
-
-    /// `PUT /api/v1/dashboard/{id}`: replaces the dashboard whole.
-    pub(crate) async fn put_dashboard(
-        &self,
-        id: &str,
-        body: &wire::Dashboard,
-    ) -> Result<wire::Dashboard, ApiError> {
-        let url = self.url(&["dashboard", id]);
-        let object = format!("dashboard {} ({id})", body.title);
-        self.write(Method::PUT, url, body, &object).await
-    }
-
-    /// `DELETE /api/v1/dashboard/{id}`; `Ok(false)` when it was already gone.
-    pub async fn delete_dashboard(&self, id: &str) -> Result<bool, ApiError> {
-        let url = self.url(&["dashboard", id]);
-        self.delete(url, &format!("dashboard {id}")).await
-    }
-
-    /// `POST /api/v1/check_run` with a batch of check runs (202). A lost answer is retried:
-    /// a check run submitted twice is the same status twice, which changes nothing.
-    pub(crate) async fn post_check_runs(
-        &self,
-        runs: &[wire::ServiceCheck],
-    ) -> Result<(), ApiError> {
-        let url = self.url(&["check_run"]);
-        let object = format!("check_run ({} runs)", runs.len());
-        let body = Self::encode(&object, &runs)?;
-        let (status, bytes) = self
-            .call(Method::POST, url, Some(body), &object, true)
-            .await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::POST, &object, &bytes));
-        }
-        Ok(())
     }
 }
 

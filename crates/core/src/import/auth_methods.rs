@@ -6,8 +6,10 @@
 //! auth method Datadog holds, so the plan adopts it; an auth method whose name another one
 //! has is a finding (adoption goes by name when exactly one has it).
 
+use super::emit::{yaml_key, yaml_string};
 use super::entries::{not_imported, Section};
-use super::{scrub_text, yaml_key, yaml_string, EnvAlloc, Finding, ImportOptions};
+use super::scrub::{scrub_text, EnvAlloc};
+use super::{Finding, ImportOptions};
 use crate::manifest::{self, Source};
 use crate::model::RemoteAuthMethod;
 use std::collections::BTreeMap;

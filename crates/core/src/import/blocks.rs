@@ -8,8 +8,9 @@
 //! so it cannot change: a NAME with different bodies on different monitors, or one taken by
 //! a rule, is a finding, and its blocks are left out (the plan then shows their removal).
 
+use super::emit::{yaml_key, yaml_string};
 use super::entries::{not_imported, Context, Section};
-use super::{yaml_key, yaml_string, Finding};
+use super::Finding;
 use crate::model::{NotificationBlock, RemoteMonitor};
 use crate::plan::same_body;
 use crate::template;

@@ -7,8 +7,9 @@
 //! without a write; otherwise, and when its title is not unique among the org's dashboards
 //! (adoption goes by title), it is a finding and left out.
 
+use super::emit::{yaml_key, yaml_string};
 use super::entries::{flow_list, not_imported, Context, Section};
-use super::{is_valid_webhook_name, yaml_key, yaml_string, Finding};
+use super::{is_valid_webhook_name, Finding};
 use crate::model::{BoardWidget, RemoteBoard};
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;

@@ -6,7 +6,9 @@
 //! the manifest format can express ([`Section`]), checks each with [`Context::lower`], and
 //! reports the others as findings. [`super::import`] joins the sections under their keys.
 
-use super::{is_valid_webhook_name, yaml_string, Finding, FindingKind, ImportOptions, PairEntry};
+use super::emit::{comment, yaml_string};
+use super::pairs::PairEntry;
+use super::{is_valid_webhook_name, Finding, FindingKind, ImportOptions};
 use crate::manifest::{self, LoadOptions, Source};
 use crate::model::Desired;
 use std::collections::BTreeSet;
@@ -45,7 +47,7 @@ impl Section {
 
     /// Appends one entry, with a comment line saying where it came from.
     pub(crate) fn push(&mut self, origin: &str, entry: &str) {
-        let _ = writeln!(self.text, "  # {}", super::comment(origin));
+        let _ = writeln!(self.text, "  # {}", comment(origin));
         self.text.push_str(entry);
         self.count += 1;
     }

@@ -7,8 +7,9 @@
 //! name two rules share (adoption goes by name) — is a finding
 //! naming the rule and why, and the rule is left out.
 
+use super::emit::{yaml_key, yaml_string};
 use super::entries::{flow_list, not_imported, Context, Section};
-use super::{yaml_key, yaml_string, Finding};
+use super::Finding;
 use crate::manifest::rule::condition_scope;
 use crate::model::{
     Condition, NotificationRule, RemoteRule, RuleConditionScope, RuleFilter, RuleRecipients,

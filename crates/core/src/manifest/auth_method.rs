@@ -2,9 +2,9 @@
 //! named in Datadog by its manifest name, whose client secret must come from the
 //! environment (a secret written in a manifest is a secret in git).
 
-use super::decode::{RawAuthMethod, Str};
-use super::lower::Reporter;
 use super::origin::DeclaredKind;
+use super::raw::{RawAuthMethod, Str};
+use super::reporter::Reporter;
 use crate::model::{AuthMethod, Secret};
 use std::collections::{BTreeMap, HashMap};
 

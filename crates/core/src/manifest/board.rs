@@ -6,8 +6,9 @@
 //! pair's check runs by status (`grouping: cluster`), laid out by [`layout`] alone so the
 //! same manifest always gives the same board.
 
-use super::decode::{Loc, RawBoard, RawPair, Str};
-use super::lower::{pair_statuses, unknown_pair, Reporter};
+use super::lower::{pair_statuses, unknown_pair};
+use super::raw::{Loc, RawBoard, RawPair, Str};
+use super::reporter::Reporter;
 use super::DeclaredKind;
 use crate::model::{BoardWidget, Condition, SeededPair, StatusBoard, WidgetLayout};
 use std::collections::{BTreeMap, HashMap};

@@ -2,9 +2,11 @@
 //! Most come from the well-known walkthrough of this scenario and its pitfalls (DESIGN.md,
 //! "The Datadog facts that shape the design", 8).
 
-use super::decode::{did_you_mean, Decoder, Loc, Raw, Str};
+use super::decode::{did_you_mean, Decoder};
 use super::env::strip_refs;
-use super::lower::{pair_statuses, Reporter};
+use super::lower::pair_statuses;
+use super::raw::{Loc, Raw, Str};
+use super::reporter::Reporter;
 use super::yaml::{Node, Value};
 use super::{Diagnostics, LoadOptions, Origins, Severity};
 use crate::model::{
@@ -389,7 +391,7 @@ impl Linter<'_> {
             .warn(loc, MSG_ALERT_TITLE.into(), Some(FIX_ALERT_TITLE.into()));
     }
 
-    fn check_run(&mut self, hook: &super::decode::RawWebhook) {
+    fn check_run(&mut self, hook: &super::raw::RawWebhook) {
         let file = hook.name.loc.file;
         let at = |pos| Loc { file, pos };
         let shape = CHECK_RUN_SHAPE;

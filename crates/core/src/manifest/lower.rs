@@ -2,10 +2,11 @@
 //! file at once: names defined twice, invalid names, references between objects.
 
 use super::board::{self, BoardRefs, PairFacts};
-use super::decode::{did_you_mean, Delivery, Loc, Raw, RawBlock, RawPair, Str};
+use super::decode::did_you_mean;
+use super::raw::{Delivery, Loc, Raw, RawBlock, RawPair, Str};
+use super::reporter::{datadog_spelling, line_col, matches, pos_in, Reporter};
 use super::rule;
-use super::yaml::{Pos, Style};
-use super::{DeclaredKind, Diagnostic, Diagnostics, LoadOptions, Origins, Severity, SourcePos};
+use super::{DeclaredKind, Diagnostics, LoadOptions, Origins};
 use crate::model::{
     Condition, CustomVariable, Desired, EncodeAs, MonitorSelector, NotificationBlock,
     NotificationRule, NotifyRule, Secret, SectionCondition, Webhook, WebhookOrigin,
@@ -15,16 +16,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
-static WEBHOOK_NAME: LazyLock<Option<regex::Regex>> =
-    LazyLock::new(|| regex::Regex::new(r"^[A-Za-z0-9_-]+$").ok());
 static VARIABLE_NAME: LazyLock<Option<regex::Regex>> =
     LazyLock::new(|| regex::Regex::new(r"^[A-Z0-9_]+$").ok());
-static ANGLE_SECTION: LazyLock<Option<regex::Regex>> =
-    LazyLock::new(|| regex::Regex::new(r"<<([#^/])([^<>\n]*?)>>").ok());
-
-fn matches(re: &LazyLock<Option<regex::Regex>>, text: &str) -> bool {
-    re.as_ref().is_some_and(|r| r.is_match(text))
-}
 
 /// A pair's generated webhooks: (condition, suffix, status).
 pub(crate) fn pair_statuses(pair: &RawPair) -> Vec<(Condition, &'static str, u8)> {
@@ -46,166 +39,6 @@ pub(crate) fn pair_statuses(pair: &RawPair) -> Vec<(Condition, &'static str, u8)
         out.push((Condition::IsNoData, "no-data-check", n));
     }
     out
-}
-
-/// Reports problems with positions; shared by the lowering and the lints.
-pub(crate) struct Reporter<'a> {
-    pub paths: &'a [PathBuf],
-    pub diags: &'a mut Diagnostics,
-    /// Where each name was first defined (filled by [`Reporter::define`]).
-    pub origins: Origins,
-    /// The block being lowered: the handles checked meanwhile are its.
-    pub block: Option<String>,
-}
-
-impl Reporter<'_> {
-    pub(crate) fn at(&self, loc: Loc) -> String {
-        let file = self
-            .paths
-            .get(loc.file)
-            .map(|p| p.display().to_string())
-            .unwrap_or_default();
-        format!("{file}:{}:{}", loc.pos.line, loc.pos.col)
-    }
-
-    pub(crate) fn report(
-        &mut self,
-        severity: Severity,
-        loc: Loc,
-        message: String,
-        hint: Option<String>,
-    ) {
-        self.diags.push(Diagnostic {
-            file: self.paths.get(loc.file).cloned().unwrap_or_default(),
-            line: loc.pos.line,
-            column: loc.pos.col,
-            severity,
-            message,
-            hint,
-        });
-    }
-
-    pub(crate) fn error(&mut self, loc: Loc, message: String, hint: Option<String>) {
-        self.report(Severity::Error, loc, message, hint);
-    }
-
-    pub(crate) fn warn(&mut self, loc: Loc, message: String, hint: Option<String>) {
-        self.report(Severity::Warning, loc, message, hint);
-    }
-
-    /// Records a definition; reports it when the name was defined before. Returns whether it
-    /// is the first definition.
-    pub(crate) fn define(
-        &mut self,
-        seen: &mut HashMap<String, Loc>,
-        kind: DeclaredKind,
-        name: &Str,
-    ) -> bool {
-        let noun = kind.noun();
-        if let Some(first) = seen.get(&name.value) {
-            let first = *first;
-            self.error(
-                name.loc,
-                format!(
-                    "{noun} `{}` is defined twice: here and at {}",
-                    name.raw,
-                    self.at(first)
-                ),
-                Some("names are unique across all manifest files; rename or remove one".into()),
-            );
-            return false;
-        }
-        seen.insert(name.value.clone(), name.loc);
-        self.record(kind, &name.value, name.loc);
-        true
-    }
-
-    /// Records a handle the block being lowered writes, for the handle check.
-    pub(crate) fn record_handle(&mut self, loc: Loc, handle: &str) {
-        if let (Some(file), Some(block)) = (self.paths.get(loc.file), &self.block) {
-            let at = SourcePos::new(file, loc.pos.line, loc.pos.col);
-            self.origins.insert_handle(handle, block, at);
-        }
-    }
-
-    /// Records where `name` of `kind` was declared, for [`Origins`].
-    pub(crate) fn record(&mut self, kind: DeclaredKind, name: &str, loc: Loc) {
-        if let Some(file) = self.paths.get(loc.file) {
-            let pos = SourcePos::new(file, loc.pos.line, loc.pos.col);
-            self.origins.insert(kind, name, pos);
-        }
-    }
-
-    /// Reports a name that is not `^[A-Za-z0-9_-]+$` (what `@webhook-NAME` handles allow).
-    pub(crate) fn check_webhook_name(&mut self, kind: &str, name: &Str) {
-        if !matches(&WEBHOOK_NAME, &name.value) {
-            let fixed: String = name
-                .value
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                        c
-                    } else {
-                        '-'
-                    }
-                })
-                .collect();
-            self.error(
-                name.loc,
-                format!(
-                    "invalid {kind} name `{}`: only letters, digits, `-` and `_` are allowed",
-                    name.raw
-                ),
-                Some(format!(
-                    "handles such as @webhook-NAME end at spaces and parentheses; try `{fixed}`"
-                )),
-            );
-        }
-    }
-}
-
-/// Text position of `offset` (bytes) in `text`: 1-based line and character column.
-pub(crate) fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    let col = before.get(line_start..).map_or(0, |s| s.chars().count()) + 1;
-    (line, col)
-}
-
-/// Where line/column `(line, col)` of a string's content is in the file (exact for block
-/// scalars and single-line strings, the string's start otherwise).
-pub(crate) fn pos_in(s: &Str, line: usize, col: usize) -> Loc {
-    let base = s.loc.pos;
-    let pos = match s.style {
-        Style::Literal => Pos {
-            line: base.line + line.saturating_sub(1),
-            col: base.col + col.saturating_sub(1),
-        },
-        Style::Plain if line == 1 && !s.raw.contains('\n') => Pos {
-            line: base.line,
-            col: base.col + col.saturating_sub(1),
-        },
-        Style::Quoted if line == 1 && !s.raw.contains('\n') && !s.raw.contains('\\') => Pos {
-            line: base.line,
-            col: base.col + col,
-        },
-        _ => base,
-    };
-    Loc {
-        file: s.loc.file,
-        pos,
-    }
-}
-
-/// `<<#cond>>`, `<<^cond>>`, `<</cond>>` in Datadog's `{{…}}` spelling (same length, so
-/// offsets still point into the text as written).
-pub(crate) fn datadog_spelling(text: &str) -> String {
-    match ANGLE_SECTION.as_ref() {
-        Some(re) => re.replace_all(text, "{{$1$2}}").into_owned(),
-        None => text.to_string(),
-    }
 }
 
 /// Builds the model from every file's raw types, reporting what does not fit.
@@ -933,6 +766,7 @@ fn check_text(r: &mut Reporter<'_>, t: &Str, text: &str, known_hooks: &HashSet<&
 
 #[cfg(test)]
 mod tests {
+    use super::super::reporter::{ANGLE_SECTION, WEBHOOK_NAME};
     use super::*;
 
     /// A pattern that failed to compile would silently reject every name (or leave `<<#…>>`

@@ -16,6 +16,8 @@ mod env;
 pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
+mod raw;
+mod reporter;
 mod routing_test;
 pub(crate) mod rule;
 pub mod schema;
@@ -192,7 +194,7 @@ fn collect_files(dir: &Path, files: &mut Vec<PathBuf>, diags: &mut Diagnostics) 
 /// Loads manifests already in memory; the pure core of [`load_dir`].
 pub fn load_sources(sources: &[Source], options: &LoadOptions) -> Result<Loaded, Diagnostics> {
     let mut diags = Diagnostics::new();
-    let mut raw = decode::Raw::default();
+    let mut raw = raw::Raw::default();
     let paths: Vec<PathBuf> = sources.iter().map(|s| s.path.clone()).collect();
     let env = EnvSource {
         get: options.env.as_ref(),

@@ -9,8 +9,9 @@
 //!     includes: ["@pagerduty-checkout"]       # excludes, exactly, nobody: true, somebody: true
 //! ```
 
-use super::decode::{suggestion, Decoder, Loc, RawSelector, Str};
-use super::lower::{datadog_spelling, pos_in, Reporter};
+use super::decode::{suggestion, Decoder};
+use super::raw::{Loc, RawSelector, Str};
+use super::reporter::{datadog_spelling, pos_in, Reporter};
 use super::yaml::{Node, Value};
 use super::DeclaredKind;
 use crate::model::MonitorSelector;

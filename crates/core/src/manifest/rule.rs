@@ -7,8 +7,9 @@
 //! is an error at the key or value that says it, suggesting `delivery: message`, so that a
 //! block never silently means less than what was written.
 
-use super::decode::{Loc, RawBlock, RawSelector};
-use super::lower::{Located, Reporter};
+use super::lower::Located;
+use super::raw::{Loc, RawBlock, RawSelector};
+use super::reporter::Reporter;
 use crate::model::{
     Condition, NotificationRule, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
     SectionCondition,
@@ -149,7 +150,7 @@ fn scope_filter(r: &mut Reporter<'_>, sel: &RawSelector) -> Option<RuleFilter> {
             let line = before.matches('\n').count() + 1;
             let col = before.rsplit('\n').next().unwrap_or("").chars().count() + 1;
             r.error(
-                super::lower::pos_in(scope, line, col),
+                super::reporter::pos_in(scope, line, col),
                 format!("`scope` is not a valid notification-rule scope: {e}"),
                 Some(SELECT_HINT.into()),
             );
@@ -441,7 +442,7 @@ monitor_notifications:
         );
         let line_of = |needle: &str| {
             let at = yaml.find(needle).unwrap_or_default();
-            super::super::lower::line_col(&yaml, at)
+            super::super::reporter::line_col(&yaml, at)
         };
         let got: Vec<String> = problems(&yaml)
             .iter()

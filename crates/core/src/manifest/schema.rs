@@ -5,7 +5,7 @@
 //! spanned YAML tree rather than serde types. The schema checks structure (keys, types,
 //! ranges, name patterns); checks across objects and files stay the loader's.
 
-use super::decode::Delivery;
+use super::raw::Delivery;
 use super::rule::{MAX_CONDITIONS, MAX_FILTER_TAGS, MAX_RECIPIENTS, MAX_SCOPE_CHARS};
 use serde_json::{json, Value};
 
@@ -297,7 +297,7 @@ pub fn schema_text() -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::super::decode::{
+    use super::super::raw::{
         AUTH_METHOD_KEYS, BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS,
         VARIABLE_KEYS, WEBHOOK_KEYS,
     };
