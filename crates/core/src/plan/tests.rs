@@ -548,6 +548,26 @@ fn mentions_in_a_damaged_message_hold_deletions() {
         .any(|c| c.address().to_string() == "webhook.g-ok-check"));
 }
 
+/// A person's `{{#is_alert}}@webhook-g-ok-check{{/is_alert}}` sends the webhook on alert:
+/// deleting it would break their notifications, so the delete is held.
+#[test]
+fn a_mention_right_after_a_tag_holds_the_deletion() {
+    let (_, mut r, reg) = converged();
+    r.monitors.insert(
+        3,
+        monitor(3, &[], "{{#is_alert}}@webhook-g-ok-check{{/is_alert}}"),
+    );
+    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    assert!(p
+        .held
+        .iter()
+        .any(|h| h.address == Address::Webhook("g-ok-check".into())));
+    assert!(!p
+        .changes
+        .iter()
+        .any(|c| c.address() == Address::Webhook("g-ok-check".into())));
+}
+
 #[test]
 fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
     let mut d = desired();

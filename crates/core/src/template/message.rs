@@ -433,7 +433,9 @@ pub fn handles(text: &str) -> Vec<Handle> {
 pub fn webhook_mentions(text: &str) -> impl Iterator<Item = &str> {
     // Most texts mention no webhook: a substring test spares them the walk over handles.
     let text = if text.contains("@webhook-") { text } else { "" };
-    handle_ranges(text).filter_map(move |range| {
+    // A handle right after a tag (`{{#is_alert}}@webhook-x`) is sent once the tag is gone:
+    // it counts, so that what people's text may send is never deleted from under it.
+    handle_ranges_from(text, true).filter_map(move |range| {
         text[range.start + 1..range.end]
             .strip_prefix("webhook-")
             .filter(|n| !n.is_empty())
@@ -442,6 +444,12 @@ pub fn webhook_mentions(text: &str) -> impl Iterator<Item = &str> {
 
 /// The byte range of each `@handle` of [`handles`], `@` included.
 fn handle_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
+    handle_ranges_from(text, false)
+}
+
+/// [`handle_ranges`]; with `after_tags`, an `@` right after `}}` starts a handle too (what
+/// a section's tag hides until the message is rendered).
+fn handle_ranges_from(text: &str, after_tags: bool) -> impl Iterator<Item = Range<usize>> + '_ {
     let mut from = 0;
     // Jump from `@` to `@` (a memchr search) rather than walking every character.
     std::iter::from_fn(move || {
@@ -449,8 +457,8 @@ fn handle_ranges(text: &str) -> impl Iterator<Item = Range<usize>> + '_ {
             let at = from + at;
             let start = at + 1;
             from = start;
-            let after_boundary =
-                !matches!(text[..at].chars().next_back(), Some(c) if !c.is_whitespace());
+            let after_boundary = !matches!(text[..at].chars().next_back(), Some(c) if !c.is_whitespace())
+                || (after_tags && text[..at].ends_with("}}"));
             if !after_boundary {
                 continue;
             }

@@ -125,6 +125,20 @@ fn webhook_mentions_are_the_webhook_handles() {
     assert_eq!(names, from_handles);
 }
 
+/// A webhook right after a section's tag is sent when the section holds, so it is a
+/// mention (ownership keeps it), though a plain scan of the raw text sees no handle there.
+#[test]
+fn a_webhook_right_after_a_tag_is_a_mention() {
+    let text =
+        "{{#is_alert}}@webhook-legacy{{/is_alert}} {{^is_recovery}}@webhook-other {{/is_recovery}}";
+    let names: Vec<_> = webhook_mentions(text).collect();
+    assert_eq!(names, ["legacy", "other"]);
+    assert!(
+        handles(text).is_empty(),
+        "the raw text has no handle boundary there"
+    );
+}
+
 #[test]
 fn nesting_past_the_limit_is_a_located_error_not_a_stack_overflow() {
     const DEPTH: usize = 200_000;
