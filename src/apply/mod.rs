@@ -16,7 +16,7 @@ pub use crate::datadog::lock::{self, Claim, Lock, LockError, LockOptions};
 pub use crate::datadog::registry_store::{StateError, StateStore};
 pub use engine::{
     ApplyReport, Engine, MonitorOutcome, MonitorWork, Outcome, Step, StepOutcome, Write,
-    MONITOR_READ_MAX_AGE,
+    WriteError, MONITOR_READ_MAX_AGE,
 };
 
 use crate::datadog::{ApiError, Client};
@@ -93,7 +93,7 @@ impl Applier<'_> {
                         .map_err(|e| e.to_string()),
                 ),
                 Step::Write(write) => {
-                    StepOutcome::Written(self.write(write).await.map_err(|e| e.to_string()))
+                    StepOutcome::Written(self.write(write).await.map_err(|e| write_error(&e)))
                 }
                 Step::Monitors(work) => {
                     StepOutcome::Monitors(self.monitor_work(&rewritten, work).await)
@@ -105,7 +105,7 @@ impl Applier<'_> {
                     let (written, monitors) =
                         tokio::join!(self.write(write), self.monitor_work(&rewritten, monitors));
                     StepOutcome::Overlapped {
-                        written: written.map_err(|e| e.to_string()),
+                        written: written.map_err(|e| write_error(&e)),
                         monitors,
                     }
                 }
@@ -192,7 +192,7 @@ impl Applier<'_> {
     async fn write_by_id(
         &self,
         changes: Vec<&Change>,
-    ) -> BTreeMap<Address, Result<Option<String>, String>> {
+    ) -> BTreeMap<Address, Result<Option<String>, WriteError>> {
         let stop = &self.stop;
         stream::iter(changes)
             .map(|change| async move {
@@ -200,7 +200,7 @@ impl Applier<'_> {
                     return None;
                 }
                 let result = self.write_one_by_id(change).await;
-                Some((change.address(), result.map_err(|e| e.to_string())))
+                Some((change.address(), result.map_err(|e| write_error(&e))))
             })
             .buffered(self.concurrency.max(1))
             .filter_map(|r| async move { r })
@@ -277,5 +277,21 @@ impl Applier<'_> {
             .filter_map(|r| async move { r })
             .collect()
             .await
+    }
+}
+
+/// A failed call as the engine weighs it: whether the write may have happened anyway (the
+/// connection dropped after the request went out, the server failed while handling it, or
+/// its answer could not be read) or certainly did not (refused with a 4xx, never sent).
+fn write_error(e: &ApiError) -> WriteError {
+    let outcome_unknown = match e {
+        ApiError::Network { ambiguous, .. } => *ambiguous,
+        ApiError::Status { status, .. } => *status >= 500,
+        ApiError::MissingKey(_) | ApiError::Setup(_) | ApiError::Encode { .. } => false,
+        _ => true,
+    };
+    WriteError {
+        message: e.to_string(),
+        outcome_unknown,
     }
 }

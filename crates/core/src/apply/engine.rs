@@ -217,11 +217,14 @@ impl<'p> Engine<'p> {
                 InFlight::PendingSave | InFlight::FinalSave => {
                     self.settle(StepOutcome::Saved(Err(unseen())))
                 }
-                InFlight::Change(_) => self.settle(StepOutcome::Written(Err(unseen()))),
+                // The write may have gone out before the step was lost.
+                InFlight::Change(_) => {
+                    self.settle(StepOutcome::Written(Err(WriteError::unknown(unseen()))))
+                }
                 InFlight::Overlapped(_, task) => {
                     let monitors = task.unseen();
                     self.settle(StepOutcome::Overlapped {
-                        written: Err(unseen()),
+                        written: Err(WriteError::unknown(unseen())),
                         monitors,
                     })
                 }
@@ -595,10 +598,11 @@ impl<'p> Engine<'p> {
                         }
                         Some(Err(why)) => {
                             // A create whose answer was lost may have made the object: its
-                            // name stays pending for the next listing to resolve.
+                            // name stays pending for the next listing to resolve. A refused
+                            // one made nothing: its name is released.
                             self.failed = true;
-                            self.settle_pending(change, true);
-                            self.push_outcome(change.clone(), Outcome::Failed(why));
+                            self.settle_pending(change, why.outcome_unknown);
+                            self.push_outcome(change.clone(), Outcome::Failed(why.message));
                         }
                         None => {
                             self.failed = true;
@@ -631,7 +635,7 @@ impl<'p> Engine<'p> {
     }
 
     /// The outcome of the chain write of change `i`.
-    fn settle_write(&mut self, i: usize, result: Result<(), String>) {
+    fn settle_write(&mut self, i: usize, result: Result<(), WriteError>) {
         let change = &self.plan.changes[i];
         match result {
             Ok(()) => {
@@ -642,11 +646,12 @@ impl<'p> Engine<'p> {
                 self.chain_advanced(i);
             }
             Err(why) => {
-                // The object may or may not exist now: its names stay pending for the next
-                // read to resolve.
+                // When the outcome is unknown the object may or may not exist now: its names
+                // stay pending for the next read to resolve. A refused write changed
+                // nothing: its names are released.
                 self.failed = true;
-                self.settle_pending(change, true);
-                self.push_outcome(change.clone(), Outcome::Failed(why));
+                self.settle_pending(change, why.outcome_unknown);
+                self.push_outcome(change.clone(), Outcome::Failed(why.message));
             }
         }
     }

@@ -155,24 +155,59 @@ pub enum MonitorOutcome {
     Written(BTreeMap<i64, Result<(), String>>),
 }
 
+/// Why a write failed, and whether it may have happened all the same (the answer was lost
+/// after the request went out, or the server failed while handling it): only then do the
+/// names it touches stay pending for the next read to resolve.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WriteError {
+    /// What failed, as the report shows it.
+    pub message: String,
+    /// The object may have been written anyway.
+    pub outcome_unknown: bool,
+}
+
+impl WriteError {
+    /// A write that certainly did not happen (refused, never sent).
+    pub fn refused(message: impl Into<String>) -> WriteError {
+        WriteError {
+            message: message.into(),
+            outcome_unknown: false,
+        }
+    }
+
+    /// A write that may have happened.
+    pub fn unknown(message: impl Into<String>) -> WriteError {
+        WriteError {
+            message: message.into(),
+            outcome_unknown: true,
+        }
+    }
+}
+
+impl std::fmt::Display for WriteError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
 /// What came of a step.
 #[derive(Debug)]
 pub enum StepOutcome {
     /// The registry was saved, or why not.
     Saved(Result<(), String>),
     /// The write was made, or why not.
-    Written(Result<(), String>),
+    Written(Result<(), WriteError>),
     /// What came of a [`Step::Monitors`].
     Monitors(MonitorOutcome),
     /// Each write's outcome, by address: the id of an object a create made (an object
     /// missing here was not attempted).
-    ByIdWritten(BTreeMap<Address, Result<Option<String>, String>>),
+    ByIdWritten(BTreeMap<Address, Result<Option<String>, WriteError>>),
     /// The seeded check runs were submitted, or why not.
     ChecksSubmitted(Result<(), String>),
     /// What came of a [`Step::Overlapped`]: the chain write, and the monitor work.
     Overlapped {
         /// The chain write was made, or why not.
-        written: Result<(), String>,
+        written: Result<(), WriteError>,
         /// What came of the monitor work.
         monitors: MonitorOutcome,
     },

@@ -332,7 +332,7 @@ fn a_failed_rule_create_keeps_the_blocks_and_its_name_pending() {
     let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
         Step::WriteById(cs) => StepOutcome::ByIdWritten(
             cs.iter()
-                .map(|c| (c.address(), Err("HTTP 500".to_string())))
+                .map(|c| (c.address(), Err(WriteError::unknown("HTTP 500"))))
                 .collect(),
         ),
         other => ok(other),
@@ -386,12 +386,35 @@ fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
     assert_eq!(report.steps, 7);
 }
 
+/// A write Datadog refused (a 4xx) made nothing: its name is released rather than left
+/// pending, and the run is still incomplete.
+#[test]
+fn a_refused_webhook_create_releases_its_name() {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (_, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+        Step::Write(Write::CreateWebhook { .. }) => {
+            StepOutcome::Written(Err(WriteError::refused("400: invalid payload")))
+        }
+        other => ok(other),
+    });
+    let last = saves.last().expect("a final save");
+    assert!(
+        !last.pending_webhooks.contains("new"),
+        "refused: nothing to resolve"
+    );
+    assert!(!last.webhooks.contains("new"));
+    assert!(!engine.into_report().complete());
+}
+
 #[test]
 fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pending() {
     let p = plan();
     let mut engine = Engine::new(&p, owned(), false);
     let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
-        Step::Write(Write::CreateWebhook { .. }) => StepOutcome::Written(Err("503".into())),
+        Step::Write(Write::CreateWebhook { .. }) => {
+            StepOutcome::Written(Err(WriteError::unknown("503")))
+        }
         other => ok(other),
     });
     assert_eq!(
@@ -577,7 +600,7 @@ fn failures_alongside_the_chain_stop_what_depends_on_them() {
             ..
         } => match ok(step) {
             StepOutcome::Overlapped { monitors, .. } => StepOutcome::Overlapped {
-                written: Err("HTTP 503".into()),
+                written: Err(WriteError::unknown("HTTP 503")),
                 monitors,
             },
             other => other,
