@@ -10,7 +10,7 @@
 //! moved is refused rather than overwritten: at 10,000 monitors, 11 page GETs every 5 s of
 //! chain instead of one GET per monitor written.
 
-pub use ddhooks_core::apply::engine;
+pub use ddhooks_core::apply::{engine, schedule};
 
 pub use crate::datadog::lock::{self, Claim, Lock, LockError, LockOptions};
 pub use crate::datadog::registry_store::{StateError, StateStore};

@@ -8,7 +8,8 @@
 //!   `data`]}`, each list optional;
 //! - `registry.json`: the registry as stored (the format of `--state file:PATH`);
 //! - optionally `options.json`: `{"force": true}`;
-//! - `plan.snap`: the expected `render_json` and `render_text` of the plan (insta).
+//! - `plan.snap`: the expected `render_json` and `render_text` of the plan, and the order
+//!   apply would write it in (`apply::schedule`) (insta).
 //!
 //! Add a case by adding a directory; review its new snapshot with `cargo insta review`.
 
@@ -151,8 +152,10 @@ fn rendered(case: &Path) -> String {
         "{}: the same inputs, the same plan",
         case.display()
     );
+    // The order apply would write it in, at the default concurrency of 16.
+    let schedule = ddhooks::apply::schedule(&planned, 16).join("\n");
     let mut out = format!(
-        "--- render_json\n{}--- render_text\n{}",
+        "--- render_json\n{}--- render_text\n{}--- schedule\n{schedule}\n",
         render_json(&planned).expect("the JSON plan renders"),
         render_text(&planned, false)
     );

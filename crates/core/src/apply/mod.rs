@@ -5,4 +5,7 @@
 
 mod bookkeeping;
 pub mod engine;
+mod schedule;
 mod step;
+
+pub use schedule::schedule;

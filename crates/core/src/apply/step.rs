@@ -212,3 +212,40 @@ pub enum StepOutcome {
         monitors: MonitorOutcome,
     },
 }
+
+impl Step<'_> {
+    /// The step as one line, for a reader of the order apply writes in (and the tests):
+    /// `create hook NAME`, `write 3 monitors`, `update hook x + write monitors 1 2`, ….
+    pub fn describe(&self) -> String {
+        match self {
+            Step::SaveRegistry(_) => "save".into(),
+            Step::Write(Write::CreateVariable { name, .. }) => format!("create var {name}"),
+            Step::Write(Write::UpdateVariable { name, .. }) => format!("update var {name}"),
+            Step::Write(Write::DeleteVariable { name }) => format!("delete var {name}"),
+            Step::Write(Write::CreateWebhook { name, .. }) => format!("create hook {name}"),
+            Step::Write(Write::UpdateWebhook { name, .. }) => format!("update hook {name}"),
+            Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
+            Step::Monitors(MonitorWork::Read) => "read monitors".into(),
+            Step::Monitors(MonitorWork::Write(ms)) => format!("write {} monitors", ms.len()),
+            Step::WriteById(cs) => {
+                let names: Vec<String> = cs
+                    .iter()
+                    .map(|c| format!("{} {}", c.action().word(), c.address()))
+                    .collect();
+                names.join(", ")
+            }
+            Step::SubmitChecks(runs) => format!("submit {} check runs", runs.len()),
+            Step::Overlapped { write, monitors } => {
+                let write = Step::Write(write.clone()).describe();
+                match monitors {
+                    MonitorWork::Read => format!("{write} + read monitors"),
+                    MonitorWork::Write(ms) => {
+                        let ids: Vec<String> = ms.iter().map(|m| m.id.to_string()).collect();
+                        format!("{write} + write monitors {}", ids.join(" "))
+                    }
+                }
+            }
+            Step::Done => "done".into(),
+        }
+    }
+}

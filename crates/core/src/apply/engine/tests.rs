@@ -3,7 +3,7 @@
 use super::*;
 use crate::model::{EncodeAs, Secret};
 use crate::plan::{
-    Action, BlockAction, BlockChange, RuleChange, VariableChange, VariableState, WebhookChange,
+    BlockAction, BlockChange, RuleChange, VariableChange, VariableState, WebhookChange,
     WebhookState,
 };
 
@@ -89,36 +89,7 @@ fn owned() -> Registry {
 
 /// A short name for each step.
 fn name(step: &Step<'_>) -> String {
-    match step {
-        Step::SaveRegistry(_) => "save".into(),
-        Step::Write(Write::CreateVariable { name, .. }) => format!("create var {name}"),
-        Step::Write(Write::UpdateVariable { name, .. }) => format!("update var {name}"),
-        Step::Write(Write::DeleteVariable { name }) => format!("delete var {name}"),
-        Step::Write(Write::CreateWebhook { name, .. }) => format!("create hook {name}"),
-        Step::Write(Write::UpdateWebhook { name, .. }) => format!("update hook {name}"),
-        Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
-        Step::Monitors(MonitorWork::Read) => "read monitors".into(),
-        Step::Monitors(MonitorWork::Write(ms)) => format!("write {} monitors", ms.len()),
-        Step::WriteById(cs) => {
-            let names: Vec<String> = cs
-                .iter()
-                .map(|c| format!("{} {}", c.action().word(), c.address()))
-                .collect();
-            names.join(", ")
-        }
-        Step::SubmitChecks(runs) => format!("submit {} check runs", runs.len()),
-        Step::Overlapped { write, monitors } => {
-            let write = name(&Step::Write(write.clone()));
-            match monitors {
-                MonitorWork::Read => format!("{write} + read monitors"),
-                MonitorWork::Write(ms) => {
-                    let ids: Vec<String> = ms.iter().map(|m| m.id.to_string()).collect();
-                    format!("{write} + write monitors {}", ids.join(" "))
-                }
-            }
-        }
-        Step::Done => "done".into(),
-    }
+    step.describe()
 }
 
 /// Drives the engine, answering with `answer`; returns the steps and the registries
@@ -147,15 +118,7 @@ fn ok(step: &Step<'_>) -> StepOutcome {
     match step {
         Step::SaveRegistry(_) => StepOutcome::Saved(Ok(())),
         Step::Monitors(work) => StepOutcome::Monitors(done(work)),
-        Step::WriteById(cs) => StepOutcome::ByIdWritten(
-            cs.iter()
-                .map(|c| {
-                    let created =
-                        (c.action() == Action::Create).then(|| format!("id-{}", c.address()));
-                    (c.address(), Ok(created))
-                })
-                .collect(),
-        ),
+        Step::WriteById(cs) => StepOutcome::ByIdWritten(super::super::schedule::created(cs)),
         Step::SubmitChecks(_) => StepOutcome::ChecksSubmitted(Ok(())),
         Step::Overlapped { monitors, .. } => StepOutcome::Overlapped {
             written: Ok(()),
