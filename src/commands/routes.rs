@@ -132,14 +132,7 @@ async fn unresolved_recipients(
     for rule in org.rules() {
         handles.extend(rule.recipients.handles().map(str::to_string));
     }
-    let desired = &loaded.desired;
-    let known: BTreeSet<String> = desired
-        .webhooks
-        .keys()
-        .chain(&desired.external_webhooks)
-        .chain(remote.webhooks.keys())
-        .cloned()
-        .collect();
+    let known = crate::handles::known_webhooks(&loaded.desired, remote);
     let wanted: BTreeSet<&str> = handles.iter().map(String::as_str).collect();
     let (unresolved, warnings) = session.unknown_handles(wanted, &known).await;
     for warning in warnings {

@@ -325,13 +325,7 @@ impl Session {
     ) -> BTreeMap<String, String> {
         let desired = &loaded.desired;
         let to_check = handles::HandlesToCheck::of(desired, &loaded.origins, remote, plan);
-        let known: BTreeSet<String> = desired
-            .webhooks
-            .keys()
-            .chain(&desired.external_webhooks)
-            .chain(remote.webhooks.keys())
-            .cloned()
-            .collect();
+        let known = handles::known_webhooks(desired, remote);
         let directory = match self.look_up_handles(to_check.distinct(), &known).await {
             Ok(directory) => directory,
             Err(e) => {
@@ -364,33 +358,8 @@ impl Session {
                 return (BTreeMap::new(), vec![warning]);
             }
         };
-        let mut unknown = BTreeMap::new();
-        let mut forbidden = BTreeSet::new();
-        for handle in handles {
-            match handles::resolve(handle, known_webhooks, &directory) {
-                handles::Resolution::Unknown { why, did_you_mean } => {
-                    let why = match did_you_mean {
-                        Some(s) => format!("{why}; did you mean `@{s}`?"),
-                        None => why,
-                    };
-                    unknown.insert(handle.to_string(), why);
-                }
-                handles::Resolution::Forbidden {
-                    integration,
-                    permission,
-                } => {
-                    forbidden.insert((integration, permission));
-                }
-                _ => {}
-            }
-        }
-        let warnings = forbidden
-            .into_iter()
-            .map(|(integration, permission)| {
-                format!("the application key may not read the {integration} integration (it lacks the `{permission}` permission): its handles were not checked")
-            })
-            .collect();
-        (unknown, warnings)
+        let verdicts = handles::judge(handles, known_webhooks, &directory);
+        (verdicts.unknown, verdicts.warnings)
     }
 
     /// Looks `handles` up, in rounds until each can be judged (a Slack handle may need

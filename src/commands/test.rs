@@ -269,13 +269,7 @@ async fn tested_handles_naming_nothing(
         tested: crate::handles::HandlesToCheck::tested(desired),
         ..Default::default()
     };
-    let known: std::collections::BTreeSet<String> = desired
-        .webhooks
-        .keys()
-        .chain(&desired.external_webhooks)
-        .chain(remote.webhooks.keys())
-        .cloned()
-        .collect();
+    let known = crate::handles::known_webhooks(desired, remote);
     match session.look_up_handles(to_check.distinct(), &known).await {
         Ok(directory) => {
             let findings =

@@ -3,7 +3,7 @@
 //! and what the org's answers make of them — errors for what ddhooks writes or tests, a
 //! warning for people's text, one warning per integration the key may not read.
 
-use super::resolve::{resolve, KnownWebhooks, Resolution};
+use super::resolve::{resolve, Resolution};
 use super::HandleDirectory;
 use crate::manifest::{DeclaredKind, HandleUse, Origins};
 use crate::model::{Desired, Remote};
@@ -42,14 +42,7 @@ impl HandlesToCheck {
     /// carrying a block, those a desired rule selects.
     pub fn of(desired: &Desired, origins: &Origins, remote: &Remote, plan: &Plan) -> Self {
         let tested = Self::tested(desired);
-        let rewritten: BTreeMap<i64, &str> = plan
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Monitor(m) => Some((m.id, m.after.as_str())),
-                _ => None,
-            })
-            .collect();
+        let rewritten = crate::plan::planned_routing(plan).messages;
         let mut text = Vec::new();
         for m in remote.monitors.values() {
             let message = rewritten.get(&m.id).copied().unwrap_or(&m.message);
@@ -144,37 +137,14 @@ pub struct HandleFindings {
 /// Judges `handles` by what the org answered (`dir`).
 pub fn check(
     handles: &HandlesToCheck,
-    webhooks: &dyn KnownWebhooks,
+    webhooks: &BTreeSet<String>,
     dir: &HandleDirectory,
     origins: &Origins,
     monitor_names: &dyn Fn(i64) -> Option<String>,
 ) -> HandleFindings {
+    let verdicts = judge(handles.distinct(), webhooks, dir);
+    let unknown = |handle: &str| verdicts.unknown.get(handle).cloned();
     let mut out = HandleFindings::default();
-    let mut forbidden: BTreeMap<&'static str, String> = BTreeMap::new();
-    let mut verdicts: BTreeMap<&str, Resolution> = BTreeMap::new();
-    for handle in handles.distinct() {
-        let verdict = resolve(handle, webhooks, dir);
-        match &verdict {
-            Resolution::Forbidden {
-                integration,
-                permission,
-            } => {
-                forbidden.insert(integration, permission.clone());
-            }
-            Resolution::Unknown { why, did_you_mean } => {
-                out.unknown
-                    .insert(handle.to_string(), explain(why, did_you_mean.as_deref()));
-            }
-            _ => {}
-        }
-        verdicts.insert(handle, verdict);
-    }
-    let unknown = |handle: &str| match verdicts.get(handle) {
-        Some(Resolution::Unknown { why, did_you_mean }) => {
-            Some(explain(why, did_you_mean.as_deref()))
-        }
-        _ => None,
-    };
     for used in &handles.written {
         if let Some(why) = unknown(&used.handle) {
             let at = &used.at;
@@ -224,20 +194,65 @@ pub fn check(
             ));
         }
     }
-    for (integration, permission) in forbidden {
-        out.warnings.push(format!(
-            "the application key may not read the {integration} integration (it lacks the `{permission}` permission): its handles were not checked; grant the permission, or pass --no-handle-check"
-        ));
-    }
+    out.warnings.extend(verdicts.warnings);
+    out.unknown = verdicts.unknown;
     out
 }
 
-/// `why; did you mean @x?`
-fn explain(why: &str, did_you_mean: Option<&str>) -> String {
-    match did_you_mean {
-        Some(s) => format!("{why}; did you mean `@{s}`?"),
-        None => why.to_string(),
+/// The verdicts on a set of handles, as every command reports them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdicts {
+    /// Each handle naming nothing in the org, with why (and a did-you-mean).
+    pub unknown: BTreeMap<String, String>,
+    /// One warning per integration the key may not read (its handles were not checked).
+    pub warnings: Vec<String>,
+}
+
+/// Judges `handles` (without `@`) by what the org answered (`dir`).
+pub fn judge<'h>(
+    handles: impl IntoIterator<Item = &'h str>,
+    webhooks: &BTreeSet<String>,
+    dir: &HandleDirectory,
+) -> Verdicts {
+    let mut unknown = BTreeMap::new();
+    let mut forbidden: BTreeMap<&'static str, String> = BTreeMap::new();
+    for handle in handles {
+        match resolve(handle, webhooks, dir) {
+            Resolution::Unknown { why, did_you_mean } => {
+                let why = match did_you_mean {
+                    Some(s) => format!("{why}; did you mean `@{s}`?"),
+                    None => why,
+                };
+                unknown.insert(handle.to_string(), why);
+            }
+            Resolution::Forbidden {
+                integration,
+                permission,
+            } => {
+                forbidden.insert(integration, permission);
+            }
+            Resolution::Known | Resolution::NotChecked { .. } => {}
+        }
     }
+    let warnings = forbidden
+        .into_iter()
+        .map(|(integration, permission)| {
+            format!("the application key may not read the {integration} integration (it lacks the `{permission}` permission): its handles were not checked; grant the permission, or pass --no-handle-check")
+        })
+        .collect();
+    Verdicts { unknown, warnings }
+}
+
+/// The webhooks a handle check never looks up: declared in the manifests (pairs included),
+/// listed under `external_webhooks:`, or already read from the org.
+pub fn known_webhooks(desired: &Desired, remote: &Remote) -> BTreeSet<String> {
+    desired
+        .webhooks
+        .keys()
+        .chain(&desired.external_webhooks)
+        .chain(remote.webhooks.keys())
+        .cloned()
+        .collect()
 }
 
 /// Holds the writes of `blocks` (a handle they write names nothing): drops the monitor

@@ -31,20 +31,6 @@ impl HandleQuery {
     pub fn is_empty(&self) -> bool {
         *self == HandleQuery::default()
     }
-
-    /// What `self` asks that `other` did not (a second round of lookups asks only that).
-    pub fn minus(&self, other: &HandleQuery) -> HandleQuery {
-        let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| a.difference(b).cloned().collect();
-        HandleQuery {
-            webhooks: diff(&self.webhooks, &other.webhooks),
-            slack_accounts: diff(&self.slack_accounts, &other.slack_accounts),
-            pagerduty_services: diff(&self.pagerduty_services, &other.pagerduty_services),
-            opsgenie: self.opsgenie && !other.opsgenie,
-            ms_teams: self.ms_teams && !other.ms_teams,
-            teams: self.teams && !other.teams,
-            users: diff(&self.users, &other.users),
-        }
-    }
 }
 
 /// The org's answer to one name: it exists, it does not, or the key may not read it.
@@ -118,6 +104,9 @@ mod check;
 mod kind;
 mod resolve;
 
-pub use check::{check, hold_blocks, HandleFindings, HandlesToCheck, TextMention};
+pub use check::{
+    check, hold_blocks, judge, known_webhooks, HandleFindings, HandlesToCheck, TextMention,
+    Verdicts,
+};
 pub use kind::{slack_splits, HandleKind};
-pub use resolve::{lookups, resolve, KnownWebhooks, Resolution};
+pub use resolve::{lookups, resolve, Resolution};

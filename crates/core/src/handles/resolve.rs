@@ -34,33 +34,20 @@ pub enum Resolution {
     },
 }
 
-/// Which webhooks the manifests know (declared or `external_webhooks:`): those are never
-/// looked up.
-pub trait KnownWebhooks {
-    /// Whether `name` is one of them.
-    fn knows(&self, name: &str) -> bool;
-}
-
-impl KnownWebhooks for BTreeSet<String> {
-    fn knows(&self, name: &str) -> bool {
-        self.contains(name)
-    }
-}
-
 /// What must still be asked of the org to check `handles` (without `@`), given what it
 /// answered already (`known`): each webhook, PagerDuty service and user once, each list
 /// once; for Slack, the next account reading of each handle not yet settled (shortest
 /// account first). Empty when every handle can be judged.
 pub fn lookups<'h>(
     handles: impl IntoIterator<Item = &'h str>,
-    webhooks: &dyn KnownWebhooks,
+    webhooks: &BTreeSet<String>,
     known: &HandleDirectory,
 ) -> HandleQuery {
     let mut query = HandleQuery::default();
     for handle in handles {
         match HandleKind::of(handle) {
             HandleKind::Webhook(name) => {
-                if !webhooks.knows(name) && !known.webhooks.contains_key(name) {
+                if !webhooks.contains(name) && !known.webhooks.contains_key(name) {
                     query.webhooks.insert(name.to_string());
                 }
             }
@@ -111,14 +98,14 @@ fn has(names: &BTreeSet<String>, name: &str) -> bool {
 
 /// The verdict on `handle` (without `@`) from what the org answered; a handle whose lookup
 /// was not asked is [`Resolution::NotChecked`].
-pub fn resolve(handle: &str, webhooks: &dyn KnownWebhooks, dir: &HandleDirectory) -> Resolution {
+pub fn resolve(handle: &str, webhooks: &BTreeSet<String>, dir: &HandleDirectory) -> Resolution {
     let kind = HandleKind::of(handle);
     let not_asked = || Resolution::NotChecked {
         why: format!("{} handles were not looked up", kind.integration()),
     };
     match &kind {
         HandleKind::Webhook(name) => {
-            if webhooks.knows(name) {
+            if webhooks.contains(*name) {
                 return Resolution::Known;
             }
             match dir.webhooks.get(*name) {
