@@ -1,8 +1,7 @@
 //! The sandbox: an emulator of the Datadog endpoints ddhooks uses, tested over loopback
 //! HTTP against real in-process sandboxes and the `ddhooks sandbox` binary.
 
-#[path = "../kit/mod.rs"]
-mod kit;
+use ddhooks_testkit as kit;
 
 /// The v2 webhook auth-method endpoints: answers, 400s, 409s, no secret, keys, the data file.
 mod auth_methods_are_served_as_recorded;
