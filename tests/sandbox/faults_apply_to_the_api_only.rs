@@ -3,7 +3,7 @@
 
 use crate::kit::sandbox::{decode, rule_body, Sandbox, RULES, VARIABLES, WEBHOOKS};
 
-use ddhooks::sandbox::faults::RateLimit;
+use ddhooks::sandbox::faults::{ManualClock, RateLimit};
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
@@ -36,17 +36,12 @@ async fn the_simulation_interface_answers_while_api_answers_are_held_back() {
     })
     .await;
     let held = tokio::spawn(h.req(Method::GET, "/api/v1/validate").send());
-    let mut answers = 0;
-    while h.requests_total().await == 0 {
-        answers += 1;
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    answers += 1;
+    assert_eq!(h.wait_for_count("GET /api/v1/validate", 1).await, 1);
     let log = h.sim_get("/sandbox/v1/requests").await;
     assert_eq!(log["counts"]["GET /api/v1/validate"], 1, "{log}");
     assert!(
         !held.is_finished(),
-        "the API answer is still held back after {answers} simulation answers"
+        "the API answer is still held back after two simulation answers"
     );
     held.abort();
 }
@@ -157,6 +152,32 @@ async fn rate_limit_answers_429_with_headers_on_every_response() {
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     assert!(!resp.headers().contains_key("x-ratelimit-limit"));
+}
+
+#[tokio::test]
+async fn a_window_ends_when_the_injected_clock_passes_its_period_or_a_test_starts_a_new_one() {
+    let clock = ManualClock::new();
+    let h = Sandbox::start(SandboxConfig {
+        rate_limit: Some(RateLimit {
+            limit: 1,
+            period_secs: 60,
+        }),
+        clock: clock.clone(),
+        ..Default::default()
+    })
+    .await;
+    let status = |resp: reqwest::Response| resp.status().as_u16();
+    let validate = || h.req(Method::GET, "/api/v1/validate").send();
+    assert_eq!(status(validate().await.unwrap()), 200);
+    clock.advance(Duration::from_secs(59));
+    let limited = validate().await.unwrap();
+    assert_eq!(limited.headers()["x-ratelimit-reset"], "1");
+    assert_eq!(status(limited), 429);
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(status(validate().await.unwrap()), 200, "the window ended");
+    assert_eq!(status(validate().await.unwrap()), 429);
+    h.start_new_rate_limit_window().await;
+    assert_eq!(status(validate().await.unwrap()), 200, "a new window");
 }
 
 #[tokio::test]

@@ -7,8 +7,52 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
 use std::str::FromStr;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+/// The time the sandbox's rate-limit windows run on: the machine's clock, or one a test
+/// moves ([`ManualClock`]), so that a test of a window's end never waits for it.
+pub trait Clock: Send + Sync + std::fmt::Debug {
+    /// The current instant.
+    fn now(&self) -> Instant;
+}
+
+/// The machine's monotonic clock: what `ddhooks sandbox` and the tests that run the binary
+/// against a sandbox use.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
+}
+
+/// A clock that stands still until told to move: windows end exactly when a test says.
+#[derive(Debug)]
+pub struct ManualClock {
+    now: Mutex<Instant>,
+}
+
+impl ManualClock {
+    /// A clock standing at the machine's current instant.
+    pub fn new() -> Arc<ManualClock> {
+        Arc::new(ManualClock {
+            now: Mutex::new(Instant::now()),
+        })
+    }
+
+    /// Moves the clock forward by `by`.
+    pub fn advance(&self, by: Duration) {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner()) += by;
+    }
+}
+
+impl Clock for ManualClock {
+    fn now(&self) -> Instant {
+        *self.now.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
 
 /// A rate-limit budget: `limit` requests per `period`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -75,15 +119,18 @@ pub struct Faults {
     rate_limit: Option<RateLimit>,
     window: Mutex<Window>,
     rng: Mutex<StdRng>,
+    clock: Arc<dyn Clock>,
 }
 
 impl Faults {
-    /// Knobs as configured; `seed` makes the failure draws reproducible.
+    /// Knobs as configured; `seed` makes the failure draws reproducible; the rate-limit
+    /// windows run on `clock`.
     pub fn new(
         latency: Duration,
         fail_rate: f64,
         rate_limit: Option<RateLimit>,
         seed: Option<u64>,
+        clock: Arc<dyn Clock>,
     ) -> Self {
         let rng = match seed {
             Some(seed) => StdRng::seed_from_u64(seed),
@@ -94,11 +141,21 @@ impl Faults {
             fail_rate: fail_rate.clamp(0.0, 1.0),
             rate_limit,
             window: Mutex::new(Window {
-                started: Instant::now(),
+                started: clock.now(),
                 used: 0,
             }),
             rng: Mutex::new(rng),
+            clock,
         }
+    }
+
+    /// Starts a new rate-limit window now, its whole budget unused: what a test that needs
+    /// a fresh budget asks for (`POST /sandbox/v1/rate_limit/window`) instead of waiting for
+    /// the current window to end.
+    pub fn start_new_window(&self) {
+        let mut window = self.window.lock().unwrap_or_else(|p| p.into_inner());
+        window.started = self.clock.now();
+        window.used = 0;
     }
 
     /// Added to every API response.
@@ -116,7 +173,7 @@ impl Faults {
                     .lock()
                     .unwrap_or_else(|poisoned| poisoned.into_inner());
                 let period = Duration::from_secs(rl.period_secs);
-                let now = Instant::now();
+                let now = self.clock.now();
                 if now.duration_since(window.started) >= period {
                     window.started = now;
                     window.used = 0;
@@ -168,14 +225,47 @@ pub struct RequestLog {
     counts: Mutex<BTreeMap<String, u64>>,
     statuses: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
     faults: Mutex<BTreeMap<String, u64>>,
+    /// Bumped at every change of `counts`, so that [`RequestLog::wait_for`] wakes on it
+    /// instead of polling.
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 impl RequestLog {
     /// Records one request.
     pub fn record(&self, method: &str, path: &str) {
         let key = format!("{method} {}", route_template(path));
-        let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
-        *counts.entry(key).or_insert(0) += 1;
+        {
+            let mut counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+            *counts.entry(key).or_insert(0) += 1;
+        }
+        self.changes.send_modify(|n| *n += 1);
+    }
+
+    /// How many requests were recorded under keys (`METHOD /route`) starting with `prefix`
+    /// (`""`: all of them).
+    pub fn count(&self, prefix: &str) -> u64 {
+        let counts = self.counts.lock().unwrap_or_else(|p| p.into_inner());
+        counts
+            .iter()
+            .filter(|(key, _)| key.starts_with(prefix))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    /// Waits until [`RequestLog::count`] of `prefix` reaches `at_least`, and answers it:
+    /// how a test waits for a child process to get somewhere without polling.
+    pub async fn wait_for(&self, prefix: &str, at_least: u64) -> u64 {
+        let mut changed = self.changes.subscribe();
+        loop {
+            let count = self.count(prefix);
+            if count >= at_least {
+                return count;
+            }
+            // The sender lives as long as `self`, so this only ever returns `Ok`.
+            if changed.changed().await.is_err() {
+                return count;
+            }
+        }
     }
 
     /// Records the status answered to one request (`dropped` when the connection was closed).
@@ -235,6 +325,7 @@ impl RequestLog {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clear();
+        self.changes.send_modify(|n| *n += 1);
     }
 }
 
@@ -354,17 +445,65 @@ mod tests {
         assert!("0/1".parse::<RateLimit>().is_err());
     }
 
-    #[test]
-    fn budget_runs_out() {
+    /// A budget of two requests a minute, on a clock the test moves.
+    fn two_a_minute() -> (Faults, Arc<ManualClock>) {
+        let clock = ManualClock::new();
+        let rate_limit = RateLimit {
+            limit: 2,
+            period_secs: 60,
+        };
         let faults = Faults::new(
             Duration::ZERO,
             0.0,
-            Some(RateLimit {
-                limit: 2,
-                period_secs: 60,
-            }),
+            Some(rate_limit),
             Some(1),
+            clock.clone(),
         );
+        (faults, clock)
+    }
+
+    fn header<'a>(verdict: &'a Verdict, name: &str) -> &'a str {
+        let (Verdict::Serve(headers) | Verdict::Limited(headers)) = verdict else {
+            panic!("{verdict:?} carries no rate-limit headers");
+        };
+        headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_else(|| panic!("no {name} in {headers:?}"))
+    }
+
+    #[test]
+    fn budget_runs_out() {
+        let (faults, _clock) = two_a_minute();
+        assert!(matches!(faults.judge(), Verdict::Serve(_)));
+        assert!(matches!(faults.judge(), Verdict::Serve(_)));
+        assert!(matches!(faults.judge(), Verdict::Limited(_)));
+    }
+
+    #[test]
+    fn a_window_ends_after_its_period_on_the_injected_clock() {
+        let (faults, clock) = two_a_minute();
+        faults.judge();
+        faults.judge();
+        clock.advance(Duration::from_secs(45));
+        let limited = faults.judge();
+        assert!(matches!(limited, Verdict::Limited(_)), "{limited:?}");
+        assert_eq!(header(&limited, "x-ratelimit-reset"), "15");
+        assert_eq!(header(&limited, "x-ratelimit-remaining"), "0");
+        clock.advance(Duration::from_secs(15));
+        let served = faults.judge();
+        assert!(matches!(served, Verdict::Serve(_)), "{served:?}");
+        assert_eq!(header(&served, "x-ratelimit-remaining"), "1");
+        assert_eq!(header(&served, "x-ratelimit-reset"), "60");
+    }
+
+    #[test]
+    fn a_new_window_gives_the_whole_budget_back_at_once() {
+        let (faults, _clock) = two_a_minute();
+        faults.judge();
+        faults.judge();
+        faults.start_new_window();
         assert!(matches!(faults.judge(), Verdict::Serve(_)));
         assert!(matches!(faults.judge(), Verdict::Serve(_)));
         assert!(matches!(faults.judge(), Verdict::Limited(_)));

@@ -80,6 +80,9 @@ pub struct SandboxConfig {
     /// Permissions the application key lacks (a scoped key): a request to an endpoint
     /// needing one (`ddhooks_datadog::handles::PERMISSIONS`) is answered Datadog's 403.
     pub denied_permissions: BTreeSet<String>,
+    /// What the rate-limit windows run on: the machine's clock, or a test's
+    /// [`faults::ManualClock`].
+    pub clock: Arc<dyn faults::Clock>,
 }
 
 impl Default for SandboxConfig {
@@ -97,6 +100,7 @@ impl Default for SandboxConfig {
             org_id: 1,
             org_name: "ddhooks sandbox".to_string(),
             denied_permissions: BTreeSet::new(),
+            clock: Arc::new(faults::SystemClock),
         }
     }
 }
@@ -234,6 +238,7 @@ fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
             config.fail_rate,
             config.rate_limit,
             config.seed,
+            config.clock.clone(),
         ),
         identity: monitors::Identity {
             org_id: config.org_id,

@@ -19,6 +19,10 @@
 //! - `GET /sandbox/v1/check_status?check=NAME[&tags=t1,t2]`: what a `check_status` widget
 //!   with `grouping: cluster` would show for those runs ([`crate::dashboards::check_status`]).
 //! - `GET|DELETE /sandbox/v1/requests`: API request counts by route template.
+//! - `GET /sandbox/v1/requests/wait?prefix=P&at_least=N`: answers once the requests counted
+//!   under routes starting with `P` reach `N` (a test waits on it instead of polling).
+//! - `POST /sandbox/v1/rate_limit/window`: starts a new rate-limit window, its whole budget
+//!   unused (a test asks for one instead of waiting for the window to end).
 //! - `GET /sandbox/v1/outcomes`: statuses answered by route, and injected faults by kind
 //!   (cleared with the request counts).
 //! - `GET /sandbox/v1/deliveries`: every webhook delivery so far (secrets masked).
@@ -64,6 +68,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/sandbox/v1/check_runs", get(check_runs))
         .route("/sandbox/v1/check_status", get(check_status))
         .route("/sandbox/v1/requests", get(requests).delete(clear_requests))
+        .route("/sandbox/v1/requests/wait", get(wait_for_requests))
+        .route("/sandbox/v1/rate_limit/window", post(start_new_window))
         .route("/sandbox/v1/outcomes", get(outcomes))
         .route("/sandbox/v1/deliveries", get(deliveries))
         .route(
@@ -116,6 +122,47 @@ async fn check_status(
 async fn requests(State(s): State<Arc<Shared>>) -> Response {
     let (total, counts) = s.requests.snapshot();
     Json(json!({ "total": total, "counts": counts })).into_response()
+}
+
+/// The query of `GET /sandbox/v1/requests/wait`.
+#[derive(Debug, serde::Deserialize)]
+struct WaitQuery {
+    /// Counts the routes (`METHOD /path/{template}`) starting with this; all when absent.
+    #[serde(default)]
+    prefix: String,
+    /// Answers once the count reaches this.
+    at_least: u64,
+}
+
+/// How long `GET /sandbox/v1/requests/wait` holds a request before answering the count as
+/// it is (`reached: false`): a bound on a forgotten waiter, not a test's timing.
+const LONGEST_WAIT: std::time::Duration = std::time::Duration::from_secs(600);
+
+/// Answers `{"count", "reached"}` once the requests counted under `prefix` reach
+/// `at_least`: a test waits for a child process to get somewhere without polling.
+async fn wait_for_requests(
+    State(s): State<Arc<Shared>>,
+    query: Result<Query<WaitQuery>, QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(query) =
+        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let waited = tokio::time::timeout(
+        LONGEST_WAIT,
+        s.requests.wait_for(&query.prefix, query.at_least),
+    )
+    .await;
+    let count = match waited {
+        Ok(count) => count,
+        Err(_) => s.requests.count(&query.prefix),
+    };
+    Ok(Json(json!({ "count": count, "reached": count >= query.at_least })).into_response())
+}
+
+/// Starts a new rate-limit window with its whole budget: a test that needs a fresh budget
+/// asks for one instead of waiting for the window to end.
+async fn start_new_window(State(s): State<Arc<Shared>>) -> Response {
+    s.faults.start_new_window();
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn outcomes(State(s): State<Arc<Shared>>) -> Response {

@@ -198,18 +198,13 @@ impl Sandbox {
     }
 
     /// A GET that outlasts injected faults: dropped connections, 5xx and 429 answers are
-    /// retried (reads are safe to repeat), so a faulty sandbox can still be inspected.
+    /// retried (reads are safe to repeat; a 429 starts a new rate-limit window rather than
+    /// waiting for it), so a faulty sandbox can still be inspected.
     pub async fn get_retrying(&self, path: &str) -> (StatusCode, Value) {
         for _ in 0..200 {
             match self.req(Method::GET, path).send().await {
                 Ok(resp) if resp.status() == StatusCode::TOO_MANY_REQUESTS => {
-                    let reset = resp
-                        .headers()
-                        .get("x-ratelimit-reset")
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.parse::<u64>().ok())
-                        .unwrap_or(1);
-                    tokio::time::sleep(Duration::from_secs(reset.clamp(1, 60))).await;
+                    self.start_new_rate_limit_window().await;
                 }
                 Ok(resp) if resp.status().is_server_error() => {}
                 Ok(resp) => return decode(resp).await,
@@ -279,6 +274,27 @@ impl Sandbox {
             .sum()
     }
 
+    /// Waits until the requests counted under `prefix` (`""`: all of them) reach `at_least`,
+    /// on the sandbox's long poll (`GET /sandbox/v1/requests/wait`), never polling; answers
+    /// the count.
+    pub async fn wait_for_count(&self, prefix: &str, at_least: u64) -> u64 {
+        let at_least_text = at_least.to_string();
+        let resp = self
+            .http
+            .get(self.url("/sandbox/v1/requests/wait"))
+            .query(&[("prefix", prefix), ("at_least", at_least_text.as_str())])
+            .send()
+            .await
+            .expect("sandbox answers");
+        let (status, body) = decode(resp).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        assert_eq!(
+            body["reached"], true,
+            "the requests under `{prefix}` never reached {at_least}: {body}"
+        );
+        body["count"].as_u64().expect("a count")
+    }
+
     /// Waits until the requests counted under `prefix` (`""`: all of them) reach `at_least`
     /// while `child` runs; answers the count, or how the child ended if it ended first.
     pub async fn await_count(
@@ -287,21 +303,26 @@ impl Sandbox {
         at_least: u64,
         child: &mut Child,
     ) -> Result<u64, std::process::ExitStatus> {
-        let started = std::time::Instant::now();
-        loop {
-            if let Some(status) = child.try_wait().expect("child status") {
-                return Err(status);
+        let waited = tokio::time::timeout(HANG_GUARD, async {
+            tokio::select! {
+                count = self.wait_for_count(prefix, at_least) => Ok(count),
+                status = child.wait() => Err(status.expect("child status")),
             }
-            let count = self.count(prefix).await;
-            if count >= at_least {
-                return Ok(count);
-            }
-            assert!(
-                started.elapsed() < HANG_GUARD,
-                "the child made no progress for {HANG_GUARD:?}"
-            );
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        })
+        .await;
+        waited.unwrap_or_else(|_| panic!("the child made no progress for {HANG_GUARD:?}"))
+    }
+
+    /// Starts a new rate-limit window, its whole budget unused
+    /// (`POST /sandbox/v1/rate_limit/window`), instead of waiting for the current one to end.
+    pub async fn start_new_rate_limit_window(&self) {
+        let resp = self
+            .http
+            .post(self.url("/sandbox/v1/rate_limit/window"))
+            .send()
+            .await
+            .expect("sandbox answers");
+        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     }
 
     /// Statuses answered by route, and injected faults by kind.

@@ -9,7 +9,6 @@ use crate::kit::sandbox::{counts, route, Sandbox};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
-use std::time::Duration;
 
 const PAIRS: &[&str] = &["payments", "checkout"];
 const MONITORS: usize = 200;
@@ -161,10 +160,10 @@ async fn rate_limit_is_respected_by_pacing() {
 
     // Slows down before the budget runs out: one request at a time, a client that paces
     // by the rate-limit headers is never answered 429, however slow the machine (it only
-    // sends later), over a run that needs several budgets. The window the runs above used
-    // has ended after a second.
+    // sends later), over a run that needs several budgets. It starts with a whole budget:
+    // a new window, rather than waiting for the runs above's to end.
     write_manifests(&manifests, &["payments2", "checkout2"], "");
-    tokio::time::sleep(Duration::from_millis(1_100)).await;
+    sandbox.start_new_rate_limit_window().await;
     sandbox.clear_requests().await;
     let applied = cli::apply(
         &sandbox.base,
