@@ -67,7 +67,7 @@ const HEADER_V4: &str = "ddhooks-state/4 ";
 /// stored registry never lists as owned an object that does not exist, and never misses an
 /// object ddhooks created: such an object is at least pending.
 ///
-/// Ownership is read and written through [`OwnedKind`] and the methods of [`ownership`]
+/// Ownership is read and written through [`OwnedKind`] and the methods of `ownership`
 /// ([`Registry::mark_pending`], [`Registry::record`], [`Registry::release`],
 /// [`Registry::forget`] and the accessors); the tables stay private, and the state file's
 /// JSON is a private wire struct with the keys every version wrote.
