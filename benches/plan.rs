@@ -10,7 +10,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use ddhooks::model::*;
 use ddhooks::plan::{plan, PlanOptions};
-use ddhooks::registry::Registry;
+use ddhooks::registry::{OwnedKind, Ownership, Registry};
 use ddhooks::{render, template};
 use std::collections::BTreeMap;
 
@@ -154,7 +154,7 @@ fn scale_converged(d: &Desired, org: &Remote) -> (Remote, Registry) {
                 auth_method_id: None,
             },
         );
-        registry.webhooks.insert(name.clone());
+        registry.record(OwnedKind::Webhook, name, Ownership::default());
     }
     for m in r.monitors.values_mut() {
         for b in d.blocks.values() {

@@ -63,7 +63,7 @@ impl Applier<'_> {
         // Every save carries the org's monitor count: the next fetch sizes its concurrent
         // read of the monitor pages with it.
         if self.monitors_read > 0 {
-            registry.monitor_count = Some(self.monitors_read);
+            registry.set_monitor_count(Some(self.monitors_read));
         }
         // The chain needs one request at a time: the rest of the concurrency writes the
         // monitors whose webhooks exist meanwhile.

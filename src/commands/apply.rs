@@ -92,7 +92,7 @@ pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
                     kind: SAVED_PLAN_KIND.into(),
                     plan: render::PlanView::of(&planned.plan),
                     force: args.force,
-                    registry_salt: planned.registry.salt,
+                    registry_salt: planned.registry.salt().to_string(),
                     target: None,
                     outline: None,
                 });

@@ -6,7 +6,7 @@
 use super::session::{self, ConnectArgs, Session};
 use crate::datadog::fetch;
 use crate::output::{Exit, Printer};
-use crate::registry::STATE_VARIABLE;
+use crate::registry::{OwnedKind, STATE_VARIABLE};
 use anyhow::Context;
 use clap::Args;
 use std::path::PathBuf;
@@ -40,10 +40,10 @@ pub fn run(args: ExportStateArgs, printer: Printer) -> anyhow::Result<Exit> {
                     .with_context(|| format!("writing {}", path.display()))?;
                 eprintln!(
                     "Wrote the registry ({} webhooks, {} custom variables, {} notification rules, {} status boards{}) to {}; any ddhooks reads it with `--state file:{}`.",
-                    registry.webhooks.len(),
-                    registry.custom_variables.len(),
-                    registry.notification_rules.len(),
-                    registry.status_boards.len(),
+                    registry.owned(OwnedKind::Webhook).count(),
+                    registry.owned(OwnedKind::CustomVariable).count(),
+                    registry.owned(OwnedKind::NotificationRule).count(),
+                    registry.owned(OwnedKind::StatusBoard).count(),
                     if registry.has_pending() { "; some names pending, which the next plan resolves" } else { "" },
                     path.display(),
                     path.display(),

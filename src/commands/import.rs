@@ -10,6 +10,7 @@ use crate::datadog::Client;
 use crate::import::{self, Found, ImportOptions};
 use crate::model::{RemoteBoard, RemoteVariable, RemoteWebhook};
 use crate::output::{Exit, Printer};
+use crate::registry::OwnedKind;
 use anyhow::Context;
 use clap::Args;
 use futures::stream::{self, StreamExt, TryStreamExt};
@@ -252,7 +253,11 @@ async fn read_boards(session: &Session, found: &mut Found) -> anyhow::Result<()>
         .await
         .context("reading the registry")?;
     found.owned_boards = registry
-        .map(|r| r.status_boards.into_values().collect())
+        .map(|r| {
+            r.owned_ids(OwnedKind::StatusBoard)
+                .map(|(_, id)| id.to_string())
+                .collect()
+        })
         .unwrap_or_default();
     let pairs_possible = found.remote.webhooks.keys().any(|n| {
         n.strip_suffix("-alert-check")

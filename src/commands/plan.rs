@@ -129,7 +129,7 @@ pub fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<Exit> {
             kind: SAVED_PLAN_KIND.into(),
             plan: render::PlanView::of(plan),
             force: args.force,
-            registry_salt: planned.registry.salt.clone(),
+            registry_salt: planned.registry.salt().to_string(),
             target: Some(target),
             outline: Some(outline().clone()),
         };

@@ -195,7 +195,7 @@ fn preview_monitor(
         let planned = session
             .plan(&loaded, &PlanOptions::default(), None)
             .await?;
-        let masker = Masker::new(planned.registry.salt.clone());
+        let masker = Masker::new(planned.registry.salt().to_string());
         for problem in &planned.plan.problems {
             // This monitor's problems (its own, or one of its blocks'), compared as typed
             // addresses: `monitor.12` is not about monitor 1.

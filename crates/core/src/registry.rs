@@ -29,11 +29,13 @@
 //! (a newer ddhooks wrote it) is refused the same way, as [`RegistryError::NewerFormat`].
 
 mod compact;
+mod ownership;
 
 pub use compact::{Damage, MAX_PAYLOAD_BYTES};
+pub use ownership::{OwnedKind, Ownership};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Name of the first registry variable (the header part); the others are
 /// `DDHOOKS_STATE_2`, `_3`, … (slot A) or `DDHOOKS_STATE_B_2`, `_B_3`, … (slot B).
@@ -64,55 +66,40 @@ const HEADER_V4: &str = "ddhooks-state/4 ";
 /// name up: it exists → owned, it is absent → dropped ([`Registry::resolve_pending`]). So the
 /// stored registry never lists as owned an object that does not exist, and never misses an
 /// object ddhooks created: such an object is at least pending.
+///
+/// Ownership is read and written through [`OwnedKind`] and the methods of `ownership`
+/// ([`Registry::mark_pending`], [`Registry::record`], [`Registry::release`],
+/// [`Registry::forget`] and the accessors); the tables stay private, and the state file's
+/// JSON is a private wire struct with the keys every version wrote.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "ownership::Wire", into = "ownership::Wire")]
 pub struct Registry {
     /// Random per registry; salts the fingerprints.
-    #[serde(rename = "s")]
-    pub salt: String,
-    /// Owned webhook names.
-    #[serde(rename = "w", default)]
-    pub webhooks: BTreeSet<String>,
+    salt: String,
+    /// Owned webhook names, and those a write in flight may have created, deleted or
+    /// renamed.
+    webhooks: ownership::ByName,
     /// Owned custom variable names, each with the fingerprint of the secret value ddhooks
-    /// last wrote (`None` for non-secret variables, whose values Datadog returns).
-    #[serde(rename = "c", default)]
-    pub custom_variables: BTreeMap<String, Option<String>>,
-    /// Webhook names a write in flight may have created, deleted or renamed.
-    #[serde(rename = "pw", default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub pending_webhooks: BTreeSet<String>,
-    /// Custom variable names a write in flight may have created or deleted, with the
-    /// fingerprint to own them with if they turn out to exist.
-    #[serde(rename = "pc", default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub pending_variables: BTreeMap<String, Option<String>>,
-    /// Owned notification rules: block name to the rule's id in Datadog. Rules can be
-    /// listed, but their names are not unique, so ownership goes by id.
-    #[serde(rename = "r", default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub notification_rules: BTreeMap<String, String>,
-    /// Block names whose rule a create in flight may have made (its id is known only from
-    /// the answer).
-    #[serde(rename = "pr", default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub pending_rules: BTreeSet<String>,
+    /// last wrote (`None` for non-secret variables, whose values Datadog returns), and
+    /// those a write in flight may have created or deleted, with the fingerprint to own
+    /// them with if they turn out to exist.
+    variables: ownership::ByName,
+    /// Owned notification rules: block name to the rule's id in Datadog (rules can be
+    /// listed, but their names are not unique, so ownership goes by id); pending: block
+    /// names whose rule a create in flight may have made (its id is known only from the
+    /// answer).
+    rules: ownership::ById,
     /// Owned status boards: board name to the dashboard's id.
-    #[serde(rename = "b", default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub status_boards: BTreeMap<String, String>,
-    /// Board names whose dashboard a create or delete in flight may have made or removed.
-    #[serde(rename = "pb", default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub pending_boards: BTreeSet<String>,
+    boards: ownership::ById,
     /// Owned webhook auth methods: name to the auth method's id in Datadog.
-    #[serde(rename = "a", default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub auth_methods: BTreeMap<String, String>,
+    auth_methods: ownership::ById,
     /// The salted fingerprint of the client secret ddhooks last wrote to each owned auth
     /// method (Datadog never returns it), recorded only once a write succeeded.
-    #[serde(rename = "as", default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub auth_method_secrets: BTreeMap<String, String>,
-    /// Auth method names whose object a create or delete in flight may have made or
-    /// removed.
-    #[serde(rename = "pa", default, skip_serializing_if = "BTreeSet::is_empty")]
-    pub pending_auth_methods: BTreeSet<String>,
+    auth_method_secrets: BTreeMap<String, String>,
     /// How many monitors the org had at the last apply that saved the registry: sizes a
     /// concurrent read of the monitor pages (the API gives no count). A hint only: a wrong
     /// one costs a page read more or less, never a wrong listing.
-    #[serde(rename = "n", default, skip_serializing_if = "Option::is_none")]
-    pub monitor_count: Option<usize>,
+    monitor_count: Option<usize>,
 }
 
 /// A registry that cannot be read back.
@@ -218,33 +205,35 @@ impl Registry {
     pub fn new(salt: impl Into<String>) -> Registry {
         Registry {
             salt: salt.into(),
-            webhooks: BTreeSet::new(),
-            custom_variables: BTreeMap::new(),
-            pending_webhooks: BTreeSet::new(),
-            pending_variables: BTreeMap::new(),
-            notification_rules: BTreeMap::new(),
-            pending_rules: BTreeSet::new(),
-            status_boards: BTreeMap::new(),
-            pending_boards: BTreeSet::new(),
-            auth_methods: BTreeMap::new(),
+            webhooks: Default::default(),
+            variables: Default::default(),
+            rules: Default::default(),
+            boards: Default::default(),
+            auth_methods: Default::default(),
             auth_method_secrets: BTreeMap::new(),
-            pending_auth_methods: BTreeSet::new(),
             monitor_count: None,
         }
+    }
+
+    /// The registry's salt: what its fingerprints, and the plan's, are salted with.
+    pub fn salt(&self) -> &str {
+        &self.salt
+    }
+
+    /// How many monitors the org had when the registry was last saved (a hint that sizes
+    /// the concurrent read of the monitor pages).
+    pub fn monitor_count(&self) -> Option<usize> {
+        self.monitor_count
+    }
+
+    /// Sets the monitor count hint, for the next save.
+    pub fn set_monitor_count(&mut self, count: Option<usize>) {
+        self.monitor_count = count;
     }
 
     /// The salted fingerprint of a secret value, as stored in the registry and in plans.
     pub fn fingerprint(&self, value: &str) -> String {
         fingerprint(&self.salt, value)
-    }
-
-    /// Whether some entry is pending.
-    pub fn has_pending(&self) -> bool {
-        !self.pending_webhooks.is_empty()
-            || !self.pending_variables.is_empty()
-            || !self.pending_rules.is_empty()
-            || !self.pending_boards.is_empty()
-            || !self.pending_auth_methods.is_empty()
     }
 
     /// Resolves every pending entry by existence: an existing object becomes owned, an
@@ -255,21 +244,8 @@ impl Registry {
         variable_exists: impl Fn(&str) -> bool,
     ) -> bool {
         let changed = self.has_pending();
-        for name in std::mem::take(&mut self.pending_webhooks) {
-            if webhook_exists(&name) {
-                self.webhooks.insert(name);
-            } else {
-                self.webhooks.remove(&name);
-            }
-        }
-        for (name, fp) in std::mem::take(&mut self.pending_variables) {
-            if variable_exists(&name) {
-                let owned = self.custom_variables.get(&name).cloned().flatten();
-                self.custom_variables.insert(name, fp.or(owned));
-            } else {
-                self.custom_variables.remove(&name);
-            }
-        }
+        self.webhooks.resolve(webhook_exists);
+        self.variables.resolve(variable_exists);
         changed
     }
 
@@ -284,12 +260,7 @@ impl Registry {
         rules: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
         let exists = |id: &str| rules.clone().any(|(listed, _)| listed == id);
-        resolve_by_listing(
-            &mut self.notification_rules,
-            &mut self.pending_rules,
-            exists,
-            rules.clone(),
-        )
+        self.rules.resolve(exists, rules.clone())
     }
 
     /// Resolves every pending board by the dashboard listing (`(id, title)` of every
@@ -311,12 +282,7 @@ impl Registry {
                     .map(move |(name, _)| (id, name.as_str()))
             })
             .collect();
-        resolve_by_listing(
-            &mut self.status_boards,
-            &mut self.pending_boards,
-            exists,
-            by_name.iter().copied(),
-        )
+        self.boards.resolve(exists, by_name.iter().copied())
     }
 
     /// Resolves every pending auth method by the listing (`(id, name)` of every auth
@@ -327,13 +293,8 @@ impl Registry {
         listed: impl Iterator<Item = (&'a str, &'a str)> + Clone,
     ) -> bool {
         let exists = |id: &str| listed.clone().any(|(l, _)| l == id);
-        let changed = resolve_by_listing(
-            &mut self.auth_methods,
-            &mut self.pending_auth_methods,
-            exists,
-            listed.clone(),
-        );
-        let owned = &self.auth_methods;
+        let changed = self.auth_methods.resolve(exists, listed.clone());
+        let owned = &self.auth_methods.owned;
         self.auth_method_secrets
             .retain(|name, _| owned.contains_key(name));
         changed
@@ -342,9 +303,9 @@ impl Registry {
     /// Whether the registry holds auth methods, owned or pending (then it is stored in
     /// format 4, and the fetch lists the org's auth methods).
     pub fn has_auth_methods(&self) -> bool {
-        !self.auth_methods.is_empty()
+        !self.auth_methods.owned.is_empty()
             || !self.auth_method_secrets.is_empty()
-            || !self.pending_auth_methods.is_empty()
+            || !self.auth_methods.pending.is_empty()
     }
 
     /// The variable names and values that store this registry in `slot`, header first, in
@@ -473,33 +434,6 @@ impl Registry {
             }
         }
     }
-}
-
-/// Resolves pending names of objects addressed by id: a name whose owned id still exists
-/// keeps it; otherwise it owns the one object `listed` under its name (`(id, name)`) that no
-/// other name owns, or nothing when there are none or several.
-fn resolve_by_listing<'a>(
-    owned: &mut BTreeMap<String, String>,
-    pending: &mut BTreeSet<String>,
-    exists: impl Fn(&str) -> bool,
-    listed: impl Iterator<Item = (&'a str, &'a str)> + Clone,
-) -> bool {
-    let changed = !pending.is_empty();
-    for name in std::mem::take(pending) {
-        let kept = owned.get(&name).is_some_and(|id| exists(id));
-        if kept {
-            continue;
-        }
-        owned.remove(&name);
-        let taken: BTreeSet<&str> = owned.values().map(String::as_str).collect();
-        let mut found = listed
-            .clone()
-            .filter(|(id, n)| *n == name && !taken.contains(id));
-        if let (Some((id, _)), None) = (found.next(), found.next()) {
-            owned.insert(name, id.to_string());
-        }
-    }
-    changed
 }
 
 /// `value` as JSON, compact or pretty.

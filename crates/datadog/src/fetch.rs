@@ -10,7 +10,7 @@ use ddhooks_core::model::{
     RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
 };
 use ddhooks_core::plan::MonitorInterest;
-use ddhooks_core::registry::{self, Layout, Registry, RegistryError};
+use ddhooks_core::registry::{self, Layout, OwnedKind, Registry, RegistryError};
 use ddhooks_core::template::MonitorState;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
@@ -292,7 +292,7 @@ pub async fn fetch(
             .as_ref()
             .ok()
             .and_then(|(r, _)| r.as_ref())
-            .and_then(|r| r.monitor_count)
+            .and_then(|r| r.monitor_count())
             .unwrap_or(0);
         let _ = count_tx.send(count);
         read
@@ -340,19 +340,14 @@ pub async fn fetch(
     let mut remote = Remote::default();
     absorb(&mut remote, named);
     if let Some(r) = registry.as_ref().filter(|_| *owned_too) {
-        let owned_webhooks: BTreeSet<String> = r
-            .webhooks
-            .iter()
-            .chain(&r.pending_webhooks)
+        let known = |kind: OwnedKind| r.owned(kind).chain(r.pending(kind));
+        let owned_webhooks: BTreeSet<String> = known(OwnedKind::Webhook)
             .filter(|n| !webhook_names.contains(*n))
-            .cloned()
+            .map(str::to_string)
             .collect();
-        let owned_variables: BTreeSet<String> = r
-            .custom_variables
-            .keys()
-            .chain(r.pending_variables.keys())
+        let owned_variables: BTreeSet<String> = known(OwnedKind::CustomVariable)
             .filter(|n| !variable_names.contains(*n) && !registry::is_registry_variable(n))
-            .cloned()
+            .map(str::to_string)
             .collect();
         if !owned_webhooks.is_empty() || !owned_variables.is_empty() {
             let owned = read_named(client, &owned_webhooks, &owned_variables, concurrency).await?;
@@ -372,9 +367,7 @@ pub async fn fetch(
     // Rules are listed with the rest when the manifests want some; otherwise only when the
     // registry owns some (their deletion needs them), after it was read.
     let rules = match &registry {
-        Some(r)
-            if !read_rules && (!r.notification_rules.is_empty() || !r.pending_rules.is_empty()) =>
-        {
+        Some(r) if !read_rules && r.holds(OwnedKind::NotificationRule) => {
             client.list_rules().await?
         }
         _ => rules,
@@ -394,11 +387,7 @@ pub async fn fetch(
     }
     // Dashboards likewise; then the ones owned or adoptable by title are read in full.
     let dashboards = match &registry {
-        Some(r)
-            if *owned_too
-                && !read_boards
-                && (!r.status_boards.is_empty() || !r.pending_boards.is_empty()) =>
-        {
+        Some(r) if *owned_too && !read_boards && r.holds(OwnedKind::StatusBoard) => {
             client.read_dashboard_titles().await?
         }
         _ => dashboards,
@@ -406,14 +395,14 @@ pub async fn fetch(
     remote.dashboards = dashboards.into_iter().collect();
     if !remote.dashboards.is_empty() {
         let wanted_titles: BTreeSet<&String> = board_titles.values().collect();
-        let owned: BTreeSet<&String> = registry
+        let owned: BTreeSet<&str> = registry
             .iter()
-            .flat_map(|r| r.status_boards.values())
+            .flat_map(|r| r.owned_ids(OwnedKind::StatusBoard).map(|(_, id)| id))
             .collect();
         let ids: Vec<&String> = remote
             .dashboards
             .iter()
-            .filter(|(id, title)| owned.contains(id) || wanted_titles.contains(title))
+            .filter(|(id, title)| owned.contains(id.as_str()) || wanted_titles.contains(title))
             .map(|(id, _)| id)
             .collect();
         let boards: Vec<Option<RemoteBoard>> = stream::iter(ids)

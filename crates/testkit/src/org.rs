@@ -4,7 +4,7 @@
 //! monitor's message. Reads outlast injected faults (see [`Sandbox::get_retrying`]).
 
 use super::sandbox::{Sandbox, MONITORS};
-use ddhooks::registry::{self, Registry, RegistryError, LOCK_VARIABLE, STATE_VARIABLE};
+use ddhooks::registry::{self, OwnedKind, Registry, RegistryError, LOCK_VARIABLE, STATE_VARIABLE};
 use reqwest::StatusCode;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -176,14 +176,19 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
         .registry()
         .unwrap_or_else(|e| panic!("{context}: registry unreadable: {e}"))
         .unwrap_or_else(|| Registry::new("none"));
-    for name in registry.webhooks.difference(&registry.pending_webhooks) {
+    let (webhook, variable) = (OwnedKind::Webhook, OwnedKind::CustomVariable);
+    let (rule, board) = (OwnedKind::NotificationRule, OwnedKind::StatusBoard);
+    for name in registry
+        .owned(webhook)
+        .filter(|n| !registry.is_pending(webhook, n))
+    {
         assert!(
             snapshot.webhooks.contains(name),
             "{context}: registry lists webhook {name}, which does not exist"
         );
     }
-    for name in registry.custom_variables.keys() {
-        if !registry.pending_variables.contains_key(name) {
+    for name in registry.owned(variable) {
+        if !registry.is_pending(variable, name) {
             assert!(
                 snapshot.variables.contains_key(name),
                 "{context}: registry lists variable {name}, which does not exist"
@@ -192,48 +197,45 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
     }
     for name in &snapshot.webhooks {
         assert!(
-            registry.webhooks.contains(name) || registry.pending_webhooks.contains(name),
+            registry.owns(webhook, name) || registry.is_pending(webhook, name),
             "{context}: webhook {name} exists but the registry misses it"
         );
     }
     for name in snapshot.variables.keys() {
         assert!(
-            registry.custom_variables.contains_key(name)
-                || registry.pending_variables.contains_key(name),
+            registry.owns(variable, name) || registry.is_pending(variable, name),
             "{context}: variable {name} exists but the registry misses it"
         );
     }
     for (block, id) in registry
-        .notification_rules
-        .iter()
-        .filter(|(block, _)| !registry.pending_rules.contains(*block))
+        .owned_ids(rule)
+        .filter(|(block, _)| !registry.is_pending(rule, block))
     {
         assert!(
             snapshot.rules.contains_key(id),
             "{context}: registry lists rule {id} (block {block}), which does not exist"
         );
     }
-    let owned: BTreeSet<&String> = registry.notification_rules.values().collect();
+    let owned: BTreeSet<&str> = registry.owned_ids(rule).map(|(_, id)| id).collect();
     for (id, name) in &snapshot.rules {
         assert!(
-            owned.contains(id) || registry.pending_rules.contains(name),
+            owned.contains(id.as_str()) || registry.is_pending(rule, name),
             "{context}: rule {id} ({name}) exists but the registry misses it"
         );
     }
-    for (board, id) in registry
-        .status_boards
-        .iter()
-        .filter(|(board, _)| !registry.pending_boards.contains(*board))
+    for (name, id) in registry
+        .owned_ids(board)
+        .filter(|(name, _)| !registry.is_pending(board, name))
     {
         assert!(
             snapshot.dashboards.contains_key(id),
-            "{context}: registry lists dashboard {id} (board {board}), which does not exist"
+            "{context}: registry lists dashboard {id} (board {name}), which does not exist"
         );
     }
-    let owned: BTreeSet<&String> = registry.status_boards.values().collect();
+    let owned: BTreeSet<&str> = registry.owned_ids(board).map(|(_, id)| id).collect();
     for id in snapshot.dashboards.keys() {
         assert!(
-            owned.contains(id) || !registry.pending_boards.is_empty(),
+            owned.contains(id.as_str()) || registry.pending(board).next().is_some(),
             "{context}: dashboard {id} exists but the registry misses it"
         );
     }

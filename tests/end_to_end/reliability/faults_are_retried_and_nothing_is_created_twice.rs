@@ -6,6 +6,7 @@ use crate::kit::cli;
 use crate::kit::fixtures::{pair_webhooks, people_monitors, team, write_manifests};
 use crate::kit::org::assert_registry_invariant;
 use crate::kit::sandbox::{counts, route, Sandbox};
+use ddhooks::registry::OwnedKind;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -118,7 +119,11 @@ async fn faulty_rate_limited_api_apply_converges_in_one_run_without_duplicates()
     }
     let registry = assert_registry_invariant(&org, "after the faulty apply");
     assert!(!registry.has_pending(), "{registry:?}");
-    assert_eq!(registry.webhooks, expected);
+    let owned: BTreeSet<String> = registry
+        .owned(OwnedKind::Webhook)
+        .map(str::to_string)
+        .collect();
+    assert_eq!(owned, expected);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

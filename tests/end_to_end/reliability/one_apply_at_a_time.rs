@@ -7,7 +7,7 @@ use crate::kit::cli;
 use crate::kit::fixtures::{pair_webhooks, people_monitors, write_manifests};
 use crate::kit::org::assert_registry_invariant;
 use crate::kit::sandbox::{route, Sandbox, VARIABLES};
-use ddhooks::registry::LOCK_VARIABLE;
+use ddhooks::registry::{OwnedKind, LOCK_VARIABLE};
 use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
@@ -91,7 +91,11 @@ async fn two_concurrent_applies_one_wins_the_other_refuses_and_nothing_is_lost()
         );
         assert!(!org.locked, "the lock is released");
         let registry = assert_registry_invariant(&org, &format!("round {round}"));
-        assert_eq!(registry.webhooks, pair_webhooks(pairs));
+        let owned: BTreeSet<String> = registry
+            .owned(OwnedKind::Webhook)
+            .map(str::to_string)
+            .collect();
+        assert_eq!(owned, pair_webhooks(pairs));
         assert!(!registry.has_pending());
         for (id, text) in &monitors {
             let m = &org.messages[id];

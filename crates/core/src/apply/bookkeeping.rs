@@ -1,6 +1,6 @@
 //! The engine's bookkeeping, apart from its order: which monitor writes are ready when,
-//! which names a change makes pending, how ownership by id is recorded, and each variable
-//! and webhook change as the write it makes.
+//! which names a change makes pending (and releases once its outcome is known), and each
+//! variable and webhook change as the write it makes.
 
 use super::step::*;
 use crate::plan::{
@@ -60,26 +60,6 @@ pub(super) fn monitor_readiness<'p>(
     monitors.into()
 }
 
-/// Ownership of an object addressed by id after its write: a delete drops the name, any
-/// other write records the id (a create whose answer held no id leaves the name pending,
-/// so the next listing finds the object).
-pub(super) fn own_by_id(
-    owned: &mut BTreeMap<String, String>,
-    name: &str,
-    deleted: bool,
-    id: Option<String>,
-) {
-    match (deleted, id) {
-        (true, _) => {
-            owned.remove(name);
-        }
-        (false, Some(id)) => {
-            owned.insert(name.to_string(), id);
-        }
-        (false, None) => {}
-    }
-}
-
 /// The names a change may create, delete or rename away.
 pub(super) fn pending_names(change: &Change) -> Vec<&str> {
     match change {
@@ -100,31 +80,34 @@ pub(super) fn pending_names(change: &Change) -> Vec<&str> {
 
 /// Records `change`'s names as pending, with the fingerprint a secret will have.
 pub(super) fn mark_pending(registry: &mut Registry, change: &Change) {
+    let Some(kind) = change.kind().owned() else {
+        return;
+    };
     for name in pending_names(change) {
-        match change {
-            Change::Webhook(_) => {
-                registry.pending_webhooks.insert(name.to_string());
-            }
-            Change::CustomVariable(c) => {
-                let fp = match c.edit.after().map(|a| &a.value) {
-                    Some(VariableValue::Secret { value: Some(v), .. }) => {
-                        Some(registry.fingerprint(v.expose()))
-                    }
-                    _ => registry.custom_variables.get(name).cloned().flatten(),
-                };
-                registry.pending_variables.insert(name.to_string(), fp);
-            }
-            Change::NotificationRule(_) => {
-                registry.pending_rules.insert(name.to_string());
-            }
-            Change::StatusBoard(_) => {
-                registry.pending_boards.insert(name.to_string());
-            }
-            Change::AuthMethod(_) => {
-                registry.pending_auth_methods.insert(name.to_string());
-            }
-            Change::Monitor(_) => {}
-        }
+        let fingerprint = match change {
+            Change::CustomVariable(c) => match c.edit.after().map(|a| &a.value) {
+                Some(VariableValue::Secret { value: Some(v), .. }) => {
+                    Some(registry.fingerprint(v.expose()))
+                }
+                _ => registry.fingerprint_of(kind, name).map(str::to_string),
+            },
+            Change::Webhook(_)
+            | Change::NotificationRule(_)
+            | Change::StatusBoard(_)
+            | Change::AuthMethod(_)
+            | Change::Monitor(_) => None,
+        };
+        registry.mark_pending(kind, name, fingerprint);
+    }
+}
+
+/// Releases `change`'s pending names once its outcome is known.
+pub(super) fn release_pending(registry: &mut Registry, change: &Change) {
+    let Some(kind) = change.kind().owned() else {
+        return;
+    };
+    for name in pending_names(change) {
+        registry.release(kind, name);
     }
 }
 

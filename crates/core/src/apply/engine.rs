@@ -22,8 +22,10 @@
 
 use super::bookkeeping::*;
 pub use super::step::*;
-use crate::plan::{Change, Edit, Fingerprint, MonitorChange, OwnedName, Plan, VariableValue};
-use crate::registry::Registry;
+use crate::plan::{
+    BoardChange, Change, Edit, Fingerprint, MonitorChange, Plan, RuleChange, VariableValue,
+};
+use crate::registry::{Ownership, Registry};
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -321,25 +323,8 @@ impl<'p> Engine<'p> {
                 Stage::Finish => {
                     self.stage = Stage::Done;
                     if !self.stopped() {
-                        for name in &self.plan.forget {
-                            match name {
-                                OwnedName::Webhook(n) => {
-                                    self.registry.webhooks.remove(n);
-                                }
-                                OwnedName::CustomVariable(n) => {
-                                    self.registry.custom_variables.remove(n);
-                                }
-                                OwnedName::NotificationRule(n) => {
-                                    self.registry.notification_rules.remove(n);
-                                }
-                                OwnedName::StatusBoard(n) => {
-                                    self.registry.status_boards.remove(n);
-                                }
-                                OwnedName::AuthMethod(n) => {
-                                    self.registry.auth_methods.remove(n);
-                                    self.registry.auth_method_secrets.remove(n);
-                                }
-                            }
+                        for owned in &self.plan.forget {
+                            self.registry.forget(owned.kind, &owned.name);
                         }
                     }
                     if self.registry != self.saved {
@@ -668,105 +653,69 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Ownership after a change was made; `created` is the id of a rule a create made.
+    /// Ownership after a change was made; `created` is the id an object addressed by id
+    /// got from its create (without one, ownership by id stays as it was, and the next
+    /// listing finds the object).
     fn record_ownership(&mut self, change: &Change, created: Option<String>) {
-        match change {
-            Change::CustomVariable(c) => match &c.edit {
-                Edit::Delete { .. } => {
-                    self.registry.custom_variables.remove(&c.name);
-                }
-                Edit::Create { after }
-                | Edit::Update { after, .. }
-                | Edit::Adopt { after, .. }
-                | Edit::Rename { after, .. } => {
-                    let fp = match &after.value {
-                        VariableValue::Secret { value: Some(v), .. } => {
-                            Some(self.registry.fingerprint(v.expose()))
-                        }
-                        _ => None,
-                    };
-                    self.registry.custom_variables.insert(c.name.clone(), fp);
-                }
-            },
-            Change::Webhook(c) => match &c.edit {
-                Edit::Delete { .. } => {
-                    self.registry.webhooks.remove(&c.name);
-                }
-                Edit::Rename { from, .. } => {
-                    self.registry.webhooks.remove(from);
-                    self.registry.webhooks.insert(c.name.clone());
-                }
-                _ => {
-                    self.registry.webhooks.insert(c.name.clone());
-                }
-            },
-            Change::NotificationRule(c) => own_by_id(
-                &mut self.registry.notification_rules,
-                &c.name,
-                matches!(c.edit, Edit::Delete { .. }),
-                created.or_else(|| c.id.clone()),
-            ),
-            Change::StatusBoard(c) => own_by_id(
-                &mut self.registry.status_boards,
-                &c.name,
-                matches!(c.edit, Edit::Delete { .. }),
-                created.or_else(|| c.id.clone()),
-            ),
-            Change::AuthMethod(c) => {
-                let deleted = matches!(c.edit, Edit::Delete { .. });
-                own_by_id(
-                    &mut self.registry.auth_methods,
-                    &c.name,
-                    deleted,
-                    created.or_else(|| c.id.clone()),
-                );
-                // The secret's fingerprint once a write of it succeeded (an adoption without
-                // a write leaves what the registry knew).
-                let secrets = &mut self.registry.auth_method_secrets;
-                match (&c.edit, c.edit.after()) {
-                    (Edit::Delete { .. }, _) => {
-                        secrets.remove(&c.name);
+        let Some(kind) = change.kind().owned() else {
+            return;
+        };
+        let registry = &mut self.registry;
+        let (name, with) = match change {
+            Change::CustomVariable(c) => {
+                let fp = match c.edit.after().map(|a| &a.value) {
+                    Some(VariableValue::Secret { value: Some(v), .. }) => {
+                        Some(registry.fingerprint(v.expose()))
                     }
-                    (Edit::Adopt { writes: false, .. }, _) | (_, None) => {}
-                    (_, Some(after)) => {
-                        if let Some(fp) = &after.client_secret.fingerprint {
-                            secrets.insert(c.name.clone(), fp.clone());
-                        }
-                    }
-                }
-                if !self.registry.auth_methods.contains_key(&c.name) {
-                    self.registry.auth_method_secrets.remove(&c.name);
-                }
+                    _ => None,
+                };
+                (&c.name, Ownership::with_fingerprint(fp))
             }
-            Change::Monitor(_) => {}
+            Change::Webhook(c) => {
+                if let Edit::Rename { from, .. } = &c.edit {
+                    registry.forget(kind, from);
+                }
+                (&c.name, Ownership::default())
+            }
+            Change::NotificationRule(RuleChange { name, id, .. })
+            | Change::StatusBoard(BoardChange { name, id, .. }) => {
+                let id = created.or_else(|| id.clone());
+                (
+                    name,
+                    Ownership {
+                        id,
+                        fingerprint: None,
+                    },
+                )
+            }
+            Change::AuthMethod(c) => {
+                // The secret's fingerprint once a write of it succeeded; an adoption without
+                // a write leaves what the registry knew.
+                let written = match (&c.edit, c.edit.after()) {
+                    (Edit::Adopt { writes: false, .. }, _) | (_, None) => None,
+                    (_, Some(after)) => after.client_secret.fingerprint.clone(),
+                };
+                let known = registry.fingerprint_of(kind, &c.name).map(str::to_string);
+                let with = Ownership {
+                    id: created.or_else(|| c.id.clone()),
+                    fingerprint: written.or(known),
+                };
+                (&c.name, with)
+            }
+            Change::Monitor(_) => return,
+        };
+        if change.is_removal() {
+            registry.forget(kind, name);
+        } else {
+            registry.record(kind, name, with);
         }
     }
 
     /// After a change's outcome is known (done, refused, not attempted), its names are no
     /// longer pending; after a failure (`failed`) they stay pending for the next read.
     fn settle_pending(&mut self, change: &Change, failed: bool) {
-        if failed {
-            return;
-        }
-        for name in pending_names(change) {
-            match change {
-                Change::Webhook(_) => {
-                    self.registry.pending_webhooks.remove(name);
-                }
-                Change::CustomVariable(_) => {
-                    self.registry.pending_variables.remove(name);
-                }
-                Change::NotificationRule(_) => {
-                    self.registry.pending_rules.remove(name);
-                }
-                Change::StatusBoard(_) => {
-                    self.registry.pending_boards.remove(name);
-                }
-                Change::AuthMethod(_) => {
-                    self.registry.pending_auth_methods.remove(name);
-                }
-                Change::Monitor(_) => {}
-            }
+        if !failed {
+            release_pending(&mut self.registry, change);
         }
     }
 }

@@ -6,11 +6,10 @@
 
 use super::by_id::{plan_kind, Kind};
 use super::model::{
-    Address, AuthMethodChange, AuthMethodState, Change, Edit, Fingerprint, Held, OwnedName, Plan,
-    SecretState,
+    Address, AuthMethodChange, AuthMethodState, Change, Edit, Fingerprint, Held, Plan, SecretState,
 };
 use crate::model::{AuthMethod, Desired, RemoteAuthMethod, Unmodelled};
-use crate::registry::Registry;
+use crate::registry::{OwnedKind, Registry};
 use serde::Serialize;
 use std::collections::BTreeMap;
 
@@ -74,13 +73,12 @@ pub(super) fn plan_auth_methods(
     registry: &Registry,
     out: &mut Plan,
 ) {
-    if desired.auth_methods.is_empty() && registry.auth_methods.is_empty() {
+    if desired.auth_methods.is_empty() && registry.owned(OwnedKind::AuthMethod).next().is_none() {
         return;
     }
     let owner: BTreeMap<&str, &str> = registry
-        .auth_methods
-        .iter()
-        .map(|(name, id)| (id.as_str(), name.as_str()))
+        .owned_ids(OwnedKind::AuthMethod)
+        .map(|(name, id)| (id, name))
         .collect();
     let wanted: Vec<(&str, AuthMethodState)> = desired
         .auth_methods
@@ -92,8 +90,7 @@ pub(super) fn plan_auth_methods(
         .map(|have| {
             let secret = owner
                 .get(have.id.as_str())
-                .and_then(|name| registry.auth_method_secrets.get(*name))
-                .map(String::as_str);
+                .and_then(|name| registry.fingerprint_of(OwnedKind::AuthMethod, name));
             (have.id.as_str(), remote_state(have, secret))
         })
         .collect();
@@ -111,9 +108,8 @@ pub(super) fn plan_auth_methods(
             .iter()
             .map(|(id, state)| (*id, (state, state.name.as_str(), &nothing)))
             .collect(),
-        owned: &registry.auth_methods,
-        address: Address::AuthMethod,
-        owned_name: OwnedName::AuthMethod,
+        registry,
+        owned: OwnedKind::AuthMethod,
         change: |d| {
             Change::AuthMethod(AuthMethodChange {
                 name: d.name,
@@ -227,7 +223,8 @@ mod tests {
     use super::super::{plan, PlanOptions};
     use super::*;
     use crate::model::{Remote, RemoteWebhook, Secret};
-    use crate::plan::Action;
+    use crate::plan::{Action, OwnedName};
+    use crate::registry::Ownership;
 
     const SECRET: &str = "made-up-client-secret";
 
@@ -270,9 +267,12 @@ mod tests {
     /// A registry that owns `okta` as `id-1`, having written `secret`.
     fn owning(secret: &str) -> Registry {
         let mut reg = Registry::new("salt");
-        reg.auth_methods.insert("okta".into(), "id-1".into());
         let fp = reg.fingerprint(secret);
-        reg.auth_method_secrets.insert("okta".into(), fp);
+        let with = Ownership {
+            id: Some("id-1".into()),
+            fingerprint: Some(fp),
+        };
+        reg.record(OwnedKind::AuthMethod, "okta", with);
         reg
     }
 
@@ -413,7 +413,10 @@ mod tests {
             &owning(SECRET),
             &PlanOptions::default(),
         );
-        assert_eq!(p.forget, vec![OwnedName::AuthMethod("okta".into())]);
+        assert_eq!(
+            p.forget,
+            vec![OwnedName::new(OwnedKind::AuthMethod, "okta")]
+        );
     }
 
     #[test]

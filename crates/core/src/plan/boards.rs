@@ -2,11 +2,9 @@
 //! title), and the check runs apply seeds for monitors a pair wires for the first time.
 
 use super::by_id::{plan_kind, Kind};
-use super::model::{
-    Address, BlockAction, BoardChange, Change, Edit, Fingerprint, OwnedName, Plan, SeedRun,
-};
+use super::model::{BlockAction, BoardChange, Change, Edit, Fingerprint, Plan, SeedRun};
 use crate::model::{Desired, Remote, SeededPair, StatusBoard};
-use crate::registry::Registry;
+use crate::registry::{OwnedKind, Registry};
 use crate::template::{filter_matches, MonitorState};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -35,9 +33,8 @@ pub(super) fn plan_boards(desired: &Desired, remote: &Remote, registry: &Registr
                 )
             })
             .collect(),
-        owned: &registry.status_boards,
-        address: Address::StatusBoard,
-        owned_name: OwnedName::StatusBoard,
+        registry,
+        owned: OwnedKind::StatusBoard,
         change: |d| {
             Change::StatusBoard(BoardChange {
                 name: d.name,
@@ -59,9 +56,8 @@ pub(super) fn plan_boards(desired: &Desired, remote: &Remote, registry: &Registr
             continue;
         };
         let owned: BTreeSet<&str> = registry
-            .status_boards
-            .values()
-            .map(String::as_str)
+            .owned_ids(OwnedKind::StatusBoard)
+            .map(|(_, id)| id)
             .collect();
         let same: Vec<&str> = remote
             .dashboards
@@ -127,8 +123,7 @@ pub(super) fn plan_seeds(desired: &Desired, remote: &Remote, registry: &Registry
     // now has reported for it before, so it is no first wiring.
     let before = wired_now(desired, remote, |name| {
         registry
-            .notification_rules
-            .get(name)
+            .id_of(OwnedKind::NotificationRule, name)
             .and_then(|id| remote.notification_rules.get(id))
             .map(|r| &r.rule.filter)
     });

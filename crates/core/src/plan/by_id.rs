@@ -3,8 +3,9 @@
 //! exactly one unowned object carries the key it is known by (a rule's name, a board's
 //! title); with several, ddhooks makes its own and says why.
 
-use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan};
+use super::model::{Change, Edit, Fingerprint, OwnedName, Plan};
 use crate::model::Unmodelled;
+use crate::registry::{OwnedKind, Registry};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// One kind of id-addressed object, as the planner sees it.
@@ -17,12 +18,10 @@ pub(super) struct Kind<'a, T> {
     pub desired: Vec<(&'a str, &'a T, &'a str)>,
     /// Remote objects by id, with their adoption key and the fields ddhooks does not model.
     pub remote: BTreeMap<&'a str, (&'a T, &'a str, &'a Unmodelled)>,
-    /// The registry: manifest name → id.
-    pub owned: &'a BTreeMap<String, String>,
-    /// The address of a manifest name.
-    pub address: fn(String) -> Address,
-    /// The registry entry `forget` drops.
-    pub owned_name: fn(String) -> OwnedName,
+    /// The registry, whose tables of `owned` map manifest names to ids.
+    pub registry: &'a Registry,
+    /// The registry's kind of these objects (and their addresses).
+    pub owned: OwnedKind,
     /// The kind's change for what was decided.
     pub change: fn(Decided<T>) -> Change,
     /// The fingerprint of a remote object as read.
@@ -46,7 +45,11 @@ pub(super) struct Decided<T> {
 
 /// Plans every desired object of the kind and every owned one no longer desired.
 pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan) {
-    let owned_ids: BTreeSet<&str> = kind.owned.values().map(String::as_str).collect();
+    let owned_ids: BTreeSet<&str> = kind
+        .registry
+        .owned_ids(kind.owned)
+        .map(|(_, id)| id)
+        .collect();
     let mut unowned_by_key: BTreeMap<&str, Vec<(&str, &T, &Unmodelled)>> = BTreeMap::new();
     for (id, (object, key, carried)) in &kind.remote {
         if !owned_ids.contains(id) {
@@ -58,9 +61,9 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
     }
     let noun = kind.noun;
     for &(name, want, key) in &kind.desired {
-        let address = (kind.address)(name.to_string());
-        let owned_id = kind.owned.get(name);
-        let have = owned_id.and_then(|id| kind.remote.get(id.as_str()).map(|h| (id, h.0, h.2)));
+        let address = OwnedName::new(kind.owned, name).address();
+        let owned_id = kind.registry.id_of(kind.owned, name);
+        let have = owned_id.and_then(|id| kind.remote.get(id).map(|h| (id, h.0, h.2)));
         if let Some((id, have, carried)) = have {
             let read = (kind.fingerprint)(id, have);
             out.reads.insert(address, Some(read.clone()));
@@ -72,7 +75,7 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                 };
                 out.changes.push((kind.change)(Decided {
                     name: name.into(),
-                    id: Some(id.clone()),
+                    id: Some(id.to_string()),
                     edit,
                     notes: Vec::new(),
                     carried: carried.clone(),
@@ -130,12 +133,13 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
     }
     let desired: BTreeSet<&str> = kind.desired.iter().map(|(n, _, _)| *n).collect();
     for (name, id) in kind
-        .owned
-        .iter()
-        .filter(|(n, _)| !desired.contains(n.as_str()))
+        .registry
+        .owned_ids(kind.owned)
+        .filter(|(n, _)| !desired.contains(n))
     {
-        let address = (kind.address)(name.clone());
-        match kind.remote.get(id.as_str()) {
+        let owned = OwnedName::new(kind.owned, name);
+        let address = owned.address();
+        match kind.remote.get(id) {
             Some((have, _, _)) => {
                 let read = (kind.fingerprint)(id, have);
                 out.reads.insert(address, Some(read.clone()));
@@ -144,8 +148,8 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                     read,
                 };
                 out.changes.push((kind.change)(Decided {
-                    name: name.clone(),
-                    id: Some(id.clone()),
+                    name: name.to_string(),
+                    id: Some(id.to_string()),
                     edit,
                     notes: Vec::new(),
                     carried: Unmodelled::default(),
@@ -153,7 +157,7 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
             }
             None => {
                 out.reads.insert(address, None);
-                out.forget.push((kind.owned_name)(name.clone()));
+                out.forget.push(owned);
             }
         }
     }

@@ -28,7 +28,7 @@ use crate::model::{
     default_webhook_payload, CustomVariable, Desired, Remote, RemoteMonitor, RemoteVariable,
     RemoteWebhook, Webhook,
 };
-use crate::registry::Registry;
+use crate::registry::{OwnedKind, Registry};
 use crate::template::{self, ManagedBlock};
 use select::{BlockIndex, Wanted};
 use serde::Serialize;
@@ -189,7 +189,7 @@ pub fn plan(
     options: &PlanOptions,
 ) -> Plan {
     let mut out = Plan {
-        salt: registry.salt.clone(),
+        salt: registry.salt().to_string(),
         ..Plan::new()
     };
     plan_variables(desired, remote, registry, &mut out);
@@ -281,7 +281,7 @@ pub fn planned_routing(plan: &Plan) -> crate::routing::PlannedRouting<'_> {
 fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: &mut Plan) {
     for (name, want) in &desired.custom_variables {
         let address = Address::CustomVariable(name.clone());
-        let owned = registry.custom_variables.get(name);
+        let owned = registry.owns(OwnedKind::CustomVariable, name);
         let after = desired_variable_state(want, registry);
         let want_fp = want
             .secret
@@ -297,7 +297,7 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
         };
         let read = variable_fingerprint(have);
         out.reads.insert(address, Some(read.clone()));
-        let registry_fp = owned.and_then(|fp| fp.as_deref());
+        let registry_fp = registry.fingerprint_of(OwnedKind::CustomVariable, name);
         let before = remote_variable_state(have, registry_fp);
         let same = have.secret == want.secret
             && if want.secret {
@@ -305,7 +305,7 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
             } else {
                 have.value.as_deref() == Some(want.value.expose())
             };
-        let edit = match (owned.is_some(), same) {
+        let edit = match (owned, same) {
             (true, true) => continue,
             (true, false) => Edit::Update {
                 before,
@@ -334,17 +334,16 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
         }));
     }
     for name in registry
-        .custom_variables
-        .keys()
+        .owned(OwnedKind::CustomVariable)
         .filter(|n| !desired.custom_variables.contains_key(*n))
     {
-        let address = Address::CustomVariable(name.clone());
+        let address = Address::CustomVariable(name.to_string());
         match remote.custom_variables.get(name) {
             Some(have) => {
                 let read = variable_fingerprint(have);
                 out.reads.insert(address, Some(read.clone()));
                 out.changes.push(Change::CustomVariable(VariableChange {
-                    name: name.clone(),
+                    name: name.to_string(),
                     edit: Edit::Delete {
                         before: remote_variable_state(have, None),
                         read,
@@ -354,7 +353,8 @@ fn plan_variables(desired: &Desired, remote: &Remote, registry: &Registry, out: 
             }
             None => {
                 out.reads.insert(address, None);
-                out.forget.push(OwnedName::CustomVariable(name.clone()));
+                out.forget
+                    .push(OwnedName::new(OwnedKind::CustomVariable, name));
             }
         }
     }
@@ -432,7 +432,7 @@ fn plan_webhooks(
             let read = webhook_fingerprint(have);
             out.reads.insert(address, Some(read.clone()));
             let same = webhook_matches(want, have);
-            let owned = registry.webhooks.contains(name);
+            let owned = registry.owns(OwnedKind::Webhook, name);
             if owned && same {
                 continue;
             }
@@ -506,14 +506,13 @@ fn plan_webhooks(
         }
     }
     let unwanted = registry
-        .webhooks
-        .iter()
-        .filter(|n| !desired.webhooks.contains_key(*n) && !renamed_away.contains(n.as_str()));
+        .owned(OwnedKind::Webhook)
+        .filter(|n| !desired.webhooks.contains_key(*n) && !renamed_away.contains(n));
     for name in unwanted {
-        let address = Address::Webhook(name.clone());
+        let address = Address::Webhook(name.to_string());
         let Some(have) = remote.webhooks.get(name) else {
             out.reads.insert(address, None);
-            out.forget.push(OwnedName::Webhook(name.clone()));
+            out.forget.push(OwnedName::new(OwnedKind::Webhook, name));
             continue;
         };
         let read = webhook_fingerprint(have);

@@ -3,6 +3,7 @@
 //! The versioned JSON form is a view built by `render::json`.
 
 use crate::model::{EncodeAs, NotificationRule, Secret, StatusBoard, Unmodelled};
+use crate::registry::OwnedKind;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
@@ -185,6 +186,19 @@ impl ObjectKind {
             ObjectKind::NotificationRule => "notification_rule",
             ObjectKind::Monitor => "monitor",
             ObjectKind::StatusBoard => "status_board",
+        }
+    }
+
+    /// The registry's kind of these objects (`None` for monitors, which ddhooks never
+    /// owns: it writes only its blocks in their messages).
+    pub fn owned(self) -> Option<OwnedKind> {
+        match self {
+            ObjectKind::CustomVariable => Some(OwnedKind::CustomVariable),
+            ObjectKind::AuthMethod => Some(OwnedKind::AuthMethod),
+            ObjectKind::Webhook => Some(OwnedKind::Webhook),
+            ObjectKind::NotificationRule => Some(OwnedKind::NotificationRule),
+            ObjectKind::Monitor => None,
+            ObjectKind::StatusBoard => Some(OwnedKind::StatusBoard),
         }
     }
 }
@@ -658,28 +672,31 @@ impl Change {
 
 /// A name in the registry: what `forget` drops when the object no longer exists.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum OwnedName {
-    /// An owned webhook.
-    Webhook(String),
-    /// An owned custom variable.
-    CustomVariable(String),
-    /// An owned notification rule, by block name.
-    NotificationRule(String),
-    /// An owned status board, by board name.
-    StatusBoard(String),
-    /// An owned webhook auth method, by name.
-    AuthMethod(String),
+pub struct OwnedName {
+    /// The registry's kind of the object.
+    pub kind: OwnedKind,
+    /// Its name (a block's, for a notification rule; a board's, for a status board).
+    pub name: String,
 }
 
 impl OwnedName {
+    /// The owned `name` of `kind`.
+    pub fn new(kind: OwnedKind, name: impl Into<String>) -> OwnedName {
+        OwnedName {
+            kind,
+            name: name.into(),
+        }
+    }
+
     /// The plan address of the object.
     pub fn address(&self) -> Address {
-        match self {
-            OwnedName::Webhook(n) => Address::Webhook(n.clone()),
-            OwnedName::CustomVariable(n) => Address::CustomVariable(n.clone()),
-            OwnedName::NotificationRule(n) => Address::NotificationRule(n.clone()),
-            OwnedName::StatusBoard(n) => Address::StatusBoard(n.clone()),
-            OwnedName::AuthMethod(n) => Address::AuthMethod(n.clone()),
+        let name = self.name.clone();
+        match self.kind {
+            OwnedKind::Webhook => Address::Webhook(name),
+            OwnedKind::CustomVariable => Address::CustomVariable(name),
+            OwnedKind::NotificationRule => Address::NotificationRule(name),
+            OwnedKind::StatusBoard => Address::StatusBoard(name),
+            OwnedKind::AuthMethod => Address::AuthMethod(name),
         }
     }
 }

@@ -3,9 +3,9 @@
 //! reviewer should know about how rules meet monitor messages.
 
 use super::by_id::{plan_kind, Kind};
-use super::model::{Address, Change, Edit, Fingerprint, OwnedName, Plan, RuleChange};
+use super::model::{Address, Change, Edit, Fingerprint, Plan, RuleChange};
 use crate::model::{Desired, NotificationRule, Remote, RuleFilter, RuleRecipients};
-use crate::registry::Registry;
+use crate::registry::{OwnedKind, Registry};
 use crate::template;
 use crate::template::{filter_matches, recipient_webhook};
 use std::collections::{BTreeMap, BTreeSet};
@@ -61,9 +61,8 @@ pub(super) fn plan_rules(desired: &Desired, remote: &Remote, registry: &Registry
                 )
             })
             .collect(),
-        owned: &registry.notification_rules,
-        address: Address::NotificationRule,
-        owned_name: OwnedName::NotificationRule,
+        registry,
+        owned: OwnedKind::NotificationRule,
         change: |d| {
             Change::NotificationRule(RuleChange {
                 name: d.name,
@@ -90,9 +89,8 @@ pub(super) fn hold_webhooks_used_by_rules(
         return;
     }
     let owned: BTreeSet<&str> = registry
-        .notification_rules
-        .values()
-        .map(String::as_str)
+        .owned_ids(OwnedKind::NotificationRule)
+        .map(|(_, id)| id)
         .collect();
     let mut users: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for rule in remote

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::*;
+use crate::registry::Ownership;
 
 const SECRET: &str = "0123456789abcdef-not-a-real-key";
 
@@ -135,11 +136,11 @@ fn applied(
                 let name = w.name.clone();
                 if let Some(old) = renamed_from(c) {
                     r.webhooks.remove(old);
-                    reg.webhooks.remove(old);
+                    reg.forget(OwnedKind::Webhook, old);
                 }
                 if c.action() == Action::Delete {
                     r.webhooks.remove(&name);
-                    reg.webhooks.remove(&name);
+                    reg.forget(OwnedKind::Webhook, &name);
                 } else {
                     let w = &desired.webhooks[&name];
                     r.webhooks.insert(
@@ -155,14 +156,14 @@ fn applied(
                             auth_method_id: None,
                         },
                     );
-                    reg.webhooks.insert(name);
+                    reg.record(OwnedKind::Webhook, &name, Ownership::default());
                 }
             }
             Change::CustomVariable(v) => {
                 let name = v.name.clone();
                 if c.action() == Action::Delete {
                     r.custom_variables.remove(&name);
-                    reg.custom_variables.remove(&name);
+                    reg.forget(OwnedKind::CustomVariable, &name);
                 } else {
                     let v = &desired.custom_variables[&name];
                     r.custom_variables.insert(
@@ -173,8 +174,12 @@ fn applied(
                             secret: v.secret,
                         },
                     );
-                    reg.custom_variables
-                        .insert(name, v.secret.then(|| reg.fingerprint(v.value.expose())));
+                    let fp = v.secret.then(|| reg.fingerprint(v.value.expose()));
+                    reg.record(
+                        OwnedKind::CustomVariable,
+                        &name,
+                        Ownership::with_fingerprint(fp),
+                    );
                 }
             }
             Change::StatusBoard(bc) => {
@@ -183,7 +188,7 @@ fn applied(
                     None => {
                         r.status_boards.remove(&id);
                         r.dashboards.remove(&id);
-                        reg.status_boards.remove(&bc.name);
+                        reg.forget(OwnedKind::StatusBoard, &bc.name);
                     }
                     Some(after) => {
                         r.dashboards.insert(id.clone(), after.title.clone());
@@ -195,7 +200,7 @@ fn applied(
                                 unmodelled: Default::default(),
                             },
                         );
-                        reg.status_boards.insert(bc.name.clone(), id);
+                        reg.record(OwnedKind::StatusBoard, &bc.name, Ownership::with_id(id));
                     }
                 }
             }
@@ -204,8 +209,7 @@ fn applied(
                 match ac.edit.after() {
                     None => {
                         r.auth_methods.remove(&id);
-                        reg.auth_methods.remove(&ac.name);
-                        reg.auth_method_secrets.remove(&ac.name);
+                        reg.forget(OwnedKind::AuthMethod, &ac.name);
                     }
                     Some(after) => {
                         r.auth_methods.insert(
@@ -219,10 +223,16 @@ fn applied(
                                 scope: after.scope.clone(),
                             },
                         );
-                        reg.auth_methods.insert(ac.name.clone(), id);
-                        if let Some(fp) = &after.client_secret.fingerprint {
-                            reg.auth_method_secrets.insert(ac.name.clone(), fp.clone());
-                        }
+                        let known = reg.fingerprint_of(OwnedKind::AuthMethod, &ac.name);
+                        let with = Ownership {
+                            id: Some(id),
+                            fingerprint: after
+                                .client_secret
+                                .fingerprint
+                                .clone()
+                                .or(known.map(str::to_string)),
+                        };
+                        reg.record(OwnedKind::AuthMethod, &ac.name, with);
                     }
                 }
             }
@@ -231,7 +241,7 @@ fn applied(
                 match rc.edit.after() {
                     None => {
                         r.notification_rules.remove(&id);
-                        reg.notification_rules.remove(&rc.name);
+                        reg.forget(OwnedKind::NotificationRule, &rc.name);
                     }
                     Some(after) => {
                         r.notification_rules.insert(
@@ -242,7 +252,11 @@ fn applied(
                                 unmodelled: Default::default(),
                             },
                         );
-                        reg.notification_rules.insert(rc.name.clone(), id);
+                        reg.record(
+                            OwnedKind::NotificationRule,
+                            &rc.name,
+                            Ownership::with_id(id),
+                        );
                     }
                 }
             }
@@ -484,7 +498,7 @@ fn trimmed_message_and_trailing_spaces_in_blocks_are_not_drift() {
 #[test]
 fn vanished_owned_objects_are_forgotten_not_deleted() {
     let mut reg = Registry::new("s");
-    reg.webhooks.insert("gone".into());
+    reg.record(OwnedKind::Webhook, "gone", Ownership::default());
     let p = plan(
         &Desired::default(),
         &Remote::default(),
@@ -492,7 +506,7 @@ fn vanished_owned_objects_are_forgotten_not_deleted() {
         &PlanOptions::default(),
     );
     assert!(p.changes.is_empty());
-    assert_eq!(p.forget, [OwnedName::Webhook("gone".into())]);
+    assert_eq!(p.forget, [OwnedName::new(OwnedKind::Webhook, "gone")]);
 }
 
 #[test]
@@ -857,7 +871,7 @@ fn a_rule_block_creates_a_rule_and_touches_no_message() {
 #[test]
 fn an_owned_rule_that_matches_is_no_change_and_one_that_differs_is_updated() {
     let mut registry = Registry::new("s");
-    registry.notification_rules.insert("g".into(), "r1".into());
+    registry.record(OwnedKind::NotificationRule, "g", Ownership::with_id("r1"));
     let mut remote = remote_with_monitors();
     remote
         .notification_rules
@@ -922,17 +936,22 @@ fn a_rule_is_adopted_by_name_only_when_exactly_one_has_it() {
 #[test]
 fn an_owned_rule_no_longer_wanted_is_deleted_and_a_vanished_one_forgotten() {
     let mut registry = Registry::new("s");
-    registry.notification_rules.insert("g".into(), "r1".into());
-    registry
-        .notification_rules
-        .insert("gone".into(), "r9".into());
+    registry.record(OwnedKind::NotificationRule, "g", Ownership::with_id("r1"));
+    registry.record(
+        OwnedKind::NotificationRule,
+        "gone",
+        Ownership::with_id("r9"),
+    );
     let mut remote = remote_with_monitors();
     remote
         .notification_rules
         .extend([remote_rule("r1", g_rule())]);
     let p = plan(&desired(), &remote, &registry, &PlanOptions::default());
     assert_eq!(rule_changes(&p), [("g", Action::Delete, Some("r1"))]);
-    assert_eq!(p.forget, [OwnedName::NotificationRule("gone".into())]);
+    assert_eq!(
+        p.forget,
+        [OwnedName::new(OwnedKind::NotificationRule, "gone")]
+    );
 }
 
 #[test]
@@ -1003,7 +1022,7 @@ fn rule_warnings_name_an_empty_selection_and_a_webhook_also_in_the_message() {
 #[test]
 fn a_webhook_a_foreign_rule_sends_to_is_not_deleted() {
     let mut registry = Registry::new("s");
-    registry.webhooks.insert("old-hook".into());
+    registry.record(OwnedKind::Webhook, "old-hook", Ownership::default());
     let mut remote = remote_with_monitors();
     remote.webhooks.insert(
         "old-hook".into(),
@@ -1049,7 +1068,7 @@ fn switching_delivery_both_ways_converges() {
     let (remote, registry) = applied(&d, &remote, &registry, &back);
     let again = plan(&d, &remote, &registry, &PlanOptions::default());
     assert!(!again.has_changes(), "{:?}", again.changes);
-    assert!(registry.notification_rules.is_empty());
+    assert!(registry.owned(OwnedKind::NotificationRule).next().is_none());
 }
 
 fn board() -> StatusBoard {
@@ -1106,7 +1125,10 @@ fn a_board_is_created_adopted_by_title_restored_after_drift_and_deleted() {
     assert!(!again.has_changes(), "{:?}", again.changes);
     // A person adds a widget: drift, restored by an update.
     let mut edited = remote.clone();
-    let id = registry.status_boards["checkout"].clone();
+    let id = registry
+        .id_of(OwnedKind::StatusBoard, "checkout")
+        .unwrap()
+        .to_string();
     edited
         .status_boards
         .get_mut(&id)

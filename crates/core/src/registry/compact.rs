@@ -34,6 +34,7 @@
 //! tags, no trailing bytes), and inflates at most [`MAX_PAYLOAD_BYTES`], so no input panics
 //! it or makes it allocate without bound; every fault is a [`Damage`].
 
+use super::ownership::{ById, ByName};
 use super::Registry;
 use base64::Engine as _;
 use flate2::{Compress, Compression, Decompress, FlushCompress, FlushDecompress, Status};
@@ -117,29 +118,30 @@ pub enum Damage {
 
 /// The registry as the record (not yet deflated): format 3's, or format 4's `with_auth`.
 pub(super) fn record(registry: &Registry, with_auth: bool) -> Vec<u8> {
+    let Registry {
+        webhooks,
+        variables,
+        rules,
+        boards,
+        auth_methods,
+        ..
+    } = registry;
+    let put_id = |o: &mut Vec<u8>, id: &String| put_str(o, id);
     let mut out = Vec::new();
     put_str(&mut out, &registry.salt);
     put_varint(&mut out, registry.monitor_count.map_or(0, |n| n as u64 + 1));
-    put_set(&mut out, &registry.webhooks);
-    put_names(&mut out, registry.custom_variables.iter(), put_opt);
-    put_set(&mut out, &registry.pending_webhooks);
-    put_names(&mut out, registry.pending_variables.iter(), put_opt);
-    put_names(&mut out, registry.notification_rules.iter(), |o, id| {
-        put_str(o, id)
-    });
-    put_set(&mut out, &registry.pending_rules);
-    put_names(&mut out, registry.status_boards.iter(), |o, id| {
-        put_str(o, id)
-    });
-    put_set(&mut out, &registry.pending_boards);
+    put_set(&mut out, webhooks.owned.keys());
+    put_names(&mut out, variables.owned.iter(), put_opt);
+    put_set(&mut out, webhooks.pending.keys());
+    put_names(&mut out, variables.pending.iter(), put_opt);
+    put_names(&mut out, rules.owned.iter(), put_id);
+    put_set(&mut out, rules.pending.iter());
+    put_names(&mut out, boards.owned.iter(), put_id);
+    put_set(&mut out, boards.pending.iter());
     if with_auth {
-        put_names(&mut out, registry.auth_methods.iter(), |o, id| {
-            put_str(o, id)
-        });
-        put_names(&mut out, registry.auth_method_secrets.iter(), |o, fp| {
-            put_str(o, fp)
-        });
-        put_set(&mut out, &registry.pending_auth_methods);
+        put_names(&mut out, auth_methods.owned.iter(), put_id);
+        put_names(&mut out, registry.auth_method_secrets.iter(), put_id);
+        put_set(&mut out, auth_methods.pending.iter());
     }
     out
 }
@@ -153,25 +155,34 @@ pub(super) fn parse(record: &[u8], with_auth: bool) -> Result<Registry, Damage> 
         0 => None,
         n => Some(usize::try_from(n - 1).map_err(|_| Damage::Number("the monitor count"))?),
     };
+    let webhooks = r.map("webhooks", Reader::nothing)?;
+    let variables = r.map("custom variables", Reader::opt)?;
     let mut registry = Registry {
         salt,
         monitor_count,
-        webhooks: r.set("webhooks")?,
-        custom_variables: r.map("custom variables", Reader::opt)?,
-        pending_webhooks: r.set("pending webhooks")?,
-        pending_variables: r.map("pending variables", Reader::opt)?,
-        notification_rules: r.map("notification rules", Reader::string)?,
-        pending_rules: r.set("pending rules")?,
-        status_boards: r.map("status boards", Reader::string)?,
-        pending_boards: r.set("pending boards")?,
-        auth_methods: BTreeMap::new(),
+        webhooks: ByName {
+            owned: webhooks,
+            pending: r.map("pending webhooks", Reader::nothing)?,
+        },
+        variables: ByName {
+            owned: variables,
+            pending: r.map("pending variables", Reader::opt)?,
+        },
+        rules: ById {
+            owned: r.map("notification rules", Reader::string)?,
+            pending: r.set("pending rules")?,
+        },
+        boards: ById {
+            owned: r.map("status boards", Reader::string)?,
+            pending: r.set("pending boards")?,
+        },
+        auth_methods: ById::default(),
         auth_method_secrets: BTreeMap::new(),
-        pending_auth_methods: BTreeSet::new(),
     };
     if with_auth {
-        registry.auth_methods = r.map("auth methods", Reader::string)?;
+        registry.auth_methods.owned = r.map("auth methods", Reader::string)?;
         registry.auth_method_secrets = r.map("auth method secrets", Reader::string)?;
-        registry.pending_auth_methods = r.set("pending auth methods")?;
+        registry.auth_methods.pending = r.set("pending auth methods")?;
     }
     match r.rest.len() {
         0 => Ok(registry),
@@ -263,8 +274,8 @@ fn put_opt(out: &mut Vec<u8>, value: &Option<String>) {
 }
 
 /// Names without values.
-fn put_set(out: &mut Vec<u8>, names: &BTreeSet<String>) {
-    put_names(out, names.iter().map(|n| (n, ())), |_, ()| {});
+fn put_set<'a>(out: &mut Vec<u8>, names: impl ExactSizeIterator<Item = &'a String>) {
+    put_names(out, names.map(|n| (n, ())), |_, ()| {});
 }
 
 /// A count, then each name front-coded against the one before it, then its value.
@@ -328,6 +339,11 @@ impl<'a> Reader<'a> {
     fn string(&mut self, what: &'static str, index: usize) -> Result<String, Damage> {
         let bytes = self.bytes(what)?;
         String::from_utf8(bytes.to_vec()).map_err(|_| Damage::Utf8 { what, index })
+    }
+
+    /// No value: a name of a set, kept as a name without a fingerprint.
+    fn nothing(&mut self, _: &'static str, _: usize) -> Result<Option<String>, Damage> {
+        Ok(None)
     }
 
     fn opt(&mut self, what: &'static str, index: usize) -> Result<Option<String>, Damage> {
@@ -397,6 +413,8 @@ impl<'a> Reader<'a> {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::super::ownership::Wire;
+    use super::super::{OwnedKind, Ownership};
     use super::*;
     use proptest::prelude::*;
     use proptest::test_runner::RngSeed;
@@ -412,8 +430,9 @@ pub(crate) mod tests {
     #[test]
     fn a_record_reads_back_and_shares_prefixes() {
         let mut r = Registry::new("salt");
-        r.webhooks.insert("team-0042-alert-check".into());
-        r.webhooks.insert("team-0042-ok-check".into());
+        for name in ["team-0042-alert-check", "team-0042-ok-check"] {
+            r.record(OwnedKind::Webhook, name, Ownership::default());
+        }
         let bytes = record(&r, false);
         // The second name costs its shared length and "ok-check" only.
         let at = bytes
@@ -577,8 +596,8 @@ pub(crate) mod tests {
             (names(), values(), names(), values()),
             (ids(), names(), ids(), names()),
         )
-            .prop_map(
-                |(salt, monitor_count, (w, c, pw, pc), (r, pr, b, pb))| Registry {
+            .prop_map(|(salt, monitor_count, (w, c, pw, pc), (r, pr, b, pb))| {
+                Registry::from(Wire {
                     salt,
                     webhooks: w,
                     custom_variables: c,
@@ -592,8 +611,8 @@ pub(crate) mod tests {
                     auth_method_secrets: BTreeMap::new(),
                     pending_auth_methods: BTreeSet::new(),
                     monitor_count,
-                },
-            )
+                })
+            })
     }
 
     proptest! {
@@ -615,7 +634,12 @@ pub(crate) mod tests {
             r in registry(),
             (a, secrets, pa) in (ids(), ids(), names()),
         ) {
-            let r = Registry { auth_methods: a, auth_method_secrets: secrets, pending_auth_methods: pa, ..r };
+            let r = Registry::from(Wire {
+                auth_methods: a,
+                auth_method_secrets: secrets,
+                pending_auth_methods: pa,
+                ..Wire::from(r)
+            });
             let bytes = record(&r, true);
             prop_assert_eq!(parse(&bytes, true), Ok(r.clone()));
             // Format 3 has no room for them: a format-4 record is not one.

@@ -2,17 +2,21 @@
 //! damage named, pending names resolved by the listing, fingerprints.
 
 use super::*;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 /// A registry of several parts even compressed: 600 names of 32 random hex digits.
 fn big() -> Registry {
     let mut r = Registry::new("salt");
     for i in 0..600 {
-        r.webhooks
-            .insert(format!("hook-{}", fingerprint("names", &i.to_string())));
+        let name = format!("hook-{}", fingerprint("names", &i.to_string()));
+        r.record(OwnedKind::Webhook, &name, Ownership::default());
     }
-    r.custom_variables
-        .insert("DD_API_KEY".into(), Some(r.fingerprint("k")));
+    let fp = Some(r.fingerprint("k"));
+    r.record(
+        OwnedKind::CustomVariable,
+        "DD_API_KEY",
+        Ownership::with_fingerprint(fp),
+    );
     r
 }
 
@@ -92,7 +96,11 @@ fn slots_have_distinct_names_and_a_mix_of_versions_is_detected() {
     assert!(b.iter().all(|(n, _)| is_registry_variable(n)));
     // Header of a newer version, parts of the old one: a clear error, never a wrong registry.
     let mut newer = r.clone();
-    newer.webhooks.insert("group-9999-alert-check".into());
+    newer.record(
+        OwnedKind::Webhook,
+        "group-9999-alert-check",
+        Ownership::default(),
+    );
     let mut mixed = a.clone();
     let new_header = newer.encode(Slot::A).unwrap().remove(0);
     mixed.insert(new_header.0, new_header.1);
@@ -109,19 +117,17 @@ fn slots_have_distinct_names_and_a_mix_of_versions_is_detected() {
 #[test]
 fn pending_entries_resolve_by_existence() {
     let mut r = Registry::new("s");
-    r.webhooks.insert("deleting".into());
-    r.pending_webhooks.extend([
-        "created".to_string(),
-        "never".to_string(),
-        "deleting".to_string(),
-    ]);
-    r.pending_variables.insert("V".into(), Some("fp".into()));
-    r.pending_variables.insert("GONE".into(), None);
-    r.custom_variables.insert("GONE".into(), None);
+    r.record(OwnedKind::Webhook, "deleting", Ownership::default());
+    for name in ["created", "never", "deleting"] {
+        r.mark_pending(OwnedKind::Webhook, name, None);
+    }
+    r.mark_pending(OwnedKind::CustomVariable, "V", Some("fp".into()));
+    r.mark_pending(OwnedKind::CustomVariable, "GONE", None);
+    r.record(OwnedKind::CustomVariable, "GONE", Ownership::default());
     assert!(r.resolve_pending(|n| n == "created", |n| n == "V"));
-    assert_eq!(r.webhooks.iter().collect::<Vec<_>>(), ["created"]);
-    assert_eq!(r.custom_variables.get("V"), Some(&Some("fp".to_string())));
-    assert!(!r.custom_variables.contains_key("GONE"));
+    assert_eq!(r.owned(OwnedKind::Webhook).collect::<Vec<_>>(), ["created"]);
+    assert_eq!(r.fingerprint_of(OwnedKind::CustomVariable, "V"), Some("fp"));
+    assert!(!r.owns(OwnedKind::CustomVariable, "GONE"));
     assert!(!r.has_pending());
     assert!(!r.resolve_pending(|_| true, |_| true));
 }
@@ -166,10 +172,11 @@ fn a_header_without_its_text_is_corrupt() {
 #[test]
 fn pending_rules_resolve_by_the_listing() {
     let mut r = Registry::new("s");
-    r.notification_rules.insert("kept".into(), "id-1".into());
-    r.notification_rules.insert("deleted".into(), "id-2".into());
+    let rule = OwnedKind::NotificationRule;
+    r.record(rule, "kept", Ownership::with_id("id-1"));
+    r.record(rule, "deleted", Ownership::with_id("id-2"));
     for name in ["kept", "deleted", "created", "twice", "never"] {
-        r.pending_rules.insert(name.into());
+        r.mark_pending(rule, name, None);
     }
     let listed = [
         ("id-1", "kept"),
@@ -179,13 +186,10 @@ fn pending_rules_resolve_by_the_listing() {
         ("id-6", "someone-else"),
     ];
     assert!(r.resolve_pending_rules(listed.iter().copied()));
-    assert!(r.pending_rules.is_empty());
+    assert!(r.pending(rule).next().is_none());
     assert_eq!(
-        r.notification_rules,
-        BTreeMap::from([
-            ("created".to_string(), "id-3".to_string()),
-            ("kept".to_string(), "id-1".to_string()),
-        ])
+        r.owned_ids(rule).collect::<Vec<_>>(),
+        [("created", "id-3"), ("kept", "id-1")]
     );
     assert!(!r.resolve_pending_rules(listed.iter().copied()));
 }
@@ -193,33 +197,45 @@ fn pending_rules_resolve_by_the_listing() {
 #[test]
 fn a_pending_board_no_longer_declared_keeps_its_dashboard_while_it_exists() {
     let mut r = Registry::new("s");
-    r.status_boards.insert("grp".into(), "abc-def-ghi".into());
-    r.pending_boards.insert("grp".into());
+    let board = OwnedKind::StatusBoard;
+    r.record(board, "grp", Ownership::with_id("abc-def-ghi"));
+    r.mark_pending(board, "grp", None);
     let listing = [("abc-def-ghi", "grp monitors status")];
     // No board is declared any more: no titles to match, the id alone keeps it.
     assert!(r.resolve_pending_boards(listing.iter().copied(), &BTreeMap::new()));
-    assert_eq!(
-        r.status_boards.get("grp").map(String::as_str),
-        Some("abc-def-ghi")
-    );
-    r.pending_boards.insert("grp".into());
+    assert_eq!(r.id_of(board, "grp"), Some("abc-def-ghi"));
+    r.mark_pending(board, "grp", None);
     assert!(r.resolve_pending_boards(std::iter::empty(), &BTreeMap::new()));
-    assert!(r.status_boards.is_empty(), "deleted: dropped");
+    assert!(r.owned(board).next().is_none(), "deleted: dropped");
+}
+
+/// Owns the variables a pair uses: `DD_API_KEY`, secret, written as `api_key` (a made-up
+/// value), and `CHECK_HOST`, plain.
+fn own_variables(r: &mut Registry, api_key: &str) {
+    let fp = Some(r.fingerprint(api_key));
+    let variable = OwnedKind::CustomVariable;
+    r.record(variable, "DD_API_KEY", Ownership::with_fingerprint(fp));
+    r.record(variable, "CHECK_HOST", Ownership::default());
 }
 
 /// The registry the golden texts below hold.
 fn golden() -> Registry {
     let mut r = Registry::new("3f2a9c");
-    r.webhooks.insert("grp-alert-check".into());
-    r.webhooks.insert("grp-ok-check".into());
-    r.custom_variables
-        .insert("DD_API_KEY".into(), Some(r.fingerprint("k")));
-    r.custom_variables.insert("CHECK_HOST".into(), None);
-    r.pending_webhooks.insert("grp-warning-check".into());
-    r.notification_rules
-        .insert("grp".into(), "00000000-aaaa-bbbb-cccc-000000000001".into());
-    r.status_boards.insert("grp".into(), "abc-def-ghi".into());
-    r.monitor_count = Some(42);
+    r.record(OwnedKind::Webhook, "grp-alert-check", Ownership::default());
+    r.record(OwnedKind::Webhook, "grp-ok-check", Ownership::default());
+    own_variables(&mut r, "k");
+    r.mark_pending(OwnedKind::Webhook, "grp-warning-check", None);
+    r.record(
+        OwnedKind::NotificationRule,
+        "grp",
+        Ownership::with_id("00000000-aaaa-bbbb-cccc-000000000001"),
+    );
+    r.record(
+        OwnedKind::StatusBoard,
+        "grp",
+        Ownership::with_id("abc-def-ghi"),
+    );
+    r.set_monitor_count(Some(42));
     r
 }
 
@@ -252,7 +268,7 @@ fn formats_1_2_and_3_as_stored_still_decode() {
         );
         let mut mixed = parts.clone();
         let mut newer = r.clone();
-        newer.webhooks.insert("one-more".into());
+        newer.record(OwnedKind::Webhook, "one-more", Ownership::default());
         let (name, header) = encode_v2(&newer, slot).remove(0);
         mixed.insert(name, header);
         assert!(matches!(
@@ -274,13 +290,12 @@ fn a_thousand_webhooks_and_their_variables_fit_in_one_part() {
     let mut r = Registry::new(&fingerprint("salt", "bench")[..24]);
     for g in 0..500 {
         for end in ["alert-check", "ok-check"] {
-            r.webhooks.insert(format!("team-{g:04}-{end}"));
+            let name = format!("team-{g:04}-{end}");
+            r.record(OwnedKind::Webhook, &name, Ownership::default());
         }
     }
-    r.custom_variables
-        .insert("DD_API_KEY".into(), Some(r.fingerprint("bench-api-key")));
-    r.custom_variables.insert("CHECK_HOST".into(), None);
-    r.monitor_count = Some(10_000);
+    own_variables(&mut r, "bench-api-key");
+    r.set_monitor_count(Some(10_000));
     let size = |parts: &[(String, String)]| parts.iter().map(|(_, v)| v.len()).sum::<usize>();
     let v2 = encode_v2(&r, Slot::A);
     let v3 = r.encode(Slot::A).unwrap();
@@ -421,11 +436,17 @@ fn auth_methods_are_kept_in_format_4_and_only_then() {
     let parts = plain.encode(Slot::A).unwrap();
     assert!(parts[0].1.starts_with(HEADER_V3), "{}", parts[0].1);
     let mut with = golden();
-    with.auth_methods
-        .insert("okta".into(), "7b168e05-f454-4758-b42e-0fcb1f3accaf".into());
-    with.auth_method_secrets
-        .insert("okta".into(), with.fingerprint("made-up"));
-    with.pending_auth_methods.insert("auth0".into());
+    let auth = OwnedKind::AuthMethod;
+    let secret = Some(with.fingerprint("made-up"));
+    with.record(
+        auth,
+        "okta",
+        Ownership {
+            id: Some("7b168e05-f454-4758-b42e-0fcb1f3accaf".into()),
+            fingerprint: secret,
+        },
+    );
+    with.mark_pending(auth, "auth0", None);
     let parts = with.encode(Slot::B).unwrap();
     assert!(parts[0].1.starts_with(HEADER_V4), "{}", parts[0].1);
     let stored: BTreeMap<String, String> = parts.into_iter().collect();
@@ -436,9 +457,99 @@ fn auth_methods_are_kept_in_format_4_and_only_then() {
     assert!(resolved.resolve_pending_auth_methods(
         [("7b168e05-f454-4758-b42e-0fcb1f3accaf", "okta")].into_iter()
     ));
-    assert!(resolved.pending_auth_methods.is_empty());
-    assert!(!resolved.auth_methods.contains_key("auth0"));
-    assert!(resolved.auth_method_secrets.contains_key("okta"));
+    assert!(!resolved.is_pending(auth, "auth0"));
+    assert!(!resolved.owns(auth, "auth0"));
+    assert!(resolved.fingerprint_of(auth, "okta").is_some());
+}
+
+/// A registry with one owned and one pending name of every kind, as the wire holds it:
+/// the literal names every field, so a kind added to the wire fails to compile here until
+/// it is added, and the test below then fails until [`OwnedKind::ALL`] lists it.
+fn one_of_each(pending: bool) -> ownership::Wire {
+    let names = |name: &str| match pending {
+        true => BTreeSet::from([name.to_string()]),
+        false => BTreeSet::new(),
+    };
+    ownership::Wire {
+        salt: "s".into(),
+        webhooks: BTreeSet::from(["w".to_string()]),
+        custom_variables: BTreeMap::from([("C".to_string(), Some("fp".to_string()))]),
+        pending_webhooks: names("pw"),
+        pending_variables: names("PC").into_iter().map(|n| (n, None)).collect(),
+        notification_rules: BTreeMap::from([("r".to_string(), "r-1".to_string())]),
+        pending_rules: names("pr"),
+        status_boards: BTreeMap::from([("b".to_string(), "b-1".to_string())]),
+        pending_boards: names("pb"),
+        auth_methods: BTreeMap::from([("a".to_string(), "a-1".to_string())]),
+        auth_method_secrets: BTreeMap::from([("a".to_string(), "afp".to_string())]),
+        pending_auth_methods: names("pa"),
+        monitor_count: Some(3),
+    }
+}
+
+#[test]
+fn every_kind_is_listed_and_released_by_kind() {
+    let mut r = Registry::from(one_of_each(true));
+    assert!(r.has_pending());
+    for kind in OwnedKind::ALL {
+        let pending: Vec<String> = r.pending(kind).map(str::to_string).collect();
+        assert_eq!(pending.len(), 1, "{kind:?}");
+        for name in pending {
+            r.release(kind, &name);
+        }
+    }
+    assert!(!r.has_pending());
+    assert_eq!(ownership::Wire::from(r), one_of_each(false));
+}
+
+#[test]
+fn ownership_is_recorded_released_and_forgotten_by_kind() {
+    let mut r = Registry::from(one_of_each(false));
+    // Release: no longer pending, ownership as it was.
+    r.mark_pending(OwnedKind::Webhook, "w", None);
+    r.release(OwnedKind::Webhook, "w");
+    assert!(r.owns(OwnedKind::Webhook, "w") && !r.has_pending());
+    // Forget: no longer owned, pending as it was; an auth method's secret goes with it.
+    r.mark_pending(OwnedKind::AuthMethod, "a", None);
+    r.forget(OwnedKind::AuthMethod, "a");
+    assert!(!r.owns(OwnedKind::AuthMethod, "a") && r.is_pending(OwnedKind::AuthMethod, "a"));
+    assert_eq!(r.fingerprint_of(OwnedKind::AuthMethod, "a"), None);
+    // A create answered without an id leaves ownership by id as it was.
+    r.record(OwnedKind::StatusBoard, "b", Ownership::default());
+    assert_eq!(r.id_of(OwnedKind::StatusBoard, "b"), Some("b-1"));
+    r.record(OwnedKind::StatusBoard, "new", Ownership::default());
+    assert!(!r.owns(OwnedKind::StatusBoard, "new"));
+    // A secret's fingerprint is kept only for an auth method owned.
+    r.record(
+        OwnedKind::AuthMethod,
+        "a",
+        Ownership::with_fingerprint(Some("x".into())),
+    );
+    assert_eq!(r.fingerprint_of(OwnedKind::AuthMethod, "a"), None);
+    r.record(
+        OwnedKind::AuthMethod,
+        "a",
+        Ownership {
+            id: Some("a-2".into()),
+            fingerprint: Some("y".into()),
+        },
+    );
+    assert_eq!(r.fingerprint_of(OwnedKind::AuthMethod, "a"), Some("y"));
+    // A variable's fingerprint is replaced; a webhook keeps none.
+    r.record(OwnedKind::CustomVariable, "C", Ownership::default());
+    assert!(r.owns(OwnedKind::CustomVariable, "C"));
+    assert_eq!(r.fingerprint_of(OwnedKind::CustomVariable, "C"), None);
+    r.record(
+        OwnedKind::Webhook,
+        "w2",
+        Ownership::with_fingerprint(Some("z".into())),
+    );
+    assert_eq!(r.fingerprint_of(OwnedKind::Webhook, "w2"), None);
+    assert_eq!(r.id_of(OwnedKind::Webhook, "w2"), None);
+    assert_eq!(r.owned_ids(OwnedKind::Webhook).count(), 0);
+    // And it all reads back from the state file as it is.
+    let text = r.to_file_text().unwrap();
+    assert_eq!(serde_json::from_str::<Registry>(&text).unwrap(), r);
 }
 
 mod props {

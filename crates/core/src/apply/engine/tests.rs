@@ -6,6 +6,7 @@ use crate::plan::{
     BlockAction, BlockChange, RuleChange, VariableChange, VariableState, WebhookChange,
     WebhookState,
 };
+use crate::registry::OwnedKind;
 
 fn hook(url: &str) -> WebhookState {
     WebhookState {
@@ -82,8 +83,8 @@ fn plan() -> Plan {
 
 fn owned() -> Registry {
     let mut r = Registry::new("salt");
-    r.webhooks.insert("gone".into());
-    r.custom_variables.insert("OLD".into(), None);
+    r.record(OwnedKind::Webhook, "gone", Ownership::default());
+    r.record(OwnedKind::CustomVariable, "OLD", Ownership::default());
     r
 }
 
@@ -251,9 +252,11 @@ fn rules_are_created_before_monitor_writes_and_deleted_after_them() {
         carried: Default::default(),
     }));
     let mut registry = Registry::new("salt");
-    registry
-        .notification_rules
-        .insert("old".into(), "id-old".into());
+    registry.record(
+        OwnedKind::NotificationRule,
+        "old",
+        Ownership::with_id("id-old"),
+    );
     let mut engine = Engine::new(&p, registry, false);
     let (steps, saves) = drive(&mut engine, Duration::ZERO, ok);
     assert_eq!(
@@ -269,12 +272,13 @@ fn rules_are_created_before_monitor_writes_and_deleted_after_them() {
     );
     // Before the create, its name is pending: a killed create is found by the listing.
     // A delete's name too: a lost answer may hide that it happened.
-    assert!(saves[0].pending_rules.contains("new") && saves[0].pending_rules.contains("old"));
+    let rules = OwnedKind::NotificationRule;
+    assert_eq!(saves[0].pending(rules).collect::<Vec<_>>(), ["new", "old"]);
     let last = saves.last().unwrap();
-    assert!(last.pending_rules.is_empty());
+    assert!(last.pending(rules).next().is_none());
     assert_eq!(
-        last.notification_rules,
-        BTreeMap::from([("new".to_string(), "id-notification_rule.new".to_string())])
+        last.owned_ids(rules).collect::<Vec<_>>(),
+        [("new", "id-notification_rule.new")]
     );
 }
 
@@ -301,7 +305,7 @@ fn a_failed_rule_create_keeps_the_blocks_and_its_name_pending() {
         other => ok(other),
     });
     assert_eq!(steps, ["save", "create notification_rule.new", "done"]);
-    assert!(saves[0].pending_rules.contains("new"));
+    assert!(saves[0].is_pending(OwnedKind::NotificationRule, "new"));
     let report = engine.into_report();
     assert!(report
         .outcomes
@@ -329,20 +333,20 @@ fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
     );
     // First save: every name a create or delete touches is pending, nothing else moved.
     assert_eq!(
-        saves[0].pending_webhooks.iter().collect::<Vec<_>>(),
+        saves[0].pending(OwnedKind::Webhook).collect::<Vec<_>>(),
         ["gone", "new"]
     );
-    assert!(saves[0].pending_variables.contains_key("KEY"));
-    assert!(saves[0].webhooks.contains("gone"));
+    assert!(saves[0].is_pending(OwnedKind::CustomVariable, "KEY"));
+    assert!(saves[0].owns(OwnedKind::Webhook, "gone"));
     // Last save: owned exactly what exists, nothing pending, the secret's fingerprint.
     let last = &saves[1];
     assert!(!last.has_pending());
-    assert_eq!(last.webhooks.iter().collect::<Vec<_>>(), ["new"]);
+    assert_eq!(last.owned(OwnedKind::Webhook).collect::<Vec<_>>(), ["new"]);
     assert_eq!(
-        last.custom_variables.get("KEY"),
-        Some(&Some(last.fingerprint("s3cret")))
+        last.fingerprint_of(OwnedKind::CustomVariable, "KEY"),
+        Some(last.fingerprint("s3cret").as_str())
     );
-    assert!(!last.custom_variables.contains_key("OLD"));
+    assert!(!last.owns(OwnedKind::CustomVariable, "OLD"));
     let report = engine.into_report();
     assert!(report.complete());
     assert_eq!((report.done.create, report.done.delete), (3, 2));
@@ -363,10 +367,10 @@ fn a_refused_webhook_create_releases_its_name() {
     });
     let last = saves.last().expect("a final save");
     assert!(
-        !last.pending_webhooks.contains("new"),
+        !last.is_pending(OwnedKind::Webhook, "new"),
         "refused: nothing to resolve"
     );
-    assert!(!last.webhooks.contains("new"));
+    assert!(!last.owns(OwnedKind::Webhook, "new"));
     assert!(!engine.into_report().complete());
 }
 
@@ -386,11 +390,14 @@ fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pendin
     );
     let last = saves.last().expect("a final save");
     assert!(
-        last.pending_webhooks.contains("new"),
+        last.is_pending(OwnedKind::Webhook, "new"),
         "may exist: stays pending"
     );
-    assert!(last.custom_variables.contains_key("KEY"));
-    assert!(last.webhooks.contains("gone"), "not deleted: still owned");
+    assert!(last.owns(OwnedKind::CustomVariable, "KEY"));
+    assert!(
+        last.owns(OwnedKind::Webhook, "gone"),
+        "not deleted: still owned"
+    );
     let report = engine.into_report();
     assert!(!report.complete());
     let not_attempted = not_attempted(&report);
@@ -581,7 +588,7 @@ fn failures_alongside_the_chain_stop_what_depends_on_them() {
             "done"
         ]
     );
-    assert!(saves.last().unwrap().pending_webhooks.contains("a-ok"));
+    assert!(saves.last().unwrap().is_pending(OwnedKind::Webhook, "a-ok"));
     let report = engine.into_report();
     let not_attempted = not_attempted(&report);
     assert_eq!(
