@@ -13,6 +13,7 @@ mod board;
 mod decode;
 mod diagnostic;
 mod env;
+pub mod format;
 pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
