@@ -18,6 +18,7 @@ pub(crate) mod lint;
 pub(crate) mod lower;
 mod origin;
 mod raw;
+pub mod reference;
 mod reporter;
 mod routing_test;
 pub(crate) mod rule;

@@ -155,6 +155,18 @@ pub(crate) fn delivery_rules(schema: &mut Schema) {
     schema.insert("allOf".into(), json!([rules]));
 }
 
+/// `value` with its `$ref` followed (also the `allOf: [{$ref}]` draft-07 needs beside a
+/// description), within the whole `schema`; anything else as it is.
+pub(crate) fn resolve<'s>(schema: &'s Value, value: &'s Value) -> &'s Value {
+    let reference = value
+        .get("$ref")
+        .or_else(|| value.pointer("/allOf/0/$ref"))
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|pointer| schema.pointer(pointer));
+    reference.unwrap_or(value)
+}
+
 /// The keys a mapping of the format accepts, in the order its type declares them (the
 /// order the decoder's `known keys:` hints list them in), read off the mapping's schema.
 #[derive(Debug)]

@@ -5,18 +5,6 @@ use super::super::rule::condition_scope;
 use super::*;
 use crate::model::{Condition, SectionCondition};
 
-/// `value` with its `$ref` followed (also the `allOf: [{$ref}]` draft-07 needs beside a
-/// description), within the whole `schema`; anything else as it is.
-fn resolve<'s>(schema: &'s Value, value: &'s Value) -> &'s Value {
-    let reference = value
-        .get("$ref")
-        .or_else(|| value.pointer("/allOf/0/$ref"))
-        .and_then(Value::as_str)
-        .and_then(|r| r.strip_prefix('#'))
-        .and_then(|pointer| schema.pointer(pointer));
-    reference.unwrap_or(value)
-}
-
 /// The schema's rule conditions are exactly those the loader turns into rule
 /// conditions, so an editor never accepts what `validate` refuses, or the reverse.
 #[test]
