@@ -5,7 +5,8 @@
 //! references between objects) is the lowering's job.
 
 use super::env;
-use super::raw::{Loc, Raw, Str, TOP_KEYS};
+use super::raw::{Loc, Raw, Str};
+use super::schema::{Keys, TOP_KEYS};
 use super::yaml::{Node, Pos, Value};
 use super::EnvSource;
 use super::{Diagnostic, Diagnostics, Severity};
@@ -86,12 +87,13 @@ impl Decoder<'_> {
         );
     }
 
-    /// The entries of a map that holds fixed keys; unknown and repeated keys are reported.
+    /// The entries of a map that holds fixed keys (those of its format type); unknown and
+    /// repeated keys are reported.
     pub(super) fn fields<'n>(
         &mut self,
         node: &'n Node,
         what: &str,
-        allowed: &[&str],
+        allowed: &Keys,
     ) -> Vec<(String, &'n Node, &'n Node)> {
         let entries = match &node.value {
             Value::Map(entries) => entries,
@@ -106,8 +108,8 @@ impl Decoder<'_> {
             let Some(key) = self.key(k, what) else {
                 continue;
             };
-            if !allowed.contains(&key.as_str()) {
-                let hint = suggestion(&key, allowed, "keys");
+            if !allowed.contains(&key) {
+                let hint = suggestion(&key, &allowed.names(), "keys");
                 self.error(k.pos, format!("unknown key `{key}` in {what}"), Some(hint));
                 continue;
             }
@@ -266,7 +268,7 @@ impl Decoder<'_> {
         if let Value::Null = root.value {
             return;
         }
-        for (key, _, v) in self.fields(root, "a manifest file", TOP_KEYS) {
+        for (key, _, v) in self.fields(root, "a manifest file", &TOP_KEYS) {
             match key.as_str() {
                 "version" if v.value != Value::Int(1) => {
                     self.error(

@@ -1,8 +1,8 @@
 //! The raw manifest types: what the decoder makes of one file, every string and name with
-//! where it was written ([`Loc`], [`Str`]), before the lowering checks what needs every file;
-//! and the keys each mapping accepts. The decoder writes them, the lowering, the lints and
-//! the schema read them; keeping them apart lets those depend on the types, not on the
-//! decoder.
+//! where it was written ([`Loc`], [`Str`]), before the lowering checks what needs every file.
+//! The decoder writes them, the lowering and the lints read them; keeping them apart lets
+//! those depend on the types, not on the decoder. The keys each mapping accepts are the
+//! format types' ([`super::format`], read off the schema as [`super::schema::Keys`]).
 
 use super::yaml::{Node, Pos, Style};
 
@@ -181,51 +181,3 @@ pub(crate) struct Raw {
     pub auth_methods: Vec<RawAuthMethod>,
     pub routing_tests: Vec<super::routing_test::RawRoutingTest>,
 }
-
-/// The top-level keys of a manifest file.
-pub(crate) const TOP_KEYS: &[&str] = &[
-    "version",
-    "custom_variables",
-    "webhook_pairs",
-    "webhooks",
-    "monitor_notifications",
-    "status_boards",
-    "external_webhooks",
-    "webhook_auth_methods",
-    "routing_tests",
-];
-pub(crate) const VARIABLE_KEYS: &[&str] = &["value", "secret"];
-pub(crate) const PAIR_KEYS: &[&str] = &[
-    "check",
-    "host_name",
-    "tags",
-    "api_key_variable",
-    "statuses",
-    "seed_status",
-];
-pub(crate) const STATUS_KEYS: &[&str] = &["alert", "recovery", "warning", "no_data"];
-pub(crate) const WEBHOOK_KEYS: &[&str] = &[
-    "url",
-    "payload",
-    "custom_headers",
-    "encode_as",
-    "renamed_from",
-];
-pub(crate) const BLOCK_KEYS: &[&str] = &[
-    "monitors",
-    "pair",
-    "notify",
-    "always",
-    "otherwise",
-    "text",
-    "delivery",
-];
-pub(crate) const SELECTOR_KEYS: &[&str] = &["ids", "tags", "name", "scope"];
-pub(crate) const BOARD_KEYS: &[&str] = &["title", "description", "pairs", "tags"];
-pub(crate) const AUTH_METHOD_KEYS: &[&str] = &[
-    "access_token_url",
-    "client_id",
-    "client_secret",
-    "audience",
-    "scope",
-];

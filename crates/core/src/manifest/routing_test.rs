@@ -12,26 +12,13 @@
 use super::decode::{suggestion, Decoder};
 use super::raw::{Loc, RawSelector, Str};
 use super::reporter::{datadog_spelling, pos_in, Reporter};
+use super::schema::{GIVEN_KEYS, ROUTING_TEST_KEYS, TEST_SELECTOR_KEYS};
 use super::yaml::{Node, Value};
 use super::DeclaredKind;
 use crate::model::MonitorSelector;
 use crate::preview::SampleTransition;
 use crate::routing::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
 use std::collections::{BTreeMap, HashMap};
-
-/// The keys of a case.
-pub(crate) const ROUTING_TEST_KEYS: &[&str] = &[
-    "monitors",
-    "given",
-    "transition",
-    "includes",
-    "excludes",
-    "exactly",
-    "nobody",
-    "somebody",
-];
-/// The keys of a case's `given:` monitor.
-pub(crate) const GIVEN_KEYS: &[&str] = &["name", "tags", "priority", "message"];
 
 /// A `given:` monitor as written.
 #[derive(Debug, Clone)]
@@ -72,10 +59,10 @@ impl Decoder<'_> {
             somebody: None,
             broken: false,
         };
-        for (key, k, v) in self.fields(body, &what, ROUTING_TEST_KEYS) {
+        for (key, k, v) in self.fields(body, &what, &ROUTING_TEST_KEYS) {
             let at = self.loc(k.pos);
             match key.as_str() {
-                "monitors" => case.monitors = Some(self.selector(v)),
+                "monitors" => case.monitors = Some(self.selector(v, &TEST_SELECTOR_KEYS)),
                 "given" => case.given = Some((at, self.given(v))),
                 "transition" => case.transition = self.string(v, "`transition`"),
                 "includes" | "excludes" | "exactly" => {
@@ -103,7 +90,7 @@ impl Decoder<'_> {
             priority: None,
             message: None,
         };
-        for (key, _, v) in self.fields(node, "`given`", GIVEN_KEYS) {
+        for (key, _, v) in self.fields(node, "`given`", &GIVEN_KEYS) {
             match key.as_str() {
                 "name" => given.name = self.string(v, "`name`"),
                 "tags" => given.tags = self.strings(v, "`tags`").unwrap_or_default(),

@@ -1,29 +1,126 @@
 //! The JSON Schema of the manifest format, for editors' YAML language server
-//! (`# yaml-language-server: $schema=…`): completion and early red squiggles.
+//! (`# yaml-language-server: $schema=…`): completion, descriptions and early red squiggles.
 //!
-//! Written by hand (a test keeps its keys those of the decoder), because the loader reads a
-//! spanned YAML tree rather than serde types. The schema checks structure (keys, types,
-//! ranges, name patterns); checks across objects and files stay the loader's.
+//! Derived with schemars from the format types ([`super::format`]), as draft-07 (which YAML
+//! language servers understand best); the transforms here say what attributes cannot. The
+//! schema checks structure (keys, types, ranges, name patterns); checks across objects and
+//! files stay the loader's. The decoder's key lists ([`Keys`]) are read off it, so a key
+//! exists for the schema exactly when the decoder accepts it.
 
-use super::raw::Delivery;
-use super::rule::{MAX_CONDITIONS, MAX_FILTER_TAGS, MAX_RECIPIENTS, MAX_SCOPE_CHARS};
-use serde_json::{json, Value};
+use super::format::{
+    AuthMethod, Block, Board, Given, Manifest, Pair, RoutingTest, Selector, Statuses, TestSelector,
+    Variable, Webhook,
+};
+use super::rule::{MAX_CONDITIONS, MAX_FILTER_TAGS, MAX_RECIPIENTS};
+use schemars::generate::{SchemaGenerator, SchemaSettings};
+use schemars::transform::RecursiveTransform;
+use schemars::{JsonSchema, Schema};
+use serde_json::{json, Map, Value};
+use std::sync::LazyLock;
 
 /// Every condition a `notify` key may name, negatable with `^`.
-const CONDITION_PATTERN: &str = r"^\^?(is_alert|is_warning|is_no_data|is_unknown|is_recovery|is_alert_recovery|is_warning_recovery|is_no_data_recovery|is_alert_to_warning|is_renotify|is_priority\s*['\x22][Pp][1-5]['\x22])$";
+pub(crate) const CONDITION_PATTERN: &str = r"^\^?(is_alert|is_warning|is_no_data|is_unknown|is_recovery|is_alert_recovery|is_warning_recovery|is_no_data_recovery|is_alert_to_warning|is_renotify|is_priority\s*['\x22][Pp][1-5]['\x22])$";
 
 /// The conditions a notification rule can route on (`delivery: rule`), never negated; the
 /// loader's [`super::rule::condition_scope`] says the same.
 const RULE_CONDITION_PATTERN: &str =
     r"^(is_alert|is_recovery|is_warning|is_no_data|is_priority\s*['\x22][Pp][1-5]['\x22])$";
 
+/// The generator every schema of the format comes from: draft-07, descriptions as one line
+/// per paragraph, integers without Rust's formats (`uint8`, `int64`: no editor knows them).
+fn generator() -> SchemaGenerator {
+    SchemaSettings::draft07()
+        .with_transform(RecursiveTransform(join_doc_lines))
+        .with_transform(RecursiveTransform(plain_integers))
+        .into_generator()
+}
+
+/// The schema as JSON.
+pub fn schema() -> Value {
+    generator().into_root_schema_for::<Manifest>().to_value()
+}
+
+/// The schema as pretty-printed JSON text.
+pub fn schema_text() -> String {
+    serde_json::to_string_pretty(&schema()).unwrap_or_default()
+}
+
+/// Doc comments are wrapped as source is: a description keeps its paragraphs, each on one
+/// line, as editors show it.
+fn join_doc_lines(schema: &mut Schema) {
+    if let Some(Value::String(text)) = schema.get_mut("description") {
+        let paragraphs: Vec<String> = text
+            .split("\n\n")
+            .map(|p| p.split('\n').map(str::trim).collect::<Vec<_>>().join(" "))
+            .collect();
+        *text = paragraphs.join("\n\n");
+    }
+}
+
+/// Rust's integer formats (`uint8`, `int64`) are no constraint of the manifest.
+fn plain_integers(schema: &mut Schema) {
+    let integer = |t: &Value| t == "integer";
+    let is_integer = match schema.get("type") {
+        Some(Value::Array(types)) => types.iter().any(integer),
+        Some(t) => integer(t),
+        None => false,
+    };
+    if is_integer {
+        schema.remove("format");
+    }
+}
+
+/// The whole file may be empty (YAML null), as a section may.
+pub(crate) fn nullable(schema: &mut Schema) {
+    schema.insert("type".into(), json!(["object", "null"]));
+}
+
+/// An optional key of a mapping may be left out but not written without a value: the null
+/// schemars allows for each `Option` field is taken back (a container's transform).
+pub(crate) fn never_null(schema: &mut Schema) {
+    let Some(properties) = schema.get_mut("properties").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for property in properties.values_mut() {
+        if let Ok(property) = <&mut Schema>::try_from(property) {
+            not_null(property);
+        }
+    }
+}
+
+/// One optional key's schema without the null its `Option` allowed (a field's transform).
+pub(crate) fn not_null(schema: &mut Schema) {
+    let Some(object) = schema.as_object_mut() else {
+        return;
+    };
+    if let Some(Value::Array(types)) = object.get_mut("type") {
+        types.retain(|t| t != "null");
+        if let [only] = types.as_slice() {
+            let only = only.clone();
+            object.insert("type".into(), only);
+        }
+        return;
+    }
+    let Some(Value::Array(branches)) = object.get("anyOf") else {
+        return;
+    };
+    let is_null = |b: &Value| b.get("type").is_some_and(|t| t == "null");
+    let kept: Vec<&Value> = branches.iter().filter(|b| !is_null(b)).collect();
+    if let ([Value::Object(kept)], 2) = (kept.as_slice(), branches.len()) {
+        let mut merged: Map<String, Value> = kept.clone();
+        object.remove("anyOf");
+        merged.append(object);
+        *object = merged;
+    }
+}
+
 /// What `delivery: rule` adds to a block's schema, as far as JSON Schema can say it: no
 /// `ids`, `name` or `text`; `tags` (1–20) or `scope`, not both; at least one condition, at
 /// most ten in `notify`, with at most twenty handles in a list. Without `delivery: rule`,
-/// `monitors.scope` is refused.
-fn delivery_rules() -> Value {
+/// `monitors.scope`, `always` and `otherwise` are refused.
+pub(crate) fn delivery_rules(schema: &mut Schema) {
     let is_rule = json!({"required": ["delivery"], "properties": {"delivery": {"const": "rule"}}});
-    json!({
+    let rules = json!({
         "if": is_rule,
         "then": {
             "anyOf": [{"required": ["pair"]}, {"required": ["notify"]}, {"required": ["always"]}],
@@ -54,326 +151,74 @@ fn delivery_rules() -> Value {
                 "otherwise": false
             }
         }
-    })
+    });
+    schema.insert("allOf".into(), json!([rules]));
 }
 
-/// The schema as JSON (draft-07, which YAML language servers understand best).
-pub fn schema() -> Value {
-    let status = json!({"type": "integer", "minimum": 0, "maximum": 3});
-    let string_list = json!({"type": "array", "items": {"type": "string"}});
-    let webhook_name = r"^[A-Za-z0-9_-]+$";
-    let variable = json!({
-        "type": "object",
-        "description": "A custom variable of the Webhooks integration, sent as $NAME.",
-        "additionalProperties": false,
-        "required": ["value"],
-        "properties": {
-            "value": {"type": "string", "description": "The value; use ${env:NAME} for secrets."},
-            "secret": {"type": "boolean", "default": false, "description": "Secret values are never shown or returned."}
-        }
-    });
-    let pair = json!({
-        "type": "object",
-        "description": "Makes <pair>-alert-check and <pair>-ok-check (and -warning-check, -no-data-check) calling /api/v1/check_run.",
-        "additionalProperties": false,
-        "required": ["check"],
-        "properties": {
-            "check": {"type": "string", "description": "The check run name, e.g. mygroup.status."},
-            "host_name": {"type": "string", "default": "$HOSTNAME"},
-            "tags": {"type": "array", "items": {"type": "string"}, "default": ["monitor_id:$ALERT_ID"]},
-            "api_key_variable": {"type": "string", "default": "DD_API_KEY", "pattern": "^[A-Z0-9_]+$"},
-            "seed_status": {"type": "boolean", "default": true, "description": "Whether the group's monitors get one check run of their current state when first wired, so a board counts them at once."},
-            "statuses": {
-                "type": "object",
-                "additionalProperties": false,
-                "minProperties": 1,
-                "properties": {
-                    "alert": status, "recovery": status, "warning": status, "no_data": status
-                }
-            }
-        }
-    });
-    let webhook = json!({
-        "type": "object",
-        "description": "A webhook written out in full.",
-        "additionalProperties": false,
-        "required": ["url"],
-        "properties": {
-            "url": {"type": "string", "pattern": "^(\\$\\{env:|[Hh][Tt][Tt][Pp][Ss]?://[^/])"},
-            "payload": {"description": "Any YAML value, sent as JSON; omit for Datadog's default."},
-            "custom_headers": {"type": "object", "additionalProperties": {"type": "string"}},
-            "encode_as": {"enum": ["json", "form"], "default": "json"},
-            "renamed_from": {"type": "string", "pattern": webhook_name}
-        }
-    });
-    let block = json!({
-        "type": "object",
-        "description": "A managed block in the messages of the selected monitors, or (delivery: rule) a monitor notification rule.",
-        "additionalProperties": false,
-        "required": ["monitors"],
-        "properties": {
-            "monitors": {
-                "type": "object",
-                "additionalProperties": false,
-                "minProperties": 1,
-                "properties": {
-                    "ids": {"type": "array", "items": {"type": "integer"}},
-                    "tags": string_list,
-                    "name": {"type": "string", "minLength": 1},
-                    "scope": {
-                        "type": "string",
-                        "minLength": 1,
-                        "maxLength": MAX_SCOPE_CHARS,
-                        "description": "An event-search expression over the monitors' tags (delivery: rule only), e.g. `team:checkout AND NOT env:dev`."
-                    }
-                }
-            },
-            "pair": {"type": "string"},
-            "notify": {
-                "type": "object",
-                "propertyNames": {"pattern": CONDITION_PATTERN},
-                "additionalProperties": {
-                    "anyOf": [
-                        {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^@[^\\s()]+$"}},
-                        {"type": "string", "pattern": "^\\s*@"}
-                    ]
-                }
-            },
-            "always": {
-                "description": "delivery: rule only: the rule's plain recipients, notified on every notification (instead of conditions).",
-                "anyOf": [
-                    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^@[^\\s()]+$"}},
-                    {"type": "string", "pattern": "^\\s*@"}
-                ]
-            },
-            "otherwise": {
-                "description": "delivery: rule only: the rule's fallback recipients, notified when none of its conditions applied.",
-                "anyOf": [
-                    {"type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^@[^\\s()]+$"}},
-                    {"type": "string", "pattern": "^\\s*@"}
-                ]
-            },
-            "text": {"type": "string"},
-            "delivery": {
-                "enum": Delivery::NAMES,
-                "default": "message",
-                "description": "message: a managed block in each monitor's message; rule: a monitor notification rule (selects by tags or scope; is_alert, is_recovery, is_warning, is_no_data, is_priority only)."
-            }
-        },
-        "allOf": [delivery_rules()]
-    });
-    let board = json!({
-        "type": "object",
-        "description": "A free-layout dashboard ddhooks owns whole: one Check status widget per pair, counting its monitors by status.",
-        "additionalProperties": false,
-        "required": ["title", "pairs"],
-        "properties": {
-            "title": {"type": "string", "pattern": "\\S", "description": "The dashboard's title, unique among boards (adoption goes by it)."},
-            "description": {"type": "string"},
-            "pairs": {"type": "array", "minItems": 1, "uniqueItems": true, "items": {"type": "string", "pattern": webhook_name}},
-            "tags": {"type": "array", "items": {"type": "string"}, "default": ["*"], "description": "The check runs every widget counts: those with all these tags."}
-        }
-    });
-    let auth_method = json!({
-        "type": "object",
-        "description": "An OAuth2 client-credentials auth method of the Webhooks integration, named in Datadog by its key.",
-        "additionalProperties": false,
-        "required": ["access_token_url", "client_id", "client_secret"],
-        "properties": {
-            "access_token_url": {"type": "string", "pattern": "^https://[^/?#\\s]+", "description": "The token endpoint the client credentials are sent to."},
-            "client_id": {"type": "string", "pattern": "\\S"},
-            "client_secret": {"type": "string", "pattern": "\\$\\{env:", "description": "A `${env:NAME}` reference: Datadog never returns it, ddhooks keeps a salted fingerprint and shows it as (sensitive)."},
-            "audience": {"type": "string"},
-            "scope": {"type": "string"}
-        }
-    });
-    let routing_test = routing_test_schema();
-    let root = json!({
-        "$schema": "http://json-schema.org/draft-07/schema#",
-        "$id": "https://github.com/ddhooks/ddhooks/manifest-v1.json",
-        "title": "ddhooks manifest (version 1)",
-        "type": ["object", "null"],
-        "additionalProperties": false,
-        "properties": {
-            "version": {"const": 1},
-            "custom_variables": {
-                "type": ["object", "null"],
-                "propertyNames": {"pattern": "^[A-Z0-9_]+$"},
-                "additionalProperties": variable
-            },
-            "webhook_pairs": {
-                "type": ["object", "null"],
-                "propertyNames": {"pattern": webhook_name},
-                "additionalProperties": pair
-            },
-            "webhooks": {
-                "type": ["object", "null"],
-                "propertyNames": {"pattern": webhook_name},
-                "additionalProperties": webhook
-            },
-            "monitor_notifications": {
-                "type": ["object", "null"],
-                "propertyNames": {"pattern": webhook_name},
-                "additionalProperties": block
-            },
-            "status_boards": {
-                "type": ["object", "null"],
-                "propertyNames": {"pattern": webhook_name},
-                "additionalProperties": board
-            },
-            "external_webhooks": {"type": ["array", "null"], "items": {"type": "string", "pattern": webhook_name}},
-            "webhook_auth_methods": {
-                "type": ["object", "null"],
-                "additionalProperties": auth_method
-            },
-            "routing_tests": {
-                "type": ["object", "null"],
-                "additionalProperties": routing_test
-            }
-        }
-    });
-    root
+/// `value` with its `$ref` followed (also the `allOf: [{$ref}]` draft-07 needs beside a
+/// description), within the whole `schema`; anything else as it is.
+pub(crate) fn resolve<'s>(schema: &'s Value, value: &'s Value) -> &'s Value {
+    let reference = value
+        .get("$ref")
+        .or_else(|| value.pointer("/allOf/0/$ref"))
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix('#'))
+        .and_then(|pointer| schema.pointer(pointer));
+    reference.unwrap_or(value)
 }
 
-/// A routing test (`routing_tests:`): `monitors` or `given`, a transition, and at least one
-/// expectation; `nobody: true` with nothing that expects a recipient.
-fn routing_test_schema() -> Value {
-    let handles = json!({
-        "anyOf": [
-            {"type": "array", "items": {"type": "string", "pattern": "^@\\S+$"}},
-            {"type": "string", "pattern": "^\\s*@"}
-        ]
-    });
-    let selector = json!({
-        "type": "object",
-        "additionalProperties": false,
-        "minProperties": 1,
-        "properties": {
-            "ids": {"anyOf": [{"type": "array", "items": {"type": "integer"}}, {"type": "integer"}]},
-            "tags": {"type": "array", "items": {"type": "string"}},
-            "name": {"type": "string", "minLength": 1},
-            "scope": {"type": "string", "description": "An event-search expression over the monitors' tags, as a rule's filter."}
-        }
-    });
-    json!({
-        "type": "object",
-        "description": "What must hold of routing: checked by `ddhooks test` and by every plan.",
-        "additionalProperties": false,
-        "required": ["transition"],
-        "oneOf": [{"required": ["monitors"]}, {"required": ["given"]}],
-        "anyOf": [
-            {"required": ["includes"]}, {"required": ["excludes"]}, {"required": ["exactly"]},
-            {"required": ["nobody"]}, {"required": ["somebody"]}
-        ],
-        "properties": {
-            "monitors": selector,
-            "given": {
-                "type": "object",
-                "description": "A monitor described here: the blocks and rules that would select it apply to it, without Datadog.",
-                "additionalProperties": false,
-                "properties": {
-                    "name": {"type": "string"},
-                    "tags": {"type": "array", "items": {"type": "string"}},
-                    "priority": {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 5}, {"type": "string", "pattern": "^[Pp][1-5]$"}]},
-                    "message": {"type": "string"}
-                }
-            },
-            "transition": {"enum": crate::preview::SampleTransition::ALL.map(crate::preview::SampleTransition::name)},
-            "includes": handles.clone(),
-            "excludes": handles.clone(),
-            "exactly": handles,
-            "nobody": {"const": true},
-            "somebody": {"const": true}
-        },
-        "if": {"required": ["nobody"]},
-        "then": {"not": {"anyOf": [{"required": ["includes"]}, {"required": ["somebody"]}]}}
-    })
+/// The keys a mapping of the format accepts, in the order its type declares them (the
+/// order the decoder's `known keys:` hints list them in), read off the mapping's schema.
+#[derive(Debug)]
+pub(crate) struct Keys(Vec<String>);
+
+impl Keys {
+    /// The properties of `T`'s schema.
+    fn of<T: JsonSchema>() -> Keys {
+        let schema = generator().into_root_schema_for::<T>();
+        let names = schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .map(|p| p.keys().cloned().collect())
+            .unwrap_or_default();
+        Keys(names)
+    }
+
+    /// Whether `key` is one of them.
+    pub(crate) fn contains(&self, key: &str) -> bool {
+        self.0.iter().any(|k| k == key)
+    }
+
+    /// All of them, for suggestions.
+    pub(crate) fn names(&self) -> Vec<&str> {
+        self.0.iter().map(String::as_str).collect()
+    }
 }
 
-/// The schema as pretty-printed JSON text.
-pub fn schema_text() -> String {
-    serde_json::to_string_pretty(&schema()).unwrap_or_default()
-}
+/// The top-level keys of a manifest file.
+pub(crate) static TOP_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Manifest>);
+/// The keys of a custom variable.
+pub(crate) static VARIABLE_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Variable>);
+/// The keys of a webhook pair.
+pub(crate) static PAIR_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Pair>);
+/// The keys of a pair's `statuses`.
+pub(crate) static STATUS_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Statuses>);
+/// The keys of a webhook.
+pub(crate) static WEBHOOK_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Webhook>);
+/// The keys of a notification block.
+pub(crate) static BLOCK_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Block>);
+/// The keys of a block's `monitors`.
+pub(crate) static SELECTOR_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Selector>);
+/// The keys of a status board.
+pub(crate) static BOARD_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Board>);
+/// The keys of a webhook auth method.
+pub(crate) static AUTH_METHOD_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<AuthMethod>);
+/// The keys of a routing test.
+pub(crate) static ROUTING_TEST_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<RoutingTest>);
+/// The keys of a routing test's `monitors`.
+pub(crate) static TEST_SELECTOR_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<TestSelector>);
+/// The keys of a routing test's `given` monitor.
+pub(crate) static GIVEN_KEYS: LazyLock<Keys> = LazyLock::new(Keys::of::<Given>);
 
 #[cfg(test)]
-mod tests {
-    use super::super::raw::{
-        AUTH_METHOD_KEYS, BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS, TOP_KEYS,
-        VARIABLE_KEYS, WEBHOOK_KEYS,
-    };
-    use super::super::routing_test::{GIVEN_KEYS, ROUTING_TEST_KEYS};
-    use super::super::rule::condition_scope;
-    use super::*;
-    use crate::model::{Condition, SectionCondition};
-
-    fn keys_match(schema: &Value, keys: &[&str]) -> bool {
-        schema["properties"]
-            .as_object()
-            .is_some_and(|p| p.len() == keys.len() && keys.iter().all(|k| p.contains_key(*k)))
-    }
-
-    /// The schema's rule conditions are exactly those the loader turns into rule
-    /// conditions, so an editor never accepts what `validate` refuses, or the reverse.
-    #[test]
-    fn the_rule_condition_pattern_is_the_loaders() {
-        let Ok(rule) = regex::Regex::new(RULE_CONDITION_PATTERN) else {
-            panic!("RULE_CONDITION_PATTERN does not compile");
-        };
-        let Ok(any) = regex::Regex::new(CONDITION_PATTERN) else {
-            panic!("CONDITION_PATTERN does not compile");
-        };
-        let conditions = Condition::SIMPLE
-            .into_iter()
-            .chain((1..=5).map(Condition::IsPriority));
-        for condition in conditions {
-            for negated in [false, true] {
-                let when = SectionCondition { condition, negated };
-                let text = when.to_string();
-                assert!(any.is_match(&text), "{text}");
-                assert_eq!(
-                    rule.is_match(&text),
-                    condition_scope(when).is_some(),
-                    "{text}"
-                );
-            }
-        }
-    }
-
-    #[test]
-    fn schema_keys_are_the_decoders_keys() {
-        let s = schema();
-        let p = &s["properties"];
-        assert!(keys_match(&s, TOP_KEYS));
-        assert!(keys_match(
-            &p["custom_variables"]["additionalProperties"],
-            VARIABLE_KEYS
-        ));
-        assert!(keys_match(
-            &p["webhook_pairs"]["additionalProperties"],
-            PAIR_KEYS
-        ));
-        assert!(keys_match(
-            &p["webhook_pairs"]["additionalProperties"]["properties"]["statuses"],
-            STATUS_KEYS
-        ));
-        assert!(keys_match(
-            &p["webhooks"]["additionalProperties"],
-            WEBHOOK_KEYS
-        ));
-        let block = &p["monitor_notifications"]["additionalProperties"];
-        assert!(keys_match(block, BLOCK_KEYS));
-        assert!(keys_match(&block["properties"]["monitors"], SELECTOR_KEYS));
-        assert!(keys_match(
-            &p["status_boards"]["additionalProperties"],
-            BOARD_KEYS
-        ));
-        assert!(keys_match(
-            &p["webhook_auth_methods"]["additionalProperties"],
-            AUTH_METHOD_KEYS
-        ));
-        let case = &p["routing_tests"]["additionalProperties"];
-        assert!(keys_match(case, ROUTING_TEST_KEYS));
-        assert!(keys_match(&case["properties"]["given"], GIVEN_KEYS));
-        assert!(keys_match(&case["properties"]["monitors"], SELECTOR_KEYS));
-    }
-}
+mod tests;

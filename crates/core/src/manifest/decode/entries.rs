@@ -5,8 +5,11 @@
 
 use super::super::raw::{
     Delivery, RawAuthMethod, RawBlock, RawBoard, RawPair, RawSelector, RawStatuses, RawVariable,
-    RawWebhook, Str, AUTH_METHOD_KEYS, BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS,
-    STATUS_KEYS, VARIABLE_KEYS, WEBHOOK_KEYS,
+    RawWebhook, Str,
+};
+use super::super::schema::{
+    Keys, AUTH_METHOD_KEYS, BLOCK_KEYS, BOARD_KEYS, PAIR_KEYS, SELECTOR_KEYS, STATUS_KEYS,
+    VARIABLE_KEYS, WEBHOOK_KEYS,
 };
 use super::super::yaml::{Node, Value};
 use super::{suggestion, Decoder};
@@ -21,7 +24,7 @@ impl Decoder<'_> {
             secret: false,
             broken: false,
         };
-        for (key, _, v) in self.fields(body, &what, VARIABLE_KEYS) {
+        for (key, _, v) in self.fields(body, &what, &VARIABLE_KEYS) {
             match key.as_str() {
                 "value" => {
                     var.value = match &v.value {
@@ -58,7 +61,7 @@ impl Decoder<'_> {
             seed_status: true,
             broken: false,
         };
-        for (key, _, v) in self.fields(body, &what, PAIR_KEYS) {
+        for (key, _, v) in self.fields(body, &what, &PAIR_KEYS) {
             match key.as_str() {
                 "check" => pair.check = self.string(v, "`check`"),
                 "host_name" => pair.host_name = self.string(v, "`host_name`"),
@@ -72,7 +75,7 @@ impl Decoder<'_> {
                         no_data: None,
                         loc: self.loc(v.pos),
                     };
-                    for (skey, _, sv) in self.fields(v, "`statuses`", STATUS_KEYS) {
+                    for (skey, _, sv) in self.fields(v, "`statuses`", &STATUS_KEYS) {
                         let status = self.status(sv, &skey);
                         match skey.as_str() {
                             "alert" => statuses.alert = status,
@@ -125,7 +128,7 @@ impl Decoder<'_> {
             renamed_from: None,
             broken: false,
         };
-        for (key, _, v) in self.fields(body, &what, WEBHOOK_KEYS) {
+        for (key, _, v) in self.fields(body, &what, &WEBHOOK_KEYS) {
             match key.as_str() {
                 "url" => hook.url = self.string(v, "`url`"),
                 "payload" => {
@@ -283,9 +286,9 @@ impl Decoder<'_> {
             otherwise: None,
             broken: false,
         };
-        for (key, k, v) in self.fields(body, &what, BLOCK_KEYS) {
+        for (key, k, v) in self.fields(body, &what, &BLOCK_KEYS) {
             match key.as_str() {
-                "monitors" => block.monitors = Some(self.selector(v)),
+                "monitors" => block.monitors = Some(self.selector(v, &SELECTOR_KEYS)),
                 "pair" => block.pair = self.string(v, "`pair`"),
                 "notify" => {
                     let entries = match &v.value {
@@ -348,7 +351,7 @@ impl Decoder<'_> {
             tags: None,
             broken: false,
         };
-        for (key, k, v) in self.fields(body, &what, BOARD_KEYS) {
+        for (key, k, v) in self.fields(body, &what, &BOARD_KEYS) {
             match key.as_str() {
                 "title" => board.title = self.string(v, "`title`"),
                 "description" => board.description = self.string(v, "`description`"),
@@ -387,7 +390,7 @@ impl Decoder<'_> {
             scope: None,
             broken: false,
         };
-        for (key, _, v) in self.fields(body, &what, AUTH_METHOD_KEYS) {
+        for (key, _, v) in self.fields(body, &what, &AUTH_METHOD_KEYS) {
             match key.as_str() {
                 "access_token_url" => {
                     method.access_token_url = self.string(v, "`access_token_url`")
@@ -424,7 +427,8 @@ impl Decoder<'_> {
         delivery
     }
 
-    pub(in crate::manifest) fn selector(&mut self, node: &Node) -> RawSelector {
+    /// A block's or a routing test's `monitors:`, whose keys are `keys`.
+    pub(in crate::manifest) fn selector(&mut self, node: &Node, keys: &Keys) -> RawSelector {
         let mut sel = RawSelector {
             ids: Vec::new(),
             ids_key: None,
@@ -436,7 +440,7 @@ impl Decoder<'_> {
             scope_key: None,
             loc: self.loc(node.pos),
         };
-        for (key, k, v) in self.fields(node, "`monitors`", SELECTOR_KEYS) {
+        for (key, k, v) in self.fields(node, "`monitors`", keys) {
             let at = Some(self.loc(k.pos));
             match key.as_str() {
                 "ids" => {

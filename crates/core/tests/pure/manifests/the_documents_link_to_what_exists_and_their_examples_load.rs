@@ -1,7 +1,7 @@
 //! The documents hold: every relative link in `README.md` and `docs/*.md` leads to a file
 //! that exists and, with a `#fragment`, to a heading there (as GitHub slugs it); every
-//! manifest example in them loads with ddhooks' own loader; and the index `docs/README.md`
-//! links every chapter.
+//! manifest example in them loads with ddhooks' own loader and is accepted by the JSON
+//! Schema `ddhooks schema` prints; and the index `docs/README.md` links every chapter.
 //!
 //! Which YAML is a manifest example: every fenced block tagged `yaml` or `yml` whose first
 //! top-level key is one of the manifest's (the JSON Schema's top-level properties). A
@@ -370,6 +370,7 @@ fn first_top_level_key(yaml: &str) -> Option<String> {
 #[test]
 fn every_manifest_example_in_the_readme_and_docs_loads_without_errors_or_warnings() {
     let schema = ddhooks_core::manifest::schema::schema();
+    let validator = jsonschema::validator_for(&schema).expect("the schema compiles");
     let manifest_keys: BTreeSet<String> = schema["properties"]
         .as_object()
         .expect("the schema has top-level properties")
@@ -402,6 +403,16 @@ fn every_manifest_example_in_the_readme_and_docs_loads_without_errors_or_warning
         }
         if examples.is_empty() {
             continue;
+        }
+        for example in &examples {
+            let json = serde_yaml::from_str::<serde_json::Value>(&example.text);
+            if !json.is_ok_and(|json| validator.is_valid(&json)) {
+                problems.push(format!(
+                    "{}:{}: the JSON Schema (`ddhooks schema`) refuses this example",
+                    doc.display(),
+                    example.first_line
+                ));
+            }
         }
         let mut sources: Vec<Source> = CONTEXT
             .iter()
