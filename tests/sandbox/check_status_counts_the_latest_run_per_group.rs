@@ -7,14 +7,12 @@ use crate::kit::seed::seeded;
 
 use rand::seq::IndexedRandom;
 use rand::Rng;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 async fn post_runs(h: &Sandbox, runs: &[Value]) {
-    let (status, body) = h
-        .call(Method::POST, "/api/v1/check_run", Some(json!(runs)))
-        .await;
+    let (status, body) = h.post("/api/v1/check_run", json!(runs)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 

@@ -5,7 +5,7 @@
 
 use crate::kit::sandbox::{Sandbox, RULES, WEBHOOKS};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// A pair's two webhooks (`g-alert-check` sends status 2, `g-ok-check` status 0) calling
@@ -20,13 +20,10 @@ async fn pair(h: &Sandbox) {
                               "tags": ["monitor_id:$ALERT_ID"]}])
         .to_string();
         let (code, body) = h
-            .call(
-                Method::POST,
+            .post(
                 WEBHOOKS,
-                Some(
-                    json!({"name": name, "url": "https://api.datadoghq.com/api/v1/check_run",
+                json!({"name": name, "url": "https://api.datadoghq.com/api/v1/check_run",
                             "payload": payload, "custom_headers": headers}),
-                ),
             )
             .await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
@@ -167,9 +164,7 @@ async fn scopes_fallbacks_and_rule_changes_route_the_next_transition() {
     );
 
     // Deleted, it routes nothing.
-    let (status, _) = h
-        .call(Method::DELETE, &format!("{RULES}/{rule}"), None)
-        .await;
+    let (status, _) = h.delete(&format!("{RULES}/{rule}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(h.transition(dev, "Alert").await["fired"], json!([]));
     let statuses: Vec<i64> = runs(&h).await.into_iter().map(|(s, _)| s).collect();
@@ -206,7 +201,7 @@ async fn a_transition_spelled_without_is_routes_the_same() {
     rule["conditional_recipients"]["conditions"][0]["scope"] = json!("transition_type:alert");
     rule["conditional_recipients"]["conditions"][1]["scope"] = json!("transition_type:recovery");
     let id = h.create_rule(rule).await;
-    let (status, read) = h.call(Method::GET, &format!("{RULES}/{id}"), None).await;
+    let (status, read) = h.get(&format!("{RULES}/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_eq!(
         read["data"]["attributes"]["conditional_recipients"]["conditions"][0]["scope"],

@@ -185,6 +185,34 @@ impl Sandbox {
         decode(req.send().await.expect("request is answered")).await
     }
 
+    // The five verbs as one-line calls: `h.call(Method::PUT, &path, Some(body))` is
+    // formatted over seven lines, and hundreds of them made every API test look alike.
+
+    /// `GET path` with both keys: status and JSON body (see [`Sandbox::call`]).
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// `DELETE path` with both keys: status and JSON body (see [`Sandbox::call`]).
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// `POST path` with both keys and a JSON body: status and JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `PUT path` with both keys and a JSON body: status and JSON body.
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    /// `PATCH path` with both keys and a JSON body: status and JSON body.
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
     /// [`Sandbox::call`] with a raw text body sent as JSON content.
     pub async fn call_raw(&self, method: Method, path: &str, body: &str) -> (StatusCode, Value) {
         let resp = self
@@ -371,9 +399,7 @@ impl Sandbox {
                 ["slack", account, channel] => {
                     if accounts.insert(account.to_string()) {
                         let body = json!({"service_hooks": [{"account": account, "url": "https://hooks.slack.example/x"}]});
-                        let (status, answer) = self
-                            .call(Method::POST, "/api/v1/integration/slack", Some(body))
-                            .await;
+                        let (status, answer) = self.post("/api/v1/integration/slack", body).await;
                         assert!(
                             status.is_success(),
                             "slack account {account}: {status} {answer}"
@@ -400,7 +426,7 @@ impl Sandbox {
                 ),
                 _ => panic!("unknown integration item {item:?}"),
             };
-            let (status, answer) = self.call(Method::POST, &path, Some(body)).await;
+            let (status, answer) = self.post(&path, body).await;
             assert!(status.is_success(), "{item}: {status} {answer}");
         }
     }
@@ -431,7 +457,7 @@ impl Sandbox {
         if let (Some(monitor), Value::Object(fields)) = (monitor.as_object_mut(), fields) {
             monitor.extend(fields);
         }
-        let (status, body) = self.call(Method::POST, MONITORS, Some(monitor)).await;
+        let (status, body) = self.post(MONITORS, monitor).await;
         assert_eq!(status, StatusCode::OK, "monitor created: {body}");
         body["id"].as_i64().expect("monitor id")
     }
@@ -470,20 +496,14 @@ impl Sandbox {
     /// Replaces a monitor's message through the API, as a person editing it would.
     pub async fn set_message(&self, id: i64, message: &str) {
         let (status, body) = self
-            .call(
-                Method::PUT,
-                &format!("{MONITORS}/{id}"),
-                Some(json!({ "message": message })),
-            )
+            .put(&format!("{MONITORS}/{id}"), json!({ "message": message }))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Deletes a monitor through the API.
     pub async fn delete_monitor(&self, id: i64) {
-        let (status, body) = self
-            .call(Method::DELETE, &format!("{MONITORS}/{id}"), None)
-            .await;
+        let (status, body) = self.delete(&format!("{MONITORS}/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
@@ -508,15 +528,13 @@ impl Sandbox {
 
     /// Creates a custom variable through the API.
     pub async fn create_variable(&self, body: Value) {
-        let (status, answer) = self.call(Method::POST, VARIABLES, Some(body)).await;
+        let (status, answer) = self.post(VARIABLES, body).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
 
     /// Creates a notification rule with `attributes`; returns its id.
     pub async fn create_rule(&self, attributes: Value) -> String {
-        let (status, body) = self
-            .call(Method::POST, RULES, Some(rule_body(attributes, None)))
-            .await;
+        let (status, body) = self.post(RULES, rule_body(attributes, None)).await;
         assert_eq!(status, StatusCode::OK, "rule created: {body}");
         body["data"]["id"].as_str().expect("rule id").to_string()
     }
@@ -524,11 +542,7 @@ impl Sandbox {
     /// Replaces notification rule `id` with `attributes` (a PATCH replaces the whole rule).
     pub async fn replace_rule(&self, id: &str, attributes: Value) {
         let (status, body) = self
-            .call(
-                Method::PATCH,
-                &format!("{RULES}/{id}"),
-                Some(rule_body(attributes, Some(id))),
-            )
+            .patch(&format!("{RULES}/{id}"), rule_body(attributes, Some(id)))
             .await;
         assert_eq!(status, StatusCode::OK, "rule {id} replaced: {body}");
     }

@@ -5,7 +5,6 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::sandbox::WEBHOOKS;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The earlier ddhooks configuration: the scenario's variable and pair (`grp`, on the
@@ -85,10 +84,9 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
 
     // What a person added through the API: a webhook only a rule names, and the rule.
     let (status, body) = e
-        .call(
-            Method::POST,
+        .post(
             WEBHOOKS,
-            Some(json!({"name": "pager-relay", "url": "https://pager.example.com/in"})),
+            json!({"name": "pager-relay", "url": "https://pager.example.com/in"}),
         )
         .await;
     assert_eq!(status, 201, "{body}");

@@ -7,7 +7,6 @@ use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{ONLY_THE_VARIABLE, SCENARIO};
 use crate::kit::sandbox::{route, WEBHOOKS};
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -60,10 +59,9 @@ async fn existing_webhooks_are_adopted_then_owned() {
         ("differs", "https://hooks.example.com/old"),
     ] {
         let (status, body) = e
-            .call(
-                Method::POST,
+            .post(
                 WEBHOOKS,
-                Some(json!({"name": name, "url": url, "payload": "{\"text\": \"$EVENT_TITLE\"}"})),
+                json!({"name": name, "url": url, "payload": "{\"text\": \"$EVENT_TITLE\"}"}),
             )
             .await;
         assert_eq!(status, 201, "{body}");

@@ -6,7 +6,6 @@
 use crate::kit::e2e::E2e;
 use crate::kit::sandbox::WEBHOOKS;
 use crate::kit::snapshots;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 const BEFORE: &str = r#"
@@ -107,13 +106,7 @@ async fn change_set() -> E2e {
         ("adopted", "https://adopted.example.com/old"),
         ("matching", "https://matching.example.com/"),
     ] {
-        let (status, body) = e
-            .call(
-                Method::POST,
-                WEBHOOKS,
-                Some(json!({"name": name, "url": url})),
-            )
-            .await;
+        let (status, body) = e.post(WEBHOOKS, json!({"name": name, "url": url})).await;
         assert_eq!(status, 201, "{body}");
     }
     e.write("manifests.yaml", AFTER);

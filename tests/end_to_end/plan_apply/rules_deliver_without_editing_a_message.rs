@@ -4,7 +4,6 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{block, pair_body, statuses_for, SCENARIO};
-use reqwest::Method;
 use serde_json::json;
 
 /// The scenario's manifests with the block delivered by a rule.
@@ -105,16 +104,13 @@ async fn a_rule_made_by_hand_with_the_name_is_adopted_and_corrected() {
     e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
         .await;
     let (status, made) = e
-        .call(
-            Method::POST,
+        .post(
             "/api/v2/monitor/notification_rule",
-            Some(
-                json!({"data": {"type": "monitor-notification-rule", "attributes": {
-                    "name": "grp",
-                    "filter": {"tags": ["team:checkout"]},
-                    "recipients": ["slack-checkout"]
-                }}}),
-            ),
+            json!({"data": {"type": "monitor-notification-rule", "attributes": {
+                "name": "grp",
+                "filter": {"tags": ["team:checkout"]},
+                "recipients": ["slack-checkout"]
+            }}}),
         )
         .await;
     assert_eq!(status, 200, "{made}");

@@ -7,7 +7,6 @@ use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{block, pair_body, Workspace, NO_RELISTING, SCENARIO};
 use crate::kit::sandbox::{route, Sandbox, WEBHOOKS};
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -54,10 +53,9 @@ async fn saved_plan_is_refused_when_a_webhook_changed() {
         .contains("~ webhook.grp-alert-check will be updated in place"));
 
     let (status, body) = e
-        .call(
-            Method::PUT,
+        .put(
             &format!("{WEBHOOKS}/grp-ok-check"),
-            Some(json!({"url": "https://example.com/someone-else"})),
+            json!({"url": "https://example.com/someone-else"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
