@@ -61,7 +61,7 @@ async fn a_rule_fires_a_pair_for_monitors_whose_messages_mention_no_webhook() {
     let h = Sandbox::start(Default::default()).await;
     pair(&h).await;
     let checkout = h
-        .create_monitor("checkout", &["team:checkout"], "Checkout errors are high.")
+        .checkout_monitor("checkout", "Checkout errors are high.")
         .await;
     let payments = h
         .create_monitor("payments", &["team:payments"], "Payments errors are high.")
@@ -109,7 +109,7 @@ async fn a_webhook_named_by_the_message_and_a_rule_fires_once() {
     let h = Sandbox::start(Default::default()).await;
     pair(&h).await;
     let message = "{{#is_alert}} @webhook-g-alert-check @slack-oncall {{/is_alert}}";
-    let both = h.create_monitor("both", &["team:checkout"], message).await;
+    let both = h.checkout_monitor("both", message).await;
     let rule = h
         .create_rule(pair_rule(json!({"tags": ["team:checkout"]})))
         .await;
@@ -195,7 +195,7 @@ async fn a_transition_spelled_without_is_routes_the_same() {
     let h = Sandbox::start(Default::default()).await;
     pair(&h).await;
     let checkout = h
-        .create_monitor("checkout", &["team:checkout"], "Checkout errors are high.")
+        .checkout_monitor("checkout", "Checkout errors are high.")
         .await;
     let mut rule = pair_rule(json!({"tags": ["team:checkout"]}));
     rule["conditional_recipients"]["conditions"][0]["scope"] = json!("transition_type:alert");

@@ -437,6 +437,13 @@ impl Sandbox {
             .await
     }
 
+    /// A monitor tagged `team:checkout`, the tag the scenario's block selects
+    /// ([`crate::fixtures::SCENARIO`]); returns its id. Most end-to-end tests start from
+    /// one or two of them.
+    pub async fn checkout_monitor(&self, name: &str, message: &str) -> i64 {
+        self.create_monitor(name, &["team:checkout"], message).await
+    }
+
     /// [`Sandbox::create_monitor`] with more fields (`{"draft_status": "draft"}`, …) set on
     /// the create body.
     pub async fn create_monitor_with(

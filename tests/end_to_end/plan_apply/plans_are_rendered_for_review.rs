@@ -90,13 +90,12 @@ monitor_notifications:
 
 async fn change_set() -> E2e {
     let e = E2e::start().await;
-    e.create_monitor(
+    e.checkout_monitor(
         "[checkout] errors",
-        &["team:checkout"],
         "Error rate above 5%.\n{{#is_warning}} @slack-checkout {{/is_warning}}",
     )
     .await;
-    e.create_monitor("[checkout] latency", &["team:checkout"], "p99 latency 📈")
+    e.checkout_monitor("[checkout] latency", "p99 latency 📈")
         .await;
     e.create_monitor("Disk almost full", &["team:storage"], "Disk @ops-storage")
         .await;

@@ -15,9 +15,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_plan_is_refused_when_a_monitor_changed() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("checkout.yaml", SCENARIO);
     let out = e.path("p.json");
     let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
@@ -37,8 +35,7 @@ async fn saved_plan_is_refused_when_a_monitor_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_plan_is_refused_when_a_webhook_changed() {
     let e = E2e::start().await;
-    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("checkout.yaml", SCENARIO);
     e.apply_ok().await;
     e.write(

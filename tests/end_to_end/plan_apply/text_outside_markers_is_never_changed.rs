@@ -11,12 +11,8 @@ use proptest::prelude::*;
 async fn damaged_block_is_an_error_for_that_monitor_only() {
     let e = E2e::start().await;
     let damaged = "Broken on purpose.\n\n{{!-- ddhooks:begin grp --}}\n{{#is_alert}} @webhook-grp-alert-check {{/is_alert}}\n";
-    let bad = e
-        .create_monitor("[checkout] damaged one", &["team:checkout"], damaged)
-        .await;
-    let good = e
-        .create_monitor("[checkout] fine", &["team:checkout"], "Fine.")
-        .await;
+    let bad = e.checkout_monitor("[checkout] damaged one", damaged).await;
+    let good = e.checkout_monitor("[checkout] fine", "Fine.").await;
     e.write("checkout.yaml", SCENARIO);
 
     let plan = e.plan(&[]).await;
@@ -43,9 +39,7 @@ async fn damaged_block_is_an_error_for_that_monitor_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_message_diffs_show_no_phantom_blank_line() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] empty", &["team:checkout"], "")
-        .await;
+    let id = e.checkout_monitor("[checkout] empty", "").await;
     e.write("checkout.yaml", SCENARIO);
     let plan = e.plan(&[]).await;
     let diff = |out: &str| -> Vec<String> {
@@ -124,9 +118,7 @@ fn stored(sent: &str) -> String {
 /// whitespace begins or ends people's text and whether the block ends the message.
 async fn round_trip(original: String, after_block: String) {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] property", &["team:checkout"], &original)
-        .await;
+    let id = e.checkout_monitor("[checkout] property", &original).await;
     let bystander = e.create_monitor("other", &["team:other"], &original).await;
     let original = stored(&original);
     assert_eq!(e.message(id).await, original, "trimmed when made");

@@ -31,9 +31,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
     let e = E2e::start().await;
     let mut ids = Vec::new();
     for (name, state) in [("a", "OK"), ("b", "OK"), ("c", "Alert")] {
-        let id = e
-            .create_monitor(&format!("[checkout] {name}"), &["team:checkout"], "x")
-            .await;
+        let id = e.checkout_monitor(&format!("[checkout] {name}"), "x").await;
         // Evaluated before ddhooks wires anything: no webhook fires yet.
         e.transition(id, state).await;
         ids.push(id);
@@ -143,9 +141,7 @@ async fn a_dashboard_with_the_title_is_adopted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_status_seeds_groups_wired_without_seeding() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] a", &["team:checkout"], "x")
-        .await;
+    let id = e.checkout_monitor("[checkout] a", "x").await;
     e.transition(id, "Alert").await;
     let unseeded = SCENARIO.replace(
         "    check: grp.status\n",

@@ -125,12 +125,7 @@ async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_
         ])
         .await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stderr.contains("1 webhook auth methods"),
-        "{}",
-        run.all()
-    );
-    assert!(run.stderr.contains("OKTA_CLIENT_SECRET"), "{}", run.all());
+    run.assert_stderr_shows(&["1 webhook auth methods", "OKTA_CLIENT_SECRET"]);
     let text = std::fs::read_to_string(dir.join("imported.yaml")).expect("imported.yaml");
     assert!(
         text.contains("webhook_auth_methods:\n")
