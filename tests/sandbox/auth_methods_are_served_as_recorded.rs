@@ -5,7 +5,7 @@
 //! name used twice a 409, with nothing stored; the secret is in no answer; both keys are
 //! needed; the data file keeps the methods across a restart, without their secrets.
 
-use crate::kit::sandbox::{decode, Sandbox};
+use crate::kit::sandbox::Sandbox;
 
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
@@ -220,14 +220,9 @@ async fn both_keys_are_needed() {
         (Method::GET, path(&id)),
         (Method::DELETE, path(&id)),
     ] {
-        let response = h
-            .http
-            .request(method.clone(), h.url(&path))
-            .header("DD-API-KEY", &h.api_key)
-            .send()
-            .await
-            .unwrap();
-        let (status, _) = decode(response).await;
+        let (status, _) = h
+            .call_without_app_key(Some(&h.api_key), method.clone(), &path, None)
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
     }
     let (status, _) = h.get(&path(&id)).await;

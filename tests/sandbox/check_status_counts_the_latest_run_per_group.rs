@@ -7,7 +7,7 @@ use crate::kit::seed::seeded;
 
 use rand::seq::IndexedRandom;
 use rand::Rng;
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
@@ -21,13 +21,8 @@ fn run(check: &str, host: &str, status: u8, tags: &[&str]) -> Value {
 }
 
 async fn board(h: &Sandbox, query: &str) -> (StatusCode, Value) {
-    let resp = h
-        .http
-        .get(h.url(&format!("/sandbox/v1/check_status{query}")))
-        .send()
-        .await
-        .expect("answered");
-    crate::kit::sandbox::decode(resp).await
+    let path = format!("/sandbox/v1/check_status{query}");
+    h.sim(Method::GET, &path, None).await
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! pages oldest first without widgets; invalid bodies are 400s with nothing stored; keys,
 //! the request log and faults apply as to every other route.
 
-use crate::kit::sandbox::{decode, Sandbox};
+use crate::kit::sandbox::Sandbox;
 use crate::kit::seed::seeded;
 
 use ddhooks::sandbox::faults::RateLimit;
@@ -285,15 +285,14 @@ async fn invalid_dashboards_are_400s_and_nothing_is_stored() {
 #[tokio::test]
 async fn keys_the_request_log_and_faults_apply_to_dashboards() {
     let h = Sandbox::start(Default::default()).await;
-    let without_app_key = h
-        .http
-        .post(h.url(DASHBOARDS))
-        .header("DD-API-KEY", &h.api_key)
-        .json(&ordered("x"))
-        .send()
-        .await
-        .expect("answered");
-    let (status, _) = decode(without_app_key).await;
+    let (status, _) = h
+        .call_without_app_key(
+            Some(&h.api_key),
+            Method::POST,
+            DASHBOARDS,
+            Some(ordered("x")),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(listing(&h, "").await.is_empty(), "nothing stored");
     h.clear_requests().await;

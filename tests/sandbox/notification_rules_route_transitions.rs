@@ -3,7 +3,7 @@
 //! fires once), so a pair's check runs land in the sandbox whether a message block or a rule
 //! routes them.
 
-use crate::kit::sandbox::{Sandbox, RULES, WEBHOOKS};
+use crate::kit::sandbox::{variable_body, Sandbox, RULES, WEBHOOKS};
 
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 /// A pair's two webhooks (`g-alert-check` sends status 2, `g-ok-check` status 0) calling
 /// check_run with a secret API-key variable, as ddhooks writes them.
 async fn pair(h: &Sandbox) {
-    h.create_variable(json!({"name": "DD_API_KEY", "value": "real-key", "is_secret": true}))
+    h.create_variable(variable_body("DD_API_KEY", "real-key", true))
         .await;
     let headers =
         json!({"Content-Type": "application/json", "DD-API-KEY": "$DD_API_KEY"}).to_string();

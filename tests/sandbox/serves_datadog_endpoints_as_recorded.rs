@@ -1,6 +1,6 @@
 //! The sandbox's API quirks, over loopback HTTP against a real in-process sandbox.
 
-use crate::kit::sandbox::{decode, Sandbox, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{decode, variable_body, Sandbox, VARIABLES, WEBHOOKS};
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -11,6 +11,12 @@ const DEFAULT_WEBHOOK_PAYLOAD: &str = "{\"body\": \"$EVENT_MSG\", \"last_updated
 
 async fn start() -> Sandbox {
     Sandbox::start(Default::default()).await
+}
+
+/// `GET /api/v1/validate` with `DD-API-KEY: api_key` only (`None`: no key at all).
+async fn validate(h: &Sandbox, api_key: Option<&str>) -> (StatusCode, Value) {
+    h.call_without_app_key(api_key, Method::GET, "/api/v1/validate", None)
+        .await
 }
 
 fn error(body: &Value) -> &str {
@@ -113,10 +119,7 @@ async fn webhook_duplicates_and_missing_names() {
 async fn secret_variable_value_is_never_returned() {
     let h = start().await;
     let (status, body) = h
-        .post(
-            VARIABLES,
-            json!({"name": "KEY", "value": "s3cret", "is_secret": true}),
-        )
+        .post(VARIABLES, variable_body("KEY", "s3cret", true))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(body, json!({"is_secret": true, "name": "KEY"}));
@@ -139,30 +142,16 @@ async fn secret_variable_value_is_never_returned() {
 #[tokio::test]
 async fn variable_put_renames_and_404s() {
     let h = start().await;
-    h.post(
-        VARIABLES,
-        json!({"name": "A", "value": "1", "is_secret": false}),
-    )
-    .await;
+    h.post(VARIABLES, variable_body("A", "1", false)).await;
     let (status, body) = h.put(&format!("{VARIABLES}/A"), json!({"name": "B"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"is_secret": false, "name": "B", "value": "1"}));
     let (status, body) = h.get(&format!("{VARIABLES}/A")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(body, json!({"errors": ["Custom variable does not exist"]}));
-    let (status, _) = h
-        .post(
-            VARIABLES,
-            json!({"name": "B", "value": "2", "is_secret": false}),
-        )
-        .await;
+    let (status, _) = h.post(VARIABLES, variable_body("B", "2", false)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "duplicate name");
-    let (status, _) = h
-        .post(
-            VARIABLES,
-            json!({"name": "lower", "value": "2", "is_secret": false}),
-        )
-        .await;
+    let (status, _) = h.post(VARIABLES, variable_body("lower", "2", false)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "names are upper-case");
 }
 
@@ -237,45 +226,28 @@ async fn bad_bodies_are_400_and_store_nothing() {
 #[tokio::test]
 async fn missing_keys_are_403() {
     let h = start().await;
-    let url = |p: &str| format!("{}{p}", h.base);
     // No keys at all.
-    let resp = h.http.get(url("/api/v1/validate")).send().await.unwrap();
-    let (status, body) = decode(resp).await;
+    let (status, body) = validate(&h, None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert_eq!(body, json!({"errors": ["API key required"]}));
     // API key only: enough for validate and check_run, not for webhooks or monitors.
-    let resp = h
-        .http
-        .get(url("/api/v1/validate"))
-        .header("DD-API-KEY", "k")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(decode(resp).await, (StatusCode::OK, json!({"valid": true})));
-    let resp = h
-        .http
-        .post(url("/api/v1/check_run"))
-        .header("DD-API-KEY", "k")
-        .json(&json!([{"check": "c", "host_name": "h", "status": 0, "tags": []}]))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::ACCEPTED);
+    let answer = validate(&h, Some("k")).await;
+    assert_eq!(answer, (StatusCode::OK, json!({"valid": true})));
+    let run = json!([{"check": "c", "host_name": "h", "status": 0, "tags": []}]);
+    let (status, _) = h
+        .call_without_app_key(Some("k"), Method::POST, "/api/v1/check_run", Some(run))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED);
     for (method, path) in [
         (Method::GET, "/api/v1/monitor".to_string()),
         (Method::GET, format!("{WEBHOOKS}/x")),
         (Method::POST, WEBHOOKS.to_string()),
         (Method::GET, format!("{VARIABLES}/X")),
     ] {
-        let resp = h
-            .http
-            .request(method.clone(), url(&path))
-            .header("DD-API-KEY", "k")
-            .json(&json!({"name": "x", "url": "u"}))
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = decode(resp).await;
+        let body = json!({"name": "x", "url": "u"});
+        let (status, body) = h
+            .call_without_app_key(Some("k"), method.clone(), &path, Some(body))
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
         assert!(!error(&body).is_empty());
     }
@@ -297,22 +269,8 @@ async fn configured_keys_restrict_access() {
         ..Default::default()
     })
     .await;
-    let resp = h
-        .http
-        .get(format!("{}/api/v1/validate", h.base))
-        .header("DD-API-KEY", "wrong")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
-    let resp = h
-        .http
-        .get(format!("{}/api/v1/validate", h.base))
-        .header("DD-API-KEY", "right")
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    assert_eq!(validate(&h, Some("wrong")).await.0, StatusCode::FORBIDDEN);
+    assert_eq!(validate(&h, Some("right")).await.0, StatusCode::OK);
 }
 
 fn log_monitor() -> Value {
@@ -547,13 +505,8 @@ async fn request_counts_are_keyed_by_route_template() {
             "PUT /api/v1/monitor/{id}": 1,
         }})
     );
-    let resp = h
-        .http
-        .delete(format!("{}/sandbox/v1/requests", h.base))
-        .send()
-        .await
-        .unwrap();
-    assert!(resp.status().is_success());
+    let (status, _) = h.sim(Method::DELETE, "/sandbox/v1/requests", None).await;
+    assert!(status.is_success());
     assert_eq!(
         h.sim_get("/sandbox/v1/requests").await,
         json!({"total": 0, "counts": {}})
@@ -563,11 +516,8 @@ async fn request_counts_are_keyed_by_route_template() {
 #[tokio::test]
 async fn api_keys_in_the_query_string_are_accepted_like_datadog() {
     let h = start().await;
-    let resp = h
-        .http
-        .get(format!("{}/api/v1/validate?api_key=k", h.base))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, _) = h
+        .call_without_app_key(None, Method::GET, "/api/v1/validate?api_key=k", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
 }

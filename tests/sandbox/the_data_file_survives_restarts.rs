@@ -1,7 +1,7 @@
 //! `--data FILE`: the store survives a restart, and the file is replaced atomically so a
 //! reader (or a crash) never sees half of it.
 
-use crate::kit::sandbox::{Sandbox, RULES, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{variable_body, Sandbox, RULES, VARIABLES, WEBHOOKS};
 
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::StatusCode;
@@ -21,11 +21,7 @@ async fn state_survives_a_restart() {
     let h = Sandbox::start(config(&file)).await;
     h.post(WEBHOOKS, json!({"name": "w", "url": "https://a"}))
         .await;
-    h.post(
-        VARIABLES,
-        json!({"name": "K", "value": "secret", "is_secret": true}),
-    )
-    .await;
+    h.post(VARIABLES, variable_body("K", "secret", true)).await;
     let (_, m) = h
         .post(
             "/api/v1/monitor",
@@ -130,10 +126,7 @@ async fn big_writes(h: &Sandbox, from: usize, to: usize) {
     let big = "x".repeat(20_000);
     for i in from..to {
         let (status, _) = h
-            .post(
-                VARIABLES,
-                json!({"name": format!("V{i}"), "value": big, "is_secret": false}),
-            )
+            .post(VARIABLES, variable_body(&format!("V{i}"), &big, false))
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }

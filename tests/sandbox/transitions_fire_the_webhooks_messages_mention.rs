@@ -1,7 +1,7 @@
 //! The simulation interface: monitor transitions fire the webhooks their messages mention,
 //! a webhook pair's check runs land in the sandbox itself, other URLs are only recorded.
 
-use crate::kit::sandbox::{Sandbox, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{variable_body, Sandbox, VARIABLES, WEBHOOKS};
 
 use reqwest::StatusCode;
 use serde_json::json;
@@ -10,10 +10,7 @@ use serde_json::json;
 /// and a monitor whose message uses them; returns the monitor id.
 async fn setup(h: &Sandbox, host: &str) -> i64 {
     let (status, _) = h
-        .post(
-            VARIABLES,
-            json!({"name": "DD_API_KEY", "value": "real-key", "is_secret": true}),
-        )
+        .post(VARIABLES, variable_body("DD_API_KEY", "real-key", true))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let headers =

@@ -6,7 +6,7 @@
 
 use crate::kit::sandbox::{Sandbox, MONITORS, WEBHOOKS};
 
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 /// The recipients of a notification record.
@@ -339,13 +339,10 @@ async fn the_log_keeps_every_transition_in_order_until_deleted() {
     }
     assert_eq!(h.notifications().await.len(), 3);
 
-    let resp = h
-        .http
-        .delete(h.url("/sandbox/v1/notifications"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, _) = h
+        .sim(Method::DELETE, "/sandbox/v1/notifications", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(h.notifications().await.is_empty());
     h.transition(b, "OK").await;
     assert_eq!(h.notifications().await.len(), 1);

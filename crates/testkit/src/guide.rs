@@ -4,7 +4,7 @@
 //! in its payload; a secret custom variable; and the guide's two condition lines pasted into
 //! every monitor of the group, among the text people wrote.
 
-use super::sandbox::{Sandbox, MONITORS, VARIABLES, WEBHOOKS};
+use super::sandbox::{variable_body, Sandbox, MONITORS, VARIABLES, WEBHOOKS};
 use serde_json::{json, Value};
 
 /// The org's API key, as the guide pastes it into the webhooks' URL (made up, not a real
@@ -83,10 +83,7 @@ pub async fn set_up(sandbox: &Sandbox) -> GuideOrg {
         .await;
     assert!(code.is_success(), "{code}: {body}");
     let (code, body) = sandbox
-        .post(
-            VARIABLES,
-            json!({"name": "SMS_SECRET", "value": SECRET_VALUE, "is_secret": true}),
-        )
+        .post(VARIABLES, variable_body("SMS_SECRET", SECRET_VALUE, true))
         .await;
     assert!(code.is_success(), "{code}: {body}");
     let texts = [

@@ -31,6 +31,11 @@ pub fn rule_body(attributes: Value, id: Option<&str>) -> Value {
     json!({ "data": data })
 }
 
+/// The body of a custom variable create: `name`, `value` and whether it is secret.
+pub fn variable_body(name: &str, value: &str, is_secret: bool) -> Value {
+    json!({"name": name, "value": value, "is_secret": is_secret})
+}
+
 /// Request-log keys (`METHOD /route/{template}`, as the sandbox counts them).
 pub mod route {
     /// A webhook create.
@@ -178,11 +183,7 @@ impl Sandbox {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.req(method, path);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        decode(req.send().await.expect("request is answered")).await
+        send(self.req(method, path), body).await
     }
 
     // The five verbs as one-line calls: `h.call(Method::PUT, &path, Some(body))` is
@@ -245,25 +246,40 @@ impl Sandbox {
 
     /// GET on a `/sandbox/v1/` path (no keys needed).
     pub async fn sim_get(&self, path: &str) -> Value {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("sandbox answers");
-        decode(resp).await.1
+        self.sim(Method::GET, path, None).await.1
     }
 
     /// POST on a `/sandbox/v1/` path.
     pub async fn sim_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("sandbox answers");
-        decode(resp).await
+        self.sim(Method::POST, path, Some(body)).await
+    }
+
+    /// A request on a `/sandbox/v1/` path (no keys: the simulation interface needs none),
+    /// with an optional JSON body: status and JSON body.
+    pub async fn sim(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        send(self.http.request(method, self.url(path)), body).await
+    }
+
+    /// A request that carries `DD-API-KEY: api_key` (`None`: no key at all) and never the
+    /// application key, as a client holding only an API key sends it: status and JSON body.
+    /// For the 403s of the endpoints that need both keys, and those that need one.
+    pub async fn call_without_app_key(
+        &self,
+        api_key: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(api_key) = api_key {
+            req = req.header("DD-API-KEY", api_key);
+        }
+        send(req, body).await
     }
 
     // -----------------------------------------------------------------------------------
@@ -283,13 +299,8 @@ impl Sandbox {
 
     /// Forgets the request counts (and the outcomes) so far.
     pub async fn clear_requests(&self) {
-        let resp = self
-            .http
-            .delete(self.url("/sandbox/v1/requests"))
-            .send()
-            .await
-            .expect("sandbox answers");
-        assert!(resp.status().is_success(), "the request log is cleared");
+        let (status, _) = self.sim(Method::DELETE, "/sandbox/v1/requests", None).await;
+        assert!(status.is_success(), "the request log is cleared");
     }
 
     /// Requests whose `METHOD /template` key starts with `prefix`.
@@ -344,13 +355,10 @@ impl Sandbox {
     /// Starts a new rate-limit window, its whole budget unused
     /// (`POST /sandbox/v1/rate_limit/window`), instead of waiting for the current one to end.
     pub async fn start_new_rate_limit_window(&self) {
-        let resp = self
-            .http
-            .post(self.url("/sandbox/v1/rate_limit/window"))
-            .send()
-            .await
-            .expect("sandbox answers");
-        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        let (status, _) = self
+            .sim(Method::POST, "/sandbox/v1/rate_limit/window", None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
     }
 
     /// Statuses answered by route, and injected faults by kind.
@@ -619,6 +627,15 @@ pub fn counts(object: &Value) -> BTreeMap<String, u64> {
                 .collect()
         })
         .unwrap_or_default()
+}
+
+/// Sends `req` with an optional JSON body: status and JSON body (see [`decode`]). The one
+/// way every helper above sends what it built.
+async fn send(mut req: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    decode(req.send().await.expect("request is answered")).await
 }
 
 /// Status and body of a response as JSON (`Null` when empty, a string when not JSON).
