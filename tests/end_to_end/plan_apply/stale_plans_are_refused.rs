@@ -7,7 +7,6 @@ use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{block, pair_body, Workspace, ALWAYS_RELISTING, NO_RELISTING, SCENARIO};
 use crate::kit::sandbox::{route, Sandbox, WEBHOOKS};
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,9 +15,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_plan_is_refused_when_a_monitor_changed() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("checkout.yaml", SCENARIO);
     let out = e.path("p.json");
     let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
@@ -38,8 +35,7 @@ async fn saved_plan_is_refused_when_a_monitor_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_plan_is_refused_when_a_webhook_changed() {
     let e = E2e::start().await;
-    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("checkout.yaml", SCENARIO);
     e.apply_ok().await;
     e.write(
@@ -54,10 +50,9 @@ async fn saved_plan_is_refused_when_a_webhook_changed() {
         .contains("~ webhook.grp-alert-check will be updated in place"));
 
     let (status, body) = e
-        .call(
-            Method::PUT,
+        .put(
             &format!("{WEBHOOKS}/grp-ok-check"),
-            Some(json!({"url": "https://example.com/someone-else"})),
+            json!({"url": "https://example.com/someone-else"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");

@@ -11,12 +11,8 @@ use proptest::prelude::*;
 async fn damaged_block_is_an_error_for_that_monitor_only() {
     let e = E2e::start().await;
     let damaged = "Broken on purpose.\n\n{{!-- ddhooks:begin grp --}}\n{{#is_alert}} @webhook-grp-alert-check {{/is_alert}}\n";
-    let bad = e
-        .create_monitor("[checkout] damaged one", &["team:checkout"], damaged)
-        .await;
-    let good = e
-        .create_monitor("[checkout] fine", &["team:checkout"], "Fine.")
-        .await;
+    let bad = e.checkout_monitor("[checkout] damaged one", damaged).await;
+    let good = e.checkout_monitor("[checkout] fine", "Fine.").await;
     e.write("checkout.yaml", SCENARIO);
 
     let plan = e.plan(&[]).await;
@@ -43,9 +39,7 @@ async fn damaged_block_is_an_error_for_that_monitor_only() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn empty_message_diffs_show_no_phantom_blank_line() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] empty", &["team:checkout"], "")
-        .await;
+    let id = e.checkout_monitor("[checkout] empty", "").await;
     e.write("checkout.yaml", SCENARIO);
     let plan = e.plan(&[]).await;
     let diff = |out: &str| -> Vec<String> {
@@ -130,11 +124,7 @@ async fn round_trip(texts: Vec<(String, String)>) {
     let mut monitors = Vec::new();
     for (i, (original, after_block)) in texts.into_iter().enumerate() {
         let id = e
-            .create_monitor(
-                &format!("[checkout] property {i}"),
-                &["team:checkout"],
-                &original,
-            )
+            .checkout_monitor(&format!("[checkout] property {i}"), &original)
             .await;
         let bystander = e
             .create_monitor(&format!("other {i}"), &["team:other"], &original)

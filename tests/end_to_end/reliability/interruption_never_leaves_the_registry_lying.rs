@@ -61,11 +61,7 @@ async fn sigint_and_sigterm_finish_the_write_in_flight_then_report() {
         cli::signal(pid, sig);
         let run = cli::finish(child).await;
         assert_eq!(run.code, 1, "SIG{sig}: {}", run.all());
-        assert!(
-            run.stderr.contains(&format!("SIG{sig} received")),
-            "{}",
-            run.all()
-        );
+        run.assert_stderr_shows(&[&format!("SIG{sig} received")]);
         run.assert_shows(&["Apply interrupted"]);
         assert!(
             run.stdout.contains(": create done"),
