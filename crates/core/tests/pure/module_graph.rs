@@ -33,9 +33,6 @@ const ALLOWED_CYCLES: &[&str] = &[
     "ddhooks-core: mask, model, preview, routing, template",
     "ddhooks-core: plan, render",
     "ddhooks-core::manifest: auth_method, board, decode, format, lower, raw, reporter, routing_test, rule, schema",
-    "ddhooks-datadog: client, handles",
-    "ddhooks-datadog: fetch, registry_store",
-    "ddhooks-sandbox: handles, integration, monitors, persist, rules, store",
 ];
 
 const START: &str = "<!-- module-graph:start -->";
