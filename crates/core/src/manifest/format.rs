@@ -14,7 +14,7 @@
 use super::raw::Delivery;
 use super::rule::MAX_SCOPE_CHARS;
 use super::schema::{delivery_rules, never_null, not_null, nullable};
-use crate::preview::SampleTransition;
+use crate::model::SampleTransition;
 use schemars::JsonSchema;
 use std::collections::BTreeMap;
 

@@ -1,5 +1,5 @@
 //! `routing_tests:`: each case decoded with its positions, then lowered into
-//! [`crate::routing::RoutingTest`], every problem at its file, line and column.
+//! [`crate::model::RoutingTest`], every problem at its file, line and column.
 //!
 //! ```yaml
 //! routing_tests:
@@ -16,8 +16,8 @@ use super::schema::{GIVEN_KEYS, ROUTING_TEST_KEYS, TEST_SELECTOR_KEYS};
 use super::yaml::{Node, Value};
 use super::DeclaredKind;
 use crate::model::MonitorSelector;
-use crate::preview::SampleTransition;
-use crate::routing::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
+use crate::model::SampleTransition;
+use crate::model::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
 use std::collections::{BTreeMap, HashMap};
 
 /// A `given:` monitor as written.

@@ -3,9 +3,10 @@
 
 use super::by_id::{plan_kind, Kind};
 use super::model::{BlockAction, BoardChange, Change, Edit, Fingerprint, Plan, SeedRun};
+use crate::model::MonitorState;
 use crate::model::{Desired, Remote, SeededPair, StatusBoard};
 use crate::registry::{OwnedKind, Registry};
-use crate::template::{filter_matches, MonitorState};
+use crate::template::filter_matches;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The fingerprint of a dashboard as read: its id and everything ddhooks compares.

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::model::{Condition, RuleCondition, RuleFilter};
-use crate::preview::SampleTransition::{self, *};
+use crate::model::SampleTransition::{self, *};
 
 fn monitor<'a>(message: &'a str, tags: &'a [String]) -> MonitorRouting<'a> {
     MonitorRouting {
