@@ -544,4 +544,74 @@ mod tests {
         assert_eq!(created["template_variables"], json!([]));
         assert_eq!(created["notify_list"], json!([]));
     }
+
+    /// The bodies of rule and board writes, byte for byte: built from the model's canonical
+    /// JSON, they must stay what Datadog was sent before.
+    #[test]
+    fn rule_and_board_bodies_are_what_datadog_was_always_sent() {
+        let rule = NotificationRule {
+            name: "scoped".into(),
+            filter: RuleFilter::Scope("team:a AND NOT env:dev".into()),
+            recipients: RuleRecipients::Conditional {
+                conditions: [
+                    (
+                        RuleConditionScope::Transition(Condition::IsAlert),
+                        "pagerduty-a",
+                    ),
+                    (RuleConditionScope::Tag("priority:p1".into()), "slack-p1"),
+                ]
+                .into_iter()
+                .map(|(scope, to)| RuleCondition {
+                    scope,
+                    recipients: vec![to.into()],
+                })
+                .collect(),
+                fallback: vec!["slack-rest".into()],
+            },
+        };
+        let extra = carried(json!({"bundle_config": {"duration": 300}}));
+        let body = serde_json::to_string(&rule_document(&rule, Some("r-1"), &extra)).unwrap();
+        assert_eq!(
+            body,
+            r#"{"data":{"type":"monitor-notification-rule","id":"r-1","attributes":{"name":"scoped","filter":{"scope":"team:a AND NOT env:dev"},"conditional_recipients":{"conditions":[{"scope":"transition_type:is_alert","recipients":["pagerduty-a"]},{"scope":"priority:p1","recipients":["slack-p1"]}],"fallback_recipients":["slack-rest"]},"bundle_config":{"duration":300}}}}"#
+        );
+        let tags = NotificationRule {
+            name: "team-a".into(),
+            filter: RuleFilter::Tags(vec!["team:a".into()]),
+            recipients: RuleRecipients::Always(vec!["slack-a".into()]),
+        };
+        let body =
+            serde_json::to_string(&rule_document(&tags, None, &Unmodelled::default())).unwrap();
+        assert_eq!(
+            body,
+            r#"{"data":{"type":"monitor-notification-rule","attributes":{"name":"team-a","filter":{"tags":["team:a"]},"recipients":["slack-a"]}}}"#
+        );
+        let board = StatusBoard {
+            title: "Pairs".into(),
+            description: None,
+            widgets: vec![
+                BoardWidget::CheckStatus {
+                    title: "g".into(),
+                    check: "g.status".into(),
+                    grouping: "cluster".into(),
+                    tags: vec!["*".into()],
+                    layout: ddhooks_core::model::WidgetLayout {
+                        x: 0,
+                        y: 2,
+                        width: 4,
+                        height: 3,
+                    },
+                },
+                BoardWidget::Other {
+                    kind: "note".into(),
+                    title: None,
+                },
+            ],
+        };
+        let body = serde_json::to_string(&board_document(&board, &Unmodelled::default())).unwrap();
+        assert_eq!(
+            body,
+            r#"{"title":"Pairs","description":"","layout_type":"free","widgets":[{"definition":{"type":"check_status","title":"g","check":"g.status","grouping":"cluster","tags":["*"]},"layout":{"x":0,"y":2,"width":4,"height":3}}],"notify_list":[],"template_variables":[]}"#
+        );
+    }
 }
