@@ -5,6 +5,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub mod canonical;
 pub mod routing_test;
 pub mod transition;
 

@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The fingerprint of a dashboard as read: its id and everything ddhooks compares.
 pub fn board_fingerprint(id: &str, board: &StatusBoard) -> Fingerprint {
-    super::fields_fingerprint(id, crate::render::fields::board(board))
+    super::fields_fingerprint(id, crate::model::canonical::board(board))
 }
 
 /// Plans every desired board and every owned board no longer desired (adoption by title).
