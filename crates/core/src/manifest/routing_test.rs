@@ -10,7 +10,7 @@
 //! ```
 
 use super::decode::{suggestion, Decoder};
-use super::raw::{Loc, RawSelector, Str};
+use super::raw::{RawGiven, RawRoutingTest, RawSelector, Str};
 use super::reporter::{datadog_spelling, pos_in, Reporter};
 use super::schema::{GIVEN_KEYS, ROUTING_TEST_KEYS, TEST_SELECTOR_KEYS};
 use super::yaml::{Node, Value};
@@ -19,30 +19,6 @@ use crate::model::MonitorSelector;
 use crate::model::SampleTransition;
 use crate::model::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
 use std::collections::{BTreeMap, HashMap};
-
-/// A `given:` monitor as written.
-#[derive(Debug, Clone)]
-pub(crate) struct RawGiven {
-    pub name: Option<Str>,
-    pub tags: Vec<Str>,
-    pub priority: Option<u8>,
-    pub message: Option<Str>,
-}
-
-/// A case as written.
-#[derive(Debug, Clone)]
-pub(crate) struct RawRoutingTest {
-    pub name: Str,
-    pub monitors: Option<RawSelector>,
-    pub given: Option<(Loc, RawGiven)>,
-    pub transition: Option<Str>,
-    /// `includes`, `excludes`, `exactly`: where the key was written and the handles.
-    pub lists: Vec<(&'static str, Loc, Vec<Str>)>,
-    pub nobody: Option<(Loc, bool)>,
-    pub somebody: Option<(Loc, bool)>,
-    /// A problem was already reported inside it: skip checks that would only repeat it.
-    pub broken: bool,
-}
 
 impl Decoder<'_> {
     /// One entry of `routing_tests:`.
