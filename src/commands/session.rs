@@ -294,7 +294,7 @@ impl Session {
         let desired = &loaded.desired;
         let read_at = Instant::now();
         let fetched = self.fetch_reading(loaded, reading).await?;
-        let store = StateStore::from_fetched(self.state.clone(), &fetched);
+        let store = fetched.state_store(self.state.clone());
         let registry = fetched
             .registry
             .unwrap_or_else(|| Registry::new(salt.map_or_else(new_salt, str::to_string)));
