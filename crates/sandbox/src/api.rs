@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
@@ -22,7 +22,11 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
+mod by_id;
 mod destinations;
+use by_id::{
+    AUTH_METHODS as AUTH_METHODS_KIND, DASHBOARDS as DASHBOARDS_KIND, RULES as RULES_KIND,
+};
 use destinations::handle_routes;
 pub use destinations::{add_ms_teams_channel, log_in_user};
 
@@ -71,26 +75,25 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/monitor/{id}/validate", post(validate_existing))
         .route("/api/v1/check_run", post(check_run))
         .route("/api/v1/validate", get(validate_key))
-        .route(RULES, get(list_rules).post(create_rule))
+        .route(RULES, RULES_KIND.create_route().get(list_rules))
         .route(
             &format!("{RULES}/{{rule_id}}"),
-            get(get_rule).patch(update_rule).delete(delete_rule),
+            RULES_KIND.object_routes(Method::PATCH),
         )
-        .route(DASHBOARDS, get(list_dashboards).post(create_dashboard))
+        .route(
+            DASHBOARDS,
+            DASHBOARDS_KIND.create_route().get(list_dashboards),
+        )
         .route(
             &format!("{DASHBOARDS}/{{dashboard_id}}"),
-            get(get_dashboard)
-                .put(update_dashboard)
-                .delete(delete_dashboard),
+            DASHBOARDS_KIND.object_routes(Method::PUT),
         )
         .merge(handle_routes())
         .route(AUTH_METHODS, get(list_auth_methods))
-        .route(OAUTH2, post(create_auth_method))
+        .route(OAUTH2, AUTH_METHODS_KIND.create_route())
         .route(
             &format!("{OAUTH2}/{{auth_method_id}}"),
-            get(get_auth_method)
-                .patch(update_auth_method)
-                .delete(delete_auth_method),
+            AUTH_METHODS_KIND.object_routes(Method::PATCH),
         )
 }
 
@@ -479,18 +482,6 @@ async fn validate_key(_keys: ApiKey) -> ApiResult {
     reply(StatusCode::OK, KeyValidation { valid: true })
 }
 
-async fn create_rule(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
-    let rule = rules::validate(&json_body(&body)?)?;
-    let now = Now::current();
-    let created = store_write(&s, |data, touched| {
-        let id = rules::unused_id(data);
-        touched.rule(&id);
-        rules::create(data, rule, &id, &now)
-    })
-    .await?;
-    reply(StatusCode::OK, created)
-}
-
 async fn list_rules(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
@@ -501,56 +492,6 @@ async fn list_rules(
     let query = rules::ListQuery::parse(query)?;
     let page = rules::list(&s.store.read(), &query);
     reply(StatusCode::OK, page)
-}
-
-async fn get_rule(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let rule = rules::get(&s.store.read(), &id)?;
-    reply(StatusCode::OK, rule)
-}
-
-async fn update_rule(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let rule = rules::validate(&json_body(&body)?)?;
-    let now = Now::current();
-    let updated = store_write(&s, |data, touched| {
-        touched.rule(&id);
-        rules::update(data, &id, rule, &now)
-    })
-    .await?;
-    reply(StatusCode::OK, updated)
-}
-
-async fn delete_rule(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    store_write(&s, |data, touched| {
-        touched.rule(&id);
-        rules::delete(data, &id)
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn create_dashboard(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
-    let dashboard = dashboards::validate(&json_body(&body)?)?;
-    let now = Now::current();
-    let created = store_write(&s, |data, touched| {
-        let id = dashboards::unused_id(data);
-        touched.dashboard(&id);
-        Ok(dashboards::create(data, dashboard, &id, &now))
-    })
-    .await?;
-    reply(StatusCode::OK, created)
 }
 
 async fn list_dashboards(
@@ -565,44 +506,6 @@ async fn list_dashboards(
     reply(StatusCode::OK, page)
 }
 
-async fn get_dashboard(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let dashboard = dashboards::get(&s.store.read(), &id)?;
-    reply(StatusCode::OK, dashboard)
-}
-
-async fn update_dashboard(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let dashboard = dashboards::validate(&json_body(&body)?)?;
-    let now = Now::current();
-    let updated = store_write(&s, |data, touched| {
-        touched.dashboard(&id);
-        dashboards::update(data, &id, dashboard, &now)
-    })
-    .await?;
-    reply(StatusCode::OK, updated)
-}
-
-async fn delete_dashboard(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let deleted = store_write(&s, |data, touched| {
-        touched.dashboard(&id);
-        dashboards::delete(data, &id)
-    })
-    .await?;
-    reply(StatusCode::OK, deleted)
-}
-
 async fn list_auth_methods(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
@@ -612,57 +515,6 @@ async fn list_auth_methods(
         query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
     let include = query.includes()?;
     reply(StatusCode::OK, auth_methods::list(&s.store.read(), include))
-}
-
-async fn create_auth_method(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    body: Bytes,
-) -> ApiResult {
-    let write = auth_methods::parse(&json_body(&body)?)?;
-    let created = store_write(&s, |data, touched| {
-        let id = auth_methods::unused_id(data);
-        touched.auth_method(&id);
-        auth_methods::create(data, write, &id)
-    })
-    .await?;
-    reply(StatusCode::CREATED, created)
-}
-
-async fn get_auth_method(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    reply(StatusCode::OK, auth_methods::get(&s.store.read(), &id)?)
-}
-
-async fn update_auth_method(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let write = auth_methods::parse(&json_body(&body)?)?;
-    let updated = store_write(&s, |data, touched| {
-        touched.auth_method(&id);
-        auth_methods::update(data, &id, write)
-    })
-    .await?;
-    reply(StatusCode::OK, updated)
-}
-
-async fn delete_auth_method(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    store_write(&s, |data, touched| {
-        touched.auth_method(&id);
-        auth_methods::delete(data, &id)
-    })
-    .await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 /// A sandbox whose application key lacks a permission (`SandboxConfig::denied_permissions`)

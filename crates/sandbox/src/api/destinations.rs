@@ -4,16 +4,15 @@
 //! from the other kinds' handlers because they are one family with their own router and
 //! write path (`directory_write`).
 
+use super::by_id::{TEAMS, USERS};
 use super::{json_body, reply, store_write, ApiResult, BothKeys};
 use crate::handles::{self, Named};
-use crate::monitors::Now;
-use crate::rules;
 use crate::store::ApiError;
 use crate::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::StatusCode;
+use axum::http::{Method, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
 use axum::Router;
@@ -64,16 +63,10 @@ pub(super) fn handle_routes() -> Router<Arc<Shared>> {
             "/api/v2/integration/ms-teams/configuration/channel/{tenant}/{team}/{channel}",
             get(get_ms_teams_channel),
         )
-        .route("/api/v2/team", get(list_teams).post(create_team))
-        .route(
-            "/api/v2/team/{id}",
-            get(get_team).patch(update_team).delete(delete_team),
-        )
-        .route("/api/v2/users", get(list_users).post(create_user))
-        .route(
-            "/api/v2/users/{id}",
-            get(get_user).patch(update_user).delete(disable_user),
-        )
+        .route("/api/v2/team", TEAMS.create_route().get(list_teams))
+        .route("/api/v2/team/{id}", TEAMS.object_routes(Method::PATCH))
+        .route("/api/v2/users", USERS.create_route().get(list_users))
+        .route("/api/v2/users/{id}", USERS.object_routes(Method::PATCH))
 }
 
 /// Runs a write on the handles' destinations; answers once it is on disk.
@@ -269,104 +262,12 @@ async fn list_teams(
     reply(StatusCode::OK, page)
 }
 
-async fn create_team(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
-    let now = Now::current();
-    let answer = directory_write(&s, |d| {
-        let id = handles_id(|id| d.teams.contains_key(id));
-        handles::create_team(d, &id, &body, &now)
-    })
-    .await?;
-    reply(StatusCode::CREATED, answer)
-}
-
-/// A new random UUID that `taken` refuses.
-fn handles_id(taken: impl Fn(&str) -> bool) -> String {
-    rules::unused_uuid(taken)
-}
-
-async fn get_team(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    reply(
-        StatusCode::OK,
-        handles::get_team(&s.store.read().directory, &id)?,
-    )
-}
-
-async fn update_team(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let now = Now::current();
-    let answer = directory_write(&s, |d| handles::update_team(d, &id, &body, &now)).await?;
-    reply(StatusCode::OK, answer)
-}
-
-async fn delete_team(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    directory_write(&s, |d| handles::delete_team(d, &id)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
 async fn list_users(State(s): State<Arc<Shared>>, _keys: BothKeys, query: Params) -> ApiResult {
     let query = params(query)?;
     reply(
         StatusCode::OK,
         handles::list_users(&s.store.read().directory, &query)?,
     )
-}
-
-async fn create_user(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
-    let now = Now::current();
-    let answer = directory_write(&s, |d| {
-        let id = handles_id(|id| d.users.contains_key(id));
-        handles::create_user(d, &id, &body, &now)
-    })
-    .await?;
-    reply(StatusCode::CREATED, answer)
-}
-
-async fn get_user(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    reply(
-        StatusCode::OK,
-        handles::get_user(&s.store.read().directory, &id)?,
-    )
-}
-
-async fn update_user(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let now = Now::current();
-    let answer = directory_write(&s, |d| handles::update_user(d, &id, &body, &now)).await?;
-    reply(StatusCode::OK, answer)
-}
-
-async fn disable_user(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    let now = Now::current();
-    directory_write(&s, |d| handles::disable_user(d, &id, &now)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 async fn get_ms_teams_channel(
