@@ -33,6 +33,7 @@
 //! ```text
 //! cargo bench --bench scale                                  # the issue's sizes
 //! cargo bench --bench scale -- --monitors 2000 --pairs 100   # smaller
+//! cargo bench --bench scale -- --jitter-ms 10                # answers 20-30 ms, any order
 //! ```
 
 use clap::Parser;
@@ -67,6 +68,13 @@ struct Params {
     /// Latency the sandbox adds to every API request, in milliseconds.
     #[arg(long, default_value_t = 20)]
     latency_ms: u64,
+    /// Up to this many milliseconds more per request, drawn uniformly by the sandbox: the
+    /// floors then count each request at its mean, L + jitter / 2.
+    #[arg(long, default_value_t = 0)]
+    jitter_ms: u64,
+    /// Seed of the sandbox's jitter draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
     /// ddhooks' `--concurrency`.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -88,6 +96,13 @@ struct Params {
     /// Internal: what `--local-work` measures.
     #[arg(long, hide = true, default_value = "")]
     label: String,
+}
+
+impl Params {
+    /// What one request costs on average: the latency plus half the jitter.
+    fn mean_latency(&self) -> Duration {
+        Duration::from_millis(self.latency_ms) + Duration::from_millis(self.jitter_ms) / 2
+    }
 }
 
 const API_KEY: &str = "bench-api-key";
@@ -215,6 +230,8 @@ fn monitor_body(i: usize, group: Option<usize>) -> serde_json::Value {
 async fn serve(params: &Params) -> anyhow::Result<()> {
     let sandbox = Sandbox::start(SandboxConfig {
         latency: Duration::from_millis(params.latency_ms),
+        jitter: Duration::from_millis(params.jitter_ms),
+        seed: Some(params.seed),
         ..SandboxConfig::default()
     })
     .await?;
@@ -516,7 +533,7 @@ impl Bench {
             );
         }
         let counts = self.sandbox.requests().await?;
-        let latency = Duration::from_millis(self.params.latency_ms);
+        let latency = self.params.mean_latency();
         Ok(CaseResult {
             name,
             wall,
@@ -716,12 +733,14 @@ fn main() -> anyhow::Result<()> {
         let manifests = work.join("manifests");
         write_manifests(&manifests, params.pairs, &BTreeSet::new(), false)?;
         println!(
-            "ddhooks scale benchmark: {} monitors ({} with a block), {} pairs ({} webhooks), L = {} ms, concurrency {}",
+            "ddhooks scale benchmark: {} monitors ({} with a block), {} pairs ({} webhooks), L = {} ms, jitter {} ms (seed {}), concurrency {}",
             params.monitors,
             params.targeted,
             params.pairs,
             params.pairs * 2,
             params.latency_ms,
+            params.jitter_ms,
+            params.seed,
             params.concurrency
         );
         println!("outputs of each run under {}", work.display());

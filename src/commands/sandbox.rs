@@ -24,6 +24,11 @@ pub struct SandboxArgs {
     #[arg(long, value_name = "MS", default_value_t = 0)]
     pub latency: u64,
 
+    /// Up to MS more per API request, drawn uniformly (from --seed when given), so that
+    /// requests in flight together are answered in any order.
+    #[arg(long, value_name = "MS", default_value_t = 0)]
+    pub jitter: u64,
+
     /// Fraction (0.0 to 1.0) of API requests answered 500/503 or with a dropped connection.
     #[arg(long, value_name = "P", default_value_t = 0.0, value_parser = parse_fraction)]
     pub fail_rate: f64,
@@ -41,7 +46,7 @@ pub struct SandboxArgs {
     #[arg(long)]
     pub lossy_webhook_writes: bool,
 
-    /// Seed for the failure draws, for reproducible runs.
+    /// Seed for the failure and jitter draws, for reproducible runs.
     #[arg(long)]
     pub seed: Option<u64>,
 
@@ -74,6 +79,7 @@ impl SandboxArgs {
         SandboxConfig {
             data: self.data.clone(),
             latency: Duration::from_millis(self.latency),
+            jitter: Duration::from_millis(self.jitter),
             fail_rate: self.fail_rate,
             rate_limit: self.rate_limit,
             max_variable_bytes: self.max_variable_bytes,

@@ -115,6 +115,11 @@ struct Window {
 #[derive(Debug)]
 pub struct Faults {
     latency: Duration,
+    /// Up to this much more, drawn per request, uniformly.
+    jitter: Duration,
+    /// The jitter's draws, apart from the failure draws: the same seed injects the same
+    /// faults with or without jitter.
+    jitter_rng: Mutex<StdRng>,
     fail_rate: f64,
     rate_limit: Option<RateLimit>,
     window: Mutex<Window>,
@@ -123,21 +128,27 @@ pub struct Faults {
 }
 
 impl Faults {
-    /// Knobs as configured; `seed` makes the failure draws reproducible; the rate-limit
-    /// windows run on `clock`.
+    /// Knobs as configured; `seed` makes the failure and jitter draws reproducible; the
+    /// rate-limit windows run on `clock`.
     pub fn new(
         latency: Duration,
+        jitter: Duration,
         fail_rate: f64,
         rate_limit: Option<RateLimit>,
         seed: Option<u64>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        let rng = match seed {
+        /// Keeps the jitter's stream of draws apart from the failures' (ASCII "jitter").
+        const JITTER_STREAM: u64 = 0x6a69_7474_6572;
+        let seeded = |seed: Option<u64>| match seed {
             Some(seed) => StdRng::seed_from_u64(seed),
             None => StdRng::from_os_rng(),
         };
+        let rng = seeded(seed);
         Self {
             latency,
+            jitter,
+            jitter_rng: Mutex::new(seeded(seed.map(|s| s ^ JITTER_STREAM))),
             fail_rate: fail_rate.clamp(0.0, 1.0),
             rate_limit,
             window: Mutex::new(Window {
@@ -158,9 +169,20 @@ impl Faults {
         window.used = 0;
     }
 
-    /// Added to every API response.
-    pub fn latency(&self) -> Duration {
-        self.latency
+    /// How long one API request takes to be answered: the latency, plus a draw from zero to
+    /// the jitter (uniform, to the microsecond), so that requests in flight together come
+    /// back in any order, as a real API's do.
+    pub fn response_time(&self) -> Duration {
+        if self.jitter.is_zero() {
+            return self.latency;
+        }
+        let most = u64::try_from(self.jitter.as_micros()).unwrap_or(u64::MAX);
+        let drawn = self
+            .jitter_rng
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .random_range(0..=most);
+        self.latency + Duration::from_micros(drawn)
     }
 
     /// Decides the fate of one API request: rate limit first, then the failure draw.
@@ -454,6 +476,7 @@ mod tests {
         };
         let faults = Faults::new(
             Duration::ZERO,
+            Duration::ZERO,
             0.0,
             Some(rate_limit),
             Some(1),
@@ -507,5 +530,72 @@ mod tests {
         assert!(matches!(faults.judge(), Verdict::Serve(_)));
         assert!(matches!(faults.judge(), Verdict::Serve(_)));
         assert!(matches!(faults.judge(), Verdict::Limited(_)));
+    }
+
+    /// What `response_time` answers, 2,000 times, for a seed.
+    fn response_times(latency_ms: u64, jitter_ms: u64, seed: u64) -> Vec<Duration> {
+        let faults = Faults::new(
+            Duration::from_millis(latency_ms),
+            Duration::from_millis(jitter_ms),
+            0.0,
+            None,
+            Some(seed),
+            Arc::new(SystemClock),
+        );
+        (0..2_000).map(|_| faults.response_time()).collect()
+    }
+
+    #[test]
+    fn jitter_adds_up_to_its_width_to_the_latency_and_a_seed_repeats_it() {
+        let seed = 20_261_207;
+        let times = response_times(20, 10, seed);
+        let (low, high) = (Duration::from_millis(20), Duration::from_millis(30));
+        assert!(
+            times.iter().all(|t| (low..=high).contains(t)),
+            "seed {seed}: {times:?}"
+        );
+        // Spread over the whole width: draws in each of its tenths.
+        for tenth in 0..10u64 {
+            let from = low + Duration::from_millis(tenth);
+            let to = from + Duration::from_millis(1);
+            assert!(
+                times.iter().any(|t| (from..to).contains(t)),
+                "seed {seed}: no draw in [{from:?}, {to:?})"
+            );
+        }
+        assert_eq!(times, response_times(20, 10, seed), "seed {seed} repeats");
+        assert_ne!(
+            times,
+            response_times(20, 10, seed + 1),
+            "another seed differs"
+        );
+    }
+
+    #[test]
+    fn without_jitter_every_answer_takes_the_latency_exactly() {
+        assert!(response_times(15, 0, 1)
+            .iter()
+            .all(|t| *t == Duration::from_millis(15)));
+    }
+
+    #[test]
+    fn jitter_leaves_the_failure_draws_of_a_seed_as_they_were() {
+        let verdicts = |jitter_ms: u64| {
+            let faults = Faults::new(
+                Duration::ZERO,
+                Duration::from_millis(jitter_ms),
+                0.3,
+                None,
+                Some(7),
+                Arc::new(SystemClock),
+            );
+            (0..200)
+                .map(|_| {
+                    let _ = faults.response_time();
+                    format!("{:?}", faults.judge())
+                })
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(verdicts(0), verdicts(10));
     }
 }

@@ -60,6 +60,9 @@ pub struct SandboxConfig {
     /// Response time of every `/api/` request: the answer leaves this long after the request
     /// arrived (or when ready, if handling took longer).
     pub latency: Duration,
+    /// Up to this much more per request, drawn uniformly (from `seed` when set): answers of
+    /// requests in flight together come back in any order, as a real API's do.
+    pub jitter: Duration,
     /// Fraction of `/api/` requests answered 500/503 or with a dropped connection (0.0..=1.0).
     pub fail_rate: f64,
     /// Answer 429 past this budget; when set, every `/api/` response carries `X-RateLimit-*`.
@@ -69,7 +72,7 @@ pub struct SandboxConfig {
     /// Webhook and custom-variable writes read the state, wait, and write a whole snapshot
     /// back, so one of two overlapping writes can be lost (like a naive read-modify-write store).
     pub lossy_webhook_writes: bool,
-    /// Seed for the failure draws, for reproducible runs.
+    /// Seed for the failure and jitter draws, for reproducible runs.
     pub seed: Option<u64>,
     /// Accepted API keys; empty accepts any non-empty key.
     pub api_keys: Vec<String>,
@@ -92,6 +95,7 @@ impl Default for SandboxConfig {
         Self {
             data: None,
             latency: Duration::ZERO,
+            jitter: Duration::ZERO,
             fail_rate: 0.0,
             rate_limit: None,
             max_variable_bytes: None,
@@ -237,6 +241,7 @@ fn build(config: SandboxConfig, store: Store, addr: SocketAddr) -> Arc<Shared> {
     let shared = Arc::new(Shared {
         faults: Faults::new(
             config.latency,
+            config.jitter,
             config.fail_rate,
             config.rate_limit,
             config.seed,
@@ -355,9 +360,10 @@ async fn handle(
     }
     let method = req.method().as_str().to_string();
     shared.requests.record(&method, &path);
-    // Every answer leaves `latency` after the request arrived (or as soon as it is ready,
-    // if handling took longer), like a remote API whose response time includes its work.
-    let answer_at = std::time::Instant::now() + shared.faults.latency();
+    // Every answer leaves `latency` (plus its jitter) after the request arrived (or as soon
+    // as it is ready, if handling took longer), like a remote API whose response time
+    // includes its work.
+    let answer_at = std::time::Instant::now() + shared.faults.response_time();
     let failure = |code: u16| {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = match code {
