@@ -5,7 +5,7 @@
 //! name used twice a 409, with nothing stored; the secret is in no answer; both keys are
 //! needed; the data file keeps the methods across a restart, without their secrets.
 
-use crate::kit::sandbox::{decode, Sandbox};
+use crate::kit::sandbox::Sandbox;
 
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
@@ -35,7 +35,7 @@ fn method(name: &str) -> Value {
 
 /// Creates `name` and answers its id.
 async fn create(h: &Sandbox, name: &str) -> String {
-    let (status, created) = h.call(Method::POST, OAUTH2, Some(method(name))).await;
+    let (status, created) = h.post(OAUTH2, method(name)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["data"]["id"].as_str().expect("id").to_string()
 }
@@ -55,7 +55,7 @@ fn assert_no_secret(answer: &Value) {
 #[tokio::test]
 async fn create_get_patch_delete_answer_as_recorded() {
     let h = Sandbox::start(Default::default()).await;
-    let (status, created) = h.call(Method::POST, OAUTH2, Some(method("idp"))).await;
+    let (status, created) = h.post(OAUTH2, method("idp")).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["data"]["id"].as_str().expect("id").to_string();
     assert_eq!(
@@ -66,16 +66,15 @@ async fn create_get_patch_delete_answer_as_recorded() {
             "scope": null, "audience": "https://api.example"}}})
     );
     assert_eq!(id.len(), 36, "a UUID: {id}");
-    let (status, read) = h.call(Method::GET, &path(&id), None).await;
+    let (status, read) = h.get(&path(&id)).await;
     assert_eq!((status, &read), (StatusCode::OK, &created));
 
     // A PATCH is partial: `null` clears, what is left out is kept.
     let (status, patched) = h
-        .call(
-            Method::PATCH,
+        .patch(
             &path(&id),
-            Some(body(json!({"audience": null, "scope": "read write",
-                "client_secret": "rotated"}))),
+            body(json!({"audience": null, "scope": "read write",
+                "client_secret": "rotated"})),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{patched}");
@@ -85,7 +84,7 @@ async fn create_get_patch_delete_answer_as_recorded() {
     assert_eq!(attributes["name"], "idp");
     assert_eq!(attributes["client_id"], "client-1");
     assert!(!patched.to_string().contains("rotated"), "{patched}");
-    let (_, read) = h.call(Method::GET, &path(&id), None).await;
+    let (_, read) = h.get(&path(&id)).await;
     assert_eq!(read, patched);
 
     let response = h.req(Method::DELETE, &path(&id)).send().await.unwrap();
@@ -109,11 +108,11 @@ async fn create_get_patch_delete_answer_as_recorded() {
 #[tokio::test]
 async fn the_listing_names_every_method_and_includes_them_on_request() {
     let h = Sandbox::start(Default::default()).await;
-    let (status, empty) = h.call(Method::GET, LIST, None).await;
+    let (status, empty) = h.get(LIST).await;
     assert_eq!((status, empty), (StatusCode::OK, json!({"data": []})));
     let b = create(&h, "b").await;
     let a = create(&h, "a").await;
-    let (status, listed) = h.call(Method::GET, LIST, None).await;
+    let (status, listed) = h.get(LIST).await;
     assert_eq!(status, StatusCode::OK, "{listed}");
     let entry = |id: &str| {
         json!({"type": "webhooks-auth-method", "id": id,
@@ -123,16 +122,12 @@ async fn the_listing_names_every_method_and_includes_them_on_request() {
     assert_eq!(listed, json!({"data": [entry(&a), entry(&b)]}));
 
     let (status, included) = h
-        .call(
-            Method::GET,
-            &format!("{LIST}?include=oauth2-client-credentials"),
-            None,
-        )
+        .get(&format!("{LIST}?include=oauth2-client-credentials"))
         .await;
     assert_eq!(status, StatusCode::OK, "{included}");
     assert_eq!(included["data"], listed["data"]);
-    let (_, read_a) = h.call(Method::GET, &path(&a), None).await;
-    let (_, read_b) = h.call(Method::GET, &path(&b), None).await;
+    let (_, read_a) = h.get(&path(&a)).await;
+    let (_, read_b) = h.get(&path(&b)).await;
     assert_eq!(
         included["included"],
         json!([read_a["data"], read_b["data"]])
@@ -140,9 +135,7 @@ async fn the_listing_names_every_method_and_includes_them_on_request() {
     assert_no_secret(&included);
 
     for bad in ["users", "oauth2-client-credentials,users", ""] {
-        let (status, answer) = h
-            .call(Method::GET, &format!("{LIST}?include={bad}"), None)
-            .await;
+        let (status, answer) = h.get(&format!("{LIST}?include={bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "include={bad}: {answer}");
         assert!(error(&answer).contains("include"), "{answer}");
     }
@@ -158,7 +151,7 @@ async fn bad_bodies_are_400s_and_store_nothing() {
             .as_object_mut()
             .unwrap()
             .remove(missing);
-        let (status, answer) = h.call(Method::POST, OAUTH2, Some(request)).await;
+        let (status, answer) = h.post(OAUTH2, request).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}: {answer}");
         assert!(error(&answer).contains(missing), "{missing}: {answer}");
     }
@@ -174,20 +167,19 @@ async fn bad_bodies_are_400s_and_store_nothing() {
         ("not a URL", not_a_url),
         ("no data", json!({})),
     ] {
-        let (status, answer) = h.call(Method::POST, OAUTH2, Some(request)).await;
+        let (status, answer) = h.post(OAUTH2, request).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {answer}");
     }
     let (status, answer) = h.call_raw(Method::POST, OAUTH2, "{not json").await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let (_, listed) = h.call(Method::GET, LIST, None).await;
+    let (_, listed) = h.get(LIST).await;
     assert_eq!(listed, json!({"data": []}), "nothing stored");
 
     let id = create(&h, "m").await;
     let (status, answer) = h
-        .call(
-            Method::PATCH,
+        .patch(
             &path(&id),
-            Some(json!({"data": {"type": "users", "attributes": {}}})),
+            json!({"data": {"type": "users", "attributes": {}}}),
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
@@ -199,29 +191,21 @@ async fn a_name_used_twice_is_a_409_on_create_and_patch() {
     let h = Sandbox::start(Default::default()).await;
     create(&h, "first").await;
     let second = create(&h, "second").await;
-    let (status, answer) = h.call(Method::POST, OAUTH2, Some(method("first"))).await;
+    let (status, answer) = h.post(OAUTH2, method("first")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert!(error(&answer).contains("first"), "{answer}");
     let (status, answer) = h
-        .call(
-            Method::PATCH,
-            &path(&second),
-            Some(body(json!({"name": "first"}))),
-        )
+        .patch(&path(&second), body(json!({"name": "first"})))
         .await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
-    let (_, read) = h.call(Method::GET, &path(&second), None).await;
+    let (_, read) = h.get(&path(&second)).await;
     assert_eq!(read["data"]["attributes"]["name"], "second");
     // Renaming a method to its own name is no conflict.
     let (status, answer) = h
-        .call(
-            Method::PATCH,
-            &path(&second),
-            Some(body(json!({"name": "second"}))),
-        )
+        .patch(&path(&second), body(json!({"name": "second"})))
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let (_, listed) = h.call(Method::GET, LIST, None).await;
+    let (_, listed) = h.get(LIST).await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(2));
     h.stop().await;
 }
@@ -236,17 +220,12 @@ async fn both_keys_are_needed() {
         (Method::GET, path(&id)),
         (Method::DELETE, path(&id)),
     ] {
-        let response = h
-            .http
-            .request(method.clone(), h.url(&path))
-            .header("DD-API-KEY", &h.api_key)
-            .send()
-            .await
-            .unwrap();
-        let (status, _) = decode(response).await;
+        let (status, _) = h
+            .call_without_app_key(Some(&h.api_key), method.clone(), &path, None)
+            .await;
         assert_eq!(status, StatusCode::FORBIDDEN, "{method} {path}");
     }
-    let (status, _) = h.call(Method::GET, &path(&id), None).await;
+    let (status, _) = h.get(&path(&id)).await;
     assert_eq!(status, StatusCode::OK, "still there");
     h.stop().await;
 }
@@ -262,14 +241,8 @@ async fn the_data_file_keeps_auth_methods_but_not_their_secrets() {
     let h = Sandbox::start(config()).await;
     let kept = create(&h, "kept").await;
     let gone = create(&h, "gone").await;
-    let (_, patched) = h
-        .call(
-            Method::PATCH,
-            &path(&kept),
-            Some(body(json!({"scope": "read"}))),
-        )
-        .await;
-    let (status, _) = h.call(Method::DELETE, &path(&gone), None).await;
+    let (_, patched) = h.patch(&path(&kept), body(json!({"scope": "read"}))).await;
+    let (status, _) = h.delete(&path(&gone)).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     h.stop().await;
 
@@ -281,14 +254,14 @@ async fn the_data_file_keeps_auth_methods_but_not_their_secrets() {
     assert!(!on_disk.contains(SECRET), "the secret is not: {on_disk}");
 
     let h = Sandbox::start(config()).await;
-    let (status, read) = h.call(Method::GET, &path(&kept), None).await;
+    let (status, read) = h.get(&path(&kept)).await;
     assert_eq!((status, read), (StatusCode::OK, patched));
-    let (status, _) = h.call(Method::GET, &path(&gone), None).await;
+    let (status, _) = h.get(&path(&gone)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, listed) = h.call(Method::GET, LIST, None).await;
+    let (_, listed) = h.get(LIST).await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
     // The name stays taken after the restart.
-    let (status, _) = h.call(Method::POST, OAUTH2, Some(method("kept"))).await;
+    let (status, _) = h.post(OAUTH2, method("kept")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     h.stop().await;
 }

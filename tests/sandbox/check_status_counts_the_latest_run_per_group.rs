@@ -12,9 +12,7 @@ use serde_json::{json, Value};
 use std::collections::BTreeMap;
 
 async fn post_runs(h: &Sandbox, runs: &[Value]) {
-    let (status, body) = h
-        .call(Method::POST, "/api/v1/check_run", Some(json!(runs)))
-        .await;
+    let (status, body) = h.post("/api/v1/check_run", json!(runs)).await;
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
@@ -23,13 +21,8 @@ fn run(check: &str, host: &str, status: u8, tags: &[&str]) -> Value {
 }
 
 async fn board(h: &Sandbox, query: &str) -> (StatusCode, Value) {
-    let resp = h
-        .http
-        .get(h.url(&format!("/sandbox/v1/check_status{query}")))
-        .send()
-        .await
-        .expect("answered");
-    crate::kit::sandbox::decode(resp).await
+    let path = format!("/sandbox/v1/check_status{query}");
+    h.sim(Method::GET, &path, None).await
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 //! pages oldest first without widgets; invalid bodies are 400s with nothing stored; keys,
 //! the request log and faults apply as to every other route.
 
-use crate::kit::sandbox::{decode, Sandbox};
+use crate::kit::sandbox::Sandbox;
 use crate::kit::seed::seeded;
 
 use ddhooks::sandbox::faults::RateLimit;
@@ -51,15 +51,13 @@ fn board(check: &str) -> Value {
 }
 
 async fn create(h: &Sandbox, body: Value) -> Value {
-    let (status, created) = h.call(Method::POST, DASHBOARDS, Some(body)).await;
+    let (status, created) = h.post(DASHBOARDS, body).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     created
 }
 
 async fn listing(h: &Sandbox, query: &str) -> Vec<Value> {
-    let (status, body) = h
-        .call(Method::GET, &format!("{DASHBOARDS}{query}"), None)
-        .await;
+    let (status, body) = h.get(&format!("{DASHBOARDS}{query}")).await;
     assert_eq!(status, StatusCode::OK, "{query}: {body}");
     body["dashboards"].as_array().cloned().unwrap_or_default()
 }
@@ -90,7 +88,7 @@ async fn create_answers_the_stored_dashboard_with_the_servers_fields_and_get_rea
         json!({"type": "note", "content": "hello"})
     );
 
-    let (status, got) = h.call(Method::GET, &path(&id), None).await;
+    let (status, got) = h.get(&path(&id)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(got, created, "a read shows what the create answered");
 
@@ -112,9 +110,7 @@ async fn put_replaces_the_dashboard_and_keeps_id_author_and_creation() {
     let created = create(&h, board("app.up")).await;
     let id = created["id"].as_str().expect("id");
     let old_widget = created["widgets"][0]["id"].clone();
-    let (status, updated) = h
-        .call(Method::PUT, &path(id), Some(ordered("Renamed board")))
-        .await;
+    let (status, updated) = h.put(&path(id), ordered("Renamed board")).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["id"], created["id"]);
     assert_eq!(updated["created_at"], created["created_at"]);
@@ -137,12 +133,10 @@ async fn put_replaces_the_dashboard_and_keeps_id_author_and_creation() {
     assert_eq!(widgets.len(), 1);
     assert_eq!(widgets[0]["definition"]["type"], "note");
     assert_ne!(widgets[0]["id"], old_widget);
-    let (_, got) = h.call(Method::GET, &path(id), None).await;
+    let (_, got) = h.get(&path(id)).await;
     assert_eq!(got, updated);
 
-    let (status, body) = h
-        .call(Method::PUT, &path("nop-nop-nop"), Some(ordered("x")))
-        .await;
+    let (status, body) = h.put(&path("nop-nop-nop"), ordered("x")).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert_eq!(error(&body), "Dashboard with ID nop-nop-nop not found");
     h.stop().await;
@@ -153,7 +147,7 @@ async fn delete_answers_the_id_and_then_404s_as_recorded() {
     let h = Sandbox::start(Default::default()).await;
     let created = create(&h, ordered("Short-lived")).await;
     let id = created["id"].as_str().expect("id");
-    let (status, body) = h.call(Method::DELETE, &path(id), None).await;
+    let (status, body) = h.delete(&path(id)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"deleted_dashboard_id": id}));
     for method in [Method::DELETE, Method::GET] {
@@ -224,9 +218,7 @@ async fn the_listing_pages_summaries_oldest_first() {
     assert!(listing(&h, "?filter%5Bshared%5D=true").await.is_empty());
     assert!(listing(&h, "?filter%5Bdeleted%5D=true").await.is_empty());
     for bad in ["?count=-1", "?start=x", "?filter%5Bshared%5D=maybe"] {
-        let (status, body) = h
-            .call(Method::GET, &format!("{DASHBOARDS}{bad}"), None)
-            .await;
+        let (status, body) = h.get(&format!("{DASHBOARDS}{bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
         assert!(!error(&body).is_empty(), "{bad}: {body}");
     }
@@ -265,7 +257,7 @@ async fn invalid_dashboards_are_400s_and_nothing_is_stored() {
         ),
     ];
     for (body, message) in cases {
-        let (status, answer) = h.call(Method::POST, DASHBOARDS, Some(body.clone())).await;
+        let (status, answer) = h.post(DASHBOARDS, body.clone()).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
         assert!(error(&answer).contains(message), "{message}: {answer}");
     }
@@ -277,14 +269,10 @@ async fn invalid_dashboards_are_400s_and_nothing_is_stored() {
     let created = create(&h, ordered("Kept")).await;
     let id = created["id"].as_str().expect("id");
     let (status, _) = h
-        .call(
-            Method::PUT,
-            &path(id),
-            Some(check(json!({"type": "check_status"}))),
-        )
+        .put(&path(id), check(json!({"type": "check_status"})))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, got) = h.call(Method::GET, &path(id), None).await;
+    let (_, got) = h.get(&path(id)).await;
     assert_eq!(got, created);
 
     // A widget type the sandbox does not know is stored as given.
@@ -297,15 +285,14 @@ async fn invalid_dashboards_are_400s_and_nothing_is_stored() {
 #[tokio::test]
 async fn keys_the_request_log_and_faults_apply_to_dashboards() {
     let h = Sandbox::start(Default::default()).await;
-    let without_app_key = h
-        .http
-        .post(h.url(DASHBOARDS))
-        .header("DD-API-KEY", &h.api_key)
-        .json(&ordered("x"))
-        .send()
-        .await
-        .expect("answered");
-    let (status, _) = decode(without_app_key).await;
+    let (status, _) = h
+        .call_without_app_key(
+            Some(&h.api_key),
+            Method::POST,
+            DASHBOARDS,
+            Some(ordered("x")),
+        )
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(listing(&h, "").await.is_empty(), "nothing stored");
     h.clear_requests().await;
@@ -313,8 +300,8 @@ async fn keys_the_request_log_and_faults_apply_to_dashboards() {
         .as_str()
         .expect("id")
         .to_string();
-    h.call(Method::GET, &path(&id), None).await;
-    h.call(Method::GET, &path(&id), None).await;
+    h.get(&path(&id)).await;
+    h.get(&path(&id)).await;
     let counts = h.request_counts().await;
     assert_eq!(counts.get("POST /api/v1/dashboard"), Some(&1), "{counts:?}");
     assert_eq!(
@@ -332,12 +319,8 @@ async fn keys_the_request_log_and_faults_apply_to_dashboards() {
         ..Default::default()
     })
     .await;
-    let (first, _) = limited
-        .call(Method::POST, DASHBOARDS, Some(ordered("a")))
-        .await;
-    let (second, _) = limited
-        .call(Method::POST, DASHBOARDS, Some(ordered("b")))
-        .await;
+    let (first, _) = limited.post(DASHBOARDS, ordered("a")).await;
+    let (second, _) = limited.post(DASHBOARDS, ordered("b")).await;
     assert_eq!(
         (first, second),
         (StatusCode::OK, StatusCode::TOO_MANY_REQUESTS)

@@ -1,7 +1,7 @@
 //! The sandbox's knobs: latency, fail rate (5xx and dropped connections), rate limits,
 //! `--max-variable-bytes` and the lossy webhook-write mode.
 
-use crate::kit::sandbox::{decode, rule_body, Sandbox, RULES, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{decode, rule_body, variable_body, Sandbox, RULES, VARIABLES, WEBHOOKS};
 
 use ddhooks::sandbox::faults::{ManualClock, RateLimit};
 use ddhooks::sandbox::SandboxConfig;
@@ -17,7 +17,7 @@ async fn latency_is_added_to_api_responses_only() {
     })
     .await;
     let started = Instant::now();
-    let (status, _) = h.call(Method::GET, "/api/v1/validate", None).await;
+    let (status, _) = h.get("/api/v1/validate").await;
     assert_eq!(status, StatusCode::OK);
     assert!(
         started.elapsed() >= Duration::from_millis(150),
@@ -58,7 +58,7 @@ async fn fail_rate_one_fails_every_request_with_5xx_and_drops() {
     for _ in 0..40 {
         match h
             .req(Method::POST, VARIABLES)
-            .json(&json!({"name": "X", "value": "v", "is_secret": false}))
+            .json(&variable_body("X", "v", false))
             .send()
             .await
         {
@@ -238,31 +238,19 @@ async fn max_variable_bytes_rejects_long_values() {
     })
     .await;
     let (status, _) = h
-        .call(
-            Method::POST,
-            VARIABLES,
-            Some(json!({"name": "OK", "value": "12345678", "is_secret": false})),
-        )
+        .post(VARIABLES, variable_body("OK", "12345678", false))
         .await;
     assert_eq!(status, StatusCode::CREATED, "exactly the limit is fine");
     let (status, body) = h
-        .call(
-            Method::POST,
-            VARIABLES,
-            Some(json!({"name": "LONG", "value": "123456789", "is_secret": false})),
-        )
+        .post(VARIABLES, variable_body("LONG", "123456789", false))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
     assert!(body["errors"][0].as_str().unwrap().contains("too long"));
     let (status, _) = h
-        .call(
-            Method::PUT,
-            &format!("{VARIABLES}/OK"),
-            Some(json!({"value": "123456789"})),
-        )
+        .put(&format!("{VARIABLES}/OK"), json!({"value": "123456789"}))
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    let (_, body) = h.call(Method::GET, &format!("{VARIABLES}/OK"), None).await;
+    let (_, body) = h.get(&format!("{VARIABLES}/OK")).await;
     assert_eq!(
         body["value"], "12345678",
         "the rejected update stored nothing"

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 const SLACK: &str = "/api/v1/integration/slack/configuration/accounts/main/channels";
 
 async fn created(h: &Sandbox, path: &str, body: Value) -> Value {
-    let (status, answer) = h.call(Method::POST, path, Some(body)).await;
+    let (status, answer) = h.post(path, body).await;
     assert_eq!(status, StatusCode::CREATED, "POST {path}: {answer}");
     answer
 }
@@ -37,12 +37,9 @@ async fn slack_channels_live_in_an_account_the_org_has() {
     let (code, body) = status(&h, Method::GET, SLACK).await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
     let (code, _) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/integration/slack",
-            Some(
-                json!({"service_hooks": [{"account": "main", "url": "https://example.com/hook"}]}),
-            ),
+            json!({"service_hooks": [{"account": "main", "url": "https://example.com/hook"}]}),
         )
         .await;
     assert_eq!(code, StatusCode::NO_CONTENT);
@@ -188,10 +185,9 @@ async fn a_key_without_a_permission_gets_403_on_the_endpoints_needing_it() {
         (StatusCode::FORBIDDEN, json!({"errors": ["Forbidden"]}))
     );
     let (code, _) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/integration/pagerduty/configuration/services",
-            Some(json!({"service_name": "p", "service_key": "k"})),
+            json!({"service_name": "p", "service_key": "k"}),
         )
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN);

@@ -44,9 +44,7 @@ async fn create_answers_200_with_its_creator_and_get_shows_the_stored_rule() {
         "recipients": ["slack-test-channel", "jira-test"],
         "bundle_config": {"duration": 3600},
     });
-    let (status, body) = h
-        .call(Method::POST, RULES, Some(rule_body(attributes, None)))
-        .await;
+    let (status, body) = h.post(RULES, rule_body(attributes, None)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let data = &body["data"];
     assert_eq!(data["type"], "monitor-notification-rule");
@@ -77,7 +75,7 @@ async fn create_answers_200_with_its_creator_and_get_shows_the_stored_rule() {
     );
     assert_eq!(included[0]["attributes"]["status"], "Active");
 
-    let (status, got) = h.call(Method::GET, &rule_path(id), None).await;
+    let (status, got) = h.get(&rule_path(id)).await;
     assert_eq!(status, StatusCode::OK, "{got}");
     assert_eq!(
         got.as_object().map(|o| o.len()),
@@ -110,15 +108,11 @@ async fn patch_replaces_the_whole_rule_and_keeps_created_at() {
             "bundle_config": {"duration": 60},
         }))
         .await;
-    let (_, before) = h.call(Method::GET, &rule_path(&id), None).await;
+    let (_, before) = h.get(&rule_path(&id)).await;
     let replacement = json!({"name": "updated rule", "filter": {"tags": ["team:x"]},
                              "recipients": ["slack-test-channel"]});
     let (status, body) = h
-        .call(
-            Method::PATCH,
-            &rule_path(&id),
-            Some(rule_body(replacement, Some(&id))),
-        )
+        .patch(&rule_path(&id), rule_body(replacement, Some(&id)))
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let attrs = &body["data"]["attributes"];
@@ -140,23 +134,19 @@ async fn patch_replaces_the_whole_rule_and_keeps_created_at() {
     );
     assert!(body["data"]["relationships"]["created_by"]["data"]["id"].is_string());
     assert_eq!(body["included"].as_array().map(Vec::len), Some(1));
-    let (_, after) = h.call(Method::GET, &rule_path(&id), None).await;
+    let (_, after) = h.get(&rule_path(&id)).await;
     assert_eq!(after["data"]["attributes"], *attrs);
 
     // The body must name the rule it replaces.
-    let (_, stored) = h.call(Method::GET, &rule_path(&id), None).await;
+    let (_, stored) = h.get(&rule_path(&id)).await;
     for (patch_id, why) in [(None, "no data.id"), (Some("another-id"), "another id")] {
         let (status, body) = h
-            .call(
-                Method::PATCH,
-                &rule_path(&id),
-                Some(rule_body(plain("changed"), patch_id)),
-            )
+            .patch(&rule_path(&id), rule_body(plain("changed"), patch_id))
             .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{why}: {body}");
         assert!(error(&body).contains("data.id"), "{body}");
     }
-    assert_eq!(h.call(Method::GET, &rule_path(&id), None).await.1, stored);
+    assert_eq!(h.get(&rule_path(&id)).await.1, stored);
 }
 
 #[tokio::test]
@@ -174,22 +164,10 @@ async fn delete_answers_204_with_an_empty_body_then_404() {
         "42",
     ] {
         let path = rule_path(rule);
-        assert_eq!(
-            h.call(Method::GET, &path, None).await,
-            not_found,
-            "GET {rule}"
-        );
-        assert_eq!(
-            h.call(Method::DELETE, &path, None).await,
-            not_found,
-            "DELETE {rule}"
-        );
+        assert_eq!(h.get(&path).await, not_found, "GET {rule}");
+        assert_eq!(h.delete(&path).await, not_found, "DELETE {rule}");
         let patch = rule_body(plain("x"), Some(rule));
-        assert_eq!(
-            h.call(Method::PATCH, &path, Some(patch)).await,
-            not_found,
-            "PATCH {rule}"
-        );
+        assert_eq!(h.patch(&path, patch).await, not_found, "PATCH {rule}");
     }
     assert!(
         h.rules().await.is_empty(),
@@ -423,30 +401,18 @@ fn refused() -> Vec<(&'static str, Value, &'static str)> {
 async fn rules_datadog_refuses_are_400_and_store_nothing() {
     let h = start().await;
     let kept = h.create_rule(plain("kept")).await;
-    let (_, stored) = h.call(Method::GET, &rule_path(&kept), None).await;
+    let (_, stored) = h.get(&rule_path(&kept)).await;
     for (why, attributes, message) in refused() {
-        let (status, body) = h
-            .call(
-                Method::POST,
-                RULES,
-                Some(rule_body(attributes.clone(), None)),
-            )
-            .await;
+        let (status, body) = h.post(RULES, rule_body(attributes.clone(), None)).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "create, {why}: {body}");
         assert!(error(&body).contains(message), "create, {why}: {body}");
         let patch = rule_body(attributes, Some(&kept));
-        let (status, body) = h.call(Method::PATCH, &rule_path(&kept), Some(patch)).await;
+        let (status, body) = h.patch(&rule_path(&kept), patch).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "PATCH, {why}: {body}");
         assert!(error(&body).contains(message), "PATCH, {why}: {body}");
     }
     let recorded_400 = json!({"errors": [AT_RECIPIENT]});
-    let (_, body) = h
-        .call(
-            Method::POST,
-            RULES,
-            Some(rule_body(refused()[0].1.clone(), None)),
-        )
-        .await;
+    let (_, body) = h.post(RULES, rule_body(refused()[0].1.clone(), None)).await;
     assert_eq!(body, recorded_400, "the recorded body, byte for byte");
     for (why, text) in [
         ("not JSON", "{\"data\": "),
@@ -465,7 +431,7 @@ async fn rules_datadog_refuses_are_400_and_store_nothing() {
     let all = h.rules().await;
     assert_eq!(all.len(), 1, "nothing else was stored: {all:?}");
     assert_eq!(
-        h.call(Method::GET, &rule_path(&kept), None).await.1,
+        h.get(&rule_path(&kept)).await.1,
         stored,
         "the refused PATCHes changed nothing"
     );
@@ -499,18 +465,10 @@ async fn an_organization_holds_at_most_1000_rules() {
         .buffer_unordered(16)
         .collect()
         .await;
-    let (status, body) = h
-        .call(
-            Method::POST,
-            RULES,
-            Some(rule_body(plain("one too many"), None)),
-        )
-        .await;
+    let (status, body) = h.post(RULES, rule_body(plain("one too many"), None)).await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
     assert!(error(&body).contains("1000"), "{body}");
-    let (_, page) = h
-        .call(Method::GET, &format!("{RULES}?per_page=1000"), None)
-        .await;
+    let (_, page) = h.get(&format!("{RULES}?per_page=1000")).await;
     assert_eq!(page["data"].as_array().map(Vec::len), Some(1000));
     let names: Vec<&str> = page["data"]
         .as_array()
@@ -519,7 +477,7 @@ async fn an_organization_holds_at_most_1000_rules() {
         .filter_map(|r| r["attributes"]["name"].as_str())
         .collect();
     assert!(!names.contains(&"one too many"));
-    h.call(Method::DELETE, &rule_path(&ids[0]), None).await;
+    h.delete(&rule_path(&ids[0])).await;
     h.create_rule(plain("room again")).await;
 }
 
@@ -555,7 +513,7 @@ async fn the_listing_pages_sorts_and_filters() {
     let list = |query: String| {
         let h = &h;
         async move {
-            let (status, body) = h.call(Method::GET, &format!("{RULES}{query}"), None).await;
+            let (status, body) = h.get(&format!("{RULES}{query}")).await;
             assert_eq!(status, StatusCode::OK, "{query}: {body}");
             body
         }
@@ -675,7 +633,7 @@ async fn the_listing_pages_sorts_and_filters() {
         "?filters=%7B%22texts%22%3A%22a%22%7D",
         "?filters=%7B%22tags%22%3A%22team%3Aa%22%7D",
     ] {
-        let (status, body) = h.call(Method::GET, &format!("{RULES}{query}"), None).await;
+        let (status, body) = h.get(&format!("{RULES}{query}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
         assert!(error(&body).starts_with("Invalid"), "{query}: {body}");
     }
@@ -720,17 +678,13 @@ async fn rule_requests_need_both_keys_and_are_counted_by_route() {
     );
     h.clear_requests().await;
     let id = h.create_rule(plain("x")).await;
-    h.call(Method::GET, &rule_path(&id), None).await;
-    h.call(Method::GET, &rule_path(&id), None).await;
-    h.call(
-        Method::PATCH,
-        &rule_path(&id),
-        Some(rule_body(plain("y"), Some(&id))),
-    )
-    .await;
-    h.call(Method::GET, &format!("{RULES}?page=0"), None).await;
-    h.call(Method::DELETE, &rule_path(&id), None).await;
-    h.call(Method::DELETE, &rule_path(&id), None).await;
+    h.get(&rule_path(&id)).await;
+    h.get(&rule_path(&id)).await;
+    h.patch(&rule_path(&id), rule_body(plain("y"), Some(&id)))
+        .await;
+    h.get(&format!("{RULES}?page=0")).await;
+    h.delete(&rule_path(&id)).await;
+    h.delete(&rule_path(&id)).await;
     let log = h.sim_get("/sandbox/v1/requests").await;
     assert_eq!(
         log,

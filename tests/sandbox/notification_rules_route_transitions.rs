@@ -3,15 +3,15 @@
 //! fires once), so a pair's check runs land in the sandbox whether a message block or a rule
 //! routes them.
 
-use crate::kit::sandbox::{Sandbox, RULES, WEBHOOKS};
+use crate::kit::sandbox::{variable_body, Sandbox, RULES, WEBHOOKS};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 /// A pair's two webhooks (`g-alert-check` sends status 2, `g-ok-check` status 0) calling
 /// check_run with a secret API-key variable, as ddhooks writes them.
 async fn pair(h: &Sandbox) {
-    h.create_variable(json!({"name": "DD_API_KEY", "value": "real-key", "is_secret": true}))
+    h.create_variable(variable_body("DD_API_KEY", "real-key", true))
         .await;
     let headers =
         json!({"Content-Type": "application/json", "DD-API-KEY": "$DD_API_KEY"}).to_string();
@@ -20,13 +20,10 @@ async fn pair(h: &Sandbox) {
                               "tags": ["monitor_id:$ALERT_ID"]}])
         .to_string();
         let (code, body) = h
-            .call(
-                Method::POST,
+            .post(
                 WEBHOOKS,
-                Some(
-                    json!({"name": name, "url": "https://api.datadoghq.com/api/v1/check_run",
+                json!({"name": name, "url": "https://api.datadoghq.com/api/v1/check_run",
                             "payload": payload, "custom_headers": headers}),
-                ),
             )
             .await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
@@ -64,7 +61,7 @@ async fn a_rule_fires_a_pair_for_monitors_whose_messages_mention_no_webhook() {
     let h = Sandbox::start(Default::default()).await;
     pair(&h).await;
     let checkout = h
-        .create_monitor("checkout", &["team:checkout"], "Checkout errors are high.")
+        .checkout_monitor("checkout", "Checkout errors are high.")
         .await;
     let payments = h
         .create_monitor("payments", &["team:payments"], "Payments errors are high.")
@@ -112,7 +109,7 @@ async fn a_webhook_named_by_the_message_and_a_rule_fires_once() {
     let h = Sandbox::start(Default::default()).await;
     pair(&h).await;
     let message = "{{#is_alert}} @webhook-g-alert-check @slack-oncall {{/is_alert}}";
-    let both = h.create_monitor("both", &["team:checkout"], message).await;
+    let both = h.checkout_monitor("both", message).await;
     let rule = h
         .create_rule(pair_rule(json!({"tags": ["team:checkout"]})))
         .await;
@@ -167,9 +164,7 @@ async fn scopes_fallbacks_and_rule_changes_route_the_next_transition() {
     );
 
     // Deleted, it routes nothing.
-    let (status, _) = h
-        .call(Method::DELETE, &format!("{RULES}/{rule}"), None)
-        .await;
+    let (status, _) = h.delete(&format!("{RULES}/{rule}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     assert_eq!(h.transition(dev, "Alert").await["fired"], json!([]));
     let statuses: Vec<i64> = runs(&h).await.into_iter().map(|(s, _)| s).collect();
@@ -200,13 +195,13 @@ async fn a_transition_spelled_without_is_routes_the_same() {
     let h = Sandbox::start(Default::default()).await;
     pair(&h).await;
     let checkout = h
-        .create_monitor("checkout", &["team:checkout"], "Checkout errors are high.")
+        .checkout_monitor("checkout", "Checkout errors are high.")
         .await;
     let mut rule = pair_rule(json!({"tags": ["team:checkout"]}));
     rule["conditional_recipients"]["conditions"][0]["scope"] = json!("transition_type:alert");
     rule["conditional_recipients"]["conditions"][1]["scope"] = json!("transition_type:recovery");
     let id = h.create_rule(rule).await;
-    let (status, read) = h.call(Method::GET, &format!("{RULES}/{id}"), None).await;
+    let (status, read) = h.get(&format!("{RULES}/{id}")).await;
     assert_eq!(status, StatusCode::OK, "{read}");
     assert_eq!(
         read["data"]["attributes"]["conditional_recipients"]["conditions"][0]["scope"],

@@ -1,10 +1,10 @@
 //! `--data FILE`: the store survives a restart, and the file is replaced atomically so a
 //! reader (or a crash) never sees half of it.
 
-use crate::kit::sandbox::{Sandbox, RULES, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{variable_body, Sandbox, RULES, VARIABLES, WEBHOOKS};
 
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 fn config(path: &std::path::Path) -> SandboxConfig {
@@ -19,40 +19,28 @@ async fn state_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("sandbox.json");
     let h = Sandbox::start(config(&file)).await;
-    h.call(
-        Method::POST,
-        WEBHOOKS,
-        Some(json!({"name": "w", "url": "https://a"})),
-    )
-    .await;
-    h.call(
-        Method::POST,
-        VARIABLES,
-        Some(json!({"name": "K", "value": "secret", "is_secret": true})),
-    )
-    .await;
+    h.post(WEBHOOKS, json!({"name": "w", "url": "https://a"}))
+        .await;
+    h.post(VARIABLES, variable_body("K", "secret", true)).await;
     let (_, m) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/monitor",
-            Some(json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1", "message": "m"})),
+            json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1", "message": "m"}),
         )
         .await;
     let id = m["id"].as_i64().unwrap();
     h.stop().await;
 
     let h = Sandbox::start(config(&file)).await;
-    let (status, w) = h.call(Method::GET, &format!("{WEBHOOKS}/w"), None).await;
+    let (status, w) = h.get(&format!("{WEBHOOKS}/w")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(w["url"], "https://a");
-    let (status, v) = h.call(Method::GET, &format!("{VARIABLES}/K"), None).await;
+    let (status, v) = h.get(&format!("{VARIABLES}/K")).await;
     assert_eq!(
         (status, v),
         (StatusCode::OK, json!({"is_secret": true, "name": "K"}))
     );
-    let (status, got) = h
-        .call(Method::GET, &format!("/api/v1/monitor/{id}"), None)
-        .await;
+    let (status, got) = h.get(&format!("/api/v1/monitor/{id}")).await;
     assert_eq!(status, StatusCode::OK);
     // A read shows the monitor as its create answered it, but for `restriction_policy`,
     // which only write answers carry.
@@ -63,10 +51,9 @@ async fn state_survives_a_restart() {
         .remove("restriction_policy");
     assert_eq!(got, answered);
     let (_, m2) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/monitor",
-            Some(json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1"})),
+            json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1"}),
         )
         .await;
     assert!(
@@ -139,11 +126,7 @@ async fn big_writes(h: &Sandbox, from: usize, to: usize) {
     let big = "x".repeat(20_000);
     for i in from..to {
         let (status, _) = h
-            .call(
-                Method::POST,
-                VARIABLES,
-                Some(json!({"name": format!("V{i}"), "value": big, "is_secret": false})),
-            )
+            .post(VARIABLES, variable_body(&format!("V{i}"), &big, false))
             .await;
         assert_eq!(status, StatusCode::CREATED);
     }
@@ -166,9 +149,7 @@ async fn notification_rules_survive_restarts_and_a_compaction() {
     h.replace_rule(&patched, rule("patched in the journal"))
         .await;
     let journaled = h.create_rule(rule("created in the journal")).await;
-    let (status, _) = h
-        .call(Method::DELETE, &format!("{RULES}/{deleted}"), None)
-        .await;
+    let (status, _) = h.delete(&format!("{RULES}/{deleted}")).await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     // ...which is folded into a new snapshot once it outgrows the snapshot.
     big_writes(&h, 60, 130).await;
@@ -195,19 +176,17 @@ async fn notification_rules_survive_restarts_and_a_compaction() {
     );
     assert_eq!(h.rules().await, before_restart, "every field as before");
     for id in [&patched, &journaled, &after] {
-        let (status, _) = h.call(Method::GET, &format!("{RULES}/{id}"), None).await;
+        let (status, _) = h.get(&format!("{RULES}/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{id}");
     }
-    let (status, _) = h
-        .call(Method::GET, &format!("{RULES}/{deleted}"), None)
-        .await;
+    let (status, _) = h.get(&format!("{RULES}/{deleted}")).await;
     assert_eq!(status, StatusCode::NOT_FOUND, "the delete survived too");
     // Still writable, and a rule written now is there after the next restart.
     h.replace_rule(&after, rule("patched after a restart"))
         .await;
     h.stop().await;
     let h = Sandbox::start(config(&file)).await;
-    let (_, got) = h.call(Method::GET, &format!("{RULES}/{after}"), None).await;
+    let (_, got) = h.get(&format!("{RULES}/{after}")).await;
     assert_eq!(got["data"]["attributes"]["name"], "patched after a restart");
     h.stop().await;
 }

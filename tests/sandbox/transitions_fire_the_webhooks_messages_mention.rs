@@ -1,20 +1,16 @@
 //! The simulation interface: monitor transitions fire the webhooks their messages mention,
 //! a webhook pair's check runs land in the sandbox itself, other URLs are only recorded.
 
-use crate::kit::sandbox::{Sandbox, VARIABLES, WEBHOOKS};
+use crate::kit::sandbox::{variable_body, Sandbox, VARIABLES, WEBHOOKS};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 
 /// Sets up a webhook pair like ddhooks makes, a secret API-key variable, an external webhook,
 /// and a monitor whose message uses them; returns the monitor id.
 async fn setup(h: &Sandbox, host: &str) -> i64 {
     let (status, _) = h
-        .call(
-            Method::POST,
-            VARIABLES,
-            Some(json!({"name": "DD_API_KEY", "value": "real-key", "is_secret": true})),
-        )
+        .post(VARIABLES, variable_body("DD_API_KEY", "real-key", true))
         .await;
     assert_eq!(status, StatusCode::CREATED);
     let headers =
@@ -24,35 +20,26 @@ async fn setup(h: &Sandbox, host: &str) -> i64 {
                               "tags": ["monitor_id:$ALERT_ID", "team:$TAGS[team]"]}])
         .to_string();
         let (status, body) = h
-            .call(
-                Method::POST,
+            .post(
                 WEBHOOKS,
-                Some(
-                    json!({"name": name, "url": format!("https://{host}/api/v1/check_run"),
+                json!({"name": name, "url": format!("https://{host}/api/v1/check_run"),
                             "payload": payload, "custom_headers": headers}),
-                ),
             )
             .await;
         assert_eq!(status, StatusCode::CREATED, "{body}");
     }
-    h.call(
-        Method::POST,
+    h.post(
         WEBHOOKS,
-        Some(
-            json!({"name": "sms", "url": "https://example.com/hook/$ALERT_ID?k=$DD_API_KEY",
+        json!({"name": "sms", "url": "https://example.com/hook/$ALERT_ID?k=$DD_API_KEY",
                     "payload": "{\"text\": \"$ALERT_TITLE\", \"key\": \"$DD_API_KEY\"}"}),
-        ),
     )
     .await;
     let message = "CPU high.\n{{!-- ddhooks:begin grp --}}\n{{#is_alert}} @webhook-grp-alert-check @webhook-sms {{/is_alert}}\n{{#is_recovery}} @webhook-grp-ok-check {{/is_recovery}}\n{{!-- ddhooks:end grp --}}";
     let (_, m) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/monitor",
-            Some(
-                json!({"name": "CPU", "type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1",
+            json!({"name": "CPU", "type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1",
                         "message": message, "tags": ["team:payments"]}),
-            ),
         )
         .await;
     m["id"].as_i64().unwrap()
@@ -103,9 +90,7 @@ async fn alert_then_recovery_lands_check_runs_in_the_sandbox() {
         .collect();
     assert_eq!(statuses, [2, 0]);
     // overall_state follows the simulation.
-    let (_, m) = h
-        .call(Method::GET, &format!("/api/v1/monitor/{id}"), None)
-        .await;
+    let (_, m) = h.get(&format!("/api/v1/monitor/{id}")).await;
     assert_eq!(m["overall_state"], "OK");
     // The delivered check runs count as API requests, by template.
     let log = h.sim_get("/sandbox/v1/requests").await;
@@ -148,10 +133,9 @@ async fn a_call_to_the_sandbox_own_address_is_routed_too() {
     // setup() builds https:// URLs; the pair here uses the sandbox's own http address.
     let id = setup(&h, "unused.example.com").await;
     for name in ["grp-alert-check"] {
-        h.call(
-            Method::PUT,
+        h.put(
             &format!("{WEBHOOKS}/{name}"),
-            Some(json!({"url": format!("http://{host}/api/v1/check_run")})),
+            json!({"url": format!("http://{host}/api/v1/check_run")}),
         )
         .await;
     }
@@ -171,10 +155,9 @@ async fn a_call_to_the_sandbox_own_address_is_routed_too() {
 async fn a_webhook_without_the_key_header_is_refused_like_datadog() {
     let h = Sandbox::start(Default::default()).await;
     let id = setup(&h, "api.us5.datadoghq.com").await;
-    h.call(
-        Method::PUT,
+    h.put(
         &format!("{WEBHOOKS}/grp-alert-check"),
-        Some(json!({"custom_headers": null})),
+        json!({"custom_headers": null}),
     )
     .await;
     let alert = h.transition(id, "Alert").await;
@@ -203,27 +186,22 @@ async fn transition_errors() {
 #[tokio::test]
 async fn priority_and_negated_sections() {
     let h = Sandbox::start(Default::default()).await;
-    h.call(
-        Method::POST,
+    h.post(
         WEBHOOKS,
-        Some(json!({"name": "p1", "url": "https://example.com/p1"})),
+        json!({"name": "p1", "url": "https://example.com/p1"}),
     )
     .await;
-    h.call(
-        Method::POST,
+    h.post(
         WEBHOOKS,
-        Some(json!({"name": "calm", "url": "https://example.com/calm"})),
+        json!({"name": "calm", "url": "https://example.com/calm"}),
     )
     .await;
     let message = "{{#is_priority 'P1'}} @webhook-p1 {{/is_priority}}{{^is_alert}} @webhook-calm {{/is_alert}}";
     let (_, m) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/monitor",
-            Some(
-                json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1",
+            json!({"type": "query alert", "query": "avg(last_5m):avg:cpu{*} > 1",
                         "message": message, "priority": 1}),
-            ),
         )
         .await;
     let id = m["id"].as_i64().unwrap();

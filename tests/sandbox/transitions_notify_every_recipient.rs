@@ -36,10 +36,9 @@ fn rule_source(id: &str, name: &str) -> Value {
 /// A webhook whose calls leave Datadog (recorded, never sent).
 async fn external_webhook(h: &Sandbox, name: &str) {
     let (status, body) = h
-        .call(
-            Method::POST,
+        .post(
             WEBHOOKS,
-            Some(json!({"name": name, "url": "https://hooks.example.com/in", "payload": "{}"})),
+            json!({"name": name, "url": "https://hooks.example.com/in", "payload": "{}"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
@@ -286,9 +285,7 @@ async fn a_draft_notifies_nobody_and_fires_nothing_but_changes_state() {
     assert_eq!(record["sources"], json!([]), "{record}");
     let deliveries = h.sim_get("/sandbox/v1/deliveries").await;
     assert_eq!(deliveries, json!([]), "no webhook call for a draft");
-    let (status, monitor) = h
-        .call(Method::GET, &format!("{MONITORS}/{draft}"), None)
-        .await;
+    let (status, monitor) = h.get(&format!("{MONITORS}/{draft}")).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(monitor["overall_state"], "Alert", "the draft still moved");
 
@@ -342,13 +339,10 @@ async fn the_log_keeps_every_transition_in_order_until_deleted() {
     }
     assert_eq!(h.notifications().await.len(), 3);
 
-    let resp = h
-        .http
-        .delete(h.url("/sandbox/v1/notifications"))
-        .send()
-        .await
-        .expect("answered");
-    assert_eq!(resp.status(), StatusCode::OK);
+    let (status, _) = h
+        .sim(Method::DELETE, "/sandbox/v1/notifications", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
     assert!(h.notifications().await.is_empty());
     h.transition(b, "OK").await;
     assert_eq!(h.notifications().await.len(), 1);

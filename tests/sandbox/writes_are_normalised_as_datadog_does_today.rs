@@ -8,7 +8,7 @@
 
 use crate::kit::sandbox::{Sandbox, MONITORS, WEBHOOKS};
 
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 fn monitor_path(id: i64) -> String {
@@ -17,7 +17,7 @@ fn monitor_path(id: i64) -> String {
 
 /// Creates a monitor and answers the create's answer.
 async fn create_monitor(h: &Sandbox, body: Value) -> Value {
-    let (status, created) = h.call(Method::POST, MONITORS, Some(body)).await;
+    let (status, created) = h.post(MONITORS, body).await;
     assert_eq!(status, StatusCode::OK, "{created}");
     created
 }
@@ -51,24 +51,23 @@ async fn message_query_and_escalation_message_are_trimmed_on_create_and_update()
         "the situation has escalated @pagerduty",
     );
     let id = created["id"].as_i64().expect("id");
-    let (_, read) = h.call(Method::GET, &monitor_path(id), None).await;
+    let (_, read) = h.get(&monitor_path(id)).await;
     trimmed(
         &read,
         "some message Notify: @hipchat-channel",
         "the situation has escalated @pagerduty",
     );
     let (status, updated) = h
-        .call(
-            Method::PUT,
+        .put(
             &monitor_path(id),
-            Some(json!({"message": "  updated\n\n",
+            json!({"message": "  updated\n\n",
                 "query": "avg(last_1h):avg:aws.ec2.cpu{environment:foo,host:foo} by {host} > 2\n",
-                "options": {"escalation_message": "\tagain\n"}})),
+                "options": {"escalation_message": "\tagain\n"}}),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     trimmed(&updated, "updated", "again");
-    let (_, read) = h.call(Method::GET, &monitor_path(id), None).await;
+    let (_, read) = h.get(&monitor_path(id)).await;
     trimmed(&read, "updated", "again");
     h.stop().await;
 }
@@ -79,18 +78,12 @@ async fn restriction_policy_is_in_write_answers_only() {
     let created = create_monitor(&h, metric("avg(last_5m):avg:cpu{*} > 1")).await;
     assert_eq!(created.get("restriction_policy"), Some(&Value::Null));
     let id = created["id"].as_i64().expect("id");
-    let (status, updated) = h
-        .call(
-            Method::PUT,
-            &monitor_path(id),
-            Some(json!({"message": "new"})),
-        )
-        .await;
+    let (status, updated) = h.put(&monitor_path(id), json!({"message": "new"})).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated.get("restriction_policy"), Some(&Value::Null));
-    let (_, read) = h.call(Method::GET, &monitor_path(id), None).await;
+    let (_, read) = h.get(&monitor_path(id)).await;
     assert!(read.get("restriction_policy").is_none(), "{read}");
-    let (_, listed) = h.call(Method::GET, MONITORS, None).await;
+    let (_, listed) = h.get(MONITORS).await;
     let listed = listed.as_array().expect("a list");
     assert_eq!(listed.len(), 1);
     assert!(listed[0].get("restriction_policy").is_none(), "{listed:?}");
@@ -126,7 +119,7 @@ async fn metric_alerts_keep_their_type_but_over_calendar_windows() {
         let created = create_monitor(&h, body.clone()).await;
         assert_eq!(created["type"], stored, "{body}");
         let id = created["id"].as_i64().expect("id");
-        let (_, read) = h.call(Method::GET, &monitor_path(id), None).await;
+        let (_, read) = h.get(&monitor_path(id)).await;
         assert_eq!(read["type"], stored, "{body}");
     }
     h.stop().await;
@@ -140,7 +133,7 @@ async fn empty_thresholds_are_dropped_and_classification_is_not_echoed() {
     body["classification"] = json!("custom");
     let created = create_monitor(&h, body).await;
     let id = created["id"].as_i64().expect("id");
-    let (_, read) = h.call(Method::GET, &monitor_path(id), None).await;
+    let (_, read) = h.get(&monitor_path(id)).await;
     for answer in [&created, &read] {
         assert!(
             answer["options"].get("thresholds").is_none(),
@@ -164,14 +157,10 @@ async fn with_restricted_roles_false_reads_without_restricted_roles() {
     let created = create_monitor(&h, metric("avg(last_5m):avg:cpu{*} > 1")).await;
     assert!(created.get("restricted_roles").is_some(), "{created}");
     let id = created["id"].as_i64().expect("id");
-    let (_, plain) = h.call(Method::GET, &monitor_path(id), None).await;
+    let (_, plain) = h.get(&monitor_path(id)).await;
     assert!(plain.get("restricted_roles").is_some(), "{plain}");
     let (status, without) = h
-        .call(
-            Method::GET,
-            &format!("{}?with_restricted_roles=false", monitor_path(id)),
-            None,
-        )
+        .get(&format!("{}?with_restricted_roles=false", monitor_path(id)))
         .await;
     assert_eq!(status, StatusCode::OK, "{without}");
     assert!(without.get("restricted_roles").is_none(), "{without}");
@@ -212,10 +201,9 @@ async fn widgets_inside_groups_get_ids_and_given_ids_are_kept() {
     };
 
     let (status, created) = h
-        .call(
-            Method::POST,
+        .post(
             "/api/v1/dashboard",
-            Some(board(None, vec![note(None), note(None)])),
+            board(None, vec![note(None), note(None)]),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{created}");
@@ -226,13 +214,12 @@ async fn widgets_inside_groups_get_ids_and_given_ids_are_kept() {
 
     let dashboard = created["id"].as_str().expect("id");
     let (status, updated) = h
-        .call(
-            Method::PUT,
+        .put(
             &format!("/api/v1/dashboard/{dashboard}"),
-            Some(board(
+            board(
                 Some(444_605_829_496_771),
                 vec![note(Some(8_096_017_487_317_681)), note(None)],
-            )),
+            ),
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{updated}");
@@ -251,47 +238,32 @@ async fn webhooks_carry_auth_method_id_null_unless_a_person_set_it() {
     let h = Sandbox::start(Default::default()).await;
     let path = |name: &str| format!("{WEBHOOKS}/{name}");
     let (status, plain) = h
-        .call(
-            Method::POST,
-            WEBHOOKS,
-            Some(json!({"name": "plain", "url": "https://a"})),
-        )
+        .post(WEBHOOKS, json!({"name": "plain", "url": "https://a"}))
         .await;
     assert_eq!(status, StatusCode::CREATED, "{plain}");
     assert_eq!(plain.get("auth_method_id"), Some(&Value::Null));
 
     let (status, linked) = h
-        .call(
-            Method::POST,
+        .post(
             WEBHOOKS,
-            Some(json!({"name": "linked", "url": "https://a", "auth_method_id": "am-1"})),
+            json!({"name": "linked", "url": "https://a", "auth_method_id": "am-1"}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{linked}");
     assert_eq!(linked["auth_method_id"], "am-1");
 
     // A PUT without it (what ddhooks sends) keeps a person's link.
-    let (status, updated) = h
-        .call(
-            Method::PUT,
-            &path("linked"),
-            Some(json!({"url": "https://b"})),
-        )
-        .await;
+    let (status, updated) = h.put(&path("linked"), json!({"url": "https://b"})).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["auth_method_id"], "am-1");
     // A PUT with it sets it, on a webhook that had none too.
     let (_, relinked) = h
-        .call(
-            Method::PUT,
-            &path("plain"),
-            Some(json!({"auth_method_id": "am-2"})),
-        )
+        .put(&path("plain"), json!({"auth_method_id": "am-2"}))
         .await;
     assert_eq!(relinked["auth_method_id"], "am-2");
-    let (_, read) = h.call(Method::GET, &path("plain"), None).await;
+    let (_, read) = h.get(&path("plain")).await;
     assert_eq!(read["auth_method_id"], "am-2");
-    let (_, read) = h.call(Method::GET, &path("linked"), None).await;
+    let (_, read) = h.get(&path("linked")).await;
     assert_eq!(read["auth_method_id"], "am-1");
     h.stop().await;
 }

@@ -54,21 +54,33 @@ impl Run {
 
     /// Asserts that standard output shows every one of `texts`.
     pub fn assert_shows(&self, texts: &[&str]) {
-        for text in texts {
-            assert!(
-                self.stdout.contains(text),
-                "missing `{text}`:\n{}",
-                self.all()
-            );
-        }
+        self.assert_on("stdout", &self.stdout, texts, true);
     }
 
     /// Asserts that standard output shows none of `texts`.
     pub fn assert_hides(&self, texts: &[&str]) {
+        self.assert_on("stdout", &self.stdout, texts, false);
+    }
+
+    /// Asserts that standard error shows every one of `texts` (errors, warnings and logs
+    /// go there; one line per check instead of a five-line `assert!`).
+    pub fn assert_stderr_shows(&self, texts: &[&str]) {
+        self.assert_on("stderr", &self.stderr, texts, true);
+    }
+
+    /// Asserts that standard error shows none of `texts`.
+    pub fn assert_stderr_hides(&self, texts: &[&str]) {
+        self.assert_on("stderr", &self.stderr, texts, false);
+    }
+
+    /// The one loop behind the four `assert_*`: every one of `texts` is in `output`
+    /// (`shown`) or none is, with both streams in the message.
+    fn assert_on(&self, stream: &str, output: &str, texts: &[&str], shown: bool) {
         for text in texts {
+            let what = if shown { "missing" } else { "unexpected" };
             assert!(
-                !self.stdout.contains(text),
-                "unexpected `{text}`:\n{}",
+                output.contains(text) == shown,
+                "{what} `{text}` on {stream}:\n{}",
                 self.all()
             );
         }

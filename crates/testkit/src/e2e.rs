@@ -99,9 +99,7 @@ impl E2e {
     /// The scenario's manifests (`checkout.yaml`) and one monitor they select,
     /// `[checkout] errors` with the people's text `Errors`; returns its id.
     pub async fn scenario_with_a_checkout_monitor(&self) -> i64 {
-        let id = self
-            .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-            .await;
+        let id = self.checkout_monitor("[checkout] errors", "Errors").await;
         self.write("checkout.yaml", SCENARIO);
         id
     }

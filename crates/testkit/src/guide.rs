@@ -4,8 +4,7 @@
 //! in its payload; a secret custom variable; and the guide's two condition lines pasted into
 //! every monitor of the group, among the text people wrote.
 
-use super::sandbox::{Sandbox, MONITORS, VARIABLES, WEBHOOKS};
-use reqwest::Method;
+use super::sandbox::{variable_body, Sandbox, MONITORS, VARIABLES, WEBHOOKS};
 use serde_json::{json, Value};
 
 /// The org's API key, as the guide pastes it into the webhooks' URL (made up, not a real
@@ -64,39 +63,27 @@ pub struct GuideOrg {
 pub async fn set_up(sandbox: &Sandbox) -> GuideOrg {
     for (name, status) in [("alert", 2), ("ok", 0)] {
         let (code, body) = sandbox
-            .call(
-                Method::POST,
-                WEBHOOKS,
-                Some(json!({
+            .post(WEBHOOKS, json!({
                     "name": format!("{GROUP}-{name}-check"),
                     "url": format!("https://api.datadoghq.com/api/v1/check_run?api_key={LEAKED_KEY}"),
                     "payload": guide_payload(status),
                     "encode_as": "json",
-                })),
-            )
+                }))
             .await;
         assert!(code.is_success(), "{code}: {body}");
     }
     let (code, body) = sandbox
-        .call(
-            Method::POST,
-            WEBHOOKS,
-            Some(json!({
+        .post(WEBHOOKS, json!({
                 "name": "sms-oncall",
                 "url": "https://sms.example.com/send",
                 "custom_headers": json!({"Authorization": format!("Bearer {LEAKED_TOKEN}")}).to_string(),
                 "payload": json!({"text": "$EVENT_TITLE", "password": LEAKED_PASSWORD}).to_string(),
                 "encode_as": "json",
-            })),
-        )
+            }))
         .await;
     assert!(code.is_success(), "{code}: {body}");
     let (code, body) = sandbox
-        .call(
-            Method::POST,
-            VARIABLES,
-            Some(json!({"name": "SMS_SECRET", "value": SECRET_VALUE, "is_secret": true})),
-        )
+        .post(VARIABLES, variable_body("SMS_SECRET", SECRET_VALUE, true))
         .await;
     assert!(code.is_success(), "{code}: {body}");
     let texts = [
@@ -109,16 +96,15 @@ pub async fn set_up(sandbox: &Sandbox) -> GuideOrg {
     for (i, (ours, message)) in texts.into_iter().enumerate() {
         let tag = if ours { "team:checkout" } else { "team:search" };
         let (code, body): (_, Value) = sandbox
-            .call(
-                Method::POST,
+            .post(
                 MONITORS,
-                Some(json!({
+                json!({
                     "type": "metric alert",
                     "query": "avg(last_5m):avg:system.load.1{*} > 2",
                     "name": format!("guide monitor {i}"),
                     "message": message,
                     "tags": [tag],
-                })),
+                }),
             )
             .await;
         assert!(code.is_success(), "{code}: {body}");

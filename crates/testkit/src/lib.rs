@@ -13,6 +13,8 @@
 //! - [`fixtures`]: the manifests and monitors the tests share;
 //! - [`guide`]: an org set up by hand as Datadog's guide does, credentials in plain sight;
 //! - [`inproc`]: ddhooks in process (a session and an applier as the binary builds them);
+//! - [`loopback`]: hand-made servers on loopback (raw answers, proxies) and their
+//!   request-head reading;
 //! - [`snapshots`]: masking of volatile text for insta snapshots;
 //! - [`seed`]: seeded randomness whose seed every failure message carries;
 //! - [`pty`]: the binary with its stderr on a pseudo-terminal, as a person at a terminal
@@ -27,6 +29,7 @@ pub mod e2e;
 pub mod fixtures;
 pub mod guide;
 pub mod inproc;
+pub mod loopback;
 pub mod org;
 pub mod pty;
 pub mod sandbox;

@@ -3,6 +3,7 @@
 //! simulation interface, and the request log.
 
 use super::cli::{API_KEY, APP_KEY, BIN, HANG_GUARD};
+use ddhooks::sandbox::monitors::{self, Now};
 use ddhooks::sandbox::{RunningSandbox, SandboxConfig};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -29,6 +30,11 @@ pub fn rule_body(attributes: Value, id: Option<&str>) -> Value {
         data["id"] = json!(id);
     }
     json!({ "data": data })
+}
+
+/// The body of a custom variable create: `name`, `value` and whether it is secret.
+pub fn variable_body(name: &str, value: &str, is_secret: bool) -> Value {
+    json!({"name": name, "value": value, "is_secret": is_secret})
 }
 
 /// Request-log keys (`METHOD /route/{template}`, as the sandbox counts them).
@@ -178,11 +184,35 @@ impl Sandbox {
         path: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let mut req = self.req(method, path);
-        if let Some(body) = body {
-            req = req.json(&body);
-        }
-        decode(req.send().await.expect("request is answered")).await
+        send(self.req(method, path), body).await
+    }
+
+    // The five verbs as one-line calls: `h.call(Method::PUT, &path, Some(body))` is
+    // formatted over seven lines, and hundreds of them made every API test look alike.
+
+    /// `GET path` with both keys: status and JSON body (see [`Sandbox::call`]).
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    /// `DELETE path` with both keys: status and JSON body (see [`Sandbox::call`]).
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// `POST path` with both keys and a JSON body: status and JSON body.
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    /// `PUT path` with both keys and a JSON body: status and JSON body.
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(body)).await
+    }
+
+    /// `PATCH path` with both keys and a JSON body: status and JSON body.
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
     }
 
     /// [`Sandbox::call`] with a raw text body sent as JSON content.
@@ -217,25 +247,40 @@ impl Sandbox {
 
     /// GET on a `/sandbox/v1/` path (no keys needed).
     pub async fn sim_get(&self, path: &str) -> Value {
-        let resp = self
-            .http
-            .get(self.url(path))
-            .send()
-            .await
-            .expect("sandbox answers");
-        decode(resp).await.1
+        self.sim(Method::GET, path, None).await.1
     }
 
     /// POST on a `/sandbox/v1/` path.
     pub async fn sim_post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        let resp = self
-            .http
-            .post(self.url(path))
-            .json(&body)
-            .send()
-            .await
-            .expect("sandbox answers");
-        decode(resp).await
+        self.sim(Method::POST, path, Some(body)).await
+    }
+
+    /// A request on a `/sandbox/v1/` path (no keys: the simulation interface needs none),
+    /// with an optional JSON body: status and JSON body.
+    pub async fn sim(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        send(self.http.request(method, self.url(path)), body).await
+    }
+
+    /// A request that carries `DD-API-KEY: api_key` (`None`: no key at all) and never the
+    /// application key, as a client holding only an API key sends it: status and JSON body.
+    /// For the 403s of the endpoints that need both keys, and those that need one.
+    pub async fn call_without_app_key(
+        &self,
+        api_key: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(api_key) = api_key {
+            req = req.header("DD-API-KEY", api_key);
+        }
+        send(req, body).await
     }
 
     // -----------------------------------------------------------------------------------
@@ -255,13 +300,8 @@ impl Sandbox {
 
     /// Forgets the request counts (and the outcomes) so far.
     pub async fn clear_requests(&self) {
-        let resp = self
-            .http
-            .delete(self.url("/sandbox/v1/requests"))
-            .send()
-            .await
-            .expect("sandbox answers");
-        assert!(resp.status().is_success(), "the request log is cleared");
+        let (status, _) = self.sim(Method::DELETE, "/sandbox/v1/requests", None).await;
+        assert!(status.is_success(), "the request log is cleared");
     }
 
     /// Requests whose `METHOD /template` key starts with `prefix`.
@@ -316,13 +356,10 @@ impl Sandbox {
     /// Starts a new rate-limit window, its whole budget unused
     /// (`POST /sandbox/v1/rate_limit/window`), instead of waiting for the current one to end.
     pub async fn start_new_rate_limit_window(&self) {
-        let resp = self
-            .http
-            .post(self.url("/sandbox/v1/rate_limit/window"))
-            .send()
-            .await
-            .expect("sandbox answers");
-        assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+        let (status, _) = self
+            .sim(Method::POST, "/sandbox/v1/rate_limit/window", None)
+            .await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
     }
 
     /// Statuses answered by route, and injected faults by kind.
@@ -371,9 +408,7 @@ impl Sandbox {
                 ["slack", account, channel] => {
                     if accounts.insert(account.to_string()) {
                         let body = json!({"service_hooks": [{"account": account, "url": "https://hooks.slack.example/x"}]});
-                        let (status, answer) = self
-                            .call(Method::POST, "/api/v1/integration/slack", Some(body))
-                            .await;
+                        let (status, answer) = self.post("/api/v1/integration/slack", body).await;
                         assert!(
                             status.is_success(),
                             "slack account {account}: {status} {answer}"
@@ -400,7 +435,7 @@ impl Sandbox {
                 ),
                 _ => panic!("unknown integration item {item:?}"),
             };
-            let (status, answer) = self.call(Method::POST, &path, Some(body)).await;
+            let (status, answer) = self.post(&path, body).await;
             assert!(status.is_success(), "{item}: {status} {answer}");
         }
     }
@@ -409,6 +444,13 @@ impl Sandbox {
     pub async fn create_monitor(&self, name: &str, tags: &[&str], message: &str) -> i64 {
         self.create_monitor_with(name, tags, message, json!({}))
             .await
+    }
+
+    /// A monitor tagged `team:checkout`, the tag the scenario's block selects
+    /// ([`crate::fixtures::SCENARIO`]); returns its id. Most end-to-end tests start from
+    /// one or two of them.
+    pub async fn checkout_monitor(&self, name: &str, message: &str) -> i64 {
+        self.create_monitor(name, &["team:checkout"], message).await
     }
 
     /// [`Sandbox::create_monitor`] with more fields (`{"draft_status": "draft"}`, …) set on
@@ -420,26 +462,40 @@ impl Sandbox {
         message: &str,
         fields: Value,
     ) -> i64 {
-        let mut monitor = json!({
-            "type": "metric alert",
-            "query": "avg(last_5m):avg:system.load.1{*} > 2",
-            "name": name,
-            "message": message,
-            "tags": tags,
-            "options": {"thresholds": {"critical": 2}},
-        });
-        if let (Some(monitor), Value::Object(fields)) = (monitor.as_object_mut(), fields) {
-            monitor.extend(fields);
-        }
-        let (status, body) = self.call(Method::POST, MONITORS, Some(monitor)).await;
+        let monitor = monitor_body(name, tags, message, fields);
+        let (status, body) = self.post(MONITORS, monitor).await;
         assert_eq!(status, StatusCode::OK, "monitor created: {body}");
         body["id"].as_i64().expect("monitor id")
     }
 
-    /// Creates many monitors, 64 requests at a time (ids follow arrival, not the order of
-    /// `monitors`); returns the id of each, in the order of `monitors`.
+    /// Creates many monitors; returns the id of each, in the order of `monitors`. Seeding is
+    /// a test's setup, not what it measures: an in-process sandbox takes them in one store
+    /// write (the create operation the API runs, journalled as the API journals it, but
+    /// neither paced by the configured latency nor counted as requests); a sandbox process
+    /// gets them through the API, 64 requests at a time (ids follow arrival).
     pub async fn create_monitors(&self, monitors: &[(String, Vec<String>, String)]) -> Vec<i64> {
         use futures::stream::{self, StreamExt};
+        if let Server::InProcess(running) = &self.server {
+            let shared = running.shared();
+            let now = Now::current();
+            return shared
+                .store
+                .apply(|data, touched| {
+                    let mut ids = Vec::with_capacity(monitors.len());
+                    for (name, tags, message) in monitors {
+                        let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
+                        touched.monitor(data.next_monitor_id);
+                        let body = monitor_body(name, &tags, message, json!({}));
+                        let created = monitors::create(data, &body, &shared.identity, &now)?;
+                        ids.push(created["id"].as_i64().expect("monitor id"));
+                    }
+                    Ok(ids)
+                })
+                .expect("monitors created")
+                .wait()
+                .await
+                .expect("monitors stored");
+        }
         stream::iter(monitors)
             .map(|(name, tags, message)| async move {
                 let tags: Vec<&str> = tags.iter().map(String::as_str).collect();
@@ -470,20 +526,14 @@ impl Sandbox {
     /// Replaces a monitor's message through the API, as a person editing it would.
     pub async fn set_message(&self, id: i64, message: &str) {
         let (status, body) = self
-            .call(
-                Method::PUT,
-                &format!("{MONITORS}/{id}"),
-                Some(json!({ "message": message })),
-            )
+            .put(&format!("{MONITORS}/{id}"), json!({ "message": message }))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
     /// Deletes a monitor through the API.
     pub async fn delete_monitor(&self, id: i64) {
-        let (status, body) = self
-            .call(Method::DELETE, &format!("{MONITORS}/{id}"), None)
-            .await;
+        let (status, body) = self.delete(&format!("{MONITORS}/{id}")).await;
         assert_eq!(status, StatusCode::OK, "{body}");
     }
 
@@ -508,15 +558,13 @@ impl Sandbox {
 
     /// Creates a custom variable through the API.
     pub async fn create_variable(&self, body: Value) {
-        let (status, answer) = self.call(Method::POST, VARIABLES, Some(body)).await;
+        let (status, answer) = self.post(VARIABLES, body).await;
         assert_eq!(status, StatusCode::CREATED, "{answer}");
     }
 
     /// Creates a notification rule with `attributes`; returns its id.
     pub async fn create_rule(&self, attributes: Value) -> String {
-        let (status, body) = self
-            .call(Method::POST, RULES, Some(rule_body(attributes, None)))
-            .await;
+        let (status, body) = self.post(RULES, rule_body(attributes, None)).await;
         assert_eq!(status, StatusCode::OK, "rule created: {body}");
         body["data"]["id"].as_str().expect("rule id").to_string()
     }
@@ -524,11 +572,7 @@ impl Sandbox {
     /// Replaces notification rule `id` with `attributes` (a PATCH replaces the whole rule).
     pub async fn replace_rule(&self, id: &str, attributes: Value) {
         let (status, body) = self
-            .call(
-                Method::PATCH,
-                &format!("{RULES}/{id}"),
-                Some(rule_body(attributes, Some(id))),
-            )
+            .patch(&format!("{RULES}/{id}"), rule_body(attributes, Some(id)))
             .await;
         assert_eq!(status, StatusCode::OK, "rule {id} replaced: {body}");
     }
@@ -600,6 +644,15 @@ pub fn counts(object: &Value) -> BTreeMap<String, u64> {
         .unwrap_or_default()
 }
 
+/// Sends `req` with an optional JSON body: status and JSON body (see [`decode`]). The one
+/// way every helper above sends what it built.
+async fn send(mut req: reqwest::RequestBuilder, body: Option<Value>) -> (StatusCode, Value) {
+    if let Some(body) = body {
+        req = req.json(&body);
+    }
+    decode(req.send().await.expect("request is answered")).await
+}
+
 /// Status and body of a response as JSON (`Null` when empty, a string when not JSON).
 pub async fn decode(resp: reqwest::Response) -> (StatusCode, Value) {
     let status = resp.status();
@@ -610,4 +663,20 @@ pub async fn decode(resp: reqwest::Response) -> (StatusCode, Value) {
         serde_json::from_str(&text).unwrap_or(Value::String(text))
     };
     (status, body)
+}
+
+/// The body of a monitor create as people send it: a metric alert with `fields` added.
+fn monitor_body(name: &str, tags: &[&str], message: &str, fields: Value) -> Value {
+    let mut monitor = json!({
+        "type": "metric alert",
+        "query": "avg(last_5m):avg:system.load.1{*} > 2",
+        "name": name,
+        "message": message,
+        "tags": tags,
+        "options": {"thresholds": {"critical": 2}},
+    });
+    if let (Some(monitor), Value::Object(fields)) = (monitor.as_object_mut(), fields) {
+        monitor.extend(fields);
+    }
+    monitor
 }

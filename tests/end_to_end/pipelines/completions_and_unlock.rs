@@ -40,11 +40,7 @@ async fn completions_know_every_verb_and_flag_in_every_shell() {
     }
     let unknown = cli::ddhooks(&["completions", "tcsh"]).await;
     assert_eq!(unknown.code, 2, "{}", unknown.all());
-    assert!(
-        unknown.stderr.contains("possible values"),
-        "{}",
-        unknown.all()
-    );
+    unknown.assert_stderr_shows(&["possible values"]);
 }
 
 /// A `DDHOOKS_LOCK` variable held by process `pid` of `host`, expiring in `ttl` seconds.
@@ -108,11 +104,7 @@ async fn unlock_removes_a_lock_whose_holder_is_gone_and_refuses_a_running_one() 
     // Without a terminal and without --yes, nothing is removed.
     let unconfirmed = unlock(&sandbox, &[]).await;
     assert_eq!(unconfirmed.code, 1, "{}", unconfirmed.all());
-    assert!(
-        unconfirmed.stderr.contains("pass --yes"),
-        "{}",
-        unconfirmed.all()
-    );
+    unconfirmed.assert_stderr_shows(&["pass --yes"]);
     assert!(sandbox.variable(LOCK_VARIABLE).await.is_some());
 
     let gone = unlock(&sandbox, &["--yes"]).await;
@@ -144,10 +136,6 @@ async fn unlock_removes_a_lock_whose_holder_is_gone_and_refuses_a_running_one() 
         .await;
     let foreign = unlock(&sandbox, &["--yes"]).await;
     assert_eq!(foreign.code, 1, "{}", foreign.all());
-    assert!(
-        foreign.stderr.contains("not a ddhooks lock"),
-        "{}",
-        foreign.all()
-    );
+    foreign.assert_stderr_shows(&["not a ddhooks lock"]);
     assert!(sandbox.variable(LOCK_VARIABLE).await.is_some());
 }

@@ -10,6 +10,7 @@
 
 use crate::kit::cli::{self, Run};
 use crate::kit::fixtures::{Workspace, SCENARIO};
+use crate::kit::loopback;
 use crate::kit::sandbox::Sandbox;
 use ddhooks::sandbox::SandboxConfig;
 use std::collections::BTreeMap;
@@ -17,8 +18,8 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 use tokio::process::Command;
 use tokio_rustls::rustls;
 
@@ -274,22 +275,19 @@ async fn tls_front(pki: &TestPki, upstream: SocketAddr) -> String {
         .with_single_cert(pki.chain.clone(), pki.key.clone_key())
         .expect("server certificate");
     let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let address = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((tcp, _)) = listener.accept().await {
-            let acceptor = acceptor.clone();
-            tokio::spawn(async move {
-                let Ok(mut tls) = acceptor.accept(tcp).await else {
-                    return;
-                };
-                let Ok(mut upstream) = TcpStream::connect(upstream).await else {
-                    return;
-                };
-                let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
-            });
+    let address = loopback::serve(move |tcp| {
+        let acceptor = acceptor.clone();
+        async move {
+            let Ok(mut tls) = acceptor.accept(tcp).await else {
+                return;
+            };
+            let Ok(mut upstream) = TcpStream::connect(upstream).await else {
+                return;
+            };
+            let _ = tokio::io::copy_bidirectional(&mut tls, &mut upstream).await;
         }
-    });
+    })
+    .await;
     format!("https://{address}")
 }
 
@@ -320,7 +318,7 @@ fn utf8(path: &Path) -> &str {
 /// Asserts that a plan succeeded and reached the sandbox.
 async fn assert_planned(run: &Run, sandbox: &Sandbox, before: u64) {
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stdout.contains("Plan: "), "{}", run.all());
+    run.assert_shows(&["Plan: "]);
     assert!(
         sandbox.requests_total().await > before,
         "the requests reached the sandbox:\n{}",
@@ -420,32 +418,20 @@ struct Proxy {
 
 impl Proxy {
     async fn start() -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let url = format!("http://{}", listener.local_addr().expect("addr"));
         let seen = Arc::new(Mutex::new(Vec::new()));
         let recorded = seen.clone();
-        tokio::spawn(async move {
-            while let Ok((client, _)) = listener.accept().await {
-                tokio::spawn(Self::serve(client, recorded.clone()));
-            }
-        });
-        Proxy { url, seen }
+        let addr = loopback::serve(move |client| Self::serve(client, recorded.clone())).await;
+        Proxy {
+            url: format!("http://{addr}"),
+            seen,
+        }
     }
 
     async fn serve(mut client: TcpStream, seen: Arc<Mutex<Vec<String>>>) {
-        let mut head = Vec::new();
-        let mut buf = [0u8; 4096];
-        while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-            match client.read(&mut buf).await {
-                Ok(0) | Err(_) => return,
-                Ok(n) => head.extend_from_slice(&buf[..n]),
-            }
-        }
-        let first = String::from_utf8_lossy(&head)
-            .lines()
-            .next()
-            .unwrap_or("")
-            .to_string();
+        let Some(head) = loopback::read_head(&mut client).await else {
+            return;
+        };
+        let first = loopback::request_line(&head);
         seen.lock().expect("lock").push(first.clone());
         let mut words = first.split_whitespace();
         let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));

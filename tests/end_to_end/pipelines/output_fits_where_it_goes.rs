@@ -16,7 +16,7 @@ async fn scenario() -> (Sandbox, Workspace) {
     let sandbox = Sandbox::start(Default::default()).await;
     for i in 0..3 {
         sandbox
-            .create_monitor(&format!("m{i}"), &["team:checkout"], "people text")
+            .checkout_monitor(&format!("m{i}"), "people text")
             .await;
     }
     let ws = Workspace::new();
@@ -78,7 +78,7 @@ async fn quiet_validate_hides_warnings_but_not_errors() {
     );
     let dir = ws.manifests();
     let loud = cli::ddhooks(&["validate", dir.to_str().unwrap()]).await;
-    assert!(loud.stdout.contains(": warning: "), "{}", loud.all());
+    loud.assert_shows(&[": warning: "]);
     let quiet = cli::ddhooks(&["validate", "-q", dir.to_str().unwrap()]).await;
     assert_eq!(quiet.code, 0);
     assert_eq!(
@@ -111,11 +111,7 @@ async fn quiet_validate_hides_warnings_but_not_errors() {
         "-q and -v contradict each other: {}",
         both.all()
     );
-    assert!(
-        both.stderr.contains("cannot be used with"),
-        "{}",
-        both.all()
-    );
+    both.assert_stderr_shows(&["cannot be used with"]);
 }
 
 /// `ddhooks -vv plan` against the sandbox (debug logs: one line per request).
@@ -152,7 +148,7 @@ async fn logs_are_coloured_only_on_a_terminal_and_never_with_no_color() {
 
     let terminal = run_on_a_terminal(&args, &[]).await;
     assert_eq!(terminal.code, 0, "{}", terminal.all());
-    assert!(terminal.stderr.contains("DEBUG"), "{}", terminal.all());
+    terminal.assert_stderr_shows(&["DEBUG"]);
     assert!(
         terminal.stderr.contains(ESC),
         "colours on a terminal:\n{}",
@@ -161,7 +157,7 @@ async fn logs_are_coloured_only_on_a_terminal_and_never_with_no_color() {
 
     let no_color = run_on_a_terminal(&args, &[("NO_COLOR", "1")]).await;
     assert_eq!(no_color.code, 0, "{}", no_color.all());
-    assert!(no_color.stderr.contains("DEBUG"), "{}", no_color.all());
+    no_color.assert_stderr_shows(&["DEBUG"]);
     assert!(
         !no_color.stderr.contains(ESC),
         "NO_COLOR wins:\n{}",

@@ -165,11 +165,7 @@ async fn a_plan_problem_is_annotated_with_the_monitor_it_concerns() {
     let damaged = block("grp", &pair_body("grp"));
     let damaged = damaged.split("{{!-- ddhooks:end").next().unwrap();
     let id = sandbox
-        .create_monitor(
-            "damaged",
-            &["team:checkout"],
-            &format!("people text\n{damaged}"),
-        )
+        .checkout_monitor("damaged", &format!("people text\n{damaged}"))
         .await;
     let ws = Workspace::new();
     ws.write("scenario.yaml", SCENARIO);

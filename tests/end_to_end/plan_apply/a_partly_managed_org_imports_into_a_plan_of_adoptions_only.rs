@@ -5,7 +5,6 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::sandbox::WEBHOOKS;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 /// The earlier ddhooks configuration: the scenario's variable and pair (`grp`, on the
@@ -60,10 +59,10 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
     e.env
         .push(("OKTA_CLIENT_SECRET".into(), "made-up-client-secret".into()));
     let errors = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors above 5%.")
+        .checkout_monitor("[checkout] errors", "Errors above 5%.")
         .await;
     let latency = e
-        .create_monitor("[checkout] latency", &["team:checkout"], "Latency is high.")
+        .checkout_monitor("[checkout] latency", "Latency is high.")
         .await;
     let storage = e
         .create_monitor("disk", &["team:storage"], "Disk is filling up.")
@@ -85,10 +84,9 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
 
     // What a person added through the API: a webhook only a rule names, and the rule.
     let (status, body) = e
-        .call(
-            Method::POST,
+        .post(
             WEBHOOKS,
-            Some(json!({"name": "pager-relay", "url": "https://pager.example.com/in"})),
+            json!({"name": "pager-relay", "url": "https://pager.example.com/in"}),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -118,11 +116,7 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
         ])
         .await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stderr.contains("1 webhook auth methods, 1 webhook pairs, 2 webhooks, 2 notification blocks, 1 notification rules and 1 status boards"),
-        "{}",
-        run.all()
-    );
+    run.assert_stderr_shows(&["1 webhook auth methods, 1 webhook pairs, 2 webhooks, 2 notification blocks, 1 notification rules and 1 status boards"]);
     let text = std::fs::read_to_string(dir.join("imported.yaml")).expect("imported.yaml");
     for written in [
         &format!("  grp:\n    monitors:\n      ids: [{errors}, {latency}]\n    pair: grp\n"),

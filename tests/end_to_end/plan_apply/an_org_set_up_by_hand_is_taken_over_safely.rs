@@ -205,7 +205,7 @@ async fn as_pairs_leaves_each_webhook_mentioned_once_and_peoples_text_intact() {
     let text = files_text(&e2e.manifests());
     assert!(text.contains("webhook_pairs:"), "{text}");
     assert!(text.contains(&format!("    pair: {GROUP}")), "{text}");
-    assert!(run.stderr.contains("--as-pairs"), "{}", run.all());
+    run.assert_stderr_shows(&["--as-pairs"]);
     e2e.apply_ok().await;
     e2e.assert_converged().await;
     let hand: Vec<String> = guide::HAND_LINES
@@ -249,22 +249,13 @@ async fn an_existing_file_is_kept_without_force_and_unknown_names_are_reported()
     std::fs::write(&file, "# mine\n").expect("write");
     let run = import(&e2e, &dir, &[]).await;
     assert_ne!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stderr.contains("imported.yaml already exists"),
-        "{}",
-        run.all()
-    );
-    assert!(run.stderr.contains("--force"), "{}", run.all());
+    run.assert_stderr_shows(&["imported.yaml already exists", "--force"]);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "# mine\n");
 
     e2e.clear_requests().await;
     let run = import(&e2e, &dir, &["--force", "--webhook", "no-such-hook"]).await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stderr.contains("missing: webhook no-such-hook"),
-        "{}",
-        run.all()
-    );
+    run.assert_stderr_shows(&["missing: webhook no-such-hook"]);
     assert_ne!(std::fs::read_to_string(&file).expect("read"), "# mine\n");
     // Read-only: import sent no write.
     let counts = e2e.request_counts().await;

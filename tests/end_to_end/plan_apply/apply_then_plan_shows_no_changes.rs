@@ -19,9 +19,7 @@ async fn scenario_plan_apply_converge_and_transitions_land_check_runs() {
             errors_msg,
         )
         .await;
-    let latency = e
-        .create_monitor("[checkout] latency", &["team:checkout"], latency_msg)
-        .await;
+    let latency = e.checkout_monitor("[checkout] latency", latency_msg).await;
     let disk = e.create_monitor("disk", &["team:storage"], disk_msg).await;
     e.write("checkout.yaml", SCENARIO);
 
@@ -81,9 +79,7 @@ async fn scenario_plan_apply_converge_and_transitions_land_check_runs() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn changed_payload_and_url_are_an_update_with_a_field_diff() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", "Errors").await;
     let manifest = |url: &str, payload: &str| {
         format!(
             "webhooks:\n  chat:\n    url: {url}\n    payload: {payload}\nmonitor_notifications:\n  chat:\n    monitors: {{tags: [\"team:checkout\"]}}\n    notify:\n      is_alert: [\"@webhook-chat\"]\n"

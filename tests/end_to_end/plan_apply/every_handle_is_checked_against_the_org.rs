@@ -21,9 +21,8 @@ fn block(slack: &str) -> String {
 async fn org(e: &E2e, pager: &str) -> i64 {
     e.add_integrations(&["slack:main:checkout-alerts", "pagerduty:checkout"])
         .await;
-    e.create_monitor(
+    e.checkout_monitor(
         "[checkout] errors",
-        &["team:checkout"],
         &format!("Errors are up.\nPage {pager} now."),
     )
     .await
@@ -176,7 +175,7 @@ async fn routes_marks_what_names_nothing_and_the_check_can_be_turned_off() {
     let routes = e
         .ddhooks(&["routes", dir, "--api-url", &e.api_url, "--no-handle-check"])
         .await;
-    assert!(!routes.stdout.contains("names nothing"), "{}", routes.all());
+    routes.assert_hides(&["names nothing"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

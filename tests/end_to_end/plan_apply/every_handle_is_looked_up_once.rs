@@ -8,7 +8,7 @@ use ddhooks::datadog::handles::{look_up, TEAM_PAGE};
 use ddhooks::datadog::{self, Client, ClientOptions, Credentials};
 use ddhooks::handles::{HandleQuery, Listing, Presence};
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::json;
 use std::collections::BTreeSet;
 
@@ -23,7 +23,7 @@ fn client(h: &Sandbox) -> Client {
 }
 
 async fn post(h: &Sandbox, path: &str, body: serde_json::Value) -> serde_json::Value {
-    let (status, answer) = h.call(Method::POST, path, Some(body)).await;
+    let (status, answer) = h.post(path, body).await;
     assert!(status.is_success(), "POST {path}: {status} {answer}");
     answer
 }

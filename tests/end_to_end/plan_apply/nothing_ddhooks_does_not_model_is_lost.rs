@@ -8,7 +8,6 @@ use crate::kit::e2e::E2e;
 use crate::kit::fixtures::SCENARIO;
 use crate::kit::seed::seeded;
 use rand::Rng;
-use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 /// The scenario's block delivered by a rule that notifies `extra` on alert besides the pair.
@@ -38,15 +37,13 @@ fn with_second_pair() -> String {
 }
 
 async fn dashboard(e: &E2e) -> (String, Value) {
-    let (status, list) = e.call(Method::GET, "/api/v1/dashboard", None).await;
+    let (status, list) = e.get("/api/v1/dashboard").await;
     assert_eq!(status, 200, "{list}");
     let id = list["dashboards"][0]["id"]
         .as_str()
         .expect("a dashboard")
         .to_string();
-    let (status, board) = e
-        .call(Method::GET, &format!("/api/v1/dashboard/{id}"), None)
-        .await;
+    let (status, board) = e.get(&format!("/api/v1/dashboard/{id}")).await;
     assert_eq!(status, 200, "{board}");
     (id, board)
 }
@@ -54,21 +51,20 @@ async fn dashboard(e: &E2e) -> (String, Value) {
 /// A person sets `fields` on dashboard `id` (a PUT of the board as read, with them).
 async fn set_board_fields(e: &E2e, id: &str, fields: &Map<String, Value>) {
     let path = format!("/api/v1/dashboard/{id}");
-    let (_, mut board) = e.call(Method::GET, &path, None).await;
+    let (_, mut board) = e.get(&path).await;
     for (k, v) in fields {
         board[k] = v.clone();
     }
-    let (status, answer) = e.call(Method::PUT, &path, Some(board)).await;
+    let (status, answer) = e.put(&path, board).await;
     assert_eq!(status, 200, "{answer}");
 }
 
 /// A person links webhook `name` to an auth method (what Datadog's UI does).
 async fn link_auth_method(e: &E2e, name: &str, auth_method_id: &str) {
     let (status, answer) = e
-        .call(
-            Method::PUT,
+        .put(
             &format!("/api/v1/integration/webhooks/configuration/webhooks/{name}"),
-            Some(json!({"auth_method_id": auth_method_id})),
+            json!({"auth_method_id": auth_method_id}),
         )
         .await;
     assert_eq!(status, 200, "{answer}");

@@ -7,7 +7,6 @@ use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{ONLY_THE_VARIABLE, SCENARIO};
 use crate::kit::sandbox::{route, WEBHOOKS};
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::Method;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -20,10 +19,7 @@ async fn removed_pair_deletes_its_webhooks_and_blocks() {
     ];
     let mut ids = Vec::new();
     for (i, m) in originals.iter().enumerate() {
-        ids.push(
-            e.create_monitor(&format!("m{i}"), &["team:checkout"], m)
-                .await,
-        );
+        ids.push(e.checkout_monitor(&format!("m{i}"), m).await);
     }
     e.write("checkout.yaml", SCENARIO);
     e.apply_ok().await;
@@ -60,10 +56,9 @@ async fn existing_webhooks_are_adopted_then_owned() {
         ("differs", "https://hooks.example.com/old"),
     ] {
         let (status, body) = e
-            .call(
-                Method::POST,
+            .post(
                 WEBHOOKS,
-                Some(json!({"name": name, "url": url, "payload": "{\"text\": \"$EVENT_TITLE\"}"})),
+                json!({"name": name, "url": url, "payload": "{\"text\": \"$EVENT_TITLE\"}"}),
             )
             .await;
         assert_eq!(status, 201, "{body}");
@@ -117,9 +112,7 @@ async fn existing_webhooks_are_adopted_then_owned() {
 async fn rename_is_one_put_and_rewrites_blocks() {
     let e = E2e::start().await;
     let original = "Checkout errors. @slack-checkout";
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], original)
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", original).await;
     let manifest = |name: &str, renamed: &str| {
         format!(
             "webhooks:\n  {name}:\n    url: https://chat.example.com/x\n    payload: {{text: \"$EVENT_TITLE\"}}\n{renamed}monitor_notifications:\n  chat:\n    monitors: {{tags: [\"team:checkout\"]}}\n    notify:\n      is_alert: [\"@webhook-{name}\"]\n"
@@ -167,9 +160,7 @@ async fn rename_is_one_put_and_rewrites_blocks() {
 async fn held_deletion_waits_for_mentions_outside_blocks_or_force() {
     let e = E2e::start().await;
     let people = "Errors. Also ping @webhook-grp-alert-check by hand.";
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], people)
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", people).await;
     e.write("checkout.yaml", SCENARIO);
     e.apply_ok().await;
     e.write("checkout.yaml", ONLY_THE_VARIABLE);

@@ -6,7 +6,6 @@
 use crate::kit::e2e::E2e;
 use crate::kit::sandbox::WEBHOOKS;
 use crate::kit::snapshots;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 const BEFORE: &str = r#"
@@ -91,13 +90,12 @@ monitor_notifications:
 
 async fn change_set() -> E2e {
     let e = E2e::start().await;
-    e.create_monitor(
+    e.checkout_monitor(
         "[checkout] errors",
-        &["team:checkout"],
         "Error rate above 5%.\n{{#is_warning}} @slack-checkout {{/is_warning}}",
     )
     .await;
-    e.create_monitor("[checkout] latency", &["team:checkout"], "p99 latency 📈")
+    e.checkout_monitor("[checkout] latency", "p99 latency 📈")
         .await;
     e.create_monitor("Disk almost full", &["team:storage"], "Disk @ops-storage")
         .await;
@@ -107,13 +105,7 @@ async fn change_set() -> E2e {
         ("adopted", "https://adopted.example.com/old"),
         ("matching", "https://matching.example.com/"),
     ] {
-        let (status, body) = e
-            .call(
-                Method::POST,
-                WEBHOOKS,
-                Some(json!({"name": name, "url": url})),
-            )
-            .await;
+        let (status, body) = e.post(WEBHOOKS, json!({"name": name, "url": url})).await;
         assert_eq!(status, 201, "{body}");
     }
     e.write("manifests.yaml", AFTER);

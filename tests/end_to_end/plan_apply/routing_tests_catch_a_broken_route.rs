@@ -18,8 +18,7 @@ fn manifests(pager: &str) -> String {
 async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
     let mut e = E2e::start().await;
     e.add_integrations(&["pagerduty:x"]).await;
-    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("routing.yaml", &manifests("@pagerduty-x"));
     let dir = e.manifests();
     let dir = dir.to_str().expect("utf-8 path");

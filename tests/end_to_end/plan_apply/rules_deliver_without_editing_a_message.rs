@@ -4,7 +4,6 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{block, pair_body, statuses_for, SCENARIO};
-use reqwest::Method;
 use serde_json::json;
 
 /// The scenario's manifests with the block delivered by a rule.
@@ -16,9 +15,7 @@ fn by_rule() -> String {
 async fn a_rule_routes_the_pair_and_no_message_changes() {
     let e = E2e::start().await;
     let people = "Error rate above 5%.\n{{#is_alert}} @pagerduty-checkout {{/is_alert}}  ";
-    let errors = e
-        .create_monitor("[checkout] errors", &["team:checkout"], people)
-        .await;
+    let errors = e.checkout_monitor("[checkout] errors", people).await;
     let other = e.create_monitor("disk", &["team:storage"], "Disk").await;
     e.write("checkout.yaml", &by_rule());
 
@@ -102,19 +99,15 @@ async fn switching_delivery_both_ways_converges() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_rule_made_by_hand_with_the_name_is_adopted_and_corrected() {
     let e = E2e::start().await;
-    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    e.checkout_monitor("[checkout] errors", "Errors").await;
     let (status, made) = e
-        .call(
-            Method::POST,
+        .post(
             "/api/v2/monitor/notification_rule",
-            Some(
-                json!({"data": {"type": "monitor-notification-rule", "attributes": {
-                    "name": "grp",
-                    "filter": {"tags": ["team:checkout"]},
-                    "recipients": ["slack-checkout"]
-                }}}),
-            ),
+            json!({"data": {"type": "monitor-notification-rule", "attributes": {
+                "name": "grp",
+                "filter": {"tags": ["team:checkout"]},
+                "recipients": ["slack-checkout"]
+            }}}),
         )
         .await;
     assert_eq!(status, 200, "{made}");

@@ -4,10 +4,9 @@
 
 use crate::kit::cli::{self, Run};
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{block, pair_body, Workspace, NO_RELISTING, SCENARIO};
+use crate::kit::fixtures::{block, pair_body, Workspace, ALWAYS_RELISTING, NO_RELISTING, SCENARIO};
 use crate::kit::sandbox::{route, Sandbox, WEBHOOKS};
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::Method;
 use serde_json::json;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,9 +15,7 @@ use std::time::Duration;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_plan_is_refused_when_a_monitor_changed() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("checkout.yaml", SCENARIO);
     let out = e.path("p.json");
     let plan = e.plan(&["--out", out.to_str().unwrap()]).await;
@@ -38,8 +35,7 @@ async fn saved_plan_is_refused_when_a_monitor_changed() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn saved_plan_is_refused_when_a_webhook_changed() {
     let e = E2e::start().await;
-    e.create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("checkout.yaml", SCENARIO);
     e.apply_ok().await;
     e.write(
@@ -54,10 +50,9 @@ async fn saved_plan_is_refused_when_a_webhook_changed() {
         .contains("~ webhook.grp-alert-check will be updated in place"));
 
     let (status, body) = e
-        .call(
-            Method::PUT,
+        .put(
             &format!("{WEBHOOKS}/grp-ok-check"),
-            Some(json!({"url": "https://example.com/someone-else"})),
+            json!({"url": "https://example.com/someone-else"}),
         )
         .await;
     assert_eq!(status, 200, "{body}");
@@ -100,16 +95,20 @@ async fn saved_plan_is_refused_when_the_manifests_changed() {
 // planned from, with no second read per object; when a monitor write is handed out more
 // than MONITOR_READ_MAX_AGE after the last read of the monitors, every monitor is listed
 // again, once (alongside the chain's next write), and a monitor whose message moved (or
-// that is gone) is refused while the others are written.
+// that is gone) is refused while the others are written. The tests set the read age
+// allowed to zero ([`ALWAYS_RELISTING`]) rather than make the chain outlast it: whether a
+// second listing happens never depends on how fast the machine is.
 
 /// Monitors in the org: exactly one full page, so a listing is two pages (the second empty).
 const MONITORS: usize = 1_000;
 /// Every `EVERY`-th monitor is tagged `team:checkout` and gets the scenario's block.
 const EVERY: usize = 250;
-/// Webhooks added to the scenario so that the chain of webhook writes, one at a time and
-/// each answered `LATENCY` after it arrives, lasts at least `PADDING × LATENCY` = 10 s:
-/// twice `MONITOR_READ_MAX_AGE`, however fast the machine (a slow one only lengthens it).
-const PADDING: usize = 40;
+/// Webhooks added to the scenario before the pair, so that the chain of webhook writes, one
+/// at a time and each answered `LATENCY` after it arrives, leaves `PADDING × LATENCY` = 3 s
+/// between the apply's first webhook create and its listing again: a person's edit made
+/// then (one request, also answered after `LATENCY`) lands before it, which
+/// `Org::during_the_chain` asserts.
+const PADDING: usize = 12;
 const LATENCY: Duration = Duration::from_millis(250);
 
 /// Webhooks written after the pair when there is padding before it.
@@ -157,7 +156,7 @@ impl Org {
             .collect();
         let work = Workspace::new();
         // The chain goes in name order: `a-pad-…` before the pair, so that its monitor
-        // writes are ready only 10 s after the read; `z-pad-…` after it, so that they ride
+        // writes are ready only `PADDING × LATENCY` after the read; `z-pad-…` after it, so that they ride
         // along with the chain (and so does the new listing).
         let pads: String = (0..padding)
             .map(|i| format!("  a-pad-{i:02}:\n    url: https://example.com/pad/{i}\n"))
@@ -180,12 +179,7 @@ impl Org {
         }
     }
 
-    /// `apply --auto-approve`, spawned, with the request log cleared first.
-    async fn spawn_apply(&self) -> tokio::process::Child {
-        self.spawn_apply_with(&[]).await
-    }
-
-    /// [`Org::spawn_apply`] with `extra` flags.
+    /// `apply --auto-approve` with `extra` flags, spawned, with the request log cleared first.
     async fn spawn_apply_with(&self, extra: &[&str]) -> tokio::process::Child {
         self.sandbox.clear_requests().await;
         cli::verb(
@@ -305,7 +299,7 @@ async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_writt
     let org = Org::start(LATENCY, PADDING).await;
     let edited = *org.targeted.keys().nth(1).expect("a second target");
     let persons_text = "Disk almost full — edited by hand after the plan @ops-oncall";
-    let mut apply = org.spawn_apply().await;
+    let mut apply = org.spawn_apply_with(&ALWAYS_RELISTING).await;
     org.during_the_chain(&mut apply, org.sandbox.set_message(edited, persons_text))
         .await;
     let run = cli::finish(apply).await;
@@ -333,7 +327,7 @@ async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_writt
 async fn a_monitor_deleted_since_a_stale_read_is_refused_as_deleted() {
     let org = Org::start(LATENCY, PADDING).await;
     let deleted = *org.targeted.keys().nth(2).expect("a third target");
-    let mut apply = org.spawn_apply().await;
+    let mut apply = org.spawn_apply_with(&ALWAYS_RELISTING).await;
     org.during_the_chain(&mut apply, org.sandbox.delete_monitor(deleted))
         .await;
     let run = cli::finish(apply).await;

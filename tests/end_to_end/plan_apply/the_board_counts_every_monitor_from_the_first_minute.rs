@@ -5,7 +5,6 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::SCENARIO;
-use reqwest::Method;
 use serde_json::Value;
 
 const BOARD: &str = r#"
@@ -22,7 +21,7 @@ async fn counts(e: &E2e, check: &str) -> Value {
 }
 
 async fn dashboards(e: &E2e) -> Vec<Value> {
-    let (status, body) = e.call(Method::GET, "/api/v1/dashboard", None).await;
+    let (status, body) = e.get("/api/v1/dashboard").await;
     assert_eq!(status, 200, "{body}");
     body["dashboards"].as_array().cloned().unwrap_or_default()
 }
@@ -32,9 +31,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
     let e = E2e::start().await;
     let mut ids = Vec::new();
     for (name, state) in [("a", "OK"), ("b", "OK"), ("c", "Alert")] {
-        let id = e
-            .create_monitor(&format!("[checkout] {name}"), &["team:checkout"], "x")
-            .await;
+        let id = e.checkout_monitor(&format!("[checkout] {name}"), "x").await;
         // Evaluated before ddhooks wires anything: no webhook fires yet.
         e.transition(id, state).await;
         ids.push(id);
@@ -71,9 +68,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
     let boards = dashboards(&e).await;
     assert_eq!(boards.len(), 1, "{boards:?}");
     let id = boards[0]["id"].as_str().expect("id").to_string();
-    let (_, board) = e
-        .call(Method::GET, &format!("/api/v1/dashboard/{id}"), None)
-        .await;
+    let (_, board) = e.get(&format!("/api/v1/dashboard/{id}")).await;
     assert_eq!(board["title"], "Checkout monitors status");
     assert_eq!(board["layout_type"], "free");
     assert_eq!(board["widgets"][0]["definition"]["check"], "grp.status");
@@ -100,9 +95,9 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
         .to_string();
     // Someone retitles the board by hand.
     let path = format!("/api/v1/dashboard/{id}");
-    let (_, mut board) = e.call(Method::GET, &path, None).await;
+    let (_, mut board) = e.get(&path).await;
     board["title"] = "My board".into();
-    let (status, _) = e.call(Method::PUT, &path, Some(board)).await;
+    let (status, _) = e.put(&path, board).await;
     assert_eq!(status, 200);
     let plan = e.plan(&[]).await;
     plan.assert_shows(&[
@@ -111,7 +106,7 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
     ]);
     e.apply_ok().await;
     e.assert_converged().await;
-    let (_, board) = e.call(Method::GET, &path, None).await;
+    let (_, board) = e.get(&path).await;
     assert_eq!(board["title"], "Checkout monitors status");
     // Removed from the manifests: deleted.
     e.remove("board.yaml");
@@ -130,7 +125,7 @@ async fn a_dashboard_with_the_title_is_adopted() {
     let body = serde_json::json!({
         "title": "Checkout monitors status", "layout_type": "free", "widgets": []
     });
-    let (status, made) = e.call(Method::POST, "/api/v1/dashboard", Some(body)).await;
+    let (status, made) = e.post("/api/v1/dashboard", body).await;
     assert_eq!(status, 200, "{made}");
     e.write("board.yaml", BOARD);
     e.plan(&[])
@@ -146,9 +141,7 @@ async fn a_dashboard_with_the_title_is_adopted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_status_seeds_groups_wired_without_seeding() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] a", &["team:checkout"], "x")
-        .await;
+    let id = e.checkout_monitor("[checkout] a", "x").await;
     e.transition(id, "Alert").await;
     let unseeded = SCENARIO.replace(
         "    check: grp.status\n",

@@ -23,19 +23,15 @@ async fn detailed_exitcode_is_0_2_1() {
     assert_eq!(e.plan(&["--detailed-exitcode"]).await.code, 0);
 
     // A damaged block: 1, even with --detailed-exitcode.
-    e.create_monitor(
-        "[checkout] bad",
-        &["team:checkout"],
-        "x {{!-- ddhooks:end grp --}}",
-    )
-    .await;
+    e.checkout_monitor("[checkout] bad", "x {{!-- ddhooks:end grp --}}")
+        .await;
     let run = e.plan(&["--detailed-exitcode"]).await;
     assert_eq!(run.code, 1, "{}", run.all());
     // Invalid manifests: 1.
     e.write("bad.yaml", "webhook_pair: {}\n");
     let run = e.plan(&["--detailed-exitcode"]).await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("webhook_pair"), "{}", run.all());
+    run.assert_stderr_shows(&["webhook_pair"]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -45,8 +41,7 @@ async fn apply_without_auto_approve_and_without_terminal_writes_nothing() {
     e.clear_requests().await;
     let run = e.apply(&[]).await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("not a terminal"), "{}", run.all());
-    assert!(run.stderr.contains("--auto-approve"), "{}", run.all());
+    run.assert_stderr_shows(&["not a terminal", "--auto-approve"]);
     assert_eq!(e.writes().await, 0);
     assert_eq!(e.message(id).await, "Errors");
 }
@@ -250,11 +245,7 @@ async fn export_state_writes_the_registry_as_a_state_file() {
     let e = E2e::start().await;
     let none = e.ddhooks(&["export-state", "--api-url", &e.api_url]).await;
     assert_eq!(none.code, 1, "no registry yet: {}", none.all());
-    assert!(
-        none.stderr.contains("nothing was written"),
-        "{}",
-        none.all()
-    );
+    none.assert_stderr_shows(&["nothing was written"]);
 
     e.scenario_with_a_checkout_monitor().await;
     e.apply_ok().await;
@@ -272,7 +263,7 @@ async fn export_state_writes_the_registry_as_a_state_file() {
         .ddhooks(&["export-state", "--api-url", &e.api_url, "--out", file_arg])
         .await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(run.stderr.contains("--state file:"), "{}", run.all());
+    run.assert_stderr_shows(&["--state file:"]);
     let text = std::fs::read_to_string(&file).expect("the file");
     let exported: ddhooks::registry::Registry = serde_json::from_str(&text).expect("JSON");
     let in_datadog = {
@@ -300,7 +291,7 @@ async fn export_state_writes_the_registry_as_a_state_file() {
     e.remove("checkout.yaml");
     let apply = e.apply(&["--state", &state, "--auto-approve"]).await;
     assert_eq!(apply.code, 0, "{}", apply.all());
-    assert!(apply.stdout.contains("deleted"), "{}", apply.all());
+    apply.assert_shows(&["deleted"]);
     let after: ddhooks::registry::Registry =
         serde_json::from_str(&std::fs::read_to_string(&file).expect("the file")).expect("JSON");
     assert!(after.owned(webhook).next().is_none(), "{after:?}");

@@ -4,7 +4,6 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::SCENARIO;
-use reqwest::Method;
 use serde_json::{json, Value};
 
 const LIST: &str = "/api/v2/integration/webhooks/configuration/auth-method";
@@ -25,11 +24,7 @@ webhook_auth_methods:
 /// Every auth method the sandbox holds, with its attributes.
 async fn auth_methods(e: &E2e) -> Vec<Value> {
     let (status, list) = e
-        .call(
-            Method::GET,
-            &format!("{LIST}?include=oauth2-client-credentials"),
-            None,
-        )
+        .get(&format!("{LIST}?include=oauth2-client-credentials"))
         .await;
     assert_eq!(status, 200, "{list}");
     list["included"].as_array().cloned().unwrap_or_default()
@@ -111,13 +106,9 @@ async fn an_auth_method_is_planned_applied_rotated_and_deleted_with_its_secret_h
 async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_the_environment() {
     let mut e = E2e::start().await;
     let (status, made) = e
-        .call(
-            Method::POST,
-            OAUTH2,
-            Some(json!({"data": {"type": "webhooks-auth-method-oauth2-client-credentials",
+        .post(OAUTH2, json!({"data": {"type": "webhooks-auth-method-oauth2-client-credentials",
                 "attributes": {"name": "okta", "access_token_url": "https://login.example.com/oauth2/token",
-                    "client_id": "ddhooks-client", "client_secret": SECRET, "scope": "alerts:write"}}})),
-        )
+                    "client_id": "ddhooks-client", "client_secret": SECRET, "scope": "alerts:write"}}}))
         .await;
     assert_eq!(status, 201, "{made}");
     let id = made["data"]["id"].as_str().expect("id").to_string();
@@ -134,12 +125,7 @@ async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_
         ])
         .await;
     assert_eq!(run.code, 0, "{}", run.all());
-    assert!(
-        run.stderr.contains("1 webhook auth methods"),
-        "{}",
-        run.all()
-    );
-    assert!(run.stderr.contains("OKTA_CLIENT_SECRET"), "{}", run.all());
+    run.assert_stderr_shows(&["1 webhook auth methods", "OKTA_CLIENT_SECRET"]);
     let text = std::fs::read_to_string(dir.join("imported.yaml")).expect("imported.yaml");
     assert!(
         text.contains("webhook_auth_methods:\n")

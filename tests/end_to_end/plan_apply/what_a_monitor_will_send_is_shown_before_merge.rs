@@ -128,12 +128,7 @@ async fn unknown_blocks_monitors_and_transitions_are_clear_errors() {
     e.write("pair.yaml", PAIR_MANIFEST);
     let run = preview(&e, &["--block", "nope"]).await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(run.stderr.contains("no block `nope`"), "{}", run.all());
-    assert!(
-        run.stderr.contains(&format!("the blocks are: {GROUP}")),
-        "{}",
-        run.all()
-    );
+    run.assert_stderr_shows(&["no block `nope`", &format!("the blocks are: {GROUP}")]);
     let run = preview(&e, &["--block", GROUP, "--transition", "alert-recovery"]).await;
     assert_eq!(run.code, 2, "{}", run.all());
     for value in [
@@ -149,11 +144,7 @@ async fn unknown_blocks_monitors_and_transitions_are_clear_errors() {
     }
     let run = preview_monitor(&e, 999_999, &[]).await;
     assert_eq!(run.code, 1, "{}", run.all());
-    assert!(
-        run.stderr.contains("monitor 999999 does not exist"),
-        "{}",
-        run.all()
-    );
+    run.assert_stderr_shows(&["monitor 999999 does not exist"]);
     let run = preview(&e, &[]).await;
     assert_eq!(
         run.code,
@@ -282,9 +273,7 @@ async fn a_monitors_preview_warns_about_that_monitor_only() {
         } else {
             "Errors are up."
         };
-        let id = e
-            .create_monitor(&format!("m{i}"), &["team:checkout"], message)
-            .await;
+        let id = e.checkout_monitor(&format!("m{i}"), message).await;
         ids.push(id);
     }
     assert_eq!(
@@ -294,7 +283,7 @@ async fn a_monitors_preview_warns_about_that_monitor_only() {
     );
     let one = preview_monitor(&e, 1, &[]).await;
     assert_eq!(one.code, 0, "{}", one.all());
-    assert!(!one.stderr.contains("monitor.12"), "{}", one.all());
+    one.assert_stderr_hides(&["monitor.12"]);
     let twelve = preview_monitor(&e, 12, &[]).await;
     assert!(
         twelve.stderr.contains("monitor.12") && twelve.stderr.contains("never ends"),

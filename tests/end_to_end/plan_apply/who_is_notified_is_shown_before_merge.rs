@@ -27,12 +27,8 @@ async fn routes(e: &E2e, extra: &[&str]) -> Run {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_that_adds_a_pair_shows_its_webhooks_per_transition_collapsed() {
     let e = E2e::start().await;
-    let a = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
-    let b = e
-        .create_monitor("[checkout] latency", &["team:checkout"], "Latency")
-        .await;
+    let a = e.checkout_monitor("[checkout] errors", "Errors").await;
+    let b = e.checkout_monitor("[checkout] latency", "Latency").await;
     e.write("checkout.yaml", SCENARIO);
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 0, "{}", plan.all());
@@ -349,9 +345,7 @@ async fn routes_predicts_exactly_whom_the_sandbox_notifies() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pair_routed_on_alert_only_and_unseeded_no_data_monitors_are_warned() {
     let e = E2e::start().await;
-    let id = e
-        .create_monitor("[checkout] errors", &["team:checkout"], "Errors")
-        .await;
+    let id = e.checkout_monitor("[checkout] errors", "Errors").await;
     // New monitors are in No Data until evaluated, as in Datadog.
     let alert_only = SCENARIO.replace(
         "    pair: grp\n",

@@ -3,22 +3,18 @@
 //! overflowed the stack.
 
 use crate::kit::cli;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use crate::kit::fixtures::Workspace;
+use crate::kit::loopback;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
 
 /// Reads one request's head (and drops any body), answers it as Datadog would for an
 /// empty org, with `headers` added, and closes the connection.
 async fn answer(mut stream: TcpStream, headers: &'static str) {
-    let mut head = Vec::new();
-    let mut buf = [0u8; 4096];
-    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
-        match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => head.extend_from_slice(&buf[..n]),
-        }
-    }
-    let head = String::from_utf8_lossy(&head);
-    let path = head.split_whitespace().nth(1).unwrap_or("");
+    let Some(head) = loopback::read_head(&mut stream).await else {
+        return;
+    };
+    let path = loopback::request_target(&head);
     let (status, body) = if path.starts_with("/api/v1/monitor") {
         ("200 OK", "[]")
     } else if path.contains("/custom-variables") {
@@ -39,13 +35,7 @@ async fn answer(mut stream: TcpStream, headers: &'static str) {
 
 /// A server on `127.0.0.1:0` that answers every request with `headers`; its base URL.
 async fn server_with_headers(headers: &'static str) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(answer(stream, headers));
-        }
-    });
+    let addr = loopback::serve(move |stream| answer(stream, headers)).await;
     format!("http://{addr}")
 }
 
@@ -61,15 +51,9 @@ async fn rate_limit_headers_that_overflow_a_u32_do_not_panic_plan() {
         "X-RateLimit-Limit: 100000000000000\r\nX-RateLimit-Remaining: 4294967296\r\nX-RateLimit-Reset: 10\r\n",
     )
     .await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("manifests")).expect("manifests dir");
-    std::fs::write(dir.path().join("manifests/hooks.yaml"), MANIFEST).expect("manifest");
-    let out = cli::plan(
-        &base,
-        &dir.path().join("manifests"),
-        &["--max-retries", "1"],
-    )
-    .await;
+    let ws = Workspace::new();
+    ws.write("hooks.yaml", MANIFEST);
+    let out = cli::plan(&base, &ws.manifests(), &["--max-retries", "1"]).await;
     assert_ne!(out.code, 101, "ddhooks panicked:\n{}", out.all());
     assert!(matches!(out.code, 0..=2), "unexpected exit:\n{}", out.all());
     assert!(
@@ -90,10 +74,9 @@ async fn validate_reports_too_deep_section_nesting_at_its_position() {
     let manifest = format!(
         "{MANIFEST}\nmonitor_notifications:\n  deep:\n    monitors:\n      ids: [1]\n    text: \"{text}\"\n"
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::create_dir(dir.path().join("manifests")).expect("manifests dir");
-    std::fs::write(dir.path().join("manifests/deep.yaml"), manifest).expect("manifest");
-    let manifests = dir.path().join("manifests");
+    let ws = Workspace::new();
+    ws.write("deep.yaml", &manifest);
+    let manifests = ws.manifests();
     let out = cli::ddhooks(&["validate", manifests.to_str().expect("utf-8 path")]).await;
     assert_eq!(out.code, 1, "{}", out.all());
     let all = out.all();

@@ -56,11 +56,7 @@ async fn every_command_format_and_verbosity_masks_what_datadog_returns() {
     // The same key always gets the same fingerprint within a plan, so a reviewer sees that
     // the URL's key goes away: the text plan shows it before, and not after.
     let text = e2e.plan(&[]).await;
-    assert!(
-        text.stdout.contains("api_key=(sensitive:"),
-        "{}",
-        text.all()
-    );
+    text.assert_shows(&["api_key=(sensitive:"]);
     assert!(!text.stdout.contains(LEAKED_KEY));
 
     let saved = e2e.path("plan.json");

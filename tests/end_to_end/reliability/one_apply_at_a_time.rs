@@ -8,7 +8,6 @@ use crate::kit::fixtures::{pair_webhooks, people_monitors, write_manifests};
 use crate::kit::org::assert_registry_invariant;
 use crate::kit::sandbox::{route, Sandbox, VARIABLES};
 use ddhooks::registry::{OwnedKind, LOCK_VARIABLE};
-use reqwest::Method;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -171,11 +170,7 @@ async fn a_held_lock_refuses_and_an_abandoned_one_is_taken_over() {
     assert!(org.variables.is_empty(), "nothing was written");
     // Held by a process of this host that is gone: taken over.
     let (status, _) = sandbox
-        .call(
-            Method::DELETE,
-            &format!("{VARIABLES}/{LOCK_VARIABLE}"),
-            None,
-        )
+        .delete(&format!("{VARIABLES}/{LOCK_VARIABLE}"))
         .await;
     assert!(status.is_success());
     let mut gone = std::process::Command::new("true").spawn().unwrap();

@@ -514,9 +514,7 @@ async fn seed_handles(h: &Sandbox, interactions: &[Interaction], ids: &mut Ids) 
     }
     for channel in channels.into_values() {
         // The listed attributes hold the channel's ids and names (the rest is ignored).
-        let (status, answer) = h
-            .call(Method::POST, "/sandbox/v1/ms-teams/channels", Some(channel))
-            .await;
+        let (status, answer) = h.post("/sandbox/v1/ms-teams/channels", channel).await;
         assert!(status.is_success(), "seeding a channel: {status} {answer}");
     }
     let v2 =
@@ -568,7 +566,7 @@ async fn create_seeds(
     ids: &mut Ids,
 ) {
     for (id, item) in seeds {
-        let (status, created) = h.call(Method::POST, path, Some(body(&item))).await;
+        let (status, created) = h.post(path, body(&item)).await;
         assert!(
             status.is_success(),
             "seeding {path} {id}: {status} {created}"
