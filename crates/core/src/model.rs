@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 pub mod canonical;
 pub mod routing_test;
@@ -601,6 +602,28 @@ pub struct Desired {
     pub auth_methods: BTreeMap<String, AuthMethod>,
     /// By case name (`routing_tests:`): what must hold of routing, checked by plan and test.
     pub routing_tests: BTreeMap<String, RoutingTest>,
+}
+
+/// A position in a manifest file (1-based line and column).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SourcePos {
+    /// The file, as found under the directory that was loaded.
+    pub file: PathBuf,
+    /// 1-based line.
+    pub line: usize,
+    /// 1-based column.
+    pub column: usize,
+}
+
+impl SourcePos {
+    /// A position in `file`.
+    pub fn new(file: &Path, line: usize, column: usize) -> SourcePos {
+        SourcePos {
+            file: file.to_path_buf(),
+            line,
+            column,
+        }
+    }
 }
 
 /// The payload Datadog stores when a webhook is created or updated with a `null` payload

@@ -1,8 +1,8 @@
 //! Where each declared object was written: a plan problem about `webhook.x` or a held delete
 //! can then point at the manifest line a reviewer should look at (CI annotations do).
 
+pub use crate::model::SourcePos;
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 
 /// The kinds of objects a manifest declares by name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -36,17 +36,6 @@ impl DeclaredKind {
             DeclaredKind::RoutingTest => "routing test",
         }
     }
-}
-
-/// A position in a manifest file (1-based line and column).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SourcePos {
-    /// The file, as found under the directory that was loaded.
-    pub file: PathBuf,
-    /// 1-based line.
-    pub line: usize,
-    /// 1-based column.
-    pub column: usize,
 }
 
 /// Where each declared object's name was written, by kind and name; and where each handle
@@ -99,16 +88,5 @@ impl Origins {
     /// Whether none is.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
-    }
-}
-
-impl SourcePos {
-    /// A position in `file`.
-    pub fn new(file: &Path, line: usize, column: usize) -> SourcePos {
-        SourcePos {
-            file: file.to_path_buf(),
-            line,
-            column,
-        }
     }
 }

@@ -552,6 +552,44 @@ fn the_walk_sees_the_modules_and_their_references() {
     assert!(root["render"].contains_key("plan"), "{:?}", root["render"]);
 }
 
+/// On a crate made for it: a cycle is reported with one reference per edge, and doc
+/// comments, strings, `#[cfg(test)]` items and test modules are not references.
+#[test]
+fn a_cycle_is_reported_with_one_reference_per_edge() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let files = [
+        ("lib.rs", "//! A crate.\nmod a;\nmod b;\nmod c;\n#[cfg(test)]\nmod tests;\n"),
+        (
+            "a.rs",
+            "/// Not [`crate::c`].\npub struct A(pub crate::b::B);\nconst S: &str = \"crate::c::C\";\n",
+        ),
+        (
+            "b.rs",
+            "use super::{a, c::C as Sea};\npub struct B(Sea);\nfn f() -> Option<a::A> { None }\n",
+        ),
+        ("c.rs", "#[cfg(test)]\nuse crate::a::A;\npub struct C;\n"),
+        ("tests.rs", "use crate::c::C;\n"),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.path().join(name), text).expect("a file written");
+    }
+    let graph = CrateGraph::load(dir.path(), "lib.rs");
+    let root = graph
+        .siblings()
+        .remove(&Vec::new())
+        .expect("the root has children");
+    let uses = |m: &str| root[m].keys().cloned().collect::<Vec<_>>();
+    assert_eq!(uses("a"), ["b"]);
+    assert_eq!(uses("b"), ["a", "c"]);
+    assert!(uses("c").is_empty());
+    let found = cycles(&[("x", graph)]);
+    let expected = BTreeMap::from([(
+        "x: a, b".to_string(),
+        vec!["a → b: a.rs:2".to_string(), "b → a: b.rs:1".to_string()],
+    )]);
+    assert_eq!(found, expected);
+}
+
 #[test]
 fn architecture_shows_the_module_graph() {
     let path = crate::repository_root().join("ARCHITECTURE.md");
