@@ -156,28 +156,11 @@ async fn seed_status_seeds_groups_wired_without_seeding() {
         "seed_status: false seeds nothing"
     );
     e.write("checkout.yaml", SCENARIO);
-    let url = e.api_url.clone();
-    let manifests = e.manifests();
-    let dry = e
-        .ddhooks(&[
-            "seed-status",
-            manifests.to_str().expect("utf-8"),
-            "--api-url",
-            &url,
-            "--dry-run",
-        ])
-        .await;
+    let dry = e.verb("seed-status", &["--dry-run"]).await;
     assert_eq!(dry.code, 0, "{}", dry.all());
     dry.assert_shows(&["pair grp: 1 check run(s)", "Dry run: nothing submitted."]);
     assert!(e.check_runs().await.is_empty());
-    let run = e
-        .ddhooks(&[
-            "seed-status",
-            manifests.to_str().expect("utf-8"),
-            "--api-url",
-            &url,
-        ])
-        .await;
+    let run = e.verb("seed-status", &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     run.assert_shows(&["Seeded 1 check run(s)."]);
     let c = counts(&e, "grp.status").await;

@@ -115,15 +115,7 @@ async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_
 
     // Import writes it with the secret read from the environment.
     let dir = e.manifests();
-    let run = e
-        .ddhooks(&[
-            "import",
-            "--out",
-            dir.to_str().unwrap(),
-            "--api-url",
-            &e.api_url,
-        ])
-        .await;
+    let run = e.import(&dir, &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     run.assert_stderr_shows(&["1 webhook auth methods", "OKTA_CLIENT_SECRET"]);
     let text = std::fs::read_to_string(dir.join("imported.yaml")).expect("imported.yaml");
