@@ -138,4 +138,11 @@ impl E2e {
     pub async fn assert_converged(&self) {
         cli::assert_no_changes(&self.plan(&["--detailed-exitcode"]).await);
     }
+
+    /// [`E2e::apply_ok`], then [`E2e::assert_converged`]: a change is applied and the org is
+    /// then what the manifests say (the idempotence check most steps of a test end with).
+    pub async fn apply_and_assert_converged(&self) {
+        self.apply_ok().await;
+        self.assert_converged().await;
+    }
 }

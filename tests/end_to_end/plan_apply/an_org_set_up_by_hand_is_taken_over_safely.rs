@@ -153,8 +153,7 @@ async fn imported_manifests_plan_as_adoptions_only_and_converge_after_apply() {
     assert_eq!(view["summary"]["create"], 0, "{}", plan.stdout);
     assert_eq!(view["summary"]["delete"], 0, "{}", plan.stdout);
 
-    e2e.apply_ok().await;
-    e2e.assert_converged().await;
+    e2e.apply_and_assert_converged().await;
     // Ownership recorded: the registry lists the imported webhooks.
     let registry = e2e.variable("DDHOOKS_STATE").await;
     assert!(registry.is_some(), "apply recorded ownership");
@@ -202,8 +201,7 @@ async fn as_pairs_leaves_each_webhook_mentioned_once_and_peoples_text_intact() {
     assert!(text.contains("webhook_pairs:"), "{text}");
     assert!(text.contains(&format!("    pair: {GROUP}")), "{text}");
     run.assert_stderr_shows(&["--as-pairs"]);
-    e2e.apply_ok().await;
-    e2e.assert_converged().await;
+    e2e.apply_and_assert_converged().await;
     let hand: Vec<String> = guide::HAND_LINES
         .lines()
         .map(|l| l.split_whitespace().collect())

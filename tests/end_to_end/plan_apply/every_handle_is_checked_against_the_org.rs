@@ -96,8 +96,7 @@ async fn a_correct_set_of_handles_plans_clean() {
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(!plan.all().contains("names nothing"), "{}", plan.all());
     assert!(!plan.all().contains("Warning"), "{}", plan.all());
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

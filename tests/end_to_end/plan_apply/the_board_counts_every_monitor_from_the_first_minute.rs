@@ -104,8 +104,7 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
         "~ status_board.checkout will be updated in place",
         "\"My board\" -> \"Checkout monitors status\"",
     ]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let (_, board) = e.get(&path).await;
     assert_eq!(board["title"], "Checkout monitors status");
     // Removed from the manifests: deleted.
@@ -113,8 +112,7 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
     e.plan(&[])
         .await
         .assert_shows(&["- status_board.checkout will be deleted"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert!(dashboards(&e).await.is_empty());
 }
 
@@ -131,8 +129,7 @@ async fn a_dashboard_with_the_title_is_adopted() {
     e.plan(&[])
         .await
         .assert_shows(&["~ status_board.checkout will be adopted and updated"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let boards = dashboards(&e).await;
     assert_eq!(boards.len(), 1, "adopted, not duplicated");
     assert_eq!(boards[0]["id"], made["id"]);

@@ -97,8 +97,7 @@ async fn an_auth_method_is_planned_applied_rotated_and_deleted_with_its_secret_h
     e.plan(&[])
         .await
         .assert_shows(&["- webhook_auth_method.okta will be deleted"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert!(auth_methods(&e).await.is_empty());
 }
 
@@ -138,7 +137,6 @@ async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_
     assert_eq!(change["auth_method_id"], id.as_str());
     assert_eq!(change["after"]["client_secret"]["sensitive"], true);
     assert_hidden("the JSON plan", &plan.all());
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert_eq!(auth_methods(&e).await.len(), 1, "adopted, not made again");
 }
