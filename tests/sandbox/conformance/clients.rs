@@ -5,8 +5,8 @@
 //! `ORIGIN.md`), loaded by [`super::terraform::load`] and replayed by [`super::replay`].
 //! Every interaction must be replayed: a skip is a failure.
 
-use super::replay::{replay, Summary};
-use super::terraform::load;
+use super::replay::Summary;
+use super::terraform::replay_cassette;
 use std::path::{Path, PathBuf};
 
 /// The directory of the official clients' cassettes, inside the project.
@@ -52,14 +52,7 @@ async fn replays_official_client_recordings() {
             .with_extension("")
             .to_string_lossy()
             .replace('\\', "/");
-        let interactions = load(&file).unwrap_or_else(|e| panic!("{e}"));
-        replay(
-            &format!("clients/{name}"),
-            &interactions,
-            true,
-            &mut summary,
-        )
-        .await;
+        replay_cassette(&file, &format!("clients/{name}"), true, &mut summary).await;
     }
     summary.report("official client conformance summary");
 }
