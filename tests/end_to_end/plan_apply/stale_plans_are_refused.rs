@@ -214,7 +214,7 @@ impl Org {
     /// `because`, that every other one is written, and that the apply listed the monitors
     /// once again (1,000 monitors known: both pages), read none one by one (no
     /// `GET /api/v1/monitor/{id}`) and wrote every monitor that did not move.
-    async fn assert_refused_when_changed_during_the_chain(
+    async fn assert_refused_alone(
         &self,
         changed: i64,
         change: impl Future,
@@ -329,13 +329,10 @@ async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_writt
     let persons_text = "Disk almost full — edited by hand after the plan @ops-oncall";
     let edit = org.sandbox.set_message(edited, persons_text);
     let because = "changed by someone else since the plan";
-    org.assert_refused_when_changed_during_the_chain(edited, edit, route::MONITOR_WRITE, because)
+    org.assert_refused_alone(edited, edit, route::MONITOR_WRITE, because)
         .await;
-    assert_eq!(
-        org.sandbox.message(edited).await,
-        persons_text,
-        "the person's edit is kept"
-    );
+    let kept = org.sandbox.message(edited).await;
+    assert_eq!(kept, persons_text, "the person's edit is kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -344,18 +341,10 @@ async fn a_monitor_deleted_since_a_stale_read_is_refused_as_deleted() {
     let deleted = *org.targeted.keys().nth(2).expect("a third target");
     let delete = org.sandbox.delete_monitor(deleted);
     let because = "deleted since the plan";
-    org.assert_refused_when_changed_during_the_chain(
-        deleted,
-        delete,
-        route::MONITOR_DELETE,
-        because,
-    )
-    .await;
-    assert_eq!(
-        org.sandbox.message_of(deleted).await,
-        None,
-        "not brought back"
-    );
+    org.assert_refused_alone(deleted, delete, route::MONITOR_DELETE, because)
+        .await;
+    let left = org.sandbox.message_of(deleted).await;
+    assert_eq!(left, None, "not brought back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

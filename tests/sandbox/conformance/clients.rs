@@ -6,7 +6,7 @@
 //! Every interaction must be replayed: a skip is a failure.
 
 use super::replay::Summary;
-use super::terraform::replay_cassette;
+use super::terraform::{replay_cassette, sorted_cassettes};
 use std::path::{Path, PathBuf};
 
 /// The directory of the official clients' cassettes, inside the project.
@@ -33,11 +33,7 @@ fn cassettes(dir: &Path) -> Result<Vec<PathBuf>, String> {
             }
         }
     }
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("{} holds no cassette", dir.display()));
-    }
-    Ok(files)
+    sorted_cassettes(files, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
