@@ -16,6 +16,13 @@ async fn created(h: &Sandbox, path: &str, body: Value) -> Value {
     answer
 }
 
+/// `GET path`, asserted to answer 200: the listing.
+async fn listing(h: &Sandbox, path: &str) -> Value {
+    let (code, list) = h.get(path).await;
+    assert_eq!(code, StatusCode::OK, "GET {path}: {list}");
+    list
+}
+
 /// `path` reads 200, deletes 204, then reads 404.
 async fn read_delete_gone(h: &Sandbox, path: &str) {
     assert_eq!(h.get(path).await.0, StatusCode::OK);
@@ -38,11 +45,9 @@ async fn slack_channels_live_in_an_account_the_org_has() {
     assert_eq!(code, StatusCode::NO_CONTENT);
     let answer = created(&h, SLACK, json!({"name": "#ops"})).await;
     assert_eq!(answer["name"], "#ops");
-    let (code, list) = h.get(SLACK).await;
-    assert_eq!(code, StatusCode::OK);
+    let list = listing(&h, SLACK).await;
     assert_eq!(list[0]["name"], "#ops");
-    let one = format!("{SLACK}/%23ops");
-    read_delete_gone(&h, &one).await;
+    read_delete_gone(&h, &format!("{SLACK}/%23ops")).await;
     h.stop().await;
 }
 
@@ -100,11 +105,9 @@ async fn services_and_handles_are_created_read_listed_and_deleted() {
             !text.contains("\"k\"") && !text.contains("example.com"),
             "{text}"
         );
-        let (code, list) = h.get(path).await;
-        assert_eq!(code, StatusCode::OK);
+        let list = listing(&h, path).await;
         assert_eq!(list["data"][0]["attributes"]["name"], attributes["name"]);
-        let one = format!("{path}/{id}");
-        read_delete_gone(&h, &one).await;
+        read_delete_gone(&h, &format!("{path}/{id}")).await;
     }
     h.stop().await;
 }
