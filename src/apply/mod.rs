@@ -10,7 +10,7 @@
 //! moved is refused rather than overwritten: at 10,000 monitors, 11 page GETs every 5 s of
 //! chain instead of one GET per monitor written.
 
-pub use ddhooks_core::apply::{engine, schedule};
+pub use ddhooks_core::apply::{engine, schedule, schedule_from};
 
 pub use crate::datadog::lock::{self, Claim, Lock, LockError, LockOptions};
 pub use crate::datadog::registry_store::{StateError, StateStore};
@@ -56,15 +56,32 @@ impl Applier<'_> {
         self.apply_steps(plan, usize::MAX).await
     }
 
-    /// Applies at most `max_steps` of the engine's steps, then stops as a killed process
-    /// would (nothing more is written or saved); tests resume from there.
-    pub async fn apply_steps(mut self, plan: &Plan, max_steps: usize) -> ApplyReport {
+    /// The registry the engine starts from: the one read, carrying the org's monitor count
+    /// (every save carries it: the next fetch sizes its concurrent read of the monitor pages
+    /// with it).
+    fn starting_registry(&self) -> Registry {
         let mut registry = self.registry.clone();
-        // Every save carries the org's monitor count: the next fetch sizes its concurrent
-        // read of the monitor pages with it.
         if self.monitors_read > 0 {
             registry.set_monitor_count(Some(self.monitors_read));
         }
+        registry
+    }
+
+    /// The core's schedule of `plan` from where this applier starts ([`schedule_from`]):
+    /// the steps [`Applier::apply_steps`] takes when every write succeeds, the last `done`.
+    pub fn schedule(&self, plan: &Plan) -> Vec<String> {
+        schedule_from(
+            plan,
+            self.starting_registry(),
+            self.state.dirty,
+            self.concurrency,
+        )
+    }
+
+    /// Applies at most `max_steps` of the engine's steps, then stops as a killed process
+    /// would (nothing more is written or saved); tests resume from there.
+    pub async fn apply_steps(mut self, plan: &Plan, max_steps: usize) -> ApplyReport {
+        let registry = self.starting_registry();
         // The chain needs one request at a time: the rest of the concurrency writes the
         // monitors whose webhooks exist meanwhile.
         // A new listing of the monitors keeps only those the plan writes.

@@ -5,6 +5,13 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
+pub mod canonical;
+pub mod routing_test;
+pub mod transition;
+
+pub use routing_test::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
+pub use transition::{MonitorState, SampleTransition, Transition};
+
 /// A value that must never be printed: `Debug` and `Display` show `(sensitive)`.
 ///
 /// Secret custom variable values travel through the program in this type so that a stray
@@ -593,7 +600,7 @@ pub struct Desired {
     /// By name (`webhook_auth_methods:`): the OAuth2 client-credentials auth methods.
     pub auth_methods: BTreeMap<String, AuthMethod>,
     /// By case name (`routing_tests:`): what must hold of routing, checked by plan and test.
-    pub routing_tests: BTreeMap<String, crate::routing::RoutingTest>,
+    pub routing_tests: BTreeMap<String, RoutingTest>,
 }
 
 /// The payload Datadog stores when a webhook is created or updated with a `null` payload
@@ -688,7 +695,7 @@ pub struct Remote {
     /// board could adopt by title.
     pub status_boards: BTreeMap<String, RemoteBoard>,
     /// Each monitor's current state (the listing's `overall_state`), by id, for seeding.
-    pub monitor_states: BTreeMap<i64, crate::template::MonitorState>,
+    pub monitor_states: BTreeMap<i64, MonitorState>,
     /// Every webhook auth method of the org, by id (listed when the manifests declare one
     /// or the registry owns one).
     pub auth_methods: BTreeMap<String, RemoteAuthMethod>,

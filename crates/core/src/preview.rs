@@ -7,10 +7,9 @@
 //! simulation runs; this module only chooses the transitions and the sample values, and masks.
 
 use crate::mask::Masker;
+pub use crate::model::SampleTransition;
 use crate::model::{default_webhook_payload, CustomVariable, EncodeAs, RemoteWebhook, Webhook};
-use crate::template::{
-    self, builtin_values, CallTemplate, Event, Filler, MonitorState, TemplateError, Transition,
-};
+use crate::template::{self, builtin_values, CallTemplate, Event, Filler, TemplateError};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -33,83 +32,6 @@ pub const SAMPLE_ORG_ID: &str = "1";
 pub const SAMPLE_ORG_NAME: &str = "Sample Org";
 /// The query of the sample monitor of a block preview.
 pub const SAMPLE_QUERY: &str = "avg(last_5m):avg:system.load.1{*} > 2";
-
-/// The transitions a preview shows, in the order it shows them (all of them by default).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum SampleTransition {
-    /// OK → Alert.
-    Alert,
-    /// OK → Warn.
-    Warning,
-    /// OK → No Data.
-    NoData,
-    /// Alert → OK.
-    Recovery,
-    /// Warn → OK.
-    WarningRecovery,
-    /// No Data → OK.
-    NoDataRecovery,
-    /// Alert → Warn.
-    AlertToWarning,
-    /// Alert again, re-notified.
-    Renotify,
-}
-
-impl SampleTransition {
-    /// Every transition, in the order a preview shows them.
-    pub const ALL: [SampleTransition; 8] = [
-        SampleTransition::Alert,
-        SampleTransition::Warning,
-        SampleTransition::NoData,
-        SampleTransition::Recovery,
-        SampleTransition::WarningRecovery,
-        SampleTransition::NoDataRecovery,
-        SampleTransition::AlertToWarning,
-        SampleTransition::Renotify,
-    ];
-
-    /// The name on the command line and in JSON: `alert`, `no-data`, `recovery`, …
-    pub fn name(self) -> &'static str {
-        match self {
-            SampleTransition::Alert => "alert",
-            SampleTransition::Warning => "warning",
-            SampleTransition::NoData => "no-data",
-            SampleTransition::Recovery => "recovery",
-            SampleTransition::WarningRecovery => "warning-recovery",
-            SampleTransition::NoDataRecovery => "no-data-recovery",
-            SampleTransition::AlertToWarning => "alert-to-warning",
-            SampleTransition::Renotify => "renotify",
-        }
-    }
-
-    /// Parses [`SampleTransition::name`]'s spelling.
-    pub fn parse(text: &str) -> Option<SampleTransition> {
-        SampleTransition::ALL
-            .into_iter()
-            .find(|t| t.name() == text.trim())
-    }
-
-    /// The state change, with the monitor's priority.
-    pub fn transition(self, priority: Option<u8>) -> Transition {
-        use MonitorState::{Alert, NoData, Ok, Warn};
-        let (from, to, renotify) = match self {
-            SampleTransition::Alert => (Ok, Alert, false),
-            SampleTransition::Warning => (Ok, Warn, false),
-            SampleTransition::NoData => (Ok, NoData, false),
-            SampleTransition::Recovery => (Alert, Ok, false),
-            SampleTransition::WarningRecovery => (Warn, Ok, false),
-            SampleTransition::NoDataRecovery => (NoData, Ok, false),
-            SampleTransition::AlertToWarning => (Alert, Warn, false),
-            SampleTransition::Renotify => (Alert, Alert, true),
-        };
-        Transition {
-            from,
-            to,
-            priority,
-            renotify,
-        }
-    }
-}
 
 /// What is previewed: a monitor of the org, or one block of the manifests alone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

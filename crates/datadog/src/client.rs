@@ -20,7 +20,7 @@ mod error;
 pub(crate) mod handles;
 mod monitor_list;
 mod rules;
-pub use error::ApiError;
+pub use error::{ApiError, FetchError};
 pub use monitor_list::MonitorListing;
 
 /// Largest response body accepted; anything larger is an error, never an out-of-memory.

@@ -2,38 +2,21 @@
 //! Datadog cannot list them), every monitor, and the registry — concurrently, with a bound.
 //! Also the conversions from wire types into the domain's `Remote*` types.
 
-use super::{wire, ApiError, Client};
+pub use crate::client::FetchError;
+use crate::registry_store::StateStore;
 pub use crate::registry_store::{read_registry, StateBackend};
+use crate::{wire, Client};
 use ddhooks_core::model::{
     BoardWidget, EncodeAs, NotificationRule, Remote, RemoteAuthMethod, RemoteBoard, RemoteMonitor,
     RemoteRule, RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter,
     RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
 };
 use ddhooks_core::plan::MonitorInterest;
-use ddhooks_core::registry::{self, Layout, OwnedKind, Registry, RegistryError};
+use ddhooks_core::registry::{self, Layout, OwnedKind, Registry};
 use ddhooks_core::template::MonitorState;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-
-/// A failure while fetching.
-#[derive(Debug, thiserror::Error)]
-pub enum FetchError {
-    /// An API call failed.
-    #[error(transparent)]
-    Api(#[from] ApiError),
-    /// The registry could not be read.
-    #[error("registry: {0}")]
-    Registry(#[from] RegistryError),
-    /// The registry file could not be read.
-    #[error("registry file {path}: {detail}")]
-    File {
-        /// The file.
-        path: String,
-        /// Why.
-        detail: String,
-    },
-}
 
 /// Decodes a wire webhook: payload and headers are JSON text inside JSON strings.
 pub(crate) fn remote_webhook(w: &wire::Webhook) -> RemoteWebhook {
@@ -230,6 +213,19 @@ pub struct Fetched {
     /// Whether pending entries were resolved on reading, so the stored registry differs
     /// from the one returned and should be saved.
     pub registry_resolved: bool,
+}
+
+impl Fetched {
+    /// The store of the registry just fetched from `backend`: where it is, how many parts
+    /// hold it, and whether it must be saved again.
+    pub fn state_store(&self, backend: StateBackend) -> StateStore {
+        StateStore::after_read(
+            backend,
+            self.registry_parts,
+            self.registry_layout,
+            self.registry_resolved,
+        )
+    }
 }
 
 /// What a fetch reads: the names the plan needs, and what to keep of the monitors.

@@ -8,6 +8,7 @@ pub mod lock;
 pub mod network;
 pub mod objects;
 pub mod pacing;
+pub mod permissions;
 pub mod registry_store;
 pub mod wire;
 

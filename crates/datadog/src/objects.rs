@@ -7,8 +7,8 @@ use crate::fetch::{
 };
 use crate::{wire, ApiError, Client};
 use ddhooks_core::model::{
-    BoardWidget, NotificationRule, RemoteAuthMethod, RemoteBoard, RemoteMonitor, RemoteRule,
-    RemoteVariable, RemoteWebhook, RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
+    canonical, BoardWidget, NotificationRule, RemoteAuthMethod, RemoteBoard, RemoteMonitor,
+    RemoteRule, RemoteVariable, RemoteWebhook, StatusBoard, Unmodelled,
 };
 use ddhooks_core::plan::{AuthMethodState, MonitorInterest, SeedRun, WebhookState};
 use ddhooks_core::preview::MonitorFacts;
@@ -44,94 +44,59 @@ fn encoded(state: &WebhookState) -> (Option<String>, Option<String>) {
 }
 
 /// A rule as the API takes it: `data` without id on create, with the id on PATCH (which
-/// replaces the whole rule, so every attribute is sent: the modelled ones from `rule`, every
-/// other one carried over as read).
+/// replaces the whole rule, so every attribute is sent: the modelled ones, the model's
+/// canonical JSON of `rule`, then every other one carried over as read).
 fn rule_document(
     rule: &NotificationRule,
     id: Option<&str>,
     carried: &Unmodelled,
-) -> wire::RuleDocument {
-    let filter = match &rule.filter {
-        RuleFilter::Tags(tags) => wire::RuleFilter {
-            tags: Some(tags.clone()),
-            scope: None,
-        },
-        RuleFilter::Scope(scope) => wire::RuleFilter {
-            tags: None,
-            scope: Some(scope.clone()),
-        },
-    };
-    let (recipients, conditional_recipients) = match &rule.recipients {
-        RuleRecipients::Always(list) => (Some(list.clone()), None),
-        RuleRecipients::Conditional {
-            conditions,
-            fallback,
-        } => (
-            None,
-            Some(wire::RuleConditionalRecipients {
-                conditions: conditions
-                    .iter()
-                    .map(|c| wire::RuleCondition {
-                        scope: c.scope.to_string(),
-                        recipients: c.recipients.clone(),
-                    })
-                    .collect(),
-                fallback_recipients: (!fallback.is_empty()).then(|| fallback.clone()),
-            }),
-        ),
-    };
-    wire::RuleDocument {
+) -> Result<wire::RuleDocument, ApiError> {
+    let mut attributes: serde_json::Map<String, serde_json::Value> = canonical::rule(rule)
+        .into_iter()
+        .map(|(key, value)| (key.to_string(), value))
+        .collect();
+    for (key, value) in carried.fields() {
+        attributes
+            .entry(key.clone())
+            .or_insert_with(|| value.clone());
+    }
+    let attributes =
+        serde_json::from_value(serde_json::Value::Object(attributes)).map_err(|err| {
+            ApiError::Encode {
+                object: format!("notification rule {}", rule.name),
+                detail: err.to_string(),
+            }
+        })?;
+    Ok(wire::RuleDocument {
         data: wire::RuleData {
             kind: wire::NOTIFICATION_RULE_TYPE.to_string(),
             id: id.map(str::to_string),
-            attributes: wire::RuleAttributes {
-                name: rule.name.clone(),
-                filter: Some(filter),
-                recipients,
-                conditional_recipients,
-                created_at: None,
-                modified_at: None,
-                extra: carried.fields().clone(),
-            },
+            attributes,
             relationships: None,
         },
         included: None,
-    }
+    })
 }
 
-/// A status board as the API takes it: a free-layout dashboard holding exactly its widgets
-/// (a `PUT` replaces the dashboard whole, so every field is sent: the modelled ones from
-/// `board`, every other one carried over as read).
+/// A status board as the API takes it: a free-layout dashboard holding exactly its widgets,
+/// each the model's canonical definition and layout (a `PUT` replaces the dashboard whole,
+/// so every field is sent: the modelled ones from `board`, every other one carried over as
+/// read).
 fn board_document(board: &StatusBoard, carried: &Unmodelled) -> wire::Dashboard {
     let widgets = board
         .widgets
         .iter()
         .filter_map(|w| match w {
-            BoardWidget::CheckStatus {
-                title,
-                check,
-                grouping,
-                tags,
-                layout,
-            } => {
-                let definition = serde_json::json!({
-                    "type": "check_status",
-                    "title": title,
-                    "check": check,
-                    "grouping": grouping,
-                    "tags": tags,
-                });
-                Some(wire::DashboardWidget {
-                    definition: definition.as_object().cloned().unwrap_or_default(),
-                    layout: Some(wire::WidgetLayout {
-                        x: i64::from(layout.x),
-                        y: i64::from(layout.y),
-                        width: i64::from(layout.width),
-                        height: i64::from(layout.height),
-                    }),
-                    id: None,
-                })
-            }
+            BoardWidget::CheckStatus { layout, .. } => Some(wire::DashboardWidget {
+                definition: canonical::widget_definition(w),
+                layout: Some(wire::WidgetLayout {
+                    x: i64::from(layout.x),
+                    y: i64::from(layout.y),
+                    width: i64::from(layout.width),
+                    height: i64::from(layout.height),
+                }),
+                id: None,
+            }),
             // ddhooks never writes widgets of other types: a board holds only its own.
             BoardWidget::Other { .. } => None,
         })
@@ -288,7 +253,7 @@ impl Client {
     /// Creates a notification rule; returns the id Datadog gave it.
     pub async fn create_rule_as(&self, rule: &NotificationRule) -> Result<String, ApiError> {
         let created = self
-            .create_rule(&rule_document(rule, None, &Unmodelled::default()))
+            .create_rule(&rule_document(rule, None, &Unmodelled::default())?)
             .await?;
         created.data.id.ok_or_else(|| ApiError::Decode {
             object: format!("notification rule {}", rule.name),
@@ -304,7 +269,7 @@ impl Client {
         rule: &NotificationRule,
         carried: &Unmodelled,
     ) -> Result<(), ApiError> {
-        self.patch_rule(id, &rule_document(rule, Some(id), carried))
+        self.patch_rule(id, &rule_document(rule, Some(id), carried)?)
             .await
             .map(|_| ())
     }
@@ -492,7 +457,9 @@ impl Client {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use ddhooks_core::model::{Condition, RuleCondition, RuleConditionScope};
+    use ddhooks_core::model::{
+        Condition, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients, WidgetLayout,
+    };
     use serde_json::json;
 
     fn carried(fields: serde_json::Value) -> Unmodelled {
@@ -516,7 +483,8 @@ mod tests {
         };
         let extra = json!({"bundle_config": {"duration": 300}, "future": [1, {"a": null}]});
         let body =
-            serde_json::to_value(rule_document(&rule, Some("id-1"), &carried(extra))).unwrap();
+            serde_json::to_value(rule_document(&rule, Some("id-1"), &carried(extra)).unwrap())
+                .unwrap();
         let attributes = &body["data"]["attributes"];
         assert_eq!(attributes["bundle_config"], json!({"duration": 300}));
         assert_eq!(attributes["future"], json!([1, {"a": null}]));
@@ -543,5 +511,77 @@ mod tests {
         let created = serde_json::to_value(board_document(&board, &Unmodelled::default())).unwrap();
         assert_eq!(created["template_variables"], json!([]));
         assert_eq!(created["notify_list"], json!([]));
+    }
+
+    /// The bodies of rule and board writes, byte for byte: built from the model's canonical
+    /// JSON, they must stay what Datadog was sent before.
+    #[test]
+    fn rule_and_board_bodies_are_what_datadog_was_always_sent() {
+        let rule = NotificationRule {
+            name: "scoped".into(),
+            filter: RuleFilter::Scope("team:a AND NOT env:dev".into()),
+            recipients: RuleRecipients::Conditional {
+                conditions: [
+                    (
+                        RuleConditionScope::Transition(Condition::IsAlert),
+                        "pagerduty-a",
+                    ),
+                    (RuleConditionScope::Tag("priority:p1".into()), "slack-p1"),
+                ]
+                .into_iter()
+                .map(|(scope, to)| RuleCondition {
+                    scope,
+                    recipients: vec![to.into()],
+                })
+                .collect(),
+                fallback: vec!["slack-rest".into()],
+            },
+        };
+        let extra = carried(json!({"bundle_config": {"duration": 300}}));
+        let body =
+            serde_json::to_string(&rule_document(&rule, Some("r-1"), &extra).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            r#"{"data":{"type":"monitor-notification-rule","id":"r-1","attributes":{"name":"scoped","filter":{"scope":"team:a AND NOT env:dev"},"conditional_recipients":{"conditions":[{"scope":"transition_type:is_alert","recipients":["pagerduty-a"]},{"scope":"priority:p1","recipients":["slack-p1"]}],"fallback_recipients":["slack-rest"]},"bundle_config":{"duration":300}}}}"#
+        );
+        let tags = NotificationRule {
+            name: "team-a".into(),
+            filter: RuleFilter::Tags(vec!["team:a".into()]),
+            recipients: RuleRecipients::Always(vec!["slack-a".into()]),
+        };
+        let body =
+            serde_json::to_string(&rule_document(&tags, None, &Unmodelled::default()).unwrap())
+                .unwrap();
+        assert_eq!(
+            body,
+            r#"{"data":{"type":"monitor-notification-rule","attributes":{"name":"team-a","filter":{"tags":["team:a"]},"recipients":["slack-a"]}}}"#
+        );
+        let board = StatusBoard {
+            title: "Pairs".into(),
+            description: None,
+            widgets: vec![
+                BoardWidget::CheckStatus {
+                    title: "g".into(),
+                    check: "g.status".into(),
+                    grouping: "cluster".into(),
+                    tags: vec!["*".into()],
+                    layout: WidgetLayout {
+                        x: 0,
+                        y: 2,
+                        width: 4,
+                        height: 3,
+                    },
+                },
+                BoardWidget::Other {
+                    kind: "note".into(),
+                    title: None,
+                },
+            ],
+        };
+        let body = serde_json::to_string(&board_document(&board, &Unmodelled::default())).unwrap();
+        assert_eq!(
+            body,
+            r#"{"title":"Pairs","description":"","layout_type":"free","widgets":[{"definition":{"type":"check_status","title":"g","check":"g.status","grouping":"cluster","tags":["*"]},"layout":{"x":0,"y":2,"width":4,"height":3}}],"notify_list":[],"template_variables":[]}"#
+        );
     }
 }

@@ -7,7 +7,7 @@
 //! any point leaves the header pointing at a complete set of parts, and a checksum in the
 //! header turns any mix of versions into a clear error instead of a wrong registry.
 
-use crate::fetch::{FetchError, Fetched};
+use crate::client::FetchError;
 use crate::{wire, ApiError, Client};
 use ddhooks_core::registry::{self, Layout, Registry, Slot};
 use std::collections::BTreeMap;
@@ -130,13 +130,20 @@ pub enum StateError {
 }
 
 impl StateStore {
-    /// The store for a registry just fetched from `backend`.
-    pub fn from_fetched(backend: StateBackend, fetched: &Fetched) -> StateStore {
+    /// The store for a registry just read from `backend`: `stored_parts` and `layout` as
+    /// the read found them, `dirty` when what was read differs from what is stored (pending
+    /// entries resolved on reading), so it must be saved.
+    pub fn after_read(
+        backend: StateBackend,
+        stored_parts: usize,
+        layout: Option<Layout>,
+        dirty: bool,
+    ) -> StateStore {
         StateStore {
             backend,
-            stored_parts: fetched.registry_parts,
-            layout: fetched.registry_layout,
-            dirty: fetched.registry_resolved,
+            stored_parts,
+            layout,
+            dirty,
         }
     }
 

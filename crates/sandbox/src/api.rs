@@ -667,7 +667,7 @@ async fn delete_auth_method(
 
 /// A sandbox whose application key lacks a permission (`SandboxConfig::denied_permissions`)
 /// answers Datadog's 403 to every request of an endpoint that needs it, before the handler
-/// runs; `ddhooks_datadog::handles::PERMISSIONS` says which endpoint needs which.
+/// runs; `ddhooks_datadog::permissions::PERMISSIONS` says which endpoint needs which.
 pub async fn check_permission(
     State(s): State<Arc<Shared>>,
     req: axum::extract::Request,
@@ -675,7 +675,7 @@ pub async fn check_permission(
 ) -> Response {
     if !s.config.denied_permissions.is_empty() {
         let needed =
-            ddhooks_datadog::handles::permission_for(req.method().as_str(), req.uri().path());
+            ddhooks_datadog::permissions::permission_for(req.method().as_str(), req.uri().path());
         if needed.is_some_and(|p| s.config.denied_permissions.contains(p)) {
             return ApiError::forbidden("Forbidden").into_response();
         }

@@ -3,8 +3,9 @@
 //! never answered, `scope`/`audience` `null` when unset, 204 on delete, the recorded 404),
 //! as pure functions over [`Data`], so that every check runs before anything is stored.
 
+use crate::data::{Data, StoredAuthMethod};
+use crate::error::ApiError;
 use crate::integration::parse_body;
-use crate::store::{ApiError, Data, StoredAuthMethod};
 use ddhooks_datadog::wire::{
     AuthMethodList, AuthMethodSummary, AuthMethodSummaryAttributes, OAuth2AuthMethodAttributes,
     OAuth2AuthMethodData, OAuth2AuthMethodDocument, OAuth2AuthMethodWrite,

@@ -3,10 +3,11 @@
 //! widget shows, as pure functions over [`Data`], so that every check runs before anything
 //! is stored and the status boards ddhooks provisions can be tested without an account.
 
+use crate::data::Data;
+use crate::error::ApiError;
 use crate::integration::parse_body;
 use crate::monitors::Now;
 use crate::rules::sandbox_user;
-use crate::store::{ApiError, Data};
 use ddhooks_datadog::wire::{
     Dashboard, DashboardDeleted, DashboardList, DashboardSummary, DashboardWidget, ServiceCheck,
 };

@@ -1,7 +1,8 @@
 //! Webhooks and custom variables of the Webhooks integration: Datadog's rules as pure
 //! functions over [`Integration`], so the lossy mode can run them on a stale snapshot.
 
-use super::store::{ApiError, Integration, StoredVariable};
+use crate::data::{Integration, StoredVariable};
+use crate::error::ApiError;
 use ddhooks_datadog::wire::{
     CustomVariable, CustomVariableCreateRequest, CustomVariableUpdateRequest, Webhook,
     WebhookCreateRequest, WebhookUpdateRequest, DEFAULT_WEBHOOK_PAYLOAD,

@@ -20,6 +20,8 @@
 pub mod api;
 pub mod auth_methods;
 pub mod dashboards;
+pub mod data;
+pub mod error;
 pub mod faults;
 pub mod handles;
 pub mod integration;
@@ -78,7 +80,7 @@ pub struct SandboxConfig {
     /// `$ORG_NAME`.
     pub org_name: String,
     /// Permissions the application key lacks (a scoped key): a request to an endpoint
-    /// needing one (`ddhooks_datadog::handles::PERMISSIONS`) is answered Datadog's 403.
+    /// needing one (`ddhooks_datadog::permissions::PERMISSIONS`) is answered Datadog's 403.
     pub denied_permissions: BTreeSet<String>,
     /// What the rate-limit windows run on: the machine's clock, or a test's
     /// [`faults::ManualClock`].

@@ -1,7 +1,8 @@
 //! Monitors: validation, the server-side defaults Datadog fills in, and the list filters,
 //! as pure functions over JSON so every field a client sends is stored and echoed.
 
-use super::store::{ApiError, Data};
+use crate::data::Data;
+use crate::error::ApiError;
 use ddhooks_core::template;
 use serde_json::{json, Map, Value};
 

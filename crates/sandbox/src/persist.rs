@@ -46,7 +46,7 @@ use state::decode_snapshot;
 pub use state::Touched;
 pub(crate) use state::{encode_snapshot, Marks, Record};
 
-use crate::store::Data;
+use crate::data::Data;
 use serde::{Deserialize, Serialize};
 use std::fs::{File, OpenOptions};
 use std::io::{self, Seek, SeekFrom, Write};

@@ -3,9 +3,10 @@
 //! filters, as pure functions over [`Data`], so that every check runs before anything is
 //! stored.
 
+use crate::data::Data;
+use crate::error::ApiError;
 use crate::integration::parse_body;
 use crate::monitors::Now;
-use crate::store::{ApiError, Data};
 use ddhooks_core::model::RuleConditionScope;
 use ddhooks_core::scope::{Scope, MAX_SCOPE_CHARS};
 use ddhooks_datadog::wire::{

@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 /// long it takes (an hour's read age): request counts are then exact on any machine.
 pub const NO_RELISTING: [&str; 2] = ["--monitor-read-max-age-ms", "3600000"];
 
+/// The same flag at zero: any read is too old by the first monitor write, so an apply lists
+/// the monitors again before writing them, on any machine, however fast.
+pub const ALWAYS_RELISTING: [&str; 2] = ["--monitor-read-max-age-ms", "0"];
+
 /// The manifests of the scenario: a secret API-key variable, a pair and its block
 /// on every `team:checkout` monitor.
 pub const SCENARIO: &str = concat!(

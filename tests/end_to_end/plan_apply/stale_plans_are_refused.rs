@@ -4,7 +4,7 @@
 
 use crate::kit::cli::{self, Run};
 use crate::kit::e2e::E2e;
-use crate::kit::fixtures::{block, pair_body, Workspace, NO_RELISTING, SCENARIO};
+use crate::kit::fixtures::{block, pair_body, Workspace, ALWAYS_RELISTING, NO_RELISTING, SCENARIO};
 use crate::kit::sandbox::{route, Sandbox, WEBHOOKS};
 use ddhooks::sandbox::SandboxConfig;
 use serde_json::json;
@@ -95,16 +95,20 @@ async fn saved_plan_is_refused_when_the_manifests_changed() {
 // planned from, with no second read per object; when a monitor write is handed out more
 // than MONITOR_READ_MAX_AGE after the last read of the monitors, every monitor is listed
 // again, once (alongside the chain's next write), and a monitor whose message moved (or
-// that is gone) is refused while the others are written.
+// that is gone) is refused while the others are written. The tests set the read age
+// allowed to zero ([`ALWAYS_RELISTING`]) rather than make the chain outlast it: whether a
+// second listing happens never depends on how fast the machine is.
 
 /// Monitors in the org: exactly one full page, so a listing is two pages (the second empty).
 const MONITORS: usize = 1_000;
 /// Every `EVERY`-th monitor is tagged `team:checkout` and gets the scenario's block.
 const EVERY: usize = 250;
-/// Webhooks added to the scenario so that the chain of webhook writes, one at a time and
-/// each answered `LATENCY` after it arrives, lasts at least `PADDING × LATENCY` = 10 s:
-/// twice `MONITOR_READ_MAX_AGE`, however fast the machine (a slow one only lengthens it).
-const PADDING: usize = 40;
+/// Webhooks added to the scenario before the pair, so that the chain of webhook writes, one
+/// at a time and each answered `LATENCY` after it arrives, leaves `PADDING × LATENCY` = 3 s
+/// between the apply's first webhook create and its listing again: a person's edit made
+/// then (one request, also answered after `LATENCY`) lands before it, which
+/// `Org::during_the_chain` asserts.
+const PADDING: usize = 12;
 const LATENCY: Duration = Duration::from_millis(250);
 
 /// Webhooks written after the pair when there is padding before it.
@@ -152,7 +156,7 @@ impl Org {
             .collect();
         let work = Workspace::new();
         // The chain goes in name order: `a-pad-…` before the pair, so that its monitor
-        // writes are ready only 10 s after the read; `z-pad-…` after it, so that they ride
+        // writes are ready only `PADDING × LATENCY` after the read; `z-pad-…` after it, so that they ride
         // along with the chain (and so does the new listing).
         let pads: String = (0..padding)
             .map(|i| format!("  a-pad-{i:02}:\n    url: https://example.com/pad/{i}\n"))
@@ -175,12 +179,7 @@ impl Org {
         }
     }
 
-    /// `apply --auto-approve`, spawned, with the request log cleared first.
-    async fn spawn_apply(&self) -> tokio::process::Child {
-        self.spawn_apply_with(&[]).await
-    }
-
-    /// [`Org::spawn_apply`] with `extra` flags.
+    /// `apply --auto-approve` with `extra` flags, spawned, with the request log cleared first.
     async fn spawn_apply_with(&self, extra: &[&str]) -> tokio::process::Child {
         self.sandbox.clear_requests().await;
         cli::verb(
@@ -209,8 +208,9 @@ impl Org {
         );
     }
 
-    /// Applies the saved plan while `change` (one request, on `change_route`) moves monitor
-    /// `changed` during the chain; asserts that only that monitor is refused, saying
+    /// Applies the saved plan, with no read age allowed ([`ALWAYS_RELISTING`]), while
+    /// `change` (one request, on `change_route`) moves monitor `changed` during the chain;
+    /// asserts that only that monitor is refused, saying
     /// `because`, that every other one is written, and that the apply listed the monitors
     /// once again (1,000 monitors known: both pages), read none one by one (no
     /// `GET /api/v1/monitor/{id}`) and wrote every monitor that did not move.
@@ -221,7 +221,7 @@ impl Org {
         change_route: &str,
         because: &str,
     ) {
-        let mut apply = self.spawn_apply().await;
+        let mut apply = self.spawn_apply_with(&ALWAYS_RELISTING).await;
         self.during_the_chain(&mut apply, change).await;
         let run = cli::finish(apply).await;
         let requests = self.sandbox.request_counts().await;

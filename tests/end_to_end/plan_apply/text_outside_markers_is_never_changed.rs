@@ -1,7 +1,7 @@
 //! People's text: every byte outside ddhooks' markers is kept through plan and apply, and
 //! a damaged block is an error for that monitor only, which is not written. The property
-//! runs through the real binary and a real sandbox (few cases: each one does HTTP and runs
-//! the binary four times).
+//! runs through the real binary and a real sandbox (few cases, each a batch of texts on
+//! monitors of one org: a case does HTTP and runs the binary six times).
 
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::{block, pair_body, SCENARIO};
@@ -116,16 +116,30 @@ fn stored(sent: &str) -> String {
 /// expected messages are what each write sends, as Datadog stores it, and after every
 /// apply the plan says `No changes.` (no perpetual diff from the trimming), whatever
 /// whitespace begins or ends people's text and whether the block ends the message.
-async fn round_trip(original: String, after_block: String) {
+///
+/// Each text is one monitor of the same org (each with a bystander outside the group), so
+/// one case checks a batch of texts with the same six runs of the binary.
+async fn round_trip(texts: Vec<(String, String)>) {
     let e = E2e::start().await;
-    let id = e.checkout_monitor("[checkout] property", &original).await;
-    let bystander = e.create_monitor("other", &["team:other"], &original).await;
-    let original = stored(&original);
-    assert_eq!(e.message(id).await, original, "trimmed when made");
-
-    // Appended after one blank line (none when the message is empty).
-    e.write("checkout.yaml", &manifest("@slack-a"));
-    e.apply_ok().await;
+    let mut monitors = Vec::new();
+    for (i, (original, after_block)) in texts.into_iter().enumerate() {
+        let id = e
+            .checkout_monitor(&format!("[checkout] property {i}"), &original)
+            .await;
+        let bystander = e
+            .create_monitor(&format!("other {i}"), &["team:other"], &original)
+            .await;
+        let original = stored(&original);
+        assert_eq!(e.message(id).await, original, "trimmed when made");
+        monitors.push(Monitor {
+            id,
+            bystander,
+            original,
+            after_block,
+            appended: String::new(),
+            edited: String::new(),
+        });
+    }
     let body = |h: &str| {
         format!(
             "{}\n{{{{#is_warning}}}} {h} {{{{/is_warning}}}}",
@@ -133,54 +147,91 @@ async fn round_trip(original: String, after_block: String) {
         )
     };
     let block_a = block("grp", &body("@slack-a"));
-    let appended = if original.is_empty() {
-        block_a.clone()
-    } else {
-        format!("{original}\n\n{block_a}")
-    };
-    assert_eq!(e.message(id).await, appended);
+    let block_b = block("grp", &body("@slack-b"));
+
+    // Appended after one blank line (none when the message is empty).
+    e.write("checkout.yaml", &manifest("@slack-a"));
+    e.apply_ok().await;
+    for m in &mut monitors {
+        m.appended = if m.original.is_empty() {
+            block_a.clone()
+        } else {
+            format!("{}\n\n{block_a}", m.original)
+        };
+        assert_eq!(e.message(m.id).await, m.appended, "{m:?}");
+    }
     e.assert_converged().await;
 
     // People add text after the block; the block changes: rewritten in place.
-    let edited = stored(&format!("{appended}{after_block}"));
-    e.set_message(id, &edited).await;
+    for m in &mut monitors {
+        m.edited = stored(&format!("{}{}", m.appended, m.after_block));
+        e.set_message(m.id, &m.edited).await;
+    }
     e.write("checkout.yaml", &manifest("@slack-b"));
     e.apply_ok().await;
-    let block_b = block("grp", &body("@slack-b"));
-    assert_eq!(
-        e.message(id).await,
-        stored(&edited.replace(&block_a, &block_b))
-    );
+    for m in &monitors {
+        assert_eq!(
+            e.message(m.id).await,
+            stored(&m.edited.replace(&block_a, &block_b)),
+            "{m:?}"
+        );
+    }
     e.assert_converged().await;
 
     // The block goes: exactly people's text is left (with the blank line ddhooks added
     // removed; when the block began the message, the newlines that followed it go too).
     e.write("checkout.yaml", WITHOUT_BLOCK);
     e.apply_ok().await;
-    let after_block = edited
-        .strip_prefix(&appended)
-        .expect("people's edit keeps the block's message in front");
-    let expected = if original.is_empty() {
-        after_block.trim_start_matches(['\n', '\r']).to_string()
-    } else {
-        format!("{original}{after_block}")
-    };
-    assert_eq!(e.message(id).await, stored(&expected));
-    assert_eq!(e.message(bystander).await, original, "never touched");
+    for m in &monitors {
+        let after_block = m
+            .edited
+            .strip_prefix(&m.appended)
+            .expect("people's edit keeps the block's message in front");
+        let expected = if m.original.is_empty() {
+            after_block.trim_start_matches(['\n', '\r']).to_string()
+        } else {
+            format!("{}{after_block}", m.original)
+        };
+        assert_eq!(e.message(m.id).await, stored(&expected), "{m:?}");
+        assert_eq!(
+            e.message(m.bystander).await,
+            m.original,
+            "never touched: {m:?}"
+        );
+    }
     e.assert_converged().await;
 }
 
+/// One text of a [`round_trip`] batch: its monitor, the bystander, and what each step
+/// expects.
+#[derive(Debug)]
+struct Monitor {
+    id: i64,
+    bystander: i64,
+    /// People's text as Datadog stored it.
+    original: String,
+    /// What people add after the block before the second apply.
+    after_block: String,
+    /// The message after the first apply.
+    appended: String,
+    /// The message people leave before the second apply.
+    edited: String,
+}
+
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
+    // Few cases of many texts each: a case starts a sandbox and runs the binary six times.
+    #![proptest_config(ProptestConfig { cases: 4, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
-    fn peoples_text_around_the_block_is_kept_byte_for_byte(original in text(), after_block in text()) {
+    fn peoples_text_around_the_block_is_kept_byte_for_byte(
+        texts in prop::collection::vec((text(), text()), 1..12)
+    ) {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
             .build()
             .unwrap();
-        runtime.block_on(round_trip(original, after_block));
+        runtime.block_on(round_trip(texts));
     }
 }
 

@@ -117,9 +117,17 @@ impl Org {
             planned.plan.problems
         );
         let (applier, plan) = inproc::applier(&self.session, planned);
+        let schedule = applier.schedule(&plan);
         let report = applier.apply_steps(&plan, steps).await;
         if steps == usize::MAX {
             assert!(report.complete(), "a full apply completes: {report:?}");
+            // The steps are the core's: the driver took exactly those of the pure schedule
+            // from the same registry (the last, `done`, is not a step taken).
+            assert_eq!(
+                report.steps,
+                schedule.len() - 1,
+                "the driver took the core's steps: {schedule:#?}"
+            );
         }
         report.steps
     }

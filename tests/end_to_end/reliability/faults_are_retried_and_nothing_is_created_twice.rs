@@ -45,7 +45,8 @@ async fn faulty_rate_limited_api_apply_converges_in_one_run_without_duplicates()
         PAIRS,
         "webhooks:\n  sms-oncall:\n    url: https://example.com/hooks/$ALERT_ID\n    custom_headers: {Authorization: \"Bearer $DD_API_KEY\"}\n",
     );
-    let retries = ["--max-retries", "12"];
+    // Retries back off from 20 ms rather than 200: the same code, over seconds, not minutes.
+    let retries = ["--max-retries", "12", "--retry-backoff-ms", "20"];
     let applied = cli::apply(
         &sandbox.base,
         &manifests,

@@ -8,4 +8,4 @@ pub mod engine;
 mod schedule;
 mod step;
 
-pub use schedule::schedule;
+pub use schedule::{schedule, schedule_from};

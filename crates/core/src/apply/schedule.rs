@@ -13,8 +13,18 @@ use std::time::Duration;
 /// write succeeds and the read is fresh: one line per step ([`Step::describe`]), the last
 /// `done`.
 pub fn schedule(plan: &Plan, concurrency: usize) -> Vec<String> {
-    let mut engine = Engine::new(plan, Registry::new(&plan.salt), false)
-        .overlapping(concurrency.saturating_sub(1));
+    schedule_from(plan, Registry::new(&plan.salt), false, concurrency)
+}
+
+/// [`schedule`] from the registry an apply starts with (`dirty`: it must be saved even if
+/// unchanged), so that a driver's run can be compared with the core's steps step by step.
+pub fn schedule_from(
+    plan: &Plan,
+    registry: Registry,
+    dirty: bool,
+    concurrency: usize,
+) -> Vec<String> {
+    let mut engine = Engine::new(plan, registry, dirty).overlapping(concurrency.saturating_sub(1));
     let mut steps = Vec::new();
     loop {
         let step = engine.next(Duration::ZERO);

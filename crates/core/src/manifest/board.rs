@@ -6,7 +6,7 @@
 //! pair's check runs by status (`grouping: cluster`), laid out by [`layout`] alone so the
 //! same manifest always gives the same board.
 
-use super::lower::{pair_statuses, unknown_pair};
+use super::lowering_shared::{pair_statuses, unknown_pair};
 use super::raw::{Loc, RawBoard, RawPair, Str};
 use super::reporter::Reporter;
 use super::DeclaredKind;

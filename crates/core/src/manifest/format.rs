@@ -12,11 +12,24 @@
 //! joins their lines.
 
 use super::raw::Delivery;
-use super::rule::MAX_SCOPE_CHARS;
-use super::schema::{delivery_rules, never_null, not_null, nullable};
-use crate::preview::SampleTransition;
+use crate::model::SampleTransition;
 use schemars::JsonSchema;
 use std::collections::BTreeMap;
+use transforms::{delivery_rules, never_null, not_null, nullable};
+
+pub(crate) mod transforms;
+
+// Datadog's limits on a notification rule (`../shared/datadog-api/notification-rules.md`):
+// the schema states them, `rule` reports each at the key that breaks it.
+
+/// Most tags a rule's `filter.tags` may hold.
+pub(crate) const MAX_FILTER_TAGS: usize = 20;
+/// Most characters a rule's `filter.scope` may hold.
+pub(crate) const MAX_SCOPE_CHARS: usize = 3000;
+/// Most conditions a rule's `conditional_recipients` may hold.
+pub(crate) const MAX_CONDITIONS: usize = 10;
+/// Most recipients one list of a rule may hold.
+pub(crate) const MAX_RECIPIENTS: usize = 20;
 
 /// A custom variable's name: what `$NAME` refers to.
 pub const VARIABLE_NAME: &str = "^[A-Z0-9_]+$";
@@ -169,7 +182,7 @@ pub struct Block {
     pub pair: Option<String>,
     /// Handles notified on each condition (`is_alert`, `^is_warning`, `is_priority 'P1'`,
     /// …).
-    #[schemars(extend("propertyNames" = {"pattern": super::schema::CONDITION_PATTERN}))]
+    #[schemars(extend("propertyNames" = {"pattern": transforms::CONDITION_PATTERN}))]
     pub notify: Option<BTreeMap<String, Handles>>,
     /// `delivery: rule` only: the rule's plain recipients, notified on every notification
     /// (instead of conditions).

@@ -4,7 +4,7 @@
 
 use super::decode::{did_you_mean, Decoder};
 use super::env::strip_refs;
-use super::lower::pair_statuses;
+use super::lowering_shared::pair_statuses;
 use super::raw::{Loc, Raw, Str};
 use super::reporter::Reporter;
 use super::yaml::{Node, Value};

@@ -16,6 +16,7 @@ mod env;
 pub mod format;
 pub(crate) mod lint;
 pub(crate) mod lower;
+mod lowering_shared;
 mod origin;
 mod raw;
 pub mod reference;

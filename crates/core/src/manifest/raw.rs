@@ -169,6 +169,30 @@ pub(crate) struct RawAuthMethod {
     pub broken: bool,
 }
 
+/// A `given:` monitor as written.
+#[derive(Debug, Clone)]
+pub(crate) struct RawGiven {
+    pub name: Option<Str>,
+    pub tags: Vec<Str>,
+    pub priority: Option<u8>,
+    pub message: Option<Str>,
+}
+
+/// A case as written.
+#[derive(Debug, Clone)]
+pub(crate) struct RawRoutingTest {
+    pub name: Str,
+    pub monitors: Option<RawSelector>,
+    pub given: Option<(Loc, RawGiven)>,
+    pub transition: Option<Str>,
+    /// `includes`, `excludes`, `exactly`: where the key was written and the handles.
+    pub lists: Vec<(&'static str, Loc, Vec<Str>)>,
+    pub nobody: Option<(Loc, bool)>,
+    pub somebody: Option<(Loc, bool)>,
+    /// A problem was already reported inside it: skip checks that would only repeat it.
+    pub broken: bool,
+}
+
 /// Everything the files hold, in file order.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Raw {
@@ -179,5 +203,5 @@ pub(crate) struct Raw {
     pub boards: Vec<RawBoard>,
     pub external: Vec<Str>,
     pub auth_methods: Vec<RawAuthMethod>,
-    pub routing_tests: Vec<super::routing_test::RawRoutingTest>,
+    pub routing_tests: Vec<RawRoutingTest>,
 }

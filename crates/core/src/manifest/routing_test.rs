@@ -1,5 +1,5 @@
 //! `routing_tests:`: each case decoded with its positions, then lowered into
-//! [`crate::routing::RoutingTest`], every problem at its file, line and column.
+//! [`crate::model::RoutingTest`], every problem at its file, line and column.
 //!
 //! ```yaml
 //! routing_tests:
@@ -10,39 +10,15 @@
 //! ```
 
 use super::decode::{suggestion, Decoder};
-use super::raw::{Loc, RawSelector, Str};
+use super::raw::{RawGiven, RawRoutingTest, RawSelector, Str};
 use super::reporter::{datadog_spelling, pos_in, Reporter};
 use super::schema::{GIVEN_KEYS, ROUTING_TEST_KEYS, TEST_SELECTOR_KEYS};
 use super::yaml::{Node, Value};
 use super::DeclaredKind;
 use crate::model::MonitorSelector;
-use crate::preview::SampleTransition;
-use crate::routing::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
+use crate::model::SampleTransition;
+use crate::model::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
 use std::collections::{BTreeMap, HashMap};
-
-/// A `given:` monitor as written.
-#[derive(Debug, Clone)]
-pub(crate) struct RawGiven {
-    pub name: Option<Str>,
-    pub tags: Vec<Str>,
-    pub priority: Option<u8>,
-    pub message: Option<Str>,
-}
-
-/// A case as written.
-#[derive(Debug, Clone)]
-pub(crate) struct RawRoutingTest {
-    pub name: Str,
-    pub monitors: Option<RawSelector>,
-    pub given: Option<(Loc, RawGiven)>,
-    pub transition: Option<Str>,
-    /// `includes`, `excludes`, `exactly`: where the key was written and the handles.
-    pub lists: Vec<(&'static str, Loc, Vec<Str>)>,
-    pub nobody: Option<(Loc, bool)>,
-    pub somebody: Option<(Loc, bool)>,
-    /// A problem was already reported inside it: skip checks that would only repeat it.
-    pub broken: bool,
-}
 
 impl Decoder<'_> {
     /// One entry of `routing_tests:`.

@@ -7,7 +7,7 @@
 //! is an error at the key or value that says it, suggesting `delivery: message`, so that a
 //! block never silently means less than what was written.
 
-use super::lower::Located;
+use super::lowering_shared::{no_monitors, Located};
 use super::raw::{Loc, RawBlock, RawSelector};
 use super::reporter::Reporter;
 use crate::model::{
@@ -15,14 +15,7 @@ use crate::model::{
     SectionCondition,
 };
 
-/// Most tags a rule's `filter.tags` may hold.
-pub(crate) const MAX_FILTER_TAGS: usize = 20;
-/// Most characters a rule's `filter.scope` may hold.
-pub(crate) const MAX_SCOPE_CHARS: usize = 3000;
-/// Most conditions a rule's `conditional_recipients` may hold.
-pub(crate) const MAX_CONDITIONS: usize = 10;
-/// Most recipients one list of a rule may hold.
-pub(crate) const MAX_RECIPIENTS: usize = 20;
+pub(crate) use super::format::{MAX_CONDITIONS, MAX_FILTER_TAGS, MAX_RECIPIENTS, MAX_SCOPE_CHARS};
 
 /// The transition types a rule routes on (`transition_type:<name>`): the statuses Datadog's
 /// documentation names (alert and recovery are also the recorded ones). Every other
@@ -56,7 +49,7 @@ pub(crate) fn condition_scope(when: SectionCondition) -> Option<RuleConditionSco
 /// (1–3000 characters). `ids` and `name` are errors; `ok` turns false on any problem.
 pub(crate) fn filter(r: &mut Reporter<'_>, block: &RawBlock, ok: &mut bool) -> Option<RuleFilter> {
     let Some(sel) = &block.monitors else {
-        super::lower::no_monitors(
+        no_monitors(
             r,
             block,
             "`monitors: {tags: [...]}` or `monitors: {scope: ...}`",

@@ -3,14 +3,15 @@
 
 use super::by_id::{plan_kind, Kind};
 use super::model::{BlockAction, BoardChange, Change, Edit, Fingerprint, Plan, SeedRun};
+use crate::model::MonitorState;
 use crate::model::{Desired, Remote, SeededPair, StatusBoard};
 use crate::registry::{OwnedKind, Registry};
-use crate::template::{filter_matches, MonitorState};
+use crate::template::filter_matches;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// The fingerprint of a dashboard as read: its id and everything ddhooks compares.
 pub fn board_fingerprint(id: &str, board: &StatusBoard) -> Fingerprint {
-    super::fields_fingerprint(id, crate::render::fields::board(board))
+    super::fields_fingerprint(id, crate::model::canonical::board(board))
 }
 
 /// Plans every desired board and every owned board no longer desired (adoption by title).

@@ -4,10 +4,10 @@
 //! cannot count because their pair has no `no_data` status, and a recipient a transition
 //! reaches from two places one of which is a rule. Computed on the org as the plan leaves it.
 
+use crate::model::MonitorState;
+use crate::model::SampleTransition;
 use crate::model::{Desired, Remote, WebhookOrigin};
-use crate::preview::SampleTransition;
 use crate::routing::{OrgRouting, Recipient, RoutingChange, Source};
-use crate::template::MonitorState;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many monitor ids a warning names before `…`.

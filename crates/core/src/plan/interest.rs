@@ -41,7 +41,7 @@ impl MonitorInterest {
         };
         // The monitors routing tests select: a plan checks them.
         for test in desired.routing_tests.values() {
-            if let crate::routing::TestSubject::Monitors(sel) = &test.subject {
+            if let crate::model::TestSubject::Monitors(sel) = &test.subject {
                 interest.selectors.push(sel.monitors.clone());
                 if let Some(text) = &sel.scope {
                     match Scope::parse(text) {

@@ -66,15 +66,12 @@ fn fingerprint_json<T: Serialize + ?Sized>(value: &T) -> Fingerprint {
     Fingerprint(hex)
 }
 
-/// The fingerprint of an object addressed by id, from its id and the fields plans show of
-/// it (everything ddhooks compares).
-fn fields_fingerprint(
-    id: &str,
-    fields: Vec<(&'static str, crate::render::fields::Field)>,
-) -> Fingerprint {
+/// The fingerprint of an object addressed by id, from its id and its canonical JSON
+/// ([`crate::model::canonical`]: everything ddhooks compares, as plans show it).
+fn fields_fingerprint(id: &str, fields: Vec<(&'static str, Value)>) -> Fingerprint {
     let fields: serde_json::Map<String, Value> = fields
         .into_iter()
-        .map(|(k, f)| (k.to_string(), f.into_json()))
+        .map(|(k, v)| (k.to_string(), v))
         .collect();
     fingerprint_value(&json!({"id": id, "fields": fields}))
 }

@@ -12,7 +12,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// The fingerprint of a rule as read: its id and everything ddhooks compares.
 pub fn rule_fingerprint(id: &str, rule: &NotificationRule) -> Fingerprint {
-    super::fields_fingerprint(id, crate::render::fields::rule(rule))
+    super::fields_fingerprint(id, crate::model::canonical::rule(rule))
 }
 
 /// The webhook names a rule's recipients call (`webhook-NAME`), in order, each once.

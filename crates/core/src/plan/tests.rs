@@ -1259,3 +1259,138 @@ fn switching_delivery_is_no_first_wiring_and_seeds_nothing() {
     assert!(back.has_changes());
     assert!(back.seeds.is_empty(), "{:?}", back.seeds);
 }
+
+/// A saved plan holds the fingerprints of what it read; apply compares them with a new
+/// read, so their values must never change with the code that computes them (a saved plan
+/// would be refused for nothing). One of each kind, every shape of rule and board.
+#[test]
+fn fingerprint_values_never_change() {
+    let tags_rule = NotificationRule {
+        name: "team-a".into(),
+        filter: RuleFilter::Tags(vec!["team:a".into(), "env:prod".into()]),
+        recipients: RuleRecipients::Always(vec!["slack-a".into(), "webhook-g".into()]),
+    };
+    let conditional_rule = NotificationRule {
+        name: "scoped".into(),
+        filter: RuleFilter::Scope("team:a AND NOT env:dev".into()),
+        recipients: RuleRecipients::Conditional {
+            conditions: vec![
+                RuleCondition {
+                    scope: RuleConditionScope::Transition(Condition::IsAlert),
+                    recipients: vec!["pagerduty-a".into()],
+                },
+                RuleCondition {
+                    scope: RuleConditionScope::Tag("priority:p1".into()),
+                    recipients: vec!["slack-p1".into()],
+                },
+            ],
+            fallback: vec!["slack-rest".into()],
+        },
+    };
+    let no_fallback = NotificationRule {
+        recipients: RuleRecipients::Conditional {
+            conditions: vec![RuleCondition {
+                scope: RuleConditionScope::Other("weird".into()),
+                recipients: vec![],
+            }],
+            fallback: vec![],
+        },
+        ..conditional_rule.clone()
+    };
+    let board = StatusBoard {
+        title: "Pairs".into(),
+        description: Some("Seeded \"checks\" ✓".into()),
+        widgets: vec![
+            BoardWidget::CheckStatus {
+                title: "g".into(),
+                check: "g.status".into(),
+                grouping: "cluster".into(),
+                tags: vec!["*".into()],
+                layout: WidgetLayout {
+                    x: 0,
+                    y: 2,
+                    width: 4,
+                    height: 3,
+                },
+            },
+            BoardWidget::Other {
+                kind: "note".into(),
+                title: None,
+            },
+            BoardWidget::Other {
+                kind: "timeseries".into(),
+                title: Some("cpu".into()),
+            },
+        ],
+    };
+    let bare_board = StatusBoard {
+        title: "Empty".into(),
+        description: None,
+        widgets: vec![],
+    };
+    let auth = AuthMethodState {
+        name: "okta".into(),
+        access_token_url: "https://login.example.com/token".into(),
+        client_id: "client".into(),
+        client_secret: SecretState {
+            fingerprint: Some("f00d".into()),
+            value: None,
+        },
+        audience: Some("api".into()),
+        scope: None,
+    };
+    let webhook = RemoteWebhook {
+        name: "g-alert".into(),
+        url: "https://example.com/hook".into(),
+        payload: Some(json!({"a": [1, "b"]})),
+        custom_headers: Some(BTreeMap::from([("X".to_string(), "y".to_string())])),
+        encode_as: EncodeAs::Json,
+        auth_method_id: Some("ignored".into()),
+    };
+    let variable = RemoteVariable {
+        name: "V".into(),
+        value: Some("v".into()),
+        secret: false,
+    };
+    let monitor = RemoteMonitor {
+        id: 7,
+        name: "m".into(),
+        tags: vec![],
+        message: "hi @webhook-g".into(),
+        priority: None,
+        draft: false,
+    };
+    let got: Vec<(&str, String)> = vec![
+        ("tags rule", rule_fingerprint("r-1", &tags_rule).0),
+        (
+            "conditional rule",
+            rule_fingerprint("r-2", &conditional_rule).0,
+        ),
+        ("no fallback", rule_fingerprint("r-3", &no_fallback).0),
+        ("board", board_fingerprint("abc-def-ghi", &board).0),
+        (
+            "bare board",
+            board_fingerprint("abc-def-ghj", &bare_board).0,
+        ),
+        ("auth method", auth_method_fingerprint("a-1", &auth).0),
+        ("webhook", webhook_fingerprint(&webhook).0),
+        ("variable", variable_fingerprint(&variable).0),
+        ("monitor", monitor_fingerprint(&monitor).0),
+    ];
+    let expected = [
+        ("tags rule", "6b3d1686ae5b9c5a"),
+        ("conditional rule", "d812d3a99210aa9a"),
+        ("no fallback", "9bccd3df56086904"),
+        ("board", "e5e99ca77365c532"),
+        ("bare board", "6348a93f56a5766c"),
+        ("auth method", "f0595a2b3caf31c0"),
+        ("webhook", "4da96e663b4923cb"),
+        ("variable", "cb10b6490854bfbf"),
+        ("monitor", "73dd3e52ab8aa66c"),
+    ];
+    let expected: Vec<(&str, String)> = expected
+        .iter()
+        .map(|(what, fp)| (*what, fp.to_string()))
+        .collect();
+    assert_eq!(got, expected);
+}

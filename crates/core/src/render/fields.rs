@@ -4,9 +4,7 @@
 //! Datadog or written from manifests.
 
 use crate::mask::{is_credential_name, Masker};
-use crate::model::{
-    default_webhook_payload, BoardWidget, NotificationRule, RuleFilter, RuleRecipients, StatusBoard,
-};
+use crate::model::{canonical, default_webhook_payload, NotificationRule, StatusBoard};
 use crate::plan::{AuthMethodState, VariableState, VariableValue, WebhookState};
 use serde_json::{json, Value};
 
@@ -126,64 +124,24 @@ pub fn auth_method(a: &AuthMethodState, m: &Masker) -> Vec<(&'static str, Field)
 }
 
 /// A notification rule's fields, in Datadog's JSON shape so that a reviewer who knows the
-/// API reads them as they are stored: `name`, `filter`, and the one recipient form used
-/// (`recipients` or `conditional_recipients`; a switch shows as one removed, one added).
+/// API reads them as they are stored: the model's canonical JSON ([`canonical::rule`]:
+/// `name`, `filter`, and the one recipient form used — a switch shows as one removed, one
+/// added).
 pub fn rule(r: &NotificationRule) -> Vec<(&'static str, Field)> {
-    let filter = match &r.filter {
-        RuleFilter::Tags(tags) => json!({"tags": tags}),
-        RuleFilter::Scope(scope) => json!({"scope": scope}),
-    };
-    let recipients = match &r.recipients {
-        RuleRecipients::Always(list) => ("recipients", json!(list)),
-        RuleRecipients::Conditional {
-            conditions,
-            fallback,
-        } => {
-            let conditions: Vec<Value> = conditions
-                .iter()
-                .map(|c| json!({"scope": c.scope.to_string(), "recipients": c.recipients}))
-                .collect();
-            let mut object = json!({"conditions": conditions});
-            if !fallback.is_empty() {
-                object["fallback_recipients"] = json!(fallback);
-            }
-            ("conditional_recipients", object)
-        }
-    };
-    vec![
-        ("name", Field::Value(Value::String(r.name.clone()))),
-        ("filter", Field::Value(filter)),
-        (recipients.0, Field::Value(recipients.1)),
-    ]
+    shown(canonical::rule(r))
 }
 
-/// A status board's fields: `title`, `description`, `widgets` (each as Datadog's
-/// definition with its layout; a widget of another type shows its type and title).
+/// A status board's fields, the model's canonical JSON ([`canonical::board`]): `title`,
+/// `description`, `widgets` (each as Datadog's definition with its layout; a widget of
+/// another type shows its type and title).
 pub fn board(b: &StatusBoard) -> Vec<(&'static str, Field)> {
-    let widgets: Vec<Value> = b
-        .widgets
-        .iter()
-        .map(|w| match w {
-            BoardWidget::CheckStatus {
-                title,
-                check,
-                grouping,
-                tags,
-                layout,
-            } => json!({
-                "type": "check_status",
-                "title": title,
-                "check": check,
-                "grouping": grouping,
-                "tags": tags,
-                "layout": {"x": layout.x, "y": layout.y, "width": layout.width, "height": layout.height},
-            }),
-            BoardWidget::Other { kind, title } => json!({"type": kind, "title": title}),
-        })
-        .collect();
-    vec![
-        ("title", Field::Value(Value::String(b.title.clone()))),
-        ("description", Field::Value(json!(b.description))),
-        ("widgets", Field::Value(Value::Array(widgets))),
-    ]
+    shown(canonical::board(b))
+}
+
+/// Canonical fields, none of them sensitive.
+fn shown(fields: Vec<(&'static str, Value)>) -> Vec<(&'static str, Field)> {
+    fields
+        .into_iter()
+        .map(|(name, value)| (name, Field::Value(value)))
+        .collect()
 }

@@ -5,8 +5,8 @@
 //! to `delivery: rule` changes no routing, which is what a reviewer wants to see.
 
 use super::{route_all, MonitorRouting, Recipient, TRANSITIONS};
+use crate::model::SampleTransition;
 use crate::model::{NotificationRule, Remote};
-use crate::preview::SampleTransition;
 use crate::template::filter_matches;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};

@@ -3,9 +3,9 @@
 //! into a pass, a failure with what was expected, what was got and where each recipient
 //! comes from, or a skip. Pure: `ddhooks test` and the planner both call it.
 
-use super::cases::{Expectations, GivenMonitor, RoutingTest, TestSubject};
 use super::{route, MonitorRouting, OrgRouting, Recipient};
 use crate::model::Desired;
+use crate::model::{Expectations, GivenMonitor, RoutingTest, TestSubject};
 use crate::template::{self, BlockError, TemplateError};
 use serde::Serialize;
 use std::fmt::Write as _;

@@ -15,12 +15,11 @@
 //! - what depends on the firing group (a rule condition on a tag the monitor lacks, an
 //!   `is_match` section) is shown as a condition, never guessed.
 
-mod cases;
 mod changes;
 mod check;
 mod table;
 
-pub use cases::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
+pub use crate::model::{Expectations, GivenMonitor, RoutingTest, TestSelector, TestSubject};
 pub use check::{
     check, given_message, recipient_text, run, unmet, CaseReport, CaseStatus, CheckError,
     MonitorCheck,
@@ -31,8 +30,8 @@ pub use table::{
     write_table, RouteRow, TableFilter, TableFormat, TableSummary, Unresolved, TABLE_FORMAT_VERSION,
 };
 
+use crate::model::SampleTransition;
 use crate::model::{NotificationRule, RuleConditionScope, RuleRecipients};
-use crate::preview::SampleTransition;
 use crate::template::{self, filter_matches, TemplateError, TracedMessage};
 use serde::Serialize;
 use std::fmt;

@@ -6,7 +6,7 @@
 
 use super::{OrgRouting, Recipient, Source, TRANSITIONS};
 use crate::model::RemoteMonitor;
-use crate::preview::SampleTransition;
+use crate::model::SampleTransition;
 use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::BTreeSet;

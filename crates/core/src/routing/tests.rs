@@ -2,8 +2,8 @@
 //! ARCHITECTURE.md, "Routing").
 
 use super::*;
+use crate::model::SampleTransition::{self, *};
 use crate::model::{Condition, RuleCondition, RuleFilter};
-use crate::preview::SampleTransition::{self, *};
 
 fn monitor<'a>(message: &'a str, tags: &'a [String]) -> MonitorRouting<'a> {
     MonitorRouting {

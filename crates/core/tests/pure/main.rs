@@ -7,6 +7,8 @@ use std::path::PathBuf;
 /// Manifests and message templates: round trips into the model, people's text around
 /// managed blocks, inputs that must never panic, and the documents' links and examples.
 mod manifests;
+/// No module cycles in any crate, and ARCHITECTURE.md's module graph is the sources'.
+mod module_graph;
 /// The planner as data (one directory per case, each with its snapshot), and the
 /// dependency rule that keeps the core free of I/O.
 mod planner;

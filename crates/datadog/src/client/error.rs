@@ -6,6 +6,7 @@
 
 use super::network::{Attempts, NetworkCause, NetworkFailure};
 use super::pacing::RetryClass;
+use ddhooks_core::registry::RegistryError;
 
 /// A failed API call, with what it was about and how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -144,4 +145,23 @@ impl ApiError {
             _ => false,
         }
     }
+}
+
+/// A failure while fetching.
+#[derive(Debug, thiserror::Error)]
+pub enum FetchError {
+    /// An API call failed.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The registry could not be read.
+    #[error("registry: {0}")]
+    Registry(#[from] RegistryError),
+    /// The registry file could not be read.
+    #[error("registry file {path}: {detail}")]
+    File {
+        /// The file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
 }

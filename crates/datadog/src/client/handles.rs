@@ -3,11 +3,11 @@
 //! (`.generator/schemas/v1/openapi.yaml`: Slack channels, PagerDuty services), the v2 API
 //! reference (Opsgenie, Microsoft Teams, teams, users) and Terraform's recordings of each
 //! (`tests/data/cassettes/terraform/`). Each read answers [`Answer`]: the object, none (404),
-//! or forbidden (403) with the permission [`crate::handles::permission_for`] says the read
+//! or forbidden (403) with the permission [`crate::permissions::permission_for`] says the read
 //! needs, since Datadog's 403 body does not name it.
 
 use super::Client;
-use crate::{handles::permission_for, wire, ApiError};
+use crate::{permissions::permission_for, wire, ApiError};
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
 

@@ -14,48 +14,10 @@
 //! and the tenant-based listing leaving out the tenant, team and channel names of a channel
 //! the sandbox was not told of (Datadog reads them from Microsoft).
 
-use crate::store::ApiError;
-use serde::{Deserialize, Serialize};
+use crate::error::ApiError;
 use serde_json::{json, Map, Value};
-use std::collections::{BTreeMap, BTreeSet};
 
-/// Everything the handles can name; this is what the data file holds of them.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Directory {
-    /// Slack accounts (set up through `POST /api/v1/integration/slack`), each with its
-    /// channels by `#name` and their `display` settings.
-    #[serde(default)]
-    pub slack_accounts: BTreeMap<String, BTreeMap<String, Value>>,
-    /// PagerDuty service names (the key is never stored).
-    #[serde(default)]
-    pub pagerduty_services: BTreeSet<String>,
-    /// Opsgenie services by id: `name`, `region`, `custom_url` (the API key never stored).
-    #[serde(default)]
-    pub opsgenie_services: BTreeMap<String, Map<String, Value>>,
-    /// Microsoft Teams tenant-based handles by id: `name`, `tenant_id`, `team_id`,
-    /// `channel_id`.
-    #[serde(default)]
-    pub tenant_handles: BTreeMap<String, Map<String, Value>>,
-    /// Microsoft Teams Workflows webhook handles by id: their names (the URL never stored).
-    #[serde(default)]
-    pub workflow_handles: BTreeMap<String, String>,
-    /// Teams by id, each as `GET /api/v2/team/{id}` answers its attributes.
-    #[serde(default)]
-    pub teams: BTreeMap<String, Map<String, Value>>,
-    /// Users by id, each as `GET /api/v2/users/{id}` answers its attributes.
-    #[serde(default)]
-    pub users: BTreeMap<String, Map<String, Value>>,
-    /// The creation order of the [`Named`] objects (ids to a rising number): their listings
-    /// answer in that order, as the recorded Microsoft Teams listings do.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub created: BTreeMap<String, u64>,
-    /// The Microsoft Teams channels the org's tenants hold, by channel id, each with
-    /// `tenant_id`, `tenant_name`, `team_id`, `team_name`, `channel_name` and `is_primary`:
-    /// what Datadog reads from Microsoft, given to the sandbox through
-    /// `POST /sandbox/v1/ms-teams/channels`.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub ms_teams_channels: BTreeMap<String, Map<String, Value>>,
-}
+pub use crate::data::Directory;
 
 /// The sandbox org's id in users' `relationships.org`.
 pub const ORG_UUID: &str = "00000000-0000-4000-8000-000000000001";

@@ -2,7 +2,7 @@
 //! Microsoft Teams channels Datadog reads from Microsoft.
 
 use super::*;
-use crate::store::ApiError;
+use crate::error::ApiError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

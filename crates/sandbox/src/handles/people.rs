@@ -1,8 +1,8 @@
 //! Teams and users (v2): created, read, paged, updated, deleted (a user is disabled).
 
 use super::*;
+use crate::error::ApiError;
 use crate::monitors::Now;
-use crate::store::ApiError;
 use serde_json::{json, Map, Value};
 use std::collections::BTreeMap;
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::monitors::Now;
+use std::collections::BTreeMap;
 
 fn now() -> Now {
     Now::current()

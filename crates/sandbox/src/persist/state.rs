@@ -2,7 +2,7 @@
 //! are) and the whole-state snapshot, secrets redacted on the way out.
 
 use super::{PersistError, SNAPSHOT_VERSION};
-use crate::store::{
+use crate::data::{
     Data, Directory, Integration, StoredAuthMethod, StoredVariable, REDACTED_SECRET,
 };
 use ddhooks_datadog::wire::{Dashboard, RuleAttributes, ServiceCheck, Webhook};

@@ -3,7 +3,9 @@
 
 use super::super::rule::condition_scope;
 use super::*;
+use crate::manifest::format::transforms::{CONDITION_PATTERN, RULE_CONDITION_PATTERN};
 use crate::model::{Condition, SectionCondition};
+use serde_json::{json, Map};
 
 /// The schema's rule conditions are exactly those the loader turns into rule
 /// conditions, so an editor never accepts what `validate` refuses, or the reverse.

@@ -1,8 +1,8 @@
 //! The routing tests manifests declare (`routing_tests:`), as typed data: which monitor a
-//! case is about, on which transition, and what must hold of its recipients.
+//! case is about, on which transition, and what must hold of its recipients. Checked by
+//! [`crate::routing`].
 
-use crate::model::MonitorSelector;
-use crate::preview::SampleTransition;
+use super::{MonitorSelector, SampleTransition};
 
 /// One checked-in statement about routing: `ddhooks test` and every plan check it.
 #[derive(Debug, Clone, PartialEq, Eq)]
