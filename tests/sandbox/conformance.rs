@@ -237,24 +237,27 @@ fn a_present_directory_without_cassettes_is_an_error_not_a_skip() {
     );
 }
 
+/// The differences [`compare`] finds between a `recorded` and an `actual` body, from
+/// their root.
+fn differences(recorded: &Value, actual: &Value, ids: &Ids) -> Vec<String> {
+    let mut out = Vec::new();
+    compare("$", recorded, actual, ids, &mut out);
+    out
+}
+
 #[test]
 fn comparison_catches_differences() {
     let ids = Ids::from([("10".to_string(), "1".to_string())]);
-    let mut out = Vec::new();
-    compare(
-        "$",
+    let out = differences(
         &json!({"id": 10, "a": 2, "created": "x", "draft_status": "published"}),
         &json!({"id": 1, "a": 2.0, "created": "y"}),
         &ids,
-        &mut out,
     );
     assert!(out.is_empty(), "{out:?}");
-    compare(
-        "$",
+    let out = differences(
         &json!({"id": 10, "a": 2, "b": [1]}),
         &json!({"id": 2, "a": 3, "c": true}),
         &ids,
-        &mut out,
     );
     assert_eq!(out.len(), 4, "{out:?}");
 }
@@ -262,23 +265,18 @@ fn comparison_catches_differences() {
 #[test]
 fn dashboard_ids_are_mapped_inside_urls_and_error_messages() {
     let ids = Ids::from([("8a5-8x9-spj".to_string(), "abc-def-ghi".to_string())]);
-    let mut out = Vec::new();
-    compare(
-        "$",
+    let out = differences(
         &json!({"url": "/dashboard/8a5-8x9-spj/a-title",
             "errors": ["Dashboard with ID 8a5-8x9-spj not found"]}),
         &json!({"url": "/dashboard/abc-def-ghi/a-title",
             "errors": ["Dashboard with ID abc-def-ghi not found"]}),
         &ids,
-        &mut out,
     );
     assert!(out.is_empty(), "{out:?}");
-    compare(
-        "$",
+    let out = differences(
         &json!({"url": "/dashboard/8a5-8x9-spj/a-title", "title": "8a5-8x9-spj"}),
         &json!({"url": "/dashboard/abc-def-ghi/another-title", "title": "abc-def-ghi"}),
         &ids,
-        &mut out,
     );
     assert_eq!(
         out.len(),
@@ -309,21 +307,16 @@ fn rule_ids_are_mapped_in_uris_and_bodies_and_users_compare_by_shape() {
     assert_eq!(learned.get("r-1").map(String::as_str), Some("s-1"));
 
     let user = |attributes: Value| json!({"included": [{"type": "users", "id": "u", "attributes": attributes}]});
-    let mut out = Vec::new();
-    compare(
-        "$",
+    let out = differences(
         &user(json!({"name": "frog", "title": null, "verified": true})),
         &user(json!({"name": "sandbox", "title": "x", "verified": false, "uuid": "u"})),
         &ids,
-        &mut out,
     );
     assert!(out.is_empty(), "{out:?}");
-    compare(
-        "$",
+    let out = differences(
         &user(json!({"name": "frog", "verified": true, "status": "Active"})),
         &user(json!({"name": 1, "verified": true, "extra": 2})),
         &ids,
-        &mut out,
     );
     assert_eq!(out.len(), 3, "{out:?}");
 }

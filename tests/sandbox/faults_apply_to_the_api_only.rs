@@ -9,6 +9,17 @@ use reqwest::{Method, StatusCode};
 use serde_json::json;
 use std::time::{Duration, Instant};
 
+/// A sandbox that fails `fail_rate` of the API requests (5xx answers and dropped
+/// connections), its choices drawn from `seed`.
+async fn failing(fail_rate: f64, seed: u64) -> Sandbox {
+    Sandbox::start(SandboxConfig {
+        fail_rate,
+        seed: Some(seed),
+        ..Default::default()
+    })
+    .await
+}
+
 #[tokio::test]
 async fn latency_is_added_to_api_responses_only() {
     let h = Sandbox::start(SandboxConfig {
@@ -48,12 +59,7 @@ async fn the_simulation_interface_answers_while_api_answers_are_held_back() {
 
 #[tokio::test]
 async fn fail_rate_one_fails_every_request_with_5xx_and_drops() {
-    let h = Sandbox::start(SandboxConfig {
-        fail_rate: 1.0,
-        seed: Some(7),
-        ..Default::default()
-    })
-    .await;
+    let h = failing(1.0, 7).await;
     let (mut server_errors, mut drops) = (0, 0);
     for _ in 0..40 {
         match h
@@ -88,12 +94,7 @@ async fn fail_rate_one_fails_every_request_with_5xx_and_drops() {
 
 #[tokio::test]
 async fn fail_rate_zero_point_five_lets_some_through() {
-    let h = Sandbox::start(SandboxConfig {
-        fail_rate: 0.5,
-        seed: Some(3),
-        ..Default::default()
-    })
-    .await;
+    let h = failing(0.5, 3).await;
     let mut ok = 0;
     for _ in 0..30 {
         if let Ok(resp) = h.req(Method::GET, "/api/v1/validate").send().await {
@@ -203,12 +204,7 @@ async fn notification_rule_routes_are_rate_limited_and_failed_like_the_rest() {
         "{outcomes}"
     );
 
-    let h = Sandbox::start(SandboxConfig {
-        fail_rate: 1.0,
-        seed: Some(11),
-        ..Default::default()
-    })
-    .await;
+    let h = failing(1.0, 11).await;
     for _ in 0..20 {
         let sent = h
             .req(Method::POST, RULES)

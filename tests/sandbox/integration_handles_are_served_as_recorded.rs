@@ -5,7 +5,7 @@
 
 use crate::kit::sandbox::Sandbox;
 use ddhooks::sandbox::SandboxConfig;
-use reqwest::{Method, StatusCode};
+use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const SLACK: &str = "/api/v1/integration/slack/configuration/accounts/main/channels";
@@ -16,25 +16,25 @@ async fn created(h: &Sandbox, path: &str, body: Value) -> Value {
     answer
 }
 
-async fn status(h: &Sandbox, method: Method, path: &str) -> (StatusCode, Value) {
-    h.call(method, path, None).await
+/// `GET path`, asserted to answer 200: the listing.
+async fn listing(h: &Sandbox, path: &str) -> Value {
+    let (code, list) = h.get(path).await;
+    assert_eq!(code, StatusCode::OK, "GET {path}: {list}");
+    list
 }
 
 /// `path` reads 200, deletes 204, then reads 404.
 async fn read_delete_gone(h: &Sandbox, path: &str) {
-    assert_eq!(status(h, Method::GET, path).await.0, StatusCode::OK);
-    assert_eq!(
-        status(h, Method::DELETE, path).await.0,
-        StatusCode::NO_CONTENT
-    );
-    assert_eq!(status(h, Method::GET, path).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(h.get(path).await.0, StatusCode::OK);
+    assert_eq!(h.delete(path).await.0, StatusCode::NO_CONTENT);
+    assert_eq!(h.get(path).await.0, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn slack_channels_live_in_an_account_the_org_has() {
     let h = Sandbox::start(SandboxConfig::default()).await;
     // An account the org lacks is a 400 (the official Go client's recording).
-    let (code, body) = status(&h, Method::GET, SLACK).await;
+    let (code, body) = h.get(SLACK).await;
     assert_eq!(code, StatusCode::BAD_REQUEST, "{body}");
     let (code, _) = h
         .post(
@@ -45,11 +45,9 @@ async fn slack_channels_live_in_an_account_the_org_has() {
     assert_eq!(code, StatusCode::NO_CONTENT);
     let answer = created(&h, SLACK, json!({"name": "#ops"})).await;
     assert_eq!(answer["name"], "#ops");
-    let (code, list) = status(&h, Method::GET, SLACK).await;
-    assert_eq!(code, StatusCode::OK);
+    let list = listing(&h, SLACK).await;
     assert_eq!(list[0]["name"], "#ops");
-    let one = format!("{SLACK}/%23ops");
-    read_delete_gone(&h, &one).await;
+    read_delete_gone(&h, &format!("{SLACK}/%23ops")).await;
     h.stop().await;
 }
 
@@ -63,19 +61,17 @@ async fn services_and_handles_are_created_read_listed_and_deleted() {
         json!({"service_name": "payments", "service_key": "k"}),
     )
     .await;
-    let (code, one) = status(&h, Method::GET, &format!("{pd}/payments")).await;
+    let (code, one) = h.get(&format!("{pd}/payments")).await;
     assert_eq!(
         (code, one),
         (StatusCode::OK, json!({"service_name": "payments"}))
     );
     assert_eq!(
-        status(&h, Method::DELETE, &format!("{pd}/payments"))
-            .await
-            .0,
+        h.delete(&format!("{pd}/payments")).await.0,
         StatusCode::NO_CONTENT
     );
     assert_eq!(
-        status(&h, Method::GET, &format!("{pd}/payments")).await.0,
+        h.get(&format!("{pd}/payments")).await.0,
         StatusCode::NOT_FOUND
     );
 
@@ -109,11 +105,9 @@ async fn services_and_handles_are_created_read_listed_and_deleted() {
             !text.contains("\"k\"") && !text.contains("example.com"),
             "{text}"
         );
-        let (code, list) = status(&h, Method::GET, path).await;
-        assert_eq!(code, StatusCode::OK);
+        let list = listing(&h, path).await;
         assert_eq!(list["data"][0]["attributes"]["name"], attributes["name"]);
-        let one = format!("{path}/{id}");
-        read_delete_gone(&h, &one).await;
+        read_delete_gone(&h, &format!("{path}/{id}")).await;
     }
     h.stop().await;
 }
@@ -124,22 +118,15 @@ async fn teams_page_and_users_are_disabled_by_delete() {
     for i in 0..3 {
         created(&h, "/api/v2/team", json!({"data": {"type": "team", "attributes": {"name": format!("T{i}"), "handle": format!("t{i}")}}})).await;
     }
-    let (_, page) = status(
-        &h,
-        Method::GET,
-        "/api/v2/team?page%5Bsize%5D=2&page%5Bnumber%5D=1",
-    )
-    .await;
+    let (_, page) = h
+        .get("/api/v2/team?page%5Bsize%5D=2&page%5Bnumber%5D=1")
+        .await;
     assert_eq!(page["data"].as_array().unwrap().len(), 1);
     assert_eq!(page["meta"]["pagination"]["total"], 3);
     assert_eq!(
-        status(
-            &h,
-            Method::GET,
-            "/api/v2/team/00000000-0000-4000-8000-00000000dead"
-        )
-        .await
-        .0,
+        h.get("/api/v2/team/00000000-0000-4000-8000-00000000dead")
+            .await
+            .0,
         StatusCode::NOT_FOUND
     );
 
@@ -152,22 +139,17 @@ async fn teams_page_and_users_are_disabled_by_delete() {
     let id = user["data"]["id"].as_str().unwrap().to_string();
     assert_eq!(user["data"]["attributes"]["status"], "Pending");
     let active = "/api/v2/users?filter=ann%40example.com&filter%5Bstatus%5D=Active";
-    assert_eq!(status(&h, Method::GET, active).await.1["data"], json!([]));
+    assert_eq!(h.get(active).await.1["data"], json!([]));
     let (code, _) = h
         .sim_post(&format!("/sandbox/v1/users/{id}/login"), json!({}))
         .await;
     assert_eq!(code, StatusCode::OK);
+    assert_eq!(h.get(active).await.1["data"][0]["id"], id.as_str());
     assert_eq!(
-        status(&h, Method::GET, active).await.1["data"][0]["id"],
-        id.as_str()
-    );
-    assert_eq!(
-        status(&h, Method::DELETE, &format!("/api/v2/users/{id}"))
-            .await
-            .0,
+        h.delete(&format!("/api/v2/users/{id}")).await.0,
         StatusCode::NO_CONTENT
     );
-    let (_, after) = status(&h, Method::GET, &format!("/api/v2/users/{id}")).await;
+    let (_, after) = h.get(&format!("/api/v2/users/{id}")).await;
     assert_eq!(after["data"]["attributes"]["status"], "Disabled");
     h.stop().await;
 }
@@ -179,7 +161,7 @@ async fn a_key_without_a_permission_gets_403_on_the_endpoints_needing_it() {
         ..SandboxConfig::default()
     };
     let h = Sandbox::start(config).await;
-    let (code, body) = status(&h, Method::GET, "/api/v2/team").await;
+    let (code, body) = h.get("/api/v2/team").await;
     assert_eq!(
         (code, body),
         (StatusCode::FORBIDDEN, json!({"errors": ["Forbidden"]}))
@@ -192,20 +174,12 @@ async fn a_key_without_a_permission_gets_403_on_the_endpoints_needing_it() {
         .await;
     assert_eq!(code, StatusCode::FORBIDDEN);
     // Reads needing another permission, and other endpoints, are served.
+    assert_eq!(h.get("/api/v2/users").await.0, StatusCode::OK);
     assert_eq!(
-        status(&h, Method::GET, "/api/v2/users").await.0,
+        h.get("/api/v2/integration/opsgenie/services").await.0,
         StatusCode::OK
     );
-    assert_eq!(
-        status(&h, Method::GET, "/api/v2/integration/opsgenie/services")
-            .await
-            .0,
-        StatusCode::OK
-    );
-    assert_eq!(
-        status(&h, Method::GET, "/api/v1/monitor").await.0,
-        StatusCode::OK
-    );
+    assert_eq!(h.get("/api/v1/monitor").await.0, StatusCode::OK);
     h.stop().await;
 }
 
@@ -230,12 +204,9 @@ async fn the_directory_survives_a_restart() {
         .collect();
     assert!(!text.contains("secret-key"), "no credential on disk");
     let h = Sandbox::start(config).await;
-    let (code, _) = status(
-        &h,
-        Method::GET,
-        "/api/v1/integration/pagerduty/configuration/services/kept",
-    )
-    .await;
+    let (code, _) = h
+        .get("/api/v1/integration/pagerduty/configuration/services/kept")
+        .await;
     assert_eq!(code, StatusCode::OK);
     h.stop().await;
 }

@@ -8,9 +8,11 @@ use crate::kit::sandbox::{variable_body, Sandbox, RULES, WEBHOOKS};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// A pair's two webhooks (`g-alert-check` sends status 2, `g-ok-check` status 0) calling
-/// check_run with a secret API-key variable, as ddhooks writes them.
-async fn pair(h: &Sandbox) {
+/// A default sandbox with a pair's two webhooks (`g-alert-check` sends status 2,
+/// `g-ok-check` status 0) calling check_run with a secret API-key variable, as ddhooks
+/// writes them: where every test here starts.
+async fn with_a_pair() -> Sandbox {
+    let h = Sandbox::start(Default::default()).await;
     h.create_variable(variable_body("DD_API_KEY", "real-key", true))
         .await;
     let headers =
@@ -28,6 +30,7 @@ async fn pair(h: &Sandbox) {
             .await;
         assert_eq!(code, StatusCode::CREATED, "{body}");
     }
+    h
 }
 
 /// The pair's routing as a rule on `filter`: alert to the alert webhook, recovery to the OK one.
@@ -58,8 +61,7 @@ async fn runs(h: &Sandbox) -> Vec<(i64, String)> {
 
 #[tokio::test]
 async fn a_rule_fires_a_pair_for_monitors_whose_messages_mention_no_webhook() {
-    let h = Sandbox::start(Default::default()).await;
-    pair(&h).await;
+    let h = with_a_pair().await;
     let checkout = h
         .checkout_monitor("checkout", "Checkout errors are high.")
         .await;
@@ -106,8 +108,7 @@ async fn a_rule_fires_a_pair_for_monitors_whose_messages_mention_no_webhook() {
 
 #[tokio::test]
 async fn a_webhook_named_by_the_message_and_a_rule_fires_once() {
-    let h = Sandbox::start(Default::default()).await;
-    pair(&h).await;
+    let h = with_a_pair().await;
     let message = "{{#is_alert}} @webhook-g-alert-check @slack-oncall {{/is_alert}}";
     let both = h.checkout_monitor("both", message).await;
     let rule = h
@@ -130,8 +131,7 @@ async fn a_webhook_named_by_the_message_and_a_rule_fires_once() {
 
 #[tokio::test]
 async fn scopes_fallbacks_and_rule_changes_route_the_next_transition() {
-    let h = Sandbox::start(Default::default()).await;
-    pair(&h).await;
+    let h = with_a_pair().await;
     let prod = h
         .create_monitor("prod", &["team:checkout", "env:prod"], "prod")
         .await;
@@ -192,8 +192,7 @@ async fn rule_recipients_that_are_no_webhook_of_the_org_are_reported_not_fired()
 /// `transition_type:is_alert` does.
 #[tokio::test]
 async fn a_transition_spelled_without_is_routes_the_same() {
-    let h = Sandbox::start(Default::default()).await;
-    pair(&h).await;
+    let h = with_a_pair().await;
     let checkout = h
         .checkout_monitor("checkout", "Checkout errors are high.")
         .await;

@@ -6,7 +6,7 @@ use super::fixtures::{Workspace, SCENARIO};
 use super::sandbox::Sandbox;
 use ddhooks::sandbox::SandboxConfig;
 use std::ops::Deref;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// A sandbox, a directory of manifests, and the binary's environment.
 pub struct E2e {
@@ -84,16 +84,29 @@ impl E2e {
         cli::run(self.prepare(cli::command(args))).await
     }
 
+    /// `ddhooks VERB MANIFESTS --api-url URL` plus `extra`: every verb that reads the
+    /// manifests and the org (`plan`, `apply`, `routes`, `seed-status`, …).
+    pub async fn verb(&self, verb: &str, extra: &[&str]) -> Run {
+        let cmd = cli::verb(verb, &self.api_url, &self.manifests(), extra);
+        cli::run(self.prepare(cmd)).await
+    }
+
     /// `ddhooks plan MANIFESTS --api-url URL` plus `extra`.
     pub async fn plan(&self, extra: &[&str]) -> Run {
-        let cmd = cli::verb("plan", &self.api_url, &self.manifests(), extra);
-        cli::run(self.prepare(cmd)).await
+        self.verb("plan", extra).await
     }
 
     /// `ddhooks apply MANIFESTS --api-url URL` plus `extra`.
     pub async fn apply(&self, extra: &[&str]) -> Run {
-        let cmd = cli::verb("apply", &self.api_url, &self.manifests(), extra);
-        cli::run(self.prepare(cmd)).await
+        self.verb("apply", extra).await
+    }
+
+    /// `ddhooks import --out DIR --api-url URL` plus `extra`.
+    pub async fn import(&self, dir: &Path, extra: &[&str]) -> Run {
+        let dir = dir.to_str().expect("utf-8 path");
+        let mut args = vec!["import", "--out", dir, "--api-url", &self.api_url];
+        args.extend_from_slice(extra);
+        self.ddhooks(&args).await
     }
 
     /// The scenario's manifests (`checkout.yaml`) and one monitor they select,
@@ -124,5 +137,12 @@ impl E2e {
     /// Asserts that a plan with `--detailed-exitcode` shows no changes.
     pub async fn assert_converged(&self) {
         cli::assert_no_changes(&self.plan(&["--detailed-exitcode"]).await);
+    }
+
+    /// [`E2e::apply_ok`], then [`E2e::assert_converged`]: a change is applied and the org is
+    /// then what the manifests say (the idempotence check most steps of a test end with).
+    pub async fn apply_and_assert_converged(&self) {
+        self.apply_ok().await;
+        self.assert_converged().await;
     }
 }

@@ -14,12 +14,10 @@ pub const ALWAYS_RELISTING: [&str; 2] = ["--monitor-read-max-age-ms", "0"];
 
 /// The manifests of the issue's scenario: a secret API-key variable, a pair and its block
 /// on every `team:checkout` monitor.
-pub const SCENARIO: &str = r#"
-custom_variables:
-  DD_API_KEY:
-    value: ${env:DD_API_KEY}
-    secret: true
-
+pub const SCENARIO: &str = concat!(
+    "\n",
+    the_variable!(),
+    r#"
 webhook_pairs:
   grp:
     check: grp.status
@@ -30,11 +28,11 @@ monitor_notifications:
     monitors:
       tags: ["team:checkout"]
     pair: grp
-"#;
+"#
+);
 
 /// Only the scenario's secret variable.
-pub const ONLY_THE_VARIABLE: &str =
-    "custom_variables:\n  DD_API_KEY:\n    value: ${env:DD_API_KEY}\n    secret: true\n";
+pub const ONLY_THE_VARIABLE: &str = the_variable!();
 
 /// The block ddhooks appends for `name` with `body`.
 pub fn block(name: &str, body: &str) -> String {

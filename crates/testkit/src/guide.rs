@@ -27,19 +27,18 @@ pub const HAND_LINES: &str = "{{#is_alert}} @webhook-mymonitorgroup-alert-check 
 
 /// The scenario's manifest for the group (`webhook_pairs.mymonitorgroup` plus a block over
 /// `team:checkout`), as a team would write it after reading the README.
-pub const PAIR_MANIFEST: &str = r#"
-custom_variables:
-  DD_API_KEY:
-    value: ${env:DD_API_KEY}
-    secret: true
-webhook_pairs:
+pub const PAIR_MANIFEST: &str = concat!(
+    "\n",
+    the_variable!(),
+    r#"webhook_pairs:
   mymonitorgroup:
     check: mymonitorgroup.status
 monitor_notifications:
   mymonitorgroup:
     monitors: {tags: ["team:checkout"]}
     pair: mymonitorgroup
-"#;
+"#
+);
 
 /// The guide's payload for `status`: one object, tags as a string, `$ALERT_TITLE`.
 pub fn guide_payload(status: u8) -> String {

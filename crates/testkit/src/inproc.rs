@@ -6,7 +6,8 @@ use ddhooks::apply::Applier;
 use ddhooks::commands::session::{Planned, Session};
 use ddhooks::datadog::fetch::StateBackend;
 use ddhooks::datadog::{self, Client, ClientOptions, Credentials};
-use ddhooks::plan::Plan;
+use ddhooks::manifest::Loaded;
+use ddhooks::plan::{Plan, PlanOptions};
 use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
 
@@ -29,6 +30,15 @@ pub fn session(base: &str, concurrency: usize) -> Session {
         sandbox: None,
         handle_check: true,
     }
+}
+
+/// `loaded` planned by `session` with the default options, as `ddhooks plan` plans it
+/// (the plan must be made; its problems are the caller's to check).
+pub async fn plan(session: &Session, loaded: &Loaded) -> Planned {
+    session
+        .plan(loaded, &PlanOptions::default(), None)
+        .await
+        .expect("plan")
 }
 
 /// The applier of `planned`, as `ddhooks apply` builds it, and the plan it applies.

@@ -24,6 +24,14 @@
 //! [`cli::HANG_GUARD`], which turns a hung child process into a failure instead of a
 //! suite that never ends.
 
+/// The secret `DD_API_KEY` variable (from the environment) that opens the shared
+/// manifests, as a literal that `concat!` can build them from.
+macro_rules! the_variable {
+    () => {
+        "custom_variables:\n  DD_API_KEY:\n    value: ${env:DD_API_KEY}\n    secret: true\n"
+    };
+}
+
 pub mod cli;
 pub mod e2e;
 pub mod fixtures;

@@ -207,15 +207,7 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
             "{context}: variable {name} exists but the registry misses it"
         );
     }
-    for (block, id) in registry
-        .owned_ids(rule)
-        .filter(|(block, _)| !registry.is_pending(rule, block))
-    {
-        assert!(
-            snapshot.rules.contains_key(id),
-            "{context}: registry lists rule {id} (block {block}), which does not exist"
-        );
-    }
+    assert_confirmed_ids_exist(&registry, rule, &snapshot.rules, ("rule", "block"), context);
     let owned: BTreeSet<&str> = registry.owned_ids(rule).map(|(_, id)| id).collect();
     for (id, name) in &snapshot.rules {
         assert!(
@@ -223,15 +215,14 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
             "{context}: rule {id} ({name}) exists but the registry misses it"
         );
     }
-    for (name, id) in registry
-        .owned_ids(board)
-        .filter(|(name, _)| !registry.is_pending(board, name))
-    {
-        assert!(
-            snapshot.dashboards.contains_key(id),
-            "{context}: registry lists dashboard {id} (board {name}), which does not exist"
-        );
-    }
+    let dashboards = &snapshot.dashboards;
+    assert_confirmed_ids_exist(
+        &registry,
+        board,
+        dashboards,
+        ("dashboard", "board"),
+        context,
+    );
     let owned: BTreeSet<&str> = registry.owned_ids(board).map(|(_, id)| id).collect();
     for id in snapshot.dashboards.keys() {
         assert!(
@@ -240,4 +231,26 @@ pub fn assert_registry_invariant(snapshot: &Snapshot, context: &str) -> Registry
         );
     }
     registry
+}
+
+/// Invariant 2 for a kind owned by id (rules, boards): every id the registry confirms
+/// (its owner's name not pending) is among the `existing` ones. `nouns` name the remote
+/// object and its owner in the message (`("rule", "block")`).
+fn assert_confirmed_ids_exist(
+    registry: &Registry,
+    kind: OwnedKind,
+    existing: &BTreeMap<String, String>,
+    nouns: (&str, &str),
+    context: &str,
+) {
+    let (object, owner) = nouns;
+    for (name, id) in registry
+        .owned_ids(kind)
+        .filter(|(name, _)| !registry.is_pending(kind, name))
+    {
+        assert!(
+            existing.contains_key(id),
+            "{context}: registry lists {object} {id} ({owner} {name}), which does not exist"
+        );
+    }
 }

@@ -97,7 +97,7 @@ async fn unlock_removes_a_lock_whose_holder_is_gone_and_refuses_a_running_one() 
 
     // Held by a process of this host that is gone: shown, and removed with --yes.
     let path = format!("{}/{LOCK_VARIABLE}", crate::kit::sandbox::VARIABLES);
-    sandbox.call(reqwest::Method::DELETE, &path, None).await;
+    sandbox.delete(&path).await;
     sandbox
         .create_variable(lock_variable(&host, dead_pid(), 600))
         .await;

@@ -106,15 +106,7 @@ async fn an_org_ddhooks_partly_manages_imports_into_a_plan_of_adoptions_only() {
     ];
 
     let dir = e.manifests();
-    let run = e
-        .ddhooks(&[
-            "import",
-            "--out",
-            dir.to_str().expect("utf-8 path"),
-            "--api-url",
-            &e.api_url,
-        ])
-        .await;
+    let run = e.import(&dir, &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     run.assert_stderr_shows(&["1 webhook auth methods, 1 webhook pairs, 2 webhooks, 2 notification blocks, 1 notification rules and 1 status boards"]);
     let text = std::fs::read_to_string(dir.join("imported.yaml")).expect("imported.yaml");

@@ -21,14 +21,6 @@ async fn guide_org() -> (E2e, guide::GuideOrg) {
     (e2e, org)
 }
 
-/// `ddhooks import --out DIR --api-url URL EXTRA…`.
-async fn import(e2e: &E2e, dir: &Path, extra: &[&str]) -> Run {
-    let dir = dir.to_str().expect("utf-8 path");
-    let mut args = vec!["import", "--out", dir, "--api-url", &e2e.api_url];
-    args.extend_from_slice(extra);
-    e2e.ddhooks(&args).await
-}
-
 /// The environment variable names import printed (the lines after `Set these …`).
 fn printed_env(run: &Run) -> Vec<String> {
     run.stderr
@@ -69,7 +61,9 @@ fn files_text(dir: &Path) -> String {
 /// Imports into the manifests directory, sets the printed variables, and returns the run.
 async fn imported(e2e: &mut E2e, extra: &[&str]) -> Run {
     let dir = e2e.manifests();
-    let run = import(e2e, &dir, &[&["--variable", "SMS_SECRET"], extra].concat()).await;
+    let run = e2e
+        .import(&dir, &[&["--variable", "SMS_SECRET"], extra].concat())
+        .await;
     assert_eq!(run.code, 0, "{}", run.all());
     for name in printed_env(&run) {
         if name != "DD_API_KEY" {
@@ -159,8 +153,7 @@ async fn imported_manifests_plan_as_adoptions_only_and_converge_after_apply() {
     assert_eq!(view["summary"]["create"], 0, "{}", plan.stdout);
     assert_eq!(view["summary"]["delete"], 0, "{}", plan.stdout);
 
-    e2e.apply_ok().await;
-    e2e.assert_converged().await;
+    e2e.apply_and_assert_converged().await;
     // Ownership recorded: the registry lists the imported webhooks.
     let registry = e2e.variable("DDHOOKS_STATE").await;
     assert!(registry.is_some(), "apply recorded ownership");
@@ -172,7 +165,9 @@ async fn no_credential_reaches_a_file_or_any_output_at_any_verbosity() {
     let mut outputs: Vec<(String, Run)> = Vec::new();
     let out = e2e.path("other");
     for v in ["-v", "-vv"] {
-        let run = import(&e2e, &out, &[v, "--force", "--variable", "SMS_SECRET"]).await;
+        let run = e2e
+            .import(&out, &[v, "--force", "--variable", "SMS_SECRET"])
+            .await;
         assert_eq!(run.code, 0, "{}", run.all());
         outputs.push((format!("import {v}"), run));
     }
@@ -206,8 +201,7 @@ async fn as_pairs_leaves_each_webhook_mentioned_once_and_peoples_text_intact() {
     assert!(text.contains("webhook_pairs:"), "{text}");
     assert!(text.contains(&format!("    pair: {GROUP}")), "{text}");
     run.assert_stderr_shows(&["--as-pairs"]);
-    e2e.apply_ok().await;
-    e2e.assert_converged().await;
+    e2e.apply_and_assert_converged().await;
     let hand: Vec<String> = guide::HAND_LINES
         .lines()
         .map(|l| l.split_whitespace().collect())
@@ -247,13 +241,15 @@ async fn an_existing_file_is_kept_without_force_and_unknown_names_are_reported()
     std::fs::create_dir_all(&dir).expect("dir");
     let file = dir.join("imported.yaml");
     std::fs::write(&file, "# mine\n").expect("write");
-    let run = import(&e2e, &dir, &[]).await;
+    let run = e2e.import(&dir, &[]).await;
     assert_ne!(run.code, 0, "{}", run.all());
     run.assert_stderr_shows(&["imported.yaml already exists", "--force"]);
     assert_eq!(std::fs::read_to_string(&file).expect("read"), "# mine\n");
 
     e2e.clear_requests().await;
-    let run = import(&e2e, &dir, &["--force", "--webhook", "no-such-hook"]).await;
+    let run = e2e
+        .import(&dir, &["--force", "--webhook", "no-such-hook"])
+        .await;
     assert_eq!(run.code, 0, "{}", run.all());
     run.assert_stderr_shows(&["missing: webhook no-such-hook"]);
     assert_ne!(std::fs::read_to_string(&file).expect("read"), "# mine\n");

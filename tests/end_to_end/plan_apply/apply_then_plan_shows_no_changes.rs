@@ -89,8 +89,7 @@ async fn changed_payload_and_url_are_an_update_with_a_field_diff() {
         "chat.yaml",
         &manifest("https://chat.example.com/a", "{text: \"$EVENT_TITLE\"}"),
     );
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let before_msg = e.message(id).await;
 
     e.write(

@@ -28,11 +28,18 @@ async fn org(e: &E2e, pager: &str) -> i64 {
     .await
 }
 
+/// [`org`] with two mistakes: the people's text pages PagerDuty service `nosuch`, and a
+/// block pages the misspelt channel `#checkout-alerst`; returns the monitor's id.
+async fn mistyped(e: &E2e) -> i64 {
+    let id = org(e, "@pagerduty-nosuch").await;
+    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+    id
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_mistyped_channel_fails_the_plan_at_its_line_and_is_never_written() {
     let e = E2e::start().await;
-    let id = org(&e, "@pagerduty-nosuch").await;
-    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+    let id = mistyped(&e).await;
 
     let plan = e.plan(&[]).await;
     assert_eq!(
@@ -96,8 +103,7 @@ async fn a_correct_set_of_handles_plans_clean() {
     assert_eq!(plan.code, 0, "{}", plan.all());
     assert!(!plan.all().contains("names nothing"), "{}", plan.all());
     assert!(!plan.all().contains("Warning"), "{}", plan.all());
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -107,8 +113,7 @@ async fn a_key_without_the_integration_permission_plans_with_one_warning() {
         ..SandboxConfig::default()
     };
     let e = E2e::with_config(config, crate::kit::cli::API_KEY).await;
-    org(&e, "@pagerduty-nosuch").await;
-    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
+    mistyped(&e).await;
     let plan = e.plan(&[]).await;
     assert_eq!(
         plan.code,
@@ -128,14 +133,9 @@ async fn a_key_without_the_integration_permission_plans_with_one_warning() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn routes_marks_what_names_nothing_and_the_check_can_be_turned_off() {
     let e = E2e::start().await;
-    let id = org(&e, "@pagerduty-nosuch").await;
-    e.write("blocks.yaml", &block("@slack-main-checkout-alerst"));
-    let dir = e.manifests();
-    let dir = dir.to_str().expect("utf-8 path");
+    let id = mistyped(&e).await;
 
-    let routes = e
-        .ddhooks(&["routes", dir, "--api-url", &e.api_url, "--format", "json"])
-        .await;
+    let routes = e.verb("routes", &["--format", "json"]).await;
     assert_eq!(routes.code, 0, "{}", routes.all());
     let table: serde_json::Value = serde_json::from_str(&routes.stdout).expect("json");
     let alert = table["rows"]
@@ -172,9 +172,7 @@ async fn routes_marks_what_names_nothing_and_the_check_can_be_turned_off() {
         "{}",
         unchecked.all()
     );
-    let routes = e
-        .ddhooks(&["routes", dir, "--api-url", &e.api_url, "--no-handle-check"])
-        .await;
+    let routes = e.verb("routes", &["--no-handle-check"]).await;
     routes.assert_hides(&["names nothing"]);
 }
 
@@ -186,21 +184,13 @@ async fn a_routing_test_naming_nothing_fails_at_its_line() {
         "tests.yaml",
         "routing_tests:\n  pages:\n    monitors: {tags: [\"team:checkout\"]}\n    transition: alert\n    excludes: [\"@pagerduty-chekout\"]\n",
     );
-    let dir = e.manifests();
-    let dir = dir.to_str().expect("utf-8 path");
-    let test = e.ddhooks(&["test", dir, "--api-url", &e.api_url]).await;
+    let test = e.verb("test", &[]).await;
     assert_eq!(test.code, 1, "{}", test.all());
-    for shown in [
+    test.assert_stderr_shows(&[
         "Error: routing_test.pages:",
         "tests.yaml:2:3:",
         "`@pagerduty-chekout` names nothing in the org",
-    ] {
-        assert!(
-            test.stderr.contains(shown),
-            "missing {shown:?}\n{}",
-            test.all()
-        );
-    }
+    ]);
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 1, "{}", plan.all());
     plan.assert_shows(&["routing_test.pages", "`@pagerduty-chekout` names nothing"]);

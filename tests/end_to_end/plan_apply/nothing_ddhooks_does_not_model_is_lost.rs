@@ -87,8 +87,7 @@ async fn an_adopted_rule_keeps_its_bundle_config_when_its_recipients_change() {
     let plan = e.plan(&[]).await;
     assert_eq!(plan.code, 0, "{}", plan.all());
     plan.assert_shows(&["notification_rule.grp will be adopted"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let rules = e.rules().await;
     assert_eq!(rules.len(), 1, "{rules:?}");
     assert_eq!(rules[0]["id"], id.as_str(), "adopted, not made again");
@@ -127,8 +126,7 @@ async fn a_board_keeps_what_people_set_when_a_widget_is_added() {
     e.write("board.yaml", &board(&["grp", "other"]));
     let plan = e.plan(&[]).await;
     plan.assert_shows(&["~ status_board.checkout will be updated in place"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let (_, after) = dashboard(&e).await;
     assert_eq!(
         after["widgets"].as_array().map(Vec::len),
@@ -158,8 +156,7 @@ async fn a_webhook_keeps_its_auth_method_when_its_payload_changes() {
     );
     let plan = e.plan(&[]).await;
     plan.assert_shows(&["~ webhook.grp-alert-check will be updated in place"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let hook = e.webhook("grp-alert-check").await.expect("webhook");
     assert!(
         hook["payload"]
@@ -284,8 +281,7 @@ async fn extra_fields_survive_applies_that_change_the_modelled_ones() {
         );
         e.write("checkout.yaml", &manifests);
         e.write("board.yaml", &board(pairs));
-        e.apply_ok().await;
-        e.assert_converged().await;
+        e.apply_and_assert_converged().await;
 
         let rule = &e.rules().await[0]["attributes"];
         assert_eq!(

@@ -123,8 +123,7 @@ async fn text_and_markdown_plans_of_a_representative_change_set() {
     snapshots::masked().bind(|| insta::assert_snapshot!("plan_markdown", &markdown.stdout));
 
     // The snapshot is of a plan that applies and converges.
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -20,10 +20,8 @@ async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
     e.add_integrations(&["pagerduty:x"]).await;
     e.checkout_monitor("[checkout] errors", "Errors").await;
     e.write("routing.yaml", &manifests("@pagerduty-x"));
-    let dir = e.manifests();
-    let dir = dir.to_str().expect("utf-8 path");
 
-    let passing = e.ddhooks(&["test", dir, "--api-url", &e.api_url]).await;
+    let passing = e.verb("test", &[]).await;
     assert_eq!(passing.code, 0, "{}", passing.all());
     passing.assert_shows(&[
         "ok: checkout-pages (alert)",
@@ -33,7 +31,7 @@ async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
     assert_eq!(plan.code, 0, "{}", plan.all());
 
     e.write("routing.yaml", &manifests("@slack-oncall"));
-    let failing = e.ddhooks(&["test", dir, "--api-url", &e.api_url]).await;
+    let failing = e.verb("test", &[]).await;
     assert_eq!(failing.code, 1, "{}", failing.all());
     failing.assert_shows(&[
         "routing.yaml:9:3: error: routing test `checkout-pages` failed on alert",
@@ -50,9 +48,7 @@ async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
         "expected @pagerduty-x to be notified",
     ]);
 
-    let junit = e
-        .ddhooks(&["test", dir, "--api-url", &e.api_url, "--format", "junit"])
-        .await;
+    let junit = e.verb("test", &["--format", "junit"]).await;
     assert_eq!(junit.code, 1, "{}", junit.all());
     junit.assert_shows(&[
         "<testsuite name=\"routing_tests\" tests=\"2\"",
@@ -63,10 +59,7 @@ async fn a_case_passes_then_fails_at_its_line_when_a_change_breaks_the_route() {
 
     // In GitHub Actions the failure is also an annotation at the case's line (stderr).
     e.env.push(("GITHUB_ACTIONS".into(), "true".into()));
-    let dir = dir.to_string();
-    let annotated = e
-        .ddhooks(&["test", &dir, "--api-url", &e.api_url, "--format", "json"])
-        .await;
+    let annotated = e.verb("test", &["--format", "json"]).await;
     assert_eq!(annotated.code, 1);
     let json: serde_json::Value = serde_json::from_str(&annotated.stdout).expect("json");
     assert_eq!(json["failed"], 1, "{json}");

@@ -29,8 +29,7 @@ async fn a_rule_routes_the_pair_and_no_message_changes() {
     ]);
     plan.assert_hides(&[&format!("monitor.{errors}"), "block grp"]);
 
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert_eq!(
         e.message(errors).await,
         people.trim(),
@@ -74,8 +73,7 @@ async fn switching_delivery_both_ways_converges() {
         &format!("monitor.{errors} \"[checkout] errors\": remove block grp"),
         "Plan: 1 to create, 0 to update, 1 to delete.",
     ]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert_eq!(e.message(errors).await, "Errors");
     assert_eq!(e.rules().await.len(), 1);
     e.transition(errors, "Alert").await;
@@ -88,8 +86,7 @@ async fn switching_delivery_both_ways_converges() {
         &format!("monitor.{errors} \"[checkout] errors\": add block grp"),
         "- notification_rule.grp will be deleted",
     ]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert_eq!(e.message(errors).await, format!("Errors\n\n{grp}"));
     assert!(e.rules().await.is_empty());
     e.transition(errors, "OK").await;
@@ -118,8 +115,7 @@ async fn a_rule_made_by_hand_with_the_name_is_adopted_and_corrected() {
         "~ notification_rule.grp will be adopted and updated",
         "\"slack-checkout\"",
     ]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let rules = e.rules().await;
     assert_eq!(rules.len(), 1, "adopted, not duplicated: {rules:?}");
     assert_eq!(rules[0]["id"], id.as_str());
@@ -144,8 +140,7 @@ async fn always_and_otherwise_become_plain_and_fallback_recipients() {
         "+ notification_rule.everything will be created",
         "fallback_recipients",
     ]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let rules = e.rules().await;
     let by_name = |name: &str| {
         rules

@@ -208,6 +208,34 @@ impl Org {
         );
     }
 
+    /// Applies the saved plan, with no read age allowed ([`ALWAYS_RELISTING`]), while
+    /// `change` (one request, on `change_route`) moves monitor `changed` during the chain;
+    /// asserts that only that monitor is refused, saying
+    /// `because`, that every other one is written, and that the apply listed the monitors
+    /// once again (1,000 monitors known: both pages), read none one by one (no
+    /// `GET /api/v1/monitor/{id}`) and wrote every monitor that did not move.
+    async fn assert_refused_alone(
+        &self,
+        changed: i64,
+        change: impl Future,
+        change_route: &str,
+        because: &str,
+    ) {
+        let mut apply = self.spawn_apply_with(&ALWAYS_RELISTING).await;
+        self.during_the_chain(&mut apply, change).await;
+        let run = cli::finish(apply).await;
+        let requests = self.sandbox.request_counts().await;
+
+        assert_refused_only(self, &run, changed, because);
+        self.assert_written(changed).await;
+        assert_eq!(
+            requests,
+            self.apply_routes(2 + 2, 3, &[(change_route, 1)]),
+            "requests of the apply\n{}",
+            run.all()
+        );
+    }
+
     /// Asserts that every targeted monitor but `except` carries the block after its
     /// people-written text.
     async fn assert_written(&self, except: i64) {
@@ -299,53 +327,24 @@ async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_writt
     let org = Org::start(LATENCY, PADDING).await;
     let edited = *org.targeted.keys().nth(1).expect("a second target");
     let persons_text = "Disk almost full — edited by hand after the plan @ops-oncall";
-    let mut apply = org.spawn_apply_with(&ALWAYS_RELISTING).await;
-    org.during_the_chain(&mut apply, org.sandbox.set_message(edited, persons_text))
+    let edit = org.sandbox.set_message(edited, persons_text);
+    let because = "changed by someone else since the plan";
+    org.assert_refused_alone(edited, edit, route::MONITOR_WRITE, because)
         .await;
-    let run = cli::finish(apply).await;
-    let requests = org.sandbox.request_counts().await;
-
-    assert_refused_only(&org, &run, edited, "changed by someone else since the plan");
-    assert_eq!(
-        org.sandbox.message(edited).await,
-        persons_text,
-        "the person's edit is kept"
-    );
-    org.assert_written(edited).await;
-    // One listing again (1,000 monitors known: both pages), no read per monitor (no
-    // `GET /api/v1/monitor/{id}`), one write per monitor that did not move (and the
-    // person's own write).
-    assert_eq!(
-        requests,
-        org.apply_routes(2 + 2, 3, &[(route::MONITOR_WRITE, 1)]),
-        "requests of the apply\n{}",
-        run.all()
-    );
+    let kept = org.sandbox.message(edited).await;
+    assert_eq!(kept, persons_text, "the person's edit is kept");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monitor_deleted_since_a_stale_read_is_refused_as_deleted() {
     let org = Org::start(LATENCY, PADDING).await;
     let deleted = *org.targeted.keys().nth(2).expect("a third target");
-    let mut apply = org.spawn_apply_with(&ALWAYS_RELISTING).await;
-    org.during_the_chain(&mut apply, org.sandbox.delete_monitor(deleted))
+    let delete = org.sandbox.delete_monitor(deleted);
+    let because = "deleted since the plan";
+    org.assert_refused_alone(deleted, delete, route::MONITOR_DELETE, because)
         .await;
-    let run = cli::finish(apply).await;
-    let requests = org.sandbox.request_counts().await;
-
-    assert_refused_only(&org, &run, deleted, "deleted since the plan");
-    assert_eq!(
-        org.sandbox.message_of(deleted).await,
-        None,
-        "not brought back"
-    );
-    org.assert_written(deleted).await;
-    assert_eq!(
-        requests,
-        org.apply_routes(2 + 2, 3, &[(route::MONITOR_DELETE, 1)]),
-        "requests of the apply\n{}",
-        run.all()
-    );
+    let left = org.sandbox.message_of(deleted).await;
+    assert_eq!(left, None, "not brought back");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -270,8 +270,7 @@ async fn hand_pasted_lines_are_adopted_not_duplicated() {
         .collect();
     assert_eq!(block_actions, vec!["adopt"; ours], "{}", json.stdout);
 
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let now = e.messages().await;
     let hand: Vec<&str> = HAND_LINES.lines().collect();
     for (id, before, in_group) in &org.monitors {

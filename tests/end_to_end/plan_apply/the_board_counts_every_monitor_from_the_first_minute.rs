@@ -104,8 +104,7 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
         "~ status_board.checkout will be updated in place",
         "\"My board\" -> \"Checkout monitors status\"",
     ]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let (_, board) = e.get(&path).await;
     assert_eq!(board["title"], "Checkout monitors status");
     // Removed from the manifests: deleted.
@@ -113,8 +112,7 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
     e.plan(&[])
         .await
         .assert_shows(&["- status_board.checkout will be deleted"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert!(dashboards(&e).await.is_empty());
 }
 
@@ -131,8 +129,7 @@ async fn a_dashboard_with_the_title_is_adopted() {
     e.plan(&[])
         .await
         .assert_shows(&["~ status_board.checkout will be adopted and updated"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     let boards = dashboards(&e).await;
     assert_eq!(boards.len(), 1, "adopted, not duplicated");
     assert_eq!(boards[0]["id"], made["id"]);
@@ -156,28 +153,11 @@ async fn seed_status_seeds_groups_wired_without_seeding() {
         "seed_status: false seeds nothing"
     );
     e.write("checkout.yaml", SCENARIO);
-    let url = e.api_url.clone();
-    let manifests = e.manifests();
-    let dry = e
-        .ddhooks(&[
-            "seed-status",
-            manifests.to_str().expect("utf-8"),
-            "--api-url",
-            &url,
-            "--dry-run",
-        ])
-        .await;
+    let dry = e.verb("seed-status", &["--dry-run"]).await;
     assert_eq!(dry.code, 0, "{}", dry.all());
     dry.assert_shows(&["pair grp: 1 check run(s)", "Dry run: nothing submitted."]);
     assert!(e.check_runs().await.is_empty());
-    let run = e
-        .ddhooks(&[
-            "seed-status",
-            manifests.to_str().expect("utf-8"),
-            "--api-url",
-            &url,
-        ])
-        .await;
+    let run = e.verb("seed-status", &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     run.assert_shows(&["Seeded 1 check run(s)."]);
     let c = counts(&e, "grp.status").await;

@@ -97,8 +97,7 @@ async fn an_auth_method_is_planned_applied_rotated_and_deleted_with_its_secret_h
     e.plan(&[])
         .await
         .assert_shows(&["- webhook_auth_method.okta will be deleted"]);
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert!(auth_methods(&e).await.is_empty());
 }
 
@@ -115,15 +114,7 @@ async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_
 
     // Import writes it with the secret read from the environment.
     let dir = e.manifests();
-    let run = e
-        .ddhooks(&[
-            "import",
-            "--out",
-            dir.to_str().unwrap(),
-            "--api-url",
-            &e.api_url,
-        ])
-        .await;
+    let run = e.import(&dir, &[]).await;
     assert_eq!(run.code, 0, "{}", run.all());
     run.assert_stderr_shows(&["1 webhook auth methods", "OKTA_CLIENT_SECRET"]);
     let text = std::fs::read_to_string(dir.join("imported.yaml")).expect("imported.yaml");
@@ -146,7 +137,6 @@ async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_
     assert_eq!(change["auth_method_id"], id.as_str());
     assert_eq!(change["after"]["client_secret"]["sensitive"], true);
     assert_hidden("the JSON plan", &plan.all());
-    e.apply_ok().await;
-    e.assert_converged().await;
+    e.apply_and_assert_converged().await;
     assert_eq!(auth_methods(&e).await.len(), 1, "adopted, not made again");
 }

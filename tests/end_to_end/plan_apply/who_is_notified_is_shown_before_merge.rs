@@ -2,7 +2,6 @@
 //! and `--unrouted` through the real binary, and a seeded property test that what `routes`
 //! predicts is exactly what the sandbox notifies, transition by transition.
 
-use crate::kit::cli::Run;
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::SCENARIO;
 use crate::kit::seed::seeded;
@@ -10,19 +9,6 @@ use rand::seq::IndexedRandom;
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
-
-/// `ddhooks routes MANIFESTS --api-url URL EXTRA…` against the test's sandbox.
-async fn routes(e: &E2e, extra: &[&str]) -> Run {
-    let dir = e.manifests();
-    let mut args = vec![
-        "routes",
-        dir.to_str().expect("utf-8 path"),
-        "--api-url",
-        &e.api_url,
-    ];
-    args.extend_from_slice(extra);
-    e.ddhooks(&args).await
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_plan_that_adds_a_pair_shows_its_webhooks_per_transition_collapsed() {
@@ -96,7 +82,7 @@ async fn routes_prints_the_table_and_unrouted_names_what_notifies_nobody() {
         .create_monitor("everywhere", &["team:a"], "Always @slack-b")
         .await;
     e.write("empty.yaml", "version: 1\n");
-    let routes = self::routes(&e, &[]).await;
+    let routes = e.verb("routes", &[]).await;
     assert_eq!(routes.code, 0, "{}", routes.all());
     for line in [
         format!("monitor {only_alert} \"only alert\""),
@@ -106,7 +92,7 @@ async fn routes_prints_the_table_and_unrouted_names_what_notifies_nobody() {
     ] {
         assert!(routes.stdout.contains(&line), "{line}\n{}", routes.stdout);
     }
-    let unrouted = self::routes(&e, &["--unrouted"]).await;
+    let unrouted = e.verb("routes", &["--unrouted"]).await;
     assert_eq!(unrouted.code, 0, "{}", unrouted.all());
     assert!(
         unrouted
@@ -287,7 +273,7 @@ async fn routes_predicts_exactly_whom_the_sandbox_notifies() {
             applied.all()
         );
 
-        let routes = routes(&e, &["--format", "json"]).await;
+        let routes = e.verb("routes", &["--format", "json"]).await;
         assert_eq!(routes.code, 0, "round {round}, {replay}:\n{}", routes.all());
         let table: Value = serde_json::from_str(&routes.stdout).expect("JSON table");
         for &id in &ids {
@@ -359,7 +345,7 @@ async fn a_pair_routed_on_alert_only_and_unseeded_no_data_monitors_are_warned() 
         &format!("pair grp: of the monitors this plan wires, 1 monitor is ({id}) in No Data"),
     ]);
     e.apply_ok().await;
-    let routes = routes(&e, &["--unrouted"]).await;
+    let routes = e.verb("routes", &["--unrouted"]).await;
     assert_eq!(routes.code, 0, "{}", routes.all());
     assert!(
         routes

@@ -14,7 +14,6 @@ use crate::kit::org::assert_registry_invariant;
 use crate::kit::sandbox::Sandbox;
 use ddhooks::commands::session::Session;
 use ddhooks::manifest::{self, LoadOptions, Loaded};
-use ddhooks::plan::PlanOptions;
 use ddhooks::sandbox::SandboxConfig;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -111,11 +110,7 @@ impl Org {
 
     /// Plans `loaded` and applies at most `steps` steps; returns the steps taken.
     async fn apply(&self, loaded: &Loaded, steps: usize) -> usize {
-        let planned = self
-            .session
-            .plan(loaded, &PlanOptions::default(), None)
-            .await
-            .expect("plan");
+        let planned = inproc::plan(&self.session, loaded).await;
         assert!(
             planned.plan.problems.is_empty(),
             "{:?}",
@@ -151,11 +146,7 @@ impl Org {
     /// The org is what `loaded` says: the next plan has no changes, and every monitor keeps
     /// its people's text, with `blocks` managed blocks.
     async fn assert_converged(&self, loaded: &Loaded, blocks: usize, context: &str) {
-        let planned = self
-            .session
-            .plan(loaded, &PlanOptions::default(), None)
-            .await
-            .expect("plan");
+        let planned = inproc::plan(&self.session, loaded).await;
         assert!(
             !planned.plan.has_changes(),
             "{context}: not converged; the next plan is:\n{}",

@@ -83,16 +83,7 @@ async fn every_command_format_and_verbosity_masks_what_datadog_returns() {
     assert_run_clean("plan after apply", &again);
 
     // The registry keeps names and salted fingerprints, never a value.
-    let registry = e2e
-        .ddhooks(&[
-            "plan",
-            e2e.manifests().to_str().expect("utf-8 path"),
-            "--api-url",
-            &e2e.api_url,
-            "--format",
-            "json",
-        ])
-        .await;
+    let registry = e2e.plan(&["--format", "json"]).await;
     assert_run_clean("plan json after apply", &registry);
     for (name, value) in e2e.registry_values().await {
         assert_clean(&format!("registry part {name}"), &value);

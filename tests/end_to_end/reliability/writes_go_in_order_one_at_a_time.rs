@@ -55,7 +55,6 @@ impl ddhooks::datadog::RequestObserver for Log {
 async fn a_groups_monitor_writes_go_once_its_webhooks_exist_while_the_chain_goes_on() {
     use crate::kit::inproc;
     use ddhooks::manifest::{self, LoadOptions};
-    use ddhooks::plan::PlanOptions;
     use ddhooks::sandbox::SandboxConfig;
     use std::collections::BTreeMap;
     use std::sync::Arc;
@@ -102,10 +101,7 @@ async fn a_groups_monitor_writes_go_once_its_webhooks_exist_while_the_chain_goes
     let session = inproc::session(&sandbox.base, 4);
     let log = Arc::new(Log::default());
     session.client.observe(log.clone());
-    let planned = session
-        .plan(&loaded, &PlanOptions::default(), None)
-        .await
-        .expect("plan");
+    let planned = inproc::plan(&session, &loaded).await;
     log.0.lock().unwrap().clear();
     let (applier, plan) = inproc::applier(&session, planned);
     let report = applier.apply(&plan).await;

@@ -5,8 +5,8 @@
 //! `ORIGIN.md`), loaded by [`super::terraform::load`] and replayed by [`super::replay`].
 //! Every interaction must be replayed: a skip is a failure.
 
-use super::replay::{replay, Summary};
-use super::terraform::load;
+use super::replay::Summary;
+use super::terraform::{replay_cassette, sorted_cassettes};
 use std::path::{Path, PathBuf};
 
 /// The directory of the official clients' cassettes, inside the project.
@@ -33,11 +33,7 @@ fn cassettes(dir: &Path) -> Result<Vec<PathBuf>, String> {
             }
         }
     }
-    files.sort();
-    if files.is_empty() {
-        return Err(format!("{} holds no cassette", dir.display()));
-    }
-    Ok(files)
+    sorted_cassettes(files, dir)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -52,14 +48,7 @@ async fn replays_official_client_recordings() {
             .with_extension("")
             .to_string_lossy()
             .replace('\\', "/");
-        let interactions = load(&file).unwrap_or_else(|e| panic!("{e}"));
-        replay(
-            &format!("clients/{name}"),
-            &interactions,
-            true,
-            &mut summary,
-        )
-        .await;
+        replay_cassette(&file, &format!("clients/{name}"), true, &mut summary).await;
     }
     summary.report("official client conformance summary");
 }

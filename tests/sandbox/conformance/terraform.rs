@@ -50,6 +50,18 @@ struct Response {
 
 /// The interactions of a go-vcr version 2 cassette (Terraform's, and the official Go
 /// client's in [`super::clients`]); any other version is an error.
+/// Loads the go-vcr cassette `file` and replays it as `label` (a skip is a failure when
+/// `must_replay`): what the Terraform and the official clients' suites do per file.
+pub(super) async fn replay_cassette(
+    file: &Path,
+    label: &str,
+    must_replay: bool,
+    summary: &mut Summary,
+) {
+    let interactions = load(file).unwrap_or_else(|e| panic!("{e}"));
+    replay(label, &interactions, must_replay, summary).await;
+}
+
 pub(super) fn load(path: &Path) -> Result<Vec<Interaction>, String> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
@@ -79,10 +91,19 @@ pub(super) fn load(path: &Path) -> Result<Vec<Interaction>, String> {
 fn cassettes(dir: &Path) -> Result<Vec<PathBuf>, String> {
     let entries =
         std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
-    let mut files: Vec<PathBuf> = entries
+    let files: Vec<PathBuf> = entries
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .filter(|path| path.extension().is_some_and(|x| x == "yaml"))
         .collect();
+    sorted_cassettes(files, dir)
+}
+
+/// The cassettes found under `dir`, sorted; an error when there is none (a cassette
+/// directory that is there but empty fails the suite instead of passing it).
+pub(super) fn sorted_cassettes(
+    mut files: Vec<PathBuf>,
+    dir: &Path,
+) -> Result<Vec<PathBuf>, String> {
     files.sort();
     if files.is_empty() {
         return Err(format!("{} holds no cassette", dir.display()));
@@ -96,20 +117,14 @@ async fn replays_terraform_recordings() {
     let mut summary = Summary::default();
     for file in files {
         let name = file.file_stem().unwrap_or_default().to_string_lossy();
-        let interactions = load(&file).unwrap_or_else(|e| panic!("{e}"));
         // Every exchange of the webhooks, auth methods and handles' destinations is served
         // (but the PagerDuty integration as a whole, and other hosts): a skip there is a
         // failure.
         let must_replay = ["Webhook", "Slack", "Opsgenie", "MSTeams", "Teams", "User_"]
             .iter()
             .any(|kind| name.contains(kind));
-        replay(
-            &format!("terraform/{name}"),
-            &interactions,
-            must_replay,
-            &mut summary,
-        )
-        .await;
+        let label = format!("terraform/{name}");
+        replay_cassette(&file, &label, must_replay, &mut summary).await;
     }
     summary.report("terraform conformance summary");
 }
