@@ -75,6 +75,11 @@ struct Params {
     /// Seed of the sandbox's jitter draws.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Message sizes in bytes, `MIN-MAX`: every message padded with runbook lines to a size
+    /// drawn uniformly (by monitor id) from the range. Unset: the default mix (most a few
+    /// hundred bytes, a tenth up to about 4 KB).
+    #[arg(long, value_name = "MIN-MAX", value_parser = parse_sizes)]
+    message_sizes: Option<(usize, usize)>,
     /// ddhooks' `--concurrency`.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
@@ -96,6 +101,23 @@ struct Params {
     /// Internal: what `--local-work` measures.
     #[arg(long, hide = true, default_value = "")]
     label: String,
+}
+
+/// `MIN-MAX` in bytes, MIN at most MAX.
+fn parse_sizes(text: &str) -> Result<(usize, usize), String> {
+    let (min, max) = text
+        .split_once('-')
+        .ok_or_else(|| format!("{text:?} is not MIN-MAX (e.g. 200-4096)"))?;
+    let parse = |n: &str| {
+        n.trim()
+            .parse::<usize>()
+            .map_err(|e| format!("{n:?} in {text:?}: {e}"))
+    };
+    let (min, max) = (parse(min)?, parse(max)?);
+    if min > max {
+        return Err(format!("{text:?}: MIN is over MAX"));
+    }
+    Ok((min, max))
 }
 
 impl Params {
@@ -178,7 +200,11 @@ const SLACK_CHANNELS: usize = 40;
 
 /// A monitor as people write them: a query, a multi-line message with template variables,
 /// conditional sections and handles, and tags.
-fn monitor_body(i: usize, group: Option<usize>) -> serde_json::Value {
+fn monitor_body(
+    i: usize,
+    group: Option<usize>,
+    sizes: Option<(usize, usize)>,
+) -> serde_json::Value {
     let service = format!("svc-{:04}", i % 1500);
     let mut tags = vec![
         format!("service:{service}"),
@@ -208,12 +234,37 @@ fn monitor_body(i: usize, group: Option<usize>) -> serde_json::Value {
         _ => 40,
     };
     let mut message = message;
-    for line in 0..extra_lines {
+    let step = |message: &mut String, line: usize| {
         let _ = write!(
             message,
             "\nStep {line}: check {service} on {{{{host.name}}}}; escalate to #team-{} after 10 minutes.",
             i % 40
         );
+    };
+    match sizes {
+        None => (0..extra_lines).for_each(|line| step(&mut message, line)),
+        Some((min, max)) => {
+            // The mix of a new user's org: one Slack handle, no webhook, in a message of a
+            // size drawn by id (a multiplicative hash spreads neighbours over the range),
+            // padded with runbook lines and cut to the byte (never into the handle).
+            let spread = (i as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 11;
+            let size = min + (spread % (max - min + 1) as u64) as usize;
+            message = format!(
+                "CPU on {{{{host.name}}}} ({service}) is {{{{value}}}}%. @slack-main-team-{}-alerts",
+                i % SLACK_CHANNELS
+            );
+            let head = message.len();
+            let mut line = 0;
+            while message.len() < size {
+                step(&mut message, line);
+                line += 1;
+            }
+            let mut cut = size.max(head).min(message.len());
+            while !message.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            message.truncate(cut);
+        }
     }
     json!({
         "name": format!("[{service}] CPU high on {{{{host.name}}}} #{i}"),
@@ -291,6 +342,29 @@ struct SandboxProcess {
 }
 
 impl SandboxProcess {
+    /// The CPU time (user and system) the sandbox process has used so far, from
+    /// `/proc/PID/stat`.
+    fn cpu(&self) -> anyhow::Result<Duration> {
+        let stat = std::fs::read_to_string(format!("/proc/{}/stat", self.child.id()))?;
+        // Fields after the command name (which may hold spaces, inside parentheses):
+        // utime and stime are the 14th and 15th fields of the line.
+        let after_name = stat
+            .rsplit_once(')')
+            .map(|(_, rest)| rest)
+            .ok_or_else(|| anyhow::anyhow!("unreadable /proc stat: {stat:?}"))?;
+        let fields: Vec<&str> = after_name.split_whitespace().collect();
+        let ticks = |n: usize| -> anyhow::Result<u64> {
+            Ok(fields
+                .get(n)
+                .ok_or_else(|| anyhow::anyhow!("short /proc stat: {stat:?}"))?
+                .parse()?)
+        };
+        // SAFETY: sysconf reads a constant of the system.
+        let per_second = unsafe { libc::sysconf(libc::_SC_CLK_TCK) }.max(1) as u64;
+        let total = ticks(11)? + ticks(12)?;
+        Ok(Duration::from_millis(total * 1000 / per_second))
+    }
+
     fn start() -> anyhow::Result<SandboxProcess> {
         let mut child = Command::new(std::env::current_exe()?)
             .args(std::env::args().skip(1).filter(|a| a != "--bench"))
@@ -357,8 +431,13 @@ fn seed_monitors(sandbox: &RunningSandbox, params: &Params) -> anyhow::Result<()
             targeted += 1;
             (targeted - 1) % params.pairs.max(1)
         });
-        monitors::create(&mut data, &monitor_body(i, group), &shared.identity, &now)
-            .map_err(|e| anyhow::anyhow!("seeding monitor {i}: {}", e.message))?;
+        monitors::create(
+            &mut data,
+            &monitor_body(i, group, params.message_sizes),
+            &shared.identity,
+            &now,
+        )
+        .map_err(|e| anyhow::anyhow!("seeding monitor {i}: {}", e.message))?;
     }
     Ok(())
 }
@@ -477,6 +556,9 @@ struct CaseResult {
     /// The critical path (see [`critical_floor`]).
     critical: Duration,
     usage: Usage,
+    /// CPU the sandbox process spent serving the case (user and system): Datadog's servers
+    /// are not on the user's machine, so this is not ddhooks' cost.
+    sandbox_cpu: Duration,
     counts: BTreeMap<String, u64>,
 }
 
@@ -525,7 +607,9 @@ impl Bench {
             .stdin(Stdio::null())
             .stdout(stdout)
             .stderr(stderr);
+        let sandbox_before = self.sandbox.cpu()?;
         let (code, wall, usage) = tokio::task::block_in_place(|| run_measured(command))?;
+        let sandbox_cpu = self.sandbox.cpu()?.saturating_sub(sandbox_before);
         if !expect.contains(&code) {
             anyhow::bail!(
                 "{name}: ddhooks exited {code} (expected {expect:?}); see {}",
@@ -540,6 +624,7 @@ impl Bench {
             floor: floor(&counts, latency, self.params.concurrency),
             critical: critical_floor(&counts, latency, self.params.concurrency),
             usage,
+            sandbox_cpu,
             counts,
         })
     }
@@ -553,7 +638,7 @@ fn slug(name: &str) -> String {
 
 fn print_results(results: &[CaseResult]) {
     println!(
-        "\n{:<26} {:>9} {:>9} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>9} {:>9}",
+        "\n{:<26} {:>9} {:>9} {:>7} {:>9} {:>7} {:>9} {:>7} {:>7} {:>9} {:>9} {:>11}",
         "case",
         "wall",
         "sum floor",
@@ -564,7 +649,8 @@ fn print_results(results: &[CaseResult]) {
         "serial",
         "var wr",
         "cpu",
-        "peak rss"
+        "peak rss",
+        "sandbox cpu"
     );
     for r in results {
         let ratio = |floor: Duration| r.wall.as_secs_f64() / floor.as_secs_f64().max(1e-9);
@@ -581,7 +667,7 @@ fn print_results(results: &[CaseResult]) {
             .map(|(_, n)| n)
             .sum();
         println!(
-            "{:<26} {:>7.2} s {:>7.2} s {:>6.2}x {:>7.2} s {:>6.2}x {:>9} {:>7} {:>7} {:>6} ms {:>6} MB",
+            "{:<26} {:>7.2} s {:>7.2} s {:>6.2}x {:>7.2} s {:>6.2}x {:>9} {:>7} {:>7} {:>6} ms {:>6} MB {:>8} ms",
             r.name,
             r.wall.as_secs_f64(),
             r.floor.as_secs_f64(),
@@ -593,6 +679,7 @@ fn print_results(results: &[CaseResult]) {
             variable_writes,
             r.usage.cpu.as_millis(),
             r.usage.peak_rss_kib / 1024,
+            r.sandbox_cpu.as_millis(),
         );
     }
     for r in results {
