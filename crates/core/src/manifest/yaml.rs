@@ -436,26 +436,11 @@ fn parse_int(text: &str) -> Option<i64> {
 
 fn looks_like_float(text: &str) -> bool {
     let t = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let mut seen_digit = false;
     let mut chars = t.chars().peekable();
-    while let Some(c) = chars.peek() {
-        if c.is_ascii_digit() {
-            seen_digit = true;
-            chars.next();
-        } else {
-            break;
-        }
-    }
+    let mut seen_digit = skip_digits(&mut chars);
     if chars.peek() == Some(&'.') {
         chars.next();
-        while let Some(c) = chars.peek() {
-            if c.is_ascii_digit() {
-                seen_digit = true;
-                chars.next();
-            } else {
-                break;
-            }
-        }
+        seen_digit |= skip_digits(&mut chars);
     }
     if !seen_digit {
         return false;
@@ -465,20 +450,20 @@ fn looks_like_float(text: &str) -> bool {
         if matches!(chars.peek(), Some('-' | '+')) {
             chars.next();
         }
-        let mut exp = false;
-        while let Some(c) = chars.peek() {
-            if c.is_ascii_digit() {
-                exp = true;
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        if !exp {
+        if !skip_digits(&mut chars) {
             return false;
         }
     }
     chars.next().is_none()
+}
+
+/// Moves past the ASCII digits at the front of `chars`; whether there were any.
+fn skip_digits(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    let mut any = false;
+    while chars.next_if(char::is_ascii_digit).is_some() {
+        any = true;
+    }
+    any
 }
 
 #[cfg(test)]
