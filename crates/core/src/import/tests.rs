@@ -37,14 +37,7 @@ fn hook(name: &str, url: &str, headers: Option<Value>, payload: Option<Value>) -
 }
 
 fn monitor(id: i64, tags: &[&str], message: &str) -> RemoteMonitor {
-    RemoteMonitor {
-        id,
-        name: format!("m{id}"),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        message: message.into(),
-        priority: None,
-        draft: false,
-    }
+    RemoteMonitor::sample(id, format!("m{id}"), tags, message)
 }
 
 /// The guide's org: the key in the url, one object, tags as a string, `$ALERT_TITLE`.
@@ -325,15 +318,12 @@ fn missing_names_are_reported_and_blocks_without_a_unique_tag_use_ids() {
     let m = monitor(4, &["team:search", "env:prod"], LINES);
     found.remote.monitors.insert(4, m);
     let imported = import(&found, &ImportOptions::default()).expect("imports");
-    let report: Vec<String> = imported.findings.iter().map(|f| f.to_string()).collect();
-    let report = report.join("\n");
-    assert!(
-        report.contains("missing: webhook nope: was asked for with --webhook"),
-        "{report}"
-    );
-    assert!(
-        report.contains("missing: custom variable GONE: is referenced by webhooks sms-oncall"),
-        "{report}"
+    assert_findings_say(
+        &imported,
+        &[
+            "missing: webhook nope: was asked for with --webhook",
+            "missing: custom variable GONE: is referenced by webhooks sms-oncall",
+        ],
     );
     assert!(
         imported.manifest.contains("      ids: [1, 2, 3, 4]"),
@@ -552,20 +542,23 @@ fn odd_remote_objects_never_panic_and_still_load() {
         );
         let imported = result.expect("imports");
         assert!(!imported.manifest.contains(KEY));
-        let report: Vec<String> = imported.findings.iter().map(|f| f.to_string()).collect();
-        let report = report.join("\n");
-        assert!(
-            report.contains("webhook x-ok-check: is not imported: its url"),
-            "{report}"
+        assert_findings_say(
+            &imported,
+            &[
+                "webhook x-ok-check: is not imported: its url",
+                "webhook bad name(1): is not imported",
+                "monitor 7: its managed blocks are damaged",
+            ],
         );
-        assert!(
-            report.contains("webhook bad name(1): is not imported"),
-            "{report}"
-        );
-        assert!(
-            report.contains("monitor 7: its managed blocks are damaged"),
-            "{report}"
-        );
+    }
+}
+
+/// Asserts that the findings, one a line, say each of `says`.
+fn assert_findings_say(imported: &Imported, says: &[&str]) {
+    let report: Vec<String> = imported.findings.iter().map(|f| f.to_string()).collect();
+    let report = report.join("\n");
+    for said in says {
+        assert!(report.contains(said), "{said:?} in:\n{report}");
     }
 }
 
