@@ -276,6 +276,11 @@ mod tests {
         reg
     }
 
+    /// The plan of [`desired`] against `remote` with `registry`, unforced.
+    fn plan_of(remote: &Remote, registry: &Registry) -> Plan {
+        plan(&desired(), remote, registry, &PlanOptions::default())
+    }
+
     fn only(p: &Plan) -> &AuthMethodChange {
         match p.changes.as_slice() {
             [Change::AuthMethod(c)] => c,
@@ -286,12 +291,7 @@ mod tests {
     #[test]
     fn one_is_created_from_nothing_with_its_secret_fingerprinted() {
         let reg = Registry::new("salt");
-        let p = plan(
-            &desired(),
-            &Remote::default(),
-            &reg,
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&Remote::default(), &reg);
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Create);
         let after = c.edit.after().unwrap();
@@ -307,23 +307,13 @@ mod tests {
 
     #[test]
     fn an_owned_one_that_matches_and_whose_secret_is_the_last_written_plans_nothing() {
-        let p = plan(
-            &desired(),
-            &remote(&[held("id-1", "okta")]),
-            &owning(SECRET),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&remote(&[held("id-1", "okta")]), &owning(SECRET));
         assert!(p.changes.is_empty(), "{:?}", p.changes);
     }
 
     #[test]
     fn a_new_secret_or_a_new_field_is_an_update() {
-        let p = plan(
-            &desired(),
-            &remote(&[held("id-1", "okta")]),
-            &owning("an-older-secret"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&remote(&[held("id-1", "okta")]), &owning("an-older-secret"));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
         assert!(c
@@ -332,12 +322,7 @@ mod tests {
             .any(|n| n.contains("differs from the one ddhooks last wrote")));
         let mut moved = held("id-1", "okta");
         moved.scope = Some("read".into());
-        let p = plan(
-            &desired(),
-            &remote(&[moved]),
-            &owning(SECRET),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&remote(&[moved]), &owning(SECRET));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
         assert!(
@@ -349,11 +334,9 @@ mod tests {
 
     #[test]
     fn one_unowned_auth_method_of_the_name_is_adopted_and_its_secret_written() {
-        let p = plan(
-            &desired(),
+        let p = plan_of(
             &remote(&[held("id-9", "okta"), held("id-8", "other")]),
             &Registry::new("salt"),
-            &PlanOptions::default(),
         );
         let c = only(&p);
         assert!(matches!(c.edit, Edit::Adopt { writes: true, .. }), "{c:?}");
@@ -366,11 +349,9 @@ mod tests {
 
     #[test]
     fn several_of_the_name_are_not_adopted() {
-        let p = plan(
-            &desired(),
+        let p = plan_of(
             &remote(&[held("id-8", "okta"), held("id-9", "okta")]),
             &Registry::new("salt"),
-            &PlanOptions::default(),
         );
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Create);
@@ -421,12 +402,7 @@ mod tests {
 
     #[test]
     fn the_secret_never_reaches_a_rendered_plan() {
-        let p = plan(
-            &desired(),
-            &Remote::default(),
-            &Registry::new("salt"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&Remote::default(), &Registry::new("salt"));
         for format in [
             crate::render::Format::Text,
             crate::render::Format::Json,
