@@ -95,14 +95,7 @@ impl Decoder<'_> {
         what: &str,
         allowed: &Keys,
     ) -> Vec<(String, &'n Node, &'n Node)> {
-        let entries = match &node.value {
-            Value::Map(entries) => entries,
-            Value::Null => return Vec::new(),
-            _ => {
-                self.wrong_type(node, what, "a map");
-                return Vec::new();
-            }
-        };
+        let entries = self.entries(node, what, "a map");
         let mut out: Vec<(String, &Node, &Node)> = Vec::new();
         for (k, v) in entries {
             let Some(key) = self.key(k, what) else {
@@ -127,17 +120,23 @@ impl Decoder<'_> {
         out
     }
 
+    /// The entries of the map `node` (none for null); anything else is reported as not
+    /// `expected` and has none.
+    fn entries<'n>(&mut self, node: &'n Node, what: &str, expected: &str) -> &'n [(Node, Node)] {
+        match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => &[],
+            _ => {
+                self.wrong_type(node, what, expected);
+                &[]
+            }
+        }
+    }
+
     /// The entries of a map of user-chosen names (`webhooks:` …). Repeated names are left in:
     /// the lowering reports every name defined twice, within a file or across files.
     pub(super) fn named<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(Str, &'n Node)> {
-        let entries = match &node.value {
-            Value::Map(entries) => entries,
-            Value::Null => return Vec::new(),
-            _ => {
-                self.wrong_type(node, what, "a map of names");
-                return Vec::new();
-            }
-        };
+        let entries = self.entries(node, what, "a map of names");
         let mut out = Vec::new();
         for (k, v) in entries {
             if let Some(key) = self.key(k, what) {

@@ -202,29 +202,23 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 Some((node, anchor))
             }
             Event::SequenceStart(anchor, tag) => {
-                check_collection_tag(tag.as_ref(), "seq", pos)?;
-                if stack.len() >= MAX_DEPTH {
-                    return Err(too_deep(pos));
-                }
-                stack.push(Frame::Seq {
+                let frame = Frame::Seq {
                     pos: None,
                     start: pos,
                     anchor,
                     items: Vec::new(),
-                });
+                };
+                open(&mut stack, frame, tag.as_ref(), "seq", pos)?;
                 None
             }
             Event::MappingStart(anchor, tag) => {
-                check_collection_tag(tag.as_ref(), "map", pos)?;
-                if stack.len() >= MAX_DEPTH {
-                    return Err(too_deep(pos));
-                }
-                stack.push(Frame::Map {
+                let frame = Frame::Map {
                     start: pos,
                     anchor,
                     entries: Vec::new(),
                     key: None,
-                });
+                };
+                open(&mut stack, frame, tag.as_ref(), "map", pos)?;
                 None
             }
             Event::SequenceEnd => match stack.pop() {
@@ -292,6 +286,23 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
         }
     }
     Ok(root)
+}
+
+/// Opens a collection at `pos`: `frame` on the stack, once its `tag` is one a `kind` may
+/// have and the tree is not too deep.
+fn open(
+    stack: &mut Vec<Frame>,
+    frame: Frame,
+    tag: Option<&Tag>,
+    kind: &str,
+    pos: Pos,
+) -> Result<(), SyntaxError> {
+    check_collection_tag(tag, kind, pos)?;
+    if stack.len() >= MAX_DEPTH {
+        return Err(too_deep(pos));
+    }
+    stack.push(frame);
+    Ok(())
 }
 
 fn too_deep(pos: Pos) -> SyntaxError {

@@ -276,9 +276,14 @@ mod tests {
         reg
     }
 
-    /// The plan of [`desired`] against `remote` with `registry`, unforced.
-    fn plan_of(remote: &Remote, registry: &Registry) -> Plan {
-        plan(&desired(), remote, registry, &PlanOptions::default())
+    /// The plan of [`desired`] against `methods` with `registry`, unforced.
+    fn plan_of(methods: &[RemoteAuthMethod], registry: &Registry) -> Plan {
+        plan(
+            &desired(),
+            &remote(methods),
+            registry,
+            &PlanOptions::default(),
+        )
     }
 
     fn only(p: &Plan) -> &AuthMethodChange {
@@ -291,7 +296,7 @@ mod tests {
     #[test]
     fn one_is_created_from_nothing_with_its_secret_fingerprinted() {
         let reg = Registry::new("salt");
-        let p = plan_of(&Remote::default(), &reg);
+        let p = plan_of(&[], &reg);
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Create);
         let after = c.edit.after().unwrap();
@@ -307,13 +312,13 @@ mod tests {
 
     #[test]
     fn an_owned_one_that_matches_and_whose_secret_is_the_last_written_plans_nothing() {
-        let p = plan_of(&remote(&[held("id-1", "okta")]), &owning(SECRET));
+        let p = plan_of(&[held("id-1", "okta")], &owning(SECRET));
         assert!(p.changes.is_empty(), "{:?}", p.changes);
     }
 
     #[test]
     fn a_new_secret_or_a_new_field_is_an_update() {
-        let p = plan_of(&remote(&[held("id-1", "okta")]), &owning("an-older-secret"));
+        let p = plan_of(&[held("id-1", "okta")], &owning("an-older-secret"));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
         assert!(c
@@ -322,7 +327,7 @@ mod tests {
             .any(|n| n.contains("differs from the one ddhooks last wrote")));
         let mut moved = held("id-1", "okta");
         moved.scope = Some("read".into());
-        let p = plan_of(&remote(&[moved]), &owning(SECRET));
+        let p = plan_of(&[moved], &owning(SECRET));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
         assert!(
@@ -335,7 +340,7 @@ mod tests {
     #[test]
     fn one_unowned_auth_method_of_the_name_is_adopted_and_its_secret_written() {
         let p = plan_of(
-            &remote(&[held("id-9", "okta"), held("id-8", "other")]),
+            &[held("id-9", "okta"), held("id-8", "other")],
             &Registry::new("salt"),
         );
         let c = only(&p);
@@ -350,7 +355,7 @@ mod tests {
     #[test]
     fn several_of_the_name_are_not_adopted() {
         let p = plan_of(
-            &remote(&[held("id-8", "okta"), held("id-9", "okta")]),
+            &[held("id-8", "okta"), held("id-9", "okta")],
             &Registry::new("salt"),
         );
         let c = only(&p);
@@ -402,7 +407,7 @@ mod tests {
 
     #[test]
     fn the_secret_never_reaches_a_rendered_plan() {
-        let p = plan_of(&Remote::default(), &Registry::new("salt"));
+        let p = plan_of(&[], &Registry::new("salt"));
         for format in [
             crate::render::Format::Text,
             crate::render::Format::Json,

@@ -105,12 +105,16 @@ fn ok(step: &Step<'_>) -> StepOutcome {
     }
 }
 
-/// Answers like [`ok`] but for webhook creates, which fail with `error`.
-fn failing_hook_create(error: WriteError) -> impl FnMut(&Step<'_>) -> StepOutcome {
-    move |step| match step {
+/// [`plan`] applied with every webhook create failing with `error`: the steps, the
+/// registries saved and the report.
+fn failing_hook_create(error: WriteError) -> (Vec<String>, Vec<Registry>, ApplyReport) {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
         Step::Write(Write::CreateWebhook { .. }) => StepOutcome::Written(Err(error.clone())),
         other => ok(other),
-    }
+    });
+    (steps, saves, engine.into_report())
 }
 
 /// Monitor work as it goes when nothing moved: every monitor as planned, every write made.
@@ -351,31 +355,19 @@ fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
 /// pending, and the run is still incomplete.
 #[test]
 fn a_refused_webhook_create_releases_its_name() {
-    let p = plan();
-    let mut engine = Engine::new(&p, owned(), false);
-    let (_, saves) = drive(
-        &mut engine,
-        Duration::ZERO,
-        failing_hook_create(WriteError::refused("400: invalid payload")),
-    );
+    let (_, saves, report) = failing_hook_create(WriteError::refused("400: invalid payload"));
     let last = saves.last().expect("a final save");
     assert!(
         !last.is_pending(OwnedKind::Webhook, "new"),
         "refused: nothing to resolve"
     );
     assert!(!last.owns(OwnedKind::Webhook, "new"));
-    assert!(!engine.into_report().complete());
+    assert!(!report.complete());
 }
 
 #[test]
 fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pending() {
-    let p = plan();
-    let mut engine = Engine::new(&p, owned(), false);
-    let (steps, saves) = drive(
-        &mut engine,
-        Duration::ZERO,
-        failing_hook_create(WriteError::unknown("503")),
-    );
+    let (steps, saves, report) = failing_hook_create(WriteError::unknown("503"));
     assert_eq!(
         steps,
         ["save", "create var KEY", "create hook new", "save", "done"]
@@ -390,7 +382,6 @@ fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pendin
         last.owns(OwnedKind::Webhook, "gone"),
         "not deleted: still owned"
     );
-    let report = engine.into_report();
     assert!(!report.complete());
     let not_attempted = not_attempted(&report);
     assert_eq!(
