@@ -129,7 +129,7 @@ fn plan_of(imported: &Imported, found: &Found, env: BTreeMap<String, String>) ->
 #[test]
 fn the_guides_org_imports_without_credentials_and_plans_as_adoptions_only() {
     let found = guide();
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     let text = &imported.manifest;
     for secret in [KEY, TOKEN, PASSWORD] {
         assert!(!text.contains(secret), "{text}");
@@ -248,7 +248,7 @@ fn exact_pair() -> Found {
 #[test]
 fn webhooks_a_pair_reproduces_exactly_become_a_pair_and_its_block() {
     let found = exact_pair();
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     let text = &imported.manifest;
     assert!(text.contains("webhook_pairs:\n"), "{text}");
     assert!(text.contains("    check: \"g.status\""), "{text}");
@@ -317,7 +317,7 @@ fn missing_names_are_reported_and_blocks_without_a_unique_tag_use_ids() {
     // A monitor of the search team gets the lines too: no tag is shared by exactly the group.
     let m = monitor(4, &["team:search", "env:prod"], LINES);
     found.remote.monitors.insert(4, m);
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     assert_findings_say(
         &imported,
         &[
@@ -367,7 +367,7 @@ fn the_same_condition_twice_is_written_as_text() {
         "{{#is_alert}} @webhook-sms-oncall {{/is_alert}}\n{{#is_alert}} @webhook-g-alert-check {{/is_alert}}",
     );
     found.remote.monitors.insert(9, m);
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     assert!(
         imported.manifest.contains("    text: \""),
         "{}",
@@ -551,6 +551,11 @@ fn odd_remote_objects_never_panic_and_still_load() {
             ],
         );
     }
+}
+
+/// `found` imported with the default options.
+fn import_default(found: &Found) -> Imported {
+    import(found, &ImportOptions::default()).expect("imports")
 }
 
 /// Asserts that the findings, one a line, say each of `says`.
