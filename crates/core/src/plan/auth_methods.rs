@@ -264,6 +264,16 @@ mod tests {
         r
     }
 
+    /// A registry that owns nothing.
+    fn unowned() -> Registry {
+        Registry::new("salt")
+    }
+
+    /// Asserts that a note of `c` says `part`.
+    fn assert_noted(c: &AuthMethodChange, part: &str) {
+        assert!(c.notes.iter().any(|n| n.contains(part)), "{:?}", c.notes);
+    }
+
     /// A registry that owns `okta` as `id-1`, having written `secret`.
     fn owning(secret: &str) -> Registry {
         let mut reg = Registry::new("salt");
@@ -321,10 +331,7 @@ mod tests {
         let p = plan_of(&[held("id-1", "okta")], &owning("an-older-secret"));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
-        assert!(c
-            .notes
-            .iter()
-            .any(|n| n.contains("differs from the one ddhooks last wrote")));
+        assert_noted(c, "differs from the one ddhooks last wrote");
         let mut moved = held("id-1", "okta");
         moved.scope = Some("read".into());
         let p = plan_of(&[moved], &owning(SECRET));
@@ -339,32 +346,19 @@ mod tests {
 
     #[test]
     fn one_unowned_auth_method_of_the_name_is_adopted_and_its_secret_written() {
-        let p = plan_of(
-            &[held("id-9", "okta"), held("id-8", "other")],
-            &Registry::new("salt"),
-        );
+        let p = plan_of(&[held("id-9", "okta"), held("id-8", "other")], &unowned());
         let c = only(&p);
         assert!(matches!(c.edit, Edit::Adopt { writes: true, .. }), "{c:?}");
         assert_eq!(c.id.as_deref(), Some("id-9"));
-        assert!(c
-            .notes
-            .iter()
-            .any(|n| n.contains("no record of the client secret")));
+        assert_noted(c, "no record of the client secret");
     }
 
     #[test]
     fn several_of_the_name_are_not_adopted() {
-        let p = plan_of(
-            &[held("id-8", "okta"), held("id-9", "okta")],
-            &Registry::new("salt"),
-        );
+        let p = plan_of(&[held("id-8", "okta"), held("id-9", "okta")], &unowned());
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Create);
-        assert!(
-            c.notes.iter().any(|n| n.contains("id-8, id-9")),
-            "{:?}",
-            c.notes
-        );
+        assert_noted(c, "id-8, id-9");
     }
 
     #[test]
@@ -407,7 +401,7 @@ mod tests {
 
     #[test]
     fn the_secret_never_reaches_a_rendered_plan() {
-        let p = plan_of(&[], &Registry::new("salt"));
+        let p = plan_of(&[], &unowned());
         for format in [
             crate::render::Format::Text,
             crate::render::Format::Json,
