@@ -339,15 +339,20 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
         .webhooks
         .iter()
         .filter(|(name, hook)| {
-            let ok = is_valid_webhook_name(name);
-            if !ok {
+            let mut not_imported = |why: &str, fix: &str| {
                 findings.push(Finding {
                     kind: FindingKind::Note,
                     subject: format!("webhook {name}"),
-                    message: "is not imported: its name has characters a manifest cannot hold"
-                        .into(),
-                    fix: Some("rename it in Datadog to letters, digits, `-` and `_`".into()),
+                    message: format!("is not imported: {why}"),
+                    fix: Some(fix.into()),
                 });
+            };
+            let ok = is_valid_webhook_name(name);
+            if !ok {
+                not_imported(
+                    "its name has characters a manifest cannot hold",
+                    "rename it in Datadog to letters, digits, `-` and `_`",
+                );
             }
             let lower = hook.url.trim().to_ascii_lowercase();
             let url_ok = lower
@@ -356,13 +361,10 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
                 .is_some_and(|rest| !rest.is_empty() && !rest.starts_with('/'))
                 && !hook.url.chars().any(char::is_whitespace);
             if ok && !url_ok {
-                findings.push(Finding {
-                    kind: FindingKind::Note,
-                    subject: format!("webhook {name}"),
-                    message: "is not imported: its url is not an http(s) URL a manifest accepts"
-                        .into(),
-                    fix: Some("fix its url in Datadog, then import again".into()),
-                });
+                not_imported(
+                    "its url is not an http(s) URL a manifest accepts",
+                    "fix its url in Datadog, then import again",
+                );
             }
             ok && url_ok
         })

@@ -693,6 +693,21 @@ pub struct RemoteMonitor {
     pub draft: bool,
 }
 
+#[cfg(test)]
+impl RemoteMonitor {
+    /// A monitor for tests: neither a draft nor prioritised.
+    pub(crate) fn sample(id: i64, name: String, tags: &[&str], message: &str) -> RemoteMonitor {
+        RemoteMonitor {
+            id,
+            name,
+            tags: tags.iter().map(|t| t.to_string()).collect(),
+            message: message.into(),
+            priority: None,
+            draft: false,
+        }
+    }
+}
+
 /// What the fetch found in Datadog: the planner's right-hand input. Webhooks and custom
 /// variables cannot be listed, so these maps hold only the names that were looked up and
 /// exist; a looked-up name that is absent simply is not here.

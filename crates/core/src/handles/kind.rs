@@ -90,32 +90,24 @@ mod tests {
 
     #[test]
     fn kinds_are_read_from_the_prefix() {
-        assert_eq!(
-            HandleKind::of("@webhook-g-alert-check"),
-            HandleKind::Webhook("g-alert-check")
-        );
-        assert_eq!(
-            HandleKind::of("slack-main-checkout"),
-            HandleKind::Slack("main-checkout")
-        );
-        assert_eq!(
-            HandleKind::of("@pagerduty-Checkout"),
-            HandleKind::PagerDuty("Checkout")
-        );
-        assert_eq!(HandleKind::of("@opsgenie-db"), HandleKind::Opsgenie("db"));
-        assert_eq!(HandleKind::of("@teams-sre"), HandleKind::MsTeams("sre"));
-        assert_eq!(HandleKind::of("@team-sre"), HandleKind::Team("sre"));
-        assert_eq!(
-            HandleKind::of("@alice@example.com"),
-            HandleKind::Email("alice@example.com")
-        );
-        assert_eq!(
-            HandleKind::of("@workflow-restart"),
-            HandleKind::Unchecked("workflow")
-        );
-        assert_eq!(HandleKind::of("@case-ops"), HandleKind::Unchecked("case"));
-        // A prefix alone names nothing in its integration.
-        assert_eq!(HandleKind::of("@slack-"), HandleKind::Unchecked("slack"));
+        for (text, kind) in [
+            (
+                "@webhook-g-alert-check",
+                HandleKind::Webhook("g-alert-check"),
+            ),
+            ("slack-main-checkout", HandleKind::Slack("main-checkout")),
+            ("@pagerduty-Checkout", HandleKind::PagerDuty("Checkout")),
+            ("@opsgenie-db", HandleKind::Opsgenie("db")),
+            ("@teams-sre", HandleKind::MsTeams("sre")),
+            ("@team-sre", HandleKind::Team("sre")),
+            ("@alice@example.com", HandleKind::Email("alice@example.com")),
+            ("@workflow-restart", HandleKind::Unchecked("workflow")),
+            ("@case-ops", HandleKind::Unchecked("case")),
+            // A prefix alone names nothing in its integration.
+            ("@slack-", HandleKind::Unchecked("slack")),
+        ] {
+            assert_eq!(HandleKind::of(text), kind, "{text}");
+        }
     }
 
     #[test]

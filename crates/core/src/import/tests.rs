@@ -37,14 +37,7 @@ fn hook(name: &str, url: &str, headers: Option<Value>, payload: Option<Value>) -
 }
 
 fn monitor(id: i64, tags: &[&str], message: &str) -> RemoteMonitor {
-    RemoteMonitor {
-        id,
-        name: format!("m{id}"),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        message: message.into(),
-        priority: None,
-        draft: false,
-    }
+    RemoteMonitor::sample(id, format!("m{id}"), tags, message)
 }
 
 /// The guide's org: the key in the url, one object, tags as a string, `$ALERT_TITLE`.
@@ -136,7 +129,7 @@ fn plan_of(imported: &Imported, found: &Found, env: BTreeMap<String, String>) ->
 #[test]
 fn the_guides_org_imports_without_credentials_and_plans_as_adoptions_only() {
     let found = guide();
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     let text = &imported.manifest;
     for secret in [KEY, TOKEN, PASSWORD] {
         assert!(!text.contains(secret), "{text}");
@@ -255,7 +248,7 @@ fn exact_pair() -> Found {
 #[test]
 fn webhooks_a_pair_reproduces_exactly_become_a_pair_and_its_block() {
     let found = exact_pair();
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     let text = &imported.manifest;
     assert!(text.contains("webhook_pairs:\n"), "{text}");
     assert!(text.contains("    check: \"g.status\""), "{text}");
@@ -324,16 +317,13 @@ fn missing_names_are_reported_and_blocks_without_a_unique_tag_use_ids() {
     // A monitor of the search team gets the lines too: no tag is shared by exactly the group.
     let m = monitor(4, &["team:search", "env:prod"], LINES);
     found.remote.monitors.insert(4, m);
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
-    let report: Vec<String> = imported.findings.iter().map(|f| f.to_string()).collect();
-    let report = report.join("\n");
-    assert!(
-        report.contains("missing: webhook nope: was asked for with --webhook"),
-        "{report}"
-    );
-    assert!(
-        report.contains("missing: custom variable GONE: is referenced by webhooks sms-oncall"),
-        "{report}"
+    let imported = import_default(&found);
+    assert_findings_say(
+        &imported,
+        &[
+            "missing: webhook nope: was asked for with --webhook",
+            "missing: custom variable GONE: is referenced by webhooks sms-oncall",
+        ],
     );
     assert!(
         imported.manifest.contains("      ids: [1, 2, 3, 4]"),
@@ -377,7 +367,7 @@ fn the_same_condition_twice_is_written_as_text() {
         "{{#is_alert}} @webhook-sms-oncall {{/is_alert}}\n{{#is_alert}} @webhook-g-alert-check {{/is_alert}}",
     );
     found.remote.monitors.insert(9, m);
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     assert!(
         imported.manifest.contains("    text: \""),
         "{}",
@@ -552,20 +542,28 @@ fn odd_remote_objects_never_panic_and_still_load() {
         );
         let imported = result.expect("imports");
         assert!(!imported.manifest.contains(KEY));
-        let report: Vec<String> = imported.findings.iter().map(|f| f.to_string()).collect();
-        let report = report.join("\n");
-        assert!(
-            report.contains("webhook x-ok-check: is not imported: its url"),
-            "{report}"
+        assert_findings_say(
+            &imported,
+            &[
+                "webhook x-ok-check: is not imported: its url",
+                "webhook bad name(1): is not imported",
+                "monitor 7: its managed blocks are damaged",
+            ],
         );
-        assert!(
-            report.contains("webhook bad name(1): is not imported"),
-            "{report}"
-        );
-        assert!(
-            report.contains("monitor 7: its managed blocks are damaged"),
-            "{report}"
-        );
+    }
+}
+
+/// `found` imported with the default options.
+fn import_default(found: &Found) -> Imported {
+    import(found, &ImportOptions::default()).expect("imports")
+}
+
+/// Asserts that the findings, one a line, say each of `says`.
+fn assert_findings_say(imported: &Imported, says: &[&str]) {
+    let report: Vec<String> = imported.findings.iter().map(|f| f.to_string()).collect();
+    let report = report.join("\n");
+    for said in says {
+        assert!(report.contains(said), "{said:?} in:\n{report}");
     }
 }
 

@@ -138,13 +138,12 @@ pub(crate) fn lower(
 /// Reports a board without `key`, with `hint`, unless a problem inside it was reported
 /// already.
 fn missing(r: &mut Reporter<'_>, board: &RawBoard, key: &str, hint: &str) {
-    if !board.broken {
-        r.error(
-            board.name.loc,
-            format!("status board `{}` has no `{key}`", board.name.raw),
-            Some(hint.into()),
-        );
-    }
+    r.missing(
+        board.broken,
+        ("status board", &board.name),
+        key,
+        Some(hint.into()),
+    );
 }
 
 /// A board's `title`: present, not blank, and no other board's.

@@ -95,14 +95,7 @@ impl Decoder<'_> {
         what: &str,
         allowed: &Keys,
     ) -> Vec<(String, &'n Node, &'n Node)> {
-        let entries = match &node.value {
-            Value::Map(entries) => entries,
-            Value::Null => return Vec::new(),
-            _ => {
-                self.wrong_type(node, what, "a map");
-                return Vec::new();
-            }
-        };
+        let entries = self.entries(node, what, "a map");
         let mut out: Vec<(String, &Node, &Node)> = Vec::new();
         for (k, v) in entries {
             let Some(key) = self.key(k, what) else {
@@ -127,17 +120,23 @@ impl Decoder<'_> {
         out
     }
 
+    /// The entries of the map `node` (none for null); anything else is reported as not
+    /// `expected` and has none.
+    fn entries<'n>(&mut self, node: &'n Node, what: &str, expected: &str) -> &'n [(Node, Node)] {
+        match &node.value {
+            Value::Map(entries) => entries,
+            Value::Null => &[],
+            _ => {
+                self.wrong_type(node, what, expected);
+                &[]
+            }
+        }
+    }
+
     /// The entries of a map of user-chosen names (`webhooks:` …). Repeated names are left in:
     /// the lowering reports every name defined twice, within a file or across files.
     pub(super) fn named<'n>(&mut self, node: &'n Node, what: &str) -> Vec<(Str, &'n Node)> {
-        let entries = match &node.value {
-            Value::Map(entries) => entries,
-            Value::Null => return Vec::new(),
-            _ => {
-                self.wrong_type(node, what, "a map of names");
-                return Vec::new();
-            }
-        };
+        let entries = self.entries(node, what, "a map of names");
         let mut out = Vec::new();
         for (k, v) in entries {
             if let Some(key) = self.key(k, what) {
@@ -263,6 +262,19 @@ impl Decoder<'_> {
         }
     }
 
+    /// Decodes each entry of the map `node` (`what`, in messages) with `entry`, into `into`.
+    fn each_named<T>(
+        &mut self,
+        node: &Node,
+        what: &str,
+        entry: fn(&mut Self, Str, &Node) -> T,
+        into: &mut Vec<T>,
+    ) {
+        for (name, body) in self.named(node, what) {
+            into.push(entry(self, name, body));
+        }
+    }
+
     /// Decodes one file's root into `raw`.
     pub(crate) fn file(&mut self, root: &Node, raw: &mut Raw) {
         if let Value::Null = root.value {
@@ -278,34 +290,19 @@ impl Decoder<'_> {
                     );
                 }
                 "custom_variables" => {
-                    for (name, body) in self.named(v, "`custom_variables`") {
-                        let var = self.variable(name, body);
-                        raw.variables.push(var);
-                    }
+                    self.each_named(v, "`custom_variables`", Self::variable, &mut raw.variables);
                 }
                 "webhook_pairs" => {
-                    for (name, body) in self.named(v, "`webhook_pairs`") {
-                        let pair = self.pair(name, body);
-                        raw.pairs.push(pair);
-                    }
+                    self.each_named(v, "`webhook_pairs`", Self::pair, &mut raw.pairs);
                 }
                 "webhooks" => {
-                    for (name, body) in self.named(v, "`webhooks`") {
-                        let hook = self.webhook(name, body);
-                        raw.webhooks.push(hook);
-                    }
+                    self.each_named(v, "`webhooks`", Self::webhook, &mut raw.webhooks);
                 }
                 "monitor_notifications" => {
-                    for (name, body) in self.named(v, "`monitor_notifications`") {
-                        let block = self.block(name, body);
-                        raw.blocks.push(block);
-                    }
+                    self.each_named(v, "`monitor_notifications`", Self::block, &mut raw.blocks);
                 }
                 "status_boards" => {
-                    for (name, body) in self.named(v, "`status_boards`") {
-                        let board = self.board(name, body);
-                        raw.boards.push(board);
-                    }
+                    self.each_named(v, "`status_boards`", Self::board, &mut raw.boards);
                 }
                 "external_webhooks" => {
                     if let Some(names) = self.strings(v, "`external_webhooks`") {
@@ -313,16 +310,20 @@ impl Decoder<'_> {
                     }
                 }
                 "webhook_auth_methods" => {
-                    for (name, body) in self.named(v, "`webhook_auth_methods`") {
-                        let method = self.auth_method(name, body);
-                        raw.auth_methods.push(method);
-                    }
+                    self.each_named(
+                        v,
+                        "`webhook_auth_methods`",
+                        Self::auth_method,
+                        &mut raw.auth_methods,
+                    );
                 }
                 "routing_tests" => {
-                    for (name, body) in self.named(v, "`routing_tests`") {
-                        let case = self.routing_test(name, body);
-                        raw.routing_tests.push(case);
-                    }
+                    self.each_named(
+                        v,
+                        "`routing_tests`",
+                        Self::routing_test,
+                        &mut raw.routing_tests,
+                    );
                 }
                 _ => {}
             }

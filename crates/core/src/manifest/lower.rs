@@ -67,13 +67,12 @@ pub(crate) fn lower(
             continue;
         }
         let Some(value) = &var.value else {
-            if var.broken {
-                continue;
-            }
-            r.error(
-                var.name.loc,
-                format!("custom variable `{}` has no `value`", var.name.raw),
-                Some("add `value: ${env:NAME}` (with `secret: true` for secrets)".into()),
+            let hint = "add `value: ${env:NAME}` (with `secret: true` for secrets)";
+            r.missing(
+                var.broken,
+                ("custom variable", &var.name),
+                "value",
+                Some(hint.into()),
             );
             continue;
         };
@@ -95,14 +94,7 @@ pub(crate) fn lower(
             continue;
         }
         let Some(url) = &hook.url else {
-            if hook.broken {
-                continue;
-            }
-            r.error(
-                hook.name.loc,
-                format!("webhook `{}` has no `url`", hook.name.raw),
-                None,
-            );
+            r.missing(hook.broken, ("webhook", &hook.name), "url", None);
             continue;
         };
         check_url(&mut r, url);
@@ -159,15 +151,12 @@ pub(crate) fn lower(
             continue;
         }
         let Some(check) = &pair.check else {
-            if pair.broken {
-                continue;
-            }
-            r.error(
-                pair.name.loc,
-                format!("webhook pair `{}` has no `check`", pair.name.raw),
-                Some(
-                    "name the check run the group reports to, e.g. `check: mygroup.status`".into(),
-                ),
+            let hint = "name the check run the group reports to, e.g. `check: mygroup.status`";
+            r.missing(
+                pair.broken,
+                ("webhook pair", &pair.name),
+                "check",
+                Some(hint.into()),
             );
             continue;
         };

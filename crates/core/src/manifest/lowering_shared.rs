@@ -45,13 +45,12 @@ pub(crate) struct Located {
 /// Reports a block without `monitors:` (unless a problem inside it was reported already);
 /// `example` shows the selectors its delivery accepts.
 pub(crate) fn no_monitors(r: &mut Reporter<'_>, block: &RawBlock, example: &str) {
-    if block.broken {
-        return;
-    }
-    r.error(
-        block.name.loc,
-        format!("notification block `{}` has no `monitors`", block.name.raw),
-        Some(format!("select monitors with {example}")),
+    let hint = format!("select monitors with {example}");
+    r.missing(
+        block.broken,
+        ("notification block", &block.name),
+        "monitors",
+        Some(hint),
     );
 }
 

@@ -65,6 +65,21 @@ impl Reporter<'_> {
         self.report(Severity::Warning, loc, message, hint);
     }
 
+    /// Reports the `what` called `name` as having no `key`, with `hint`, unless a problem
+    /// inside it was reported already (`broken`).
+    pub(crate) fn missing(
+        &mut self,
+        broken: bool,
+        (what, name): (&str, &Str),
+        key: &str,
+        hint: Option<String>,
+    ) {
+        if !broken {
+            let message = format!("{what} `{}` has no `{key}`", name.raw);
+            self.error(name.loc, message, hint);
+        }
+    }
+
     /// Records a definition; reports it when the name was defined before. Returns whether it
     /// is the first definition.
     pub(crate) fn define(

@@ -173,16 +173,13 @@ fn lower_case(r: &mut Reporter<'_>, case: &RawRoutingTest) -> Option<RoutingTest
             parsed
         }
         None => {
-            if !case.broken {
-                r.error(
-                    name.loc,
-                    format!("routing test `{}` has no `transition`", name.raw),
-                    Some(format!(
-                        "add `transition: alert` (one of {})",
-                        names.join(", ")
-                    )),
-                );
-            }
+            let hint = format!("add `transition: alert` (one of {})", names.join(", "));
+            r.missing(
+                case.broken,
+                ("routing test", name),
+                "transition",
+                Some(hint),
+            );
             None
         }
     };

@@ -202,29 +202,23 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
                 Some((node, anchor))
             }
             Event::SequenceStart(anchor, tag) => {
-                check_collection_tag(tag.as_ref(), "seq", pos)?;
-                if stack.len() >= MAX_DEPTH {
-                    return Err(too_deep(pos));
-                }
-                stack.push(Frame::Seq {
+                let frame = Frame::Seq {
                     pos: None,
                     start: pos,
                     anchor,
                     items: Vec::new(),
-                });
+                };
+                open(&mut stack, frame, tag.as_ref(), "seq", pos)?;
                 None
             }
             Event::MappingStart(anchor, tag) => {
-                check_collection_tag(tag.as_ref(), "map", pos)?;
-                if stack.len() >= MAX_DEPTH {
-                    return Err(too_deep(pos));
-                }
-                stack.push(Frame::Map {
+                let frame = Frame::Map {
                     start: pos,
                     anchor,
                     entries: Vec::new(),
                     key: None,
-                });
+                };
+                open(&mut stack, frame, tag.as_ref(), "map", pos)?;
                 None
             }
             Event::SequenceEnd => match stack.pop() {
@@ -292,6 +286,23 @@ pub(crate) fn parse(text: &str) -> Result<Option<Node>, SyntaxError> {
         }
     }
     Ok(root)
+}
+
+/// Opens a collection at `pos`: `frame` on the stack, once its `tag` is one a `kind` may
+/// have and the tree is not too deep.
+fn open(
+    stack: &mut Vec<Frame>,
+    frame: Frame,
+    tag: Option<&Tag>,
+    kind: &str,
+    pos: Pos,
+) -> Result<(), SyntaxError> {
+    check_collection_tag(tag, kind, pos)?;
+    if stack.len() >= MAX_DEPTH {
+        return Err(too_deep(pos));
+    }
+    stack.push(frame);
+    Ok(())
 }
 
 fn too_deep(pos: Pos) -> SyntaxError {
@@ -436,26 +447,11 @@ fn parse_int(text: &str) -> Option<i64> {
 
 fn looks_like_float(text: &str) -> bool {
     let t = text.strip_prefix(['-', '+']).unwrap_or(text);
-    let mut seen_digit = false;
     let mut chars = t.chars().peekable();
-    while let Some(c) = chars.peek() {
-        if c.is_ascii_digit() {
-            seen_digit = true;
-            chars.next();
-        } else {
-            break;
-        }
-    }
+    let mut seen_digit = skip_digits(&mut chars);
     if chars.peek() == Some(&'.') {
         chars.next();
-        while let Some(c) = chars.peek() {
-            if c.is_ascii_digit() {
-                seen_digit = true;
-                chars.next();
-            } else {
-                break;
-            }
-        }
+        seen_digit |= skip_digits(&mut chars);
     }
     if !seen_digit {
         return false;
@@ -465,20 +461,20 @@ fn looks_like_float(text: &str) -> bool {
         if matches!(chars.peek(), Some('-' | '+')) {
             chars.next();
         }
-        let mut exp = false;
-        while let Some(c) = chars.peek() {
-            if c.is_ascii_digit() {
-                exp = true;
-                chars.next();
-            } else {
-                break;
-            }
-        }
-        if !exp {
+        if !skip_digits(&mut chars) {
             return false;
         }
     }
     chars.next().is_none()
+}
+
+/// Moves past the ASCII digits at the front of `chars`; whether there were any.
+fn skip_digits(chars: &mut std::iter::Peekable<std::str::Chars<'_>>) -> bool {
+    let mut any = false;
+    while chars.next_if(char::is_ascii_digit).is_some() {
+        any = true;
+    }
+    any
 }
 
 #[cfg(test)]

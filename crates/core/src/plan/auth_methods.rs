@@ -264,6 +264,16 @@ mod tests {
         r
     }
 
+    /// A registry that owns nothing.
+    fn unowned() -> Registry {
+        Registry::new("salt")
+    }
+
+    /// Asserts that a note of `c` says `part`.
+    fn assert_noted(c: &AuthMethodChange, part: &str) {
+        assert!(c.notes.iter().any(|n| n.contains(part)), "{:?}", c.notes);
+    }
+
     /// A registry that owns `okta` as `id-1`, having written `secret`.
     fn owning(secret: &str) -> Registry {
         let mut reg = Registry::new("salt");
@@ -276,6 +286,16 @@ mod tests {
         reg
     }
 
+    /// The plan of [`desired`] against `methods` with `registry`, unforced.
+    fn plan_of(methods: &[RemoteAuthMethod], registry: &Registry) -> Plan {
+        plan(
+            &desired(),
+            &remote(methods),
+            registry,
+            &PlanOptions::default(),
+        )
+    }
+
     fn only(p: &Plan) -> &AuthMethodChange {
         match p.changes.as_slice() {
             [Change::AuthMethod(c)] => c,
@@ -286,12 +306,7 @@ mod tests {
     #[test]
     fn one_is_created_from_nothing_with_its_secret_fingerprinted() {
         let reg = Registry::new("salt");
-        let p = plan(
-            &desired(),
-            &Remote::default(),
-            &reg,
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[], &reg);
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Create);
         let after = c.edit.after().unwrap();
@@ -307,37 +322,19 @@ mod tests {
 
     #[test]
     fn an_owned_one_that_matches_and_whose_secret_is_the_last_written_plans_nothing() {
-        let p = plan(
-            &desired(),
-            &remote(&[held("id-1", "okta")]),
-            &owning(SECRET),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[held("id-1", "okta")], &owning(SECRET));
         assert!(p.changes.is_empty(), "{:?}", p.changes);
     }
 
     #[test]
     fn a_new_secret_or_a_new_field_is_an_update() {
-        let p = plan(
-            &desired(),
-            &remote(&[held("id-1", "okta")]),
-            &owning("an-older-secret"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[held("id-1", "okta")], &owning("an-older-secret"));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
-        assert!(c
-            .notes
-            .iter()
-            .any(|n| n.contains("differs from the one ddhooks last wrote")));
+        assert_noted(c, "differs from the one ddhooks last wrote");
         let mut moved = held("id-1", "okta");
         moved.scope = Some("read".into());
-        let p = plan(
-            &desired(),
-            &remote(&[moved]),
-            &owning(SECRET),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[moved], &owning(SECRET));
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Update);
         assert!(
@@ -349,36 +346,19 @@ mod tests {
 
     #[test]
     fn one_unowned_auth_method_of_the_name_is_adopted_and_its_secret_written() {
-        let p = plan(
-            &desired(),
-            &remote(&[held("id-9", "okta"), held("id-8", "other")]),
-            &Registry::new("salt"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[held("id-9", "okta"), held("id-8", "other")], &unowned());
         let c = only(&p);
         assert!(matches!(c.edit, Edit::Adopt { writes: true, .. }), "{c:?}");
         assert_eq!(c.id.as_deref(), Some("id-9"));
-        assert!(c
-            .notes
-            .iter()
-            .any(|n| n.contains("no record of the client secret")));
+        assert_noted(c, "no record of the client secret");
     }
 
     #[test]
     fn several_of_the_name_are_not_adopted() {
-        let p = plan(
-            &desired(),
-            &remote(&[held("id-8", "okta"), held("id-9", "okta")]),
-            &Registry::new("salt"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[held("id-8", "okta"), held("id-9", "okta")], &unowned());
         let c = only(&p);
         assert_eq!(c.edit.action(), Action::Create);
-        assert!(
-            c.notes.iter().any(|n| n.contains("id-8, id-9")),
-            "{:?}",
-            c.notes
-        );
+        assert_noted(c, "id-8, id-9");
     }
 
     #[test]
@@ -421,12 +401,7 @@ mod tests {
 
     #[test]
     fn the_secret_never_reaches_a_rendered_plan() {
-        let p = plan(
-            &desired(),
-            &Remote::default(),
-            &Registry::new("salt"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&[], &unowned());
         for format in [
             crate::render::Format::Text,
             crate::render::Format::Json,

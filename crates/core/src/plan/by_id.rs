@@ -43,6 +43,27 @@ pub(super) struct Decided<T> {
     pub carried: Unmodelled,
 }
 
+impl<T> Kind<'_, T> {
+    /// The kind's change for `name` (Datadog's `id`, if it has one): `edit`, with `notes`,
+    /// carrying `carried` into the write.
+    fn decide(
+        &self,
+        name: &str,
+        id: Option<&str>,
+        edit: Edit<T>,
+        notes: Vec<String>,
+        carried: &Unmodelled,
+    ) -> Change {
+        (self.change)(Decided {
+            name: name.into(),
+            id: id.map(str::to_string),
+            edit,
+            notes,
+            carried: carried.clone(),
+        })
+    }
+}
+
 /// Plans every desired object of the kind and every owned one no longer desired.
 pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan) {
     let owned_ids: BTreeSet<&str> = kind
@@ -73,13 +94,8 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                     after: want.clone(),
                     read,
                 };
-                out.changes.push((kind.change)(Decided {
-                    name: name.into(),
-                    id: Some(id.to_string()),
-                    edit,
-                    notes: Vec::new(),
-                    carried: carried.clone(),
-                }));
+                out.changes
+                    .push(kind.decide(name, Some(id), edit, Vec::new(), carried));
             }
             continue;
         }
@@ -99,13 +115,8 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                     read,
                     writes: *one != want,
                 };
-                out.changes.push((kind.change)(Decided {
-                    name: name.into(),
-                    id: Some(id.to_string()),
-                    edit,
-                    notes,
-                    carried: (*carried).clone(),
-                }));
+                out.changes
+                    .push(kind.decide(name, Some(*id), edit, notes, carried));
             }
             found => {
                 if let Some(many) = found {
@@ -121,13 +132,8 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                 let edit = Edit::Create {
                     after: want.clone(),
                 };
-                out.changes.push((kind.change)(Decided {
-                    name: name.into(),
-                    id: None,
-                    edit,
-                    notes,
-                    carried: Unmodelled::default(),
-                }));
+                out.changes
+                    .push(kind.decide(name, None, edit, notes, &Unmodelled::default()));
             }
         }
     }
@@ -147,13 +153,13 @@ pub(super) fn plan_kind<T: Clone + PartialEq>(kind: Kind<'_, T>, out: &mut Plan)
                     before: (*have).clone(),
                     read,
                 };
-                out.changes.push((kind.change)(Decided {
-                    name: name.to_string(),
-                    id: Some(id.to_string()),
+                out.changes.push(kind.decide(
+                    name,
+                    Some(id),
                     edit,
-                    notes: Vec::new(),
-                    carried: Unmodelled::default(),
-                }));
+                    Vec::new(),
+                    &Unmodelled::default(),
+                ));
             }
             None => {
                 out.reads.insert(address, None);

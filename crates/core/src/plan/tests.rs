@@ -3,6 +3,12 @@
 use super::*;
 use crate::model::*;
 use crate::registry::Ownership;
+use crate::template::MonitorState;
+
+/// The plan of `d` against `remote` with `registry`, unforced.
+fn plan_of(d: &Desired, remote: &Remote, registry: &Registry) -> Plan {
+    plan(d, remote, registry, &PlanOptions::default())
+}
 
 const SECRET: &str = "0123456789abcdef-not-a-real-key";
 
@@ -65,14 +71,7 @@ fn desired() -> Desired {
 }
 
 fn monitor(id: i64, tags: &[&str], message: &str) -> RemoteMonitor {
-    RemoteMonitor {
-        id,
-        name: format!("monitor {id}"),
-        tags: tags.iter().map(|t| t.to_string()).collect(),
-        message: message.into(),
-        priority: None,
-        draft: false,
-    }
+    RemoteMonitor::sample(id, format!("monitor {id}"), tags, message)
 }
 
 fn remote_with_monitors() -> Remote {
@@ -138,143 +137,160 @@ fn applied(
                     r.webhooks.remove(old);
                     reg.forget(OwnedKind::Webhook, old);
                 }
-                if c.action() == Action::Delete {
-                    r.webhooks.remove(&name);
-                    reg.forget(OwnedKind::Webhook, &name);
-                } else {
+                let hook = (c.action() != Action::Delete).then(|| {
                     let w = &desired.webhooks[&name];
-                    r.webhooks.insert(
-                        name.clone(),
-                        RemoteWebhook {
-                            name: name.clone(),
-                            url: w.url.clone(),
-                            payload: Some(
-                                w.payload.clone().unwrap_or_else(default_webhook_payload),
-                            ),
-                            custom_headers: w.custom_headers.clone(),
-                            encode_as: w.encode_as,
-                            auth_method_id: None,
-                        },
-                    );
-                    reg.record(OwnedKind::Webhook, &name, Ownership::default());
-                }
+                    let hook = RemoteWebhook {
+                        name: name.clone(),
+                        url: w.url.clone(),
+                        payload: Some(w.payload.clone().unwrap_or_else(default_webhook_payload)),
+                        custom_headers: w.custom_headers.clone(),
+                        encode_as: w.encode_as,
+                        auth_method_id: None,
+                    };
+                    (hook, Ownership::default())
+                });
+                let owned = (OwnedKind::Webhook, name.as_str());
+                put(&mut r.webhooks, &mut reg, owned, name.clone(), hook);
             }
             Change::CustomVariable(v) => {
                 let name = v.name.clone();
-                if c.action() == Action::Delete {
-                    r.custom_variables.remove(&name);
-                    reg.forget(OwnedKind::CustomVariable, &name);
-                } else {
+                let variable = (c.action() != Action::Delete).then(|| {
                     let v = &desired.custom_variables[&name];
-                    r.custom_variables.insert(
-                        name.clone(),
-                        RemoteVariable {
-                            name: name.clone(),
-                            value: (!v.secret).then(|| v.value.expose().to_string()),
-                            secret: v.secret,
-                        },
-                    );
+                    let variable = RemoteVariable {
+                        name: name.clone(),
+                        value: (!v.secret).then(|| v.value.expose().to_string()),
+                        secret: v.secret,
+                    };
                     let fp = v.secret.then(|| reg.fingerprint(v.value.expose()));
-                    reg.record(
-                        OwnedKind::CustomVariable,
-                        &name,
-                        Ownership::with_fingerprint(fp),
-                    );
-                }
+                    (variable, Ownership::with_fingerprint(fp))
+                });
+                let owned = (OwnedKind::CustomVariable, name.as_str());
+                put(
+                    &mut r.custom_variables,
+                    &mut reg,
+                    owned,
+                    name.clone(),
+                    variable,
+                );
             }
             Change::StatusBoard(bc) => {
-                let id = bc.id.clone().unwrap_or_else(|| format!("id-{}", bc.name));
-                match bc.edit.after() {
-                    None => {
-                        r.status_boards.remove(&id);
-                        r.dashboards.remove(&id);
-                        reg.forget(OwnedKind::StatusBoard, &bc.name);
-                    }
-                    Some(after) => {
-                        r.dashboards.insert(id.clone(), after.title.clone());
-                        r.status_boards.insert(
-                            id.clone(),
-                            RemoteBoard {
-                                id: id.clone(),
-                                board: after.clone(),
-                                unmodelled: Default::default(),
-                            },
-                        );
-                        reg.record(OwnedKind::StatusBoard, &bc.name, Ownership::with_id(id));
-                    }
-                }
+                let owned = (OwnedKind::StatusBoard, bc.name.as_str());
+                let after = bc.edit.after();
+                let id = planned_id(&bc.name, &bc.id);
+                match after {
+                    Some(after) => r.dashboards.insert(id.clone(), after.title.clone()),
+                    None => r.dashboards.remove(&id),
+                };
+                put_listed(
+                    &mut r.status_boards,
+                    &mut reg,
+                    owned,
+                    id,
+                    after,
+                    |id, board| RemoteBoard {
+                        id,
+                        board,
+                        unmodelled: Default::default(),
+                    },
+                );
             }
             Change::AuthMethod(ac) => {
-                let id = ac.id.clone().unwrap_or_else(|| format!("id-{}", ac.name));
-                match ac.edit.after() {
-                    None => {
-                        r.auth_methods.remove(&id);
-                        reg.forget(OwnedKind::AuthMethod, &ac.name);
-                    }
-                    Some(after) => {
-                        r.auth_methods.insert(
-                            id.clone(),
-                            crate::model::RemoteAuthMethod {
-                                id: id.clone(),
-                                name: after.name.clone(),
-                                access_token_url: after.access_token_url.clone(),
-                                client_id: after.client_id.clone(),
-                                audience: after.audience.clone(),
-                                scope: after.scope.clone(),
-                            },
-                        );
-                        let known = reg.fingerprint_of(OwnedKind::AuthMethod, &ac.name);
-                        let with = Ownership {
-                            id: Some(id),
-                            fingerprint: after
-                                .client_secret
-                                .fingerprint
-                                .clone()
-                                .or(known.map(str::to_string)),
-                        };
-                        reg.record(OwnedKind::AuthMethod, &ac.name, with);
-                    }
-                }
+                let id = planned_id(&ac.name, &ac.id);
+                let after = ac.edit.after();
+                let method = after.map(|after| crate::model::RemoteAuthMethod {
+                    id: id.clone(),
+                    name: after.name.clone(),
+                    access_token_url: after.access_token_url.clone(),
+                    client_id: after.client_id.clone(),
+                    audience: after.audience.clone(),
+                    scope: after.scope.clone(),
+                });
+                let known = reg.fingerprint_of(OwnedKind::AuthMethod, &ac.name);
+                let fingerprint = after
+                    .and_then(|after| after.client_secret.fingerprint.clone())
+                    .or(known.map(str::to_string));
+                let with = Ownership {
+                    id: Some(id.clone()),
+                    fingerprint,
+                };
+                let method = method.map(|method| (method, with));
+                let owned = (OwnedKind::AuthMethod, ac.name.as_str());
+                put(&mut r.auth_methods, &mut reg, owned, id, method);
             }
             Change::NotificationRule(rc) => {
-                let id = rc.id.clone().unwrap_or_else(|| format!("id-{}", rc.name));
-                match rc.edit.after() {
-                    None => {
-                        r.notification_rules.remove(&id);
-                        reg.forget(OwnedKind::NotificationRule, &rc.name);
-                    }
-                    Some(after) => {
-                        r.notification_rules.insert(
-                            id.clone(),
-                            RemoteRule {
-                                id: id.clone(),
-                                rule: after.clone(),
-                                unmodelled: Default::default(),
-                            },
-                        );
-                        reg.record(
-                            OwnedKind::NotificationRule,
-                            &rc.name,
-                            Ownership::with_id(id),
-                        );
-                    }
-                }
+                let owned = (OwnedKind::NotificationRule, rc.name.as_str());
+                let id = planned_id(&rc.name, &rc.id);
+                let after = rc.edit.after();
+                put_listed(
+                    &mut r.notification_rules,
+                    &mut reg,
+                    owned,
+                    id,
+                    after,
+                    |id, rule| RemoteRule {
+                        id,
+                        rule,
+                        unmodelled: Default::default(),
+                    },
+                );
             }
         }
     }
     (r, reg)
 }
 
+/// The id a change's object has once applied: its own, or a made-up one for a create.
+fn planned_id(name: &str, id: &Option<String>) -> String {
+    id.clone().unwrap_or_else(|| format!("id-{name}"))
+}
+
+/// An applied change: `object` put at `key` and the name owned `with` that, or, with no
+/// object, `key` removed and the name forgotten.
+fn put<T>(
+    objects: &mut BTreeMap<String, T>,
+    reg: &mut Registry,
+    (kind, name): (OwnedKind, &str),
+    key: String,
+    object: Option<(T, Ownership)>,
+) {
+    match object {
+        None => {
+            objects.remove(&key);
+            reg.forget(kind, name);
+        }
+        Some((object, with)) => {
+            objects.insert(key, object);
+            reg.record(kind, name, with);
+        }
+    }
+}
+
+/// [`put`] for a kind Datadog addresses by id: the object `made` from `id` and what the change
+/// makes it, owned with `id`.
+fn put_listed<T: Clone, R>(
+    objects: &mut BTreeMap<String, R>,
+    reg: &mut Registry,
+    owned: (OwnedKind, &str),
+    id: String,
+    after: Option<&T>,
+    made: impl FnOnce(String, T) -> R,
+) {
+    let object = after.map(|after| (made(id.clone(), after.clone()), Ownership::with_id(&id)));
+    put(objects, reg, owned, id, object);
+}
+
 /// The scenario planned from nothing and applied: desired state, remote state, registry.
 fn converged() -> (Desired, Remote, Registry) {
     let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&d, &remote_with_monitors(), &Registry::new("s"));
     let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
+    (d, r, reg)
+}
+
+/// [`converged`], then monitor 3 with `message`, people's text.
+fn converged_with_monitor_3(message: &str) -> (Desired, Remote, Registry) {
+    let (d, mut r, reg) = converged();
+    r.monitors.insert(3, monitor(3, &[], message));
     (d, r, reg)
 }
 
@@ -285,14 +301,18 @@ fn actions(plan: &Plan) -> Vec<(String, Action)> {
         .collect()
 }
 
+/// The change of `p` at `address`.
+fn change_at<'p>(p: &'p Plan, address: &str) -> &'p Change {
+    let found = p
+        .changes
+        .iter()
+        .find(|c| c.address().to_string() == address);
+    found.unwrap_or_else(|| panic!("no change at {address}: {:?}", p.changes))
+}
+
 #[test]
 fn scenario_from_nothing_creates_everything_in_dependency_order() {
-    let p = plan(
-        &desired(),
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&desired(), &remote_with_monitors(), &Registry::new("s"));
     assert_eq!(
         actions(&p),
         [
@@ -321,9 +341,9 @@ fn scenario_from_nothing_creates_everything_in_dependency_order() {
 fn apply_then_plan_converges_to_no_changes() {
     let d = desired();
     let (r0, reg0) = (remote_with_monitors(), Registry::new("s"));
-    let p = plan(&d, &r0, &reg0, &PlanOptions::default());
+    let p = plan_of(&d, &r0, &reg0);
     let (r1, reg1) = applied(&d, &r0, &reg0, &p);
-    let again = plan(&d, &r1, &reg1, &PlanOptions::default());
+    let again = plan_of(&d, &r1, &reg1);
     assert!(!again.has_changes(), "{:#?}", again.changes);
 }
 
@@ -331,17 +351,12 @@ fn apply_then_plan_converges_to_no_changes() {
 fn changed_payload_is_an_update_and_default_payload_is_not_drift() {
     let mut d = desired();
     let (r, reg) = {
-        let p = plan(
-            &d,
-            &remote_with_monitors(),
-            &Registry::new("s"),
-            &PlanOptions::default(),
-        );
+        let p = plan_of(&d, &remote_with_monitors(), &Registry::new("s"));
         applied(&d, &remote_with_monitors(), &Registry::new("s"), &p)
     };
     d.webhooks.get_mut("g-ok-check").unwrap().payload =
         Some(json!([{"check": "g.status", "status": 0, "host_name": "$HOSTNAME", "tags": ["x"]}]));
-    let p = plan(&d, &r, &reg, &PlanOptions::default());
+    let p = plan_of(&d, &r, &reg);
     assert_eq!(
         actions(&p),
         [("webhook.g-ok-check".to_string(), Action::Update)]
@@ -351,13 +366,13 @@ fn changed_payload_is_an_update_and_default_payload_is_not_drift() {
     let mut r2 = r.clone();
     d2.webhooks.get_mut("g-ok-check").unwrap().payload = None;
     r2.webhooks.get_mut("g-ok-check").unwrap().payload = Some(default_webhook_payload());
-    assert!(!plan(&d2, &r2, &reg, &PlanOptions::default()).has_changes());
+    assert!(!plan_of(&d2, &r2, &reg).has_changes());
 }
 
 #[test]
 fn removing_everything_deletes_owned_objects_and_blocks_in_reverse_kinds() {
     let (_, r, reg) = converged();
-    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    let p = plan_of(&Desired::default(), &r, &reg);
     assert_eq!(
         p.summary,
         Summary {
@@ -390,26 +405,28 @@ fn existing_unowned_webhook_is_adopted_without_a_write_when_equal() {
             auth_method_id: None,
         },
     );
-    let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
-    let c = p
-        .changes
-        .iter()
-        .find(|c| c.address().to_string() == "webhook.g-alert-check")
-        .unwrap();
+    let p = plan_of(&d, &r, &Registry::new("s"));
+    let c = change_at(&p, "webhook.g-alert-check");
     assert_eq!((c.action(), writes(c)), (Action::Adopt, false));
     assert!(c.read().is_some());
 }
 
-#[test]
-fn rename_is_one_change_and_blocks_follow_the_new_name() {
-    let (d, r, reg) = converged();
+/// `d` with webhook `g-alert-check` renamed `g-critical-check` (block `g` naming it so).
+fn alert_hook_renamed(d: &Desired) -> Desired {
     let mut d2 = d.clone();
     let mut w = d2.webhooks.remove("g-alert-check").unwrap();
     w.name = "g-critical-check".into();
     w.renamed_from = Some("g-alert-check".into());
     d2.webhooks.insert(w.name.clone(), w);
     d2.blocks.get_mut("g").unwrap().rules[0].handles = vec!["@webhook-g-critical-check".into()];
-    let p = plan(&d2, &r, &reg, &PlanOptions::default());
+    d2
+}
+
+#[test]
+fn rename_is_one_change_and_blocks_follow_the_new_name() {
+    let (d, r, reg) = converged();
+    let d2 = alert_hook_renamed(&d);
+    let p = plan_of(&d2, &r, &reg);
     assert_eq!(
         actions(&p),
         [
@@ -419,15 +436,13 @@ fn rename_is_one_change_and_blocks_follow_the_new_name() {
     );
     assert_eq!(renamed_from(&p.changes[0]), Some("g-alert-check"));
     let (r2, reg2) = applied(&d2, &r, &reg, &p);
-    assert!(!plan(&d2, &r2, &reg2, &PlanOptions::default()).has_changes());
+    assert!(!plan_of(&d2, &r2, &reg2).has_changes());
 }
 
 #[test]
 fn webhook_mentioned_outside_blocks_is_held_unless_forced() {
-    let (_, mut r, reg) = converged();
-    r.monitors
-        .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
-    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    let (_, r, reg) = converged_with_monitor_3("people wrote @webhook-g-ok-check here");
+    let p = plan_of(&Desired::default(), &r, &reg);
     assert_eq!(p.held[0].address.to_string(), "webhook.g-ok-check");
     assert!(
         p.held[0].reason.contains("monitors 3"),
@@ -456,7 +471,7 @@ fn damaged_block_is_a_problem_and_that_monitor_is_left_alone() {
             "x\n{{!-- ddhooks:begin g --}}\nno end",
         ),
     );
-    let p = plan(&desired(), &r, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&desired(), &r, &Registry::new("s"));
     assert_eq!(p.problems.len(), 1);
     assert!(p.problems[0].message.contains("never ends"));
     assert!(!p.changes.iter().any(|c| c.kind() == ObjectKind::Monitor));
@@ -465,18 +480,13 @@ fn damaged_block_is_a_problem_and_that_monitor_is_left_alone() {
 #[test]
 fn secrets_compare_by_fingerprint_and_never_enter_the_plan() {
     let d = desired();
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&d, &remote_with_monitors(), &Registry::new("s"));
     let (r, reg) = applied(&d, &remote_with_monitors(), &Registry::new("s"), &p);
     let json = crate::render::render_json(&p).unwrap();
     assert!(!json.contains(SECRET));
     let mut d2 = d.clone();
     d2.custom_variables.get_mut("DD_API_KEY").unwrap().value = Secret::new("rotated-value");
-    let p2 = plan(&d2, &r, &reg, &PlanOptions::default());
+    let p2 = plan_of(&d2, &r, &reg);
     assert_eq!(
         actions(&p2),
         [("custom_variable.DD_API_KEY".to_string(), Action::Update)]
@@ -492,29 +502,22 @@ fn trimmed_message_and_trailing_spaces_in_blocks_are_not_drift() {
     let (d, mut r, reg) = converged();
     let m = r.monitors.get_mut(&1).unwrap();
     m.message = m.message.replace("{{/is_alert}}", "{{/is_alert}}   ");
-    assert!(!plan(&d, &r, &reg, &PlanOptions::default()).has_changes());
+    assert!(!plan_of(&d, &r, &reg).has_changes());
 }
 
 #[test]
 fn vanished_owned_objects_are_forgotten_not_deleted() {
     let mut reg = Registry::new("s");
     reg.record(OwnedKind::Webhook, "gone", Ownership::default());
-    let p = plan(
-        &Desired::default(),
-        &Remote::default(),
-        &reg,
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&Desired::default(), &Remote::default(), &reg);
     assert!(p.changes.is_empty());
     assert_eq!(p.forget, [OwnedName::new(OwnedKind::Webhook, "gone")]);
 }
 
 #[test]
 fn variables_used_by_a_held_webhook_are_held_too() {
-    let (_, mut r, reg) = converged();
-    r.monitors
-        .insert(3, monitor(3, &[], "people wrote @webhook-g-ok-check here"));
-    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
+    let (_, r, reg) = converged_with_monitor_3("people wrote @webhook-g-ok-check here");
+    let p = plan_of(&Desired::default(), &r, &reg);
     assert!(!p
         .changes
         .iter()
@@ -530,68 +533,43 @@ fn variables_used_by_a_held_webhook_are_held_too() {
 fn a_block_naming_a_missing_monitor_id_is_a_warning() {
     let mut d = desired();
     d.blocks.get_mut("g").unwrap().monitors.ids.insert(999);
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&d, &remote_with_monitors(), &Registry::new("s"));
     assert_eq!(p.warnings.len(), 1);
     assert!(p.warnings[0].contains("monitor 999"));
 }
 
+/// Asserts that `p` holds the deletion of `address` and changes nothing there.
+fn assert_held(p: &Plan, address: &Address) {
+    assert!(p.held.iter().any(|h| h.address == *address), "{:?}", p.held);
+    assert!(
+        !p.changes.iter().any(|c| c.address() == *address),
+        "{:?}",
+        p.changes
+    );
+}
+
 #[test]
 fn mentions_in_a_damaged_message_hold_deletions() {
-    let (_, mut r, reg) = converged();
-    r.monitors.insert(
-        3,
-        monitor(
-            3,
-            &[],
-            "page @webhook-g-ok-check\n{{!-- ddhooks:begin other --}}\nx",
-        ),
-    );
-    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
-    assert!(p
-        .held
-        .iter()
-        .any(|h| h.address.to_string() == "webhook.g-ok-check"));
-    assert!(!p
-        .changes
-        .iter()
-        .any(|c| c.address().to_string() == "webhook.g-ok-check"));
+    let (_, r, reg) =
+        converged_with_monitor_3("page @webhook-g-ok-check\n{{!-- ddhooks:begin other --}}\nx");
+    let p = plan_of(&Desired::default(), &r, &reg);
+    assert_held(&p, &Address::Webhook("g-ok-check".into()));
 }
 
 /// A person's `{{#is_alert}}@webhook-g-ok-check{{/is_alert}}` sends the webhook on alert:
 /// deleting it would break their notifications, so the delete is held.
 #[test]
 fn a_mention_right_after_a_tag_holds_the_deletion() {
-    let (_, mut r, reg) = converged();
-    r.monitors.insert(
-        3,
-        monitor(3, &[], "{{#is_alert}}@webhook-g-ok-check{{/is_alert}}"),
-    );
-    let p = plan(&Desired::default(), &r, &reg, &PlanOptions::default());
-    assert!(p
-        .held
-        .iter()
-        .any(|h| h.address == Address::Webhook("g-ok-check".into())));
-    assert!(!p
-        .changes
-        .iter()
-        .any(|c| c.address() == Address::Webhook("g-ok-check".into())));
+    let (_, r, reg) = converged_with_monitor_3("{{#is_alert}}@webhook-g-ok-check{{/is_alert}}");
+    let p = plan_of(&Desired::default(), &r, &reg);
+    assert_held(&p, &Address::Webhook("g-ok-check".into()));
 }
 
 #[test]
 fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
     let mut d = desired();
     d.blocks.get_mut("g").unwrap().text = Some("{{!-- ddhooks:end g --}}".into());
-    let p = plan(
-        &d,
-        &remote_with_monitors(),
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&d, &remote_with_monitors(), &Registry::new("s"));
     assert!(!p.changes.iter().any(|c| c.kind() == ObjectKind::Monitor));
     assert!(
         p.problems[0].message.contains("would not read back"),
@@ -602,21 +580,10 @@ fn a_block_whose_text_would_damage_the_message_is_a_problem_not_a_write() {
 
 #[test]
 fn a_rename_of_a_webhook_people_still_mention_creates_and_keeps_unless_forced() {
-    let (d, mut r, reg) = converged();
-    r.monitors
-        .insert(3, monitor(3, &[], "people page @webhook-g-alert-check"));
-    let mut d2 = d.clone();
-    let mut w = d2.webhooks.remove("g-alert-check").unwrap();
-    w.name = "g-critical-check".into();
-    w.renamed_from = Some("g-alert-check".into());
-    d2.webhooks.insert(w.name.clone(), w);
-    d2.blocks.get_mut("g").unwrap().rules[0].handles = vec!["@webhook-g-critical-check".into()];
-    let p = plan(&d2, &r, &reg, &PlanOptions::default());
-    let c = p
-        .changes
-        .iter()
-        .find(|c| c.address().to_string() == "webhook.g-critical-check")
-        .unwrap();
+    let (d, r, reg) = converged_with_monitor_3("people page @webhook-g-alert-check");
+    let d2 = alert_hook_renamed(&d);
+    let p = plan_of(&d2, &r, &reg);
+    let c = change_at(&p, "webhook.g-critical-check");
     assert_eq!(c.action(), Action::Create);
     assert!(c.notes()[0].contains("not renamed"), "{:?}", c.notes());
     assert!(p
@@ -624,11 +591,7 @@ fn a_rename_of_a_webhook_people_still_mention_creates_and_keeps_unless_forced() 
         .iter()
         .any(|h| h.address.to_string() == "webhook.g-alert-check"));
     let forced = plan(&d2, &r, &reg, &PlanOptions { force: true });
-    let c = forced
-        .changes
-        .iter()
-        .find(|c| c.address().to_string() == "webhook.g-critical-check")
-        .unwrap();
+    let c = change_at(&forced, "webhook.g-critical-check");
     assert_eq!(c.action(), Action::Rename);
 }
 
@@ -688,7 +651,7 @@ fn hand_pasted_lines_are_adopted_in_place_not_duplicated() {
     );
     let mut r = remote_with_monitors();
     r.monitors.get_mut(&1).unwrap().message = people.clone();
-    let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&d, &r, &Registry::new("s"));
     let m = p
         .changes
         .iter()
@@ -730,7 +693,7 @@ fn a_handle_mentioned_outside_the_block_too_is_warned_about_with_its_line() {
     let mut r = remote_with_monitors();
     r.monitors.get_mut(&1).unwrap().message =
         "CPU high.\nAlso page @webhook-g-alert-check twice".into();
-    let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&d, &r, &Registry::new("s"));
     assert_eq!(p.warnings.len(), 1, "{:?}", p.warnings);
     assert!(p.warnings[0].contains("monitor 1"), "{}", p.warnings[0]);
     assert!(
@@ -780,7 +743,7 @@ mod adoption_props {
             let d = desired();
             let mut r = remote_with_monitors();
             r.monitors.get_mut(&1).unwrap().message = message.clone();
-            let p = plan(&d, &r, &Registry::new("s"), &PlanOptions::default());
+            let p = plan_of(&d, &r, &Registry::new("s"));
             let (after_r, _) = applied(&d, &r, &Registry::new("s"), &p);
             let after = &after_r.monitors[&1].message;
             for handle in ["@webhook-g-alert-check", "@webhook-g-ok-check"] {
@@ -841,23 +804,32 @@ fn remote_rule(id: &str, rule: NotificationRule) -> (String, RemoteRule) {
     )
 }
 
-fn rule_changes(p: &Plan) -> Vec<(&str, Action, Option<&str>)> {
+/// The plan's changes to objects of `kind` (one Datadog addresses by id): name, action, id.
+fn by_id_changes(p: &Plan, kind: ObjectKind) -> Vec<(&str, Action, Option<&str>)> {
+    fn id(c: &Change) -> Option<&str> {
+        match c {
+            Change::NotificationRule(r) => r.id.as_deref(),
+            Change::StatusBoard(b) => b.id.as_deref(),
+            _ => None,
+        }
+    }
     p.changes
         .iter()
-        .filter_map(|c| match c {
-            Change::NotificationRule(r) => Some((r.name.as_str(), c.action(), r.id.as_deref())),
-            _ => None,
-        })
+        .filter(|c| c.kind() == kind)
+        .map(|c| (c.sort_key().2, c.action(), id(c)))
         .collect()
+}
+
+fn rule_changes(p: &Plan) -> Vec<(&str, Action, Option<&str>)> {
+    by_id_changes(p, ObjectKind::NotificationRule)
 }
 
 #[test]
 fn a_rule_block_creates_a_rule_and_touches_no_message() {
-    let p = plan(
+    let p = plan_of(
         &desired_with_rule(),
         &remote_with_monitors(),
         &Registry::new("s"),
-        &PlanOptions::default(),
     );
     assert_eq!(rule_changes(&p), [("g", Action::Create, None)]);
     assert!(!p.changes.iter().any(|c| matches!(c, Change::Monitor(_))));
@@ -876,24 +848,14 @@ fn an_owned_rule_that_matches_is_no_change_and_one_that_differs_is_updated() {
     remote
         .notification_rules
         .extend([remote_rule("r1", g_rule())]);
-    let p = plan(
-        &desired_with_rule(),
-        &remote,
-        &registry,
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&desired_with_rule(), &remote, &registry);
     assert_eq!(rule_changes(&p), []);
     let mut drifted = g_rule();
     drifted.filter = RuleFilter::Tags(vec!["team:other".into()]);
     remote
         .notification_rules
         .extend([remote_rule("r1", drifted)]);
-    let p = plan(
-        &desired_with_rule(),
-        &remote,
-        &registry,
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&desired_with_rule(), &remote, &registry);
     assert_eq!(rule_changes(&p), [("g", Action::Update, Some("r1"))]);
 }
 
@@ -903,12 +865,7 @@ fn a_rule_is_adopted_by_name_only_when_exactly_one_has_it() {
     remote
         .notification_rules
         .extend([remote_rule("r1", g_rule())]);
-    let p = plan(
-        &desired_with_rule(),
-        &remote,
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&desired_with_rule(), &remote, &Registry::new("s"));
     assert_eq!(rule_changes(&p), [("g", Action::Adopt, Some("r1"))]);
     // It already matches: only the registry changes.
     let adopt = p
@@ -920,12 +877,7 @@ fn a_rule_is_adopted_by_name_only_when_exactly_one_has_it() {
     remote
         .notification_rules
         .extend([remote_rule("r2", g_rule())]);
-    let p = plan(
-        &desired_with_rule(),
-        &remote,
-        &Registry::new("s"),
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&desired_with_rule(), &remote, &Registry::new("s"));
     assert_eq!(rule_changes(&p), [("g", Action::Create, None)]);
     assert!(p.changes.iter().any(|c| c
         .notes()
@@ -946,7 +898,7 @@ fn an_owned_rule_no_longer_wanted_is_deleted_and_a_vanished_one_forgotten() {
     remote
         .notification_rules
         .extend([remote_rule("r1", g_rule())]);
-    let p = plan(&desired(), &remote, &registry, &PlanOptions::default());
+    let p = plan_of(&desired(), &remote, &registry);
     assert_eq!(rule_changes(&p), [("g", Action::Delete, Some("r1"))]);
     assert_eq!(
         p.forget,
@@ -958,19 +910,14 @@ fn an_owned_rule_no_longer_wanted_is_deleted_and_a_vanished_one_forgotten() {
 fn switching_to_a_rule_creates_it_and_removes_the_blocks_in_one_plan() {
     let registry = Registry::new("s");
     let remote = remote_with_monitors();
-    let by_message = plan(&desired(), &remote, &registry, &PlanOptions::default());
+    let by_message = plan_of(&desired(), &remote, &registry);
     let mut applied = remote.clone();
     for c in &by_message.changes {
         if let Change::Monitor(m) = c {
             applied.monitors.get_mut(&m.id).unwrap().message = m.after.clone();
         }
     }
-    let p = plan(
-        &desired_with_rule(),
-        &applied,
-        &registry,
-        &PlanOptions::default(),
-    );
+    let p = plan_of(&desired_with_rule(), &applied, &registry);
     assert_eq!(rule_changes(&p), [("g", Action::Create, None)]);
     let removals: Vec<_> = p
         .changes
@@ -999,7 +946,7 @@ fn rule_warnings_name_an_empty_selection_and_a_webhook_also_in_the_message() {
     let mut remote = remote_with_monitors();
     remote.monitors.get_mut(&1).unwrap().message =
         "CPU high {{#is_alert}} @webhook-g-alert-check {{/is_alert}}".into();
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&d, &remote, &Registry::new("s"));
     assert!(
         p.warnings
             .iter()
@@ -1041,7 +988,7 @@ fn a_webhook_a_foreign_rule_sends_to_is_not_deleted() {
     remote
         .notification_rules
         .extend([remote_rule("t1", theirs)]);
-    let p = plan(&desired(), &remote, &registry, &PlanOptions::default());
+    let p = plan_of(&desired(), &remote, &registry);
     assert!(!p
         .changes
         .iter()
@@ -1058,15 +1005,15 @@ fn a_webhook_a_foreign_rule_sends_to_is_not_deleted() {
 fn switching_delivery_both_ways_converges() {
     let (d, remote, registry) = converged();
     let rule_d = desired_with_rule();
-    let to_rule = plan(&rule_d, &remote, &registry, &PlanOptions::default());
+    let to_rule = plan_of(&rule_d, &remote, &registry);
     assert!(to_rule.has_changes());
     let (remote, registry) = applied(&rule_d, &remote, &registry, &to_rule);
-    let again = plan(&rule_d, &remote, &registry, &PlanOptions::default());
+    let again = plan_of(&rule_d, &remote, &registry);
     assert!(!again.has_changes(), "{:?}", again.changes);
-    let back = plan(&d, &remote, &registry, &PlanOptions::default());
+    let back = plan_of(&d, &remote, &registry);
     assert_eq!(rule_changes(&back), [("g", Action::Delete, Some("id-g"))]);
     let (remote, registry) = applied(&d, &remote, &registry, &back);
-    let again = plan(&d, &remote, &registry, &PlanOptions::default());
+    let again = plan_of(&d, &remote, &registry);
     assert!(!again.has_changes(), "{:?}", again.changes);
     assert!(registry.owned(OwnedKind::NotificationRule).next().is_none());
 }
@@ -1104,13 +1051,7 @@ fn seeded_g() -> SeededPair {
 }
 
 fn board_changes(p: &Plan) -> Vec<(&str, Action, Option<&str>)> {
-    p.changes
-        .iter()
-        .filter_map(|c| match c {
-            Change::StatusBoard(b) => Some((b.name.as_str(), c.action(), b.id.as_deref())),
-            _ => None,
-        })
-        .collect()
+    by_id_changes(p, ObjectKind::StatusBoard)
 }
 
 #[test]
@@ -1118,10 +1059,10 @@ fn a_board_is_created_adopted_by_title_restored_after_drift_and_deleted() {
     let mut d = desired();
     d.status_boards.insert("checkout".into(), board());
     let remote = remote_with_monitors();
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&d, &remote, &Registry::new("s"));
     assert_eq!(board_changes(&p), [("checkout", Action::Create, None)]);
     let (remote, registry) = applied(&d, &remote, &Registry::new("s"), &p);
-    let again = plan(&d, &remote, &registry, &PlanOptions::default());
+    let again = plan_of(&d, &remote, &registry);
     assert!(!again.has_changes(), "{:?}", again.changes);
     // A person adds a widget: drift, restored by an update.
     let mut edited = remote.clone();
@@ -1139,20 +1080,20 @@ fn a_board_is_created_adopted_by_title_restored_after_drift_and_deleted() {
             kind: "note".into(),
             title: None,
         });
-    let p = plan(&d, &edited, &registry, &PlanOptions::default());
+    let p = plan_of(&d, &edited, &registry);
     assert_eq!(
         board_changes(&p),
         [("checkout", Action::Update, Some(id.as_str()))]
     );
     // Not in the registry: adopted when exactly one dashboard has the title.
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&d, &remote, &Registry::new("s"));
     assert_eq!(
         board_changes(&p),
         [("checkout", Action::Adopt, Some(id.as_str()))]
     );
     // Removed from the manifests: deleted.
     d.status_boards.clear();
-    let p = plan(&d, &remote, &registry, &PlanOptions::default());
+    let p = plan_of(&d, &remote, &registry);
     assert_eq!(
         board_changes(&p),
         [("checkout", Action::Delete, Some(id.as_str()))]
@@ -1175,7 +1116,7 @@ fn two_dashboards_with_the_title_are_not_adopted_and_the_plan_says_why() {
             },
         );
     }
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let p = plan_of(&d, &remote, &Registry::new("s"));
     assert_eq!(board_changes(&p), [("checkout", Action::Create, None)]);
     assert!(p.changes.iter().any(|c| c
         .notes()
@@ -1183,18 +1124,28 @@ fn two_dashboards_with_the_title_are_not_adopted_and_the_plan_says_why() {
         .any(|n| n.contains("2 dashboards are titled"))));
 }
 
+/// `d` with pair `g` seeded.
+fn with_seeded_g(mut d: Desired) -> Desired {
+    d.seeded_pairs.insert("g".into(), seeded_g());
+    d
+}
+
+/// `d` with pair `g` seeded, [`remote_with_monitors`] with the monitors in `states`, and
+/// the plan of the two with a new registry.
+fn planned_seeding(d: Desired, states: &[(i64, MonitorState)]) -> (Desired, Remote, Plan) {
+    let d = with_seeded_g(d);
+    let mut remote = remote_with_monitors();
+    remote.monitor_states.extend(states.iter().cloned());
+    let p = plan_of(&d, &remote, &Registry::new("s"));
+    (d, remote, p)
+}
+
 #[test]
 fn newly_wired_monitors_are_seeded_with_their_state_once() {
-    let mut d = desired();
-    d.seeded_pairs.insert("g".into(), seeded_g());
-    let mut remote = remote_with_monitors();
-    remote
-        .monitor_states
-        .insert(1, crate::template::MonitorState::Alert);
-    remote
-        .monitor_states
-        .insert(2, crate::template::MonitorState::Ok);
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let (d, remote, p) = planned_seeding(
+        desired(),
+        &[(1, MonitorState::Alert), (2, MonitorState::Ok)],
+    );
     assert_eq!(
         p.seeds,
         [SeedRun {
@@ -1208,7 +1159,7 @@ fn newly_wired_monitors_are_seeded_with_their_state_once() {
     );
     assert_eq!(p.seeds_per_pair(), [("g", 1)]);
     let (after, registry) = applied(&d, &remote, &Registry::new("s"), &p);
-    let again = plan(&d, &after, &registry, &PlanOptions::default());
+    let again = plan_of(&d, &after, &registry);
     assert!(
         again.seeds.is_empty(),
         "a wired monitor is not seeded again"
@@ -1217,45 +1168,27 @@ fn newly_wired_monitors_are_seeded_with_their_state_once() {
     assert_eq!(current_seeds(&d, &after).len(), 1);
     // A state the pair has no status for sends nothing.
     let mut warn = remote.clone();
-    warn.monitor_states
-        .insert(1, crate::template::MonitorState::Warn);
-    assert!(
-        plan(&d, &warn, &Registry::new("s"), &PlanOptions::default())
-            .seeds
-            .is_empty()
-    );
+    warn.monitor_states.insert(1, MonitorState::Warn);
+    assert!(plan_of(&d, &warn, &Registry::new("s")).seeds.is_empty());
 }
 
 #[test]
 fn a_rule_seeds_every_monitor_it_selects() {
-    let mut d = desired_with_rule();
-    d.seeded_pairs.insert("g".into(), seeded_g());
-    let mut remote = remote_with_monitors();
-    remote
-        .monitor_states
-        .insert(1, crate::template::MonitorState::Ok);
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let (_, _, p) = planned_seeding(desired_with_rule(), &[(1, MonitorState::Ok)]);
     assert_eq!(p.seeds.len(), 1);
     assert_eq!((p.seeds[0].monitor, p.seeds[0].status), (1, 0));
 }
 
 #[test]
 fn switching_delivery_is_no_first_wiring_and_seeds_nothing() {
-    let mut d = desired();
-    d.seeded_pairs.insert("g".into(), seeded_g());
-    let mut remote = remote_with_monitors();
-    remote
-        .monitor_states
-        .insert(1, crate::template::MonitorState::Alert);
-    let p = plan(&d, &remote, &Registry::new("s"), &PlanOptions::default());
+    let (d, remote, p) = planned_seeding(desired(), &[(1, MonitorState::Alert)]);
     assert_eq!(p.seeds.len(), 1);
     let (remote, registry) = applied(&d, &remote, &Registry::new("s"), &p);
-    let mut by_rule = desired_with_rule();
-    by_rule.seeded_pairs.insert("g".into(), seeded_g());
-    let to_rule = plan(&by_rule, &remote, &registry, &PlanOptions::default());
+    let by_rule = with_seeded_g(desired_with_rule());
+    let to_rule = plan_of(&by_rule, &remote, &registry);
     assert!(to_rule.seeds.is_empty(), "{:?}", to_rule.seeds);
     let (remote, registry) = applied(&by_rule, &remote, &registry, &to_rule);
-    let back = plan(&d, &remote, &registry, &PlanOptions::default());
+    let back = plan_of(&d, &remote, &registry);
     assert!(back.has_changes());
     assert!(back.seeds.is_empty(), "{:?}", back.seeds);
 }

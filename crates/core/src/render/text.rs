@@ -104,43 +104,42 @@ fn trailer(out: &mut String, p: &Palette, plan: &Plan) {
         &super::routing::routing_lines(plan),
     ));
     let (seeds, forget) = plan_notes(plan);
-    for note in &seeds {
-        let _ = writeln!(out, "  {} {note}", p.paint(p.note, "#"));
+    let note = p.paint(p.note, "#");
+    marked_lines(
+        out,
+        format_args!("  {note}"),
+        &seeds,
+        !plan.seeds.is_empty(),
+    );
+    let held = plan
+        .held
+        .iter()
+        .map(|h| format!("{} {}", h.address, h.reason));
+    marked_lines(
+        out,
+        format_args!("  {}", p.paint(p.change, "!")),
+        held,
+        false,
+    );
+    let blank = !plan.held.is_empty() || !plan.forget.is_empty();
+    marked_lines(out, format_args!("  {note}"), &forget, blank);
+    let warned = !plan.warnings.is_empty();
+    marked_lines(out, p.paint(p.change, "Warning:"), &plan.warnings, warned);
+    let problems = (plan.problems.iter()).map(|e| format!("{}: {}", e.address, e.message));
+    let failed = !plan.problems.is_empty();
+    marked_lines(out, p.paint(p.remove, "Error:"), problems, failed);
+}
+
+/// Writes each of `lines` after `mark` and a space, then a blank line if `blank`.
+fn marked_lines<I>(out: &mut String, mark: impl std::fmt::Display, lines: I, blank: bool)
+where
+    I: IntoIterator,
+    I::Item: std::fmt::Display,
+{
+    for line in lines {
+        let _ = writeln!(out, "{mark} {line}");
     }
-    if !plan.seeds.is_empty() {
-        out.push('\n');
-    }
-    for held in &plan.held {
-        let _ = writeln!(
-            out,
-            "  {} {} {}",
-            p.paint(p.change, "!"),
-            held.address,
-            held.reason
-        );
-    }
-    if let Some(note) = &forget {
-        let _ = writeln!(out, "  {} {note}", p.paint(p.note, "#"));
-    }
-    if !plan.held.is_empty() || !plan.forget.is_empty() {
-        out.push('\n');
-    }
-    for warning in &plan.warnings {
-        let _ = writeln!(out, "{} {warning}", p.paint(p.change, "Warning:"));
-    }
-    if !plan.warnings.is_empty() {
-        out.push('\n');
-    }
-    for problem in &plan.problems {
-        let _ = writeln!(
-            out,
-            "{} {}: {}",
-            p.paint(p.remove, "Error:"),
-            problem.address,
-            problem.message
-        );
-    }
-    if !plan.problems.is_empty() {
+    if blank {
         out.push('\n');
     }
 }

@@ -50,33 +50,9 @@ fn plan() -> Plan {
             },
             notes: vec![],
         }),
-        Change::Webhook(WebhookChange {
-            name: "new".into(),
-            edit: Edit::Create {
-                after: hook("https://a"),
-            },
-            notes: vec![],
-        }),
-        Change::Webhook(WebhookChange {
-            name: "gone".into(),
-            edit: Edit::Delete {
-                before: hook("https://b"),
-                read: fp("w"),
-            },
-            notes: vec![],
-        }),
-        Change::Monitor(MonitorChange {
-            id: 7,
-            name: "m".into(),
-            before: "x".into(),
-            after: "x\n\nblock".into(),
-            read: fp("m"),
-            blocks: vec![BlockChange {
-                block: "g".into(),
-                action: BlockAction::Add,
-            }],
-            notes: vec![],
-        }),
+        create_hook("new"),
+        delete_hook("gone"),
+        monitor_named(7, "m", "block", "g"),
     ];
     p
 }
@@ -129,6 +105,18 @@ fn ok(step: &Step<'_>) -> StepOutcome {
     }
 }
 
+/// [`plan`] applied with every webhook create failing with `error`: the steps, the
+/// registries saved and the report.
+fn failing_hook_create(error: WriteError) -> (Vec<String>, Vec<Registry>, ApplyReport) {
+    let p = plan();
+    let mut engine = Engine::new(&p, owned(), false);
+    let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
+        Step::Write(Write::CreateWebhook { .. }) => StepOutcome::Written(Err(error.clone())),
+        other => ok(other),
+    });
+    (steps, saves, engine.into_report())
+}
+
 /// Monitor work as it goes when nothing moved: every monitor as planned, every write made.
 fn done(work: &MonitorWork<'_>) -> MonitorOutcome {
     match work {
@@ -158,12 +146,18 @@ fn fingerprints() -> BTreeMap<i64, Fingerprint> {
 }
 
 fn monitor(id: i64, after: &str, block: &str) -> Change {
+    monitor_named(id, &format!("m{id}"), after, block)
+}
+
+/// Monitor `id` named `name` (its read fingerprint the name too), `after` appended to its
+/// message with `block` added.
+fn monitor_named(id: i64, name: &str, after: &str, block: &str) -> Change {
     Change::Monitor(MonitorChange {
         id,
-        name: format!("m{id}"),
+        name: name.into(),
         before: "x".into(),
         after: format!("x\n\n{after}"),
-        read: fp(&format!("m{id}")),
+        read: fp(name),
         blocks: vec![BlockChange {
             block: block.into(),
             action: BlockAction::Add,
@@ -182,20 +176,24 @@ fn create_hook(name: &str) -> Change {
     })
 }
 
+fn delete_hook(name: &str) -> Change {
+    Change::Webhook(WebhookChange {
+        name: name.into(),
+        edit: Edit::Delete {
+            before: hook("https://b"),
+            read: fp("w"),
+        },
+        notes: vec![],
+    })
+}
+
 /// A variable, pairs `a` and `b`, a webhook deleted; monitors 1 and 2 get `a`'s block,
 /// 3 gets `b`'s, 4 mentions only an existing webhook.
 fn overlapped_plan() -> Plan {
     let mut p = plan();
     p.changes
         .retain(|c| !matches!(c, Change::Monitor(_) | Change::Webhook(_)));
-    p.changes.push(Change::Webhook(WebhookChange {
-        name: "gone".into(),
-        edit: Edit::Delete {
-            before: hook("https://b"),
-            read: fp("w"),
-        },
-        notes: vec![],
-    }));
+    p.changes.push(delete_hook("gone"));
     for name in ["b-alert", "b-ok", "a-alert", "a-ok"] {
         p.changes.push(create_hook(name));
     }
@@ -227,6 +225,20 @@ fn rule(name: &str) -> crate::model::NotificationRule {
     }
 }
 
+fn rule_change(name: &str, id: Option<&str>, edit: Edit<crate::model::NotificationRule>) -> Change {
+    Change::NotificationRule(RuleChange {
+        name: name.into(),
+        id: id.map(Into::into),
+        edit,
+        notes: vec![],
+        carried: Default::default(),
+    })
+}
+
+fn create_rule(name: &str) -> Change {
+    rule_change(name, None, Edit::Create { after: rule(name) })
+}
+
 /// A block `new` switched from messages to a rule and a rule `old` switched back to
 /// messages: the create comes before the monitor writes that remove `new`'s blocks, the
 /// delete after the writes that add `old`'s; ownership follows by id.
@@ -234,23 +246,15 @@ fn rule(name: &str) -> crate::model::NotificationRule {
 fn rules_are_created_before_monitor_writes_and_deleted_after_them() {
     let mut p = plan();
     p.changes.retain(|c| matches!(c, Change::Monitor(_)));
-    p.changes.push(Change::NotificationRule(RuleChange {
-        name: "new".into(),
-        id: None,
-        edit: Edit::Create { after: rule("new") },
-        notes: vec![],
-        carried: Default::default(),
-    }));
-    p.changes.push(Change::NotificationRule(RuleChange {
-        name: "old".into(),
-        id: Some("id-old".into()),
-        edit: Edit::Delete {
+    p.changes.push(create_rule("new"));
+    p.changes.push(rule_change(
+        "old",
+        Some("id-old"),
+        Edit::Delete {
             before: rule("old"),
             read: fp("r"),
         },
-        notes: vec![],
-        carried: Default::default(),
-    }));
+    ));
     let mut registry = Registry::new("salt");
     registry.record(
         OwnedKind::NotificationRule,
@@ -288,13 +292,7 @@ fn rules_are_created_before_monitor_writes_and_deleted_after_them() {
 fn a_failed_rule_create_keeps_the_blocks_and_its_name_pending() {
     let mut p = plan();
     p.changes.retain(|c| matches!(c, Change::Monitor(_)));
-    p.changes.push(Change::NotificationRule(RuleChange {
-        name: "new".into(),
-        id: None,
-        edit: Edit::Create { after: rule("new") },
-        notes: vec![],
-        carried: Default::default(),
-    }));
+    p.changes.push(create_rule("new"));
     let mut engine = Engine::new(&p, Registry::new("salt"), false);
     let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
         Step::WriteById(cs) => StepOutcome::ByIdWritten(
@@ -357,33 +355,19 @@ fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
 /// pending, and the run is still incomplete.
 #[test]
 fn a_refused_webhook_create_releases_its_name() {
-    let p = plan();
-    let mut engine = Engine::new(&p, owned(), false);
-    let (_, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
-        Step::Write(Write::CreateWebhook { .. }) => {
-            StepOutcome::Written(Err(WriteError::refused("400: invalid payload")))
-        }
-        other => ok(other),
-    });
+    let (_, saves, report) = failing_hook_create(WriteError::refused("400: invalid payload"));
     let last = saves.last().expect("a final save");
     assert!(
         !last.is_pending(OwnedKind::Webhook, "new"),
         "refused: nothing to resolve"
     );
     assert!(!last.owns(OwnedKind::Webhook, "new"));
-    assert!(!engine.into_report().complete());
+    assert!(!report.complete());
 }
 
 #[test]
 fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pending() {
-    let p = plan();
-    let mut engine = Engine::new(&p, owned(), false);
-    let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
-        Step::Write(Write::CreateWebhook { .. }) => {
-            StepOutcome::Written(Err(WriteError::unknown("503")))
-        }
-        other => ok(other),
-    });
+    let (steps, saves, report) = failing_hook_create(WriteError::unknown("503"));
     assert_eq!(
         steps,
         ["save", "create var KEY", "create hook new", "save", "done"]
@@ -398,7 +382,6 @@ fn a_failed_webhook_write_stops_monitors_and_removals_and_leaves_its_name_pendin
         last.owns(OwnedKind::Webhook, "gone"),
         "not deleted: still owned"
     );
-    let report = engine.into_report();
     assert!(!report.complete());
     let not_attempted = not_attempted(&report);
     assert_eq!(
@@ -609,13 +592,7 @@ fn failures_alongside_the_chain_stop_what_depends_on_them() {
 #[test]
 fn a_monitor_whose_block_becomes_a_rule_waits_for_the_rule() {
     let mut p = overlapped_plan();
-    p.changes.push(Change::NotificationRule(RuleChange {
-        name: "c".into(),
-        id: None,
-        edit: Edit::Create { after: rule("c") },
-        notes: vec![],
-        carried: Default::default(),
-    }));
+    p.changes.push(create_rule("c"));
     let mut engine = Engine::new(&p, owned(), false).overlapping(3);
     let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
     let rule = steps

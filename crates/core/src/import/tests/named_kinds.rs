@@ -9,6 +9,14 @@ use crate::model::{
     RuleFilter, RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
 };
 
+/// Asserts that the imported manifest holds each of `parts`.
+fn assert_writes(imported: &Imported, parts: &[&str]) {
+    let text = &imported.manifest;
+    for part in parts {
+        assert!(text.contains(part), "{part:?} in:\n{text}");
+    }
+}
+
 fn rule(id: &str, name: &str, filter: RuleFilter, recipients: RuleRecipients) -> RemoteRule {
     RemoteRule {
         id: id.into(),
@@ -125,23 +133,18 @@ fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchang
     ] {
         found.remote.notification_rules.insert(r.id.clone(), r);
     }
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
-    let text = &imported.manifest;
-    assert_eq!(imported.counts.rules, 2, "{text}\n{:?}", imported.findings);
-    assert!(
-        text.contains("  checkout-pages:\n    delivery: rule\n    monitors:\n      tags: [\"team:checkout\", \"env:prod\"]\n"),
-        "{text}"
+    let imported = import_default(&found);
+    assert_eq!(imported.counts.rules, 2, "{:?}", imported.findings);
+    assert_writes(
+        &imported,
+        &[
+            "  checkout-pages:\n    delivery: rule\n    monitors:\n      tags: [\"team:checkout\", \"env:prod\"]\n",
+            "      scope: \"team:checkout AND NOT env:dev\"\n",
+            "      \"is_priority 'P1'\": [\"@webhook-relay\"]\n",
+            // The webhook only a rule names is declared, so the rule's handle resolves.
+            "  relay:\n    url: ",
+        ],
     );
-    assert!(
-        text.contains("      scope: \"team:checkout AND NOT env:dev\"\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("      \"is_priority 'P1'\": [\"@webhook-relay\"]\n"),
-        "{text}"
-    );
-    // The webhook only a rule names is declared, so the rule's handle resolves.
-    assert!(text.contains("  relay:\n    url: "), "{text}");
     let plan = assert_plan_adopts_only(&imported, &found);
     assert_eq!(rules_adopted(&plan), ["checkout-pages", "p1-relay"]);
 }
@@ -173,15 +176,13 @@ fn fallback_and_plain_recipients_import_as_otherwise_and_always() {
     ] {
         found.remote.notification_rules.insert(r.id.clone(), r);
     }
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
-    let text = &imported.manifest;
-    assert!(
-        text.contains("    otherwise: [\"@slack-catchall\"]\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("    always: [\"@slack-x\", \"@webhook-g-ok-check\"]\n"),
-        "{text}"
+    let imported = import_default(&found);
+    assert_writes(
+        &imported,
+        &[
+            "    otherwise: [\"@slack-catchall\"]\n",
+            "    always: [\"@slack-x\", \"@webhook-g-ok-check\"]\n",
+        ],
     );
     // Each lowers to exactly the rule Datadog holds: adopted without a write.
     let plan = assert_plan_adopts_only(&imported, &found);
@@ -221,7 +222,7 @@ fn rules_a_manifest_cannot_say_are_findings_naming_the_rule_and_why() {
     found
         .missing_webhooks
         .insert("gone".into(), BTreeSet::new());
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     assert_eq!(imported.counts.rules, 0, "{}", imported.manifest);
     assert!(
         !imported.manifest.contains("delivery: rule"),
@@ -288,16 +289,14 @@ fn managed_blocks_import_grouped_by_body_with_their_ids_and_a_pair_is_recognised
     ] {
         found.remote.monitors.insert(m.id, m);
     }
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
-    let text = &imported.manifest;
-    assert_eq!(imported.counts.blocks, 2, "{text}\n{:?}", imported.findings);
-    assert!(
-        text.contains("  g:\n    monitors:\n      ids: [10, 11]\n    pair: g\n"),
-        "{text}"
-    );
-    assert!(
-        text.contains("  notes:\n    monitors:\n      ids: [12, 13]\n    text: |-\n      {{#is_warning}} @slack-x {{/is_warning}}\n      Call @pagerduty-y, then @webhook-relay\n"),
-        "{text}"
+    let imported = import_default(&found);
+    assert_eq!(imported.counts.blocks, 2, "{:?}", imported.findings);
+    assert_writes(
+        &imported,
+        &[
+            "  g:\n    monitors:\n      ids: [10, 11]\n    pair: g\n",
+            "  notes:\n    monitors:\n      ids: [12, 13]\n    text: |-\n      {{#is_warning}} @slack-x {{/is_warning}}\n      Call @pagerduty-y, then @webhook-relay\n",
+        ],
     );
     let f = finding_about(&imported, "managed block split");
     assert!(f.message.contains("(14; 15)"), "{f}");
@@ -327,7 +326,8 @@ fn managed_blocks_import_grouped_by_body_with_their_ids_and_a_pair_is_recognised
             (14, vec!["split Remove".to_string()]),
             (15, vec!["split Remove".to_string()])
         ],
-        "{text}"
+        "{}",
+        imported.manifest
     );
     assert!(plan.seeds.is_empty(), "{:?}", plan.seeds);
 }
@@ -398,7 +398,7 @@ fn a_status_board_imports_only_when_its_entry_builds_the_same_board() {
         .dashboards
         .insert("zzz-999".into(), "Twin".into());
     found.owned_boards.insert("fff-666".into());
-    let imported = import(&found, &ImportOptions::default()).expect("imports");
+    let imported = import_default(&found);
     let text = &imported.manifest;
     assert_eq!(imported.counts.boards, 1, "{text}\n{:?}", imported.findings);
     assert!(
