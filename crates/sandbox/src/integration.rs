@@ -58,6 +58,18 @@ fn check_free<T>(
     Ok(())
 }
 
+/// Removes `name`; a 404 with `not_found` when there is none.
+fn remove<T>(
+    objects: &mut std::collections::BTreeMap<String, T>,
+    name: &str,
+    not_found: &str,
+) -> Result<(), ApiError> {
+    objects
+        .remove(name)
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found(not_found))
+}
+
 fn check_encoding(encode_as: &str) -> Result<(), ApiError> {
     match encode_as {
         "json" | "form" => Ok(()),
@@ -163,11 +175,7 @@ pub fn update_webhook(
 
 /// `DELETE …/webhooks/{name}`.
 pub fn delete_webhook(state: &mut Integration, name: &str) -> Result<(), ApiError> {
-    state
-        .webhooks
-        .remove(name)
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found(WEBHOOK_NOT_FOUND))
+    remove(&mut state.webhooks, name, WEBHOOK_NOT_FOUND)
 }
 
 /// The API's view of a stored variable: no value when secret.
@@ -250,9 +258,5 @@ pub fn update_variable(
 
 /// `DELETE …/custom-variables/{name}`.
 pub fn delete_variable(state: &mut Integration, name: &str) -> Result<(), ApiError> {
-    state
-        .custom_variables
-        .remove(name)
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found(VARIABLE_NOT_FOUND))
+    remove(&mut state.custom_variables, name, VARIABLE_NOT_FOUND)
 }
