@@ -61,11 +61,7 @@ pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
     if saved.is_none() && !args.auto_approve && !interactive {
         anyhow::bail!("stdin is not a terminal, so apply cannot ask for confirmation; pass --auto-approve, or apply a reviewed plan with --plan FILE");
     }
-    let loaded = session::load_manifests(
-        &args.dir,
-        session::load_options(&args.connect.site),
-        printer,
-    )?;
+    let loaded = session::load(&args.dir, &args.connect, printer)?;
     let color = session::use_color(args.no_color);
     let stop = Arc::new(AtomicBool::new(false));
     let runtime = session::runtime()?;

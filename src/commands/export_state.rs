@@ -3,7 +3,7 @@
 //! ddhooks older than registry format 3 cannot read the `DDHOOKS_STATE*` variables this
 //! version writes, but every version reads this file with `--state file:PATH`.
 
-use super::session::{self, ConnectArgs, Session};
+use super::session::{self, ConnectArgs};
 use crate::datadog::fetch;
 use crate::output::{Exit, Printer};
 use crate::registry::{OwnedKind, STATE_VARIABLE};
@@ -24,9 +24,7 @@ pub struct ExportStateArgs {
 
 /// Reads the registry and prints or writes it; exit 1 when there is none.
 pub fn run(args: ExportStateArgs, printer: Printer) -> anyhow::Result<Exit> {
-    let runtime = session::runtime()?;
-    runtime.block_on(async {
-        let session = Session::open(&args.connect, printer).await?;
+    session::with_session(&args.connect, printer, |session| async move {
         let (registry, _) = fetch::read_registry(&session.client, &session.state).await?;
         let Some(registry) = registry else {
             eprintln!("No registry: `{STATE_VARIABLE}` does not exist (ddhooks owns nothing here yet); nothing was written.");

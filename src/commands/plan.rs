@@ -1,6 +1,6 @@
 //! `ddhooks plan`: diff the manifests against Datadog and print what apply would do.
 
-use super::session::{self, ConnectArgs, Session};
+use super::session::{self, ConnectArgs};
 use crate::output::{Exit, Printer};
 use crate::plan::PlanOptions;
 use crate::render::{self, Format, MarkdownOptions};
@@ -94,16 +94,10 @@ pub const SAVED_PLAN_KIND: &str = "ddhooks-plan";
 
 /// Plans and prints; the exit code follows `--detailed-exitcode`.
 pub fn run(args: PlanArgs, printer: Printer) -> anyhow::Result<Exit> {
-    let loaded = session::load_manifests(
-        &args.dir,
-        session::load_options(&args.connect.site),
-        printer,
-    )?;
-    let runtime = session::runtime()?;
-    let planned = runtime.block_on(async {
-        let session = Session::open(&args.connect, printer).await?;
+    let loaded = &session::load(&args.dir, &args.connect, printer)?;
+    let planned = session::with_session(&args.connect, printer, |session| async move {
         let planned = session
-            .plan(&loaded, &PlanOptions { force: args.force }, None)
+            .plan(loaded, &PlanOptions { force: args.force }, None)
             .await;
         session.pause_progress();
         planned

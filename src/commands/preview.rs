@@ -4,7 +4,7 @@
 //! works offline on one block alone; `--monitor ID` reads the monitor and plans against
 //! the org. The evaluation is `core::template::notify`'s, the sandbox's own.
 
-use super::session::{self, ConnectArgs, Session};
+use super::session::{self, ConnectArgs};
 use crate::manifest::{LoadOptions, Loaded, MissingEnv};
 use crate::mask::Masker;
 use crate::model::Desired;
@@ -172,15 +172,9 @@ fn preview_monitor(
     transitions: &[SampleTransition],
     printer: Printer,
 ) -> anyhow::Result<preview::Preview> {
-    let loaded = session::load_manifests(
-        &args.dir,
-        session::load_options(&args.connect.site),
-        printer,
-    )?;
+    let loaded = &session::load(&args.dir, &args.connect, printer)?;
     let desired = &loaded.desired;
-    let runtime = session::runtime()?;
-    runtime.block_on(async {
-        let session = Session::open(&args.connect, printer).await?;
+    session::with_session(&args.connect, printer, |session| async move {
         let monitor = session
             .client
             .read_monitor_facts(id)
@@ -192,9 +186,7 @@ fn preview_monitor(
                 session.client.base()
             );
         };
-        let planned = session
-            .plan(&loaded, &PlanOptions::default(), None)
-            .await?;
+        let planned = session.plan(loaded, &PlanOptions::default(), None).await?;
         let masker = Masker::new(planned.registry.salt().to_string());
         for problem in &planned.plan.problems {
             // This monitor's problems (its own, or one of its blocks'), compared as typed

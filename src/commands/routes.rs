@@ -58,13 +58,8 @@ pub struct RoutesArgs {
 /// Reads the whole org, plans, and prints its routing after the plan. Exit 0, or 1 when a
 /// monitor's message does not parse (its routing cannot be told).
 pub fn run(args: RoutesArgs, printer: Printer) -> anyhow::Result<Exit> {
-    let loaded = session::load_manifests(
-        &args.dir,
-        session::load_options(&args.connect.site),
-        printer,
-    )?;
-    session::runtime()?.block_on(async {
-        let session = Session::open(&args.connect, printer).await?;
+    let loaded = session::load(&args.dir, &args.connect, printer)?;
+    session::with_session(&args.connect, printer, |session| async move {
         let planned = session
             .plan_reading(&loaded, &PlanOptions::default(), None, Reading::WholeOrg)
             .await?;

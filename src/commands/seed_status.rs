@@ -2,7 +2,7 @@
 //! wire now, with the status of its current state, so the pair's board counts every monitor
 //! at once — for groups wired before apply seeded them, or after a failed seeding.
 
-use super::session::{self, ConnectArgs, Session};
+use super::session::{self, ConnectArgs};
 use crate::output::{Exit, Printer};
 use crate::plan;
 use clap::Args;
@@ -26,13 +26,8 @@ pub struct SeedStatusArgs {
 
 /// Reads the org, computes the runs and submits them (check runs need only the API key).
 pub fn run(args: SeedStatusArgs, printer: Printer) -> anyhow::Result<Exit> {
-    let loaded = session::load_manifests(
-        &args.dir,
-        session::load_options(&args.connect.site),
-        printer,
-    )?;
-    session::runtime()?.block_on(async {
-        let session = Session::open(&args.connect, printer).await?;
+    let loaded = session::load(&args.dir, &args.connect, printer)?;
+    session::with_session(&args.connect, printer, |session| async move {
         let fetched = session.fetch(&loaded).await?;
         let seeds = plan::current_seeds(&loaded.desired, &fetched.remote);
         let mut per_pair: BTreeMap<&str, usize> = BTreeMap::new();

@@ -497,6 +497,11 @@ pub fn load_manifests(
     }
 }
 
+/// [`load_manifests`] with the [`load_options`] of `connect`'s site.
+pub fn load(dir: &Path, connect: &ConnectArgs, printer: Printer) -> anyhow::Result<Loaded> {
+    load_manifests(dir, load_options(&connect.site), printer)
+}
+
 /// Load options for a site with the process environment.
 pub fn load_options(site: &str) -> LoadOptions {
     LoadOptions {
@@ -512,6 +517,22 @@ pub fn use_color(no_color: bool) -> bool {
     !no_color
         && std::env::var_os("NO_COLOR").map_or(true, |v| v.is_empty())
         && std::io::stdout().is_terminal()
+}
+
+/// Runs `body` on a [`runtime`] of its own with a session opened as `connect` says.
+pub fn with_session<T, F, Fut>(
+    connect: &ConnectArgs,
+    printer: Printer,
+    body: F,
+) -> anyhow::Result<T>
+where
+    F: FnOnce(Session) -> Fut,
+    Fut: std::future::Future<Output = anyhow::Result<T>>,
+{
+    runtime()?.block_on(async {
+        let session = Session::open(connect, printer).await?;
+        body(session).await
+    })
 }
 
 /// A Tokio runtime for one command.

@@ -1,7 +1,7 @@
 //! `ddhooks unlock`: release an apply lock whose holder is gone (a runner killed mid-apply)
 //! without waiting for it to expire, and without deleting `DDHOOKS_LOCK` by hand.
 
-use super::session::{self, ConnectArgs, Session};
+use super::session::{self, ConnectArgs};
 use crate::apply::lock::{self, LockError, LockInfo};
 use crate::output::{Exit, Printer};
 use crate::registry::LOCK_VARIABLE;
@@ -22,9 +22,7 @@ pub struct UnlockArgs {
 
 /// Shows the lock, refuses while its holder runs here, asks, removes.
 pub fn run(args: UnlockArgs, printer: Printer) -> anyhow::Result<Exit> {
-    let runtime = session::runtime()?;
-    runtime.block_on(async {
-        let session = Session::open(&args.connect, printer).await?;
+    session::with_session(&args.connect, printer, |session| async move {
         let Some(info) = lock::inspect(&session.client).await? else {
             println!("No apply lock: `{LOCK_VARIABLE}` does not exist; nothing to do.");
             return Ok(Exit::Success);

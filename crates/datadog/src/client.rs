@@ -490,6 +490,25 @@ impl Client {
         self.status_error(method, object, StatusCode::NOT_FOUND, bytes)
     }
 
+    /// An answer's bytes, where a 404 is an error.
+    fn found(
+        &self,
+        method: &Method,
+        object: &str,
+        (status, bytes): (StatusCode, Vec<u8>),
+    ) -> Result<Vec<u8>, ApiError> {
+        if status == StatusCode::NOT_FOUND {
+            return Err(self.not_found(method, object, &bytes));
+        }
+        Ok(bytes)
+    }
+
+    /// `GET`, decoded; a 404 is an error.
+    async fn get_found<T: DeserializeOwned>(&self, url: Url, object: &str) -> Result<T, ApiError> {
+        let answer = self.call(Method::GET, url, None, object, true).await?;
+        Self::decode(object, &self.found(&Method::GET, object, answer)?)
+    }
+
     async fn get_optional<T: DeserializeOwned>(
         &self,
         url: Url,
@@ -511,13 +530,10 @@ impl Client {
     ) -> Result<T, ApiError> {
         let body = Self::encode(object, body)?;
         let retry = method != Method::POST;
-        let (status, bytes) = self
+        let answer = self
             .call(method.clone(), url, Some(body), object, retry)
             .await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&method, object, &bytes));
-        }
-        Self::decode(object, &bytes)
+        Self::decode(object, &self.found(&method, object, answer)?)
     }
 
     /// Deletes; `Ok(false)` when it was already gone.
@@ -541,16 +557,40 @@ impl Client {
         let _one_at_a_time = self.gate.lock().await;
         let object = format!("webhook {}", body.name);
         let url = self.webhooks_url(None);
+        self.create_reading_back(url, body, &object, || async {
+            let existing = self.get_webhook(&body.name).await?;
+            if existing.is_some() {
+                tracing::warn!("POST {object}: the answer was lost; read back, it exists");
+            }
+            Ok(existing)
+        })
+        .await
+    }
+
+    /// `POST`s `body`; when the outcome is unknown (the connection dropped), waits, asks
+    /// `read_back` for what the lost answer made (`None`: nothing) and retries only if it
+    /// made nothing: never a duplicate, never a loop on "already exists".
+    async fn create_reading_back<T, F, Fut>(
+        &self,
+        url: Url,
+        body: &impl Serialize,
+        object: &str,
+        read_back: F,
+    ) -> Result<T, ApiError>
+    where
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<Option<T>, ApiError>>,
+    {
         let mut attempt = 0;
         loop {
-            match self.write(Method::POST, url.clone(), body, &object).await {
-                Ok(w) => return Ok(w),
+            match self.write(Method::POST, url.clone(), body, object).await {
+                Ok(created) => return Ok(created),
                 Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
                     tracing::debug!(object, error = %err, "create outcome unknown; reading before retrying");
                     tokio::time::sleep(self.backoff(attempt, err.status(), None)).await;
-                    if let Some(existing) = self.get_webhook(&body.name).await? {
-                        tracing::warn!("POST {object}: the answer was lost; read back, it exists");
-                        return Ok(existing);
+                    if let Some(made) = read_back().await? {
+                        return Ok(made);
                     }
                     attempt += 1;
                 }
@@ -596,29 +636,23 @@ impl Client {
         let _one_at_a_time = self.gate.lock().await;
         let object = format!("custom variable {}", body.name);
         let url = self.variables_url(None);
-        let mut attempt = 0;
-        loop {
-            match self.write(Method::POST, url.clone(), body, &object).await {
-                Ok(v) => return Ok(v),
-                Err(err) if err.outcome_unknown() && attempt < self.options.max_retries => {
-                    tracing::debug!(object, error = %err, "create outcome unknown; reading before retrying");
-                    tokio::time::sleep(self.backoff(attempt, err.status(), None)).await;
-                    if self.get_variable(&body.name).await?.is_some() {
-                        tracing::warn!("POST {object}: the answer was lost; read back, it exists (its value is written again)");
-                        // It exists; make sure it holds what was asked (a secret's value
-                        // cannot be read back, so write it again).
-                        let update = wire::CustomVariableUpdateRequest {
-                            is_secret: Some(body.is_secret),
-                            name: None,
-                            value: Some(body.value.clone()),
-                        };
-                        return self.update_variable_ungated(&body.name, &update).await;
-                    }
-                    attempt += 1;
-                }
-                Err(err) => return Err(err),
+        self.create_reading_back(url, body, &object, || async {
+            if self.get_variable(&body.name).await?.is_none() {
+                return Ok(None);
             }
-        }
+            tracing::warn!("POST {object}: the answer was lost; read back, it exists (its value is written again)");
+            // It exists; make sure it holds what was asked (a secret's value cannot be
+            // read back, so write it again).
+            let update = wire::CustomVariableUpdateRequest {
+                is_secret: Some(body.is_secret),
+                name: None,
+                value: Some(body.value.clone()),
+            };
+            self.update_variable_ungated(&body.name, &update)
+                .await
+                .map(Some)
+        })
+        .await
     }
 
     /// One `POST …/custom-variables` whose unknown outcome is returned as an error rather

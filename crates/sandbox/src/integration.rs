@@ -43,6 +43,33 @@ fn check_webhook_name(name: &str) -> Result<(), ApiError> {
     }
 }
 
+/// A rename of `name` to `new_name` is refused when another `kind` has that name.
+fn check_free<T>(
+    objects: &std::collections::BTreeMap<String, T>,
+    name: &str,
+    new_name: &str,
+    kind: &str,
+) -> Result<(), ApiError> {
+    if new_name != name && objects.contains_key(new_name) {
+        return Err(ApiError::bad_request(format!(
+            "{kind} '{new_name}' already exists"
+        )));
+    }
+    Ok(())
+}
+
+/// Removes `name`; a 404 with `not_found` when there is none.
+fn remove<T>(
+    objects: &mut std::collections::BTreeMap<String, T>,
+    name: &str,
+    not_found: &str,
+) -> Result<(), ApiError> {
+    objects
+        .remove(name)
+        .map(|_| ())
+        .ok_or_else(|| ApiError::not_found(not_found))
+}
+
 fn check_encoding(encode_as: &str) -> Result<(), ApiError> {
     match encode_as {
         "json" | "form" => Ok(()),
@@ -122,11 +149,7 @@ pub fn update_webhook(
     let mut webhook = get_webhook(state, name)?;
     if let Some(new_name) = &req.name {
         check_webhook_name(new_name)?;
-        if new_name != name && state.webhooks.contains_key(new_name) {
-            return Err(ApiError::bad_request(format!(
-                "Webhook '{new_name}' already exists"
-            )));
-        }
+        check_free(&state.webhooks, name, new_name, "Webhook")?;
         webhook.name = new_name.clone();
     }
     if let Some(encode_as) = req.encode_as {
@@ -152,11 +175,7 @@ pub fn update_webhook(
 
 /// `DELETE …/webhooks/{name}`.
 pub fn delete_webhook(state: &mut Integration, name: &str) -> Result<(), ApiError> {
-    state
-        .webhooks
-        .remove(name)
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found(WEBHOOK_NOT_FOUND))
+    remove(&mut state.webhooks, name, WEBHOOK_NOT_FOUND)
 }
 
 /// The API's view of a stored variable: no value when secret.
@@ -219,11 +238,7 @@ pub fn update_variable(
         .ok_or_else(|| ApiError::not_found(VARIABLE_NOT_FOUND))?;
     if let Some(new_name) = &req.name {
         check_variable_name(new_name)?;
-        if new_name != name && state.custom_variables.contains_key(new_name) {
-            return Err(ApiError::bad_request(format!(
-                "Custom variable '{new_name}' already exists"
-            )));
-        }
+        check_free(&state.custom_variables, name, new_name, "Custom variable")?;
         variable.name = new_name.clone();
     }
     if let Some(value) = req.value {
@@ -243,9 +258,5 @@ pub fn update_variable(
 
 /// `DELETE …/custom-variables/{name}`.
 pub fn delete_variable(state: &mut Integration, name: &str) -> Result<(), ApiError> {
-    state
-        .custom_variables
-        .remove(name)
-        .map(|_| ())
-        .ok_or_else(|| ApiError::not_found(VARIABLE_NOT_FOUND))
+    remove(&mut state.custom_variables, name, VARIABLE_NOT_FOUND)
 }

@@ -138,20 +138,17 @@ fn check_fields(body: &Map<String, Value>, required: &[&str]) -> Result<(), ApiE
             ))
         })?;
     }
-    if let Some(v) = body.get("tags") {
-        let ok = v.is_null()
-            || v.as_array()
-                .is_some_and(|items| items.iter().all(Value::is_string));
-        if !ok {
-            return Err(wrong("tags", "an array of strings"));
-        }
-    }
-    if let Some(v) = body.get("restricted_roles") {
-        let ok = v.is_null()
-            || v.as_array()
-                .is_some_and(|items| items.iter().all(Value::is_string));
-        if !ok {
-            return Err(wrong("restricted_roles", "an array of strings or null"));
+    for (field, expected) in [
+        ("tags", "an array of strings"),
+        ("restricted_roles", "an array of strings or null"),
+    ] {
+        if let Some(v) = body.get(field) {
+            let ok = v.is_null()
+                || v.as_array()
+                    .is_some_and(|items| items.iter().all(Value::is_string));
+            if !ok {
+                return Err(wrong(field, expected));
+            }
         }
     }
     if let Some(v) = body.get("options") {

@@ -8,7 +8,7 @@
 
 use super::Client;
 use crate::{wire, ApiError};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Url};
 
 impl Client {
     /// `/api/v2/integration/webhooks/configuration/auth-method[/oauth2-client-credentials[/{id}]]`.
@@ -28,11 +28,7 @@ impl Client {
         url.query_pairs_mut()
             .append_pair("include", wire::OAUTH2_PROTOCOL);
         let object = "webhook auth method list";
-        let (status, bytes) = self.call(Method::GET, url, None, object, true).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::GET, object, &bytes));
-        }
-        Self::decode(object, &bytes)
+        self.get_found(url, object).await
     }
 
     /// `GET …/oauth2-client-credentials/{id}`; `None` when it does not exist.

@@ -4,7 +4,7 @@
 
 use super::Client;
 use crate::{wire, ApiError};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 
 impl Client {
     /// Every dashboard's summary, `count` at a time with `start` until a short page.
@@ -18,11 +18,10 @@ impl Client {
                 .append_pair("count", &PAGE.to_string())
                 .append_pair("start", &(page * PAGE).to_string());
             let object = format!("dashboard list page {page}");
-            let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
-            if status == StatusCode::NOT_FOUND {
-                return Err(self.not_found(&Method::GET, &object, &bytes));
-            }
-            let batch = Self::decode::<wire::DashboardList>(&object, &bytes)?.dashboards;
+            let batch = self
+                .get_found::<wire::DashboardList>(url, &object)
+                .await?
+                .dashboards;
             if page > 0 && batch.first().map(|d| &d.id) == all.first().map(|d| &d.id) {
                 return Err(ApiError::Decode {
                     object: "dashboard list".into(),
@@ -87,12 +86,9 @@ impl Client {
         let url = self.url(&["check_run"]);
         let object = format!("check_run ({} runs)", runs.len());
         let body = Self::encode(&object, &runs)?;
-        let (status, bytes) = self
+        let answer = self
             .call(Method::POST, url, Some(body), &object, true)
             .await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::POST, &object, &bytes));
-        }
-        Ok(())
+        self.found(&Method::POST, &object, answer).map(drop)
     }
 }

@@ -12,7 +12,7 @@ use super::Client;
 use crate::{wire, ApiError};
 use ddhooks_core::plan::MonitorInterest;
 use futures::{StreamExt, TryStreamExt};
-use reqwest::{Method, StatusCode};
+use reqwest::Method;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -51,10 +51,8 @@ impl Client {
             .append_pair("page", &page.to_string())
             .append_pair("page_size", &PAGE.to_string());
         let object = format!("monitor list page {page}");
-        let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::GET, &object, &bytes));
-        }
+        let answer = self.call(Method::GET, url, None, &object, true).await?;
+        let bytes = self.found(&Method::GET, &object, answer)?;
         // Megabytes of JSON: decoded on a blocking thread, so that the requests in flight
         // are not held up, and filtered there, so that only what is kept outlives the page.
         let decode = move || -> Result<Page, ApiError> {

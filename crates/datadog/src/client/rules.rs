@@ -4,7 +4,7 @@
 
 use super::Client;
 use crate::{wire, ApiError};
-use reqwest::{Method, StatusCode, Url};
+use reqwest::{Method, Url};
 
 impl Client {
     /// `/api/v2/monitor/notification_rule[/{id}]`.
@@ -25,11 +25,9 @@ impl Client {
             .append_pair("page", &page.to_string())
             .append_pair("per_page", &per_page.to_string());
         let object = format!("notification rule list page {page}");
-        let (status, bytes) = self.call(Method::GET, url, None, &object, true).await?;
-        if status == StatusCode::NOT_FOUND {
-            return Err(self.not_found(&Method::GET, &object, &bytes));
-        }
-        Self::decode::<wire::RuleList>(&object, &bytes).map(|l| l.data)
+        self.get_found::<wire::RuleList>(url, &object)
+            .await
+            .map(|l| l.data)
     }
 
     /// Every notification rule, page by page (1,000 per page, the API's maximum) until a

@@ -62,6 +62,13 @@ fn on_disk(data: &Data) -> Data {
     data
 }
 
+/// Closes `store`, then opens `path` again: it reads what the store held (as written).
+fn closes_and_reopens_as_it_was(store: Store, path: &Path) {
+    let expected = on_disk(&store.lock());
+    drop(store);
+    assert_eq!(load(path, journal_only()), expected);
+}
+
 fn load(path: &Path, policy: Policy) -> Data {
     match Store::open_with(path, policy) {
         Ok(store) => store.lock().clone(),
@@ -122,66 +129,61 @@ impl Client {
 async fn every_kind_of_write(c: &Client) {
     use reqwest::Method;
     let check_run = "https://api.datadoghq.com/api/v1/check_run";
-    c.call(
-        Method::POST,
-        WEBHOOKS,
-        Some(json!({"name": "fire", "url": check_run,
+    // Webhooks and variables: created, renamed, changed, deleted.
+    let writes = [
+        (
+            Method::POST,
+            WEBHOOKS.to_string(),
+            Some(json!({"name": "fire", "url": check_run,
             "payload": "[{\"check\": \"app.ok\", \"host_name\": \"$HOSTNAME\", \"status\": 2, \"tags\": []}]",
             "custom_headers": "{\"DD-API-KEY\": \"$DD_KEY\"}"})),
-    )
-    .await;
-    c.call(
-        Method::POST,
-        WEBHOOKS,
-        Some(json!({"name": "old", "url": "https://example.com/a"})),
-    )
-    .await;
-    c.call(
-        Method::PUT,
-        &format!("{WEBHOOKS}/old"),
-        Some(json!({"name": "renamed", "url": "https://example.com/b"})),
-    )
-    .await;
-    c.call(
-        Method::POST,
-        WEBHOOKS,
-        Some(json!({"name": "gone", "url": "https://example.com/c"})),
-    )
-    .await;
-    c.call(Method::DELETE, &format!("{WEBHOOKS}/gone"), None)
-        .await;
-    c.call(
-        Method::POST,
-        VARIABLES,
-        Some(json!({"name": "DD_KEY", "value": "first-secret", "is_secret": true})),
-    )
-    .await;
-    c.call(
-        Method::PUT,
-        &format!("{VARIABLES}/DD_KEY"),
-        Some(json!({"value": SECRET})),
-    )
-    .await;
-    c.call(
-        Method::POST,
-        VARIABLES,
-        Some(json!({"name": "PLAIN", "value": "visible", "is_secret": false})),
-    )
-    .await;
-    c.call(
-        Method::PUT,
-        &format!("{VARIABLES}/PLAIN"),
-        Some(json!({"name": "PLAIN_TOO", "value": "still visible"})),
-    )
-    .await;
-    c.call(
-        Method::POST,
-        VARIABLES,
-        Some(json!({"name": "GONE", "value": "x", "is_secret": false})),
-    )
-    .await;
-    c.call(Method::DELETE, &format!("{VARIABLES}/GONE"), None)
-        .await;
+        ),
+        (
+            Method::POST,
+            WEBHOOKS.to_string(),
+            Some(json!({"name": "old", "url": "https://example.com/a"})),
+        ),
+        (
+            Method::PUT,
+            format!("{WEBHOOKS}/old"),
+            Some(json!({"name": "renamed", "url": "https://example.com/b"})),
+        ),
+        (
+            Method::POST,
+            WEBHOOKS.to_string(),
+            Some(json!({"name": "gone", "url": "https://example.com/c"})),
+        ),
+        (Method::DELETE, format!("{WEBHOOKS}/gone"), None),
+        (
+            Method::POST,
+            VARIABLES.to_string(),
+            Some(json!({"name": "DD_KEY", "value": "first-secret", "is_secret": true})),
+        ),
+        (
+            Method::PUT,
+            format!("{VARIABLES}/DD_KEY"),
+            Some(json!({"value": SECRET})),
+        ),
+        (
+            Method::POST,
+            VARIABLES.to_string(),
+            Some(json!({"name": "PLAIN", "value": "visible", "is_secret": false})),
+        ),
+        (
+            Method::PUT,
+            format!("{VARIABLES}/PLAIN"),
+            Some(json!({"name": "PLAIN_TOO", "value": "still visible"})),
+        ),
+        (
+            Method::POST,
+            VARIABLES.to_string(),
+            Some(json!({"name": "GONE", "value": "x", "is_secret": false})),
+        ),
+        (Method::DELETE, format!("{VARIABLES}/GONE"), None),
+    ];
+    for (method, path, body) in writes {
+        c.call(method, &path, body).await;
+    }
     let mut ids = Vec::new();
     for i in 0..3 {
         let m = c
@@ -876,10 +878,8 @@ fn writes_from_many_threads_share_syncs_and_all_survive() {
             });
         }
     });
-    let expected = on_disk(&store.lock());
-    assert_eq!(expected.monitors.len(), 91);
-    drop(store);
-    assert_eq!(load(&path, journal_only()), expected);
+    assert_eq!(store.lock().monitors.len(), 91);
+    closes_and_reopens_as_it_was(store, &path);
 }
 
 #[test]
@@ -899,9 +899,7 @@ fn a_failed_sync_makes_the_next_write_a_snapshot() {
     );
     assert!(disk.journal.is_none());
     drop(disk);
-    let expected = on_disk(&store.lock());
-    drop(store);
-    assert_eq!(load(&path, journal_only()), expected);
+    closes_and_reopens_as_it_was(store, &path);
 }
 
 #[test]
@@ -921,9 +919,7 @@ fn a_deleted_data_file_starts_empty_whatever_journals_are_left() {
         0,
         "the orphan journal went with the new snapshot"
     );
-    let expected = on_disk(&store.lock());
-    drop(store);
-    assert_eq!(load(&path, journal_only()), expected);
+    closes_and_reopens_as_it_was(store, &path);
 }
 
 #[test]
@@ -938,9 +934,7 @@ fn the_unknown_write_path_still_persists_everything() {
             Ok(())
         })
         .expect("written");
-    let expected = on_disk(&store.lock());
-    drop(store);
-    assert_eq!(load(&path, journal_only()), expected);
+    closes_and_reopens_as_it_was(store, &path);
 }
 
 #[test]
