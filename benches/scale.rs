@@ -83,6 +83,10 @@ struct Params {
     /// ddhooks' `--concurrency`.
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
+    /// Rounds of every case, each on fresh orgs; the table shows each case's median round
+    /// (by wall time), and each round's wall times are listed under it.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=99))]
+    runs: u32,
     /// Percentage of the groups changed in the last case.
     #[arg(long, default_value_t = 1.0)]
     change_percent: f64,
@@ -815,12 +819,9 @@ fn main() -> anyhow::Result<()> {
         ));
     }
     runtime.block_on(async move {
-        let sandbox = SandboxProcess::start()?;
         let work = std::env::temp_dir().join(format!("ddhooks-scale-{}", std::process::id()));
-        let manifests = work.join("manifests");
-        write_manifests(&manifests, params.pairs, &BTreeSet::new(), false)?;
         println!(
-            "ddhooks scale benchmark: {} monitors ({} with a block), {} pairs ({} webhooks), L = {} ms, jitter {} ms (seed {}), concurrency {}",
+            "ddhooks scale benchmark: {} monitors ({} with a block), {} pairs ({} webhooks), L = {} ms, jitter {} ms (seed {}), concurrency {}, median of {} runs",
             params.monitors,
             params.targeted,
             params.pairs,
@@ -828,65 +829,104 @@ fn main() -> anyhow::Result<()> {
             params.latency_ms,
             params.jitter_ms,
             params.seed,
-            params.concurrency
+            params.concurrency,
+            params.runs
         );
         println!("outputs of each run under {}", work.display());
-        let bench = Bench {
-            binary: PathBuf::from(env!("CARGO_BIN_EXE_ddhooks")),
-            manifests,
-            out_dir: work.clone(),
-            sandbox,
-            params,
-        };
-        let plan = ["plan", "--detailed-exitcode"];
-        let apply = ["apply", "--auto-approve"];
-        bench.local_work("from scratch")?;
-        let mut results = vec![
-            bench.case("plan, from scratch", &plan, &[2]).await?,
-            bench.case("apply, from scratch", &apply, &[0]).await?,
-            bench.case("plan, steady state", &plan, &[0]).await?,
-            // The whole org's routing after apply (every monitor and rule read).
-            bench
-                .case("routes, whole org", &["routes", "--format", "json"], &[0])
-                .await?,
-        ];
-        // Import of the org as it now is: the monitors' blocks mention every webhook.
-        let imported = work.join("imported");
-        let imported = imported.to_str().unwrap_or("imported");
-        results.push(
-            bench
-                .case_in(
-                    "import",
-                    &["import", "--force", "--out", imported],
-                    &[0],
-                    None,
-                )
-                .await?,
-        );
-        bench.local_work("steady state")?;
-        let changed_groups =
-            ((bench.params.pairs as f64 * bench.params.change_percent / 100.0).ceil() as usize).max(1);
-        let every = bench.params.pairs / changed_groups;
-        let changed = (0..changed_groups).map(|i| i * every).collect();
-        write_manifests(&bench.manifests, bench.params.pairs, &changed, false)?;
-        results.push(bench.case("apply, 1% change", &apply, &[0]).await?);
-        // The apply converged: a plan now has nothing to do (not measured).
-        bench.case("check", &plan, &[0]).await?;
-        // The same groups delivered by rules, on a fresh org.
-        let rule_manifests = work.join("manifests-rules");
-        write_manifests(&rule_manifests, bench.params.pairs, &BTreeSet::new(), true)?;
-        let params = bench.params.clone();
-        drop(bench);
-        let rules = Bench {
-            binary: PathBuf::from(env!("CARGO_BIN_EXE_ddhooks")),
-            manifests: rule_manifests,
-            out_dir: work.clone(),
-            sandbox: SandboxProcess::start()?,
-            params,
-        };
-        results.push(rules.case("apply, scratch, rules", &apply, &[0]).await?);
-        results.push(rules.case("plan, steady, rules", &plan, &[0]).await?);
-        print_results(&results);
+        let mut rounds = Vec::new();
+        for round in 0..params.runs {
+            let out_dir = work.join(format!("run-{round}"));
+            rounds.push(one_round(params.clone(), out_dir).await?);
+        }
+        print_results(&medians(rounds));
         Ok(())
     })
+}
+
+/// Each case's median round by wall time (the round itself, so that its requests, CPU
+/// and memory are those of one real run), with every round's wall time noted.
+fn medians(rounds: Vec<Vec<CaseResult>>) -> Vec<CaseResult> {
+    let cases = rounds.first().map_or(0, Vec::len);
+    let mut by_case: Vec<Vec<CaseResult>> = (0..cases).map(|_| Vec::new()).collect();
+    for round in rounds {
+        for (i, result) in round.into_iter().enumerate() {
+            by_case[i].push(result);
+        }
+    }
+    by_case
+        .into_iter()
+        .filter_map(|mut runs| {
+            let walls: Vec<String> = runs
+                .iter()
+                .map(|r| format!("{:.2} s", r.wall.as_secs_f64()))
+                .collect();
+            runs.sort_by_key(|r| r.wall);
+            let median = runs.swap_remove(runs.len().checked_sub(1)? / 2);
+            println!("{}: runs {}", median.name, walls.join(", "));
+            Some(median)
+        })
+        .collect()
+}
+
+/// One round of every case, each on a fresh sandbox and fresh manifests under `work`.
+async fn one_round(params: Params, work: PathBuf) -> anyhow::Result<Vec<CaseResult>> {
+    let sandbox = SandboxProcess::start()?;
+    let manifests = work.join("manifests");
+    write_manifests(&manifests, params.pairs, &BTreeSet::new(), false)?;
+    let bench = Bench {
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_ddhooks")),
+        manifests,
+        out_dir: work.clone(),
+        sandbox,
+        params,
+    };
+    let plan = ["plan", "--detailed-exitcode"];
+    let apply = ["apply", "--auto-approve"];
+    bench.local_work("from scratch")?;
+    let mut results = vec![
+        bench.case("plan, from scratch", &plan, &[2]).await?,
+        bench.case("apply, from scratch", &apply, &[0]).await?,
+        bench.case("plan, steady state", &plan, &[0]).await?,
+        // The whole org's routing after apply (every monitor and rule read).
+        bench
+            .case("routes, whole org", &["routes", "--format", "json"], &[0])
+            .await?,
+    ];
+    // Import of the org as it now is: the monitors' blocks mention every webhook.
+    let imported = work.join("imported");
+    let imported = imported.to_str().unwrap_or("imported");
+    results.push(
+        bench
+            .case_in(
+                "import",
+                &["import", "--force", "--out", imported],
+                &[0],
+                None,
+            )
+            .await?,
+    );
+    bench.local_work("steady state")?;
+    let changed_groups =
+        ((bench.params.pairs as f64 * bench.params.change_percent / 100.0).ceil() as usize).max(1);
+    let every = bench.params.pairs / changed_groups;
+    let changed = (0..changed_groups).map(|i| i * every).collect();
+    write_manifests(&bench.manifests, bench.params.pairs, &changed, false)?;
+    results.push(bench.case("apply, 1% change", &apply, &[0]).await?);
+    // The apply converged: a plan now has nothing to do (not measured).
+    bench.case("check", &plan, &[0]).await?;
+    // The same groups delivered by rules, on a fresh org.
+    let rule_manifests = work.join("manifests-rules");
+    write_manifests(&rule_manifests, bench.params.pairs, &BTreeSet::new(), true)?;
+    let params = bench.params.clone();
+    drop(bench);
+    let rules = Bench {
+        binary: PathBuf::from(env!("CARGO_BIN_EXE_ddhooks")),
+        manifests: rule_manifests,
+        out_dir: work.clone(),
+        sandbox: SandboxProcess::start()?,
+        params,
+    };
+    results.push(rules.case("apply, scratch, rules", &apply, &[0]).await?);
+    results.push(rules.case("plan, steady, rules", &plan, &[0]).await?);
+    Ok(results)
 }
