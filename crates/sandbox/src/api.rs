@@ -13,9 +13,9 @@ use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodFilter};
 use axum::{Json, Router};
 use ddhooks_datadog::wire::{IntakeAccepted, KeyValidation, ServiceCheck};
 use serde_json::{json, Value};
@@ -78,7 +78,7 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route(RULES, RULES_KIND.create_route().get(list_rules))
         .route(
             &format!("{RULES}/{{rule_id}}"),
-            RULES_KIND.object_routes(Method::PATCH),
+            RULES_KIND.object_routes(MethodFilter::PATCH),
         )
         .route(
             DASHBOARDS,
@@ -86,14 +86,14 @@ pub fn routes() -> Router<Arc<Shared>> {
         )
         .route(
             &format!("{DASHBOARDS}/{{dashboard_id}}"),
-            DASHBOARDS_KIND.object_routes(Method::PUT),
+            DASHBOARDS_KIND.object_routes(MethodFilter::PUT),
         )
         .merge(handle_routes())
         .route(AUTH_METHODS, get(list_auth_methods))
         .route(OAUTH2, AUTH_METHODS_KIND.create_route())
         .route(
             &format!("{OAUTH2}/{{auth_method_id}}"),
-            AUTH_METHODS_KIND.object_routes(Method::PATCH),
+            AUTH_METHODS_KIND.object_routes(MethodFilter::PATCH),
         )
 }
 

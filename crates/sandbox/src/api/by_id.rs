@@ -20,7 +20,6 @@ use crate::store::Touched;
 use crate::Shared;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
-use axum::http::Method;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::MethodFilter;
@@ -177,7 +176,10 @@ where
 
     /// The routes of one object, `{collection}/{id}`: read, update with `update_method`
     /// (PUT or PATCH, as the kind's API has it) and delete.
-    pub(super) fn object_routes(&'static self, update_method: Method) -> MethodRouter<Arc<Shared>> {
+    pub(super) fn object_routes(
+        &'static self,
+        update_method: MethodFilter,
+    ) -> MethodRouter<Arc<Shared>> {
         let update = move |State(s): State<Arc<Shared>>,
                            _: BothKeys,
                            Path(id): Path<String>,
@@ -187,10 +189,7 @@ where
                 self.get(&s, &id)
             },
         )
-        .on(
-            MethodFilter::try_from(update_method).expect("PUT or PATCH"),
-            update,
-        )
+        .on(update_method, update)
         .delete(
             move |State(s): State<Arc<Shared>>, _: BothKeys, Path(id): Path<String>| {
                 self.delete(s, id)

@@ -12,9 +12,9 @@ use crate::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodFilter};
 use axum::Router;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -64,9 +64,15 @@ pub(super) fn handle_routes() -> Router<Arc<Shared>> {
             get(get_ms_teams_channel),
         )
         .route("/api/v2/team", TEAMS.create_route().get(list_teams))
-        .route("/api/v2/team/{id}", TEAMS.object_routes(Method::PATCH))
+        .route(
+            "/api/v2/team/{id}",
+            TEAMS.object_routes(MethodFilter::PATCH),
+        )
         .route("/api/v2/users", USERS.create_route().get(list_users))
-        .route("/api/v2/users/{id}", USERS.object_routes(Method::PATCH))
+        .route(
+            "/api/v2/users/{id}",
+            USERS.object_routes(MethodFilter::PATCH),
+        )
 }
 
 /// Runs a write on the handles' destinations; answers once it is on disk.
