@@ -47,6 +47,13 @@ pub struct ApplyArgs {
     #[arg(long, hide = true, value_name = "MS")]
     pub monitor_read_max_age_ms: Option<u64>,
 
+    /// Tests only: how long the apply lock settles between being written and read back
+    /// (default 500 ms, for a store that could lose one of two overlapping writes). The
+    /// sandbox loses none, so the test kit sets 0 for every run through the environment
+    /// and each apply stops costing half a second of waiting.
+    #[arg(long, hide = true, value_name = "MS", env = "DDHOOKS_LOCK_SETTLE_MS")]
+    pub lock_settle_ms: Option<u64>,
+
     #[command(flatten)]
     pub connect: ConnectArgs,
 }
@@ -97,7 +104,11 @@ pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
         // One apply at a time per org: the lock is written before the remote state is read,
         // so that the plan and the registry this apply writes back are not stale. Reading
         // goes on while the lock settles; nothing is written before it is confirmed.
-        let claim = match Lock::claim(&session.client, LockOptions::default()).await {
+        let mut lock_options = LockOptions::default();
+        if let Some(ms) = args.lock_settle_ms {
+            lock_options.settle = std::time::Duration::from_millis(ms);
+        }
+        let claim = match Lock::claim(&session.client, lock_options).await {
             Ok(claim) => claim,
             Err(e @ LockError::Held(_)) => {
                 pipeline::annotate_error("ddhooks apply refused", &e.to_string());

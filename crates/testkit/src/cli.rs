@@ -96,13 +96,16 @@ impl Run {
 }
 
 /// `ddhooks ARGS…` with the test keys, `NO_COLOR`, no `DD_SITE`/`DD_HOST`/`RUST_LOG`
-/// from the outer environment, nothing on stdin, both outputs captured.
+/// from the outer environment, nothing on stdin, both outputs captured. The apply lock
+/// does not settle (`DDHOOKS_LOCK_SETTLE_MS=0`): the sandbox never loses a write, and the
+/// settling delay is half a second of every apply.
 pub fn command(args: &[&str]) -> Command {
     let mut cmd = Command::new(&*BIN);
     cmd.args(args)
         .env("DD_API_KEY", API_KEY)
         .env("DD_APP_KEY", APP_KEY)
         .env("NO_COLOR", "1")
+        .env("DDHOOKS_LOCK_SETTLE_MS", "0")
         .env_remove("DD_SITE")
         .env_remove("DD_HOST")
         .env_remove("RUST_LOG")

@@ -47,7 +47,9 @@ async fn two_concurrent_applies_one_wins_the_other_refuses_and_nothing_is_lost()
         );
         write_manifests(&a, pairs, "");
         write_manifests(&b, pairs, "");
-        let auto = ["--auto-approve"];
+        // The store loses overlapping writes, the lock's included: the lock must settle as
+        // it does against Datadog (the kit turns the settling off for every other test).
+        let auto = ["--auto-approve", "--lock-settle-ms", "500"];
         let (ra, rb) = tokio::join!(
             cli::apply(&sandbox.base, &a, &auto),
             cli::apply(&sandbox.base, &b, &auto)
