@@ -6,6 +6,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::{BTreeMap, BTreeSet};
 
+mod monitor_table;
+pub use monitor_table::{listing_array, MonitorTable};
+
 /// What a secret variable's value becomes in the data file and its journal: a value read
 /// from `${env:…}` stays in memory only.
 pub const REDACTED_SECRET: &str = "sandbox-secret-not-persisted";
@@ -59,8 +62,8 @@ pub struct Data {
     /// Webhooks and custom variables.
     #[serde(flatten)]
     pub integration: Integration,
-    /// Monitors by id, each the full JSON object the API returns.
-    pub monitors: BTreeMap<i64, Map<String, Value>>,
+    /// Monitors by id, each the full JSON object the API returns (and its listing answer).
+    pub monitors: MonitorTable,
     /// The id the next created monitor gets.
     pub next_monitor_id: i64,
     /// Service checks received by `POST /api/v1/check_run`, in order.
@@ -94,7 +97,7 @@ impl Default for Data {
         Self {
             version: 1,
             integration: Integration::default(),
-            monitors: BTreeMap::new(),
+            monitors: MonitorTable::default(),
             next_monitor_id: 1,
             check_runs: Vec::new(),
             monitor_states: BTreeMap::new(),

@@ -1,7 +1,7 @@
 //! Monitors: validation, the server-side defaults Datadog fills in, and the list filters,
 //! as pure functions over JSON so every field a client sends is stored and echoed.
 
-use crate::data::Data;
+use crate::data::{listing_array, Data};
 use crate::error::ApiError;
 use ddhooks_core::template;
 use serde_json::{json, Map, Value};
@@ -551,28 +551,12 @@ fn split_list(raw: &str) -> impl Iterator<Item = &str> {
     raw.split(',').map(str::trim).filter(|s| !s.is_empty())
 }
 
-/// A monitor as the listing shows it: the stored object with `matching_downtimes: []`,
-/// serialised straight from the store (a page of 1,000 monitors is megabytes: no copy).
-#[derive(Debug, Clone, Copy)]
-pub struct Listed<'d>(pub &'d Map<String, Value>);
-
-impl serde::Serialize for Listed<'_> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut map = serializer.serialize_map(Some(self.0.len() + 1))?;
-        for (key, value) in self.0 {
-            if key != "matching_downtimes" {
-                map.serialize_entry(key, value)?;
-            }
-        }
-        map.serialize_entry("matching_downtimes", &[] as &[Value])?;
-        map.end()
-    }
-}
-
-/// `GET /api/v1/monitor`: filters, then pages when `page` is given. Every listed monitor
-/// carries `matching_downtimes`, as recorded.
-pub fn list<'d>(data: &'d Data, query: &ListQuery) -> Result<Vec<Listed<'d>>, ApiError> {
+/// `GET /api/v1/monitor`: filters, then pages when `page` is given; the answer's bytes, put
+/// together from each monitor's stored listing answer ([`MonitorTable`]: every listed
+/// monitor carries `matching_downtimes`, as recorded).
+///
+/// [`MonitorTable`]: crate::data::MonitorTable
+pub fn list(data: &Data, query: &ListQuery) -> Result<Vec<u8>, ApiError> {
     if let Some(states) = &query.group_states {
         let valid = ["all", "alert", "warn", "no data", "ok"];
         if split_list(states).any(|s| !valid.contains(&s.to_ascii_lowercase().as_str())) {
@@ -620,7 +604,7 @@ pub fn list<'d>(data: &'d Data, query: &ListQuery) -> Result<Vec<Listed<'d>>, Ap
         .into_iter()
         .flatten()
         .collect();
-    let matching = data.monitors.iter().filter(|(id, m)| {
+    let matching = data.monitors.listed().filter(|(id, m, _)| {
         if id_offset.is_some_and(|offset| **id <= offset) {
             return false;
         }
@@ -646,13 +630,13 @@ pub fn list<'d>(data: &'d Data, query: &ListQuery) -> Result<Vec<Listed<'d>>, Ap
         let q = m.get("query").and_then(Value::as_str).unwrap_or_default();
         scope_tags.iter().all(|t| q.contains(t))
     });
-    let with_downtimes = |(_, m): (&'d i64, &'d Map<String, Value>)| Listed(m);
+    let answers = matching.map(|(_, _, bytes)| bytes);
     Ok(match page {
-        None => matching.map(with_downtimes).collect(),
+        None => listing_array(answers),
         Some(page) => {
             let skip = usize::try_from(page.saturating_mul(page_size)).unwrap_or(usize::MAX);
             let take = usize::try_from(page_size).unwrap_or(100);
-            matching.skip(skip).take(take).map(with_downtimes).collect()
+            listing_array(answers.skip(skip).take(take))
         }
     })
 }

@@ -312,10 +312,10 @@ async fn transition(
         touched.monitor(id);
         touched.monitor_state(id);
         data.monitor_states.insert(id, to.as_str().to_string());
-        if let Some(m) = data.monitors.get_mut(&id) {
+        data.monitors.update(&id, |m| {
             m.insert("overall_state".into(), json!(to.as_str()));
             m.insert("overall_state_modified".into(), json!(now.rfc3339));
-        }
+        });
         data.next_event_id += 1;
         let tags = monitor_tags(&monitor);
         let rules = matching_rules(data, &tags);
@@ -647,9 +647,9 @@ mod tests {
             .shared()
             .store
             .write(|data| {
-                if let Some(m) = data.monitors.get_mut(&id) {
+                data.monitors.update(&id, |m| {
                     m.insert("message".into(), json!(deep));
-                }
+                });
                 Ok(())
             })
             .expect("seeded");

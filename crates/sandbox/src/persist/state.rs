@@ -3,7 +3,7 @@
 
 use super::{PersistError, SNAPSHOT_VERSION};
 use crate::data::{
-    Data, Directory, Integration, StoredAuthMethod, StoredVariable, REDACTED_SECRET,
+    Data, Directory, Integration, MonitorTable, StoredAuthMethod, StoredVariable, REDACTED_SECRET,
 };
 use ddhooks_datadog::wire::{Dashboard, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
@@ -236,7 +236,12 @@ impl Record {
             &mut data.integration.custom_variables,
             self.custom_variables,
         );
-        merge(&mut data.monitors, self.monitors);
+        for (id, monitor) in self.monitors {
+            match monitor {
+                Some(monitor) => data.monitors.insert(id, monitor),
+                None => data.monitors.remove(&id),
+            };
+        }
         merge(&mut data.monitor_states, self.monitor_states);
         merge(&mut data.notification_rules, self.notification_rules);
         merge(&mut data.dashboards, self.dashboards);
@@ -263,7 +268,7 @@ struct SnapshotOut<'a> {
     journal: Option<u64>,
     webhooks: &'a BTreeMap<String, Webhook>,
     custom_variables: RedactedVariables<'a>,
-    monitors: &'a BTreeMap<i64, Map<String, Value>>,
+    monitors: &'a MonitorTable,
     next_monitor_id: i64,
     check_runs: &'a [ServiceCheck],
     monitor_states: &'a BTreeMap<i64, String>,
@@ -299,7 +304,7 @@ struct SnapshotIn {
     journal: Option<u64>,
     webhooks: BTreeMap<String, Webhook>,
     custom_variables: BTreeMap<String, StoredVariable>,
-    monitors: BTreeMap<i64, Map<String, Value>>,
+    monitors: MonitorTable,
     next_monitor_id: i64,
     check_runs: Vec<ServiceCheck>,
     #[serde(default)]
