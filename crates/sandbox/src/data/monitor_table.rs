@@ -28,31 +28,49 @@ impl Stored {
 /// [`MonitorTable::update`] or [`MonitorTable::remove`], which keep the listing bytes in
 /// step with the object, so that no page can answer an old version of a monitor.
 /// Serialised (in the data file, snapshots and the journal) as the map of objects alone.
+///
+/// Held as a vector sorted by id rather than a tree: ids only grow, so a create appends,
+/// and a page of an unfiltered listing is a slice ([`MonitorTable::listed_from`]) instead
+/// of a walk past every monitor of the pages before it (page 100 of 100,000 monitors
+/// walked 99,000).
 #[derive(Debug, Clone, Default)]
-pub struct MonitorTable(BTreeMap<i64, Stored>);
+pub struct MonitorTable(Vec<(i64, Stored)>);
 
 impl MonitorTable {
+    fn position(&self, id: &i64) -> Result<usize, usize> {
+        self.0.binary_search_by_key(id, |(stored, _)| *stored)
+    }
+
     /// The monitor `id`, as stored.
     pub fn get(&self, id: &i64) -> Option<&Map<String, Value>> {
-        self.0.get(id).map(|s| &s.object)
+        let at = self.position(id).ok()?;
+        Some(&self.0[at].1.object)
     }
 
     /// Whether monitor `id` exists.
     pub fn contains_key(&self, id: &i64) -> bool {
-        self.0.contains_key(id)
+        self.position(id).is_ok()
     }
 
     /// Stores `object` as monitor `id` (its listing bytes serialised now); the monitor it
     /// replaces, if any.
     pub fn insert(&mut self, id: i64, object: Map<String, Value>) -> Option<Map<String, Value>> {
-        self.0.insert(id, Stored::new(object)).map(|s| s.object)
+        let stored = Stored::new(object);
+        match self.position(&id) {
+            Ok(at) => Some(std::mem::replace(&mut self.0[at].1, stored).object),
+            Err(at) => {
+                self.0.insert(at, (id, stored));
+                None
+            }
+        }
     }
 
     /// Changes monitor `id` in place and serialises it again; `false` when there is none.
     pub fn update(&mut self, id: &i64, change: impl FnOnce(&mut Map<String, Value>)) -> bool {
-        let Some(stored) = self.0.get_mut(id) else {
+        let Ok(at) = self.position(id) else {
             return false;
         };
+        let stored = &mut self.0[at].1;
         change(&mut stored.object);
         stored.listed = listing_bytes(&stored.object);
         true
@@ -60,7 +78,8 @@ impl MonitorTable {
 
     /// Removes monitor `id`; the monitor removed, if any.
     pub fn remove(&mut self, id: &i64) -> Option<Map<String, Value>> {
-        self.0.remove(id).map(|s| s.object)
+        let at = self.position(id).ok()?;
+        Some(self.0.remove(at).1.object)
     }
 
     /// How many monitors there are.
@@ -75,7 +94,7 @@ impl MonitorTable {
 
     /// The ids, ascending.
     pub fn keys(&self) -> impl Iterator<Item = &i64> {
-        self.0.keys()
+        self.0.iter().map(|(id, _)| id)
     }
 
     /// Every monitor by ascending id.
@@ -85,7 +104,20 @@ impl MonitorTable {
 
     /// Every monitor by ascending id, with the bytes the listing answers for it.
     pub fn listed(&self) -> impl Iterator<Item = (&i64, &Map<String, Value>, &[u8])> {
-        self.0.iter().map(|(id, s)| (id, &s.object, &*s.listed))
+        self.listed_from(0)
+    }
+
+    /// [`MonitorTable::listed`] from the `skip`-th monitor on, without walking the ones
+    /// before it.
+    pub fn listed_from(
+        &self,
+        skip: usize,
+    ) -> impl Iterator<Item = (&i64, &Map<String, Value>, &[u8])> {
+        self.0
+            .get(skip..)
+            .unwrap_or_default()
+            .iter()
+            .map(|(id, s)| (id, &s.object, &*s.listed))
     }
 }
 
@@ -135,22 +167,23 @@ impl PartialEq for MonitorTable {
     }
 }
 
+#[cfg(test)]
 impl std::ops::Index<&i64> for MonitorTable {
     type Output = Map<String, Value>;
 
+    /// Panics when there is no monitor `id`, as a map's index does (tests only).
     fn index(&self, id: &i64) -> &Map<String, Value> {
-        &self.0[id].object
+        self.get(id).expect("no monitor with this id")
     }
 }
 
 impl FromIterator<(i64, Map<String, Value>)> for MonitorTable {
     fn from_iter<I: IntoIterator<Item = (i64, Map<String, Value>)>>(objects: I) -> Self {
-        MonitorTable(
-            objects
-                .into_iter()
-                .map(|(id, object)| (id, Stored::new(object)))
-                .collect(),
-        )
+        let mut table = MonitorTable::default();
+        for (id, object) in objects {
+            table.insert(id, object);
+        }
+        table
     }
 }
 
@@ -229,5 +262,28 @@ mod tests {
         let back: MonitorTable = serde_json::from_str(&text).expect("parses");
         assert_eq!(back, table);
         assert_eq!(page(&back)[0]["name"], "n");
+    }
+
+    #[test]
+    fn ids_stay_sorted_and_a_page_starts_anywhere() {
+        let mut table = MonitorTable::default();
+        for id in [5, 1, 9, 3] {
+            assert!(table.insert(id, object(json!({"id": id}))).is_none());
+        }
+        assert!(table.insert(3, object(json!({"id": 3, "v": 2}))).is_some());
+        assert_eq!(table.keys().copied().collect::<Vec<_>>(), [1, 3, 5, 9]);
+        let from = |skip| {
+            table
+                .listed_from(skip)
+                .map(|(id, _, _)| *id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(from(2), [5, 9]);
+        assert_eq!(from(4), Vec::<i64>::new());
+        assert_eq!(from(usize::MAX), Vec::<i64>::new());
+        assert_eq!(table.remove(&5).map(|m| m["id"].clone()), Some(json!(5)));
+        assert_eq!(table.remove(&5), None);
+        assert_eq!(table.get(&3).map(|m| m["v"].clone()), Some(json!(2)));
+        assert_eq!(table.len(), 3);
     }
 }
