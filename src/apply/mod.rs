@@ -10,7 +10,7 @@
 //! moved is refused rather than overwritten: at 10,000 monitors, 11 page GETs every 5 s of
 //! chain instead of one GET per monitor written.
 
-pub use ddhooks_core::apply::{engine, schedule, schedule_from};
+pub use ddhooks_core::apply::{engine, schedule, schedule_from, Freshness, ListingSize};
 
 pub use crate::datadog::lock::{self, Claim, Lock, LockError, LockOptions};
 pub use crate::datadog::registry_store::{StateError, StateStore};
@@ -22,7 +22,7 @@ pub use engine::{
 use crate::datadog::{ApiError, Client};
 use crate::plan::{self, Address, Change, Edit, MonitorChange, MonitorInterest, Plan};
 use crate::registry::Registry;
-use futures::stream::{self, StreamExt};
+use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -40,8 +40,9 @@ pub struct Applier<'a> {
     pub concurrency: usize,
     /// When the remote state the plan was made from was read (the fetch's start).
     pub read_at: Instant,
-    /// How many monitors that read found (sizes a second listing).
-    pub monitors_read: usize,
+    /// What that read's listing of the monitors cost: sizes a second listing, and chooses
+    /// between one and reading the written monitors by id ([`Freshness::cheaper`]).
+    pub monitor_listing: ListingSize,
     /// Set by SIGINT/SIGTERM: the write in flight finishes, nothing new starts.
     pub stop: Arc<AtomicBool>,
     /// How old the last read of the monitors may be when one is written
@@ -61,8 +62,8 @@ impl Applier<'_> {
     /// with it).
     fn starting_registry(&self) -> Registry {
         let mut registry = self.registry.clone();
-        if self.monitors_read > 0 {
-            registry.set_monitor_count(Some(self.monitors_read));
+        if self.monitor_listing.monitors > 0 {
+            registry.set_monitor_count(Some(self.monitor_listing.monitors));
         }
         registry
     }
@@ -94,9 +95,15 @@ impl Applier<'_> {
                 })
                 .collect(),
         ));
+        let writes = plan
+            .changes
+            .iter()
+            .filter(|c| matches!(c, Change::Monitor(_)))
+            .count();
         let mut engine = Engine::new(plan, registry, self.state.dirty)
             .overlapping(self.concurrency.saturating_sub(1))
-            .read_max_age(self.read_max_age);
+            .read_max_age(self.read_max_age)
+            .freshness(Freshness::cheaper(self.monitor_listing, writes));
         for _ in 0..max_steps {
             if self.stop.load(Ordering::SeqCst) {
                 engine.interrupt();
@@ -187,7 +194,7 @@ impl Applier<'_> {
         match work {
             MonitorWork::Read => MonitorOutcome::Read(
                 self.client
-                    .monitors_expecting(self.monitors_read, rewritten.clone())
+                    .monitors_expecting(self.monitor_listing.monitors, rewritten.clone())
                     .await
                     .map(|monitors| {
                         monitors
@@ -197,6 +204,7 @@ impl Applier<'_> {
                     })
                     .map_err(|e| e.to_string()),
             ),
+            MonitorWork::ReadEach(ids) => MonitorOutcome::Read(self.read_each(ids).await),
             MonitorWork::Write(changes) => {
                 MonitorOutcome::Written(self.write_monitors(changes).await)
             }
@@ -269,6 +277,22 @@ impl Applier<'_> {
                 detail: "not a change of an object addressed by id".to_string(),
             }),
         }
+    }
+
+    /// The message fingerprint of each of the monitors `ids`, read by id, `concurrency` at a
+    /// time; a monitor deleted meanwhile is missing from the answer.
+    async fn read_each(&self, ids: Vec<i64>) -> Result<BTreeMap<i64, plan::Fingerprint>, String> {
+        let client = self.client;
+        let read: Vec<(i64, Option<String>)> = stream::iter(ids)
+            .map(|id| async move { Ok((id, client.read_monitor_message(id).await?)) })
+            .buffer_unordered(self.concurrency.max(1))
+            .try_collect()
+            .await
+            .map_err(|e: ApiError| e.to_string())?;
+        Ok(read
+            .into_iter()
+            .filter_map(|(id, message)| Some((id, plan::message_fingerprint(&message?))))
+            .collect())
     }
 
     /// The monitor writes, `concurrency` at a time; after a signal, the rest are not

@@ -202,7 +202,7 @@ async fn locked(
         registry,
         mut store,
         read_at,
-        monitors_read,
+        monitor_listing,
         remote: _,
         unknown_handles: _,
     } = planned;
@@ -249,7 +249,7 @@ async fn locked(
         registry,
         concurrency: session.concurrency,
         read_at,
-        monitors_read,
+        monitor_listing,
         stop,
         read_max_age,
     };

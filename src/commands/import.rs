@@ -160,10 +160,12 @@ pub fn run(args: ImportArgs, printer: Printer) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// Lists the monitors, the notification rules and the webhook auth methods, reads every
-/// webhook the monitors and rules mention and
-/// every `extra_webhooks`, then every custom variable those webhooks reference and every
-/// `extra_variables`, then the dashboards that may be status boards; never writes.
+/// Lists the monitors (keeping a message only when it mentions a webhook or holds a
+/// marker), the notification rules and the webhook auth methods, all at once, and reads
+/// every webhook the monitors mention as soon as the page mentioning it arrives; then every
+/// webhook the rules name and every `extra_webhooks`, then every custom variable those
+/// webhooks reference and every `extra_variables`, then the dashboards that may be status
+/// boards; never writes. The client bounds the requests in flight.
 pub async fn discover(
     session: &Session,
     extra_webhooks: &[String],
@@ -171,24 +173,56 @@ pub async fn discover(
 ) -> anyhow::Result<Found> {
     let client = &session.client;
     let concurrency = session.concurrency.max(1);
-    let monitors = client
-        .read_monitors()
-        .await
-        .context("listing the monitors")?;
     let mut found = Found::default();
-    for m in monitors {
-        found.remote.monitors.insert(m.id, m);
-    }
-    let rules = client
-        .read_rules()
-        .await
-        .context("listing the notification rules")?;
-    for r in rules {
+    let (pages, mut arriving) = futures::channel::mpsc::unbounded();
+    let listing = async {
+        client
+            .stream_monitors_for_import(pages)
+            .await
+            .context("listing the monitors")
+    };
+    // Each page's webhooks are read while the next pages come.
+    let mut mentions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
+    let mut hooks: Vec<(String, Option<RemoteWebhook>)> = Vec::new();
+    let monitors = &mut found.remote.monitors;
+    let reading = async {
+        let mut reads = futures::stream::FuturesUnordered::new();
+        let mut listed = false;
+        while !listed || !reads.is_empty() {
+            tokio::select! {
+                page = arriving.next(), if !listed => match page {
+                    Some(page) => {
+                        for (name, ids) in import::mentioned_webhooks(&page) {
+                            if !mentions.contains_key(&name) {
+                                reads.push(read_webhook(client, name.clone()));
+                            }
+                            mentions.entry(name).or_default().extend(ids);
+                        }
+                        monitors.extend(page.into_iter().map(|m| (m.id, m)));
+                    }
+                    None => listed = true,
+                },
+                Some(read) = reads.next() => hooks.push(read?),
+            }
+        }
+        anyhow::Ok(())
+    };
+    let rules = async {
+        client
+            .read_rules()
+            .await
+            .context("listing the notification rules")
+    };
+    let (listed, read, rules, auth_methods) =
+        tokio::join!(listing, reading, rules, client.read_auth_methods());
+    listed?;
+    read?;
+    for r in rules? {
         found.remote.notification_rules.insert(r.id.clone(), r);
     }
     // Auth methods came in 2026: a key or an org that may not list them (403, 404) imports
     // everything else, and says so.
-    match client.read_auth_methods().await {
+    match auth_methods {
         Ok(methods) => {
             for m in methods {
                 found.remote.auth_methods.insert(m.id.clone(), m);
@@ -199,16 +233,18 @@ pub async fn discover(
         }
         Err(e) => return Err(e).context("listing the webhook auth methods"),
     }
-    let mut mentions = import::mentioned_webhooks(found.remote.monitors.values());
+    let mut named: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
     for name in
         import::webhooks_named_by_rules(found.remote.notification_rules.values()).into_keys()
     {
-        mentions.entry(name).or_default();
+        named.entry(name).or_default();
     }
     for name in extra_webhooks {
-        mentions.entry(name.clone()).or_default();
+        named.entry(name.clone()).or_default();
     }
-    let hooks = read_all(&mentions, concurrency, |n| read_webhook(client, n)).await?;
+    named.retain(|name, _| !mentions.contains_key(name));
+    hooks.extend(read_all(&named, concurrency, |n| read_webhook(client, n)).await?);
+    mentions.extend(named);
     for (name, hook) in hooks {
         match hook {
             Some(w) => {

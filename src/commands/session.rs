@@ -311,7 +311,11 @@ impl Session {
             registry,
             store,
             read_at,
-            monitors_read: fetched.remote.monitor_count(),
+            monitor_listing: crate::apply::ListingSize {
+                monitors: fetched.remote.monitor_count(),
+                pages: fetched.remote.monitor_pages,
+                bytes: fetched.remote.monitors_listed_bytes,
+            },
             remote: fetched.remote,
         })
     }
@@ -432,8 +436,8 @@ pub struct Planned {
     pub store: StateStore,
     /// When the remote state was read (the fetch's start).
     pub read_at: Instant,
-    /// How many monitors were read.
-    pub monitors_read: usize,
+    /// What the listing of the monitors cost (how many, in how many pages and bytes).
+    pub monitor_listing: crate::apply::ListingSize,
     /// What was read (routing after the plan is computed from it).
     pub remote: crate::model::Remote,
     /// The handles found naming nothing in the org, with why (empty when not checked).
@@ -453,7 +457,7 @@ impl Planned {
             registry: self.registry,
             concurrency: session.concurrency,
             read_at: self.read_at,
-            monitors_read: self.monitors_read,
+            monitor_listing: self.monitor_listing,
             stop,
             read_max_age: crate::apply::MONITOR_READ_MAX_AGE,
         };

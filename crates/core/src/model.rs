@@ -272,9 +272,13 @@ pub struct MonitorSelector {
 
 impl MonitorSelector {
     /// Whether a monitor with this id, name and tags is selected.
-    pub fn matches(&self, id: i64, name: &str, tags: &[String]) -> bool {
+    pub fn matches<T: AsRef<str>>(&self, id: i64, name: &str, tags: &[T]) -> bool {
         self.ids.contains(&id)
-            || (!self.tags.is_empty() && self.tags.iter().all(|t| tags.iter().any(|m| m == t)))
+            || (!self.tags.is_empty()
+                && self
+                    .tags
+                    .iter()
+                    .all(|t| tags.iter().any(|m| m.as_ref() == t)))
             || self.name.as_deref().is_some_and(|n| name.contains(n))
     }
 
@@ -724,6 +728,11 @@ pub struct Remote {
     /// How many monitors the org has, kept or not (0 when not known: see
     /// [`Remote::monitor_count`]).
     pub monitors_listed: usize,
+    /// The pages and bytes of that listing (0 when not known): apply weighs listing again
+    /// against reading the monitors it writes by id with them.
+    pub monitor_pages: usize,
+    /// See [`Remote::monitor_pages`].
+    pub monitors_listed_bytes: u64,
     /// Every notification rule of the org, by id (rules can be listed).
     pub notification_rules: BTreeMap<String, RemoteRule>,
     /// Every dashboard's title, by id (from the listing, read when boards are declared or

@@ -494,9 +494,9 @@ impl Scope {
     }
 
     /// Whether a monitor with `tags` is in the scope.
-    pub fn matches(&self, tags: &[String]) -> bool {
+    pub fn matches<T: AsRef<str>>(&self, tags: &[T]) -> bool {
         match self {
-            Scope::Term(term) => tags.iter().any(|tag| term.matches(tag)),
+            Scope::Term(term) => tags.iter().any(|tag| term.matches(tag.as_ref())),
             Scope::Not(inner) => !inner.matches(tags),
             Scope::And(items) => items.iter().all(|item| item.matches(tags)),
             Scope::Or(items) => items.iter().any(|item| item.matches(tags)),

@@ -10,7 +10,7 @@ use ddhooks_core::model::Secret;
 use rand::Rng;
 use reqwest::{Method, StatusCode, Url};
 use serde::de::DeserializeOwned;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -22,7 +22,8 @@ mod integration;
 mod monitor_list;
 mod rules;
 pub use error::{ApiError, FetchError};
-pub use monitor_list::MonitorListing;
+pub(crate) use monitor_list::{remote_monitor, Keep};
+pub use monitor_list::{MonitorListing, PageSink};
 
 /// Largest response body accepted; anything larger is an error, never an out-of-memory.
 pub const MAX_RESPONSE_BYTES: usize = 64 * 1024 * 1024;
@@ -365,7 +366,11 @@ impl Client {
         })?;
         let status = response.status();
         let reset = self.note_rate_limit(status, response.headers());
-        let mut bytes = Vec::new();
+        // Sized from the announced length, so a page of megabytes is not copied again each
+        // time the buffer grows; a length past 16 MiB (no answer ddhooks asks for is near
+        // it) is not trusted with memory up front.
+        let announced = response.content_length().unwrap_or(0).min(16 << 20);
+        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -454,7 +459,7 @@ impl Client {
         }
     }
 
-    fn decode<T: DeserializeOwned>(object: &str, bytes: &[u8]) -> Result<T, ApiError> {
+    fn decode<'a, T: Deserialize<'a>>(object: &str, bytes: &'a [u8]) -> Result<T, ApiError> {
         serde_json::from_slice(bytes).map_err(|e| ApiError::Decode {
             object: object.to_string(),
             detail: e.to_string(),
@@ -541,13 +546,24 @@ impl Client {
         self.get_optional(url, &format!("monitor {id}")).await
     }
 
+    /// `GET /api/v1/monitor/{id}`, its message alone decoded (apply keeping a write fresh
+    /// reads thousands of monitors by id); `None`: the monitor does not exist.
+    pub(crate) async fn get_monitor_message(
+        &self,
+        id: i64,
+    ) -> Result<Option<wire::MonitorMessage>, ApiError> {
+        let url = self.url(&["monitor", &id.to_string()]);
+        self.get_optional(url, &format!("monitor {id}")).await
+    }
+
     /// `PUT /api/v1/monitor/{id}` with a body holding only `message`: every other field,
-    /// `options` above all, stays as people set it.
+    /// `options` above all, stays as people set it. The answer (the whole monitor) is
+    /// checked to be JSON and not kept.
     pub(crate) async fn update_monitor_message(
         &self,
         id: i64,
         message: &str,
-    ) -> Result<wire::Monitor, ApiError> {
+    ) -> Result<serde::de::IgnoredAny, ApiError> {
         let url = self.url(&["monitor", &id.to_string()]);
         let body = wire::MonitorUpdateRequest {
             message: Some(message.to_string()),

@@ -2,14 +2,15 @@
 //! Datadog cannot list them), every monitor, and the registry — concurrently, with a bound.
 //! Also the conversions from wire types into the domain's `Remote*` types.
 
+use crate::client::remote_monitor;
 pub use crate::client::FetchError;
 use crate::registry_store::StateStore;
 pub use crate::registry_store::{read_registry, StateBackend};
 use crate::{wire, Client};
 use ddhooks_core::model::{
-    BoardWidget, EncodeAs, NotificationRule, Remote, RemoteAuthMethod, RemoteBoard, RemoteMonitor,
-    RemoteRule, RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter,
-    RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
+    BoardWidget, EncodeAs, NotificationRule, Remote, RemoteAuthMethod, RemoteBoard, RemoteRule,
+    RemoteVariable, RemoteWebhook, RuleCondition, RuleConditionScope, RuleFilter, RuleRecipients,
+    StatusBoard, Unmodelled, WidgetLayout,
 };
 use ddhooks_core::plan::MonitorInterest;
 use ddhooks_core::registry::{self, Layout, OwnedKind, Registry};
@@ -117,21 +118,6 @@ pub(crate) fn remote_auth_method(d: &wire::OAuth2AuthMethodData) -> RemoteAuthMe
         audience: a.audience.clone(),
         scope: a.scope.clone(),
     }
-}
-
-/// Decodes a listed monitor (monitors without an id are skipped by the caller).
-pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
-    Some(RemoteMonitor {
-        id: m.id?,
-        name: m.name.unwrap_or_default(),
-        tags: m.tags,
-        message: m.message.unwrap_or_default(),
-        priority: m
-            .priority
-            .and_then(|p| u8::try_from(p).ok())
-            .filter(|p| (1..=5).contains(p)),
-        draft: m.draft_status.as_deref() == Some("draft"),
-    })
 }
 
 /// Decodes a listed or read rule; a rule without an id, or one that breaks Datadog's own
@@ -351,6 +337,8 @@ pub async fn fetch(
         }
     }
     remote.monitors_listed = listing.listed;
+    remote.monitor_pages = listing.pages;
+    remote.monitors_listed_bytes = listing.bytes;
     for m in listing.monitors {
         let state = m.overall_state.as_deref().and_then(MonitorState::parse);
         if let Some(m) = remote_monitor(m) {

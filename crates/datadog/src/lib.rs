@@ -12,7 +12,7 @@ pub mod permissions;
 pub mod registry_store;
 pub mod wire;
 
-pub use client::{ApiError, Client, ClientOptions, Credentials, RequestObserver};
+pub use client::{ApiError, Client, ClientOptions, Credentials, PageSink, RequestObserver};
 pub use network::{CaBundle, CaFileError, NetworkCause};
 
 /// The Datadog sites, as `DD_SITE` spells them; the API lives at `https://api.<site>`.

@@ -1,9 +1,10 @@
 //! The client in the model's terms: writes of webhooks, custom variables and monitors from
 //! the domain's types, reads into them. Callers outside this crate never build a wire type.
 
+use crate::client::{remote_monitor, Keep, PageSink};
 use crate::fetch::{
-    remote_auth_method, remote_auth_methods, remote_board, remote_monitor, remote_rule,
-    remote_variable, remote_webhook,
+    remote_auth_method, remote_auth_methods, remote_board, remote_rule, remote_variable,
+    remote_webhook,
 };
 use crate::{wire, ApiError, Client};
 use ddhooks_core::model::{
@@ -294,6 +295,19 @@ impl Client {
             .collect())
     }
 
+    /// Every monitor of the org, each page sent to `pages` as soon as it is decoded (import
+    /// reads the webhooks a page mentions while the next pages come), each with its message
+    /// only when the message mentions a webhook or holds a ddhooks marker
+    /// ([`MonitorInterest::marked_messages`]); returns how many were listed. `pages` ends
+    /// when the listing does.
+    pub async fn stream_monitors_for_import(&self, pages: PageSink) -> Result<usize, ApiError> {
+        let keep = Keep {
+            interest: Some(Arc::new(MonitorInterest::marked_messages())),
+            sink: Some(pages),
+        };
+        Ok(self.list_monitors_expecting(0, keep).await?.listed)
+    }
+
     /// Creates a webhook named `name` as `state` (a missing payload lets Datadog store its
     /// default).
     pub async fn create_webhook_as(
@@ -407,7 +421,7 @@ impl Client {
     /// Reads a monitor's message (`None`: the monitor does not exist).
     pub async fn read_monitor_message(&self, id: i64) -> Result<Option<String>, ApiError> {
         Ok(self
-            .get_monitor(id)
+            .get_monitor_message(id)
             .await?
             .map(|m| m.message.unwrap_or_default()))
     }
@@ -420,7 +434,7 @@ impl Client {
         keep: Arc<MonitorInterest>,
     ) -> Result<Vec<RemoteMonitor>, ApiError> {
         Ok(self
-            .list_monitors_expecting(expected, Some(keep))
+            .list_monitors_expecting(expected, Some(keep).into())
             .await?
             .monitors
             .into_iter()

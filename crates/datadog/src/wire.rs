@@ -9,7 +9,9 @@
 //!   read-modify-write never drops anything.
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+use std::borrow::Cow;
 
 /// The payload Datadog stores when a webhook is created or updated with a `null` or absent
 /// `payload` (byte for byte as recorded).
@@ -188,6 +190,63 @@ pub struct MonitorSummary {
     /// `published` or `draft` (absent in older answers: published).
     #[serde(default)]
     pub draft_status: Option<String>,
+}
+
+/// A monitor as apply reads it again by id: its message alone (every other field is
+/// skipped while decoding).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct MonitorMessage {
+    /// The notification message.
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+/// A listed monitor as first read from its page, borrowing the page's bytes: what decides
+/// whether the planner needs it costs no copy. The message stays raw JSON text, looked
+/// through for the interest's marks; only a monitor kept becomes a [`MonitorSummary`].
+#[derive(Debug, Deserialize)]
+pub struct MonitorListed<'a> {
+    /// Monitor id.
+    #[serde(default)]
+    pub id: Option<i64>,
+    /// Display name (borrowed unless it holds an escape).
+    #[serde(default, borrow)]
+    pub name: Option<Cow<'a, str>>,
+    /// The message as raw JSON (a string, or `null`).
+    #[serde(default, borrow)]
+    pub message: Option<&'a RawValue>,
+    /// The monitor's own tags.
+    #[serde(default, borrow)]
+    pub tags: Vec<Cow<'a, str>>,
+    /// Its current state.
+    #[serde(default, borrow)]
+    pub overall_state: Option<Cow<'a, str>>,
+    /// Its priority (1–5, or `null`).
+    #[serde(default)]
+    pub priority: Option<i64>,
+    /// `published` or `draft`.
+    #[serde(default, borrow)]
+    pub draft_status: Option<Cow<'a, str>>,
+}
+
+impl MonitorListed<'_> {
+    /// The monitor kept, its message decoded (an error when it is neither a string nor
+    /// `null`).
+    pub fn into_summary(self) -> Result<MonitorSummary, serde_json::Error> {
+        let message = match self.message {
+            Some(raw) => serde_json::from_str::<Option<String>>(raw.get())?,
+            None => None,
+        };
+        Ok(MonitorSummary {
+            id: self.id,
+            name: self.name.map(Cow::into_owned),
+            message,
+            tags: self.tags.into_iter().map(Cow::into_owned).collect(),
+            overall_state: self.overall_state.map(Cow::into_owned),
+            priority: self.priority,
+            draft_status: self.draft_status.map(Cow::into_owned),
+        })
+    }
 }
 
 /// Body of `PUT /api/v1/monitor/{id}`: any subset of top-level fields. ddhooks sends only

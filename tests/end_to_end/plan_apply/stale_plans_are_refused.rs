@@ -93,16 +93,36 @@ async fn saved_plan_is_refused_when_the_manifests_changed() {
 // ---------------------------------------------------------------------------------------
 // Monitors edited while a long webhook chain runs (issue #6). Apply writes from the read it
 // planned from, with no second read per object; when a monitor write is handed out more
-// than MONITOR_READ_MAX_AGE after the last read of the monitors, every monitor is listed
-// again, once (alongside the chain's next write), and a monitor whose message moved (or
-// that is gone) is refused while the others are written. The tests set the read age
-// allowed to zero ([`ALWAYS_RELISTING`]) rather than make the chain outlast it: whether a
-// second listing happens never depends on how fast the machine is.
+// than MONITOR_READ_MAX_AGE after the last read of the monitors, the monitors are read again
+// (alongside the chain's next write), and a monitor whose message moved (or that is gone)
+// is refused while the others are written. How they are read again depends on the org
+// (issue 25): a new listing when it costs less than reading each written monitor by id,
+// each by id otherwise ([`Freshness`]). The tests set the read age allowed to zero
+// ([`ALWAYS_RELISTING`]) rather than make the chain outlast it: whether a second read
+// happens never depends on how fast the machine is.
 
 /// Monitors in the org: exactly one full page, so a listing is two pages (the second empty).
 const MONITORS: usize = 1_000;
-/// Every `EVERY`-th monitor is tagged `team:checkout` and gets the scenario's block.
-const EVERY: usize = 250;
+
+/// How the apply reads the monitors again, which the share of the org it writes decides:
+/// the listing of [`MONITORS`] monitors is two requests and most of a megabyte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Freshness {
+    /// Every 25th monitor gets the block: 40 reads by id would cost more than the listing.
+    Relist,
+    /// Every 250th: 4 reads by id cost less than the listing.
+    ReadEach,
+}
+
+impl Freshness {
+    /// Every `every()`-th monitor is tagged `team:checkout` and gets the scenario's block.
+    fn every(self) -> usize {
+        match self {
+            Freshness::Relist => 25,
+            Freshness::ReadEach => 250,
+        }
+    }
+}
 /// Webhooks added to the scenario before the pair, so that the chain of webhook writes, one
 /// at a time and each answered `LATENCY` after it arrives, leaves `PADDING × LATENCY` = 3 s
 /// between the apply's first webhook create and its listing again: a person's edit made
@@ -127,11 +147,13 @@ struct Org {
     work: Workspace,
     padding: usize,
     targeted: BTreeMap<i64, String>,
+    freshness: Freshness,
 }
 
 impl Org {
-    /// A sandbox whose API answers take `latency`, holding the org.
-    async fn start(latency: Duration, padding: usize) -> Org {
+    /// A sandbox whose API answers take `latency`, holding the org, whose apply keeps its
+    /// monitor writes fresh as `freshness` says.
+    async fn start(latency: Duration, padding: usize, freshness: Freshness) -> Org {
         let sandbox = Sandbox::start(SandboxConfig {
             latency,
             ..SandboxConfig::default()
@@ -139,7 +161,11 @@ impl Org {
         .await;
         let monitors: Vec<(String, Vec<String>, String)> = (0..MONITORS)
             .map(|i| {
-                let team = if i % EVERY == 0 { "checkout" } else { "search" };
+                let team = if i % freshness.every() == 0 {
+                    "checkout"
+                } else {
+                    "search"
+                };
                 (
                     format!("disk #{i}"),
                     vec![format!("team:{team}")],
@@ -176,6 +202,7 @@ impl Org {
             work,
             padding,
             targeted,
+            freshness,
         }
     }
 
@@ -193,7 +220,7 @@ impl Org {
     }
 
     /// Waits until the apply's reads are over (its first webhook create arrived), checks
-    /// that `edit`, made then, lands before the monitors are listed again.
+    /// that `edit`, made then, lands before the monitors are read again.
     async fn during_the_chain(&self, child: &mut tokio::process::Child, edit: impl Future) {
         self.sandbox
             .await_count(route::WEBHOOK_CREATE, 1, child)
@@ -202,18 +229,21 @@ impl Org {
         edit.await;
         let counts = self.sandbox.request_counts().await;
         assert_eq!(
-            counts.get(route::MONITOR_PAGE),
-            Some(&2),
-            "the edit landed before the monitors were listed again: {counts:?}"
+            (
+                counts.get(route::MONITOR_PAGE),
+                counts.get(route::MONITOR_READ)
+            ),
+            (Some(&2), None),
+            "the edit landed before the monitors were read again: {counts:?}"
         );
     }
 
     /// Applies the saved plan, with no read age allowed ([`ALWAYS_RELISTING`]), while
     /// `change` (one request, on `change_route`) moves monitor `changed` during the chain;
-    /// asserts that only that monitor is refused, saying
-    /// `because`, that every other one is written, and that the apply listed the monitors
-    /// once again (1,000 monitors known: both pages), read none one by one (no
-    /// `GET /api/v1/monitor/{id}`) and wrote every monitor that did not move.
+    /// asserts that only that monitor is refused, saying `because`, that every other one is
+    /// written, and that the apply read the monitors again as [`Freshness`] says: listed
+    /// again before each batch of writes (1,000 monitors known: both pages) and none read
+    /// by id, or each monitor it writes read by id once and no second listing.
     async fn assert_refused_alone(
         &self,
         changed: i64,
@@ -228,12 +258,18 @@ impl Org {
 
         assert_refused_only(self, &run, changed, because);
         self.assert_written(changed).await;
-        assert_eq!(
-            requests,
-            self.apply_routes(2 + 2, 3, &[(change_route, 1)]),
-            "requests of the apply\n{}",
-            run.all()
-        );
+        let targeted = self.targeted.len() as u64;
+        let expected = match self.freshness {
+            // No read age allowed: a listing before the 15 writes that ride along with the
+            // chain's last write, another before the other 24.
+            Freshness::Relist => self.apply_routes(2 + 2 * 2, targeted - 1, &[(change_route, 1)]),
+            Freshness::ReadEach => self.apply_routes(
+                2,
+                targeted - 1,
+                &[(change_route, 1), (route::MONITOR_READ, targeted)],
+            ),
+        };
+        assert_eq!(requests, expected, "requests of the apply\n{}", run.all());
     }
 
     /// Asserts that every targeted monitor but `except` carries the block after its
@@ -324,7 +360,18 @@ fn assert_refused_only(org: &Org, run: &Run, refused: i64, because: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_written() {
-    let org = Org::start(LATENCY, PADDING).await;
+    a_monitor_edited_since_a_stale_read(Freshness::Relist).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_monitor_edited_in_an_org_cheaper_to_read_by_id_is_refused_the_same() {
+    a_monitor_edited_since_a_stale_read(Freshness::ReadEach).await;
+}
+
+/// A person edits a monitor during the chain: the apply reads it again (`freshness`),
+/// refuses it, keeps the person's text and writes the others.
+async fn a_monitor_edited_since_a_stale_read(freshness: Freshness) {
+    let org = Org::start(LATENCY, PADDING, freshness).await;
     let edited = *org.targeted.keys().nth(1).expect("a second target");
     let persons_text = "Disk almost full — edited by hand after the plan @ops-oncall";
     let edit = org.sandbox.set_message(edited, persons_text);
@@ -337,7 +384,8 @@ async fn a_monitor_edited_since_a_stale_read_is_refused_and_the_others_are_writt
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_monitor_deleted_since_a_stale_read_is_refused_as_deleted() {
-    let org = Org::start(LATENCY, PADDING).await;
+    // Read again by id: the deleted monitor answers 404.
+    let org = Org::start(LATENCY, PADDING, Freshness::ReadEach).await;
     let deleted = *org.targeted.keys().nth(2).expect("a third target");
     let delete = org.sandbox.delete_monitor(deleted);
     let because = "deleted since the plan";
@@ -349,7 +397,7 @@ async fn a_monitor_deleted_since_a_stale_read_is_refused_as_deleted() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_recent_read_is_not_read_again_and_every_monitor_is_written() {
-    let org = Org::start(Duration::ZERO, 0).await;
+    let org = Org::start(Duration::ZERO, 0, Freshness::Relist).await;
     let run = cli::finish(org.spawn_apply_with(&NO_RELISTING).await).await;
     let counts = org.sandbox.request_counts().await;
     cli::assert_applied(run);
@@ -357,7 +405,7 @@ async fn a_recent_read_is_not_read_again_and_every_monitor_is_written() {
     // The monitor writes start within the read age allowed of the read: no second listing.
     assert_eq!(
         counts,
-        org.apply_routes(2, 4, &[]),
+        org.apply_routes(2, org.targeted.len() as u64, &[]),
         "no listing again during an apply whose read is recent"
     );
 }

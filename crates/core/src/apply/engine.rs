@@ -7,7 +7,8 @@
 //! save) before writing anything; custom variables, then webhooks, one at a time (the
 //! chain); then the notification rules (concurrently: each is its own object, addressed by
 //! id); then the monitor messages (concurrently, by the driver), re-read first when the
-//! last read of them is older than [`MONITOR_READ_MAX_AGE`]; then the rule deletions
+//! last read of them is older than [`MONITOR_READ_MAX_AGE`] (a new listing, or each one by
+//! id, whichever is cheaper for the org: [`Freshness`]); then the rule deletions
 //! (concurrently); then the removals (webhooks, then variables); then the forgotten names;
 //! then the registry, saved if it changed. So a block switched to a rule gets its rule
 //! before its blocks go, and a rule switched back to blocks goes only after the blocks are
@@ -21,6 +22,7 @@
 //! Still one step at a time: a run killed after step k is the same run every time.
 
 use super::bookkeeping::*;
+use super::freshness::Freshness;
 pub use super::step::*;
 use crate::plan::{
     BoardChange, Change, Edit, Fingerprint, MonitorChange, Plan, RuleChange, VariableValue,
@@ -70,18 +72,36 @@ enum InFlight<'p> {
     FinalSave,
 }
 
-/// Monitor work in flight: a listing started at this read age, or writes.
+/// Monitor work in flight: a read started at this read age (of every waiting monitor, or
+/// of these by id), or writes.
 #[derive(Debug)]
 enum MonitorTask<'p> {
-    Read(Duration),
+    Read {
+        started: Duration,
+        ids: Option<Vec<i64>>,
+    },
     Writes(Vec<&'p MonitorChange>),
 }
 
+/// A monitor write not handed out yet.
+#[derive(Debug)]
+struct Waiting<'p> {
+    /// How many chain changes must be done before it is ready (`usize::MAX`: only after
+    /// the rules).
+    after: usize,
+    change: &'p MonitorChange,
+    /// The read age at which the last read of it started (the plan's read: 0).
+    read_at: Duration,
+    /// Its last read just settled: it is written next without checking that read's age (a
+    /// read slower than the limit must not be repeated forever).
+    just_read: bool,
+}
+
 impl MonitorTask<'_> {
-    /// The outcome of this work when none came: the listing failed, no write was attempted.
+    /// The outcome of this work when none came: the read failed, no write was attempted.
     fn unseen(&self) -> MonitorOutcome {
         match self {
-            MonitorTask::Read(_) => {
+            MonitorTask::Read { .. } => {
                 MonitorOutcome::Read(Err("the step was not completed".to_string()))
             }
             MonitorTask::Writes(_) => MonitorOutcome::Written(BTreeMap::new()),
@@ -100,9 +120,8 @@ pub struct Engine<'p> {
     stage: Stage,
     serial: VecDeque<usize>,
     removals: VecDeque<usize>,
-    /// The monitor writes not handed out yet, each with how many chain changes must be done
-    /// before it is ready (`usize::MAX`: only after the rules), in that order.
-    monitors: VecDeque<(usize, &'p MonitorChange)>,
+    /// The monitor writes not handed out yet, in the order they become ready.
+    monitors: VecDeque<Waiting<'p>>,
     /// How many chain changes are done (failures stop the chain, so they are a prefix).
     chain_done: usize,
     /// At most this many monitor writes ride along with one chain write (0: none).
@@ -110,11 +129,8 @@ pub struct Engine<'p> {
     /// How old the last read of the monitors may be when one is written
     /// ([`MONITOR_READ_MAX_AGE`] unless [`Engine::read_max_age`] says otherwise).
     read_max_age: Duration,
-    /// The read age at which the last read of the monitors started (the plan's read: 0).
-    monitors_read_at: Duration,
-    /// A listing just settled: the next monitor writes go without checking its age (a
-    /// listing slower than [`MONITOR_READ_MAX_AGE`] must not be repeated forever).
-    monitors_just_read: bool,
+    /// How a monitor whose read is too old is read again.
+    freshness: Freshness,
     /// A monitor write failed or was refused: the chain goes on, the removals will not.
     monitors_failed: bool,
     in_flight: InFlight<'p>,
@@ -144,7 +160,15 @@ impl<'p> Engine<'p> {
         // webhooks before variables.
         serial.sort_by_key(|&i| plan.changes[i].sort_key());
         removals.sort_by_key(|&i| std::cmp::Reverse(plan.changes[i].kind()));
-        let monitors = monitor_readiness(plan, &serial);
+        let monitors = monitor_readiness(plan, &serial)
+            .into_iter()
+            .map(|(after, change)| Waiting {
+                after,
+                change,
+                read_at: Duration::ZERO,
+                just_read: false,
+            })
+            .collect();
         Engine {
             plan,
             saved: registry.clone(),
@@ -157,8 +181,7 @@ impl<'p> Engine<'p> {
             chain_done: 0,
             overlap: 0,
             read_max_age: MONITOR_READ_MAX_AGE,
-            monitors_read_at: Duration::ZERO,
-            monitors_just_read: false,
+            freshness: Freshness::Relist,
             monitors_failed: false,
             in_flight: InFlight::None,
             failed: false,
@@ -179,6 +202,13 @@ impl<'p> Engine<'p> {
     /// decide whether an apply lists the monitors again instead of timing it.
     pub fn read_max_age(mut self, age: Duration) -> Self {
         self.read_max_age = age;
+        self
+    }
+
+    /// Keeps the monitor writes fresh this way (default [`Freshness::Relist`]; the driver
+    /// chooses with [`Freshness::cheaper`] from what the plan's listing cost).
+    pub fn freshness(mut self, freshness: Freshness) -> Self {
+        self.freshness = freshness;
         self
     }
 
@@ -294,21 +324,20 @@ impl<'p> Engine<'p> {
                     if self.monitors.is_empty() {
                         self.stage = Stage::Seeds;
                     } else if self.stopped() {
-                        for (_, m) in std::mem::take(&mut self.monitors) {
-                            self.push_outcome(Change::Monitor(m.clone()), Outcome::NotAttempted);
+                        for w in std::mem::take(&mut self.monitors) {
+                            let change = Change::Monitor(w.change.clone());
+                            self.push_outcome(change, Outcome::NotAttempted);
                         }
                         self.stage = Stage::Seeds;
                     } else {
                         self.stage = Stage::Monitors;
-                        if self.monitors_stale(read_age) {
-                            self.in_flight = InFlight::Monitors(MonitorTask::Read(read_age));
-                            return Step::Monitors(MonitorWork::Read);
-                        }
-                        self.monitors_just_read = false;
-                        let to_write: Vec<&'p MonitorChange> =
-                            self.monitors.drain(..).map(|(_, m)| m).collect();
-                        self.in_flight = InFlight::Monitors(MonitorTask::Writes(to_write.clone()));
-                        return Step::Monitors(MonitorWork::Write(to_write));
+                        let all = self.monitors.len();
+                        let (task, work) = match self.read_or_write(read_age, all) {
+                            Some(read) => read,
+                            None => self.write_leading(read_age, all),
+                        };
+                        self.in_flight = InFlight::Monitors(task);
+                        return Step::Monitors(work);
                     }
                 }
                 Stage::Removals => match self.removals.pop_front() {
@@ -337,10 +366,75 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Whether the last read of the monitors is too old to write them on.
-    fn monitors_stale(&self, read_age: Duration) -> bool {
-        !self.monitors_just_read
-            && read_age.saturating_sub(self.monitors_read_at) > self.read_max_age
+    /// Whether the last read of `w` is too old to write it on.
+    fn stale(&self, w: &Waiting<'_>, read_age: Duration) -> bool {
+        !w.just_read && read_age.saturating_sub(w.read_at) > self.read_max_age
+    }
+
+    /// The read to make before writing the first `n` waiting monitors, when the first is
+    /// stale: a new listing ([`Freshness::Relist`]), or the leading stale ones among the
+    /// `n`, by id ([`Freshness::ReadEach`]). Counted in the report.
+    fn read_or_write(
+        &mut self,
+        read_age: Duration,
+        n: usize,
+    ) -> Option<(MonitorTask<'p>, MonitorWork<'p>)> {
+        if !self
+            .monitors
+            .front()
+            .is_some_and(|w| self.stale(w, read_age))
+        {
+            return None;
+        }
+        Some(match self.freshness {
+            Freshness::Relist => {
+                self.report.relistings += 1;
+                let task = MonitorTask::Read {
+                    started: read_age,
+                    ids: None,
+                };
+                (task, MonitorWork::Read)
+            }
+            Freshness::ReadEach => {
+                let ids: Vec<i64> = self
+                    .monitors
+                    .iter()
+                    .take(n)
+                    .take_while(|w| self.stale(w, read_age))
+                    .map(|w| w.change.id)
+                    .collect();
+                self.report.monitors_reread += ids.len();
+                let task = MonitorTask::Read {
+                    started: read_age,
+                    ids: Some(ids.clone()),
+                };
+                (task, MonitorWork::ReadEach(ids))
+            }
+        })
+    }
+
+    /// Hands out the writes of the leading fresh ones among the first `n` waiting monitors
+    /// (the first is fresh: [`Engine::read_or_write`] said so).
+    fn write_leading(
+        &mut self,
+        read_age: Duration,
+        n: usize,
+    ) -> (MonitorTask<'p>, MonitorWork<'p>) {
+        let fresh = self
+            .monitors
+            .iter()
+            .take(n)
+            .take_while(|w| !self.stale(w, read_age))
+            .count();
+        for w in &mut self.monitors {
+            w.just_read = false;
+        }
+        let batch: Vec<&'p MonitorChange> =
+            self.monitors.drain(..fresh).map(|w| w.change).collect();
+        (
+            MonitorTask::Writes(batch.clone()),
+            MonitorWork::Write(batch),
+        )
     }
 
     /// The monitor work to ride along with the chain write about to be handed out: the
@@ -357,31 +451,29 @@ impl<'p> Engine<'p> {
             .monitors
             .iter()
             .take(self.overlap)
-            .take_while(|(after, _)| *after <= self.chain_done)
+            .take_while(|w| w.after <= self.chain_done)
             .count();
         if ready == 0 {
             return None;
         }
-        if self.monitors_stale(read_age) {
-            self.in_flight = InFlight::Overlapped(i, MonitorTask::Read(read_age));
-            return Some(MonitorWork::Read);
-        }
-        self.monitors_just_read = false;
-        let batch: Vec<&'p MonitorChange> = self.monitors.drain(..ready).map(|(_, m)| m).collect();
-        self.in_flight = InFlight::Overlapped(i, MonitorTask::Writes(batch.clone()));
-        Some(MonitorWork::Write(batch))
+        let (task, work) = match self.read_or_write(read_age, ready) {
+            Some(read) => read,
+            None => self.write_leading(read_age, ready),
+        };
+        self.in_flight = InFlight::Overlapped(i, task);
+        Some(work)
     }
 
     /// The outcome of monitor work handed out as `task`.
     fn settle_monitors(&mut self, task: MonitorTask<'p>, outcome: MonitorOutcome) {
         match (task, outcome) {
-            (MonitorTask::Read(started), MonitorOutcome::Read(result)) => {
-                self.settle_monitor_read(started, result)
+            (MonitorTask::Read { started, ids }, MonitorOutcome::Read(result)) => {
+                self.settle_monitor_read(started, ids, result)
             }
             (MonitorTask::Writes(batch), MonitorOutcome::Written(results)) => {
                 self.settle_monitor_writes(batch, results)
             }
-            (MonitorTask::Read(_), other) => self.internal_error(&other),
+            (MonitorTask::Read { .. }, other) => self.internal_error(&other),
             (MonitorTask::Writes(batch), other) => {
                 self.settle_monitor_writes(batch, BTreeMap::new());
                 self.internal_error(&other)
@@ -389,15 +481,22 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// A new listing of the monitors arrived (started at read age `started`): each monitor
-    /// not yet written whose message moved since the plan is refused.
+    /// A new read of the monitors arrived (started at read age `started`; of every waiting
+    /// monitor, or of `ids`): each monitor read whose message moved since the plan is
+    /// refused, the others are fresh again.
     fn settle_monitor_read(
         &mut self,
         started: Duration,
+        ids: Option<Vec<i64>>,
         result: Result<BTreeMap<i64, Fingerprint>, String>,
     ) {
         let waiting = std::mem::take(&mut self.monitors);
-        for (after, m) in waiting {
+        for mut w in waiting {
+            let m = w.change;
+            if ids.as_ref().is_some_and(|ids| !ids.contains(&m.id)) {
+                self.monitors.push_back(w);
+                continue;
+            }
             let why = match &result {
                 Ok(now) => match now.get(&m.id) {
                     None => Some("it was deleted since the plan; run plan again".to_string()),
@@ -415,12 +514,12 @@ impl<'p> Engine<'p> {
                     self.monitors_failed = true;
                     self.push_outcome(Change::Monitor(m.clone()), Outcome::Refused(why));
                 }
-                None => self.monitors.push_back((after, m)),
+                None => {
+                    w.read_at = started;
+                    w.just_read = true;
+                    self.monitors.push_back(w);
+                }
             }
-        }
-        if result.is_ok() {
-            self.monitors_read_at = started;
-            self.monitors_just_read = true;
         }
     }
 

@@ -5,7 +5,9 @@
 
 mod bookkeeping;
 pub mod engine;
+mod freshness;
 mod schedule;
 mod step;
 
+pub use freshness::{Freshness, ListingSize, REQUEST_COST_BYTES};
 pub use schedule::{schedule, schedule_from};

@@ -58,18 +58,18 @@ pub(crate) fn created(
         .collect()
 }
 
-/// Monitor work as it goes when nobody edited a message meanwhile: a listing finds every
+/// Monitor work as it goes when nobody edited a message meanwhile: a read finds every
 /// monitor as the plan read it, every write is made.
-fn succeeded(plan: &Plan, work: &MonitorWork<'_>) -> MonitorOutcome {
+pub(crate) fn succeeded(plan: &Plan, work: &MonitorWork<'_>) -> MonitorOutcome {
+    let as_planned = plan.changes.iter().filter_map(|c| match c {
+        Change::Monitor(m) => Some((m.id, m.read.clone())),
+        _ => None,
+    });
     match work {
-        MonitorWork::Read => MonitorOutcome::Read(Ok(plan
-            .changes
-            .iter()
-            .filter_map(|c| match c {
-                Change::Monitor(m) => Some((m.id, m.read.clone())),
-                _ => None,
-            })
-            .collect())),
+        MonitorWork::Read => MonitorOutcome::Read(Ok(as_planned.collect())),
+        MonitorWork::ReadEach(ids) => {
+            MonitorOutcome::Read(Ok(as_planned.filter(|(id, _)| ids.contains(id)).collect()))
+        }
         MonitorWork::Write(changes) => {
             MonitorOutcome::Written(changes.iter().map(|m| (m.id, Ok(()))).collect())
         }

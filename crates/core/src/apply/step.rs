@@ -33,6 +33,10 @@ pub struct ApplyReport {
     pub registry_error: Option<String>,
     /// How many steps the engine handed out (a test that stops after step k needs it).
     pub steps: usize,
+    /// How many times the monitors were listed again to keep their writes fresh.
+    pub relistings: usize,
+    /// How many monitors were read again by id to keep their writes fresh.
+    pub monitors_reread: usize,
     /// How many seeded check runs were submitted, or why they were not.
     pub seeded: Result<usize, String>,
 }
@@ -45,6 +49,8 @@ impl Default for ApplyReport {
             interrupted: false,
             registry_error: None,
             steps: 0,
+            relistings: 0,
+            monitors_reread: 0,
             seeded: Ok(0),
         }
     }
@@ -140,8 +146,12 @@ pub enum Step<'p> {
 /// ([`Step::Overlapped`]).
 #[derive(Debug)]
 pub enum MonitorWork<'p> {
-    /// List the monitors again and report each one's message fingerprint.
+    /// List the monitors again and report the message fingerprint of each one the plan
+    /// writes ([`Freshness::Relist`](super::Freshness::Relist)).
     Read,
+    /// Read these monitors by id and report each one's message fingerprint (one missing:
+    /// it was deleted) ([`Freshness::ReadEach`](super::Freshness::ReadEach)).
+    ReadEach(Vec<i64>),
     /// Write these monitor messages (concurrently, stopping early on a signal).
     Write(Vec<&'p MonitorChange>),
 }
@@ -213,6 +223,11 @@ pub enum StepOutcome {
     },
 }
 
+/// Monitor ids, space-separated.
+fn spaced(ids: impl Iterator<Item = impl std::fmt::Display>) -> String {
+    ids.map(|id| id.to_string()).collect::<Vec<_>>().join(" ")
+}
+
 impl Step<'_> {
     /// The step as one line, for a reader of the order apply writes in (and the tests):
     /// `create hook NAME`, `write 3 monitors`, `update hook x + write monitors 1 2`, ….
@@ -226,6 +241,7 @@ impl Step<'_> {
             Step::Write(Write::UpdateWebhook { name, .. }) => format!("update hook {name}"),
             Step::Write(Write::DeleteWebhook { name }) => format!("delete hook {name}"),
             Step::Monitors(MonitorWork::Read) => "read monitors".into(),
+            Step::Monitors(MonitorWork::ReadEach(ids)) => format!("read {} monitors", ids.len()),
             Step::Monitors(MonitorWork::Write(ms)) => format!("write {} monitors", ms.len()),
             Step::WriteById(cs) => {
                 let names: Vec<String> = cs
@@ -239,9 +255,14 @@ impl Step<'_> {
                 let write = Step::Write(write.clone()).describe();
                 match monitors {
                     MonitorWork::Read => format!("{write} + read monitors"),
+                    MonitorWork::ReadEach(ids) => {
+                        format!("{write} + read monitors {}", spaced(ids.iter()))
+                    }
                     MonitorWork::Write(ms) => {
-                        let ids: Vec<String> = ms.iter().map(|m| m.id.to_string()).collect();
-                        format!("{write} + write monitors {}", ids.join(" "))
+                        format!(
+                            "{write} + write monitors {}",
+                            spaced(ms.iter().map(|m| m.id))
+                        )
                     }
                 }
             }

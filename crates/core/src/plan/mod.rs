@@ -15,7 +15,7 @@ mod select;
 pub use auth_methods::auth_method_fingerprint;
 pub use boards::{board_fingerprint, current_seeds};
 pub use coverage::coverage_warnings;
-pub use interest::MonitorInterest;
+pub use interest::{mentions_mark, MonitorInterest, MARKS};
 pub use model::{
     Action, Address, AddressError, AuthMethodChange, AuthMethodState, BlockAction, BlockChange,
     BoardChange, Change, Edit, Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan,
@@ -89,7 +89,13 @@ pub fn variable_fingerprint(v: &RemoteVariable) -> Fingerprint {
 
 /// The fingerprint of a monitor's message as read.
 pub fn monitor_fingerprint(m: &RemoteMonitor) -> Fingerprint {
-    fingerprint_json(&m.message)
+    message_fingerprint(&m.message)
+}
+
+/// The fingerprint of a monitor message as read by id ([`monitor_fingerprint`] of the
+/// monitor holding it).
+pub fn message_fingerprint(message: &str) -> Fingerprint {
+    fingerprint_json(message)
 }
 
 /// A remote webhook as fingerprinted: serialises as the JSON plan shows it, without a copy

@@ -11,14 +11,15 @@ use crate::model::{NotificationRule, RuleConditionScope, RuleFilter, RuleRecipie
 use crate::scope::Scope;
 
 /// Whether `tags` contains `wanted`, ASCII case-insensitively (as [`Scope`] matches).
-fn has_tag(tags: &[String], wanted: &str) -> bool {
-    tags.iter().any(|tag| tag.eq_ignore_ascii_case(wanted))
+fn has_tag<T: AsRef<str>>(tags: &[T], wanted: &str) -> bool {
+    tags.iter()
+        .any(|tag| tag.as_ref().eq_ignore_ascii_case(wanted))
 }
 
 /// Whether a rule with `filter` applies to a monitor with `tags`: every tag of
 /// [`RuleFilter::Tags`] is present, or the [`RuleFilter::Scope`] matches. A scope that does not
 /// parse selects nothing (Datadog refuses to store one).
-pub fn filter_matches(filter: &RuleFilter, tags: &[String]) -> bool {
+pub fn filter_matches<T: AsRef<str>>(filter: &RuleFilter, tags: &[T]) -> bool {
     match filter {
         RuleFilter::Tags(wanted) => wanted.iter().all(|tag| has_tag(tags, tag)),
         RuleFilter::Scope(text) => Scope::parse(text).is_ok_and(|scope| scope.matches(tags)),

@@ -10,9 +10,12 @@
 
 use super::Client;
 use crate::{wire, ApiError};
-use ddhooks_core::plan::MonitorInterest;
+use ddhooks_core::model::RemoteMonitor;
+use ddhooks_core::plan::{mentions_mark, MonitorInterest, MARKS};
 use futures::{StreamExt, TryStreamExt};
+use memchr::memmem;
 use reqwest::Method;
+use serde_json::value::RawValue;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -30,22 +33,59 @@ pub struct MonitorListing {
     pub listed: usize,
     /// The monitors kept, in page order.
     pub monitors: Vec<wire::MonitorSummary>,
+    /// How many pages were read (empty ones past the end included).
+    pub pages: usize,
+    /// The bytes of all the pages' answers.
+    pub bytes: u64,
+}
+
+/// Decodes a listed monitor (monitors without an id are skipped by the caller).
+pub(crate) fn remote_monitor(m: wire::MonitorSummary) -> Option<RemoteMonitor> {
+    Some(RemoteMonitor {
+        id: m.id?,
+        name: m.name.unwrap_or_default(),
+        tags: m.tags,
+        message: m.message.unwrap_or_default(),
+        priority: m
+            .priority
+            .and_then(|p| u8::try_from(p).ok())
+            .filter(|p| (1..=5).contains(p)),
+        draft: m.draft_status.as_deref() == Some("draft"),
+    })
+}
+
+/// Where a streamed listing sends each page's monitors as soon as the page is decoded.
+pub type PageSink = futures::channel::mpsc::UnboundedSender<Vec<RemoteMonitor>>;
+
+/// What a listing keeps of each page, and where it goes.
+#[derive(Clone, Default)]
+pub(crate) struct Keep {
+    /// The monitors (and messages) kept; `None`: every monitor whole.
+    pub(crate) interest: Option<Arc<MonitorInterest>>,
+    /// Where each page's kept monitors go as it arrives, instead of into the listing.
+    pub(crate) sink: Option<PageSink>,
+}
+
+impl From<Option<Arc<MonitorInterest>>> for Keep {
+    fn from(interest: Option<Arc<MonitorInterest>>) -> Keep {
+        Keep {
+            interest,
+            sink: None,
+        }
+    }
 }
 
 /// One page as decoded: its size and first id (to tell pages apart), and what was kept.
 struct Page {
     listed: usize,
+    bytes: u64,
     first_id: Option<i64>,
     kept: Vec<wire::MonitorSummary>,
 }
 
 impl Client {
-    /// One page (0-based), decoded and filtered by `keep` (`None`: keep all).
-    async fn monitor_page(
-        &self,
-        page: usize,
-        keep: Option<Arc<MonitorInterest>>,
-    ) -> Result<Page, ApiError> {
+    /// One page (0-based), decoded and filtered as `keep` says.
+    async fn monitor_page(&self, page: usize, keep: Keep) -> Result<Page, ApiError> {
         let mut url = self.url(&["monitor"]);
         url.query_pairs_mut()
             .append_pair("page", &page.to_string())
@@ -54,30 +94,48 @@ impl Client {
         let answer = self.call(Method::GET, url, None, &object, true).await?;
         let bytes = self.found(&Method::GET, &object, answer)?;
         // Megabytes of JSON: decoded on a blocking thread, so that the requests in flight
-        // are not held up, and filtered there, so that only what is kept outlives the page.
+        // are not held up, and filtered there, borrowing from the page, so that a monitor
+        // the planner does not need costs a scan of its bytes and nothing more: only what is
+        // kept is copied out, and outlives the page.
         let decode = move || -> Result<Page, ApiError> {
-            let all: Vec<wire::MonitorSummary> = Self::decode(&object, &bytes)?;
-            drop(bytes);
+            let all: Vec<wire::MonitorListed<'_>> = Self::decode(&object, &bytes)?;
             let listed = all.len();
+            let size = bytes.len() as u64;
             let first_id = all.first().and_then(|m| m.id);
-            let kept = match keep {
-                None => all,
-                Some(interest) => all
-                    .into_iter()
-                    .filter(|m| {
-                        m.id.is_some_and(|id| {
-                            interest.wants(
-                                id,
-                                m.name.as_deref().unwrap_or(""),
-                                &m.tags,
-                                m.message.as_deref().unwrap_or(""),
-                            )
+            let mut kept = Vec::new();
+            for mut m in all {
+                let wanted = match &keep.interest {
+                    None => true,
+                    Some(interest) => m.id.is_some_and(|id| {
+                        interest.wants_by(id, m.name.as_deref().unwrap_or(""), &m.tags, || {
+                            m.message.is_some_and(raw_mentions_mark)
                         })
-                    })
-                    .collect(),
-            };
+                    }),
+                };
+                if !wanted {
+                    continue;
+                }
+                let unmarked = |i: &Arc<MonitorInterest>| !i.keeps_unmarked_messages();
+                if keep.interest.as_ref().is_some_and(unmarked)
+                    && !m.message.is_some_and(raw_mentions_mark)
+                {
+                    m.message = None;
+                }
+                kept.push(m.into_summary().map_err(|e| ApiError::Decode {
+                    object: object.clone(),
+                    detail: e.to_string(),
+                })?);
+            }
+            if let Some(sink) = &keep.sink {
+                let monitors = std::mem::take(&mut kept);
+                // A receiver that stopped listening wants no more pages; the listing goes on
+                // to its end all the same.
+                let _ =
+                    sink.unbounded_send(monitors.into_iter().filter_map(remote_monitor).collect());
+            }
             Ok(Page {
                 listed,
+                bytes: size,
                 first_id,
                 kept,
             })
@@ -93,7 +151,10 @@ impl Client {
     /// Every monitor, page by page. A full last page costs one more (empty) page to know
     /// it was the last.
     pub(crate) async fn list_monitors(&self) -> Result<Vec<wire::MonitorSummary>, ApiError> {
-        Ok(self.list_monitors_expecting(0, None).await?.monitors)
+        Ok(self
+            .list_monitors_expecting(0, Keep::default())
+            .await?
+            .monitors)
     }
 
     /// The monitors `keep` wants (`None`: all), when about `expected` of them are known to
@@ -102,7 +163,7 @@ impl Client {
     pub(crate) async fn list_monitors_expecting(
         &self,
         expected: usize,
-        keep: Option<Arc<MonitorInterest>>,
+        keep: Keep,
     ) -> Result<MonitorListing, ApiError> {
         let round = (expected / PAGE + 1).min(MAX_PAGES);
         let pages = futures::future::try_join_all(
@@ -121,6 +182,7 @@ impl Client {
         keep: Option<Arc<MonitorInterest>>,
         alongside: usize,
     ) -> Result<MonitorListing, ApiError> {
+        let keep = Keep::from(keep);
         let (first, expected) = futures::join!(self.monitor_page(0, keep.clone()), expected);
         let mut pages = vec![first?];
         let round = (expected / PAGE + 1).min(MAX_PAGES);
@@ -139,11 +201,7 @@ impl Client {
     /// Checks the pages read so far, then reads on, in doubling windows, while the last is
     /// full: the org grew past the expected count (or none was known). Pages after a short
     /// one were not needed and are dropped.
-    async fn read_on(
-        &self,
-        mut pages: Vec<Page>,
-        keep: Option<Arc<MonitorInterest>>,
-    ) -> Result<MonitorListing, ApiError> {
+    async fn read_on(&self, mut pages: Vec<Page>, keep: Keep) -> Result<MonitorListing, ApiError> {
         check_paging(&pages, 1)?;
         if let Some(short) = pages.iter().position(|p| p.listed < PAGE) {
             pages.truncate(short + 1);
@@ -178,8 +236,15 @@ impl Client {
             }
         }
         let listed = pages.iter().map(|p| p.listed).sum();
+        let bytes = pages.iter().map(|p| p.bytes).sum();
+        let read = pages.len();
         let monitors = pages.into_iter().flat_map(|p| p.kept).collect();
-        Ok(MonitorListing { listed, monitors })
+        Ok(MonitorListing {
+            listed,
+            monitors,
+            pages: read,
+            bytes,
+        })
     }
 }
 
@@ -197,6 +262,34 @@ fn page_share(concurrency: usize, pages: usize, alongside: usize) -> usize {
     (concurrency * pages)
         .div_ceil(pages + alongside)
         .clamp(1, concurrency)
+}
+
+/// Whether a message, as the raw JSON text of a string, holds one of the interest's marks
+/// ([`MARKS`]). None of their characters is escaped in JSON except as `\uXXXX`, so the raw
+/// text holds a mark exactly when the message does, unless it has a `\u` escape: then it is
+/// decoded first. `null` holds none.
+fn raw_mentions_mark(raw: &RawValue) -> bool {
+    /// The marks and `\u`, each searched for with SIMD and its search table built once:
+    /// 100,000 messages are hundreds of megabytes.
+    static FINDERS: std::sync::LazyLock<(Vec<memmem::Finder<'static>>, memmem::Finder<'static>)> =
+        std::sync::LazyLock::new(|| {
+            let marks = MARKS
+                .iter()
+                .map(|m| memmem::Finder::new(m.as_bytes()))
+                .collect();
+            (marks, memmem::Finder::new(b"\\u"))
+        });
+    let (marks, unicode_escape) = &*FINDERS;
+    let text = raw.get();
+    if unicode_escape.find(text.as_bytes()).is_some() {
+        return serde_json::from_str::<Option<String>>(text)
+            .ok()
+            .flatten()
+            .is_some_and(|message| mentions_mark(&message));
+    }
+    marks
+        .iter()
+        .any(|mark| mark.find(text.as_bytes()).is_some())
 }
 
 /// A server that ignores `page` answers every page with the first one: caught on the first
@@ -219,7 +312,45 @@ fn check_paging(pages: &[Page], from: usize) -> Result<(), ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::page_share;
+    use super::{page_share, raw_mentions_mark};
+    use ddhooks_core::plan::mentions_mark;
+    use proptest::prelude::*;
+    use serde_json::value::RawValue;
+
+    fn raw(json: &str) -> Box<RawValue> {
+        RawValue::from_string(json.to_string()).expect("valid JSON")
+    }
+
+    #[test]
+    fn marks_are_found_in_raw_json_escaped_or_not() {
+        assert!(raw_mentions_mark(&raw(r#""ping @webhook-a-alert-check""#)));
+        assert!(raw_mentions_mark(&raw(
+            r#""x\n{{!-- ddhooks:begin b --}}""#
+        )));
+        assert!(raw_mentions_mark(&raw(r#""\u0040webhook-a""#)));
+        assert!(raw_mentions_mark(&raw(r#""\\@webhook-a""#)));
+        assert!(!raw_mentions_mark(&raw(r#""@slack-ops \"quoted\"\n""#)));
+        assert!(!raw_mentions_mark(&raw(r#""dd\nhooks: @web\thook-""#)));
+        assert!(!raw_mentions_mark(&raw(r#""\u0041 plain""#)));
+        assert!(!raw_mentions_mark(&raw("null")));
+    }
+
+    proptest! {
+        /// The raw scan agrees with the decoded message, however the message is escaped:
+        /// serde_json's own escaping, and every character written as `\uXXXX`.
+        #[test]
+        fn the_raw_scan_agrees_with_the_decoded_message(
+            message in "(@webhook-|ddhooks:|@webhoo|ddhooks|[\\\\\"\n\t@:a-z]|\\u00e9){0,12}",
+        ) {
+            let plain = serde_json::to_string(&message).expect("a string");
+            prop_assert_eq!(raw_mentions_mark(&raw(&plain)), mentions_mark(&message));
+            let escaped: String = std::iter::once("\"".to_string())
+                .chain(message.encode_utf16().map(|unit| format!("\\u{unit:04x}")))
+                .chain(std::iter::once("\"".to_string()))
+                .collect();
+            prop_assert_eq!(raw_mentions_mark(&raw(&escaped)), mentions_mark(&message));
+        }
+    }
 
     #[test]
     fn a_listing_takes_its_share_of_the_concurrency() {

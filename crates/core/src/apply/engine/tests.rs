@@ -121,10 +121,23 @@ fn failing_hook_create(error: WriteError) -> (Vec<String>, Vec<Registry>, ApplyR
 fn done(work: &MonitorWork<'_>) -> MonitorOutcome {
     match work {
         MonitorWork::Read => MonitorOutcome::Read(Ok(fingerprints())),
+        MonitorWork::ReadEach(ids) => MonitorOutcome::Read(Ok(fingerprints()
+            .into_iter()
+            .filter(|(id, _)| ids.contains(id))
+            .collect())),
         MonitorWork::Write(ms) => {
             MonitorOutcome::Written(ms.iter().map(|m| (m.id, Ok(()))).collect())
         }
     }
+}
+
+/// The outcome of the change at `address`, if it was settled.
+fn outcome_of(report: &ApplyReport, address: &str) -> Option<Outcome> {
+    report
+        .outcomes
+        .iter()
+        .find(|(a, _, _)| a == address)
+        .map(|(_, _, o)| o.clone())
 }
 
 /// The addresses of the changes not attempted, in order.
@@ -514,13 +527,7 @@ fn a_stale_read_is_renewed_alongside_the_chain_and_a_moved_monitor_is_refused() 
         ]
     );
     let report = engine.into_report();
-    let outcome = |address: &str| {
-        report
-            .outcomes
-            .iter()
-            .find(|(a, _, _)| a == address)
-            .map(|(_, _, o)| o.clone())
-    };
+    let outcome = |address: &str| outcome_of(&report, address);
     assert!(matches!(outcome("monitor.4"), Some(Outcome::Refused(_))));
     assert_eq!(outcome("monitor.1"), Some(Outcome::Done));
     assert_eq!(outcome("webhook.b-ok"), Some(Outcome::Done));
@@ -601,4 +608,101 @@ fn a_monitor_whose_block_becomes_a_rule_waits_for_the_rule() {
         .expect("the rule is created");
     assert!(!steps[..rule].iter().any(|s| s.contains(" 4")), "{steps:?}");
     assert_eq!(steps[rule + 1], "write 2 monitors", "{steps:?}");
+}
+
+/// [`Freshness::ReadEach`]: a stale monitor is read again by id, alongside the chain, in
+/// the step before its write; one that moved is refused, the others are written, and no
+/// listing is made. The report counts the monitors read again.
+#[test]
+fn a_stale_read_of_a_large_org_reads_each_monitor_a_step_before_its_write() {
+    let p = overlapped_plan();
+    let mut engine = Engine::new(&p, owned(), false)
+        .overlapping(3)
+        .freshness(Freshness::ReadEach);
+    let mut reads = Vec::new();
+    let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| {
+        let read = match step {
+            Step::Overlapped { monitors, .. } | Step::Monitors(monitors) => monitors,
+            other => return ok(other),
+        };
+        if let MonitorWork::ReadEach(ids) = read {
+            reads.extend(ids.iter().copied());
+        }
+        let mut outcome = done(read);
+        if let MonitorOutcome::Read(Ok(now)) = &mut outcome {
+            if now.contains_key(&2) {
+                now.insert(2, fp("edited by someone"));
+            }
+        }
+        match step {
+            Step::Monitors(_) => StepOutcome::Monitors(outcome),
+            _ => StepOutcome::Overlapped {
+                written: Ok(()),
+                monitors: outcome,
+            },
+        }
+    });
+    assert_eq!(
+        steps,
+        [
+            "save",
+            "create var KEY",
+            "create hook a-alert + read monitors 4",
+            "create hook a-ok + write monitors 4",
+            "create hook b-alert + read monitors 2 1",
+            "create hook b-ok + write monitors 1",
+            "read 1 monitors",
+            "write 1 monitors",
+            "save",
+            "done"
+        ]
+    );
+    assert!(
+        !steps.iter().any(|s| s.ends_with("read monitors")),
+        "{steps:?}"
+    );
+    let report = engine.into_report();
+    assert_eq!((report.relistings, report.monitors_reread), (0, 4));
+    assert_eq!(reads, [4, 2, 1, 3]);
+    let outcome = |address: &str| outcome_of(&report, address);
+    assert!(matches!(outcome("monitor.2"), Some(Outcome::Refused(_))));
+    for written in ["monitor.1", "monitor.3", "monitor.4"] {
+        assert_eq!(outcome(written), Some(Outcome::Done), "{written}");
+    }
+    // A refused monitor stops the removals, as with a listing.
+    assert_eq!(outcome("webhook.gone"), Some(Outcome::NotAttempted));
+}
+
+/// With [`Freshness::ReadEach`] and a read still young, nothing is read again; a monitor
+/// deleted since the plan (missing from the read by id) is refused as deleted.
+#[test]
+fn a_young_read_reads_nothing_again_and_a_deleted_monitor_is_refused() {
+    let p = overlapped_plan();
+    let mut engine = Engine::new(&p, owned(), false)
+        .overlapping(3)
+        .freshness(Freshness::ReadEach);
+    let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
+    assert!(!steps.iter().any(|s| s.contains("read")), "{steps:?}");
+    assert_eq!(engine.into_report().monitors_reread, 0);
+
+    let mut engine = Engine::new(&p, owned(), false).freshness(Freshness::ReadEach);
+    drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| match step {
+        Step::Monitors(MonitorWork::ReadEach(ids)) => {
+            let mut now = fingerprints();
+            now.retain(|id, _| ids.contains(id) && *id != 3);
+            StepOutcome::Monitors(MonitorOutcome::Read(Ok(now)))
+        }
+        other => ok(other),
+    });
+    let report = engine.into_report();
+    assert_eq!(report.monitors_reread, 4);
+    let refused: Vec<&str> = report
+        .outcomes
+        .iter()
+        .filter_map(|(a, _, o)| match o {
+            Outcome::Refused(why) if why.contains("deleted") => Some(a.as_str()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(refused, ["monitor.3"]);
 }
