@@ -5,7 +5,7 @@
 //! write path (`directory_write`).
 
 use super::by_id::{TEAMS, USERS};
-use super::{json_body, reply, store_write, ApiResult, BothKeys};
+use super::{json_body, listing, query_params, reply, store_write, ApiResult, BothKeys};
 use crate::handles::{self, Named};
 use crate::store::ApiError;
 use crate::Shared;
@@ -30,7 +30,7 @@ pub(super) fn handle_routes() -> Router<Arc<Shared>> {
         Router::new()
             .route(
                 "/",
-                get(move |s, k, q| list_named(kind, s, k, q))
+                listing(Ok, move |data, query| Ok(kind.list(&data.directory, query)))
                     .post(move |s, k, b| create_named(kind, s, k, b)),
             )
             .route(
@@ -63,16 +63,15 @@ pub(super) fn handle_routes() -> Router<Arc<Shared>> {
             "/api/v2/integration/ms-teams/configuration/channel/{tenant}/{team}/{channel}",
             get(get_ms_teams_channel),
         )
-        .route("/api/v2/team", TEAMS.create_route().get(list_teams))
-        .route(
-            "/api/v2/team/{id}",
-            TEAMS.object_routes(MethodFilter::PATCH),
-        )
-        .route("/api/v2/users", USERS.create_route().get(list_users))
-        .route(
-            "/api/v2/users/{id}",
-            USERS.object_routes(MethodFilter::PATCH),
-        )
+        .merge(TEAMS.routes("/api/v2/team", "id", get(list_teams), MethodFilter::PATCH))
+        .merge(USERS.routes(
+            "/api/v2/users",
+            "id",
+            listing(Ok, |data, query| {
+                handles::list_users(&data.directory, query)
+            }),
+            MethodFilter::PATCH,
+        ))
 }
 
 /// Runs a write on the handles' destinations; answers once it is on disk.
@@ -88,12 +87,6 @@ async fn directory_write<R>(
 }
 
 type Params = Result<Query<BTreeMap<String, String>>, QueryRejection>;
-
-fn params(query: Params) -> Result<BTreeMap<String, String>, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))
-}
 
 async fn add_slack_accounts(
     State(s): State<Arc<Shared>>,
@@ -200,16 +193,6 @@ async fn delete_pagerduty_service(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-async fn list_named(
-    kind: Named,
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    query: Params,
-) -> ApiResult {
-    let query = params(query)?;
-    reply(StatusCode::OK, kind.list(&s.store.read().directory, &query))
-}
-
 async fn create_named(
     kind: Named,
     State(s): State<Arc<Shared>>,
@@ -262,18 +245,10 @@ async fn list_teams(
     query: Params,
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
-    let query = params(query)?;
+    let query = query_params(query)?;
     let raw = raw.unwrap_or_default();
     let page = handles::list_teams(&s.store.read().directory, &query, &s.base_url, &raw)?;
     reply(StatusCode::OK, page)
-}
-
-async fn list_users(State(s): State<Arc<Shared>>, _keys: BothKeys, query: Params) -> ApiResult {
-    let query = params(query)?;
-    reply(
-        StatusCode::OK,
-        handles::list_users(&s.store.read().directory, &query)?,
-    )
 }
 
 async fn get_ms_teams_channel(
