@@ -52,6 +52,10 @@ pub fn routes() -> Router<Arc<Shared>> {
     const AUTH_METHODS: &str = "/api/v2/integration/webhooks/configuration/auth-method";
     const OAUTH2: &str =
         "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
+    let rule_list = listing(rules::ListQuery::parse, |data, q| Ok(rules::list(data, q)));
+    let board_list = listing(dashboards::ListQuery::parse, |data, q| {
+        Ok(dashboards::list(data, q))
+    });
     Router::new()
         .merge(WEBHOOKS_KIND.routes(WEBHOOKS, "webhook_name"))
         .merge(VARIABLES_KIND.routes(VARIABLES, "name"))
@@ -64,22 +68,8 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/monitor/{id}/validate", post(validate_existing))
         .route("/api/v1/check_run", post(check_run))
         .route("/api/v1/validate", get(validate_key))
-        .merge(RULES_KIND.routes(
-            RULES,
-            "rule_id",
-            listing(rules::ListQuery::parse, |data, query| {
-                Ok(rules::list(data, query))
-            }),
-            MethodFilter::PATCH,
-        ))
-        .merge(DASHBOARDS_KIND.routes(
-            DASHBOARDS,
-            "dashboard_id",
-            listing(dashboards::ListQuery::parse, |data, query| {
-                Ok(dashboards::list(data, query))
-            }),
-            MethodFilter::PUT,
-        ))
+        .merge(RULES_KIND.routes(RULES, "rule_id", rule_list, MethodFilter::PATCH))
+        .merge(DASHBOARDS_KIND.routes(DASHBOARDS, "dashboard_id", board_list, MethodFilter::PUT))
         .merge(handle_routes())
         .route(
             AUTH_METHODS,
