@@ -57,8 +57,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
     e.assert_converged().await;
     let runs = e.check_runs().await.len();
     let again = e.apply(&["--auto-approve"]).await;
-    assert_eq!(again.code, 0, "{}", again.all());
-    again.assert_shows(&["No changes."]);
+    again.assert_exit_shows(0, &["No changes."]);
     assert_eq!(
         e.check_runs().await.len(),
         runs,
@@ -154,12 +153,13 @@ async fn seed_status_seeds_groups_wired_without_seeding() {
     );
     e.write("checkout.yaml", SCENARIO);
     let dry = e.verb("seed-status", &["--dry-run"]).await;
-    assert_eq!(dry.code, 0, "{}", dry.all());
-    dry.assert_shows(&["pair grp: 1 check run(s)", "Dry run: nothing submitted."]);
+    dry.assert_exit_shows(
+        0,
+        &["pair grp: 1 check run(s)", "Dry run: nothing submitted."],
+    );
     assert!(e.check_runs().await.is_empty());
     let run = e.verb("seed-status", &[]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    run.assert_shows(&["Seeded 1 check run(s)."]);
+    run.assert_exit_shows(0, &["Seeded 1 check run(s)."]);
     let c = counts(&e, "grp.status").await;
     assert_eq!(c["CRITICAL"].as_u64(), Some(1), "{c}");
 }
