@@ -47,6 +47,15 @@ fn fresh(policy: Policy) -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
+/// A fresh store that journals every write, holding `n` monitors (`m0`, `m1`, …).
+fn journal_with_monitors(n: usize) -> (tempfile::TempDir, PathBuf, Store) {
+    let (dir, path, store) = fresh(journal_only());
+    for i in 0..n {
+        create_monitor(&store, i);
+    }
+    (dir, path, store)
+}
+
 fn data_file(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("sandbox.json")
 }
@@ -443,8 +452,7 @@ struct Journaled {
 }
 
 fn journaled(writes: usize) -> Journaled {
-    let (dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
+    let (dir, path, store) = journal_with_monitors(1);
     let generation = match Disk::open(&path, journal_only()) {
         Ok((_, disk)) => disk.generation.expect("a snapshot"),
         Err(err) => panic!("{err}"),
@@ -705,10 +713,7 @@ fn compaction_keeps_the_state_and_leaves_one_journal() {
 
 #[test]
 fn a_crash_in_the_middle_of_a_compaction_loses_nothing() {
-    let (dir, _path, store) = fresh(journal_only());
-    for i in 0..5 {
-        create_monitor(&store, i);
-    }
+    let (dir, _path, store) = journal_with_monitors(5);
     let expected = on_disk(&store.lock());
     let old = files(dir.path());
     // Compact by hand: what a compaction writes, step by step.
@@ -866,8 +871,7 @@ fn secrets_reach_no_file_through_journal_or_compaction() {
 
 #[test]
 fn writes_from_many_threads_share_syncs_and_all_survive() {
-    let (_dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
+    let (_dir, path, store) = journal_with_monitors(1);
     std::thread::scope(|scope| {
         for t in 0..6 {
             let store = &store;
@@ -884,9 +888,7 @@ fn writes_from_many_threads_share_syncs_and_all_survive() {
 
 #[test]
 fn a_failed_sync_makes_the_next_write_a_snapshot() {
-    let (_dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
-    create_monitor(&store, 1);
+    let (_dir, path, store) = journal_with_monitors(2);
     let generation = lock(&store).generation;
     if let Some(journal) = &lock(&store).journal {
         journal.broken.store(true, Ordering::Release);
@@ -904,10 +906,7 @@ fn a_failed_sync_makes_the_next_write_a_snapshot() {
 
 #[test]
 fn a_deleted_data_file_starts_empty_whatever_journals_are_left() {
-    let (_dir, path, store) = fresh(journal_only());
-    for i in 0..3 {
-        create_monitor(&store, i);
-    }
+    let (_dir, path, store) = journal_with_monitors(3);
     drop(store);
     std::fs::remove_file(&path).expect("removed");
     assert_eq!(journals(&path).len(), 1);
@@ -924,9 +923,7 @@ fn a_deleted_data_file_starts_empty_whatever_journals_are_left() {
 
 #[test]
 fn the_unknown_write_path_still_persists_everything() {
-    let (_dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
-    create_monitor(&store, 1);
+    let (_dir, path, store) = journal_with_monitors(2);
     store
         .write(|data| {
             data.monitor_states.insert(1, "Alert".to_string());
