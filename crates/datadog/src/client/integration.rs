@@ -165,11 +165,8 @@ impl Client {
             tracing::warn!("POST {object}: the answer was lost; read back, it exists (its value is written again)");
             // It exists; make sure it holds what was asked (a secret's value cannot be
             // read back, so write it again).
-            let update = wire::CustomVariableUpdateRequest {
-                is_secret: Some(body.is_secret),
-                name: None,
-                value: Some(body.value.clone()),
-            };
+            let update =
+                wire::CustomVariableUpdateRequest::overwrite(body.value.as_str(), body.is_secret);
             self.put_named(VARIABLE, &body.name, &update)
                 .await
                 .map(Some)
