@@ -139,6 +139,14 @@ impl E2e {
         cli::assert_no_changes(&self.plan(&["--detailed-exitcode"]).await);
     }
 
+    /// Removes manifest file `name`, asserts that the plan shows `deletion` (`- KIND.NAME
+    /// will be deleted`), and applies it to convergence.
+    pub async fn remove_and_apply(&self, name: &str, deletion: &str) {
+        self.remove(name);
+        self.plan(&[]).await.assert_shows(&[deletion]);
+        self.apply_and_assert_converged().await;
+    }
+
     /// [`E2e::apply_ok`], then [`E2e::assert_converged`]: a change is applied and the org is
     /// then what the manifests say (the idempotence check most steps of a test end with).
     pub async fn apply_and_assert_converged(&self) {

@@ -107,11 +107,8 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
     let (_, board) = e.get(&path).await;
     assert_eq!(board["title"], "Checkout monitors status");
     // Removed from the manifests: deleted.
-    e.remove("board.yaml");
-    e.plan(&[])
-        .await
-        .assert_shows(&["- status_board.checkout will be deleted"]);
-    e.apply_and_assert_converged().await;
+    e.remove_and_apply("board.yaml", "- status_board.checkout will be deleted")
+        .await;
     assert!(dashboards(&e).await.is_empty());
 }
 

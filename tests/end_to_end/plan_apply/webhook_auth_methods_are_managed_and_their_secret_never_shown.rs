@@ -94,12 +94,9 @@ async fn an_auth_method_is_planned_applied_rotated_and_deleted_with_its_secret_h
     );
 
     // Gone from the manifests: deleted.
-    e.remove("auth.yaml");
     e.write("checkout.yaml", SCENARIO);
-    e.plan(&[])
-        .await
-        .assert_shows(&["- webhook_auth_method.okta will be deleted"]);
-    e.apply_and_assert_converged().await;
+    e.remove_and_apply("auth.yaml", "- webhook_auth_method.okta will be deleted")
+        .await;
     assert!(auth_methods(&e).await.is_empty());
 }
 
