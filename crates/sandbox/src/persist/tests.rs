@@ -320,20 +320,20 @@ async fn round_trip(policy: Policy, lossy: bool) {
     );
     assert_eq!(before.deliveries.len(), 1);
     assert_eq!(before.check_runs.len(), 2, "direct and fired");
-    let names: Vec<&str> = before
+    let rules: Vec<&str> = before
         .notification_rules
         .values()
         .map(|r| r.name.as_str())
         .collect();
-    assert_eq!(names.len(), 2, "two rules left: {names:?}");
-    assert!(names.contains(&"changed again"), "{names:?}");
-    let titles: Vec<&str> = before
+    let boards: Vec<&str> = before
         .dashboards
         .values()
         .map(|d| d.title.as_str())
         .collect();
-    assert_eq!(titles.len(), 2, "two dashboards left: {titles:?}");
-    assert!(titles.contains(&"replaced again"), "{titles:?}");
+    for (left, last) in [(rules, "changed again"), (boards, "replaced again")] {
+        assert_eq!(left.len(), 2, "two left: {left:?}");
+        assert!(left.contains(&last), "{left:?}");
+    }
     sandbox.shutdown().await;
     assert_no_secret(dir.path());
     let after = load(&path, policy);
@@ -451,6 +451,16 @@ struct Journaled {
     journal: PathBuf,
 }
 
+impl Journaled {
+    /// Where the last record starts and ends in the journal.
+    fn last_record(&self) -> (u64, u64) {
+        let [.., start, end] = self.ends[..] else {
+            panic!("a journal of at least one record");
+        };
+        (start, end)
+    }
+}
+
 fn journaled(writes: usize) -> Journaled {
     let (dir, path, store) = journal_with_monitors(1);
     let generation = match Disk::open(&path, journal_only()) {
@@ -504,8 +514,7 @@ fn expected_after_cut(j: &Journaled, len: u64) -> &Data {
 #[test]
 fn a_journal_cut_at_any_byte_of_its_last_record_loads_the_state_before_or_after() {
     let j = journaled(6);
-    let last_start = j.ends[j.ends.len() - 2];
-    let last_end = j.ends[j.ends.len() - 1];
+    let (last_start, last_end) = j.last_record();
     let n = j.states.len();
     for len in last_start..=last_end {
         let copy = crashed_copy(&j, len, b"");
@@ -537,8 +546,7 @@ fn a_journal_cut_at_random_offsets_loads_a_prefix_of_the_writes() {
 fn a_hole_or_garbage_where_the_last_record_was_torn_is_dropped() {
     let j = journaled(4);
     let n = j.states.len();
-    let start = j.ends[j.ends.len() - 2];
-    let end = j.ends[j.ends.len() - 1];
+    let (start, end) = j.last_record();
     let journal = std::fs::read(&j.journal).expect("journal");
     // Zeros in the middle of the last record, its LF on disk (pages written out of order).
     let mut holed = journal.clone();
@@ -556,8 +564,7 @@ fn a_hole_or_garbage_where_the_last_record_was_torn_is_dropped() {
 fn after_a_torn_tail_is_dropped_new_writes_follow_the_last_good_record() {
     let j = journaled(5);
     let n = j.states.len();
-    let start = j.ends[j.ends.len() - 2];
-    let end = j.ends[j.ends.len() - 1];
+    let (start, end) = j.last_record();
     println!("seed {SEED:#x}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
     for _ in 0..8 {
