@@ -117,6 +117,16 @@ impl E2e {
         id
     }
 
+    /// A sandbox with the scenario, its checkout monitor and the status board `board` (as
+    /// `board.yaml`), applied.
+    pub async fn start_with_a_board(board: &str) -> E2e {
+        let e = E2e::start().await;
+        e.scenario_with_a_checkout_monitor().await;
+        e.write("board.yaml", board);
+        e.apply_ok().await;
+        e
+    }
+
     /// `plan --out p.json`, asserted to succeed and write the file; returns its path and
     /// the run.
     pub async fn save_plan(&self) -> (PathBuf, Run) {

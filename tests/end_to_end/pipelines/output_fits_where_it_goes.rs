@@ -125,35 +125,17 @@ async fn logs_are_coloured_only_on_a_terminal_and_never_with_no_color() {
     let mut piped = cli::command(&args);
     piped.env_remove("NO_COLOR");
     let piped: Run = cli::run(piped).await;
-    assert_eq!(piped.code, 0, "{}", piped.all());
-    assert!(
-        piped.stderr.contains("DEBUG"),
-        "debug logs: {}",
-        piped.all()
-    );
-    assert!(
-        !piped.stderr.contains(ESC),
-        "no colour into a pipe:\n{}",
-        piped.stderr
-    );
-
     let terminal = run_on_a_terminal(&args, &[]).await;
-    assert_eq!(terminal.code, 0, "{}", terminal.all());
-    terminal.assert_stderr_shows(&["DEBUG"]);
-    assert!(
-        terminal.stderr.contains(ESC),
-        "colours on a terminal:\n{}",
-        terminal.stderr
-    );
-
     let no_color = run_on_a_terminal(&args, &[("NO_COLOR", "1")]).await;
-    assert_eq!(no_color.code, 0, "{}", no_color.all());
-    no_color.assert_stderr_shows(&["DEBUG"]);
-    assert!(
-        !no_color.stderr.contains(ESC),
-        "NO_COLOR wins:\n{}",
-        no_color.stderr
-    );
+    for (why, run, coloured) in [
+        ("no colour into a pipe", piped, false),
+        ("colours on a terminal", terminal, true),
+        ("NO_COLOR wins", no_color, false),
+    ] {
+        assert_eq!(run.code, 0, "{why}: {}", run.all());
+        run.assert_stderr_shows(&["DEBUG"]);
+        assert_eq!(run.stderr.contains(ESC), coloured, "{why}:\n{}", run.stderr);
+    }
 }
 
 /// What the spinner's message says once requests complete (`N read, M written · …`).

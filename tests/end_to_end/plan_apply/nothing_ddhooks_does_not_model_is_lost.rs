@@ -102,11 +102,7 @@ async fn an_adopted_rule_keeps_its_bundle_config_when_its_recipients_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_board_keeps_what_people_set_when_a_widget_is_added() {
-    let e = E2e::start().await;
-    e.scenario_with_a_checkout_monitor().await;
-    e.write("checkout.yaml", SCENARIO);
-    e.write("board.yaml", &board(&["grp"]));
-    e.apply_ok().await;
+    let e = E2e::start_with_a_board(&board(&["grp"])).await;
     let (id, _) = dashboard(&e).await;
     let people: Map<String, Value> = json!({
         "template_variables": [{"name": "env", "prefix": "env", "default": "prod"}],

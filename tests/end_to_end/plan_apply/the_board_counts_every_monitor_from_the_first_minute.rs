@@ -84,10 +84,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
-    let e = E2e::start().await;
-    e.scenario_with_a_checkout_monitor().await;
-    e.write("board.yaml", BOARD);
-    e.apply_ok().await;
+    let e = E2e::start_with_a_board(BOARD).await;
     let id = dashboards(&e).await[0]["id"]
         .as_str()
         .expect("id")
