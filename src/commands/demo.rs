@@ -234,14 +234,10 @@ pub fn run(args: DemoArgs, printer: Printer) -> anyhow::Result<Exit> {
             let url = format!("{base}/sandbox/v1/monitor/{id}/transition");
             let answer: Value = http.post(&url).json(&json!({"to": to})).send().await?.json().await?;
             println!("   monitor {id} -> {to}");
-            let rules: BTreeMap<&str, &str> = answer
-                .get("rules")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
+            let rules: BTreeMap<&str, &str> = items(answer.get("rules"))
                 .filter_map(|r| Some((r.get("id")?.as_str()?, r.get("name")?.as_str()?)))
                 .collect();
-            for delivery in answer.get("deliveries").and_then(Value::as_array).into_iter().flatten() {
+            for delivery in items(answer.get("deliveries")) {
                 println!("      {}", describe_delivery(delivery, &rules));
             }
         }
@@ -266,19 +262,8 @@ async fn print_board(http: &reqwest::Client, base: &str, checks: &[String]) -> a
             .error_for_status()?
             .json()
             .await?;
-        for group in answer
-            .get("groups")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let tags: Vec<&str> = group
-                .get("tags")
-                .and_then(Value::as_array)
-                .into_iter()
-                .flatten()
-                .filter_map(Value::as_str)
-                .collect();
+        for group in items(answer.get("groups")) {
+            let tags: Vec<&str> = items(group.get("tags")).filter_map(Value::as_str).collect();
             let status = match group.get("status").and_then(Value::as_i64) {
                 Some(0) => "OK",
                 Some(1) => "WARNING",
@@ -302,6 +287,11 @@ async fn print_board(http: &reqwest::Client, base: &str, checks: &[String]) -> a
     Ok(())
 }
 
+/// The elements of a JSON array the sandbox answered; none when it is absent or not an array.
+fn items(array: Option<&Value>) -> impl Iterator<Item = &Value> {
+    array.and_then(Value::as_array).into_iter().flatten()
+}
+
 fn indent(text: &str) -> String {
     text.lines().map(|l| format!("   {l}\n")).collect()
 }
@@ -319,11 +309,7 @@ fn describe_delivery(delivery: &Value, rule_names: &BTreeMap<&str, &str>) -> Str
         Some(status) => format!("answered {status}"),
         None => "recorded, not sent (not a Datadog API host)".to_string(),
     };
-    let checks: Vec<String> = delivery
-        .get("payload")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    let checks: Vec<String> = items(delivery.get("payload"))
         .filter_map(|c| {
             let check = c.get("check")?.as_str()?;
             let status = c.get("status")?.as_i64()?;
@@ -344,11 +330,7 @@ fn describe_delivery(delivery: &Value, rule_names: &BTreeMap<&str, &str>) -> Str
     } else {
         format!(": {}", checks.join("; "))
     };
-    let via: Vec<&str> = delivery
-        .pointer("/routed_by/rules")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
+    let via: Vec<&str> = items(delivery.pointer("/routed_by/rules"))
         .filter_map(Value::as_str)
         .map(|id| rule_names.get(id).copied().unwrap_or(id))
         .collect();

@@ -100,22 +100,23 @@ pub fn run(args: PreviewArgs, printer: Printer) -> anyhow::Result<Exit> {
     Ok(Exit::Success)
 }
 
-/// The custom variables of the manifests, as samples.
-fn variables_of(desired: &Desired) -> BTreeMap<String, VariableSample> {
-    desired
-        .custom_variables
-        .iter()
-        .map(|(name, v)| (name.clone(), VariableSample::of(v)))
-        .collect()
-}
-
-/// The webhooks of the manifests.
-fn webhooks_of(desired: &Desired) -> BTreeMap<String, WebhookDef> {
-    desired
-        .webhooks
-        .iter()
-        .map(|(name, w)| (name.clone(), WebhookDef::desired(w)))
-        .collect()
+/// The webhooks of the manifests, and their custom variables as samples.
+fn webhooks_and_variables_of(
+    desired: &Desired,
+) -> (
+    BTreeMap<String, WebhookDef>,
+    BTreeMap<String, VariableSample>,
+) {
+    let webhooks = desired.webhooks.iter();
+    let variables = desired.custom_variables.iter();
+    (
+        webhooks
+            .map(|(name, w)| (name.clone(), WebhookDef::desired(w)))
+            .collect(),
+        variables
+            .map(|(name, v)| (name.clone(), VariableSample::of(v)))
+            .collect(),
+    )
 }
 
 /// `--block NAME`: offline, the block's text alone on a sample monitor.
@@ -142,7 +143,7 @@ fn preview_block(
     let text = template::render_block(name, &block.body());
     let monitor = MonitorFacts::sample(name, block.monitors.tags.clone());
     let masker = Masker::new("ddhooks-output");
-    let (webhooks, variables) = (webhooks_of(desired), variables_of(desired));
+    let (webhooks, variables) = webhooks_and_variables_of(desired);
     let input = PreviewInput {
         subject: Subject::Block(name.to_string()),
         template: &text,
@@ -212,8 +213,7 @@ fn preview_monitor(
                 _ => None,
             })
             .unwrap_or(current);
-        let mut webhooks = webhooks_of(desired);
-        let mut variables = variables_of(desired);
+        let (mut webhooks, mut variables) = webhooks_and_variables_of(desired);
         // Webhooks the message fires that the manifests do not declare: as the org has them.
         let mut mentioned: Vec<String> = Vec::new();
         for t in transitions {

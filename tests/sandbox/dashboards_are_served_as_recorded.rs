@@ -56,6 +56,14 @@ async fn create(h: &Sandbox, body: Value) -> Value {
     created
 }
 
+/// A sandbox holding one dashboard created from `body`: the create's answer and the id.
+async fn with_a_dashboard(body: Value) -> (Sandbox, Value, String) {
+    let h = Sandbox::start(Default::default()).await;
+    let created = create(&h, body).await;
+    let id = created["id"].as_str().expect("id").to_string();
+    (h, created, id)
+}
+
 async fn listing(h: &Sandbox, query: &str) -> Vec<Value> {
     let (status, body) = h.get(&format!("{DASHBOARDS}{query}")).await;
     assert_eq!(status, StatusCode::OK, "{query}: {body}");
@@ -64,9 +72,7 @@ async fn listing(h: &Sandbox, query: &str) -> Vec<Value> {
 
 #[tokio::test]
 async fn create_answers_the_stored_dashboard_with_the_servers_fields_and_get_reads_it() {
-    let h = Sandbox::start(Default::default()).await;
-    let created = create(&h, ordered("Team Checkout: Overview (prod)")).await;
-    let id = created["id"].as_str().expect("id").to_string();
+    let (h, created, id) = with_a_dashboard(ordered("Team Checkout: Overview (prod)")).await;
     assert!(is_dashboard_id(&id), "{id}");
     assert_eq!(
         created["url"],
@@ -106,11 +112,9 @@ async fn create_answers_the_stored_dashboard_with_the_servers_fields_and_get_rea
 
 #[tokio::test]
 async fn put_replaces_the_dashboard_and_keeps_id_author_and_creation() {
-    let h = Sandbox::start(Default::default()).await;
-    let created = create(&h, board("app.up")).await;
-    let id = created["id"].as_str().expect("id");
+    let (h, created, id) = with_a_dashboard(board("app.up")).await;
     let old_widget = created["widgets"][0]["id"].clone();
-    let (status, updated) = h.put(&path(id), ordered("Renamed board")).await;
+    let (status, updated) = h.put(&path(&id), ordered("Renamed board")).await;
     assert_eq!(status, StatusCode::OK, "{updated}");
     assert_eq!(updated["id"], created["id"]);
     assert_eq!(updated["created_at"], created["created_at"]);
@@ -133,7 +137,7 @@ async fn put_replaces_the_dashboard_and_keeps_id_author_and_creation() {
     assert_eq!(widgets.len(), 1);
     assert_eq!(widgets[0]["definition"]["type"], "note");
     assert_ne!(widgets[0]["id"], old_widget);
-    let (_, got) = h.get(&path(id)).await;
+    let (_, got) = h.get(&path(&id)).await;
     assert_eq!(got, updated);
 
     let (status, body) = h.put(&path("nop-nop-nop"), ordered("x")).await;
@@ -144,14 +148,12 @@ async fn put_replaces_the_dashboard_and_keeps_id_author_and_creation() {
 
 #[tokio::test]
 async fn delete_answers_the_id_and_then_404s_as_recorded() {
-    let h = Sandbox::start(Default::default()).await;
-    let created = create(&h, ordered("Short-lived")).await;
-    let id = created["id"].as_str().expect("id");
-    let (status, body) = h.delete(&path(id)).await;
+    let (h, _, id) = with_a_dashboard(ordered("Short-lived")).await;
+    let (status, body) = h.delete(&path(&id)).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body, json!({"deleted_dashboard_id": id}));
     for method in [Method::DELETE, Method::GET] {
-        let (status, body) = h.call(method.clone(), &path(id), None).await;
+        let (status, body) = h.call(method.clone(), &path(&id), None).await;
         assert_eq!(status, StatusCode::NOT_FOUND, "{method}");
         assert_eq!(
             body,

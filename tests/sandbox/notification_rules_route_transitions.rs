@@ -59,12 +59,13 @@ async fn runs(h: &Sandbox) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// The message of the checkout monitor most cases route.
+const CHECKOUT_ERRORS: &str = "Checkout errors are high.";
+
 #[tokio::test]
 async fn a_rule_fires_a_pair_for_monitors_whose_messages_mention_no_webhook() {
     let h = with_a_pair().await;
-    let checkout = h
-        .checkout_monitor("checkout", "Checkout errors are high.")
-        .await;
+    let checkout = h.checkout_monitor("checkout", CHECKOUT_ERRORS).await;
     let payments = h
         .create_monitor("payments", &["team:payments"], "Payments errors are high.")
         .await;
@@ -193,9 +194,7 @@ async fn rule_recipients_that_are_no_webhook_of_the_org_are_reported_not_fired()
 #[tokio::test]
 async fn a_transition_spelled_without_is_routes_the_same() {
     let h = with_a_pair().await;
-    let checkout = h
-        .checkout_monitor("checkout", "Checkout errors are high.")
-        .await;
+    let checkout = h.checkout_monitor("checkout", CHECKOUT_ERRORS).await;
     let mut rule = pair_rule(json!({"tags": ["team:checkout"]}));
     rule["conditional_recipients"]["conditions"][0]["scope"] = json!("transition_type:alert");
     rule["conditional_recipients"]["conditions"][1]["scope"] = json!("transition_type:recovery");

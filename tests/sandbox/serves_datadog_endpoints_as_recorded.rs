@@ -273,6 +273,14 @@ async fn configured_keys_restrict_access() {
     assert_eq!(validate(&h, Some("right")).await.0, StatusCode::OK);
 }
 
+/// A sandbox holding [`log_monitor`]: the create's answer, the monitor's id and its path.
+async fn with_a_log_monitor() -> (Sandbox, Value, i64, String) {
+    let h = start().await;
+    let (_, m) = h.post("/api/v1/monitor", log_monitor()).await;
+    let id = m["id"].as_i64().unwrap();
+    (h, m, id, format!("/api/v1/monitor/{id}"))
+}
+
 fn log_monitor() -> Value {
     json!({
         "name": "errors", "type": "log alert", "message": "hello",
@@ -352,10 +360,7 @@ async fn monitor_query_without_operator_is_the_recorded_400() {
 
 #[tokio::test]
 async fn monitor_put_merges_fields_and_replaces_options_whole() {
-    let h = start().await;
-    let (_, m) = h.post("/api/v1/monitor", log_monitor()).await;
-    let id = m["id"].as_i64().unwrap();
-    let path = format!("/api/v1/monitor/{id}");
+    let (h, m, _, path) = with_a_log_monitor().await;
     let (status, updated) = h.put(&path, json!({"message": "new text"})).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(updated["message"], "new text");
@@ -388,10 +393,7 @@ async fn monitor_put_merges_fields_and_replaces_options_whole() {
 
 #[tokio::test]
 async fn monitor_delete_then_404() {
-    let h = start().await;
-    let (_, m) = h.post("/api/v1/monitor", log_monitor()).await;
-    let id = m["id"].as_i64().unwrap();
-    let path = format!("/api/v1/monitor/{id}");
+    let (h, _, id, path) = with_a_log_monitor().await;
     let (status, body) = h.delete(&path).await;
     assert_eq!(
         (status, body),

@@ -274,11 +274,7 @@ impl<'a> Lock<'a> {
     }
 
     async fn write(&self) -> Result<(), ApiError> {
-        let body = wire::CustomVariableUpdateRequest {
-            is_secret: Some(false),
-            name: None,
-            value: Some(self.value()),
-        };
+        let body = wire::CustomVariableUpdateRequest::overwrite(self.value(), false);
         self.client.update_variable(LOCK_VARIABLE, &body).await?;
         Ok(())
     }
@@ -317,11 +313,10 @@ impl<'a> Lock<'a> {
                 Ok(Some(h)) if h.owner == self.info.owner => {
                     let mut refreshed = self.info.clone();
                     refreshed.expires = unix_now() + self.options.ttl.as_secs();
-                    let body = wire::CustomVariableUpdateRequest {
-                        is_secret: Some(false),
-                        name: None,
-                        value: Some(serde_json::to_string(&refreshed).unwrap_or_default()),
-                    };
+                    let body = wire::CustomVariableUpdateRequest::overwrite(
+                        serde_json::to_string(&refreshed).unwrap_or_default(),
+                        false,
+                    );
                     if let Err(e) = self.client.update_variable(LOCK_VARIABLE, &body).await {
                         tracing::warn!(error = %e, "refreshing the apply lock failed; trying again later");
                     }

@@ -369,11 +369,7 @@ impl Client {
         value: &str,
         secret: bool,
     ) -> Result<(), ApiError> {
-        let body = wire::CustomVariableUpdateRequest {
-            is_secret: Some(secret),
-            name: None,
-            value: Some(value.to_string()),
-        };
+        let body = wire::CustomVariableUpdateRequest::overwrite(value, secret);
         self.update_variable(name, &body).await.map(|_| ())
     }
 

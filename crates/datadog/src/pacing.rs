@@ -246,6 +246,15 @@ mod tests {
         Duration::from_secs(n)
     }
 
+    /// A window of 100 requests with `remaining` of them left, reset in `reset` seconds.
+    fn hundred(remaining: u64, reset: u64) -> RateLimit {
+        RateLimit {
+            limit: Some(100),
+            remaining: Some(remaining),
+            reset: Some(secs(reset)),
+        }
+    }
+
     #[test]
     fn numbers_are_read_tolerantly() {
         assert_eq!(parse_header_number(b" 42 "), Some(42));
@@ -295,40 +304,26 @@ mod tests {
 
     #[test]
     fn a_low_budget_spreads_the_requests_left_over_the_window() {
-        let rl = RateLimit {
-            limit: Some(100),
-            remaining: Some(10),
-            reset: Some(secs(10)),
-        };
+        let rl = hundred(10, 10);
         let mut pace = Pace::default();
         pace.note(secs(0), false, &rl);
         assert_eq!(pace.delay_before_next(secs(0)), None);
         assert_eq!(pace.delay_before_next(secs(0)), Some(secs(1)));
         assert_eq!(pace.delay_before_next(secs(0)), Some(secs(2)));
         // A comfortable budget again: no more pacing once the booked slots have passed.
-        let rl = RateLimit {
-            remaining: Some(90),
-            ..rl
-        };
+        let rl = hundred(90, 10);
         pace.note(secs(3), false, &rl);
         assert_eq!(pace.delay_before_next(secs(3)), None);
     }
 
     #[test]
     fn a_spent_budget_or_a_429_holds_requests_until_the_reset() {
-        let rl = RateLimit {
-            limit: Some(100),
-            remaining: Some(0),
-            reset: Some(secs(7)),
-        };
+        let rl = hundred(0, 7);
         let mut pace = Pace::default();
         assert_eq!(pace.note(secs(1), false, &rl), Some(secs(7)));
         assert_eq!(pace.delay_before_next(secs(2)), Some(secs(6)));
         let mut pace = Pace::default();
-        let rl = RateLimit {
-            remaining: Some(50),
-            ..rl
-        };
+        let rl = hundred(50, 7);
         pace.note(secs(0), true, &rl);
         assert_eq!(pace.delay_before_next(secs(0)), Some(secs(7)));
         // Headers without a reset change nothing.

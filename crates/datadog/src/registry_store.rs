@@ -192,11 +192,7 @@ impl StateStore {
 /// Creates or overwrites one non-secret variable: PUT first when it is expected to exist,
 /// POST first otherwise (an "already exists" answer turns into a PUT, a 404 into a POST).
 async fn upsert(client: &Client, name: &str, value: &str, exists: bool) -> Result<(), ApiError> {
-    let update = wire::CustomVariableUpdateRequest {
-        is_secret: Some(false),
-        name: None,
-        value: Some(value.to_string()),
-    };
+    let update = wire::CustomVariableUpdateRequest::overwrite(value, false);
     if exists {
         match client.update_variable(name, &update).await {
             Err(e) if e.status() == Some(404) => {}

@@ -135,6 +135,18 @@ pub struct CustomVariableUpdateRequest {
     pub value: Option<String>,
 }
 
+impl CustomVariableUpdateRequest {
+    /// An update that overwrites the value and its secrecy and keeps the name: how ddhooks
+    /// writes a variable that exists.
+    pub fn overwrite(value: impl Into<String>, secret: bool) -> Self {
+        Self {
+            is_secret: Some(secret),
+            name: None,
+            value: Some(value.into()),
+        }
+    }
+}
+
 /// A monitor as returned by `GET /api/v1/monitor[/{id}]`. Only the fields ddhooks reads
 /// are typed; everything else is kept verbatim in `extra` so it survives a round trip.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -4,10 +4,9 @@
 
 use super::auth_methods;
 use super::dashboards;
-use super::integration::{self, Limits};
 use super::monitors::{self, ListQuery, Now};
-use super::rules::{self, RawListQuery};
-use super::store::{ApiError, Data, Integration, Touched};
+use super::rules;
+use super::store::{ApiError, Data, Touched};
 use super::Shared;
 use axum::body::Bytes;
 use axum::extract::rejection::QueryRejection;
@@ -15,23 +14,23 @@ use axum::extract::{FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, MethodFilter};
+use axum::routing::{get, post, MethodFilter, MethodRouter};
 use axum::{Json, Router};
 use ddhooks_datadog::wire::{IntakeAccepted, KeyValidation, ServiceCheck};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::Duration;
 
 mod by_id;
+mod by_name;
 mod destinations;
 use by_id::{
     AUTH_METHODS as AUTH_METHODS_KIND, DASHBOARDS as DASHBOARDS_KIND, RULES as RULES_KIND,
 };
+use by_name::{VARIABLES as VARIABLES_KIND, WEBHOOKS as WEBHOOKS_KIND};
 use destinations::handle_routes;
 pub use destinations::{add_ms_teams_channel, log_in_user};
-
-/// How long a lossy read-modify-write waits between its read and its write.
-const LOSSY_WINDOW: Duration = Duration::from_millis(50);
 
 /// Which keys an endpoint requires (from the spec's `security`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,19 +52,13 @@ pub fn routes() -> Router<Arc<Shared>> {
     const AUTH_METHODS: &str = "/api/v2/integration/webhooks/configuration/auth-method";
     const OAUTH2: &str =
         "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
+    let rule_list = listing(rules::ListQuery::parse, |data, q| Ok(rules::list(data, q)));
+    let board_list = listing(dashboards::ListQuery::parse, |data, q| {
+        Ok(dashboards::list(data, q))
+    });
     Router::new()
-        .route(WEBHOOKS, post(create_webhook))
-        .route(
-            &format!("{WEBHOOKS}/{{webhook_name}}"),
-            get(get_webhook).put(update_webhook).delete(delete_webhook),
-        )
-        .route(VARIABLES, post(create_variable))
-        .route(
-            &format!("{VARIABLES}/{{name}}"),
-            get(get_variable)
-                .put(update_variable)
-                .delete(delete_variable),
-        )
+        .merge(WEBHOOKS_KIND.routes(WEBHOOKS, "webhook_name"))
+        .merge(VARIABLES_KIND.routes(VARIABLES, "name"))
         .route("/api/v1/monitor", get(list_monitors).post(create_monitor))
         .route("/api/v1/monitor/validate", post(validate_monitor))
         .route(
@@ -75,26 +68,22 @@ pub fn routes() -> Router<Arc<Shared>> {
         .route("/api/v1/monitor/{id}/validate", post(validate_existing))
         .route("/api/v1/check_run", post(check_run))
         .route("/api/v1/validate", get(validate_key))
-        .route(RULES, RULES_KIND.create_route().get(list_rules))
-        .route(
-            &format!("{RULES}/{{rule_id}}"),
-            RULES_KIND.object_routes(MethodFilter::PATCH),
-        )
-        .route(
-            DASHBOARDS,
-            DASHBOARDS_KIND.create_route().get(list_dashboards),
-        )
-        .route(
-            &format!("{DASHBOARDS}/{{dashboard_id}}"),
-            DASHBOARDS_KIND.object_routes(MethodFilter::PUT),
-        )
+        .merge(RULES_KIND.routes(RULES, "rule_id", rule_list, MethodFilter::PATCH))
+        .merge(DASHBOARDS_KIND.routes(DASHBOARDS, "dashboard_id", board_list, MethodFilter::PUT))
         .merge(handle_routes())
-        .route(AUTH_METHODS, get(list_auth_methods))
-        .route(OAUTH2, AUTH_METHODS_KIND.create_route())
         .route(
-            &format!("{OAUTH2}/{{auth_method_id}}"),
-            AUTH_METHODS_KIND.object_routes(MethodFilter::PATCH),
+            AUTH_METHODS,
+            listing(
+                |query: auth_methods::ListQuery| query.includes(),
+                |data, include| Ok(auth_methods::list(data, *include)),
+            ),
         )
+        .merge(AUTH_METHODS_KIND.routes(
+            OAUTH2,
+            "auth_method_id",
+            MethodRouter::new(),
+            MethodFilter::PATCH,
+        ))
 }
 
 /// Reads a key from its header, or from the deprecated query parameter Datadog also accepts.
@@ -122,35 +111,26 @@ fn key<'a>(
     })
 }
 
-/// Both keys, checked before a handler runs (a 403 otherwise): the extractor of every
-/// endpoint that needs `DD-API-KEY` and `DD-APPLICATION-KEY`.
+/// The keys an endpoint needs, checked before its handler runs (a 403 otherwise): `DD-API-KEY`,
+/// and with `APP_KEY` `DD-APPLICATION-KEY` too.
 #[derive(Debug)]
-struct BothKeys;
+struct Keys<const APP_KEY: bool>;
 
-impl FromRequestParts<Arc<Shared>> for BothKeys {
+/// The extractor of every endpoint that needs `DD-API-KEY` and `DD-APPLICATION-KEY`.
+type BothKeys = Keys<true>;
+
+/// `DD-API-KEY` alone: the extractor of check_run and validate.
+type ApiKey = Keys<false>;
+
+impl<const APP_KEY: bool> FromRequestParts<Arc<Shared>> for Keys<APP_KEY> {
     type Rejection = ApiError;
 
     async fn from_request_parts(
         parts: &mut Parts,
         shared: &Arc<Shared>,
     ) -> Result<Self, Self::Rejection> {
-        check_keys(shared, &parts.headers, parts.uri.query(), Need::Both).map(|()| BothKeys)
-    }
-}
-
-/// `DD-API-KEY` alone, checked before a handler runs: the extractor of check_run and
-/// validate.
-#[derive(Debug)]
-struct ApiKey;
-
-impl FromRequestParts<Arc<Shared>> for ApiKey {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        shared: &Arc<Shared>,
-    ) -> Result<Self, Self::Rejection> {
-        check_keys(shared, &parts.headers, parts.uri.query(), Need::ApiKey).map(|()| ApiKey)
+        let need = if APP_KEY { Need::Both } else { Need::ApiKey };
+        check_keys(shared, &parts.headers, parts.uri.query(), need).map(|()| Keys)
     }
 }
 
@@ -188,150 +168,44 @@ fn json_body(body: &Bytes) -> Result<Value, ApiError> {
         .map_err(|err| ApiError::bad_request(format!("Invalid JSON: {err}")))
 }
 
-fn limits(shared: &Shared) -> Limits {
-    Limits {
-        max_variable_bytes: shared.config.max_variable_bytes,
-    }
+/// A query string that does not fit `T` is a 400, as Datadog answers one.
+pub(crate) fn query_params<T>(query: Result<Query<T>, QueryRejection>) -> Result<T, ApiError> {
+    query
+        .map(|Query(q)| q)
+        .map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))
+}
+
+/// A listing's route: the query string read into `R` and checked by `parse` (a 400 when
+/// either fails) before the store is read, then `list` over the store.
+fn listing<R, Q, L>(
+    parse: impl Fn(R) -> Result<Q, ApiError> + Clone + Send + Sync + 'static,
+    list: impl Fn(&Data, &Q) -> Result<L, ApiError> + Clone + Send + Sync + 'static,
+) -> MethodRouter<Arc<Shared>>
+where
+    R: DeserializeOwned + Send + 'static,
+    L: Serialize,
+{
+    get(
+        move |State(s): State<Arc<Shared>>,
+              _: BothKeys,
+              query: Result<Query<R>, QueryRejection>| async move {
+            let query = parse(query_params(query)?)?;
+            let answer = list(&s.store.read(), &query)?;
+            reply(StatusCode::OK, answer)
+        },
+    )
 }
 
 fn reply(status: StatusCode, value: impl serde::Serialize) -> ApiResult {
     Ok((status, Json(value)).into_response())
 }
 
-/// Runs a write on webhooks/variables (`op` records the names it wrote); in lossy mode as a
-/// read-modify-write of a snapshot with a window in which a concurrent write gets
-/// overwritten. Answers once the write is on disk.
-async fn integration_write<R>(
-    shared: &Shared,
-    op: impl FnOnce(&mut Integration, &mut Touched) -> Result<R, ApiError>,
-) -> Result<R, ApiError> {
-    if shared.config.lossy_webhook_writes {
-        let mut snapshot = shared.store.integration_snapshot();
-        tokio::time::sleep(LOSSY_WINDOW).await;
-        let result = op(&mut snapshot, &mut Touched::default())?;
-        shared
-            .store
-            .replace_integration_pending(snapshot)?
-            .wait()
-            .await?;
-        Ok(result)
-    } else {
-        shared
-            .store
-            .apply(|data, touched| op(&mut data.integration, touched))?
-            .wait()
-            .await
-    }
-}
-
 /// Runs a write on the store (`op` records the keys it wrote); answers once it is on disk.
-async fn store_write<R>(
+pub(crate) async fn store_write<R>(
     shared: &Shared,
     op: impl FnOnce(&mut Data, &mut Touched) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     shared.store.apply(op)?.wait().await
-}
-
-async fn create_webhook(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
-    let webhook = integration_write(&s, |i, touched| {
-        let webhook = integration::create_webhook(i, &body)?;
-        touched.webhook(&webhook.name);
-        Ok(webhook)
-    })
-    .await?;
-    reply(StatusCode::CREATED, webhook)
-}
-
-async fn get_webhook(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-) -> ApiResult {
-    let webhook = integration::get_webhook(&s.store.read().integration, &name)?;
-    reply(StatusCode::OK, webhook)
-}
-
-async fn update_webhook(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let webhook = integration_write(&s, |i, touched| {
-        let webhook = integration::update_webhook(i, &name, &body)?;
-        touched.webhook(&name);
-        touched.webhook(&webhook.name);
-        Ok(webhook)
-    })
-    .await?;
-    reply(StatusCode::OK, webhook)
-}
-
-async fn delete_webhook(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-) -> ApiResult {
-    integration_write(&s, |i, touched| {
-        touched.webhook(&name);
-        integration::delete_webhook(i, &name)
-    })
-    .await?;
-    reply(StatusCode::OK, json!({}))
-}
-
-async fn create_variable(State(s): State<Arc<Shared>>, _keys: BothKeys, body: Bytes) -> ApiResult {
-    let body = json_body(&body)?;
-    let limits = limits(&s);
-    let variable = integration_write(&s, |i, touched| {
-        let variable = integration::create_variable(i, &body, limits)?;
-        touched.variable(&variable.name);
-        Ok(variable)
-    })
-    .await?;
-    reply(StatusCode::CREATED, variable)
-}
-
-async fn get_variable(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-) -> ApiResult {
-    let variable = integration::get_variable(&s.store.read().integration, &name)?;
-    reply(StatusCode::OK, variable)
-}
-
-async fn update_variable(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let limits = limits(&s);
-    let variable = integration_write(&s, |i, touched| {
-        let variable = integration::update_variable(i, &name, &body, limits)?;
-        touched.variable(&name);
-        touched.variable(&variable.name);
-        Ok(variable)
-    })
-    .await?;
-    reply(StatusCode::OK, variable)
-}
-
-async fn delete_variable(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-) -> ApiResult {
-    integration_write(&s, |i, touched| {
-        touched.variable(&name);
-        integration::delete_variable(i, &name)
-    })
-    .await?;
-    reply(StatusCode::OK, json!({}))
 }
 
 async fn list_monitors(
@@ -339,8 +213,7 @@ async fn list_monitors(
     _keys: BothKeys,
     query: Result<Query<ListQuery>, QueryRejection>,
 ) -> ApiResult {
-    let Query(query) =
-        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let query = query_params(query)?;
     // A page of 1,000 monitors is megabytes of JSON (copied from each monitor's stored
     // answer): put together on a blocking thread, so the requests served alongside it are
     // not held up.
@@ -455,13 +328,11 @@ async fn check_run(State(s): State<Arc<Shared>>, _keys: ApiKey, body: Bytes) -> 
             bad.status
         )));
     }
-    s.store
-        .apply(|data, _| {
-            data.check_runs.extend(checks);
-            Ok(())
-        })?
-        .wait()
-        .await?;
+    store_write(&s, |data, _| {
+        data.check_runs.extend(checks);
+        Ok(())
+    })
+    .await?;
     let mut response = (
         StatusCode::ACCEPTED,
         Json(IntakeAccepted {
@@ -477,41 +348,6 @@ async fn check_run(State(s): State<Arc<Shared>>, _keys: ApiKey, body: Bytes) -> 
 
 async fn validate_key(_keys: ApiKey) -> ApiResult {
     reply(StatusCode::OK, KeyValidation { valid: true })
-}
-
-async fn list_rules(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    query: Result<Query<RawListQuery>, QueryRejection>,
-) -> ApiResult {
-    let Query(query) =
-        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
-    let query = rules::ListQuery::parse(query)?;
-    let page = rules::list(&s.store.read(), &query);
-    reply(StatusCode::OK, page)
-}
-
-async fn list_dashboards(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    query: Result<Query<dashboards::RawListQuery>, QueryRejection>,
-) -> ApiResult {
-    let Query(query) =
-        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
-    let query = dashboards::ListQuery::parse(query)?;
-    let page = dashboards::list(&s.store.read(), &query);
-    reply(StatusCode::OK, page)
-}
-
-async fn list_auth_methods(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    query: Result<Query<auth_methods::ListQuery>, QueryRejection>,
-) -> ApiResult {
-    let Query(query) =
-        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
-    let include = query.includes()?;
-    reply(StatusCode::OK, auth_methods::list(&s.store.read(), include))
 }
 
 /// A sandbox whose application key lacks a permission (`SandboxConfig::denied_permissions`)

@@ -30,6 +30,7 @@
 //! Secret custom variable values are used for the real call but never appear in answers:
 //! there the reference stays as written (`$NAME`).
 
+use super::api::{query_params, store_write};
 use super::notifications::{self, Notification, Source};
 use super::store::{ApiError, Data, StoredVariable, Touched};
 use super::Shared;
@@ -102,8 +103,7 @@ async fn check_status(
     State(s): State<Arc<Shared>>,
     query: Result<Query<CheckStatusQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) =
-        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let query = query_params(query)?;
     let Some(check) = query.check.filter(|c| !c.trim().is_empty()) else {
         return Err(ApiError::bad_request("Invalid query: 'check' is required"));
     };
@@ -144,8 +144,7 @@ async fn wait_for_requests(
     State(s): State<Arc<Shared>>,
     query: Result<Query<WaitQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
-    let Query(query) =
-        query.map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))?;
+    let query = query_params(query)?;
     let waited = tokio::time::timeout(
         LONGEST_WAIT,
         s.requests.wait_for(&query.prefix, query.at_least),
@@ -448,13 +447,11 @@ async fn transition(
         }));
     }
     let log = delivered.clone();
-    s.store
-        .apply(|data, _| {
-            data.deliveries.extend(log);
-            Ok(())
-        })?
-        .wait()
-        .await?;
+    store_write(&s, |data, _| {
+        data.deliveries.extend(log);
+        Ok(())
+    })
+    .await?;
     Ok(Json(json!({
         "monitor_id": id,
         "from": transition.from.as_str(),

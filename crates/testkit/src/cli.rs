@@ -52,6 +52,13 @@ impl Run {
         )
     }
 
+    /// Asserts that the run exited with `code` and that standard output shows every one of
+    /// `texts` (the usual check of a verb's outcome, in one call).
+    pub fn assert_exit_shows(&self, code: i32, texts: &[&str]) {
+        assert_eq!(self.code, code, "{}", self.all());
+        self.assert_shows(texts);
+    }
+
     /// Asserts that standard output shows every one of `texts`.
     pub fn assert_shows(&self, texts: &[&str]) {
         self.assert_on("stdout", &self.stdout, texts, true);

@@ -117,6 +117,16 @@ impl E2e {
         id
     }
 
+    /// A sandbox with the scenario, its checkout monitor and the status board `board` (as
+    /// `board.yaml`), applied.
+    pub async fn start_with_a_board(board: &str) -> E2e {
+        let e = E2e::start().await;
+        e.scenario_with_a_checkout_monitor().await;
+        e.write("board.yaml", board);
+        e.apply_ok().await;
+        e
+    }
+
     /// `plan --out p.json`, asserted to succeed and write the file; returns its path and
     /// the run.
     pub async fn save_plan(&self) -> (PathBuf, Run) {
@@ -137,6 +147,14 @@ impl E2e {
     /// Asserts that a plan with `--detailed-exitcode` shows no changes.
     pub async fn assert_converged(&self) {
         cli::assert_no_changes(&self.plan(&["--detailed-exitcode"]).await);
+    }
+
+    /// Removes manifest file `name`, asserts that the plan shows `deletion` (`- KIND.NAME
+    /// will be deleted`), and applies it to convergence.
+    pub async fn remove_and_apply(&self, name: &str, deletion: &str) {
+        self.remove(name);
+        self.plan(&[]).await.assert_shows(&[deletion]);
+        self.apply_and_assert_converged().await;
     }
 
     /// [`E2e::apply_ok`], then [`E2e::assert_converged`]: a change is applied and the org is

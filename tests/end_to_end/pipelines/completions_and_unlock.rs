@@ -75,21 +75,22 @@ async fn unlock_removes_a_lock_whose_holder_is_gone_and_refuses_a_running_one() 
     let host = host_name();
 
     let none = unlock(&sandbox, &["--yes"]).await;
-    assert_eq!(none.code, 0, "{}", none.all());
-    none.assert_shows(&["No apply lock"]);
+    none.assert_exit_shows(0, &["No apply lock"]);
 
     // Held by this very test process, which runs: refused, even with --yes.
     sandbox
         .create_variable(lock_variable(&host, std::process::id(), 600))
         .await;
     let running = unlock(&sandbox, &["--yes"]).await;
-    assert_eq!(running.code, 1, "{}", running.all());
-    running.assert_shows(&[
-        &format!("process: {}", std::process::id()),
-        &format!("host: {host}"),
-        "taken: 2026-01-01T00:00:00Z",
-        "still running",
-    ]);
+    running.assert_exit_shows(
+        1,
+        &[
+            &format!("process: {}", std::process::id()),
+            &format!("host: {host}"),
+            "taken: 2026-01-01T00:00:00Z",
+            "still running",
+        ],
+    );
     assert!(
         sandbox.variable(LOCK_VARIABLE).await.is_some(),
         "left in place"
@@ -108,13 +109,15 @@ async fn unlock_removes_a_lock_whose_holder_is_gone_and_refuses_a_running_one() 
     assert!(sandbox.variable(LOCK_VARIABLE).await.is_some());
 
     let gone = unlock(&sandbox, &["--yes"]).await;
-    assert_eq!(gone.code, 0, "{}", gone.all());
-    gone.assert_shows(&[
-        &format!("process: {}", dead_pid()),
-        "ago)",
-        "expires in",
-        "Removed the apply lock",
-    ]);
+    gone.assert_exit_shows(
+        0,
+        &[
+            &format!("process: {}", dead_pid()),
+            "ago)",
+            "expires in",
+            "Removed the apply lock",
+        ],
+    );
     assert!(sandbox.variable(LOCK_VARIABLE).await.is_none(), "removed");
 
     // Held on another host and expired: removed; the output says it expired.
@@ -122,13 +125,15 @@ async fn unlock_removes_a_lock_whose_holder_is_gone_and_refuses_a_running_one() 
         .create_variable(lock_variable("elsewhere", 7, -30))
         .await;
     let expired = unlock(&sandbox, &["--yes"]).await;
-    assert_eq!(expired.code, 0, "{}", expired.all());
-    expired.assert_shows(&[
-        "host: elsewhere",
-        "expired ",
-        "s ago",
-        "Removed the apply lock",
-    ]);
+    expired.assert_exit_shows(
+        0,
+        &[
+            "host: elsewhere",
+            "expired ",
+            "s ago",
+            "Removed the apply lock",
+        ],
+    );
 
     // A variable of that name that is not a ddhooks lock is never removed.
     sandbox

@@ -24,23 +24,21 @@ async fn scenario() -> (Sandbox, Workspace) {
     (sandbox, ws)
 }
 
+/// A quiet run that succeeded: `line` is all it printed, and nothing went to stderr (not
+/// even the saved-plan note).
+fn assert_quiet_success(run: &Run, line: &str) {
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert_eq!(non_empty_lines(&run.stdout), [line], "{}", run.all());
+    assert_eq!(run.stderr, "", "nothing but the final line: {}", run.all());
+}
+
 #[tokio::test]
 async fn quiet_prints_only_errors_and_the_final_line() {
     let (sandbox, ws) = scenario().await;
     let plan_file = ws.path("plan.json");
     let out = ["-q", "--out", plan_file.to_str().unwrap()];
     let plan = cli::plan(&sandbox.base, &ws.manifests(), &out).await;
-    assert_eq!(plan.code, 0, "{}", plan.all());
-    assert_eq!(
-        non_empty_lines(&plan.stdout),
-        ["Plan: 6 to create, 0 to update, 0 to delete."],
-        "{}",
-        plan.all()
-    );
-    assert_eq!(
-        plan.stderr, "",
-        "nothing else, not even the saved-plan note"
-    );
+    assert_quiet_success(&plan, "Plan: 6 to create, 0 to update, 0 to delete.");
     assert!(plan_file.exists(), "the plan is still saved");
 
     let loud = cli::plan(&sandbox.base, &ws.manifests(), &[]).await;
@@ -48,14 +46,7 @@ async fn quiet_prints_only_errors_and_the_final_line() {
 
     let plan_arg = ["--plan", plan_file.to_str().unwrap(), "-q"];
     let apply = cli::apply(&sandbox.base, &ws.manifests(), &plan_arg).await;
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    assert_eq!(
-        non_empty_lines(&apply.stdout),
-        ["Apply complete: 6 created, 0 updated, 0 deleted."],
-        "{}",
-        apply.all()
-    );
-    assert_eq!(apply.stderr, "");
+    assert_quiet_success(&apply, "Apply complete: 6 created, 0 updated, 0 deleted.");
 
     // A failure still reaches the user: exit 1 and the error on stderr.
     let mut keyless = cli::command(&["-q", "plan", ws.manifests().to_str().unwrap()]);
@@ -134,35 +125,17 @@ async fn logs_are_coloured_only_on_a_terminal_and_never_with_no_color() {
     let mut piped = cli::command(&args);
     piped.env_remove("NO_COLOR");
     let piped: Run = cli::run(piped).await;
-    assert_eq!(piped.code, 0, "{}", piped.all());
-    assert!(
-        piped.stderr.contains("DEBUG"),
-        "debug logs: {}",
-        piped.all()
-    );
-    assert!(
-        !piped.stderr.contains(ESC),
-        "no colour into a pipe:\n{}",
-        piped.stderr
-    );
-
     let terminal = run_on_a_terminal(&args, &[]).await;
-    assert_eq!(terminal.code, 0, "{}", terminal.all());
-    terminal.assert_stderr_shows(&["DEBUG"]);
-    assert!(
-        terminal.stderr.contains(ESC),
-        "colours on a terminal:\n{}",
-        terminal.stderr
-    );
-
     let no_color = run_on_a_terminal(&args, &[("NO_COLOR", "1")]).await;
-    assert_eq!(no_color.code, 0, "{}", no_color.all());
-    no_color.assert_stderr_shows(&["DEBUG"]);
-    assert!(
-        !no_color.stderr.contains(ESC),
-        "NO_COLOR wins:\n{}",
-        no_color.stderr
-    );
+    for (why, run, coloured) in [
+        ("no colour into a pipe", piped, false),
+        ("colours on a terminal", terminal, true),
+        ("NO_COLOR wins", no_color, false),
+    ] {
+        assert_eq!(run.code, 0, "{why}: {}", run.all());
+        run.assert_stderr_shows(&["DEBUG"]);
+        assert_eq!(run.stderr.contains(ESC), coloured, "{why}:\n{}", run.stderr);
+    }
 }
 
 /// What the spinner's message says once requests complete (`N read, M written · …`).

@@ -25,15 +25,17 @@ async fn scenario_plan_apply_converge_and_transitions_land_check_runs() {
 
     e.clear_requests().await;
     let plan = e.plan(&[]).await;
-    assert_eq!(plan.code, 0, "{}", plan.all());
-    plan.assert_shows(&[
-        "+ custom_variable.DD_API_KEY will be created",
-        "+ webhook.grp-alert-check will be created",
-        "+ webhook.grp-ok-check will be created",
-        &format!("monitor.{errors} \"[checkout] errors\": add block grp"),
-        &format!("monitor.{latency} \"[checkout] latency\": add block grp"),
-        "Plan: 5 to create, 0 to update, 0 to delete.",
-    ]);
+    plan.assert_exit_shows(
+        0,
+        &[
+            "+ custom_variable.DD_API_KEY will be created",
+            "+ webhook.grp-alert-check will be created",
+            "+ webhook.grp-ok-check will be created",
+            &format!("monitor.{errors} \"[checkout] errors\": add block grp"),
+            &format!("monitor.{latency} \"[checkout] latency\": add block grp"),
+            "Plan: 5 to create, 0 to update, 0 to delete.",
+        ],
+    );
     plan.assert_hides(&[&format!("monitor.{disk}")]);
     assert_eq!(e.writes().await, 0, "plan writes nothing");
 
@@ -100,15 +102,17 @@ async fn changed_payload_and_url_are_an_update_with_a_field_diff() {
         ),
     );
     let plan = e.plan(&["--detailed-exitcode"]).await;
-    assert_eq!(plan.code, 2, "{}", plan.all());
-    plan.assert_shows(&[
-        "  ~ webhook.chat will be updated in place",
-        "~ url",
-        "\"https://chat.example.com/a\" -> \"https://chat.example.com/b\"",
-        "~ payload:",
-        "+  \"link\": \"$LINK\"",
-        "Plan: 0 to create, 1 to update, 0 to delete.",
-    ]);
+    plan.assert_exit_shows(
+        2,
+        &[
+            "  ~ webhook.chat will be updated in place",
+            "~ url",
+            "\"https://chat.example.com/a\" -> \"https://chat.example.com/b\"",
+            "~ payload:",
+            "+  \"link\": \"$LINK\"",
+            "Plan: 0 to create, 1 to update, 0 to delete.",
+        ],
+    );
     assert!(
         !plan.stdout.contains("monitor."),
         "the block did not change:\n{}",
@@ -132,8 +136,7 @@ async fn saved_plan_applies_when_nothing_changed() {
     let id = e.scenario_with_a_checkout_monitor().await;
     let (out, _) = e.save_plan().await;
     let apply = e.apply(&["--plan", out.to_str().unwrap()]).await;
-    assert_eq!(apply.code, 0, "{}", apply.all());
-    apply.assert_shows(&["Apply complete: 4 created, 0 updated, 0 deleted."]);
+    apply.assert_exit_shows(0, &["Apply complete: 4 created, 0 updated, 0 deleted."]);
     assert!(e.message(id).await.contains("ddhooks:begin grp"));
     e.assert_converged().await;
 }

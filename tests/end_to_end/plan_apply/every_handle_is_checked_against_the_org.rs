@@ -86,11 +86,13 @@ async fn a_mistyped_channel_fails_the_plan_at_its_line_and_is_never_written() {
     // Fixed, the block plans; the person's handle still warns.
     e.write("blocks.yaml", &block("@slack-main-checkout-alerts"));
     let fixed = e.plan(&[]).await;
-    assert_eq!(fixed.code, 0, "{}", fixed.all());
-    fixed.assert_shows(&[
-        "@slack-main-checkout-alerts",
-        "`@pagerduty-nosuch` on line 2",
-    ]);
+    fixed.assert_exit_shows(
+        0,
+        &[
+            "@slack-main-checkout-alerts",
+            "`@pagerduty-nosuch` on line 2",
+        ],
+    );
     assert!(!fixed.all().contains("Error:"), "{}", fixed.all());
 }
 
@@ -192,6 +194,8 @@ async fn a_routing_test_naming_nothing_fails_at_its_line() {
         "`@pagerduty-chekout` names nothing in the org",
     ]);
     let plan = e.plan(&[]).await;
-    assert_eq!(plan.code, 1, "{}", plan.all());
-    plan.assert_shows(&["routing_test.pages", "`@pagerduty-chekout` names nothing"]);
+    plan.assert_exit_shows(
+        1,
+        &["routing_test.pages", "`@pagerduty-chekout` names nothing"],
+    );
 }

@@ -57,8 +57,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
     e.assert_converged().await;
     let runs = e.check_runs().await.len();
     let again = e.apply(&["--auto-approve"]).await;
-    assert_eq!(again.code, 0, "{}", again.all());
-    again.assert_shows(&["No changes."]);
+    again.assert_exit_shows(0, &["No changes."]);
     assert_eq!(
         e.check_runs().await.len(),
         runs,
@@ -85,10 +84,7 @@ async fn apply_builds_the_board_and_seeds_every_monitor_state() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
-    let e = E2e::start().await;
-    e.scenario_with_a_checkout_monitor().await;
-    e.write("board.yaml", BOARD);
-    e.apply_ok().await;
+    let e = E2e::start_with_a_board(BOARD).await;
     let id = dashboards(&e).await[0]["id"]
         .as_str()
         .expect("id")
@@ -108,11 +104,8 @@ async fn a_persons_edit_is_restored_and_a_removed_board_is_deleted() {
     let (_, board) = e.get(&path).await;
     assert_eq!(board["title"], "Checkout monitors status");
     // Removed from the manifests: deleted.
-    e.remove("board.yaml");
-    e.plan(&[])
-        .await
-        .assert_shows(&["- status_board.checkout will be deleted"]);
-    e.apply_and_assert_converged().await;
+    e.remove_and_apply("board.yaml", "- status_board.checkout will be deleted")
+        .await;
     assert!(dashboards(&e).await.is_empty());
 }
 
@@ -154,12 +147,13 @@ async fn seed_status_seeds_groups_wired_without_seeding() {
     );
     e.write("checkout.yaml", SCENARIO);
     let dry = e.verb("seed-status", &["--dry-run"]).await;
-    assert_eq!(dry.code, 0, "{}", dry.all());
-    dry.assert_shows(&["pair grp: 1 check run(s)", "Dry run: nothing submitted."]);
+    dry.assert_exit_shows(
+        0,
+        &["pair grp: 1 check run(s)", "Dry run: nothing submitted."],
+    );
     assert!(e.check_runs().await.is_empty());
     let run = e.verb("seed-status", &[]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    run.assert_shows(&["Seeded 1 check run(s)."]);
+    run.assert_exit_shows(0, &["Seeded 1 check run(s)."]);
     let c = counts(&e, "grp.status").await;
     assert_eq!(c["CRITICAL"].as_u64(), Some(1), "{c}");
 }

@@ -116,8 +116,7 @@ async fn a_block_is_previewed_offline_with_its_pair_payloads() {
 
     // Text, one transition.
     let run = preview(&e, &["--block", GROUP, "--transition", "warning"]).await;
-    assert_eq!(run.code, 0, "{}", run.all());
-    run.assert_shows(&["== warning (OK -> Warn)", "handles: none"]);
+    run.assert_exit_shows(0, &["== warning (OK -> Warn)", "handles: none"]);
     run.assert_hides(&["== alert", "check_run"]);
     assert_eq!(e.requests_total().await, 0, "--block never calls Datadog");
 }

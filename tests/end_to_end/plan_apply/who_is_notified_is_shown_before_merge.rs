@@ -17,12 +17,14 @@ async fn a_plan_that_adds_a_pair_shows_its_webhooks_per_transition_collapsed() {
     let b = e.checkout_monitor("[checkout] latency", "Latency").await;
     e.write("checkout.yaml", SCENARIO);
     let plan = e.plan(&[]).await;
-    assert_eq!(plan.code, 0, "{}", plan.all());
-    plan.assert_shows(&[
-        "Routing changes:",
-        &format!("  alert: + @webhook-grp-alert-check (2 monitors: {a}, {b})"),
-        &format!("  recovery: + @webhook-grp-ok-check (2 monitors: {a}, {b})"),
-    ]);
+    plan.assert_exit_shows(
+        0,
+        &[
+            "Routing changes:",
+            &format!("  alert: + @webhook-grp-alert-check (2 monitors: {a}, {b})"),
+            &format!("  recovery: + @webhook-grp-ok-check (2 monitors: {a}, {b})"),
+        ],
+    );
     let json = e.plan(&["--format", "json"]).await;
     let view: Value = serde_json::from_str(&json.stdout).expect("JSON plan");
     let changes = view["routing_changes"].as_array().expect("routing_changes");
@@ -339,8 +341,7 @@ async fn a_pair_routed_on_alert_only_and_unseeded_no_data_monitors_are_warned() 
     );
     e.write("checkout.yaml", &alert_only);
     let plan = e.plan(&[]).await;
-    assert_eq!(plan.code, 0, "{}", plan.all());
-    plan.assert_shows(&[
+    plan.assert_exit_shows(0, &[
         &format!("pair grp: 1 monitor is ({id}) routed to @webhook-grp-alert-check on alert but not to @webhook-grp-ok-check on recovery"),
         &format!("pair grp: of the monitors this plan wires, 1 monitor is ({id}) in No Data"),
     ]);

@@ -226,11 +226,7 @@ async fn plain_http_outside_loopback_is_refused_before_any_request() {
     ] {
         let run = plan(url).await;
         assert_eq!(run.code, 1, "{url}: {}", run.all());
-        assert!(
-            run.stderr.contains("refusing plain http://"),
-            "{url}: {}",
-            run.all()
-        );
+        run.assert_stderr_shows(&["refusing plain http://"]);
         assert_eq!(
             connections.load(Ordering::SeqCst),
             0,

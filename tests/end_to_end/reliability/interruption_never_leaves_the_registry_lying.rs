@@ -196,20 +196,11 @@ async fn killed_at_random_points_the_registry_never_lies_and_applies_converge() 
         );
         // Every fifth run: plan and apply must converge from wherever the kill left things.
         if run % 5 == 4 {
-            let applied = cli::apply(
-                &sandbox.base,
-                &dir,
-                &[&["--auto-approve"], &retries[..]].concat(),
-            )
-            .await;
-            assert_eq!(applied.code, 0, "{context}: {}", applied.all());
-            let planned = cli::plan(
-                &sandbox.base,
-                &dir,
-                &[&["--detailed-exitcode"], &retries[..]].concat(),
-            )
-            .await;
-            assert_eq!(planned.code, 0, "{context}: {}", planned.all());
+            for (verb, flag) in [("apply", "--auto-approve"), ("plan", "--detailed-exitcode")] {
+                let extra = [&[flag], &retries[..]].concat();
+                let done = cli::run(cli::verb(verb, &sandbox.base, &dir, &extra)).await;
+                assert_eq!(done.code, 0, "{context}: {verb}: {}", done.all());
+            }
             let org = sandbox.snapshot(&every_webhook, &the_variable()).await;
             let registry = assert_registry_invariant(&org, &format!("{context}, converged"));
             assert!(!registry.has_pending(), "{context}: {registry:?}");

@@ -163,8 +163,10 @@ async fn a_held_lock_refuses_and_an_abandoned_one_is_taken_over() {
         .create_variable(lock(&host, std::process::id(), now + 600))
         .await;
     let refused = cli::apply(&sandbox.base, &manifests, &auto).await;
-    assert_eq!(refused.code, 1, "{}", refused.all());
-    refused.assert_shows(&["Apply refused", &format!("pid {}", std::process::id())]);
+    refused.assert_exit_shows(
+        1,
+        &["Apply refused", &format!("pid {}", std::process::id())],
+    );
     let org = sandbox
         .snapshot(&pair_webhooks(&["payments"]), &the_variable())
         .await;

@@ -130,8 +130,7 @@ async fn secret_value_never_appears_when_writes_fail_or_plans_are_stale() {
     e.env.push(("RUST_LOG".into(), "trace".into()));
     let id = e.scenario_with_a_checkout_monitor().await;
     let run = e.apply(&["-vvv", "--auto-approve"]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    run.assert_shows(&["FAILED"]);
+    run.assert_exit_shows(1, &["FAILED"]);
     clean(&secret, "a failed apply", &run);
 
     let saved = e.path("plan.json");
@@ -139,8 +138,7 @@ async fn secret_value_never_appears_when_writes_fail_or_plans_are_stale() {
     clean(&secret, "plan --out", &run);
     e.set_message(id, "Errors, edited").await;
     let run = e.apply(&["-vvv", "--plan", saved.to_str().unwrap()]).await;
-    assert_eq!(run.code, 1, "{}", run.all());
-    run.assert_shows(&["stale"]);
+    run.assert_exit_shows(1, &["stale"]);
     clean(&secret, "a stale apply", &run);
 }
 

@@ -360,16 +360,14 @@ mod tests {
         )
         .expect_err("invalid");
         let text = errors.join("\n");
-        assert!(
-            text.contains("t.yaml:4:17: error: unknown transition `alrt`"),
-            "{text}"
-        );
-        assert!(text.contains("did you mean `alert`?"), "{text}");
-        assert!(
-            text.contains("t.yaml:5:5: error: unknown key `include`"),
-            "{text}"
-        );
-        assert!(text.contains("did you mean `includes`?"), "{text}");
+        for expected in [
+            "t.yaml:4:17: error: unknown transition `alrt`",
+            "did you mean `alert`?",
+            "t.yaml:5:5: error: unknown key `include`",
+            "did you mean `includes`?",
+        ] {
+            assert!(text.contains(expected), "{text}");
+        }
         let names = SampleTransition::ALL.map(SampleTransition::name);
         assert_eq!(did_you_mean("nodata", &names), Some("no-data"));
         for (yaml, wanted) in [

@@ -2,7 +2,7 @@
 //! title), and the check runs apply seeds for monitors a pair wires for the first time.
 
 use super::by_id::{plan_kind, Kind};
-use super::model::{BlockAction, BoardChange, Change, Edit, Fingerprint, Plan, SeedRun};
+use super::model::{BlockAction, Change, Edit, Fingerprint, Plan, SeedRun};
 use crate::model::MonitorState;
 use crate::model::{Desired, Remote, SeededPair, StatusBoard};
 use crate::registry::{OwnedKind, Registry};
@@ -36,15 +36,7 @@ pub(super) fn plan_boards(desired: &Desired, remote: &Remote, registry: &Registr
             .collect(),
         registry,
         owned: OwnedKind::StatusBoard,
-        change: |d| {
-            Change::StatusBoard(BoardChange {
-                name: d.name,
-                id: d.id,
-                edit: d.edit,
-                notes: d.notes,
-                carried: d.carried,
-            })
-        },
+        change: Change::StatusBoard,
         fingerprint: board_fingerprint,
     };
     plan_kind(kind, out);

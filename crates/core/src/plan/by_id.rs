@@ -3,7 +3,7 @@
 //! exactly one unowned object carries the key it is known by (a rule's name, a board's
 //! title); with several, ddhooks makes its own and says why.
 
-use super::model::{Change, Edit, Fingerprint, OwnedName, Plan};
+use super::model::{Change, Edit, Fingerprint, OwnedName, Plan, WholeChange};
 use crate::model::Unmodelled;
 use crate::registry::{OwnedKind, Registry};
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,25 +22,11 @@ pub(super) struct Kind<'a, T> {
     pub registry: &'a Registry,
     /// The registry's kind of these objects (and their addresses).
     pub owned: OwnedKind,
-    /// The kind's change for what was decided.
-    pub change: fn(Decided<T>) -> Change,
+    /// The kind's change for what was decided (for rules and boards, their variant of
+    /// [`Change`]).
+    pub change: fn(WholeChange<T>) -> Change,
     /// The fingerprint of a remote object as read.
     pub fingerprint: fn(&str, &T) -> Fingerprint,
-}
-
-/// What the planner decided for one object of the kind, before it becomes the kind's
-/// [`Change`].
-pub(super) struct Decided<T> {
-    /// The manifest name.
-    pub name: String,
-    /// Datadog's id (everything but a create).
-    pub id: Option<String>,
-    /// What happens.
-    pub edit: Edit<T>,
-    /// What a reviewer should know.
-    pub notes: Vec<String>,
-    /// The fields ddhooks does not model, as read, for the write to carry over.
-    pub carried: Unmodelled,
 }
 
 impl<T> Kind<'_, T> {
@@ -54,7 +40,7 @@ impl<T> Kind<'_, T> {
         notes: Vec<String>,
         carried: &Unmodelled,
     ) -> Change {
-        (self.change)(Decided {
+        (self.change)(WholeChange {
             name: name.into(),
             id: id.map(str::to_string),
             edit,

@@ -20,7 +20,7 @@ pub use model::{
     Action, Address, AddressError, AuthMethodChange, AuthMethodState, BlockAction, BlockChange,
     BoardChange, Change, Edit, Fingerprint, Held, MonitorChange, ObjectKind, OwnedName, Plan,
     Problem, RuleChange, SecretState, SeedRun, Summary, VariableChange, VariableState,
-    VariableValue, WebhookChange, WebhookState, PLAN_FORMAT_VERSION,
+    VariableValue, WebhookChange, WebhookState, WholeChange, PLAN_FORMAT_VERSION,
 };
 pub use rules::{rule_fingerprint, rule_webhooks};
 

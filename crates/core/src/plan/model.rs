@@ -297,37 +297,28 @@ pub struct WebhookChange {
     pub notes: Vec<String>,
 }
 
-/// A change to a notification rule, the delivery of a block declared `delivery: rule`.
+/// A change to an object Datadog addresses by id and replaces whole on every write: a
+/// notification rule (a PATCH replaces it) or a status board (a PUT does).
 #[derive(Debug, Clone, PartialEq)]
-pub struct RuleChange {
-    /// The block's name (also the rule's name in Datadog).
+pub struct WholeChange<T> {
+    /// Its name in manifests (a rule's is also its name in Datadog).
     pub name: String,
-    /// The rule's id in Datadog, when it exists (everything but a create).
+    /// Its id in Datadog, when it exists (everything but a create).
     pub id: Option<String>,
-    /// What happens to it (rules are never renamed: a new name is a new rule).
-    pub edit: Edit<NotificationRule>,
+    /// What happens to it (never a rename: a new name is a new object).
+    pub edit: Edit<T>,
     /// Things a reviewer should know.
     pub notes: Vec<String>,
-    /// The rule's attributes ddhooks does not model, as read: an update or adoption writes
-    /// them back unchanged (a PATCH replaces the rule whole). Empty for a create.
+    /// Its fields ddhooks does not model, as read: an update or adoption writes them back
+    /// unchanged, as the write replaces the object whole. Empty for a create.
     pub carried: Unmodelled,
 }
 
+/// A change to a notification rule, the delivery of a block declared `delivery: rule`.
+pub type RuleChange = WholeChange<NotificationRule>;
+
 /// A change to a status board, a dashboard ddhooks owns whole.
-#[derive(Debug, Clone, PartialEq)]
-pub struct BoardChange {
-    /// The board's name in manifests.
-    pub name: String,
-    /// The dashboard's id, when it exists (everything but a create).
-    pub id: Option<String>,
-    /// What happens to it.
-    pub edit: Edit<StatusBoard>,
-    /// Things a reviewer should know.
-    pub notes: Vec<String>,
-    /// The dashboard's fields ddhooks does not model, as read: an update or adoption writes
-    /// them back unchanged (a PUT replaces the dashboard whole). Empty for a create.
-    pub carried: Unmodelled,
-}
+pub type BoardChange = WholeChange<StatusBoard>;
 
 /// An auth method's client secret on one side of a change: Datadog never returns it, so
 /// the remote side holds the salted fingerprint of what ddhooks last wrote (`None`: not

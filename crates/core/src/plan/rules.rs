@@ -3,7 +3,7 @@
 //! reviewer should know about how rules meet monitor messages.
 
 use super::by_id::{plan_kind, Kind};
-use super::model::{Address, Change, Edit, Fingerprint, Plan, RuleChange};
+use super::model::{Address, Change, Edit, Fingerprint, Plan};
 use crate::model::{Desired, NotificationRule, Remote, RuleFilter, RuleRecipients};
 use crate::registry::{OwnedKind, Registry};
 use crate::template;
@@ -63,15 +63,7 @@ pub(super) fn plan_rules(desired: &Desired, remote: &Remote, registry: &Registry
             .collect(),
         registry,
         owned: OwnedKind::NotificationRule,
-        change: |d| {
-            Change::NotificationRule(RuleChange {
-                name: d.name,
-                id: d.id,
-                edit: d.edit,
-                notes: d.notes,
-                carried: d.carried,
-            })
-        },
+        change: Change::NotificationRule,
         fingerprint: rule_fingerprint,
     };
     plan_kind(kind, out);

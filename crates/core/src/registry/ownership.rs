@@ -182,12 +182,8 @@ impl Registry {
     /// or not attempted); what it owns stays as it was.
     pub fn release(&mut self, kind: OwnedKind, name: &str) {
         match self.table_mut(kind) {
-            TableMut::ByName(t) => {
-                t.pending.remove(name);
-            }
-            TableMut::ById(t, _) => {
-                t.pending.remove(name);
-            }
+            TableMut::ByName(t) => _ = t.pending.remove(name),
+            TableMut::ById(t, _) => _ = t.pending.remove(name),
         }
     }
 

@@ -41,10 +41,26 @@ fn on(scope: RuleConditionScope, recipients: &[&str]) -> RuleCondition {
     }
 }
 
+fn on_tag(tag: &str, recipients: &[&str]) -> RuleCondition {
+    on(RuleConditionScope::Tag(tag.into()), recipients)
+}
+
+/// A rule on the monitors tagged `team:a` whose recipients depend on `conditions`.
+fn conditional(name: &str, conditions: Vec<RuleCondition>, fallback: &[&str]) -> NotificationRule {
+    let fallback = fallback.iter().map(|r| r.to_string()).collect();
+    rule(
+        name,
+        &["team:a"],
+        RuleRecipients::Conditional {
+            conditions,
+            fallback,
+        },
+    )
+}
+
 #[test]
 fn handles_outside_sections_fire_on_every_transition_with_their_line() {
-    let t = tags(&[]);
-    let m = monitor("CPU is high.\nPage @pagerduty-x now", &t);
+    let m = monitor("CPU is high.\nPage @pagerduty-x now", &[]);
     for transition in TRANSITIONS {
         let r = route(&m, &[], transition).unwrap();
         assert_eq!(r.len(), 1, "{transition:?}");
@@ -55,10 +71,9 @@ fn handles_outside_sections_fire_on_every_transition_with_their_line() {
 
 #[test]
 fn a_section_fires_when_its_condition_holds_and_an_inverted_one_when_it_does_not() {
-    let t = tags(&[]);
     let m = monitor(
         "{{#is_alert}} @slack-a {{/is_alert}}{{^is_recovery}} @slack-b {{/is_recovery}}",
-        &t,
+        &[],
     );
     assert_eq!(handles(&m, &[], Alert), ["@slack-a", "@slack-b"]);
     assert_eq!(handles(&m, &[], Recovery), Vec::<String>::new());
@@ -87,17 +102,11 @@ fn a_recipient_named_by_the_message_and_a_rule_is_notified_once() {
         "{{!-- ddhooks:begin g --}}\n{{#is_alert}} @webhook-g-alert-check {{/is_alert}}\n{{!-- ddhooks:end g --}}",
         &t,
     );
-    let r = rule(
-        "g-rule",
-        &["team:a"],
-        RuleRecipients::Conditional {
-            conditions: vec![on(
-                RuleConditionScope::Transition(Condition::IsAlert),
-                &["webhook-g-alert-check"],
-            )],
-            fallback: vec![],
-        },
+    let on_alert = on(
+        RuleConditionScope::Transition(Condition::IsAlert),
+        &["webhook-g-alert-check"],
     );
+    let r = conditional("g-rule", vec![on_alert], &[]);
     let got = route(&m, [&r], Alert).unwrap();
     assert_eq!(got.len(), 1, "{got:?}");
     assert_eq!(
@@ -135,20 +144,9 @@ fn a_rule_applies_to_the_monitors_its_filter_matches_only() {
 #[test]
 fn conditions_on_the_firing_group_are_shown_as_conditions_and_the_fallback_depends_on_them() {
     let t = tags(&["team:a"]);
-    let r = rule(
-        "r",
-        &["team:a"],
-        RuleRecipients::Conditional {
-            conditions: vec![
-                on(
-                    RuleConditionScope::Tag("env:prod".into()),
-                    &["pagerduty-prod"],
-                ),
-                on(RuleConditionScope::Tag("team:a".into()), &["slack-team-a"]),
-            ],
-            fallback: vec!["slack-catchall".into()],
-        },
-    );
+    let prod = on_tag("env:prod", &["pagerduty-prod"]);
+    let team = on_tag("team:a", &["slack-team-a"]);
+    let r = conditional("r", vec![prod.clone(), team], &["slack-catchall"]);
     // `team:a` is the monitor's own: decided; `env:prod` depends on the group.
     assert_eq!(
         handles(&monitor("", &t), std::slice::from_ref(&r), Alert),
@@ -158,17 +156,7 @@ fn conditions_on_the_firing_group_are_shown_as_conditions_and_the_fallback_depen
         ]
     );
     // Without a decided condition, the fallback goes when the group has none of them.
-    let only_prod = rule(
-        "r",
-        &["team:a"],
-        RuleRecipients::Conditional {
-            conditions: vec![on(
-                RuleConditionScope::Tag("env:prod".into()),
-                &["pagerduty-prod"],
-            )],
-            fallback: vec!["slack-catchall".into()],
-        },
-    );
+    let only_prod = conditional("r", vec![prod], &["slack-catchall"]);
     assert_eq!(
         handles(&monitor("", &t), &[only_prod], Alert),
         [
@@ -180,10 +168,9 @@ fn conditions_on_the_firing_group_are_shown_as_conditions_and_the_fallback_depen
 
 #[test]
 fn is_match_sections_are_shown_as_conditions_never_guessed() {
-    let t = tags(&[]);
     let m = monitor(
         "{{#is_match \"env\" \"prod\"}} @pagerduty-prod {{/is_match}}{{^is_match \"env\" \"prod\"}} @slack-dev {{/is_match}} @slack-all",
-        &t,
+        &[],
     );
     assert_eq!(
         handles(&m, &[], Alert),
@@ -199,17 +186,7 @@ fn is_match_sections_are_shown_as_conditions_never_guessed() {
 fn the_priority_decides_is_priority_sections_and_priority_conditions() {
     let t = tags(&["team:a"]);
     let mut m = monitor("{{#is_priority 'P1'}} @pagerduty-p1 {{/is_priority}}", &t);
-    let r = rule(
-        "r",
-        &["team:a"],
-        RuleRecipients::Conditional {
-            conditions: vec![on(
-                RuleConditionScope::Tag("priority:p1".into()),
-                &["slack-p1"],
-            )],
-            fallback: vec![],
-        },
-    );
+    let r = conditional("r", vec![on_tag("priority:p1", &["slack-p1"])], &[]);
     m.priority = Some(1);
     assert_eq!(
         handles(&m, std::slice::from_ref(&r), Alert),

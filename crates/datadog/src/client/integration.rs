@@ -8,30 +8,72 @@ use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+/// A kind of the integration's objects, addressed by name: where it sits under
+/// `…/integration/webhooks/configuration/` and what messages call one.
+#[derive(Debug, Clone, Copy)]
+struct Kind {
+    /// The URL segment of the collection.
+    segment: &'static str,
+    /// The noun messages put before an object's name.
+    noun: &'static str,
+}
+
+const WEBHOOK: Kind = Kind {
+    segment: "webhooks",
+    noun: "webhook",
+};
+
+const VARIABLE: Kind = Kind {
+    segment: "custom-variables",
+    noun: "custom variable",
+};
+
 impl Client {
-    /// `…/integration/webhooks/configuration/webhooks[/{name}]`.
-    pub(super) fn webhooks_url(&self, name: Option<&str>) -> Url {
-        let mut segments = vec!["integration", "webhooks", "configuration", "webhooks"];
+    /// `…/integration/webhooks/configuration/{kind}[/{name}]`.
+    fn named_url(&self, kind: Kind, name: Option<&str>) -> Url {
+        let mut segments = vec!["integration", "webhooks", "configuration", kind.segment];
         segments.extend(name);
         self.url(&segments)
     }
 
-    /// `…/integration/webhooks/configuration/custom-variables[/{name}]`.
-    fn variables_url(&self, name: Option<&str>) -> Url {
-        let mut segments = vec![
-            "integration",
-            "webhooks",
-            "configuration",
-            "custom-variables",
-        ];
-        segments.extend(name);
-        self.url(&segments)
+    /// `…/integration/webhooks/configuration/webhooks[/{name}]`.
+    pub(super) fn webhooks_url(&self, name: Option<&str>) -> Url {
+        self.named_url(WEBHOOK, name)
+    }
+
+    /// `GET` of one object; `None` when it does not exist.
+    async fn get_named<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        name: &str,
+    ) -> Result<Option<T>, ApiError> {
+        let url = self.named_url(kind, Some(name));
+        self.get_optional(url, &format!("{} {name}", kind.noun))
+            .await
+    }
+
+    /// `PUT` of one object (partial; a `name` in the body renames). The caller holds the gate.
+    async fn put_named<T: DeserializeOwned>(
+        &self,
+        kind: Kind,
+        name: &str,
+        body: &impl Serialize,
+    ) -> Result<T, ApiError> {
+        let url = self.named_url(kind, Some(name));
+        self.write(Method::PUT, url, body, &format!("{} {name}", kind.noun))
+            .await
+    }
+
+    /// `DELETE` of one object, through the gate; `Ok(false)` when it was already gone.
+    async fn delete_named(&self, kind: Kind, name: &str) -> Result<bool, ApiError> {
+        let _one_at_a_time = self.gate.lock().await;
+        let url = self.named_url(kind, Some(name));
+        self.delete(url, &format!("{} {name}", kind.noun)).await
     }
 
     /// `GET …/webhooks/{name}`; `None` when it does not exist.
     pub(crate) async fn get_webhook(&self, name: &str) -> Result<Option<wire::Webhook>, ApiError> {
-        let url = self.webhooks_url(Some(name));
-        self.get_optional(url, &format!("webhook {name}")).await
+        self.get_named(WEBHOOK, name).await
     }
 
     /// `POST …/webhooks`. If the outcome is unknown (the connection dropped), reads the
@@ -92,16 +134,12 @@ impl Client {
         body: &wire::WebhookUpdateRequest,
     ) -> Result<wire::Webhook, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        let url = self.webhooks_url(Some(name));
-        self.write(Method::PUT, url, body, &format!("webhook {name}"))
-            .await
+        self.put_named(WEBHOOK, name, body).await
     }
 
     /// `DELETE …/webhooks/{name}`; `Ok(false)` when it was already gone.
     pub async fn delete_webhook(&self, name: &str) -> Result<bool, ApiError> {
-        let _one_at_a_time = self.gate.lock().await;
-        let url = self.webhooks_url(Some(name));
-        self.delete(url, &format!("webhook {name}")).await
+        self.delete_named(WEBHOOK, name).await
     }
 
     /// `GET …/custom-variables/{name}`; `None` when it does not exist.
@@ -109,9 +147,7 @@ impl Client {
         &self,
         name: &str,
     ) -> Result<Option<wire::CustomVariable>, ApiError> {
-        let url = self.variables_url(Some(name));
-        self.get_optional(url, &format!("custom variable {name}"))
-            .await
+        self.get_named(VARIABLE, name).await
     }
 
     /// `POST …/custom-variables`, reading by name before retrying an unknown outcome.
@@ -121,7 +157,7 @@ impl Client {
     ) -> Result<wire::CustomVariable, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
         let object = format!("custom variable {}", body.name);
-        let url = self.variables_url(None);
+        let url = self.named_url(VARIABLE, None);
         self.create_reading_back(url, body, &object, || async {
             if self.get_variable(&body.name).await?.is_none() {
                 return Ok(None);
@@ -129,12 +165,9 @@ impl Client {
             tracing::warn!("POST {object}: the answer was lost; read back, it exists (its value is written again)");
             // It exists; make sure it holds what was asked (a secret's value cannot be
             // read back, so write it again).
-            let update = wire::CustomVariableUpdateRequest {
-                is_secret: Some(body.is_secret),
-                name: None,
-                value: Some(body.value.clone()),
-            };
-            self.update_variable_ungated(&body.name, &update)
+            let update =
+                wire::CustomVariableUpdateRequest::overwrite(body.value.as_str(), body.is_secret);
+            self.put_named(VARIABLE, &body.name, &update)
                 .await
                 .map(Some)
         })
@@ -148,7 +181,7 @@ impl Client {
         body: &wire::CustomVariableCreateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        let url = self.variables_url(None);
+        let url = self.named_url(VARIABLE, None);
         let object = format!("custom variable {}", body.name);
         self.write(Method::POST, url, body, &object).await
     }
@@ -160,23 +193,11 @@ impl Client {
         body: &wire::CustomVariableUpdateRequest,
     ) -> Result<wire::CustomVariable, ApiError> {
         let _one_at_a_time = self.gate.lock().await;
-        self.update_variable_ungated(name, body).await
-    }
-
-    async fn update_variable_ungated(
-        &self,
-        name: &str,
-        body: &wire::CustomVariableUpdateRequest,
-    ) -> Result<wire::CustomVariable, ApiError> {
-        let url = self.variables_url(Some(name));
-        self.write(Method::PUT, url, body, &format!("custom variable {name}"))
-            .await
+        self.put_named(VARIABLE, name, body).await
     }
 
     /// `DELETE …/custom-variables/{name}`; `Ok(false)` when it was already gone.
     pub async fn delete_variable(&self, name: &str) -> Result<bool, ApiError> {
-        let _one_at_a_time = self.gate.lock().await;
-        let url = self.variables_url(Some(name));
-        self.delete(url, &format!("custom variable {name}")).await
+        self.delete_named(VARIABLE, name).await
     }
 }

@@ -24,6 +24,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::routing::MethodFilter;
 use axum::routing::{self, MethodRouter};
+use axum::Router;
 use ddhooks_datadog::wire::{
     Dashboard, DashboardDeleted, OAuth2AuthMethodDocument, OAuth2AuthMethodWrite, RuleDocument,
 };
@@ -168,18 +169,32 @@ where
     }
 
     /// The create handler, for the collection's route (beside its own listing).
-    pub(super) fn create_route(&'static self) -> MethodRouter<Arc<Shared>> {
+    fn create_route(&'static self) -> MethodRouter<Arc<Shared>> {
         routing::post(
             move |State(s): State<Arc<Shared>>, _: BothKeys, body: Bytes| self.create(s, body),
         )
     }
 
+    /// The kind's routes: `listing` and the create on `collection`, the object routes on
+    /// `{collection}/{id_param}` (the template the request log counts under).
+    pub(super) fn routes(
+        &'static self,
+        collection: &str,
+        id_param: &str,
+        listing: MethodRouter<Arc<Shared>>,
+        update_method: MethodFilter,
+    ) -> Router<Arc<Shared>> {
+        Router::new()
+            .route(collection, self.create_route().merge(listing))
+            .route(
+                &format!("{collection}/{{{id_param}}}"),
+                self.object_routes(update_method),
+            )
+    }
+
     /// The routes of one object, `{collection}/{id}`: read, update with `update_method`
     /// (PUT or PATCH, as the kind's API has it) and delete.
-    pub(super) fn object_routes(
-        &'static self,
-        update_method: MethodFilter,
-    ) -> MethodRouter<Arc<Shared>> {
+    fn object_routes(&'static self, update_method: MethodFilter) -> MethodRouter<Arc<Shared>> {
         let update = move |State(s): State<Arc<Shared>>,
                            _: BothKeys,
                            Path(id): Path<String>,

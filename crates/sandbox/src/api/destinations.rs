@@ -5,8 +5,8 @@
 //! write path (`directory_write`).
 
 use super::by_id::{TEAMS, USERS};
-use super::{json_body, reply, store_write, ApiResult, BothKeys};
-use crate::handles::{self, Named};
+use super::{json_body, listing, query_params, reply, store_write, ApiResult, BothKeys};
+use crate::handles::{self, Directory, Named};
 use crate::store::ApiError;
 use crate::Shared;
 use axum::body::Bytes;
@@ -14,71 +14,110 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post, MethodFilter};
+use axum::routing::{delete, get, on, post, MethodFilter, MethodRouter};
 use axum::Router;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use serde_json::Value;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 /// The endpoints of what notification handles name (see [`crate::handles`]).
 pub(super) fn handle_routes() -> Router<Arc<Shared>> {
+    const POST: MethodFilter = MethodFilter::POST;
+    const PATCH: MethodFilter = MethodFilter::PATCH;
+    const OK: StatusCode = StatusCode::OK;
+    const CREATED: StatusCode = StatusCode::CREATED;
     const SLACK: &str = "/api/v1/integration/slack/configuration/accounts/{account}/channels";
     const PAGERDUTY: &str = "/api/v1/integration/pagerduty/configuration/services";
     const OPSGENIE: &str = "/api/v2/integration/opsgenie/services";
     const TENANT: &str = "/api/v2/integration/ms-teams/configuration/tenant-based-handles";
     const WORKFLOWS: &str = "/api/v2/integration/ms-teams/configuration/workflows-webhook-handles";
-    let named = |kind: Named| {
-        Router::new()
-            .route(
-                "/",
-                get(move |s, k, q| list_named(kind, s, k, q))
-                    .post(move |s, k, b| create_named(kind, s, k, b)),
-            )
-            .route(
-                "/{id}",
-                get(move |s, k, p| get_named(kind, s, k, p))
-                    .patch(move |s, k, p, b| update_named(kind, s, k, p, b))
-                    .delete(move |s, k, p| delete_named(kind, s, k, p)),
-            )
-    };
+    let named =
+        |kind: Named| {
+            Router::new()
+                .route(
+                    "/",
+                    listing(Ok, move |data, query| Ok(kind.list(&data.directory, query))).merge(
+                        write(POST, CREATED, move |d, (): (), body| {
+                            let id = kind.unused_id(d);
+                            kind.create(d, &id, body)
+                        }),
+                    ),
+                )
+                .route(
+                    "/{id}",
+                    read(move |d, id: String| kind.get(d, &id))
+                        .merge(write(PATCH, OK, move |d, id: String, body| {
+                            kind.update(d, &id, body)
+                        }))
+                        .merge(remove(move |d, id: String| kind.delete(d, &id))),
+                )
+        };
     Router::new()
         .route("/api/v1/integration/slack", post(add_slack_accounts))
-        .route(SLACK, get(list_slack_channels).post(create_slack_channel))
+        .route(
+            SLACK,
+            read(|d, account: String| handles::list_slack_channels(d, &account)).merge(write(
+                POST,
+                CREATED,
+                |d, account: String, body| handles::create_slack_channel(d, &account, body),
+            )),
+        )
         .route(
             &format!("{SLACK}/{{channel}}"),
-            get(get_slack_channel)
-                .patch(update_slack_channel)
-                .delete(delete_slack_channel),
+            read(|d, (account, channel): (String, String)| {
+                handles::get_slack_channel(d, &account, &channel)
+            })
+            .merge(write(
+                PATCH,
+                OK,
+                |d, (account, channel): (String, String), body| {
+                    handles::update_slack_channel(d, &account, &channel, body)
+                },
+            ))
+            .merge(remove(|d, (account, channel): (String, String)| {
+                handles::delete_slack_channel(d, &account, &channel)
+            })),
         )
-        .route(PAGERDUTY, post(create_pagerduty_service))
+        .route(
+            PAGERDUTY,
+            write(POST, CREATED, |d, (): (), body| {
+                handles::create_pagerduty_service(d, body)
+            }),
+        )
         .route(
             &format!("{PAGERDUTY}/{{name}}"),
-            get(get_pagerduty_service)
+            read(|d, name: String| handles::get_pagerduty_service(d, &name))
                 .put(update_pagerduty_service)
-                .delete(delete_pagerduty_service),
+                .merge(remove(|d, name: String| {
+                    handles::delete_pagerduty_service(d, &name)
+                })),
         )
         .nest(OPSGENIE, named(Named::Opsgenie))
         .nest(TENANT, named(Named::TenantHandle))
         .nest(WORKFLOWS, named(Named::WorkflowHandle))
         .route(
             "/api/v2/integration/ms-teams/configuration/channel/{tenant}/{team}/{channel}",
-            get(get_ms_teams_channel),
+            read(|d, (tenant, team, channel): (String, String, String)| {
+                handles::get_ms_teams_channel(d, &tenant, &team, &channel)
+            }),
         )
-        .route("/api/v2/team", TEAMS.create_route().get(list_teams))
-        .route(
-            "/api/v2/team/{id}",
-            TEAMS.object_routes(MethodFilter::PATCH),
-        )
-        .route("/api/v2/users", USERS.create_route().get(list_users))
-        .route(
-            "/api/v2/users/{id}",
-            USERS.object_routes(MethodFilter::PATCH),
-        )
+        .merge(TEAMS.routes("/api/v2/team", "id", get(list_teams), MethodFilter::PATCH))
+        .merge(USERS.routes(
+            "/api/v2/users",
+            "id",
+            listing(Ok, |data, query| {
+                handles::list_users(&data.directory, query)
+            }),
+            MethodFilter::PATCH,
+        ))
 }
 
 /// Runs a write on the handles' destinations; answers once it is on disk.
 async fn directory_write<R>(
     shared: &Shared,
-    op: impl FnOnce(&mut handles::Directory) -> Result<R, ApiError>,
+    op: impl FnOnce(&mut Directory) -> Result<R, ApiError>,
 ) -> Result<R, ApiError> {
     store_write(shared, |data, touched| {
         touched.directory();
@@ -89,10 +128,57 @@ async fn directory_write<R>(
 
 type Params = Result<Query<BTreeMap<String, String>>, QueryRejection>;
 
-fn params(query: Params) -> Result<BTreeMap<String, String>, ApiError> {
-    query
-        .map(|Query(q)| q)
-        .map_err(|err| ApiError::bad_request(format!("Invalid query parameters: {err}")))
+/// `GET`: `read` over the handles' destinations and the path's parameters `P`, answered 200.
+fn read<P>(
+    read: impl Fn(&Directory, P) -> Result<Value, ApiError> + Clone + Send + Sync + 'static,
+) -> MethodRouter<Arc<Shared>>
+where
+    P: DeserializeOwned + Send + 'static,
+{
+    get(
+        move |State(s): State<Arc<Shared>>, _: BothKeys, Path(p): Path<P>| async move {
+            let answer = read(&s.store.read().directory, p)?;
+            reply(StatusCode::OK, answer)
+        },
+    )
+}
+
+/// A write with a JSON body on `method`: `write` over the handles' destinations, the path's
+/// parameters `P` (`()` on a collection) and the body, answered with `status` once it is on
+/// disk.
+fn write<P, A>(
+    method: MethodFilter,
+    status: StatusCode,
+    write: impl Fn(&mut Directory, P, &Value) -> Result<A, ApiError> + Clone + Send + Sync + 'static,
+) -> MethodRouter<Arc<Shared>>
+where
+    P: DeserializeOwned + Send + 'static,
+    A: Serialize + Send + 'static,
+{
+    on(
+        method,
+        move |State(s): State<Arc<Shared>>, _: BothKeys, Path(p): Path<P>, body: Bytes| async move {
+            let body = json_body(&body)?;
+            let answer = directory_write(&s, |d| write(d, p, &body)).await?;
+            reply(status, answer)
+        },
+    )
+}
+
+/// `DELETE`: `remove` over the handles' destinations and the path's parameters `P`,
+/// answered 204 once it is on disk.
+fn remove<P>(
+    remove: impl Fn(&mut Directory, P) -> Result<(), ApiError> + Clone + Send + Sync + 'static,
+) -> MethodRouter<Arc<Shared>>
+where
+    P: DeserializeOwned + Send + 'static,
+{
+    delete(
+        move |State(s): State<Arc<Shared>>, _: BothKeys, Path(p): Path<P>| async move {
+            directory_write(&s, |d| remove(d, p)).await?;
+            Ok::<_, ApiError>(StatusCode::NO_CONTENT.into_response())
+        },
+    )
 }
 
 async fn add_slack_accounts(
@@ -103,81 +189,6 @@ async fn add_slack_accounts(
     let body = json_body(&body)?;
     directory_write(&s, |d| handles::add_slack_accounts(d, &body)).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn list_slack_channels(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(account): Path<String>,
-) -> ApiResult {
-    reply(
-        StatusCode::OK,
-        handles::list_slack_channels(&s.store.read().directory, &account)?,
-    )
-}
-
-async fn create_slack_channel(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(account): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let answer = directory_write(&s, |d| handles::create_slack_channel(d, &account, &body)).await?;
-    reply(StatusCode::CREATED, answer)
-}
-
-async fn get_slack_channel(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path((account, channel)): Path<(String, String)>,
-) -> ApiResult {
-    let answer = handles::get_slack_channel(&s.store.read().directory, &account, &channel)?;
-    reply(StatusCode::OK, answer)
-}
-
-async fn update_slack_channel(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path((account, channel)): Path<(String, String)>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let answer = directory_write(&s, |d| {
-        handles::update_slack_channel(d, &account, &channel, &body)
-    })
-    .await?;
-    reply(StatusCode::OK, answer)
-}
-
-async fn delete_slack_channel(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path((account, channel)): Path<(String, String)>,
-) -> ApiResult {
-    directory_write(&s, |d| handles::delete_slack_channel(d, &account, &channel)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn create_pagerduty_service(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let answer = directory_write(&s, |d| handles::create_pagerduty_service(d, &body)).await?;
-    reply(StatusCode::CREATED, answer)
-}
-
-async fn get_pagerduty_service(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-) -> ApiResult {
-    reply(
-        StatusCode::OK,
-        handles::get_pagerduty_service(&s.store.read().directory, &name)?,
-    )
 }
 
 async fn update_pagerduty_service(
@@ -191,99 +202,16 @@ async fn update_pagerduty_service(
     reply(StatusCode::OK, answer)
 }
 
-async fn delete_pagerduty_service(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(name): Path<String>,
-) -> ApiResult {
-    directory_write(&s, |d| handles::delete_pagerduty_service(d, &name)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
-async fn list_named(
-    kind: Named,
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    query: Params,
-) -> ApiResult {
-    let query = params(query)?;
-    reply(StatusCode::OK, kind.list(&s.store.read().directory, &query))
-}
-
-async fn create_named(
-    kind: Named,
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let answer = directory_write(&s, |d| {
-        let id = kind.unused_id(d);
-        kind.create(d, &id, &body)
-    })
-    .await?;
-    reply(StatusCode::CREATED, answer)
-}
-
-async fn get_named(
-    kind: Named,
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    reply(StatusCode::OK, kind.get(&s.store.read().directory, &id)?)
-}
-
-async fn update_named(
-    kind: Named,
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> ApiResult {
-    let body = json_body(&body)?;
-    let answer = directory_write(&s, |d| kind.update(d, &id, &body)).await?;
-    reply(StatusCode::OK, answer)
-}
-
-async fn delete_named(
-    kind: Named,
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path(id): Path<String>,
-) -> ApiResult {
-    directory_write(&s, |d| kind.delete(d, &id)).await?;
-    Ok(StatusCode::NO_CONTENT.into_response())
-}
-
 async fn list_teams(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
     query: Params,
     RawQuery(raw): RawQuery,
 ) -> ApiResult {
-    let query = params(query)?;
+    let query = query_params(query)?;
     let raw = raw.unwrap_or_default();
     let page = handles::list_teams(&s.store.read().directory, &query, &s.base_url, &raw)?;
     reply(StatusCode::OK, page)
-}
-
-async fn list_users(State(s): State<Arc<Shared>>, _keys: BothKeys, query: Params) -> ApiResult {
-    let query = params(query)?;
-    reply(
-        StatusCode::OK,
-        handles::list_users(&s.store.read().directory, &query)?,
-    )
-}
-
-async fn get_ms_teams_channel(
-    State(s): State<Arc<Shared>>,
-    _keys: BothKeys,
-    Path((tenant, team, channel)): Path<(String, String, String)>,
-) -> ApiResult {
-    let answer =
-        handles::get_ms_teams_channel(&s.store.read().directory, &tenant, &team, &channel)?;
-    reply(StatusCode::OK, answer)
 }
 
 /// `POST /sandbox/v1/ms-teams/channels`: a channel of the org's Microsoft tenant (see

@@ -16,6 +16,7 @@
 
 use crate::error::ApiError;
 use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
 
 pub use crate::data::Directory;
 
@@ -24,6 +25,12 @@ pub const ORG_UUID: &str = "00000000-0000-4000-8000-000000000001";
 
 pub(super) fn invalid(reason: impl std::fmt::Display) -> ApiError {
     ApiError::bad_request(format!("Invalid request: {reason}"))
+}
+
+/// The body as a JSON object; a 400 otherwise.
+pub(super) fn object(body: &Value) -> Result<&Map<String, Value>, ApiError> {
+    body.as_object()
+        .ok_or_else(|| invalid("body must be an object"))
 }
 
 /// A required non-empty string of `object`.
@@ -129,6 +136,26 @@ pub(super) fn display(body: &Value, base: Option<&Value>) -> Result<Value, ApiEr
     Ok(Value::Object(out))
 }
 
+/// The channels of a Slack account the org has; an unknown account is an error.
+fn slack_channels<'d>(
+    dir: &'d Directory,
+    account: &str,
+) -> Result<&'d BTreeMap<String, Value>, ApiError> {
+    dir.slack_accounts
+        .get(account)
+        .ok_or_else(|| no_slack_account(account))
+}
+
+/// [`slack_channels`], to change.
+fn slack_channels_mut<'d>(
+    dir: &'d mut Directory,
+    account: &str,
+) -> Result<&'d mut BTreeMap<String, Value>, ApiError> {
+    dir.slack_accounts
+        .get_mut(account)
+        .ok_or_else(|| no_slack_account(account))
+}
+
 pub(super) fn channel_answer(name: &str, display: &Value) -> Value {
     json!({"name": name, "display": display})
 }
@@ -139,25 +166,17 @@ pub fn create_slack_channel(
     account: &str,
     body: &Value,
 ) -> Result<Value, ApiError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| invalid("body must be an object"))?;
+    let object = object(body)?;
     let name = text(object, "name")?.to_string();
     let display = display(body, None)?;
-    let channels = dir
-        .slack_accounts
-        .get_mut(account)
-        .ok_or_else(|| no_slack_account(account))?;
+    let channels = slack_channels_mut(dir, account)?;
     channels.insert(name.clone(), display.clone());
     Ok(channel_answer(&name, &display))
 }
 
 /// `GET …/accounts/{account}/channels`: every channel of the account, by name.
 pub fn list_slack_channels(dir: &Directory, account: &str) -> Result<Value, ApiError> {
-    let channels = dir
-        .slack_accounts
-        .get(account)
-        .ok_or_else(|| no_slack_account(account))?;
+    let channels = slack_channels(dir, account)?;
     Ok(Value::Array(
         channels
             .iter()
@@ -168,10 +187,7 @@ pub fn list_slack_channels(dir: &Directory, account: &str) -> Result<Value, ApiE
 
 /// `GET …/channels/{channel}`.
 pub fn get_slack_channel(dir: &Directory, account: &str, channel: &str) -> Result<Value, ApiError> {
-    let channels = dir
-        .slack_accounts
-        .get(account)
-        .ok_or_else(|| no_slack_account(account))?;
+    let channels = slack_channels(dir, account)?;
     let display = channels
         .get(channel)
         .ok_or_else(|| no_slack_channel(channel))?;
@@ -185,13 +201,8 @@ pub fn update_slack_channel(
     channel: &str,
     body: &Value,
 ) -> Result<Value, ApiError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| invalid("body must be an object"))?;
-    let channels = dir
-        .slack_accounts
-        .get_mut(account)
-        .ok_or_else(|| no_slack_account(account))?;
+    let object = object(body)?;
+    let channels = slack_channels_mut(dir, account)?;
     let old = channels
         .get(channel)
         .ok_or_else(|| no_slack_channel(channel))?;
@@ -211,10 +222,7 @@ pub fn delete_slack_channel(
     account: &str,
     channel: &str,
 ) -> Result<(), ApiError> {
-    let channels = dir
-        .slack_accounts
-        .get_mut(account)
-        .ok_or_else(|| no_slack_account(account))?;
+    let channels = slack_channels_mut(dir, account)?;
     channels
         .remove(channel)
         .map(|_| ())
@@ -230,9 +238,7 @@ pub(super) fn no_pagerduty_service() -> ApiError {
 
 /// `POST …/pagerduty/configuration/services` (201): `service_name` and `service_key`.
 pub fn create_pagerduty_service(dir: &mut Directory, body: &Value) -> Result<Value, ApiError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| invalid("body must be an object"))?;
+    let object = object(body)?;
     let name = text(object, "service_name")?.to_string();
     text(object, "service_key")?;
     dir.pagerduty_services.insert(name.clone());
@@ -254,9 +260,7 @@ pub fn update_pagerduty_service(
     name: &str,
     body: &Value,
 ) -> Result<Value, ApiError> {
-    let object = body
-        .as_object()
-        .ok_or_else(|| invalid("body must be an object"))?;
+    let object = object(body)?;
     text(object, "service_key")?;
     get_pagerduty_service(dir, name)
 }

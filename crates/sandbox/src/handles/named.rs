@@ -230,9 +230,7 @@ pub(super) fn channel_names(
 /// required; `is_primary` defaults to whether the channel is `General`, the channel every
 /// team starts with). Answers what `GET …/configuration/channel/…` will.
 pub fn add_ms_teams_channel(dir: &mut Directory, body: &Value) -> Result<Value, ApiError> {
-    let given = body
-        .as_object()
-        .ok_or_else(|| invalid("body must be an object"))?;
+    let given = object(body)?;
     let keys = [
         "tenant_id",
         "tenant_name",

@@ -47,6 +47,15 @@ fn fresh(policy: Policy) -> (tempfile::TempDir, PathBuf, Store) {
     (dir, path, store)
 }
 
+/// A fresh store that journals every write, holding `n` monitors (`m0`, `m1`, …).
+fn journal_with_monitors(n: usize) -> (tempfile::TempDir, PathBuf, Store) {
+    let (dir, path, store) = fresh(journal_only());
+    for i in 0..n {
+        create_monitor(&store, i);
+    }
+    (dir, path, store)
+}
+
 fn data_file(dir: &tempfile::TempDir) -> PathBuf {
     dir.path().join("sandbox.json")
 }
@@ -311,20 +320,20 @@ async fn round_trip(policy: Policy, lossy: bool) {
     );
     assert_eq!(before.deliveries.len(), 1);
     assert_eq!(before.check_runs.len(), 2, "direct and fired");
-    let names: Vec<&str> = before
+    let rules: Vec<&str> = before
         .notification_rules
         .values()
         .map(|r| r.name.as_str())
         .collect();
-    assert_eq!(names.len(), 2, "two rules left: {names:?}");
-    assert!(names.contains(&"changed again"), "{names:?}");
-    let titles: Vec<&str> = before
+    let boards: Vec<&str> = before
         .dashboards
         .values()
         .map(|d| d.title.as_str())
         .collect();
-    assert_eq!(titles.len(), 2, "two dashboards left: {titles:?}");
-    assert!(titles.contains(&"replaced again"), "{titles:?}");
+    for (left, last) in [(rules, "changed again"), (boards, "replaced again")] {
+        assert_eq!(left.len(), 2, "two left: {left:?}");
+        assert!(left.contains(&last), "{left:?}");
+    }
     sandbox.shutdown().await;
     assert_no_secret(dir.path());
     let after = load(&path, policy);
@@ -442,9 +451,18 @@ struct Journaled {
     journal: PathBuf,
 }
 
+impl Journaled {
+    /// Where the last record starts and ends in the journal.
+    fn last_record(&self) -> (u64, u64) {
+        let [.., start, end] = self.ends[..] else {
+            panic!("a journal of at least one record");
+        };
+        (start, end)
+    }
+}
+
 fn journaled(writes: usize) -> Journaled {
-    let (dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
+    let (dir, path, store) = journal_with_monitors(1);
     let generation = match Disk::open(&path, journal_only()) {
         Ok((_, disk)) => disk.generation.expect("a snapshot"),
         Err(err) => panic!("{err}"),
@@ -496,8 +514,7 @@ fn expected_after_cut(j: &Journaled, len: u64) -> &Data {
 #[test]
 fn a_journal_cut_at_any_byte_of_its_last_record_loads_the_state_before_or_after() {
     let j = journaled(6);
-    let last_start = j.ends[j.ends.len() - 2];
-    let last_end = j.ends[j.ends.len() - 1];
+    let (last_start, last_end) = j.last_record();
     let n = j.states.len();
     for len in last_start..=last_end {
         let copy = crashed_copy(&j, len, b"");
@@ -529,8 +546,7 @@ fn a_journal_cut_at_random_offsets_loads_a_prefix_of_the_writes() {
 fn a_hole_or_garbage_where_the_last_record_was_torn_is_dropped() {
     let j = journaled(4);
     let n = j.states.len();
-    let start = j.ends[j.ends.len() - 2];
-    let end = j.ends[j.ends.len() - 1];
+    let (start, end) = j.last_record();
     let journal = std::fs::read(&j.journal).expect("journal");
     // Zeros in the middle of the last record, its LF on disk (pages written out of order).
     let mut holed = journal.clone();
@@ -548,8 +564,7 @@ fn a_hole_or_garbage_where_the_last_record_was_torn_is_dropped() {
 fn after_a_torn_tail_is_dropped_new_writes_follow_the_last_good_record() {
     let j = journaled(5);
     let n = j.states.len();
-    let start = j.ends[j.ends.len() - 2];
-    let end = j.ends[j.ends.len() - 1];
+    let (start, end) = j.last_record();
     println!("seed {SEED:#x}");
     let mut rng = rand::rngs::StdRng::seed_from_u64(SEED);
     for _ in 0..8 {
@@ -705,10 +720,7 @@ fn compaction_keeps_the_state_and_leaves_one_journal() {
 
 #[test]
 fn a_crash_in_the_middle_of_a_compaction_loses_nothing() {
-    let (dir, _path, store) = fresh(journal_only());
-    for i in 0..5 {
-        create_monitor(&store, i);
-    }
+    let (dir, _path, store) = journal_with_monitors(5);
     let expected = on_disk(&store.lock());
     let old = files(dir.path());
     // Compact by hand: what a compaction writes, step by step.
@@ -866,8 +878,7 @@ fn secrets_reach_no_file_through_journal_or_compaction() {
 
 #[test]
 fn writes_from_many_threads_share_syncs_and_all_survive() {
-    let (_dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
+    let (_dir, path, store) = journal_with_monitors(1);
     std::thread::scope(|scope| {
         for t in 0..6 {
             let store = &store;
@@ -884,9 +895,7 @@ fn writes_from_many_threads_share_syncs_and_all_survive() {
 
 #[test]
 fn a_failed_sync_makes_the_next_write_a_snapshot() {
-    let (_dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
-    create_monitor(&store, 1);
+    let (_dir, path, store) = journal_with_monitors(2);
     let generation = lock(&store).generation;
     if let Some(journal) = &lock(&store).journal {
         journal.broken.store(true, Ordering::Release);
@@ -904,10 +913,7 @@ fn a_failed_sync_makes_the_next_write_a_snapshot() {
 
 #[test]
 fn a_deleted_data_file_starts_empty_whatever_journals_are_left() {
-    let (_dir, path, store) = fresh(journal_only());
-    for i in 0..3 {
-        create_monitor(&store, i);
-    }
+    let (_dir, path, store) = journal_with_monitors(3);
     drop(store);
     std::fs::remove_file(&path).expect("removed");
     assert_eq!(journals(&path).len(), 1);
@@ -924,9 +930,7 @@ fn a_deleted_data_file_starts_empty_whatever_journals_are_left() {
 
 #[test]
 fn the_unknown_write_path_still_persists_everything() {
-    let (_dir, path, store) = fresh(journal_only());
-    create_monitor(&store, 0);
-    create_monitor(&store, 1);
+    let (_dir, path, store) = journal_with_monitors(2);
     store
         .write(|data| {
             data.monitor_states.insert(1, "Alert".to_string());

@@ -127,69 +127,67 @@ prop_compose! {
 
 /// The manifest a user would write for `d` (as JSON, then written as YAML).
 fn manifest(d: &Desired) -> Value {
-    let vars: Map<String, Value> = d
-        .custom_variables
-        .values()
-        .map(|v| {
-            (
-                v.name.clone(),
-                json!({"value": v.value.expose(), "secret": v.secret}),
-            )
-        })
-        .collect();
-    let hooks: Map<String, Value> = d
-        .webhooks
-        .values()
-        .map(|w| {
-            let mut m = Map::new();
-            m.insert("url".into(), json!(w.url));
-            if let Some(p) = &w.payload {
-                m.insert("payload".into(), p.clone());
-            }
-            if let Some(h) = &w.custom_headers {
-                m.insert("custom_headers".into(), json!(h));
-            }
-            m.insert("encode_as".into(), json!(w.encode_as.as_str()));
-            if let Some(r) = &w.renamed_from {
-                m.insert("renamed_from".into(), json!(r));
-            }
-            (w.name.clone(), Value::Object(m))
-        })
-        .collect();
-    let blocks: Map<String, Value> = d
-        .blocks
-        .values()
-        .map(|b| {
-            let mut sel = Map::new();
-            if !b.monitors.ids.is_empty() {
-                sel.insert("ids".into(), json!(b.monitors.ids));
-            }
-            if !b.monitors.tags.is_empty() {
-                sel.insert("tags".into(), json!(b.monitors.tags));
-            }
-            if let Some(n) = &b.monitors.name {
-                sel.insert("name".into(), json!(n));
-            }
-            let notify: Map<String, Value> = b
-                .rules
-                .iter()
-                .map(|r| (r.when.to_string(), json!(r.handles)))
-                .collect();
-            let mut m = Map::new();
-            m.insert("monitors".into(), Value::Object(sel));
-            m.insert("notify".into(), Value::Object(notify));
-            if let Some(t) = &b.text {
-                m.insert("text".into(), json!(t));
-            }
-            (b.name.clone(), Value::Object(m))
-        })
-        .collect();
+    let variable = |v: &CustomVariable| json!({"value": v.value.expose(), "secret": v.secret});
     json!({
-        "custom_variables": vars,
-        "webhooks": hooks,
-        "monitor_notifications": blocks,
+        "custom_variables": by_name(d.custom_variables.values(), |v| (&v.name, variable(v))),
+        "webhooks": by_name(d.webhooks.values(), |w| (&w.name, written_webhook(w))),
+        "monitor_notifications": by_name(d.blocks.values(), |b| (&b.name, written_block(b))),
         "external_webhooks": d.external_webhooks,
     })
+}
+
+/// A manifest section: each item's name and what is written under it.
+fn by_name<'a, T: 'a>(
+    items: impl Iterator<Item = &'a T>,
+    entry: impl Fn(&'a T) -> (&'a String, Value),
+) -> Map<String, Value> {
+    items
+        .map(entry)
+        .map(|(name, written)| (name.clone(), written))
+        .collect()
+}
+
+/// A webhook as written.
+fn written_webhook(w: &Webhook) -> Value {
+    let mut m = Map::new();
+    m.insert("url".into(), json!(w.url));
+    if let Some(p) = &w.payload {
+        m.insert("payload".into(), p.clone());
+    }
+    if let Some(h) = &w.custom_headers {
+        m.insert("custom_headers".into(), json!(h));
+    }
+    m.insert("encode_as".into(), json!(w.encode_as.as_str()));
+    if let Some(r) = &w.renamed_from {
+        m.insert("renamed_from".into(), json!(r));
+    }
+    Value::Object(m)
+}
+
+/// A notification block as written.
+fn written_block(b: &NotificationBlock) -> Value {
+    let mut sel = Map::new();
+    if !b.monitors.ids.is_empty() {
+        sel.insert("ids".into(), json!(b.monitors.ids));
+    }
+    if !b.monitors.tags.is_empty() {
+        sel.insert("tags".into(), json!(b.monitors.tags));
+    }
+    if let Some(n) = &b.monitors.name {
+        sel.insert("name".into(), json!(n));
+    }
+    let notify: Map<String, Value> = b
+        .rules
+        .iter()
+        .map(|r| (r.when.to_string(), json!(r.handles)))
+        .collect();
+    let mut m = Map::new();
+    m.insert("monitors".into(), Value::Object(sel));
+    m.insert("notify".into(), Value::Object(notify));
+    if let Some(t) = &b.text {
+        m.insert("text".into(), json!(t));
+    }
+    Value::Object(m)
 }
 
 /// The conditions a rule can route on, as written in `notify` and as the rule's scope.
