@@ -301,9 +301,12 @@ impl Client {
     /// ([`MonitorInterest::marked_messages`]); returns how many were listed. `pages` ends
     /// when the listing does.
     pub async fn stream_monitors_for_import(&self, pages: PageSink) -> Result<usize, ApiError> {
+        // Three pages in flight: beside a thousand webhook reads, the listing keeps a steady
+        // share of the requests and holds three pages of megabytes at a time, not sixteen.
         let keep = Keep {
             interest: Some(Arc::new(MonitorInterest::marked_messages())),
             sink: Some(pages),
+            in_flight: Some(3),
         };
         Ok(self.list_monitors_expecting(0, keep).await?.listed)
     }

@@ -1,6 +1,8 @@
 //! Plan and apply end to end: the real `ddhooks` binary against a real sandbox over
 //! loopback HTTP, one module per guarantee of the docs (docs/guarantees.md) that these runs prove.
 
+/// Import: an org of several pages is read page by page, each page's webhooks as it arrives.
+mod a_large_org_imports_page_by_page;
 /// Import: an org ddhooks partly manages (registry lost, a rule added by hand) imports into
 /// manifests whose plan adopts everything and touches no monitor.
 mod a_partly_managed_org_imports_into_a_plan_of_adoptions_only;

@@ -64,13 +64,18 @@ pub(crate) struct Keep {
     pub(crate) interest: Option<Arc<MonitorInterest>>,
     /// Where each page's kept monitors go as it arrives, instead of into the listing.
     pub(crate) sink: Option<PageSink>,
+    /// Read an org of unknown size with at most this many pages in flight, one after
+    /// another, instead of in growing windows: a listing read beside many other requests
+    /// (import's webhook reads) takes a steady share and holds few pages of megabytes at
+    /// once.
+    pub(crate) in_flight: Option<usize>,
 }
 
 impl From<Option<Arc<MonitorInterest>>> for Keep {
     fn from(interest: Option<Arc<MonitorInterest>>) -> Keep {
         Keep {
             interest,
-            sink: None,
+            ..Keep::default()
         }
     }
 }
@@ -205,6 +210,23 @@ impl Client {
         check_paging(&pages, 1)?;
         if let Some(short) = pages.iter().position(|p| p.listed < PAGE) {
             pages.truncate(short + 1);
+        }
+        if let Some(in_flight) = keep.in_flight {
+            // Page after page, `in_flight` asked for ahead, until a short one.
+            let from = pages.len();
+            let mut next = futures::stream::iter(from..MAX_PAGES)
+                .map(|page| self.monitor_page(page, keep.clone()))
+                .buffered(in_flight.max(1));
+            while pages.last().is_some_and(|p| p.listed >= PAGE) {
+                let Some(page) = next.next().await else {
+                    return Err(ApiError::Decode {
+                        object: "monitor list".into(),
+                        detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
+                    });
+                };
+                pages.push(page?);
+                check_paging(&pages, pages.len() - 1)?;
+            }
         }
         while pages.last().is_some_and(|p| p.listed >= PAGE) {
             if pages.len() >= MAX_PAGES {
