@@ -6,7 +6,7 @@
 use super::*;
 use crate::model::{
     BoardWidget, NotificationRule, RemoteBoard, RemoteRule, RuleCondition, RuleConditionScope,
-    RuleFilter, RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
+    RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
 };
 
 /// Asserts that the imported manifest holds each of `parts`.
@@ -345,18 +345,7 @@ fn board(id: &str, title: &str, widgets: Vec<BoardWidget>) -> RemoteBoard {
 }
 
 fn check_widget(title: &str, check: &str, x: u32) -> BoardWidget {
-    BoardWidget::CheckStatus {
-        title: title.into(),
-        check: check.into(),
-        grouping: "cluster".into(),
-        tags: vec!["*".into()],
-        layout: WidgetLayout {
-            x,
-            y: 0,
-            width: 15,
-            height: 8,
-        },
-    }
+    BoardWidget::check_status(title, check, [x, 0, 15, 8])
 }
 
 #[test]
