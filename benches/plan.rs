@@ -7,6 +7,8 @@
 //!   `ddhooks-group:team-NNNN`; planned from scratch (every webhook and block to create) and
 //!   in steady state (nothing to do), and the from-scratch plan rendered as text.
 
+mod common;
+
 use criterion::{criterion_group, criterion_main, Criterion};
 use ddhooks::model::*;
 use ddhooks::plan::{plan, PlanOptions};
@@ -112,15 +114,7 @@ fn scale_org(monitors: usize, groups: usize) -> Remote {
             tags.push(group_tag(targeted % groups));
             targeted += 1;
         }
-        let message = format!(
-            "{{{{#is_alert}}}}CPU on {{{{host.name}}}} ({service}) has been above {{{{threshold}}}}% for 5 minutes: {{{{value}}}}%.{{{{/is_alert}}}}\n\
-             {{{{#is_warning}}}}CPU on {{{{host.name}}}} is climbing ({{{{value}}}}%).{{{{/is_warning}}}}\n\
-             {{{{#is_recovery}}}}CPU on {{{{host.name}}}} is back to normal.{{{{/is_recovery}}}}\n\n\
-             Runbook: https://wiki.example.com/runbooks/{service}/cpu\n\
-             Dashboard: https://app.datadoghq.com/dashboard/abc-{i}\n\n\
-             {{{{#is_alert}}}}@pagerduty-{service} {{{{/is_alert}}}}\n\
-             @slack-team-{team}-alerts"
-        );
+        let message = common::cpu_message(&service, i, &service, &format!("team-{team}"));
         let id = 1_000_000 + i as i64;
         r.monitors.insert(
             id,

@@ -36,6 +36,8 @@
 //! cargo bench --bench scale -- --jitter-ms 10                # answers 20-30 ms, any order
 //! ```
 
+mod common;
+
 use clap::Parser;
 use ddhooks::datadog::fetch::{self, StateBackend};
 use ddhooks::datadog::{base_url, Client, ClientOptions, Credentials};
@@ -218,16 +220,11 @@ fn monitor_body(
     if let Some(g) = group {
         tags.push(format!("ddhooks-group:{}", group_name(g)));
     }
-    let message = format!(
-        "{{{{#is_alert}}}}CPU on {{{{host.name}}}} ({service}) has been above {{{{threshold}}}}% for 5 minutes: {{{{value}}}}%.{{{{/is_alert}}}}\n\
-         {{{{#is_warning}}}}CPU on {{{{host.name}}}} is climbing ({{{{value}}}}%).{{{{/is_warning}}}}\n\
-         {{{{#is_recovery}}}}CPU on {{{{host.name}}}} is back to normal.{{{{/is_recovery}}}}\n\n\
-         Runbook: https://wiki.example.com/runbooks/{service}/cpu\n\
-         Dashboard: https://app.datadoghq.com/dashboard/abc-{i}\n\n\
-         {{{{#is_alert}}}}@pagerduty-oncall-{} {{{{/is_alert}}}}\n\
-         @slack-main-team-{}-alerts",
-        i % PAGERDUTY_SERVICES,
-        i % SLACK_CHANNELS
+    let message = common::cpu_message(
+        &service,
+        i,
+        &format!("oncall-{}", i % PAGERDUTY_SERVICES),
+        &format!("main-team-{}", i % SLACK_CHANNELS),
     );
     // Sizes as in real orgs: most messages a few hundred bytes, some long runbooks (up to
     // about 4 KB), spread deterministically over the ids.

@@ -110,11 +110,7 @@ pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
         }
         let claim = match Lock::claim(&session.client, lock_options).await {
             Ok(claim) => claim,
-            Err(e @ LockError::Held(_)) => {
-                pipeline::annotate_error("ddhooks apply refused", &e.to_string());
-                println!("Apply refused: {e}");
-                return Ok(Exit::Failure);
-            }
+            Err(e @ LockError::Held(_)) => return Ok(refused(&e)),
             Err(e) => return Err(e.into()),
         };
         let force = saved.as_ref().map_or(args.force, |s| s.force);
@@ -126,11 +122,7 @@ pub fn run(args: ApplyArgs, printer: Printer) -> anyhow::Result<Exit> {
         );
         let lock = match confirmed {
             Ok(lock) => lock,
-            Err(e @ LockError::Held(_)) => {
-                pipeline::annotate_error("ddhooks apply refused", &e.to_string());
-                println!("Apply refused: {e}");
-                return Ok(Exit::Failure);
-            }
+            Err(e @ LockError::Held(_)) => return Ok(refused(&e)),
             Err(e) => return Err(e.into()),
         };
         let done = Notify::new();
@@ -262,6 +254,13 @@ async fn locked(
         Exit::Failure
     };
     Ok(code)
+}
+
+/// Another apply holds the lock: this one is refused (said on stdout and annotated for CI).
+fn refused(held: &LockError) -> Exit {
+    pipeline::annotate_error("ddhooks apply refused", &held.to_string());
+    println!("Apply refused: {held}");
+    Exit::Failure
 }
 
 /// Addresses where a freshly computed plan differs from the saved one: changes added,

@@ -501,6 +501,26 @@ pub enum BoardWidget {
     },
 }
 
+#[cfg(test)]
+impl BoardWidget {
+    /// A check-status widget of `check` over every cluster (`*`), at `[x, y, width,
+    /// height]`: the widget the tests' boards hold.
+    pub(crate) fn check_status(title: &str, check: &str, [x, y, width, height]: [u32; 4]) -> Self {
+        BoardWidget::CheckStatus {
+            title: title.into(),
+            check: check.into(),
+            grouping: "cluster".into(),
+            tags: vec!["*".into()],
+            layout: WidgetLayout {
+                x,
+                y,
+                width,
+                height,
+            },
+        }
+    }
+}
+
 /// What a pair's webhooks send, for a check run submitted on their behalf (a seeded
 /// status): the same check, host and tags, and the status for each monitor state. Only a
 /// pair with both an alert and a recovery status is seeded.

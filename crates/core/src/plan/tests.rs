@@ -1022,18 +1022,11 @@ fn board() -> StatusBoard {
     StatusBoard {
         title: "Checkout monitors status".into(),
         description: None,
-        widgets: vec![BoardWidget::CheckStatus {
-            title: "g: monitors by status".into(),
-            check: "g.status".into(),
-            grouping: "cluster".into(),
-            tags: vec!["*".into()],
-            layout: WidgetLayout {
-                x: 0,
-                y: 0,
-                width: 15,
-                height: 8,
-            },
-        }],
+        widgets: vec![BoardWidget::check_status(
+            "g: monitors by status",
+            "g.status",
+            [0, 0, 15, 8],
+        )],
     }
 }
 
@@ -1234,18 +1227,7 @@ fn fingerprint_values_never_change() {
         title: "Pairs".into(),
         description: Some("Seeded \"checks\" ✓".into()),
         widgets: vec![
-            BoardWidget::CheckStatus {
-                title: "g".into(),
-                check: "g.status".into(),
-                grouping: "cluster".into(),
-                tags: vec!["*".into()],
-                layout: WidgetLayout {
-                    x: 0,
-                    y: 2,
-                    width: 4,
-                    height: 3,
-                },
-            },
+            BoardWidget::check_status("g", "g.status", [0, 2, 4, 3]),
             BoardWidget::Other {
                 kind: "note".into(),
                 title: None,

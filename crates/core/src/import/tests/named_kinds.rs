@@ -6,7 +6,7 @@
 use super::*;
 use crate::model::{
     BoardWidget, NotificationRule, RemoteBoard, RemoteRule, RuleCondition, RuleConditionScope,
-    RuleFilter, RuleRecipients, StatusBoard, Unmodelled, WidgetLayout,
+    RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
 };
 
 /// Asserts that the imported manifest holds each of `parts`.
@@ -50,6 +50,15 @@ fn pair_org() -> Found {
     found.remote.monitors.clear();
     let relay = hook("relay", "https://relay.example.com/in", None, None);
     found.remote.webhooks.insert(relay.name.clone(), relay);
+    found
+}
+
+/// `pair_org()` holding `rules` too.
+fn pair_org_with_rules(rules: impl IntoIterator<Item = RemoteRule>) -> Found {
+    let mut found = pair_org();
+    for r in rules {
+        found.remote.notification_rules.insert(r.id.clone(), r);
+    }
     found
 }
 
@@ -101,8 +110,7 @@ fn finding_about<'f>(imported: &'f Imported, subject: &str) -> &'f Finding {
 
 #[test]
 fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchanged() {
-    let mut found = pair_org();
-    for r in [
+    let found = pair_org_with_rules([
         rule(
             "r-1",
             "checkout-pages",
@@ -130,9 +138,7 @@ fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchang
                 &[],
             ),
         ),
-    ] {
-        found.remote.notification_rules.insert(r.id.clone(), r);
-    }
+    ]);
     let imported = import_default(&found);
     assert_eq!(imported.counts.rules, 2, "{:?}", imported.findings);
     assert_writes(
@@ -151,10 +157,9 @@ fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchang
 
 #[test]
 fn fallback_and_plain_recipients_import_as_otherwise_and_always() {
-    let mut found = pair_org();
     let conditions: &[(&str, &[&str])] =
         &[("transition_type:is_alert", &["webhook-g-alert-check"])];
-    for r in [
+    let found = pair_org_with_rules([
         rule(
             "r-fallback",
             "with-fallback",
@@ -173,9 +178,7 @@ fn fallback_and_plain_recipients_import_as_otherwise_and_always() {
             RuleFilter::Scope("team:checkout AND env:prod".into()),
             RuleRecipients::Always(vec!["slack-x".into(), "webhook-g-ok-check".into()]),
         ),
-    ] {
-        found.remote.notification_rules.insert(r.id.clone(), r);
-    }
+    ]);
     let imported = import_default(&found);
     assert_writes(
         &imported,
@@ -191,10 +194,9 @@ fn fallback_and_plain_recipients_import_as_otherwise_and_always() {
 
 #[test]
 fn rules_a_manifest_cannot_say_are_findings_naming_the_rule_and_why() {
-    let mut found = pair_org();
     let tags = || RuleFilter::Tags(vec!["team:checkout".into()]);
     let alert: &[(&str, &[&str])] = &[("transition_type:is_alert", &["slack-x"])];
-    for r in [
+    let mut found = pair_org_with_rules([
         rule(
             "b",
             "renotify",
@@ -216,9 +218,7 @@ fn rules_a_manifest_cannot_say_are_findings_naming_the_rule_and_why() {
             tags(),
             routed(&[("transition_type:is_alert", &["webhook-gone"])], &[]),
         ),
-    ] {
-        found.remote.notification_rules.insert(r.id.clone(), r);
-    }
+    ]);
     found
         .missing_webhooks
         .insert("gone".into(), BTreeSet::new());
@@ -345,18 +345,7 @@ fn board(id: &str, title: &str, widgets: Vec<BoardWidget>) -> RemoteBoard {
 }
 
 fn check_widget(title: &str, check: &str, x: u32) -> BoardWidget {
-    BoardWidget::CheckStatus {
-        title: title.into(),
-        check: check.into(),
-        grouping: "cluster".into(),
-        tags: vec!["*".into()],
-        layout: WidgetLayout {
-            x,
-            y: 0,
-            width: 15,
-            height: 8,
-        },
-    }
+    BoardWidget::check_status(title, check, [x, 0, 15, 8])
 }
 
 #[test]
