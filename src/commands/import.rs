@@ -245,17 +245,12 @@ pub async fn discover(
     named.retain(|name, _| !mentions.contains_key(name));
     hooks.extend(read_all(&named, concurrency, |n| read_webhook(client, n)).await?);
     mentions.extend(named);
-    for (name, hook) in hooks {
-        match hook {
-            Some(w) => {
-                found.remote.webhooks.insert(name, w);
-            }
-            None => {
-                let ids = mentions.get(&name).cloned().unwrap_or_default();
-                found.missing_webhooks.insert(name, ids);
-            }
-        }
-    }
+    sort_out(
+        hooks,
+        &mentions,
+        &mut found.remote.webhooks,
+        &mut found.missing_webhooks,
+    );
     let mut refs: BTreeMap<String, BTreeSet<String>> =
         import::referenced_variables(found.remote.webhooks.values())
             .into_iter()
@@ -265,17 +260,12 @@ pub async fn discover(
         refs.entry(name.clone()).or_default();
     }
     let vars = read_all(&refs, concurrency, |n| read_variable(client, n)).await?;
-    for (name, var) in vars {
-        match var {
-            Some(v) => {
-                found.remote.custom_variables.insert(name, v);
-            }
-            None => {
-                let hooks = refs.get(&name).cloned().unwrap_or_default();
-                found.missing_variables.insert(name, hooks);
-            }
-        }
-    }
+    sort_out(
+        vars,
+        &refs,
+        &mut found.remote.custom_variables,
+        &mut found.missing_variables,
+    );
     read_boards(session, &mut found).await?;
     Ok(found)
 }
@@ -333,34 +323,54 @@ async fn read_boards(session: &Session, found: &mut Found) -> anyhow::Result<()>
     Ok(())
 }
 
-async fn read_board(client: &Client, id: String) -> anyhow::Result<(String, Option<RemoteBoard>)> {
-    let b = client
-        .read_board(&id)
-        .await
-        .with_context(|| format!("reading dashboard {id}"))?;
-    Ok((id, b))
+/// An object read by name (or id): the name, and the object when it exists.
+type ReadByName<T> = anyhow::Result<(String, Option<T>)>;
+
+async fn read_board(client: &Client, id: String) -> ReadByName<RemoteBoard> {
+    let found = client.read_board(&id).await;
+    named("dashboard", id, found)
 }
 
-async fn read_webhook(
-    client: &Client,
-    name: String,
-) -> anyhow::Result<(String, Option<RemoteWebhook>)> {
-    let w = client
-        .read_webhook(&name)
-        .await
-        .with_context(|| format!("reading webhook {name}"))?;
-    Ok((name, w))
+async fn read_webhook(client: &Client, name: String) -> ReadByName<RemoteWebhook> {
+    let found = client.read_webhook(&name).await;
+    named("webhook", name, found)
 }
 
-async fn read_variable(
-    client: &Client,
+async fn read_variable(client: &Client, name: String) -> ReadByName<RemoteVariable> {
+    let found = client.read_variable(&name).await;
+    named("custom variable", name, found)
+}
+
+/// Puts each object read by name into `present`, or, when it does not exist, its name into
+/// `missing` with what asked for it (`wanted_by`: the monitors mentioning a webhook, the
+/// webhooks referencing a variable).
+fn sort_out<T, V: Clone + Default>(
+    read: Vec<(String, Option<T>)>,
+    wanted_by: &BTreeMap<String, V>,
+    present: &mut BTreeMap<String, T>,
+    missing: &mut BTreeMap<String, V>,
+) {
+    for (name, object) in read {
+        match object {
+            Some(object) => {
+                present.insert(name, object);
+            }
+            None => {
+                let by = wanted_by.get(&name).cloned().unwrap_or_default();
+                missing.insert(name, by);
+            }
+        }
+    }
+}
+
+/// What a read by name found, with its name, or the error saying which `what` it was.
+fn named<T>(
+    what: &str,
     name: String,
-) -> anyhow::Result<(String, Option<RemoteVariable>)> {
-    let v = client
-        .read_variable(&name)
-        .await
-        .with_context(|| format!("reading custom variable {name}"))?;
-    Ok((name, v))
+    found: Result<Option<T>, crate::datadog::ApiError>,
+) -> ReadByName<T> {
+    let found = found.with_context(|| format!("reading {what} {name}"))?;
+    Ok((name, found))
 }
 
 /// Reads every name of `names` with `read`, at most `concurrency` at a time.
