@@ -91,6 +91,12 @@ impl MonitorInterest {
         }
     }
 
+    /// Whether it keeps every monitor whole (a listing can then decode each page straight
+    /// into owned monitors: nothing to filter).
+    pub fn keeps_everything(&self) -> bool {
+        self.everything && self.only.is_none() && !self.marked_messages_only
+    }
+
     /// Whether a kept monitor keeps its message when it holds none of the [`MARKS`].
     pub fn keeps_unmarked_messages(&self) -> bool {
         !self.marked_messages_only

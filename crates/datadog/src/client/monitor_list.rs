@@ -103,9 +103,24 @@ impl Client {
         // the planner does not need costs a scan of its bytes and nothing more: only what is
         // kept is copied out, and outlives the page.
         let decode = move || -> Result<Page, ApiError> {
+            let size = bytes.len() as u64;
+            // Everything kept whole (routes, preview): decoded straight into owned monitors,
+            // each message once.
+            let everything = keep
+                .interest
+                .as_ref()
+                .map_or(true, |i| i.keeps_everything());
+            if everything && keep.sink.is_none() {
+                let kept: Vec<wire::MonitorSummary> = Self::decode(&object, &bytes)?;
+                return Ok(Page {
+                    listed: kept.len(),
+                    bytes: size,
+                    first_id: kept.first().and_then(|m| m.id),
+                    kept,
+                });
+            }
             let all: Vec<wire::MonitorListed<'_>> = Self::decode(&object, &bytes)?;
             let listed = all.len();
-            let size = bytes.len() as u64;
             let first_id = all.first().and_then(|m| m.id);
             let mut kept = Vec::new();
             for mut m in all {
