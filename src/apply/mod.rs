@@ -23,7 +23,7 @@ use crate::datadog::{ApiError, Client};
 use crate::plan::{self, Address, Change, Edit, MonitorChange, MonitorInterest, Plan};
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -86,20 +86,16 @@ impl Applier<'_> {
         // The chain needs one request at a time: the rest of the concurrency writes the
         // monitors whose webhooks exist meanwhile.
         // A new listing of the monitors keeps only those the plan writes.
-        let rewritten = Arc::new(MonitorInterest::only(
-            plan.changes
-                .iter()
-                .filter_map(|c| match c {
-                    Change::Monitor(m) => Some(m.id),
-                    _ => None,
-                })
-                .collect(),
-        ));
-        let writes = plan
+        let written: BTreeSet<i64> = plan
             .changes
             .iter()
-            .filter(|c| matches!(c, Change::Monitor(_)))
-            .count();
+            .filter_map(|c| match c {
+                Change::Monitor(m) => Some(m.id),
+                _ => None,
+            })
+            .collect();
+        let writes = written.len();
+        let rewritten = Arc::new(MonitorInterest::only(written));
         let mut engine = Engine::new(plan, registry, self.state.dirty)
             .overlapping(self.concurrency.saturating_sub(1))
             .read_max_age(self.read_max_age)

@@ -39,8 +39,10 @@ pub fn mentions_mark(message: &str) -> bool {
 impl MonitorInterest {
     /// The interest of `desired`.
     pub fn new(desired: &Desired) -> MonitorInterest {
-        let mut interest = MonitorInterest::everything();
-        interest.everything = false;
+        let mut interest = MonitorInterest {
+            everything: false,
+            ..MonitorInterest::everything()
+        };
         for block in desired.blocks.values() {
             interest.selectors.add(&block.monitors);
         }
