@@ -3,20 +3,23 @@
 //!
 //! Writes are based on the read the plan was made from, taken under the apply lock (so no
 //! other apply writes meanwhile), with no second read per object: the webhook chain is one
-//! request per write. Monitor writes ride along with the chain as their webhooks come to
-//! exist. People may still edit monitors meanwhile, so a monitor write handed out more than
+//! request per write. Monitor writes go alongside the chain, in their own lane, as their
+//! webhooks come to exist: the driver keeps one step of each lane in flight and settles
+//! whichever finishes first. People may still edit monitors meanwhile, so a monitor write handed out more than
 //! [`MONITOR_READ_MAX_AGE`] after the last read of the monitors waits for a new one (one
 //! listing, its pages at once, itself alongside a chain write), and a monitor whose message
 //! moved is refused rather than overwritten: at 10,000 monitors, 11 page GETs every 5 s of
 //! chain instead of one GET per monitor written.
 
-pub use ddhooks_core::apply::{engine, schedule, schedule_from, Freshness, ListingSize};
+pub use ddhooks_core::apply::{
+    engine, schedule, schedule_from, Freshness, ListingSize, ScheduledStep,
+};
 
 pub use crate::datadog::lock::{self, Claim, Lock, LockError, LockOptions};
 pub use crate::datadog::registry_store::{StateError, StateStore};
 pub use engine::{
-    ApplyReport, Engine, MonitorOutcome, MonitorWork, Outcome, Step, StepOutcome, Write,
-    WriteError, MONITOR_READ_MAX_AGE,
+    ApplyReport, Engine, Lane, LaneSteps, MonitorOutcome, MonitorWork, Outcome, Step, StepOutcome,
+    Write, WriteError, MONITOR_READ_MAX_AGE,
 };
 
 use crate::datadog::{ApiError, Client};
@@ -24,6 +27,8 @@ use crate::plan::{self, Address, Change, Edit, MonitorChange, MonitorInterest, P
 use crate::registry::Registry;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -54,7 +59,7 @@ impl Applier<'_> {
     /// Applies `plan`, made from the remote state read at `read_at` (a saved plan is checked
     /// against a fresh read by the caller first).
     pub async fn apply(self, plan: &Plan) -> ApplyReport {
-        self.apply_steps(plan, usize::MAX).await
+        self.apply_steps(plan, StepLimit::NONE).await
     }
 
     /// The registry the engine starts from: the one read, carrying the org's monitor count
@@ -69,8 +74,9 @@ impl Applier<'_> {
     }
 
     /// The core's schedule of `plan` from where this applier starts ([`schedule_from`]):
-    /// the steps [`Applier::apply_steps`] takes when every write succeeds, the last `done`.
-    pub fn schedule(&self, plan: &Plan) -> Vec<String> {
+    /// the steps [`Applier::apply_steps`] takes when every write succeeds (the chain's are
+    /// the same on every run; the monitor lane's, when its requests are fast).
+    pub fn schedule(&self, plan: &Plan) -> Vec<ScheduledStep> {
         schedule_from(
             plan,
             self.starting_registry(),
@@ -79,12 +85,11 @@ impl Applier<'_> {
         )
     }
 
-    /// Applies at most `max_steps` of the engine's steps, then stops as a killed process
-    /// would (nothing more is written or saved); tests resume from there.
-    pub async fn apply_steps(mut self, plan: &Plan, max_steps: usize) -> ApplyReport {
+    /// Applies the engine's steps until either lane has taken as many as `limit` allows,
+    /// lets the steps in flight finish, then stops as a killed process would (nothing more
+    /// is written or saved); tests resume from there.
+    pub async fn apply_steps(mut self, plan: &Plan, limit: StepLimit) -> ApplyReport {
         let registry = self.starting_registry();
-        // The chain needs one request at a time: the rest of the concurrency writes the
-        // monitors whose webhooks exist meanwhile.
         // A new listing of the monitors keeps only those the plan writes.
         let written: BTreeSet<i64> = plan
             .changes
@@ -96,52 +101,112 @@ impl Applier<'_> {
             .collect();
         let writes = written.len();
         let rewritten = Arc::new(MonitorInterest::only(written));
+        // The chain needs one request at a time: the rest of the concurrency is the
+        // monitor lane's while the chain writes.
         let mut engine = Engine::new(plan, registry, self.state.dirty)
             .overlapping(self.concurrency.saturating_sub(1))
             .read_max_age(self.read_max_age)
             .freshness(Freshness::cheaper(self.monitor_listing, writes));
-        for _ in 0..max_steps {
-            if self.stop.load(Ordering::SeqCst) {
+        // The registry store is the chain's alone (at most one save in flight); the
+        // requests are both lanes'.
+        let requests = &Requests {
+            client: self.client,
+            concurrency: self.concurrency,
+            monitor_listing: self.monitor_listing,
+            stop: &self.stop,
+            rewritten: &rewritten,
+            state: tokio::sync::Mutex::new(&mut self.state),
+        };
+        let mut in_flight: [Option<StepFuture<'_>>; 2] = [None, None];
+        let mut taken = LaneSteps::default();
+        loop {
+            if requests.stop.load(Ordering::SeqCst) {
                 engine.interrupt();
             }
-            let outcome = match engine.next(self.read_at.elapsed()) {
-                Step::Done => break,
-                Step::SaveRegistry(registry) => StepOutcome::Saved(
-                    self.state
-                        .save(self.client, &registry)
-                        .await
-                        .map_err(|e| e.to_string()),
-                ),
-                Step::Write(write) => {
-                    StepOutcome::Written(self.write(write).await.map_err(|e| write_error(&e)))
+            // Start every step that can start.
+            while !limit.reached(&taken) {
+                let step = engine.next(self.read_at.elapsed());
+                let lane = match &step {
+                    Step::Done | Step::Wait => break,
+                    step => step.lane(),
+                };
+                taken.count(lane);
+                in_flight[lane_slot(lane)] = Some(Box::pin(requests.perform(step)));
+            }
+            // Settle whichever lane's step finishes first.
+            let outcome = match &mut in_flight {
+                [None, None] => break,
+                [Some(chain), None] => {
+                    let outcome = chain.await;
+                    in_flight[0] = None;
+                    outcome
                 }
-                Step::Monitors(work) => {
-                    StepOutcome::Monitors(self.monitor_work(&rewritten, work).await)
+                [None, Some(monitors)] => {
+                    let outcome = monitors.await;
+                    in_flight[1] = None;
+                    outcome
                 }
-                Step::WriteById(changes) => {
-                    StepOutcome::ByIdWritten(self.write_by_id(changes).await)
-                }
-                Step::Overlapped { write, monitors } => {
-                    let (written, monitors) =
-                        tokio::join!(self.write(write), self.monitor_work(&rewritten, monitors));
-                    StepOutcome::Overlapped {
-                        written: written.map_err(|e| write_error(&e)),
-                        monitors,
+                [Some(chain), Some(monitors)] => {
+                    match futures::future::select(chain, monitors).await {
+                        futures::future::Either::Left((outcome, _)) => {
+                            in_flight[0] = None;
+                            outcome
+                        }
+                        futures::future::Either::Right((outcome, _)) => {
+                            in_flight[1] = None;
+                            outcome
+                        }
                     }
                 }
-                Step::SubmitChecks(seeds) => StepOutcome::ChecksSubmitted(
-                    self.client
-                        .submit_seeds(&seeds)
-                        .await
-                        .map_err(|e| e.to_string()),
-                ),
             };
             engine.settle(outcome);
         }
-        if self.stop.load(Ordering::SeqCst) {
+        if requests.stop.load(Ordering::SeqCst) {
             engine.interrupt();
         }
         engine.into_report()
+    }
+}
+
+/// What the steps of an apply are performed with: the API, the registry's store (only the
+/// chain saves, one save at a time, hence the lock is never contended) and how the monitor
+/// lane reads and writes.
+struct Requests<'a> {
+    client: &'a Client,
+    concurrency: usize,
+    monitor_listing: ListingSize,
+    stop: &'a AtomicBool,
+    /// The monitors the plan writes: a new listing keeps only these.
+    rewritten: &'a Arc<MonitorInterest>,
+    state: tokio::sync::Mutex<&'a mut StateStore>,
+}
+
+impl Requests<'_> {
+    /// Performs one step and gives its outcome.
+    async fn perform(&self, step: Step<'_>) -> StepOutcome {
+        match step {
+            Step::SaveRegistry(registry) => StepOutcome::Saved(
+                self.state
+                    .lock()
+                    .await
+                    .save(self.client, &registry)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
+            Step::Write(write) => {
+                StepOutcome::Written(self.write(write).await.map_err(|e| write_error(&e)))
+            }
+            Step::Monitors(work) => StepOutcome::Monitors(self.monitor_work(work).await),
+            Step::WriteById(changes) => StepOutcome::ByIdWritten(self.write_by_id(changes).await),
+            Step::SubmitChecks(seeds) => StepOutcome::ChecksSubmitted(
+                self.client
+                    .submit_seeds(&seeds)
+                    .await
+                    .map_err(|e| e.to_string()),
+            ),
+            // Never performed: the loop above does not start them.
+            Step::Wait | Step::Done => StepOutcome::Written(Ok(())),
+        }
     }
 
     /// One webhook or custom-variable write.
@@ -182,15 +247,11 @@ impl Applier<'_> {
     /// Monitor work: a new listing of the monitors the plan rewrites (`rewritten`; their
     /// message fingerprints; one listing, its pages at once, each filtered as it arrives),
     /// or monitor writes.
-    async fn monitor_work(
-        &self,
-        rewritten: &Arc<MonitorInterest>,
-        work: MonitorWork<'_>,
-    ) -> MonitorOutcome {
+    async fn monitor_work(&self, work: MonitorWork<'_>) -> MonitorOutcome {
         match work {
             MonitorWork::Read => MonitorOutcome::Read(
                 self.client
-                    .monitors_expecting(self.monitor_listing.monitors, rewritten.clone())
+                    .monitors_expecting(self.monitor_listing.monitors, self.rewritten.clone())
                     .await
                     .map(|monitors| {
                         monitors
@@ -314,6 +375,40 @@ impl Applier<'_> {
             .filter_map(|r| async move { r })
             .collect()
             .await
+    }
+}
+
+/// A step being performed: its outcome, once it finishes.
+type StepFuture<'a> = Pin<Box<dyn Future<Output = StepOutcome> + 'a>>;
+
+/// Where a lane's step in flight is kept.
+fn lane_slot(lane: Lane) -> usize {
+    match lane {
+        Lane::Chain => 0,
+        Lane::Monitors => 1,
+    }
+}
+
+/// How many steps of each lane a run may start before it stops as a killed process would
+/// (tests kill a run after step k of either lane; a real apply has no limit).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StepLimit {
+    /// At most this many chain steps.
+    pub chain: usize,
+    /// At most this many monitor steps.
+    pub monitors: usize,
+}
+
+impl StepLimit {
+    /// No limit: the whole apply.
+    pub const NONE: StepLimit = StepLimit {
+        chain: usize::MAX,
+        monitors: usize::MAX,
+    };
+
+    /// Whether a run that took `taken` steps must start no more.
+    fn reached(&self, taken: &LaneSteps) -> bool {
+        taken.chain >= self.chain || taken.monitors >= self.monitors
     }
 }
 

@@ -1,17 +1,22 @@
 //! Apply killed after any step converges, and the registry never lies (issue #10).
 //!
-//! The apply engine hands out one step at a time, so a run "killed" after step k is a run
-//! whose driver stops after k steps: nothing more is written or saved, exactly what SIGKILL
-//! leaves. For every k of two scenarios (creating from nothing, a notification rule
+//! The apply engine hands out steps in two lanes (the chain, and the monitor work alongside
+//! it), at most one in flight each, so a run "killed" after step k of a lane is a run whose
+//! driver starts nothing once that lane has taken k steps: the steps in flight finish,
+//! nothing more is written or saved, what SIGKILL leaves once their requests went out. For
+//! every k of each lane in two scenarios (creating from nothing, a notification rule
 //! included, and a rename with deletes, a rule deletion and block removals from a converged
-//! org), this stops an apply after k steps, checks the
-//! registry invariant on what the store holds, then resumes with a fresh plan and a fresh
-//! engine, and checks that the org converged: the next plan is `No changes.` and people's
-//! text is intact. In process, against a real sandbox over loopback, with no sleeps.
+//! org), this stops an apply after step k of that lane, checks the registry invariant on
+//! what the store holds, then resumes with a fresh plan and a fresh engine, and checks that
+//! the org converged: the next plan is `No changes.` and people's text is intact. The
+//! chain's steps are the same on every run; the monitor lane's count depends on timing, so
+//! its kill points go on until a run ends before its limit. In process, against a real
+//! sandbox over loopback, with no sleeps.
 
 use crate::kit::inproc;
 use crate::kit::org::assert_registry_invariant;
 use crate::kit::sandbox::Sandbox;
+use ddhooks::apply::{Lane, LaneSteps, StepLimit};
 use ddhooks::commands::session::Session;
 use ddhooks::manifest::{self, LoadOptions, Loaded};
 use ddhooks::sandbox::SandboxConfig;
@@ -108,8 +113,8 @@ impl Org {
         }
     }
 
-    /// Plans `loaded` and applies at most `steps` steps; returns the steps taken.
-    async fn apply(&self, loaded: &Loaded, steps: usize) -> usize {
+    /// Plans `loaded` and applies it until `limit`; returns the steps taken per lane.
+    async fn apply(&self, loaded: &Loaded, limit: StepLimit) -> LaneSteps {
         let planned = inproc::plan(&self.session, loaded).await;
         assert!(
             planned.plan.problems.is_empty(),
@@ -118,16 +123,16 @@ impl Org {
         );
         let (applier, plan) = inproc::applier(&self.session, planned);
         // Read before the run, which consumes the applier; only a whole run is compared.
-        let schedule = (steps == usize::MAX).then(|| applier.schedule(&plan));
-        let report = applier.apply_steps(&plan, steps).await;
+        let schedule = (limit == StepLimit::NONE).then(|| applier.schedule(&plan));
+        let report = applier.apply_steps(&plan, limit).await;
         if let Some(schedule) = schedule {
             assert!(report.complete(), "a full apply completes: {report:?}");
-            // The steps are the core's: the driver took exactly those of the pure schedule
-            // from the same registry (the last, `done`, is not a step taken).
+            // The chain's steps are the core's: the driver took exactly those of the pure
+            // schedule from the same registry.
+            let chain = schedule.iter().filter(|s| s.lane == Lane::Chain).count();
             assert_eq!(
-                report.steps,
-                schedule.len() - 1,
-                "the driver took the core's steps: {schedule:#?}"
+                report.steps.chain, chain,
+                "the driver took the core's chain steps: {schedule:#?}"
             );
         }
         report.steps
@@ -171,7 +176,8 @@ impl Org {
     }
 }
 
-/// Runs `phase` killed after every step k, from `setup`'s state, and checks each run.
+/// Runs `phase` killed after every step k of each lane, from `setup`'s state, and checks
+/// each run.
 async fn every_kill_point(phase: &str, blocks_after: usize, from_converged_a: bool) {
     let mut dirs = Vec::new();
     let a = load(PHASE_A, &mut dirs);
@@ -180,25 +186,48 @@ async fn every_kill_point(phase: &str, blocks_after: usize, from_converged_a: bo
     let total = {
         let org = Org::start().await;
         if from_converged_a {
-            org.apply(&a, usize::MAX).await;
+            org.apply(&a, StepLimit::NONE).await;
         }
-        org.apply(&target, usize::MAX).await
+        org.apply(&target, StepLimit::NONE).await
     };
-    assert!(total >= 4, "the scenario has several steps, got {total}");
-    for k in 0..=total {
-        let org = Org::start().await;
-        if from_converged_a {
-            org.apply(&a, usize::MAX).await;
-            org.assert_converged(&a, 1, "phase A").await;
+    assert!(
+        total.chain >= 4,
+        "the scenario has several steps, got {total:?}"
+    );
+    for lane in [Lane::Chain, Lane::Monitors] {
+        for k in 0.. {
+            let limit = match lane {
+                Lane::Chain => StepLimit {
+                    chain: k,
+                    ..StepLimit::NONE
+                },
+                Lane::Monitors => StepLimit {
+                    monitors: k,
+                    ..StepLimit::NONE
+                },
+            };
+            let org = Org::start().await;
+            if from_converged_a {
+                org.apply(&a, StepLimit::NONE).await;
+                org.assert_converged(&a, 1, "phase A").await;
+            }
+            let taken = org.apply(&target, limit).await;
+            let context = format!("killed after step {k} of the {lane:?} lane, {taken:?} taken");
+            match lane {
+                Lane::Chain => assert_eq!(taken.chain, k.min(total.chain), "{context}"),
+                Lane::Monitors => assert!(taken.monitors <= k, "{context}"),
+            }
+            org.assert_registry_true(&context).await;
+            org.apply(&target, StepLimit::NONE).await;
+            org.assert_registry_true(&format!("{context}, then resumed"))
+                .await;
+            org.assert_converged(&target, blocks_after, &context).await;
+            // The last kill point: the run ended before its limit.
+            if taken.of(lane) < k {
+                break;
+            }
+            assert!(k <= 50, "{context}: the run never ends");
         }
-        let taken = org.apply(&target, k).await;
-        assert_eq!(taken, k.min(total), "killed after step {k}");
-        let context = format!("killed after step {k} of {total}");
-        org.assert_registry_true(&context).await;
-        org.apply(&target, usize::MAX).await;
-        org.assert_registry_true(&format!("{context}, then resumed"))
-            .await;
-        org.assert_converged(&target, blocks_after, &context).await;
     }
 }
 

@@ -14,12 +14,16 @@
 //! before its blocks go, and a rule switched back to blocks goes only after the blocks are
 //! written.
 //!
-//! Overlap ([`Engine::overlapping`]): the monitor writes need not wait for the whole chain.
-//! A monitor's write is *ready* once every variable write and the writes of the webhooks
-//! its new message mentions are done; ready writes ride along with the next chain write
-//! ([`Step::Overlapped`]), at most `overlap` of them, so the chain's step stays one round
-//! trip. A monitor whose blocks a rule of this plan replaces still waits for the rules.
-//! Still one step at a time: a run killed after step k is the same run every time.
+//! Two lanes ([`Lane`], [`Engine::overlapping`]): the monitor writes need not wait for the
+//! whole chain. A monitor's write is *ready* once every variable write and the writes of
+//! the webhooks its new message mentions are done. While a chain write is in flight, the
+//! monitor lane takes the ready writes, at most `overlap` of them a step, as its own step
+//! ([`Step::Monitors`]), which settles on its own: a slow monitor write holds up the next
+//! monitor step, never the chain. A monitor whose blocks a rule of this plan replaces
+//! still waits for the rules, and the chain waits for the monitor lane before the rules
+//! and before anything that depends on the monitor writes. Each lane has at most one step
+//! in flight; the chain's steps are the same on every run, and a run killed after step k
+//! of either lane converges when resumed (the kill tests count both).
 
 use super::bookkeeping::*;
 use super::freshness::Freshness;
@@ -58,15 +62,12 @@ enum Stage {
     Done,
 }
 
-/// The step handed out and not yet settled.
+/// The chain's step handed out and not yet settled.
 #[derive(Debug)]
 enum InFlight<'p> {
     None,
     PendingSave,
     Change(usize),
-    /// A chain write with monitor work alongside.
-    Overlapped(usize, MonitorTask<'p>),
-    Monitors(MonitorTask<'p>),
     ByIdWrites(Vec<&'p Change>),
     Checks,
     FinalSave,
@@ -97,18 +98,6 @@ struct Waiting<'p> {
     just_read: bool,
 }
 
-impl MonitorTask<'_> {
-    /// The outcome of this work when none came: the read failed, no write was attempted.
-    fn unseen(&self) -> MonitorOutcome {
-        match self {
-            MonitorTask::Read { .. } => {
-                MonitorOutcome::Read(Err("the step was not completed".to_string()))
-            }
-            MonitorTask::Writes(_) => MonitorOutcome::Written(BTreeMap::new()),
-        }
-    }
-}
-
 /// The apply engine. See the module documentation.
 #[derive(Debug)]
 pub struct Engine<'p> {
@@ -133,7 +122,10 @@ pub struct Engine<'p> {
     freshness: Freshness,
     /// A monitor write failed or was refused: the chain goes on, the removals will not.
     monitors_failed: bool,
+    /// The chain's step in flight.
     in_flight: InFlight<'p>,
+    /// The monitor lane's step in flight.
+    lane: Option<MonitorTask<'p>>,
     failed: bool,
     report: ApplyReport,
 }
@@ -184,14 +176,15 @@ impl<'p> Engine<'p> {
             freshness: Freshness::Relist,
             monitors_failed: false,
             in_flight: InFlight::None,
+            lane: None,
             failed: false,
             report: ApplyReport::default(),
         }
     }
 
-    /// Lets at most `overlap` ready monitor writes ride along with each chain write (the
-    /// driver passes its concurrency less the one request the chain needs); 0, the default,
-    /// writes every monitor after the chain.
+    /// Lets the monitor lane write at most `overlap` ready monitors a step while the chain
+    /// writes (the driver passes its concurrency less the one request the chain needs); 0,
+    /// the default, writes every monitor after the chain.
     pub fn overlapping(mut self, overlap: usize) -> Self {
         self.overlap = overlap;
         self
@@ -231,41 +224,21 @@ impl<'p> Engine<'p> {
         self.failed || self.report.interrupted
     }
 
-    /// The next step; `read_age` is how long ago the read the plan was made from started.
+    /// The next step to start; `read_age` is how long ago the read the plan was made from
+    /// started. While steps are in flight it may hand out the other lane's step, or
+    /// [`Step::Wait`]: the driver then settles a step in flight before asking again.
     pub fn next(&mut self, read_age: Duration) -> Step<'p> {
         let step = self.next_step(read_age);
-        if !matches!(step, Step::Done) {
-            self.report.steps += 1;
+        if !matches!(step, Step::Done | Step::Wait) {
+            self.report.steps.count(step.lane());
         }
         step
     }
 
     fn next_step(&mut self, read_age: Duration) -> Step<'p> {
         loop {
-            // Asked again without an outcome: the step in flight failed unseen.
-            let unseen = || "the step was not completed".to_string();
-            match &self.in_flight {
-                InFlight::None => {}
-                InFlight::PendingSave | InFlight::FinalSave => {
-                    self.settle(StepOutcome::Saved(Err(unseen())))
-                }
-                // The write may have gone out before the step was lost.
-                InFlight::Change(_) => {
-                    self.settle(StepOutcome::Written(Err(WriteError::unknown(unseen()))))
-                }
-                InFlight::Overlapped(_, task) => {
-                    let monitors = task.unseen();
-                    self.settle(StepOutcome::Overlapped {
-                        written: Err(WriteError::unknown(unseen())),
-                        monitors,
-                    })
-                }
-                InFlight::Monitors(task) => {
-                    let outcome = task.unseen();
-                    self.settle(StepOutcome::Monitors(outcome))
-                }
-                InFlight::ByIdWrites(_) => self.settle(StepOutcome::ByIdWritten(BTreeMap::new())),
-                InFlight::Checks => self.settle(StepOutcome::ChecksSubmitted(Err(unseen()))),
+            if !matches!(self.in_flight, InFlight::None) {
+                return self.alongside(read_age).unwrap_or(Step::Wait);
             }
             match std::mem::replace(&mut self.stage, Stage::Done) {
                 Stage::Pending => {
@@ -281,16 +254,15 @@ impl<'p> Engine<'p> {
                 Stage::Serial => match self.serial.pop_front() {
                     Some(i) => {
                         self.stage = Stage::Serial;
-                        match self.start_change(i) {
-                            Some(Step::Write(write)) => match self.monitor_work(read_age) {
-                                Some(monitors) => {
-                                    return Step::Overlapped { write, monitors };
-                                }
-                                None => return Step::Write(write),
-                            },
-                            Some(step) => return step,
-                            None => {}
+                        if let Some(step) = self.start_change(i) {
+                            return step;
                         }
+                    }
+                    // The rules and boards use the whole concurrency: the monitor lane's
+                    // step settles first.
+                    None if self.lane.is_some() => {
+                        self.stage = Stage::Serial;
+                        return Step::Wait;
                     }
                     None => self.stage = Stage::ById,
                 },
@@ -321,7 +293,10 @@ impl<'p> Engine<'p> {
                     }
                 }
                 Stage::Monitors => {
-                    if self.monitors.is_empty() {
+                    if self.lane.is_some() {
+                        self.stage = Stage::Monitors;
+                        return Step::Wait;
+                    } else if self.monitors.is_empty() {
                         self.stage = Stage::Seeds;
                     } else if self.stopped() {
                         for w in std::mem::take(&mut self.monitors) {
@@ -336,7 +311,7 @@ impl<'p> Engine<'p> {
                             Some(read) => read,
                             None => self.write_leading(read_age, all),
                         };
-                        self.in_flight = InFlight::Monitors(task);
+                        self.lane = Some(task);
                         return Step::Monitors(work);
                     }
                 }
@@ -437,14 +412,13 @@ impl<'p> Engine<'p> {
         )
     }
 
-    /// The monitor work to ride along with the chain write about to be handed out: the
-    /// ready writes (at most `overlap`), or first a new listing when the last is too old.
-    fn monitor_work(&mut self, read_age: Duration) -> Option<MonitorWork<'p>> {
-        let i = match &self.in_flight {
-            InFlight::Change(i) => *i,
-            _ => return None,
-        };
-        if self.overlap == 0 || self.stopped() {
+    /// The monitor lane's step alongside the chain write in flight: the ready writes (at
+    /// most `overlap`), or first a new read when the last is too old; `None` when the lane
+    /// is busy or nothing is ready.
+    fn alongside(&mut self, read_age: Duration) -> Option<Step<'p>> {
+        let chain_writing =
+            matches!(self.stage, Stage::Serial) && matches!(self.in_flight, InFlight::Change(_));
+        if !chain_writing || self.lane.is_some() || self.overlap == 0 || self.stopped() {
             return None;
         }
         let ready = self
@@ -460,8 +434,8 @@ impl<'p> Engine<'p> {
             Some(read) => read,
             None => self.write_leading(read_age, ready),
         };
-        self.in_flight = InFlight::Overlapped(i, task);
-        Some(work)
+        self.lane = Some(task);
+        Some(Step::Monitors(work))
     }
 
     /// The outcome of monitor work handed out as `task`.
@@ -630,8 +604,19 @@ impl<'p> Engine<'p> {
         }
     }
 
-    /// Takes the outcome of the step last handed out.
+    /// Takes the outcome of a step handed out: a [`StepOutcome::Monitors`] settles the
+    /// monitor lane's step, any other the chain's.
     pub fn settle(&mut self, outcome: StepOutcome) {
+        let outcome = match outcome {
+            StepOutcome::Monitors(outcome) => {
+                match self.lane.take() {
+                    Some(task) => self.settle_monitors(task, outcome),
+                    None => self.internal_error(&outcome),
+                }
+                return;
+            }
+            other => other,
+        };
         let in_flight = std::mem::replace(&mut self.in_flight, InFlight::None);
         match (in_flight, outcome) {
             (InFlight::PendingSave, StepOutcome::Saved(result)) => {
@@ -658,19 +643,6 @@ impl<'p> Engine<'p> {
                 Err(e) => self.report.registry_error = Some(e),
             },
             (InFlight::Change(i), StepOutcome::Written(result)) => self.settle_write(i, result),
-            (
-                InFlight::Overlapped(i, task),
-                StepOutcome::Overlapped {
-                    written,
-                    monitors: outcome,
-                },
-            ) => {
-                self.settle_write(i, written);
-                self.settle_monitors(task, outcome);
-            }
-            (InFlight::Monitors(task), StepOutcome::Monitors(outcome)) => {
-                self.settle_monitors(task, outcome)
-            }
             (InFlight::ByIdWrites(written), StepOutcome::ByIdWritten(mut results)) => {
                 for change in written {
                     match results.remove(&change.address()) {

@@ -10,4 +10,4 @@ mod schedule;
 mod step;
 
 pub use freshness::{Freshness, ListingSize, REQUEST_COST_BYTES};
-pub use schedule::{schedule, schedule_from};
+pub use schedule::{schedule, schedule_from, ScheduledStep};

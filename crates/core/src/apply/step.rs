@@ -31,8 +31,9 @@ pub struct ApplyReport {
     pub interrupted: bool,
     /// A registry write that failed, if any (the objects were written; a re-run adopts them).
     pub registry_error: Option<String>,
-    /// How many steps the engine handed out (a test that stops after step k needs it).
-    pub steps: usize,
+    /// How many steps the engine handed out, per lane (a test that stops after step k of a
+    /// lane needs it).
+    pub steps: LaneSteps,
     /// How many times the monitors were listed again to keep their writes fresh.
     pub relistings: usize,
     /// How many monitors were read again by id to keep their writes fresh.
@@ -48,7 +49,7 @@ impl Default for ApplyReport {
             done: Summary::default(),
             interrupted: false,
             registry_error: None,
-            steps: 0,
+            steps: LaneSteps::default(),
             relistings: 0,
             monitors_reread: 0,
             seeded: Ok(0),
@@ -62,6 +63,52 @@ impl ApplyReport {
         !self.interrupted
             && self.registry_error.is_none()
             && self.outcomes.iter().all(|(_, _, o)| *o == Outcome::Done)
+    }
+}
+
+/// The two lanes of an apply, each with at most one step in flight: the chain (the
+/// webhook and variable writes one at a time, then everything ordered after them) and the
+/// monitor work, which runs alongside the chain once a monitor's webhooks exist. Two lanes
+/// rather than monitor writes riding inside a chain step, so that a slow monitor write
+/// never holds up the next chain write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Lane {
+    /// Saves, webhook and variable writes, rule and board writes, check runs, removals.
+    Chain,
+    /// Monitor writes and the reads that keep them fresh ([`Step::Monitors`]).
+    Monitors,
+}
+
+/// Steps handed out, counted per [`Lane`]: the chain's count is the same on every run of a
+/// plan; the monitor lane's depends on how fast its requests come back.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct LaneSteps {
+    /// Steps of [`Lane::Chain`].
+    pub chain: usize,
+    /// Steps of [`Lane::Monitors`].
+    pub monitors: usize,
+}
+
+impl LaneSteps {
+    /// Both lanes' steps.
+    pub fn total(&self) -> usize {
+        self.chain + self.monitors
+    }
+
+    /// Counts one more step of `lane`.
+    pub fn count(&mut self, lane: Lane) {
+        match lane {
+            Lane::Chain => self.chain += 1,
+            Lane::Monitors => self.monitors += 1,
+        }
+    }
+
+    /// The steps of `lane`.
+    pub fn of(&self, lane: Lane) -> usize {
+        match lane {
+            Lane::Chain => self.chain,
+            Lane::Monitors => self.monitors,
+        }
     }
 }
 
@@ -122,28 +169,22 @@ pub enum Step<'p> {
     SaveRegistry(Box<Registry>),
     /// Make one write (webhooks and variables: one at a time).
     Write(Write<'p>),
-    /// Monitor work on its own: the writes left after the chain and the rules, or the
-    /// listing that keeps them fresh.
+    /// Monitor work, the one step of [`Lane::Monitors`]: the writes whose webhooks exist
+    /// (alongside the chain's write in flight, or all that are left after the chain and the
+    /// rules), or the read that keeps them fresh.
     Monitors(MonitorWork<'p>),
     /// Create, update or delete these objects addressed by id — notification rules and
     /// status boards — concurrently, stopping early on a signal.
     WriteById(Vec<&'p Change>),
     /// Submit these seeded check runs (batched by the driver).
     SubmitChecks(Vec<&'p SeedRun>),
-    /// Make one chain write and, at the same time, this monitor work: the monitor writes
-    /// whose webhooks already exist, or the listing that keeps them fresh.
-    Overlapped {
-        /// The chain's write.
-        write: Write<'p>,
-        /// The monitor work that goes along with it.
-        monitors: MonitorWork<'p>,
-    },
+    /// Nothing can start until a step in flight settles: the driver waits for one.
+    Wait,
     /// Nothing is left: take the report with [`Engine::into_report`].
     Done,
 }
 
-/// Monitor work, on its own ([`Step::Monitors`]) or alongside a chain write
-/// ([`Step::Overlapped`]).
+/// Monitor work ([`Step::Monitors`]), alongside a chain write or on its own.
 #[derive(Debug)]
 pub enum MonitorWork<'p> {
     /// List the monitors again and report the message fingerprint of each one the plan
@@ -214,13 +255,6 @@ pub enum StepOutcome {
     ByIdWritten(BTreeMap<Address, Result<Option<String>, WriteError>>),
     /// The seeded check runs were submitted, or why not.
     ChecksSubmitted(Result<(), String>),
-    /// What came of a [`Step::Overlapped`]: the chain write, and the monitor work.
-    Overlapped {
-        /// The chain write was made, or why not.
-        written: Result<(), WriteError>,
-        /// What came of the monitor work.
-        monitors: MonitorOutcome,
-    },
 }
 
 /// Monitor ids, space-separated.
@@ -229,8 +263,16 @@ fn spaced(ids: impl Iterator<Item = impl std::fmt::Display>) -> String {
 }
 
 impl Step<'_> {
+    /// The lane the step belongs to: its outcome settles that lane.
+    pub fn lane(&self) -> Lane {
+        match self {
+            Step::Monitors(_) => Lane::Monitors,
+            _ => Lane::Chain,
+        }
+    }
+
     /// The step as one line, for a reader of the order apply writes in (and the tests):
-    /// `create hook NAME`, `write 3 monitors`, `update hook x + write monitors 1 2`, ….
+    /// `create hook NAME`, `write 3 monitors`, `delete notification_rule.x`, ….
     pub fn describe(&self) -> String {
         match self {
             Step::SaveRegistry(_) => "save".into(),
@@ -251,22 +293,23 @@ impl Step<'_> {
                 names.join(", ")
             }
             Step::SubmitChecks(runs) => format!("submit {} check runs", runs.len()),
-            Step::Overlapped { write, monitors } => {
-                let write = Step::Write(write.clone()).describe();
-                match monitors {
-                    MonitorWork::Read => format!("{write} + read monitors"),
-                    MonitorWork::ReadEach(ids) => {
-                        format!("{write} + read monitors {}", spaced(ids.iter()))
-                    }
-                    MonitorWork::Write(ms) => {
-                        format!(
-                            "{write} + write monitors {}",
-                            spaced(ms.iter().map(|m| m.id))
-                        )
-                    }
-                }
-            }
+            Step::Wait => "wait".into(),
             Step::Done => "done".into(),
+        }
+    }
+
+    /// A monitor step handed out while a chain write is in flight, as one line that says so
+    /// and names its monitors: `+ write monitors 4 2`, `+ read monitors`, ….
+    pub fn describe_alongside(&self) -> String {
+        match self {
+            Step::Monitors(MonitorWork::Read) => "+ read monitors".into(),
+            Step::Monitors(MonitorWork::ReadEach(ids)) => {
+                format!("+ read monitors {}", spaced(ids.iter()))
+            }
+            Step::Monitors(MonitorWork::Write(ms)) => {
+                format!("+ write monitors {}", spaced(ms.iter().map(|m| m.id)))
+            }
+            other => format!("+ {}", other.describe()),
         }
     }
 }

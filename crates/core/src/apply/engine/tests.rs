@@ -64,43 +64,31 @@ fn owned() -> Registry {
     r
 }
 
-/// A short name for each step.
-fn name(step: &Step<'_>) -> String {
-    step.describe()
-}
-
-/// Drives the engine, answering with `answer`; returns the steps and the registries
-/// saved.
-fn drive(
-    engine: &mut Engine<'_>,
+/// Drives the engine, answering with `answer` (a monitor step settling before the chain
+/// write it runs alongside); returns the steps (a monitor step alongside a chain write as
+/// `+ …`, the last `done`) and the registries saved.
+fn drive<'p>(
+    engine: &mut Engine<'p>,
     read_age: Duration,
-    mut answer: impl FnMut(&Step<'_>) -> StepOutcome,
+    mut answer: impl FnMut(&Step<'p>) -> StepOutcome,
 ) -> (Vec<String>, Vec<Registry>) {
-    let (mut steps, mut saves) = (Vec::new(), Vec::new());
-    loop {
-        let step = engine.next(read_age);
-        steps.push(name(&step));
-        if let Step::SaveRegistry(r) = &step {
+    let mut saves = Vec::new();
+    let steps = super::super::schedule::drive(engine, read_age, &mut answer, &mut |step| {
+        if let Step::SaveRegistry(r) = step {
             saves.push((**r).clone());
         }
-        if matches!(step, Step::Done) {
-            return (steps, saves);
-        }
-        let outcome = answer(&step);
-        engine.settle(outcome);
-    }
+    });
+    let mut steps: Vec<String> = steps.into_iter().map(|s| s.line).collect();
+    steps.push("done".into());
+    (steps, saves)
 }
 
 fn ok(step: &Step<'_>) -> StepOutcome {
     match step {
-        Step::SaveRegistry(_) => StepOutcome::Saved(Ok(())),
         Step::Monitors(work) => StepOutcome::Monitors(done(work)),
         Step::WriteById(cs) => StepOutcome::ByIdWritten(super::super::schedule::created(cs)),
+        Step::SaveRegistry(_) => StepOutcome::Saved(Ok(())),
         Step::SubmitChecks(_) => StepOutcome::ChecksSubmitted(Ok(())),
-        Step::Overlapped { monitors, .. } => StepOutcome::Overlapped {
-            written: Ok(()),
-            monitors: done(monitors),
-        },
         _ => StepOutcome::Written(Ok(())),
     }
 }
@@ -361,7 +349,13 @@ fn steps_come_in_dependency_order_and_ownership_follows_each_write() {
     let report = engine.into_report();
     assert!(report.complete());
     assert_eq!((report.done.create, report.done.delete), (3, 2));
-    assert_eq!(report.steps, 7);
+    assert_eq!(
+        report.steps,
+        LaneSteps {
+            chain: 6,
+            monitors: 1
+        }
+    );
 }
 
 /// A write Datadog refused (a 4xx) made nothing: its name is released rather than left
@@ -450,9 +444,12 @@ fn monitor_writes_ride_along_with_the_chain_once_their_webhooks_exist() {
         [
             "save",
             "create var KEY",
-            "create hook a-alert + write monitors 4",
-            "create hook a-ok + write monitors 2",
-            "create hook b-alert + write monitors 1",
+            "create hook a-alert",
+            "+ write monitors 4",
+            "create hook a-ok",
+            "+ write monitors 2",
+            "create hook b-alert",
+            "+ write monitors 1",
             "create hook b-ok",
             "write 1 monitors",
             "delete hook gone",
@@ -472,7 +469,71 @@ fn monitor_writes_ride_along_with_the_chain_once_their_webhooks_exist() {
     );
 }
 
-/// At most `overlap` monitor writes ride along with one chain write.
+/// The next step, which must be the chain's `expected`.
+fn chain_step<'p>(engine: &mut Engine<'p>, expected: &str) -> Step<'p> {
+    let step = engine.next(Duration::ZERO);
+    assert_eq!(
+        (step.lane(), step.describe().as_str()),
+        (Lane::Chain, expected)
+    );
+    step
+}
+
+/// The lanes settle on their own: while a monitor step is in flight the chain goes on
+/// writing, and the chain waits for the monitor lane only before the rules and what
+/// follows (which depend on every monitor write).
+#[test]
+fn a_slow_monitor_step_never_holds_up_the_chain() {
+    let p = overlapped_plan();
+    let mut engine = Engine::new(&p, owned(), false).overlapping(3);
+    for expected in ["save", "create var KEY"] {
+        let step = chain_step(&mut engine, expected);
+        assert_eq!(engine.next(Duration::ZERO).describe(), "wait");
+        engine.settle(ok(&step));
+    }
+    chain_step(&mut engine, "create hook a-alert");
+    let slow = engine.next(Duration::ZERO);
+    assert_eq!(slow.describe_alongside(), "+ write monitors 4");
+    assert_eq!(engine.next(Duration::ZERO).describe(), "wait");
+    engine.settle(StepOutcome::Written(Ok(())));
+    // The monitor step is still in flight: the chain goes on without it.
+    for expected in [
+        "create hook a-ok",
+        "create hook b-alert",
+        "create hook b-ok",
+    ] {
+        chain_step(&mut engine, expected);
+        assert_eq!(engine.next(Duration::ZERO).describe(), "wait");
+        engine.settle(StepOutcome::Written(Ok(())));
+    }
+    // The chain is done, the monitor step is not: nothing else starts.
+    assert_eq!(engine.next(Duration::ZERO).describe(), "wait");
+    engine.settle(ok(&slow));
+    let rest = engine.next(Duration::ZERO);
+    assert_eq!(
+        (rest.lane(), rest.describe()),
+        (Lane::Monitors, "write 3 monitors".to_string())
+    );
+    assert_eq!(engine.next(Duration::ZERO).describe(), "wait");
+    engine.settle(ok(&rest));
+    let (steps, _) = drive(&mut engine, Duration::ZERO, ok);
+    assert_eq!(
+        steps,
+        ["delete hook gone", "delete var OLD", "save", "done"]
+    );
+    let report = engine.into_report();
+    assert!(report.complete(), "{report:?}");
+    assert_eq!(
+        report.steps,
+        LaneSteps {
+            chain: 9,
+            monitors: 2
+        }
+    );
+}
+
+/// A monitor step alongside the chain writes at most `overlap` monitors; when more are
+/// ready, the lane takes another step while the same chain write is in flight.
 #[test]
 fn no_more_monitor_writes_ride_along_than_the_overlap() {
     let mut p = overlapped_plan();
@@ -482,33 +543,27 @@ fn no_more_monitor_writes_ride_along_than_the_overlap() {
     assert_eq!(
         &steps[2..7],
         [
-            "create hook a-alert + write monitors 4",
-            "create hook a-ok + write monitors 5",
-            "create hook b-alert + write monitors 2",
-            "create hook b-ok + write monitors 1",
-            "write 1 monitors",
+            "create hook a-alert",
+            "+ write monitors 4",
+            "+ write monitors 5",
+            "create hook a-ok",
+            "+ write monitors 2",
         ]
     );
 }
 
-/// A monitor write on a read older than the limit waits for a new listing, which rides
-/// along with a chain write too; the writes after it use it, and a monitor that moved
-/// is refused while the chain goes on (the removals do not).
+/// A monitor write on a read older than the limit waits for a new listing, which the
+/// monitor lane makes alongside a chain write too; the writes after it use it, and a
+/// monitor that moved is refused while the chain goes on (the removals do not).
 #[test]
 fn a_stale_read_is_renewed_alongside_the_chain_and_a_moved_monitor_is_refused() {
     let p = overlapped_plan();
     let mut engine = Engine::new(&p, owned(), false).overlapping(3);
     let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| match step {
-        Step::Overlapped {
-            monitors: MonitorWork::Read,
-            ..
-        } => {
+        Step::Monitors(MonitorWork::Read) => {
             let mut now = fingerprints();
             now.insert(4, fp("edited by someone"));
-            StepOutcome::Overlapped {
-                written: Ok(()),
-                monitors: MonitorOutcome::Read(Ok(now)),
-            }
+            StepOutcome::Monitors(MonitorOutcome::Read(Ok(now)))
         }
         other => ok(other),
     });
@@ -517,9 +572,12 @@ fn a_stale_read_is_renewed_alongside_the_chain_and_a_moved_monitor_is_refused() 
         [
             "save",
             "create var KEY",
-            "create hook a-alert + read monitors",
-            "create hook a-ok + write monitors 2",
-            "create hook b-alert + write monitors 1",
+            "create hook a-alert",
+            "+ read monitors",
+            "create hook a-ok",
+            "+ write monitors 2",
+            "create hook b-alert",
+            "+ write monitors 1",
             "create hook b-ok",
             "write 1 monitors",
             "save",
@@ -541,13 +599,12 @@ fn failures_alongside_the_chain_stop_what_depends_on_them() {
     let p = overlapped_plan();
     let mut engine = Engine::new(&p, owned(), false).overlapping(3);
     let (steps, _) = drive(&mut engine, Duration::ZERO, |step| match step {
-        Step::Overlapped {
-            monitors: MonitorWork::Write(ms),
-            ..
-        } if ms.iter().any(|m| m.id == 4) => StepOutcome::Overlapped {
-            written: Ok(()),
-            monitors: MonitorOutcome::Written(BTreeMap::from([(4, Err("HTTP 500".into()))])),
-        },
+        Step::Monitors(MonitorWork::Write(ms)) if ms.iter().any(|m| m.id == 4) => {
+            StepOutcome::Monitors(MonitorOutcome::Written(BTreeMap::from([(
+                4,
+                Err("HTTP 500".into()),
+            )])))
+        }
         other => ok(other),
     });
     assert!(steps.contains(&"create hook b-ok".to_string()), "{steps:?}");
@@ -555,16 +612,9 @@ fn failures_alongside_the_chain_stop_what_depends_on_them() {
 
     let mut engine = Engine::new(&p, owned(), false).overlapping(3);
     let (steps, saves) = drive(&mut engine, Duration::ZERO, |step| match step {
-        Step::Overlapped {
-            write: Write::CreateWebhook { name: "a-ok", .. },
-            ..
-        } => match ok(step) {
-            StepOutcome::Overlapped { monitors, .. } => StepOutcome::Overlapped {
-                written: Err(WriteError::unknown("HTTP 503")),
-                monitors,
-            },
-            other => other,
-        },
+        Step::Write(Write::CreateWebhook { name: "a-ok", .. }) => {
+            StepOutcome::Written(Err(WriteError::unknown("HTTP 503")))
+        }
         other => ok(other),
     });
     assert_eq!(
@@ -572,8 +622,10 @@ fn failures_alongside_the_chain_stop_what_depends_on_them() {
         [
             "save",
             "create var KEY",
-            "create hook a-alert + write monitors 4",
-            "create hook a-ok + write monitors 2",
+            "create hook a-alert",
+            "+ write monitors 4",
+            "create hook a-ok",
+            "+ write monitors 2",
             "save",
             "done"
         ]
@@ -611,8 +663,8 @@ fn a_monitor_whose_block_becomes_a_rule_waits_for_the_rule() {
 }
 
 /// [`Freshness::ReadEach`]: a stale monitor is read again by id, alongside the chain, in
-/// the step before its write; one that moved is refused, the others are written, and no
-/// listing is made. The report counts the monitors read again.
+/// the monitor step before its write; one that moved is refused, the others are written,
+/// and no listing is made. The report counts the monitors read again.
 #[test]
 fn a_stale_read_of_a_large_org_reads_each_monitor_a_step_before_its_write() {
     let p = overlapped_plan();
@@ -621,9 +673,8 @@ fn a_stale_read_of_a_large_org_reads_each_monitor_a_step_before_its_write() {
         .freshness(Freshness::ReadEach);
     let mut reads = Vec::new();
     let (steps, _) = drive(&mut engine, MONITOR_READ_MAX_AGE * 2, |step| {
-        let read = match step {
-            Step::Overlapped { monitors, .. } | Step::Monitors(monitors) => monitors,
-            other => return ok(other),
+        let Step::Monitors(read) = step else {
+            return ok(step);
         };
         if let MonitorWork::ReadEach(ids) = read {
             reads.extend(ids.iter().copied());
@@ -634,23 +685,22 @@ fn a_stale_read_of_a_large_org_reads_each_monitor_a_step_before_its_write() {
                 now.insert(2, fp("edited by someone"));
             }
         }
-        match step {
-            Step::Monitors(_) => StepOutcome::Monitors(outcome),
-            _ => StepOutcome::Overlapped {
-                written: Ok(()),
-                monitors: outcome,
-            },
-        }
+        StepOutcome::Monitors(outcome)
     });
     assert_eq!(
         steps,
         [
             "save",
             "create var KEY",
-            "create hook a-alert + read monitors 4",
-            "create hook a-ok + write monitors 4",
-            "create hook b-alert + read monitors 2 1",
-            "create hook b-ok + write monitors 1",
+            "create hook a-alert",
+            "+ read monitors 4",
+            "+ write monitors 4",
+            "create hook a-ok",
+            "+ read monitors 2",
+            "create hook b-alert",
+            "+ read monitors 1",
+            "+ write monitors 1",
+            "create hook b-ok",
             "read 1 monitors",
             "write 1 monitors",
             "save",
