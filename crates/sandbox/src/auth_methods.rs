@@ -226,13 +226,11 @@ pub fn list(data: &Data, include: bool) -> AuthMethodList {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn body(attributes: Value) -> Value {
-        json!({"data": {"type": OAUTH2_AUTH_METHOD_TYPE, "attributes": attributes}})
-    }
+    use crate::integration::v2_body;
 
     fn full() -> Value {
-        body(
+        v2_body(
+            OAUTH2_AUTH_METHOD_TYPE,
             json!({"name": "n", "access_token_url": "https://t", "client_id": "c",
             "client_secret": "s"}),
         )
@@ -261,9 +259,15 @@ mod tests {
     #[test]
     fn bad_bodies_are_400s() {
         let wrong_type = json!({"data": {"type": "webhooks", "attributes": {}}});
-        let unknown = body(json!({"name": "n", "colour": "red"}));
-        let empty = body(json!({"client_id": " "}));
-        let not_a_url = body(json!({"access_token_url": "example.com"}));
+        let unknown = v2_body(
+            OAUTH2_AUTH_METHOD_TYPE,
+            json!({"name": "n", "colour": "red"}),
+        );
+        let empty = v2_body(OAUTH2_AUTH_METHOD_TYPE, json!({"client_id": " "}));
+        let not_a_url = v2_body(
+            OAUTH2_AUTH_METHOD_TYPE,
+            json!({"access_token_url": "example.com"}),
+        );
         for bad in [wrong_type, unknown, empty, not_a_url, json!([]), json!({})] {
             assert_eq!(parse(&bad).unwrap_err().status, 400, "{bad}");
         }
