@@ -5,21 +5,18 @@
 //! name used twice a 409, with nothing stored; the secret is in no answer; both keys are
 //! needed; the data file keeps the methods across a restart, without their secrets.
 
-use crate::kit::sandbox::Sandbox;
+use crate::kit::sandbox::{Sandbox, AUTH_METHODS, OAUTH2_AUTH_METHODS};
 
 use ddhooks::sandbox::SandboxConfig;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
-const LIST: &str = "/api/v2/integration/webhooks/configuration/auth-method";
-const OAUTH2: &str =
-    "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
 const KIND: &str = "webhooks-auth-method-oauth2-client-credentials";
 const SECRET: &str = "s3cr3t-client-secret";
 const NOT_FOUND: &str = "The requested auth method does not exist.";
 
 fn path(id: &str) -> String {
-    format!("{OAUTH2}/{id}")
+    format!("{OAUTH2_AUTH_METHODS}/{id}")
 }
 
 fn body(attributes: Value) -> Value {
@@ -35,7 +32,7 @@ fn method(name: &str) -> Value {
 
 /// Creates `name` and answers its id.
 async fn create(h: &Sandbox, name: &str) -> String {
-    let (status, created) = h.post(OAUTH2, method(name)).await;
+    let (status, created) = h.post(OAUTH2_AUTH_METHODS, method(name)).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     created["data"]["id"].as_str().expect("id").to_string()
 }
@@ -55,7 +52,7 @@ fn assert_no_secret(answer: &Value) {
 #[tokio::test]
 async fn create_get_patch_delete_answer_as_recorded() {
     let h = Sandbox::start(Default::default()).await;
-    let (status, created) = h.post(OAUTH2, method("idp")).await;
+    let (status, created) = h.post(OAUTH2_AUTH_METHODS, method("idp")).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
     let id = created["data"]["id"].as_str().expect("id").to_string();
     assert_eq!(
@@ -108,11 +105,11 @@ async fn create_get_patch_delete_answer_as_recorded() {
 #[tokio::test]
 async fn the_listing_names_every_method_and_includes_them_on_request() {
     let h = Sandbox::start(Default::default()).await;
-    let (status, empty) = h.get(LIST).await;
+    let (status, empty) = h.get(AUTH_METHODS).await;
     assert_eq!((status, empty), (StatusCode::OK, json!({"data": []})));
     let b = create(&h, "b").await;
     let a = create(&h, "a").await;
-    let (status, listed) = h.get(LIST).await;
+    let (status, listed) = h.get(AUTH_METHODS).await;
     assert_eq!(status, StatusCode::OK, "{listed}");
     let entry = |id: &str| {
         json!({"type": "webhooks-auth-method", "id": id,
@@ -122,7 +119,7 @@ async fn the_listing_names_every_method_and_includes_them_on_request() {
     assert_eq!(listed, json!({"data": [entry(&a), entry(&b)]}));
 
     let (status, included) = h
-        .get(&format!("{LIST}?include=oauth2-client-credentials"))
+        .get(&format!("{AUTH_METHODS}?include=oauth2-client-credentials"))
         .await;
     assert_eq!(status, StatusCode::OK, "{included}");
     assert_eq!(included["data"], listed["data"]);
@@ -135,7 +132,7 @@ async fn the_listing_names_every_method_and_includes_them_on_request() {
     assert_no_secret(&included);
 
     for bad in ["users", "oauth2-client-credentials,users", ""] {
-        let (status, answer) = h.get(&format!("{LIST}?include={bad}")).await;
+        let (status, answer) = h.get(&format!("{AUTH_METHODS}?include={bad}")).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "include={bad}: {answer}");
         assert!(error(&answer).contains("include"), "{answer}");
     }
@@ -151,7 +148,7 @@ async fn bad_bodies_are_400s_and_store_nothing() {
             .as_object_mut()
             .unwrap()
             .remove(missing);
-        let (status, answer) = h.post(OAUTH2, request).await;
+        let (status, answer) = h.post(OAUTH2_AUTH_METHODS, request).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{missing}: {answer}");
         assert!(error(&answer).contains(missing), "{missing}: {answer}");
     }
@@ -167,12 +164,14 @@ async fn bad_bodies_are_400s_and_store_nothing() {
         ("not a URL", not_a_url),
         ("no data", json!({})),
     ] {
-        let (status, answer) = h.post(OAUTH2, request).await;
+        let (status, answer) = h.post(OAUTH2_AUTH_METHODS, request).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{what}: {answer}");
     }
-    let (status, answer) = h.call_raw(Method::POST, OAUTH2, "{not json").await;
+    let (status, answer) = h
+        .call_raw(Method::POST, OAUTH2_AUTH_METHODS, "{not json")
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
-    let (_, listed) = h.get(LIST).await;
+    let (_, listed) = h.get(AUTH_METHODS).await;
     assert_eq!(listed, json!({"data": []}), "nothing stored");
 
     let id = create(&h, "m").await;
@@ -191,7 +190,7 @@ async fn a_name_used_twice_is_a_409_on_create_and_patch() {
     let h = Sandbox::start(Default::default()).await;
     create(&h, "first").await;
     let second = create(&h, "second").await;
-    let (status, answer) = h.post(OAUTH2, method("first")).await;
+    let (status, answer) = h.post(OAUTH2_AUTH_METHODS, method("first")).await;
     assert_eq!(status, StatusCode::CONFLICT, "{answer}");
     assert!(error(&answer).contains("first"), "{answer}");
     let (status, answer) = h
@@ -205,7 +204,7 @@ async fn a_name_used_twice_is_a_409_on_create_and_patch() {
         .patch(&path(&second), body(json!({"name": "second"})))
         .await;
     assert_eq!(status, StatusCode::OK, "{answer}");
-    let (_, listed) = h.get(LIST).await;
+    let (_, listed) = h.get(AUTH_METHODS).await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(2));
     h.stop().await;
 }
@@ -215,8 +214,8 @@ async fn both_keys_are_needed() {
     let h = Sandbox::start(Default::default()).await;
     let id = create(&h, "m").await;
     for (method, path) in [
-        (Method::GET, LIST.to_string()),
-        (Method::POST, OAUTH2.to_string()),
+        (Method::GET, AUTH_METHODS.to_string()),
+        (Method::POST, OAUTH2_AUTH_METHODS.to_string()),
         (Method::GET, path(&id)),
         (Method::DELETE, path(&id)),
     ] {
@@ -258,10 +257,10 @@ async fn the_data_file_keeps_auth_methods_but_not_their_secrets() {
     assert_eq!((status, read), (StatusCode::OK, patched));
     let (status, _) = h.get(&path(&gone)).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (_, listed) = h.get(LIST).await;
+    let (_, listed) = h.get(AUTH_METHODS).await;
     assert_eq!(listed["data"].as_array().map(Vec::len), Some(1));
     // The name stays taken after the restart.
-    let (status, _) = h.post(OAUTH2, method("kept")).await;
+    let (status, _) = h.post(OAUTH2_AUTH_METHODS, method("kept")).await;
     assert_eq!(status, StatusCode::CONFLICT);
     h.stop().await;
 }

@@ -134,6 +134,24 @@ impl<const APP_KEY: bool> FromRequestParts<Arc<Shared>> for Keys<APP_KEY> {
     }
 }
 
+/// A monitor's id from the `{id}` of the path, parsed once for every monitor route: one that
+/// is not a number is the 404 Datadog answers for a monitor that does not exist.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct MonitorId(pub(crate) i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for MonitorId {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        monitors::parse_id(&raw)
+            .map(MonitorId)
+            .map_err(IntoResponse::into_response)
+    }
+}
+
 fn check_keys(
     shared: &Shared,
     headers: &HeaderMap,
@@ -250,10 +268,9 @@ struct GetQuery {
 async fn get_monitor(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
-    Path(id): Path<String>,
+    MonitorId(id): MonitorId,
     query: Result<Query<GetQuery>, QueryRejection>,
 ) -> ApiResult {
-    let id = monitors::parse_id(&id)?;
     let mut monitor = monitors::get(&s.store.read(), id)?;
     let Query(query) = query.unwrap_or_default();
     if query.with_downtimes.as_deref() == Some("true") {
@@ -268,10 +285,9 @@ async fn get_monitor(
 async fn update_monitor(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
-    Path(id): Path<String>,
+    MonitorId(id): MonitorId,
     body: Bytes,
 ) -> ApiResult {
-    let id = monitors::parse_id(&id)?;
     let body = json_body(&body)?;
     let now = Now::current();
     let monitor = store_write(&s, |data, touched| {
@@ -285,9 +301,8 @@ async fn update_monitor(
 async fn delete_monitor(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
-    Path(id): Path<String>,
+    MonitorId(id): MonitorId,
 ) -> ApiResult {
-    let id = monitors::parse_id(&id)?;
     let deleted = store_write(&s, |data, touched| {
         touched.monitor(id);
         monitors::delete(data, id)
@@ -304,10 +319,9 @@ async fn validate_monitor(_keys: BothKeys, body: Bytes) -> ApiResult {
 async fn validate_existing(
     State(s): State<Arc<Shared>>,
     _keys: BothKeys,
-    Path(id): Path<String>,
+    MonitorId(id): MonitorId,
     body: Bytes,
 ) -> ApiResult {
-    let id = monitors::parse_id(&id)?;
     monitors::get(&s.store.read(), id)?;
     monitors::validate(&json_body(&body)?)?;
     reply(StatusCode::OK, json!({}))

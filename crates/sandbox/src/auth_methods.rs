@@ -3,7 +3,7 @@
 //! never answered, `scope`/`audience` `null` when unset, 204 on delete, the recorded 404),
 //! as pure functions over [`Data`], so that every check runs before anything is stored.
 
-use crate::data::{Data, StoredAuthMethod};
+use crate::data::{replace_given, Data, StoredAuthMethod};
 use crate::error::ApiError;
 use crate::integration::parse_body;
 use ddhooks_datadog::wire::{
@@ -149,21 +149,11 @@ pub fn update(
         check_unique_name(data, &name, Some(id))?;
         method.name = name;
     }
-    if let Some(url) = write.access_token_url {
-        method.access_token_url = url;
-    }
-    if let Some(client_id) = write.client_id {
-        method.client_id = client_id;
-    }
-    if let Some(secret) = write.client_secret {
-        method.client_secret = secret;
-    }
-    if let Some(audience) = write.audience {
-        method.audience = audience;
-    }
-    if let Some(scope) = write.scope {
-        method.scope = scope;
-    }
+    replace_given(&mut method.access_token_url, write.access_token_url);
+    replace_given(&mut method.client_id, write.client_id);
+    replace_given(&mut method.client_secret, write.client_secret);
+    replace_given(&mut method.audience, write.audience);
+    replace_given(&mut method.scope, write.scope);
     let answer = document(id, &method);
     data.auth_methods.insert(id.to_string(), method);
     Ok(answer)
@@ -236,13 +226,11 @@ pub fn list(data: &Data, include: bool) -> AuthMethodList {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn body(attributes: Value) -> Value {
-        json!({"data": {"type": OAUTH2_AUTH_METHOD_TYPE, "attributes": attributes}})
-    }
+    use crate::integration::v2_body;
 
     fn full() -> Value {
-        body(
+        v2_body(
+            OAUTH2_AUTH_METHOD_TYPE,
             json!({"name": "n", "access_token_url": "https://t", "client_id": "c",
             "client_secret": "s"}),
         )
@@ -271,9 +259,15 @@ mod tests {
     #[test]
     fn bad_bodies_are_400s() {
         let wrong_type = json!({"data": {"type": "webhooks", "attributes": {}}});
-        let unknown = body(json!({"name": "n", "colour": "red"}));
-        let empty = body(json!({"client_id": " "}));
-        let not_a_url = body(json!({"access_token_url": "example.com"}));
+        let unknown = v2_body(
+            OAUTH2_AUTH_METHOD_TYPE,
+            json!({"name": "n", "colour": "red"}),
+        );
+        let empty = v2_body(OAUTH2_AUTH_METHOD_TYPE, json!({"client_id": " "}));
+        let not_a_url = v2_body(
+            OAUTH2_AUTH_METHOD_TYPE,
+            json!({"access_token_url": "example.com"}),
+        );
         for bad in [wrong_type, unknown, empty, not_a_url, json!([]), json!({})] {
             assert_eq!(parse(&bad).unwrap_err().status, 400, "{bad}");
         }

@@ -9,6 +9,14 @@ use std::collections::{BTreeMap, BTreeSet};
 mod monitor_table;
 pub use monitor_table::{listing_array, MonitorTable};
 
+/// Replaces `field` with `given` when there is one and keeps it otherwise: what a partial
+/// write (a PUT or PATCH body, a journal record) leaves out keeps its stored value.
+pub fn replace_given<T>(field: &mut T, given: Option<T>) {
+    if let Some(value) = given {
+        *field = value;
+    }
+}
+
 /// What a secret variable's value becomes in the data file and its journal: a value read
 /// from `${env:…}` stays in memory only.
 pub const REDACTED_SECRET: &str = "sandbox-secret-not-persisted";

@@ -1,7 +1,7 @@
 //! Webhooks and custom variables of the Webhooks integration: Datadog's rules as pure
 //! functions over [`Integration`], so the lossy mode can run them on a stale snapshot.
 
-use crate::data::{Integration, StoredVariable};
+use crate::data::{replace_given, Integration, StoredVariable};
 use crate::error::ApiError;
 use ddhooks_datadog::wire::{
     CustomVariable, CustomVariableCreateRequest, CustomVariableUpdateRequest, Webhook,
@@ -27,6 +27,13 @@ pub fn parse_body<T: serde::de::DeserializeOwned>(body: &Value) -> Result<T, Api
         return Err(ApiError::bad_request("Invalid JSON: expected an object"));
     }
     T::deserialize(body).map_err(|err| ApiError::bad_request(format!("Invalid request: {err}")))
+}
+
+/// A v2 request body (JSON:API: `data.type` and `data.attributes`) of `kind`: what the unit
+/// tests of the v2 kinds (rules, auth methods) hand to [`parse_body`]'s callers.
+#[cfg(test)]
+pub(crate) fn v2_body(kind: &str, attributes: Value) -> Value {
+    serde_json::json!({"data": {"type": kind, "attributes": attributes}})
 }
 
 fn check_webhook_name(name: &str) -> Result<(), ApiError> {
@@ -156,18 +163,12 @@ pub fn update_webhook(
         check_encoding(&encode_as)?;
         webhook.encode_as = encode_as;
     }
-    if let Some(url) = req.url {
-        webhook.url = url;
-    }
+    replace_given(&mut webhook.url, req.url);
     if let Some(payload) = req.payload {
         webhook.payload = Some(payload.unwrap_or_else(|| DEFAULT_WEBHOOK_PAYLOAD.to_string()));
     }
-    if let Some(headers) = req.custom_headers {
-        webhook.custom_headers = headers;
-    }
-    if let Some(auth_method_id) = req.auth_method_id {
-        webhook.auth_method_id = auth_method_id;
-    }
+    replace_given(&mut webhook.custom_headers, req.custom_headers);
+    replace_given(&mut webhook.auth_method_id, req.auth_method_id);
     state.webhooks.remove(name);
     state.webhooks.insert(webhook.name.clone(), webhook.clone());
     Ok(webhook)
@@ -245,9 +246,7 @@ pub fn update_variable(
         check_value(&value, limits)?;
         variable.value = value;
     }
-    if let Some(is_secret) = req.is_secret {
-        variable.is_secret = is_secret;
-    }
+    replace_given(&mut variable.is_secret, req.is_secret);
     let response = variable_response(&variable);
     state.custom_variables.remove(name);
     state

@@ -576,13 +576,13 @@ pub fn list(data: &Data, query: &ListQuery) -> RuleList {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn body(attributes: Value) -> Value {
-        json!({"data": {"type": NOTIFICATION_RULE_TYPE, "attributes": attributes}})
-    }
+    use crate::integration::v2_body;
 
     fn rule(name: &str) -> Value {
-        body(json!({"name": name, "filter": {"tags": ["team:a"]}, "recipients": ["slack-a"]}))
+        v2_body(
+            NOTIFICATION_RULE_TYPE,
+            json!({"name": name, "filter": {"tags": ["team:a"]}, "recipients": ["slack-a"]}),
+        )
     }
 
     fn now(at: &str) -> Now {

@@ -30,13 +30,13 @@
 //! Secret custom variable values are used for the real call but never appear in answers:
 //! there the reference stays as written (`$NAME`).
 
-use super::api::{query_params, store_write};
+use super::api::{query_params, store_write, MonitorId};
 use super::notifications::{self, Notification, Source};
 use super::store::{ApiError, Data, StoredVariable, Touched};
 use super::Shared;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::QueryRejection;
-use axum::extract::{Path, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, Method, Request, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -273,10 +273,9 @@ fn call_template(webhook: &Webhook) -> CallTemplate<'_> {
 
 async fn transition(
     State(s): State<Arc<Shared>>,
-    Path(id): Path<String>,
+    MonitorId(id): MonitorId,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let id = super::monitors::parse_id(&id)?;
     let req: TransitionRequest = serde_json::from_slice(&body)
         .map_err(|err| ApiError::bad_request(format!("Invalid JSON: {err}")))?;
     let to = MonitorState::parse(&req.to).ok_or_else(|| {

@@ -21,6 +21,11 @@ pub const VARIABLES: &str = "/api/v1/integration/webhooks/configuration/custom-v
 pub const MONITORS: &str = "/api/v1/monitor";
 /// The notification rules endpoint (API v2).
 pub const RULES: &str = "/api/v2/monitor/notification_rule";
+/// The webhook auth methods' listing (API v2).
+pub const AUTH_METHODS: &str = "/api/v2/integration/webhooks/configuration/auth-method";
+/// The OAuth2 client-credentials auth methods (API v2): their creates, and `/{id}` each one.
+pub const OAUTH2_AUTH_METHODS: &str =
+    "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
 
 /// The body of a notification-rule create (`id: None`) or PATCH (`Some(id)`) carrying
 /// `attributes`.

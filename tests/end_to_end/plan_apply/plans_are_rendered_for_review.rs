@@ -8,19 +8,28 @@ use crate::kit::sandbox::WEBHOOKS;
 use crate::kit::snapshots;
 use serde_json::{json, Value};
 
-const BEFORE: &str = r#"
+/// A manifest of the change set: the variables and the pair, the same before and after but
+/// for `TEAM`'s value, then `rest` (the webhooks and blocks, which the change set changes).
+fn manifest(team: &str, rest: &str) -> String {
+    format!(
+        r#"
 custom_variables:
   DD_API_KEY:
-    value: ${env:DD_API_KEY}
+    value: ${{env:DD_API_KEY}}
     secret: true
   TEAM:
-    value: payments
+    value: {team}
 
 webhook_pairs:
   grp:
     check: grp.status
     tags: ["monitor_id:$ALERT_ID", "team:checkout"]
+{rest}"#
+    )
+}
 
+/// The webhooks and blocks before the change.
+const BEFORE: &str = r#"
 webhooks:
   chat:
     url: https://chat.example.com/hooks/checkout
@@ -42,19 +51,8 @@ monitor_notifications:
       <<#is_recovery>> @webhook-chat <</is_recovery>>
 "#;
 
+/// The webhooks and blocks after the change.
 const AFTER: &str = r#"
-custom_variables:
-  DD_API_KEY:
-    value: ${env:DD_API_KEY}
-    secret: true
-  TEAM:
-    value: checkout
-
-webhook_pairs:
-  grp:
-    check: grp.status
-    tags: ["monitor_id:$ALERT_ID", "team:checkout"]
-
 webhooks:
   chat:
     url: https://chat.example.com/hooks/checkout
@@ -99,7 +97,7 @@ async fn change_set() -> E2e {
         .await;
     e.create_monitor("Disk almost full", &["team:storage"], "Disk @ops-storage")
         .await;
-    e.write("manifests.yaml", BEFORE);
+    e.write("manifests.yaml", &manifest("payments", BEFORE));
     e.apply_ok().await;
     for (name, url) in [
         ("adopted", "https://adopted.example.com/old"),
@@ -108,7 +106,7 @@ async fn change_set() -> E2e {
         let (status, body) = e.post(WEBHOOKS, json!({"name": name, "url": url})).await;
         assert_eq!(status, 201, "{body}");
     }
-    e.write("manifests.yaml", AFTER);
+    e.write("manifests.yaml", &manifest("checkout", AFTER));
     e
 }
 

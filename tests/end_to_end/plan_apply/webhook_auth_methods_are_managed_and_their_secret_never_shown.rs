@@ -4,11 +4,9 @@
 
 use crate::kit::e2e::E2e;
 use crate::kit::fixtures::SCENARIO;
+use crate::kit::sandbox::{AUTH_METHODS, OAUTH2_AUTH_METHODS};
 use serde_json::{json, Value};
 
-const LIST: &str = "/api/v2/integration/webhooks/configuration/auth-method";
-const OAUTH2: &str =
-    "/api/v2/integration/webhooks/configuration/auth-method/oauth2-client-credentials";
 const SECRET: &str = "made-up-client-secret-0001";
 const NEW_SECRET: &str = "made-up-client-secret-0002";
 
@@ -24,7 +22,7 @@ webhook_auth_methods:
 /// Every auth method the sandbox holds, with its attributes.
 async fn auth_methods(e: &E2e) -> Vec<Value> {
     let (status, list) = e
-        .get(&format!("{LIST}?include=oauth2-client-credentials"))
+        .get(&format!("{AUTH_METHODS}?include=oauth2-client-credentials"))
         .await;
     assert_eq!(status, 200, "{list}");
     list["included"].as_array().cloned().unwrap_or_default()
@@ -104,7 +102,7 @@ async fn an_auth_method_is_planned_applied_rotated_and_deleted_with_its_secret_h
 async fn one_a_person_made_is_adopted_by_name_and_imported_with_its_secret_from_the_environment() {
     let mut e = E2e::start().await;
     let (status, made) = e
-        .post(OAUTH2, json!({"data": {"type": "webhooks-auth-method-oauth2-client-credentials",
+        .post(OAUTH2_AUTH_METHODS, json!({"data": {"type": "webhooks-auth-method-oauth2-client-credentials",
                 "attributes": {"name": "okta", "access_token_url": "https://login.example.com/oauth2/token",
                     "client_id": "ddhooks-client", "client_secret": SECRET, "scope": "alerts:write"}}}))
         .await;

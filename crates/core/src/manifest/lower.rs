@@ -206,17 +206,19 @@ pub(crate) fn lower(
         let mut generated = Vec::new();
         for (condition, suffix, status) in statuses {
             let name = format!("{}-{suffix}", pair.name.value);
-            if let Some(first) = seen_hooks.get(&name) {
-                let first = *first;
-                r.error(
-                    pair.name.loc,
+            let declared = r.clash(
+                &seen_hooks,
+                &name,
+                pair.name.loc,
+                |first| {
                     format!(
-                        "webhook pair `{}` generates webhook `{name}`, which is also declared at {}",
-                        pair.name.raw,
-                        r.at(first)
-                    ),
-                    Some("rename the pair or the webhook".into()),
-                );
+                        "webhook pair `{}` generates webhook `{name}`, which is also declared at {first}",
+                        pair.name.raw
+                    )
+                },
+                "rename the pair or the webhook",
+            );
+            if declared {
                 continue;
             }
             seen_hooks.insert(name.clone(), pair.name.loc);
@@ -255,18 +257,18 @@ pub(crate) fn lower(
     // Webhooks managed elsewhere.
     for ext in &raw.external {
         r.check_webhook_name("external webhook", ext);
-        if let Some(loc) = seen_hooks.get(&ext.value) {
-            let loc = *loc;
-            r.error(
-                ext.loc,
+        r.clash(
+            &seen_hooks,
+            &ext.value,
+            ext.loc,
+            |managed| {
                 format!(
-                    "webhook `{}` is listed under `external_webhooks` but managed here at {}",
-                    ext.raw,
-                    r.at(loc)
-                ),
-                Some("remove it from `external_webhooks`".into()),
-            );
-        }
+                    "webhook `{}` is listed under `external_webhooks` but managed here at {managed}",
+                    ext.raw
+                )
+            },
+            "remove it from `external_webhooks`",
+        );
         desired.external_webhooks.insert(ext.value.clone());
     }
 

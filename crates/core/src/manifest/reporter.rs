@@ -80,6 +80,26 @@ impl Reporter<'_> {
         }
     }
 
+    /// Reports at `here` that `key` is in `seen` already (the names declared so far, each
+    /// where it was first): the error says `message` of where that was, as [`Reporter::at`]
+    /// words it, with `hint`. Returns whether it was: the one check behind the errors of a
+    /// name declared twice.
+    pub(crate) fn clash(
+        &mut self,
+        seen: &HashMap<String, Loc>,
+        key: &str,
+        here: Loc,
+        message: impl FnOnce(String) -> String,
+        hint: &str,
+    ) -> bool {
+        let Some(&first) = seen.get(key) else {
+            return false;
+        };
+        let first = self.at(first);
+        self.error(here, message(first), Some(hint.into()));
+        true
+    }
+
     /// Records a definition; reports it when the name was defined before. Returns whether it
     /// is the first definition.
     pub(crate) fn define(
@@ -89,17 +109,19 @@ impl Reporter<'_> {
         name: &Str,
     ) -> bool {
         let noun = kind.noun();
-        if let Some(first) = seen.get(&name.value) {
-            let first = *first;
-            self.error(
-                name.loc,
+        let twice = self.clash(
+            seen,
+            &name.value,
+            name.loc,
+            |first| {
                 format!(
-                    "{noun} `{}` is defined twice: here and at {}",
-                    name.raw,
-                    self.at(first)
-                ),
-                Some("names are unique across all manifest files; rename or remove one".into()),
-            );
+                    "{noun} `{}` is defined twice: here and at {first}",
+                    name.raw
+                )
+            },
+            "names are unique across all manifest files; rename or remove one",
+        );
+        if twice {
             return false;
         }
         seen.insert(name.value.clone(), name.loc);

@@ -3,7 +3,8 @@
 
 use super::{PersistError, SNAPSHOT_VERSION};
 use crate::data::{
-    Data, Directory, Integration, MonitorTable, StoredAuthMethod, StoredVariable, REDACTED_SECRET,
+    replace_given, Data, Directory, Integration, MonitorTable, StoredAuthMethod, StoredVariable,
+    REDACTED_SECRET,
 };
 use ddhooks_datadog::wire::{Dashboard, RuleAttributes, ServiceCheck, Webhook};
 use serde::{Deserialize, Serialize};
@@ -246,15 +247,9 @@ impl Record {
         merge(&mut data.notification_rules, self.notification_rules);
         merge(&mut data.dashboards, self.dashboards);
         merge(&mut data.auth_methods, self.auth_methods);
-        if let Some(directory) = self.directory {
-            data.directory = directory;
-        }
-        if let Some(next) = self.next_monitor_id {
-            data.next_monitor_id = next;
-        }
-        if let Some(next) = self.next_event_id {
-            data.next_event_id = next;
-        }
+        replace_given(&mut data.directory, self.directory);
+        replace_given(&mut data.next_monitor_id, self.next_monitor_id);
+        replace_given(&mut data.next_event_id, self.next_event_id);
         data.check_runs.extend(self.check_runs);
         data.deliveries.extend(self.deliveries);
     }

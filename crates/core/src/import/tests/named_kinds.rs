@@ -9,12 +9,15 @@ use crate::model::{
     RuleFilter, RuleRecipients, StatusBoard, Unmodelled,
 };
 
-/// Asserts that the imported manifest holds each of `parts`.
-fn assert_writes(imported: &Imported, parts: &[&str]) {
+/// Imports `found` with the default options and asserts that the imported manifest holds
+/// each of `parts`.
+fn import_writing(found: &Found, parts: &[&str]) -> Imported {
+    let imported = import_default(found);
     let text = &imported.manifest;
     for part in parts {
         assert!(text.contains(part), "{part:?} in:\n{text}");
     }
+    imported
 }
 
 fn rule(id: &str, name: &str, filter: RuleFilter, recipients: RuleRecipients) -> RemoteRule {
@@ -139,10 +142,8 @@ fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchang
             ),
         ),
     ]);
-    let imported = import_default(&found);
-    assert_eq!(imported.counts.rules, 2, "{:?}", imported.findings);
-    assert_writes(
-        &imported,
+    let imported = import_writing(
+        &found,
         &[
             "  checkout-pages:\n    delivery: rule\n    monitors:\n      tags: [\"team:checkout\", \"env:prod\"]\n",
             "      scope: \"team:checkout AND NOT env:dev\"\n",
@@ -151,6 +152,7 @@ fn rules_filtered_by_tags_or_scope_import_as_rule_blocks_the_plan_adopts_unchang
             "  relay:\n    url: ",
         ],
     );
+    assert_eq!(imported.counts.rules, 2, "{:?}", imported.findings);
     let plan = assert_plan_adopts_only(&imported, &found);
     assert_eq!(rules_adopted(&plan), ["checkout-pages", "p1-relay"]);
 }
@@ -179,9 +181,8 @@ fn fallback_and_plain_recipients_import_as_otherwise_and_always() {
             RuleRecipients::Always(vec!["slack-x".into(), "webhook-g-ok-check".into()]),
         ),
     ]);
-    let imported = import_default(&found);
-    assert_writes(
-        &imported,
+    let imported = import_writing(
+        &found,
         &[
             "    otherwise: [\"@slack-catchall\"]\n",
             "    always: [\"@slack-x\", \"@webhook-g-ok-check\"]\n",
@@ -289,15 +290,14 @@ fn managed_blocks_import_grouped_by_body_with_their_ids_and_a_pair_is_recognised
     ] {
         found.remote.monitors.insert(m.id, m);
     }
-    let imported = import_default(&found);
-    assert_eq!(imported.counts.blocks, 2, "{:?}", imported.findings);
-    assert_writes(
-        &imported,
+    let imported = import_writing(
+        &found,
         &[
             "  g:\n    monitors:\n      ids: [10, 11]\n    pair: g\n",
             "  notes:\n    monitors:\n      ids: [12, 13]\n    text: |-\n      {{#is_warning}} @slack-x {{/is_warning}}\n      Call @pagerduty-y, then @webhook-relay\n",
         ],
     );
+    assert_eq!(imported.counts.blocks, 2, "{:?}", imported.findings);
     let f = finding_about(&imported, "managed block split");
     assert!(f.message.contains("(14; 15)"), "{f}");
     // The plan keeps every block it imported; only the one left out is removed.
