@@ -15,6 +15,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 mod auth_methods;
+mod bodies;
 mod dashboards;
 mod error;
 pub(crate) mod handles;
@@ -136,6 +137,8 @@ pub struct Client {
     /// One permit per request in flight: the `--concurrency` bound holds however many tasks
     /// call at once (waiters are served in order).
     permits: tokio::sync::Semaphore,
+    /// Buffers of large answers (monitor pages), reused once decoded.
+    bodies: Arc<bodies::BodyPool>,
 }
 
 impl Client {
@@ -170,6 +173,7 @@ impl Client {
             started: Instant::now(),
             gate: tokio::sync::Mutex::new(()),
             permits: tokio::sync::Semaphore::new(options.concurrency.max(1)),
+            bodies: Arc::default(),
             options,
         })
     }
@@ -370,7 +374,7 @@ impl Client {
         // time the buffer grows; a length past 16 MiB (no answer ddhooks asks for is near
         // it) is not trusted with memory up front.
         let announced = response.content_length().unwrap_or(0).min(16 << 20);
-        let mut bytes = Vec::with_capacity(usize::try_from(announced).unwrap_or(0));
+        let mut bytes = self.bodies.buffer(usize::try_from(announced).unwrap_or(0));
         loop {
             match response.chunk().await {
                 Ok(Some(chunk)) => {
@@ -457,6 +461,19 @@ impl Client {
             hint,
             tried: Box::default(),
         }
+    }
+
+    /// A monitor page decoded: its UTF-8 checked once, whole, rather than string by string
+    /// (a page is megabytes of text).
+    fn decode_page<'a, T: Deserialize<'a>>(object: &str, bytes: &'a [u8]) -> Result<T, ApiError> {
+        let text = std::str::from_utf8(bytes).map_err(|e| ApiError::Decode {
+            object: object.to_string(),
+            detail: format!("the answer is not UTF-8: {e}"),
+        })?;
+        serde_json::from_str(text).map_err(|e| ApiError::Decode {
+            object: object.to_string(),
+            detail: e.to_string(),
+        })
     }
 
     fn decode<'a, T: Deserialize<'a>>(object: &str, bytes: &'a [u8]) -> Result<T, ApiError> {

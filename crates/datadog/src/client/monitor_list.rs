@@ -98,67 +98,15 @@ impl Client {
         let object = format!("monitor list page {page}");
         let answer = self.call(Method::GET, url, None, &object, true).await?;
         let bytes = self.found(&Method::GET, &object, answer)?;
+        let bodies = self.bodies.clone();
         // Megabytes of JSON: decoded on a blocking thread, so that the requests in flight
         // are not held up, and filtered there, borrowing from the page, so that a monitor
         // the planner does not need costs a scan of its bytes and nothing more: only what is
         // kept is copied out, and outlives the page.
         let decode = move || -> Result<Page, ApiError> {
-            let size = bytes.len() as u64;
-            // Everything kept whole (routes, preview): decoded straight into owned monitors,
-            // each message once.
-            let everything = keep
-                .interest
-                .as_ref()
-                .map_or(true, |i| i.keeps_everything());
-            if everything && keep.sink.is_none() {
-                let kept: Vec<wire::MonitorSummary> = Self::decode(&object, &bytes)?;
-                return Ok(Page {
-                    listed: kept.len(),
-                    bytes: size,
-                    first_id: kept.first().and_then(|m| m.id),
-                    kept,
-                });
-            }
-            let all: Vec<wire::MonitorListed<'_>> = Self::decode(&object, &bytes)?;
-            let listed = all.len();
-            let first_id = all.first().and_then(|m| m.id);
-            let mut kept = Vec::new();
-            for mut m in all {
-                let wanted = match &keep.interest {
-                    None => true,
-                    Some(interest) => m.id.is_some_and(|id| {
-                        interest.wants_by(id, m.name.as_deref().unwrap_or(""), &m.tags, || {
-                            m.message.is_some_and(raw_mentions_mark)
-                        })
-                    }),
-                };
-                if !wanted {
-                    continue;
-                }
-                let unmarked = |i: &Arc<MonitorInterest>| !i.keeps_unmarked_messages();
-                if keep.interest.as_ref().is_some_and(unmarked)
-                    && !m.message.is_some_and(raw_mentions_mark)
-                {
-                    m.message = None;
-                }
-                kept.push(m.into_summary().map_err(|e| ApiError::Decode {
-                    object: object.clone(),
-                    detail: e.to_string(),
-                })?);
-            }
-            if let Some(sink) = &keep.sink {
-                let monitors = std::mem::take(&mut kept);
-                // A receiver that stopped listening wants no more pages; the listing goes on
-                // to its end all the same.
-                let _ =
-                    sink.unbounded_send(monitors.into_iter().filter_map(remote_monitor).collect());
-            }
-            Ok(Page {
-                listed,
-                bytes: size,
-                first_id,
-                kept,
-            })
+            let page = Self::decode_kept(&object, &bytes, &keep);
+            bodies.give_back(bytes);
+            page
         };
         tokio::task::spawn_blocking(decode)
             .await
@@ -166,6 +114,65 @@ impl Client {
                 object: format!("monitor list page {page}"),
                 detail: e.to_string(),
             })?
+    }
+
+    /// A page's monitors, decoded and filtered as `keep` says.
+    fn decode_kept(object: &str, bytes: &[u8], keep: &Keep) -> Result<Page, ApiError> {
+        let size = bytes.len() as u64;
+        // Everything kept whole (routes, preview): decoded straight into owned monitors,
+        // each message once.
+        let everything = keep
+            .interest
+            .as_ref()
+            .map_or(true, |i| i.keeps_everything());
+        if everything && keep.sink.is_none() {
+            let kept: Vec<wire::MonitorSummary> = Self::decode_page(object, bytes)?;
+            return Ok(Page {
+                listed: kept.len(),
+                bytes: size,
+                first_id: kept.first().and_then(|m| m.id),
+                kept,
+            });
+        }
+        let all: Vec<wire::MonitorListed<'_>> = Self::decode_page(object, bytes)?;
+        let listed = all.len();
+        let first_id = all.first().and_then(|m| m.id);
+        let mut kept = Vec::new();
+        for mut m in all {
+            let wanted = match &keep.interest {
+                None => true,
+                Some(interest) => m.id.is_some_and(|id| {
+                    interest.wants_by(id, m.name.as_deref().unwrap_or(""), &m.tags, || {
+                        m.message.is_some_and(raw_mentions_mark)
+                    })
+                }),
+            };
+            if !wanted {
+                continue;
+            }
+            let unmarked = |i: &Arc<MonitorInterest>| !i.keeps_unmarked_messages();
+            if keep.interest.as_ref().is_some_and(unmarked)
+                && !m.message.is_some_and(raw_mentions_mark)
+            {
+                m.message = None;
+            }
+            kept.push(m.into_summary().map_err(|e| ApiError::Decode {
+                object: object.to_string(),
+                detail: e.to_string(),
+            })?);
+        }
+        if let Some(sink) = &keep.sink {
+            let monitors = std::mem::take(&mut kept);
+            // A receiver that stopped listening wants no more pages; the listing goes on
+            // to its end all the same.
+            let _ = sink.unbounded_send(monitors.into_iter().filter_map(remote_monitor).collect());
+        }
+        Ok(Page {
+            listed,
+            bytes: size,
+            first_id,
+            kept,
+        })
     }
 
     /// Every monitor, page by page. A full last page costs one more (empty) page to know
