@@ -9,9 +9,7 @@
 //!   read-modify-write never drops anything.
 
 use serde::{Deserialize, Serialize};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
-use std::borrow::Cow;
 
 /// The payload Datadog stores when a webhook is created or updated with a `null` or absent
 /// `payload` (byte for byte as recorded).
@@ -176,142 +174,8 @@ pub struct Monitor {
     pub extra: Map<String, Value>,
 }
 
-/// A monitor as the planner needs it from a listing: `GET /api/v1/monitor` answers with the
-/// whole object (options, creator, state…), and an org of tens of thousands of monitors
-/// would hold all of it in memory; every field not named here is skipped while decoding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct MonitorSummary {
-    /// Monitor id.
-    #[serde(default)]
-    pub id: Option<i64>,
-    /// Display name.
-    #[serde(default)]
-    pub name: Option<String>,
-    /// The notification message.
-    #[serde(default)]
-    pub message: Option<String>,
-    /// The monitor's own tags.
-    #[serde(default)]
-    pub tags: Vec<String>,
-    /// Its current state: `OK`, `Alert`, `Warn`, `No Data`, …
-    #[serde(default)]
-    pub overall_state: Option<String>,
-    /// Its priority (1–5, or `null`).
-    #[serde(default)]
-    pub priority: Option<i64>,
-    /// `published` or `draft` (absent in older answers: published).
-    #[serde(default)]
-    pub draft_status: Option<String>,
-}
-
-/// A monitor as apply reads it again by id: its message alone (every other field is
-/// skipped while decoding).
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-pub struct MonitorMessage {
-    /// The notification message.
-    #[serde(default)]
-    pub message: Option<String>,
-}
-
-/// A string of an answer, borrowed from the answer's bytes unless it holds an escape.
-/// `Cow<'a, str>` would not do: serde borrows a `Cow` only as a field of its own, never
-/// inside an `Option` or a `Vec`, where it allocates every string (a listing of 100,000
-/// monitors: half a million allocations for names and tags nobody keeps).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct JsonStr<'a>(pub Cow<'a, str>);
-
-impl JsonStr<'_> {
-    /// The string, owned.
-    pub fn into_owned(self) -> String {
-        self.0.into_owned()
-    }
-}
-
-impl std::ops::Deref for JsonStr<'_> {
-    type Target = str;
-    fn deref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl AsRef<str> for JsonStr<'_> {
-    fn as_ref(&self) -> &str {
-        &self.0
-    }
-}
-
-impl<'de: 'a, 'a> Deserialize<'de> for JsonStr<'a> {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Visitor;
-        impl<'de> serde::de::Visitor<'de> for Visitor {
-            type Value = JsonStr<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a string")
-            }
-            fn visit_borrowed_str<E: serde::de::Error>(
-                self,
-                v: &'de str,
-            ) -> Result<Self::Value, E> {
-                Ok(JsonStr(Cow::Borrowed(v)))
-            }
-            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Self::Value, E> {
-                Ok(JsonStr(Cow::Owned(v.to_string())))
-            }
-            fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Self::Value, E> {
-                Ok(JsonStr(Cow::Owned(v)))
-            }
-        }
-        deserializer.deserialize_str(Visitor)
-    }
-}
-
-/// A listed monitor as first read from its page, borrowing the page's bytes: what decides
-/// whether the planner needs it costs no copy. The message stays raw JSON text, looked
-/// through for the interest's marks; only a monitor kept becomes a [`MonitorSummary`].
-#[derive(Debug, Deserialize)]
-pub struct MonitorListed<'a> {
-    /// Monitor id.
-    #[serde(default)]
-    pub id: Option<i64>,
-    /// Display name (borrowed unless it holds an escape).
-    #[serde(default, borrow)]
-    pub name: Option<JsonStr<'a>>,
-    /// The message as raw JSON (a string, or `null`).
-    #[serde(default, borrow)]
-    pub message: Option<&'a RawValue>,
-    /// The monitor's own tags.
-    #[serde(default, borrow)]
-    pub tags: Vec<JsonStr<'a>>,
-    /// Its current state.
-    #[serde(default, borrow)]
-    pub overall_state: Option<JsonStr<'a>>,
-    /// Its priority (1–5, or `null`).
-    #[serde(default)]
-    pub priority: Option<i64>,
-    /// `published` or `draft`.
-    #[serde(default, borrow)]
-    pub draft_status: Option<JsonStr<'a>>,
-}
-
-impl MonitorListed<'_> {
-    /// The monitor kept, its message decoded (an error when it is neither a string nor
-    /// `null`).
-    pub fn into_summary(self) -> Result<MonitorSummary, serde_json::Error> {
-        let message = match self.message {
-            Some(raw) => serde_json::from_str::<Option<String>>(raw.get())?,
-            None => None,
-        };
-        Ok(MonitorSummary {
-            id: self.id,
-            name: self.name.map(JsonStr::into_owned),
-            message,
-            tags: self.tags.into_iter().map(JsonStr::into_owned).collect(),
-            overall_state: self.overall_state.map(JsonStr::into_owned),
-            priority: self.priority,
-            draft_status: self.draft_status.map(JsonStr::into_owned),
-        })
-    }
-}
+mod listing;
+pub use listing::{JsonStr, MonitorListed, MonitorMessage, MonitorSummary};
 
 /// Body of `PUT /api/v1/monitor/{id}`: any subset of top-level fields. ddhooks sends only
 /// `message`, because `options` in the body replaces the stored options whole.
@@ -724,59 +588,7 @@ pub struct AuthMethodList {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn update_distinguishes_absent_from_null() {
-        let absent: WebhookUpdateRequest = serde_json::from_str(r#"{"url":"u"}"#).unwrap();
-        assert_eq!(absent.payload, None);
-        let null: WebhookUpdateRequest = serde_json::from_str(r#"{"payload":null}"#).unwrap();
-        assert_eq!(null.payload, Some(None));
-    }
-
-    #[test]
-    fn secret_variable_serialises_without_value() {
-        let v = CustomVariable {
-            is_secret: true,
-            name: "K".into(),
-            value: None,
-        };
-        assert_eq!(
-            serde_json::to_string(&v).unwrap(),
-            r#"{"is_secret":true,"name":"K"}"#
-        );
-    }
-
-    #[test]
-    fn monitor_keeps_unknown_fields() {
-        let text = r#"{"id":1,"type":"query alert","query":"a > 1","tags":[],"x":{"y":2}}"#;
-        let m: Monitor = serde_json::from_str(text).unwrap();
-        assert_eq!(m.extra.get("x"), Some(&serde_json::json!({"y":2})));
-        let back = serde_json::to_value(&m).unwrap();
-        assert_eq!(back["x"]["y"], 2);
-    }
-
-    /// A listed monitor borrows its name, tags and states from the page (inside `Option`
-    /// and `Vec` too, where a `Cow` would allocate); a string with an escape is decoded
-    /// into an owned one, and both come out as written.
-    #[test]
-    fn a_listed_monitor_borrows_its_strings_unless_escaped() {
-        let text = r#"[{"id":7,"name":"CPU \"high\"","tags":["team:a","env:\u0070rod"],
-            "overall_state":"OK","draft_status":"published","message":"m","x":{"y":[1]}}]"#;
-        let listed: Vec<MonitorListed<'_>> = serde_json::from_str(text).unwrap();
-        let m = &listed[0];
-        let borrowed = |s: &JsonStr<'_>| matches!(s.0, Cow::Borrowed(_));
-        assert!(borrowed(&m.tags[0]) && borrowed(m.overall_state.as_ref().unwrap()));
-        assert!(borrowed(m.draft_status.as_ref().unwrap()));
-        assert!(!borrowed(m.name.as_ref().unwrap()) && !borrowed(&m.tags[1]));
-        let summary = listed.into_iter().next().unwrap().into_summary().unwrap();
-        assert_eq!(summary.name.as_deref(), Some("CPU \"high\""));
-        assert_eq!(summary.tags, ["team:a", "env:prod"]);
-        assert_eq!(summary.overall_state.as_deref(), Some("OK"));
-        assert_eq!(summary.message.as_deref(), Some("m"));
-    }
-}
+mod tests;
 
 // ---- Notification handles' destinations (issue 23): what the handle check reads. ----
 

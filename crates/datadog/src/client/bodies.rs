@@ -33,6 +33,12 @@ impl BodyPool {
         Vec::with_capacity(announced)
     }
 
+    /// Frees every buffer kept: a listing is over, and the memory should not stay held
+    /// through what comes after it.
+    pub(crate) fn release(&self) {
+        self.free.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
     /// Gives back a buffer whose answer is decoded, for the next large answer.
     pub(crate) fn give_back(&self, buffer: Vec<u8>) {
         if !(LARGE..=LARGEST_KEPT).contains(&buffer.capacity()) {
@@ -69,5 +75,7 @@ mod tests {
         assert_eq!(pool.free.lock().unwrap().len(), KEPT);
         // A small answer never takes a kept buffer.
         assert_eq!(pool.buffer(10).capacity(), 10);
+        pool.release();
+        assert!(pool.free.lock().unwrap().is_empty());
     }
 }

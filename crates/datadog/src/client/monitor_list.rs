@@ -228,7 +228,20 @@ impl Client {
     /// Checks the pages read so far, then reads on, in doubling windows, while the last is
     /// full: the org grew past the expected count (or none was known). Pages after a short
     /// one were not needed and are dropped.
-    async fn read_on(&self, mut pages: Vec<Page>, keep: Keep) -> Result<MonitorListing, ApiError> {
+    async fn read_on(&self, pages: Vec<Page>, keep: Keep) -> Result<MonitorListing, ApiError> {
+        let listing = self.read_rest(pages, keep).await;
+        // The listing is over: its page buffers go back to the allocator rather than sit
+        // in the pool through what follows (an apply's writes, a plan's rendering).
+        self.bodies.release();
+        listing
+    }
+
+    /// [`Client::read_on`]'s reading.
+    async fn read_rest(
+        &self,
+        mut pages: Vec<Page>,
+        keep: Keep,
+    ) -> Result<MonitorListing, ApiError> {
         check_paging(&pages, 1)?;
         if let Some(short) = pages.iter().position(|p| p.listed < PAGE) {
             pages.truncate(short + 1);
