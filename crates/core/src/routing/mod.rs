@@ -165,9 +165,17 @@ pub fn handles_sent(message: &str) -> Vec<template::SentHandle> {
     };
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
+    // Transitions under which the same sections hold send the same: each such set is
+    // traced once (a message with only `is_alert` and `is_recovery` sections: 3 traces, not
+    // 10 — the handle check reads the 2,000 managed messages of a plan).
+    let mut traced_for = std::collections::HashSet::new();
     for &priority in priorities {
         for t in TRANSITIONS {
-            let (decided, undecided) = traced.sent(&t.transition(priority));
+            let transition = t.transition(priority);
+            if !traced_for.insert(traced.sections_holding(&transition)) {
+                continue;
+            }
+            let (decided, undecided) = traced.sent(&transition);
             for h in decided.into_iter().chain(undecided) {
                 if seen.insert(h.name.clone()) {
                     out.push(h);

@@ -215,6 +215,35 @@ fn handles_sent_are_those_of_some_transition_each_once() {
             .map(String::from)
             .into()
     );
+    // Each set of holding sections traced once gives what tracing every transition gives.
+    for message in [
+        message,
+        "{{^is_alert}}@calm{{/is_alert}} {{#is_match \"host\" \"a\"}}@maybe{{/is_match}}",
+        "{{#is_warning}}@w{{/is_warning}}{{#is_no_data}}@nd{{/is_no_data}}{{#is_recovery}}@r \
+         {{#is_alert_to_warning}}@atw{{/is_alert_to_warning}}{{/is_recovery}}",
+    ] {
+        let traced = TracedMessage::new(message).expect("parses");
+        let mut every = Vec::new();
+        for priority in [None, Some(1), Some(2), Some(3), Some(4), Some(5)] {
+            for t in TRANSITIONS {
+                let (decided, undecided) = traced.sent(&t.transition(priority));
+                for h in decided.into_iter().chain(undecided) {
+                    if !every
+                        .iter()
+                        .any(|e: &crate::template::SentHandle| e.name == h.name)
+                    {
+                        every.push(h);
+                    }
+                }
+            }
+        }
+        let once: Vec<String> = super::handles_sent(message)
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
+        let every: Vec<String> = every.into_iter().map(|h| h.name).collect();
+        assert_eq!(once, every, "{message}");
+    }
     let plain: Vec<String> = super::handles_sent("Page @a and @b.")
         .into_iter()
         .map(|h| h.name)

@@ -512,6 +512,24 @@ impl<'a> TracedMessage<'a> {
         })
     }
 
+    /// Which of its sections with a condition ddhooks knows hold on `transition`, in
+    /// order: two transitions with the same answer send exactly the same ([`Self::sent`]
+    /// depends on nothing else), so a caller that asks about many transitions traces each
+    /// answer once.
+    pub fn sections_holding(&self, transition: &Transition) -> Vec<bool> {
+        self.pieces
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Open {
+                    negated,
+                    condition: Some(c),
+                    ..
+                } => Some(transition.satisfies(*c) != *negated),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// What it sends on `transition` (see [`sent_handles`]).
     pub fn sent(&self, transition: &Transition) -> (Vec<SentHandle>, Vec<SentHandle>) {
         let decided = self.trace(transition, false);
