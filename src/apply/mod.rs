@@ -31,6 +31,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::task::Poll;
 use std::time::Instant;
 
 /// Everything the driver needs besides the plan.
@@ -118,47 +119,33 @@ impl Applier<'_> {
             state: tokio::sync::Mutex::new(&mut self.state),
         };
         let mut in_flight: [Option<StepFuture<'_>>; 2] = [None, None];
-        let mut taken = LaneSteps::default();
         loop {
             if requests.stop.load(Ordering::SeqCst) {
                 engine.interrupt();
             }
             // Start every step that can start.
-            while !limit.reached(&taken) {
+            while !limit.reached(&engine.steps_taken()) {
                 let step = engine.next(self.read_at.elapsed());
                 let lane = match &step {
                     Step::Done | Step::Wait => break,
                     step => step.lane(),
                 };
-                taken.count(lane);
                 in_flight[lane_slot(lane)] = Some(Box::pin(requests.perform(step)));
             }
+            if in_flight.iter().all(Option::is_none) {
+                break;
+            }
             // Settle whichever lane's step finishes first.
-            let outcome = match &mut in_flight {
-                [None, None] => break,
-                [Some(chain), None] => {
-                    let outcome = chain.await;
-                    in_flight[0] = None;
-                    outcome
-                }
-                [None, Some(monitors)] => {
-                    let outcome = monitors.await;
-                    in_flight[1] = None;
-                    outcome
-                }
-                [Some(chain), Some(monitors)] => {
-                    match futures::future::select(chain, monitors).await {
-                        futures::future::Either::Left((outcome, _)) => {
-                            in_flight[0] = None;
-                            outcome
-                        }
-                        futures::future::Either::Right((outcome, _)) => {
-                            in_flight[1] = None;
-                            outcome
-                        }
+            let (slot, outcome) = std::future::poll_fn(|cx| {
+                for (slot, step) in in_flight.iter_mut().enumerate() {
+                    if let Some(Poll::Ready(outcome)) = step.as_mut().map(|s| s.as_mut().poll(cx)) {
+                        return Poll::Ready((slot, outcome));
                     }
                 }
-            };
+                Poll::Pending
+            })
+            .await;
+            in_flight[slot] = None;
             engine.settle(outcome);
         }
         if requests.stop.load(Ordering::SeqCst) {

@@ -205,6 +205,12 @@ impl<'p> Engine<'p> {
         self
     }
 
+    /// The steps handed out so far, per lane (a driver that stops after step k of a lane
+    /// reads it).
+    pub fn steps_taken(&self) -> LaneSteps {
+        self.report.steps
+    }
+
     /// The registry as the engine holds it now.
     pub fn registry(&self) -> &Registry {
         &self.registry

@@ -90,11 +90,6 @@ pub struct LaneSteps {
 }
 
 impl LaneSteps {
-    /// Both lanes' steps.
-    pub fn total(&self) -> usize {
-        self.chain + self.monitors
-    }
-
     /// Counts one more step of `lane`.
     pub fn count(&mut self, lane: Lane) {
         match lane {

@@ -254,10 +254,7 @@ impl Client {
                 .buffered(in_flight.max(1));
             while pages.last().is_some_and(|p| p.listed >= PAGE) {
                 let Some(page) = next.next().await else {
-                    return Err(ApiError::Decode {
-                        object: "monitor list".into(),
-                        detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
-                    });
+                    return Err(too_many_pages());
                 };
                 pages.push(page?);
                 check_paging(&pages, pages.len() - 1)?;
@@ -265,10 +262,7 @@ impl Client {
         }
         while pages.last().is_some_and(|p| p.listed >= PAGE) {
             if pages.len() >= MAX_PAGES {
-                return Err(ApiError::Decode {
-                    object: "monitor list".into(),
-                    detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
-                });
+                return Err(too_many_pages());
             }
             // The first pages one at a time (an org of up to 4,000 monitors costs exactly its
             // pages), then windows that double (4, 8, 16, … up to `--concurrency` pages at
@@ -302,6 +296,14 @@ impl Client {
             pages: read,
             bytes,
         })
+    }
+}
+
+/// A listing past [`MAX_PAGES`] pages: a server that never gives a short page.
+fn too_many_pages() -> ApiError {
+    ApiError::Decode {
+        object: "monitor list".into(),
+        detail: format!("more than {MAX_PAGES} pages of {PAGE} monitors"),
     }
 }
 
