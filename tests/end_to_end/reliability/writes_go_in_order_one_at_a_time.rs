@@ -50,7 +50,9 @@ impl ddhooks::datadog::RequestObserver for Log {
 /// A group's monitor writes go once its webhooks (and the variable before them) exist,
 /// while the chain goes on with the other groups: every block is written after the POSTs of
 /// the webhooks it mentions, and some before the chain's last POST. In process, through the
-/// real sandbox with latency, so that the chain takes time.
+/// real sandbox with latency, so that the chain takes time. Two webhooks no block mentions
+/// come last in the chain: the monitor lane settles on its own, so without them the second
+/// to last group's writes would race the last group's two POSTs on a loaded machine.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_groups_monitor_writes_go_once_its_webhooks_exist_while_the_chain_goes_on() {
     use crate::kit::inproc;
@@ -73,6 +75,12 @@ async fn a_groups_monitor_writes_go_once_its_webhooks_exist_while_the_chain_goes
     );
     for p in &pairs {
         yaml.push_str(&format!("  {p}:\n    check: {p}.status\n"));
+    }
+    yaml.push_str("webhooks:\n");
+    for trailing in ["zz-after-0", "zz-after-1"] {
+        yaml.push_str(&format!(
+            "  {trailing}: {{url: \"https://example.com/{trailing}\"}}\n"
+        ));
     }
     yaml.push_str("monitor_notifications:\n");
     let mut group_of = BTreeMap::new();
