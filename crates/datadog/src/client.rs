@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 mod auth_methods;
 mod bodies;
 mod dashboards;
+mod demand;
 mod error;
 pub(crate) mod handles;
 mod integration;
@@ -139,6 +140,8 @@ pub struct Client {
     permits: tokio::sync::Semaphore,
     /// Buffers of large answers (monitor pages), reused once decoded.
     bodies: Arc<bodies::BodyPool>,
+    /// The requests under way, pages apart: a listing's window follows what else waits.
+    demand: demand::Demand,
 }
 
 impl Client {
@@ -174,6 +177,7 @@ impl Client {
             gate: tokio::sync::Mutex::new(()),
             permits: tokio::sync::Semaphore::new(options.concurrency.max(1)),
             bodies: Arc::default(),
+            demand: demand::Demand::default(),
             options,
         })
     }
@@ -265,6 +269,7 @@ impl Client {
         object: &str,
         retry_ambiguous: bool,
     ) -> Result<(StatusCode, Vec<u8>), ApiError> {
+        let _counted = self.demand.call();
         let mut attempt = 0;
         let mut limited = 0;
         let mut failures = Attempts::new();

@@ -25,6 +25,10 @@ pub(crate) const PAGE: usize = 1000;
 const SEQUENTIAL_PAGES: usize = 4;
 /// 10 million monitors: far beyond any org; a server that ignores `page` stops here.
 const MAX_PAGES: usize = 10_000;
+/// Pages a listing has in flight once no other request waits: enough to overlap the round
+/// trips and keep two cores decoding, few enough that a plan of 100,000 monitors holds a
+/// few pages of megabytes at a time, not sixteen.
+const WIDE_PAGES: usize = 8;
 
 /// The monitors of a listing that were kept, and how many were listed in all.
 #[derive(Debug, Default)]
@@ -96,7 +100,10 @@ impl Client {
             .append_pair("page", &page.to_string())
             .append_pair("page_size", &PAGE.to_string());
         let object = format!("monitor list page {page}");
-        let answer = self.call(Method::GET, url, None, &object, true).await?;
+        let answer = {
+            let _page = self.demand.page();
+            self.call(Method::GET, url, None, &object, true).await?
+        };
         let bytes = self.found(&Method::GET, &object, answer)?;
         let bodies = self.bodies.clone();
         // Megabytes of JSON: decoded on a blocking thread, so that the requests in flight
@@ -202,7 +209,8 @@ impl Client {
 
     /// The monitors `keep` wants (`None`: all), while `alongside` other requests share the
     /// concurrency. Page 0 is asked for at once; the count `expected` resolves to (the
-    /// registry's, read at the same time) sizes the rest, read [`page_share`] at a time.
+    /// registry's, read at the same time) sizes the rest, read [`page_share`] at a time
+    /// while other requests are under way.
     pub async fn list_monitors_kept(
         &self,
         expected: impl Future<Output = usize>,
@@ -215,14 +223,43 @@ impl Client {
         let round = (expected / PAGE + 1).min(MAX_PAGES);
         if pages[0].listed >= PAGE && round > 1 {
             let share = page_share(self.options.concurrency, round, alongside);
-            let rest: Vec<Page> = futures::stream::iter(1..round)
-                .map(|page| self.monitor_page(page, keep.clone()))
-                .buffered(share)
+            let rest: Vec<Page> = self
+                .paced_pages(1..round, share, keep.clone())
                 .try_collect()
                 .await?;
             pages.extend(rest);
         }
         self.read_on(pages, keep).await
+    }
+
+    /// How many pages a listing given `share` of the requests in flight may ask for now:
+    /// its share while other requests wait or are under way, [`WIDE_PAGES`] (within
+    /// `--concurrency`) once none is.
+    fn page_window(&self, share: usize) -> usize {
+        let share = share.max(1);
+        if self.demand.besides_pages() == 0 {
+            share.max(WIDE_PAGES.min(self.options.concurrency.max(1)))
+        } else {
+            share
+        }
+    }
+
+    /// The pages `pages`, in order, each decoded as `keep` says, with
+    /// [`Client::page_window`] of them in flight, looked at again as each page arrives.
+    fn paced_pages(
+        &self,
+        mut pages: std::ops::Range<usize>,
+        share: usize,
+        keep: Keep,
+    ) -> impl futures::Stream<Item = Result<Page, ApiError>> + Unpin + '_ {
+        let mut in_flight = futures::stream::FuturesOrdered::new();
+        futures::stream::poll_fn(move |cx| {
+            while in_flight.len() < self.page_window(share) {
+                let Some(page) = pages.next() else { break };
+                in_flight.push_back(self.monitor_page(page, keep.clone()));
+            }
+            in_flight.poll_next_unpin(cx)
+        })
     }
 
     /// Checks the pages read so far, then reads on, in doubling windows, while the last is
@@ -249,6 +286,7 @@ impl Client {
         if let Some(in_flight) = keep.in_flight {
             // Page after page, `in_flight` asked for ahead, until a short one.
             let from = pages.len();
+            // Not widened when alone: each page in flight may be one past the end.
             let mut next = futures::stream::iter(from..MAX_PAGES)
                 .map(|page| self.monitor_page(page, keep.clone()))
                 .buffered(in_flight.max(1));
@@ -307,17 +345,25 @@ fn too_many_pages() -> ApiError {
     }
 }
 
+/// How long a page keeps its place in a listing's window, in round trips of a named read:
+/// its own round trip, then its decoding (100,000 monitors: a page's slot lasts 35–40 ms
+/// where a webhook read's lasts 21 ms).
+const PAGE_ROUND_TRIPS: usize = 2;
+
 /// How many of `concurrency` requests in flight a listing of `pages` pages takes while
 /// `alongside` other requests are made: its share, so that both end together. A page is
 /// megabytes of JSON to build and decode, a named read is a few hundred bytes: all pages at
 /// once would hold the CPU (the server's and ours) while the cheap reads wait, and then
-/// leave it idle. 100,000 monitors beside 1,000 webhook reads, 16 at a time: 2 pages at a
-/// time; 10,000: 1; nothing alongside: all 16.
+/// leave it idle. Each page counts [`PAGE_ROUND_TRIPS`] times. 100,000 monitors beside
+/// 1,000 webhook reads, 16 at a time: 3 pages at a time; 10,000: 1; nothing alongside: all
+/// 16. Should the other reads end first all the same, the listing widens (see
+/// [`Client::page_window`]).
 fn page_share(concurrency: usize, pages: usize, alongside: usize) -> usize {
     let concurrency = concurrency.max(1);
     if alongside == 0 {
         return concurrency;
     }
+    let pages = pages * PAGE_ROUND_TRIPS;
     (concurrency * pages)
         .div_ceil(pages + alongside)
         .clamp(1, concurrency)
@@ -371,7 +417,8 @@ fn check_paging(pages: &[Page], from: usize) -> Result<(), ApiError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{page_share, raw_mentions_mark};
+    use super::{page_share, raw_mentions_mark, WIDE_PAGES};
+    use crate::client::{Client, ClientOptions, Credentials};
     use ddhooks_core::plan::mentions_mark;
     use proptest::prelude::*;
     use serde_json::value::RawValue;
@@ -413,10 +460,49 @@ mod tests {
 
     #[test]
     fn a_listing_takes_its_share_of_the_concurrency() {
-        assert_eq!(page_share(16, 101, 1_003), 2);
+        assert_eq!(page_share(16, 101, 1_003), 3);
         assert_eq!(page_share(16, 11, 1_003), 1);
         assert_eq!(page_share(16, 101, 0), 16);
         assert_eq!(page_share(16, 1_000, 10), 16);
         assert_eq!(page_share(0, 5, 5), 1);
+    }
+
+    /// A listing keeps its share while another request is under way, widens once none is,
+    /// and never past `--concurrency`.
+    #[test]
+    fn a_listing_widens_once_nothing_else_is_under_way() {
+        let client = |concurrency| {
+            let options = ClientOptions {
+                concurrency,
+                ..ClientOptions::default()
+            };
+            let base = "http://127.0.0.1:9/".parse().expect("a url");
+            Client::new(base, Credentials::new("k", "a"), options).expect("a client")
+        };
+        let sixteen = client(16);
+        let webhook_read = sixteen.demand.call();
+        assert_eq!(sixteen.page_window(2), 2);
+        let page = sixteen.demand.page();
+        let page_call = sixteen.demand.call();
+        assert_eq!(
+            sixteen.page_window(2),
+            2,
+            "the webhook read is still under way"
+        );
+        drop(webhook_read);
+        assert_eq!(
+            sixteen.page_window(2),
+            WIDE_PAGES,
+            "only pages are under way"
+        );
+        drop((page_call, page));
+        assert_eq!(sixteen.page_window(2), WIDE_PAGES);
+        assert_eq!(
+            sixteen.page_window(12),
+            12,
+            "a share wider than the widening"
+        );
+        assert_eq!(client(4).page_window(1), 4, "never past --concurrency");
+        assert_eq!(client(4).page_window(0), 4);
     }
 }
