@@ -6,10 +6,11 @@
 use super::resolve::{resolve, Resolution};
 use super::HandleDirectory;
 use crate::manifest::{DeclaredKind, HandleUse, Origins};
-use crate::model::{Desired, Remote};
+use crate::model::{Desired, Remote, RemoteMonitor};
 use crate::plan::{Address, Change, Plan, Problem};
 use crate::routing::TestSubject;
 use crate::template;
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A handle in the text people wrote in a monitor ddhooks manages (outside its blocks).
@@ -43,19 +44,26 @@ impl HandlesToCheck {
     pub fn of(desired: &Desired, origins: &Origins, remote: &Remote, plan: &Plan) -> Self {
         let tested = Self::tested(desired);
         let rewritten = crate::plan::planned_routing(plan).messages;
-        let mut text = Vec::new();
-        for m in remote.monitors.values() {
-            let message = rewritten.get(&m.id).copied().unwrap_or(&m.message);
-            let managed = rewritten.contains_key(&m.id)
-                || message.contains("ddhooks:")
-                || desired
-                    .notification_rules
-                    .values()
-                    .any(|r| template::filter_matches(&r.filter, &m.tags));
-            if managed {
-                text.extend(people_text_mentions(m.id, message));
-            }
-        }
+        // Each managed message is traced on its own, on every core (a large org's plan
+        // manages thousands); the mentions are gathered in id order.
+        let monitors: Vec<&RemoteMonitor> = remote.monitors.values().collect();
+        let text = monitors
+            .into_par_iter()
+            .flat_map_iter(|m| {
+                let message = rewritten.get(&m.id).copied().unwrap_or(&m.message);
+                let managed = rewritten.contains_key(&m.id)
+                    || message.contains("ddhooks:")
+                    || desired
+                        .notification_rules
+                        .values()
+                        .any(|r| template::filter_matches(&r.filter, &m.tags));
+                if managed {
+                    people_text_mentions(m.id, message)
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
         HandlesToCheck {
             written: origins.handles().to_vec(),
             tested,

@@ -40,10 +40,19 @@ pub struct TestSelector {
 impl TestSelector {
     /// Whether a monitor with this id, name and tags is selected.
     pub fn matches(&self, id: i64, name: &str, tags: &[String]) -> bool {
-        self.monitors.matches(id, name, tags)
-            || self.scope.as_deref().is_some_and(|s| {
-                crate::scope::Scope::parse(s).is_ok_and(|scope| scope.matches(tags))
-            })
+        self.matcher()(id, name, tags)
+    }
+
+    /// [`TestSelector::matches`] with the scope parsed once, for a case that reads every
+    /// monitor of the org.
+    pub fn matcher(&self) -> impl Fn(i64, &str, &[String]) -> bool + '_ {
+        let scope = self
+            .scope
+            .as_deref()
+            .and_then(|s| crate::scope::Scope::parse(s).ok());
+        move |id, name, tags| {
+            self.monitors.matches(id, name, tags) || scope.as_ref().is_some_and(|s| s.matches(tags))
+        }
     }
 }
 

@@ -8,6 +8,7 @@ use crate::model::MonitorState;
 use crate::model::SampleTransition;
 use crate::model::{Desired, Remote, WebhookOrigin};
 use crate::routing::{OrgRouting, Recipient, RoutingChange, Source};
+use rayon::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How many monitor ids a warning names before `…`.
@@ -95,23 +96,29 @@ pub fn coverage_warnings(
     let mut no_recovery: BTreeMap<&str, BTreeSet<i64>> = BTreeMap::new();
     let mut twice = Twice::new();
     let has_rules = !org.rules().is_empty();
-    for (m, routing) in org.monitors() {
-        // Most monitors name no pair and no desired rule selects them: cheap tests before
-        // any routing, which then serves both checks.
-        let for_pairs = !pairs.is_empty() && (has_rules || routing.message.contains("@webhook-"));
-        let for_twice = desired
-            .notification_rules
-            .values()
-            .any(|r| crate::template::filter_matches(&r.filter, routing.tags));
-        if !for_pairs && !for_twice {
-            continue;
-        }
-        let Ok(routed) = org.route_all(
-            &routing,
-            &[SampleTransition::Alert, SampleTransition::Recovery],
-        ) else {
-            continue;
-        };
+    // Each monitor is routed on its own, on every core (the thousands of managed messages
+    // of a large org are parsed and traced here); the findings are gathered in id order.
+    let org_monitors: Vec<_> = org.monitors().collect();
+    let routed: Vec<_> = org_monitors
+        .into_par_iter()
+        .filter_map(|(m, routing)| {
+            // Most monitors name no pair and no desired rule selects them: cheap tests
+            // before any routing, which then serves both checks.
+            let for_pairs =
+                !pairs.is_empty() && (has_rules || routing.message.contains("@webhook-"));
+            let for_twice = desired
+                .notification_rules
+                .values()
+                .any(|r| crate::template::filter_matches(&r.filter, routing.tags));
+            if !for_pairs && !for_twice {
+                return None;
+            }
+            let transitions = [SampleTransition::Alert, SampleTransition::Recovery];
+            let routed = org.route_all(&routing, &transitions).ok()?;
+            Some((m, for_twice, routed))
+        })
+        .collect();
+    for (m, for_twice, routed) in routed {
         if for_twice {
             note_twice(&routed, m.id, &mut twice);
         }
