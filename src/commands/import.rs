@@ -6,6 +6,7 @@
 //! turns them into manifest text and a report.
 
 use super::session::{ConnectArgs, Session};
+use crate::datadog::objects::IMPORT_PAGES;
 use crate::datadog::Client;
 use crate::import::{self, Found, ImportOptions};
 use crate::model::{RemoteBoard, RemoteVariable, RemoteWebhook};
@@ -14,7 +15,8 @@ use crate::registry::OwnedKind;
 use anyhow::Context;
 use clap::Args;
 use futures::stream::{self, StreamExt, TryStreamExt};
-use std::collections::{BTreeMap, BTreeSet};
+use futures::FutureExt;
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
@@ -161,65 +163,44 @@ pub fn run(args: ImportArgs, printer: Printer) -> anyhow::Result<Exit> {
 }
 
 /// Lists the monitors (keeping a message only when it mentions a webhook or holds a
-/// marker), the notification rules and the webhook auth methods, all at once, and reads
-/// every webhook the monitors mention as soon as the page mentioning it arrives; then every
-/// webhook the rules name and every `extra_webhooks`, then every custom variable those
-/// webhooks reference and every `extra_variables`, then the dashboards that may be status
-/// boards; never writes. The client bounds the requests in flight.
+/// marker), the notification rules, the webhook auth methods, the registry and the
+/// dashboards' titles, all at once; reads every webhook the monitors mention as soon as the
+/// page mentioning it arrives (and those the rules name, and every `extra_webhooks`), every
+/// custom variable a webhook references as soon as the webhook is read (and every
+/// `extra_variables`), then the dashboards that may be status boards; never writes. The
+/// client bounds the requests in flight.
 pub async fn discover(
     session: &Session,
     extra_webhooks: &[String],
     extra_variables: &[String],
 ) -> anyhow::Result<Found> {
     let client = &session.client;
-    let concurrency = session.concurrency.max(1);
     let mut found = Found::default();
-    let (pages, mut arriving) = futures::channel::mpsc::unbounded();
+    let (pages, arriving) = futures::channel::mpsc::unbounded();
     let listing = async {
         client
             .stream_monitors_for_import(pages)
             .await
             .context("listing the monitors")
     };
-    // Each page's webhooks are read while the next pages come.
-    let mut mentions: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-    let mut hooks: Vec<(String, Option<RemoteWebhook>)> = Vec::new();
-    let monitors = &mut found.remote.monitors;
-    let reading = async {
-        let mut reads = futures::stream::FuturesUnordered::new();
-        let mut listed = false;
-        while !listed || !reads.is_empty() {
-            tokio::select! {
-                page = arriving.next(), if !listed => match page {
-                    Some(page) => {
-                        for (name, ids) in import::mentioned_webhooks(&page) {
-                            if !mentions.contains_key(&name) {
-                                reads.push(read_webhook(client, name.clone()));
-                            }
-                            mentions.entry(name).or_default().extend(ids);
-                        }
-                        monitors.extend(page.into_iter().map(|m| (m.id, m)));
-                    }
-                    None => listed = true,
-                },
-                Some(read) = reads.next() => hooks.push(read?),
-            }
-        }
-        anyhow::Ok(())
+    let mut reads = ByName::new(extra_webhooks, extra_variables);
+    let reading = reads.read(
+        client,
+        session.concurrency.max(1),
+        arriving,
+        &mut found.remote,
+    );
+    // Listed beside the rest whether or not a pair turns up: one request, and by then the
+    // answer is there. A key that may not list dashboards fails the import only if some
+    // dashboard may be a status board.
+    let boards_context = async {
+        let registry = crate::datadog::fetch::read_registry(client, &session.state).await;
+        (registry, client.read_dashboard_titles().await)
     };
-    let rules = async {
-        client
-            .read_rules()
-            .await
-            .context("listing the notification rules")
-    };
-    let (listed, read, rules, auth_methods) =
-        tokio::join!(listing, reading, rules, client.read_auth_methods());
+    let (listed, read, auth_methods, boards_context) =
+        tokio::join!(listing, reading, client.read_auth_methods(), boards_context);
     listed?;
     read?;
-    for r in rules? {
-        found.remote.notification_rules.insert(r.id.clone(), r);
-    }
     // Auth methods came in 2026: a key or an org that may not list them (403, 404) imports
     // everything else, and says so.
     match auth_methods {
@@ -233,51 +214,186 @@ pub async fn discover(
         }
         Err(e) => return Err(e).context("listing the webhook auth methods"),
     }
-    let mut named: BTreeMap<String, BTreeSet<i64>> = BTreeMap::new();
-    for name in
-        import::webhooks_named_by_rules(found.remote.notification_rules.values()).into_keys()
-    {
-        named.entry(name).or_default();
-    }
-    for name in extra_webhooks {
-        named.entry(name.clone()).or_default();
-    }
-    named.retain(|name, _| !mentions.contains_key(name));
-    hooks.extend(read_all(&named, concurrency, |n| read_webhook(client, n)).await?);
-    mentions.extend(named);
-    sort_out(
-        hooks,
-        &mentions,
-        &mut found.remote.webhooks,
-        &mut found.missing_webhooks,
-    );
-    let mut refs: BTreeMap<String, BTreeSet<String>> =
-        import::referenced_variables(found.remote.webhooks.values())
-            .into_iter()
-            .filter(|(n, _)| !crate::registry::is_registry_variable(n))
-            .collect();
-    for name in extra_variables {
-        refs.entry(name.clone()).or_default();
-    }
-    let vars = read_all(&refs, concurrency, |n| read_variable(client, n)).await?;
-    sort_out(
-        vars,
-        &refs,
-        &mut found.remote.custom_variables,
-        &mut found.missing_variables,
-    );
-    read_boards(session, &mut found).await?;
+    reads.sort_out(&mut found);
+    read_boards(session, &mut found, boards_context).await?;
     Ok(found)
 }
+
+/// A read by name in flight.
+enum Read {
+    Webhook(ReadByName<RemoteWebhook>),
+    Variable(ReadByName<RemoteVariable>),
+}
+
+/// What import reads by name, as it learns the names: each webhook the monitors mention or
+/// the rules name (with who wants it), each custom variable a webhook references; and what
+/// the reads found.
+#[derive(Default)]
+struct ByName {
+    /// Each webhook asked for, with the monitors mentioning it.
+    webhooks: BTreeMap<String, BTreeSet<i64>>,
+    /// Each custom variable asked for, with the webhooks referencing it.
+    variables: BTreeMap<String, BTreeSet<String>>,
+    /// Names asked for and not yet read, in the order they were learnt.
+    unread: VecDeque<Wanted>,
+    hooks: Vec<(String, Option<RemoteWebhook>)>,
+    vars: Vec<(String, Option<RemoteVariable>)>,
+}
+
+/// A name to read.
+enum Wanted {
+    Webhook(String),
+    Variable(String),
+}
+
+impl ByName {
+    fn new(extra_webhooks: &[String], extra_variables: &[String]) -> ByName {
+        let mut by_name = ByName::default();
+        for name in extra_webhooks {
+            by_name.want_webhook(name, []);
+        }
+        for name in extra_variables {
+            by_name.want_variable(name, None);
+        }
+        by_name
+    }
+
+    /// Asks for webhook `name` (once), wanted by monitors `ids`.
+    fn want_webhook(&mut self, name: &str, ids: impl IntoIterator<Item = i64>) {
+        if !self.webhooks.contains_key(name) {
+            self.unread.push_back(Wanted::Webhook(name.to_string()));
+        }
+        self.webhooks
+            .entry(name.to_string())
+            .or_default()
+            .extend(ids);
+    }
+
+    /// Asks for custom variable `name` (once), referenced by webhook `by` if any. The
+    /// registry's own variables are not imported.
+    fn want_variable(&mut self, name: &str, by: Option<&str>) {
+        if crate::registry::is_registry_variable(name) {
+            return;
+        }
+        if !self.variables.contains_key(name) {
+            self.unread.push_back(Wanted::Variable(name.to_string()));
+        }
+        let wanted_by = self.variables.entry(name.to_string()).or_default();
+        wanted_by.extend(by.map(str::to_string));
+    }
+
+    /// Reads every name as it is learnt, until the listing and the rules are in and every
+    /// read is done: the pages' mentions, the rules' webhooks, the variables of each
+    /// webhook read. While pages come, the reads leave the listing its share of the
+    /// requests in flight: queued behind hundreds of webhook reads, a page would hold up
+    /// the mentions of the pages after it. Monitors and rules go into `remote`.
+    async fn read(
+        &mut self,
+        client: &Client,
+        concurrency: usize,
+        mut arriving: futures::channel::mpsc::UnboundedReceiver<Vec<crate::model::RemoteMonitor>>,
+        remote: &mut crate::model::Remote,
+    ) -> anyhow::Result<()> {
+        let rules = client.read_rules();
+        futures::pin_mut!(rules);
+        let mut in_flight = futures::stream::FuturesUnordered::new();
+        let (mut listed, mut ruled) = (false, false);
+        loop {
+            let room = if listed {
+                concurrency
+            } else {
+                concurrency.saturating_sub(IMPORT_PAGES).max(1)
+            };
+            while in_flight.len() < room {
+                let Some(wanted) = self.unread.pop_front() else {
+                    break;
+                };
+                in_flight.push(match wanted {
+                    Wanted::Webhook(name) => read_webhook(client, name).map(Read::Webhook).boxed(),
+                    Wanted::Variable(name) => {
+                        read_variable(client, name).map(Read::Variable).boxed()
+                    }
+                });
+            }
+            if listed && ruled && in_flight.is_empty() {
+                return Ok(());
+            }
+            tokio::select! {
+                page = arriving.next(), if !listed => match page {
+                    Some(page) => {
+                        for (name, ids) in import::mentioned_webhooks(&page) {
+                            self.want_webhook(&name, ids);
+                        }
+                        remote.monitors.extend(page.into_iter().map(|m| (m.id, m)));
+                    }
+                    None => listed = true,
+                },
+                read = &mut rules, if !ruled => {
+                    ruled = true;
+                    for r in read.context("listing the notification rules")? {
+                        remote.notification_rules.insert(r.id.clone(), r);
+                    }
+                    let named = import::webhooks_named_by_rules(remote.notification_rules.values());
+                    for name in named.into_keys() {
+                        self.want_webhook(&name, []);
+                    }
+                }
+                Some(read) = in_flight.next() => match read {
+                    Read::Webhook(read) => {
+                        let (name, hook) = read?;
+                        if let Some(hook) = &hook {
+                            for variable in import::referenced_variables([hook]).into_keys() {
+                                self.want_variable(&variable, Some(&name));
+                            }
+                        }
+                        self.hooks.push((name, hook));
+                    }
+                    Read::Variable(read) => self.vars.push(read?),
+                },
+            }
+        }
+    }
+
+    /// Puts what was read into `found`: what exists into its remote state, what does not
+    /// into its missing names, with who wanted it.
+    fn sort_out(self, found: &mut Found) {
+        sort_out(
+            self.hooks,
+            &self.webhooks,
+            &mut found.remote.webhooks,
+            &mut found.missing_webhooks,
+        );
+        sort_out(
+            self.vars,
+            &self.variables,
+            &mut found.remote.custom_variables,
+            &mut found.missing_variables,
+        );
+    }
+}
+
+/// The registry and the dashboards' titles, read beside the listing.
+type BoardsContext = (
+    Result<
+        (
+            Option<crate::registry::Registry>,
+            Option<crate::registry::Layout>,
+        ),
+        crate::datadog::fetch::FetchError,
+    >,
+    Result<Vec<(String, String)>, crate::datadog::ApiError>,
+);
 
 /// Reads the dashboards that may be status boards: those the registry names, and, when
 /// some webhooks may form a pair, every listed dashboard (only a full read shows its
 /// widgets); the core keeps those that show an imported pair or are owned.
-async fn read_boards(session: &Session, found: &mut Found) -> anyhow::Result<()> {
+async fn read_boards(
+    session: &Session,
+    found: &mut Found,
+    (registry, titles): BoardsContext,
+) -> anyhow::Result<()> {
     let client = &session.client;
-    let (registry, _) = crate::datadog::fetch::read_registry(client, &session.state)
-        .await
-        .context("reading the registry")?;
+    let (registry, _) = registry.context("reading the registry")?;
     found.owned_boards = registry
         .map(|r| {
             r.owned_ids(OwnedKind::StatusBoard)
@@ -292,10 +408,7 @@ async fn read_boards(session: &Session, found: &mut Found) -> anyhow::Result<()>
     if !pairs_possible && found.owned_boards.is_empty() {
         return Ok(());
     }
-    let titles = client
-        .read_dashboard_titles()
-        .await
-        .context("listing the dashboards")?;
+    let titles = titles.context("listing the dashboards")?;
     found.remote.dashboards = titles.into_iter().collect();
     let wanted: BTreeMap<String, ()> = if pairs_possible {
         found

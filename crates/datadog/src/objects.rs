@@ -123,6 +123,11 @@ fn board_document(board: &StatusBoard, carried: &Unmodelled) -> wire::Dashboard 
 /// payload (a seeded run is about 150 bytes), and few requests for thousands of monitors.
 pub const CHECK_RUN_BATCH: usize = 500;
 
+/// Monitor pages import's listing keeps in flight while other requests wait: the reads of
+/// the webhooks the pages mention take the rest of `--concurrency`, so a page never waits
+/// behind hundreds of them (and the webhooks the next pages mention come in time).
+pub const IMPORT_PAGES: usize = 4;
+
 /// The body of an auth method's create or PATCH: every field, the secret included (a PATCH
 /// sets what it holds; `null` clears an audience or scope no longer wanted).
 fn auth_method_request(
@@ -301,12 +306,12 @@ impl Client {
     /// ([`MonitorInterest::marked_messages`]); returns how many were listed. `pages` ends
     /// when the listing does.
     pub async fn stream_monitors_for_import(&self, pages: PageSink) -> Result<usize, ApiError> {
-        // Three pages in flight: beside a thousand webhook reads, the listing keeps a steady
-        // share of the requests and holds three pages of megabytes at a time, not sixteen.
+        // Beside a thousand webhook reads, the listing keeps a steady share of the requests
+        // (and holds a few pages of megabytes at a time, not sixteen); alone, it widens.
         let keep = Keep {
             interest: Some(Arc::new(MonitorInterest::marked_messages())),
             sink: Some(pages),
-            in_flight: Some(3),
+            in_flight: Some(IMPORT_PAGES),
         };
         Ok(self.list_monitors_expecting(0, keep).await?.listed)
     }
