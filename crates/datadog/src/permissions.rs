@@ -32,6 +32,8 @@ const SLACK_CHANNEL: &str =
 const PAGERDUTY_SERVICES: &str = "/api/v1/integration/pagerduty/configuration/services";
 const PAGERDUTY_SERVICE: &str =
     "/api/v1/integration/pagerduty/configuration/services/{service_name}";
+const DASHBOARDS: &str = "/api/v1/dashboard";
+const DASHBOARD: &str = "/api/v1/dashboard/{dashboard_id}";
 const WEBHOOK: &str = "/api/v1/integration/webhooks/configuration/webhooks/{webhook_name}";
 const OPSGENIE_SERVICES: &str = "/api/v2/integration/opsgenie/services";
 const OPSGENIE_SERVICE: &str = "/api/v2/integration/opsgenie/services/{integration_service_id}";
@@ -43,9 +45,10 @@ const WORKFLOW_HANDLES: &str =
 const WORKFLOW_HANDLE: &str =
     "/api/v2/integration/ms-teams/configuration/workflows-webhook-handles/{handle_id}";
 
-/// The permission of each endpoint of the handles' destinations. Sources: the v1 spec's
-/// `x-permission` (Slack, PagerDuty, webhooks: `integrations_read` to read,
-/// `manage_integrations` to write); the v2 API reference at docs.datadoghq.com ("This
+/// The permission of each endpoint of the handles' destinations, and of the dashboards
+/// (status boards). Sources: the v1 spec's `x-permission` (Slack, PagerDuty, webhooks:
+/// `integrations_read` to read, `manage_integrations` to write; dashboards
+/// `dashboards_read`, `dashboards_write`); the v2 API reference at docs.datadoghq.com ("This
 /// endpoint requires the `…` permission": Opsgenie and Microsoft Teams
 /// `integrations_read`/`manage_integrations`, teams `teams_read`/`teams_manage`, users
 /// `user_access_read`/`user_access_manage`).
@@ -86,6 +89,11 @@ pub const PERMISSIONS: &[EndpointPermission] = &[
     rule("GET", "/api/v2/users/{user_id}", "user_access_read"),
     rule("PATCH", "/api/v2/users/{user_id}", "user_access_manage"),
     rule("DELETE", "/api/v2/users/{user_id}", "user_access_manage"),
+    rule("GET", DASHBOARDS, "dashboards_read"),
+    rule("POST", DASHBOARDS, "dashboards_write"),
+    rule("GET", DASHBOARD, "dashboards_read"),
+    rule("PUT", DASHBOARD, "dashboards_write"),
+    rule("DELETE", DASHBOARD, "dashboards_write"),
 ];
 
 /// The permission `method path` needs (the path without its query), from [`PERMISSIONS`];
@@ -131,6 +139,10 @@ mod tests {
         assert_eq!(
             permission_for("get", "/api/v2/users/abc"),
             Some("user_access_read")
+        );
+        assert_eq!(
+            permission_for("PUT", "/api/v1/dashboard/abc-def-ghi"),
+            Some("dashboards_write")
         );
         assert_eq!(permission_for("GET", "/api/v1/monitor"), None);
         let mut seen = BTreeSet::new();

@@ -11,6 +11,9 @@ mod a_partly_managed_org_imports_into_a_plan_of_adoptions_only;
 mod an_org_set_up_by_hand_is_taken_over_safely;
 /// Idempotence: apply followed by plan shows `No changes.`
 mod apply_then_plan_shows_no_changes;
+/// Import: dashboards are listed beside the monitors but needed only when a pair may show
+/// on one; a key that may not read them imports an org without pairs.
+mod dashboards_are_read_for_import_only_when_a_pair_may_show;
 /// The handle check's lookups: one request per name or page; 403s and 404s as answers.
 mod every_handle_is_checked_against_the_org;
 mod every_handle_is_looked_up_once;
