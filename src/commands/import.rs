@@ -90,14 +90,18 @@ pub fn run(args: ImportArgs, printer: Printer) -> anyhow::Result<Exit> {
     let runtime = super::session::runtime()?;
     let (found, mentioned, (unknown_handles, handle_warnings)) = runtime.block_on(async {
         let session = Session::open(&args.connect, printer).await?;
-        let found = discover(&session, &args.webhooks, &args.variables).await?;
-        let mentioned = import::mentioned_handles(&found.remote);
-        let unknown = if session.handle_check {
-            let known = found.remote.webhooks.keys().cloned().collect();
-            let wanted = mentioned.keys().map(String::as_str).collect();
-            session.unknown_handles(wanted, &known).await
-        } else {
-            Default::default()
+        let Discovered {
+            found,
+            mentioned,
+            handles_begun,
+        } = discover(&session, &args.webhooks, &args.variables).await?;
+        let unknown = match handles_begun {
+            Some(begun) => {
+                let known = found.remote.webhooks.keys().cloned().collect();
+                let wanted = mentioned.keys().map(String::as_str).collect();
+                session.unknown_handles_after(begun, wanted, &known).await
+            }
+            None => Default::default(),
         };
         anyhow::Ok((found, mentioned, unknown))
     })?;
@@ -173,7 +177,7 @@ pub async fn discover(
     session: &Session,
     extra_webhooks: &[String],
     extra_variables: &[String],
-) -> anyhow::Result<Found> {
+) -> anyhow::Result<Discovered> {
     let client = &session.client;
     let mut found = Found::default();
     let (pages, arriving) = futures::channel::mpsc::unbounded();
@@ -184,12 +188,7 @@ pub async fn discover(
             .context("listing the monitors")
     };
     let mut reads = ByName::new(extra_webhooks, extra_variables);
-    let reading = reads.read(
-        client,
-        session.concurrency.max(1),
-        arriving,
-        &mut found.remote,
-    );
+    let reading = reads.read(session, arriving, &mut found.remote);
     // Listed beside the rest whether or not a pair turns up: one request, and by then the
     // answer is there. A key that may not list dashboards fails the import only if some
     // dashboard may be a status board.
@@ -214,10 +213,29 @@ pub async fn discover(
         }
         Err(e) => return Err(e).context("listing the webhook auth methods"),
     }
-    reads.sort_out(&mut found);
+    let (mentioned, handles_begun) = reads.sort_out(&mut found);
     read_boards(session, &mut found, boards_context).await?;
-    Ok(found)
+    Ok(Discovered {
+        found,
+        mentioned,
+        handles_begun,
+    })
 }
+
+/// What [`discover`] found, and the handles the monitors and rules mention with the org's
+/// answers about them so far (`None`: the handle check is off).
+pub struct Discovered {
+    /// The org's objects.
+    pub found: Found,
+    /// Each handle mentioned, with the monitors mentioning it.
+    pub mentioned: BTreeMap<String, BTreeSet<i64>>,
+    /// The lookups made while the webhooks were read, as
+    /// [`Session::unknown_handles_after`] goes on from them.
+    pub handles_begun: Option<HandlesBegun>,
+}
+
+/// The org's answers about the mentioned handles, looked up beside the webhook reads.
+pub type HandlesBegun = Result<crate::handles::HandleDirectory, crate::datadog::ApiError>;
 
 /// A read by name in flight.
 enum Read {
@@ -238,6 +256,10 @@ struct ByName {
     unread: VecDeque<Wanted>,
     hooks: Vec<(String, Option<RemoteWebhook>)>,
     vars: Vec<(String, Option<RemoteVariable>)>,
+    /// The handles the monitors and rules mention (once both are in).
+    mentioned: BTreeMap<String, BTreeSet<i64>>,
+    /// Their lookups, once done (with the handle check on).
+    handles_begun: Option<HandlesBegun>,
 }
 
 /// A name to read.
@@ -286,19 +308,37 @@ impl ByName {
     /// read is done: the pages' mentions, the rules' webhooks, the variables of each
     /// webhook read. While pages come, the reads leave the listing its share of the
     /// requests in flight: queued behind hundreds of webhook reads, a page would hold up
-    /// the mentions of the pages after it. Monitors and rules go into `remote`.
+    /// the mentions of the pages after it. Monitors and rules go into `remote`. Once both
+    /// are in, the handles they mention are looked up (handle check on) beside the
+    /// webhook reads still under way.
     async fn read(
         &mut self,
-        client: &Client,
-        concurrency: usize,
+        session: &Session,
         mut arriving: futures::channel::mpsc::UnboundedReceiver<Vec<crate::model::RemoteMonitor>>,
         remote: &mut crate::model::Remote,
     ) -> anyhow::Result<()> {
+        let client = &session.client;
+        let concurrency = session.concurrency.max(1);
         let rules = client.read_rules();
         futures::pin_mut!(rules);
         let mut in_flight = futures::stream::FuturesUnordered::new();
-        let (mut listed, mut ruled) = (false, false);
+        let mut lookup = None;
+        let (mut listed, mut ruled, mut mentions_read) = (false, false, false);
         loop {
+            if listed && ruled && !mentions_read {
+                mentions_read = true;
+                self.mentioned = import::mentioned_handles(remote);
+                if session.handle_check {
+                    // Every webhook mentioned is read already or being read: its handle
+                    // is judged by that read, not looked up again.
+                    let handles: Vec<String> = self.mentioned.keys().cloned().collect();
+                    let webhooks: BTreeSet<String> = self.webhooks.keys().cloned().collect();
+                    lookup = Some(Box::pin(async move {
+                        let handles = handles.iter().map(String::as_str).collect();
+                        session.look_up_handles(handles, &webhooks).await
+                    }));
+                }
+            }
             let room = if listed {
                 concurrency
             } else {
@@ -315,10 +355,19 @@ impl ByName {
                     }
                 });
             }
-            if listed && ruled && in_flight.is_empty() {
+            if listed && ruled && in_flight.is_empty() && lookup.is_none() {
                 return Ok(());
             }
             tokio::select! {
+                begun = async {
+                    match lookup.as_mut() {
+                        Some(under_way) => under_way.await,
+                        None => std::future::pending().await,
+                    }
+                }, if lookup.is_some() => {
+                    lookup = None;
+                    self.handles_begun = Some(begun);
+                }
                 page = arriving.next(), if !listed => match page {
                     Some(page) => {
                         for (name, ids) in import::mentioned_webhooks(&page) {
@@ -355,8 +404,12 @@ impl ByName {
     }
 
     /// Puts what was read into `found`: what exists into its remote state, what does not
-    /// into its missing names, with who wanted it.
-    fn sort_out(self, found: &mut Found) {
+    /// into its missing names, with who wanted it. Returns the handles mentioned and their
+    /// lookups.
+    fn sort_out(
+        self,
+        found: &mut Found,
+    ) -> (BTreeMap<String, BTreeSet<i64>>, Option<HandlesBegun>) {
         sort_out(
             self.hooks,
             &self.webhooks,
@@ -369,6 +422,7 @@ impl ByName {
             &mut found.remote.custom_variables,
             &mut found.missing_variables,
         );
+        (self.mentioned, self.handles_begun)
     }
 }
 

@@ -362,7 +362,30 @@ impl Session {
         handles: BTreeSet<&str>,
         known_webhooks: &BTreeSet<String>,
     ) -> (BTreeMap<String, String>, Vec<String>) {
-        let directory = match self.look_up_handles(handles.clone(), known_webhooks).await {
+        self.unknown_handles_after(
+            Ok(handles::HandleDirectory::default()),
+            handles,
+            known_webhooks,
+        )
+        .await
+    }
+
+    /// As [`Session::unknown_handles`], going on from the lookups `begun` (made earlier,
+    /// while other reads were under way, for the handles known then).
+    pub async fn unknown_handles_after(
+        &self,
+        begun: Result<handles::HandleDirectory, crate::datadog::ApiError>,
+        handles: BTreeSet<&str>,
+        known_webhooks: &BTreeSet<String>,
+    ) -> (BTreeMap<String, String>, Vec<String>) {
+        let looked_up = match begun {
+            Ok(begun) => {
+                self.look_up_handles_from(begun, handles.clone(), known_webhooks)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let directory = match looked_up {
             Ok(directory) => directory,
             Err(e) => {
                 let warning = format!("handles were not checked against the org: {e}");
@@ -380,9 +403,19 @@ impl Session {
         handles: BTreeSet<&str>,
         known_webhooks: &BTreeSet<String>,
     ) -> Result<handles::HandleDirectory, crate::datadog::ApiError> {
+        self.look_up_handles_from(handles::HandleDirectory::default(), handles, known_webhooks)
+            .await
+    }
+
+    /// As [`Session::look_up_handles`], asking only what `directory` does not already say.
+    pub async fn look_up_handles_from(
+        &self,
+        mut directory: handles::HandleDirectory,
+        handles: BTreeSet<&str>,
+        known_webhooks: &BTreeSet<String>,
+    ) -> Result<handles::HandleDirectory, crate::datadog::ApiError> {
         /// A Slack handle is tried at most at this many dashes.
         const MAX_ROUNDS: usize = 9;
-        let mut directory = handles::HandleDirectory::default();
         for _ in 0..MAX_ROUNDS {
             let query = handles::lookups(handles.iter().copied(), known_webhooks, &directory);
             if query.is_empty() {

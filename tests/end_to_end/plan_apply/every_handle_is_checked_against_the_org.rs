@@ -199,3 +199,50 @@ async fn a_routing_test_naming_nothing_fails_at_its_line() {
         &["routing_test.pages", "`@pagerduty-chekout` names nothing"],
     );
 }
+
+/// Import looks up the handles the imported monitors mention while it still reads their
+/// webhooks: a mistyped channel is a warning naming the monitor (with a did-you-mean), a
+/// known one is not, and each webhook and each Slack account is asked for once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_warns_of_a_handle_naming_nothing_and_asks_each_question_once() {
+    let e = E2e::start().await;
+    e.add_integrations(&["slack:main:checkout-alerts"]).await;
+    let (status, answer) = e
+        .sandbox
+        .post(
+            crate::kit::sandbox::WEBHOOKS,
+            serde_json::json!({"name": "sms-oncall", "url": "https://sms.example.com/send"}),
+        )
+        .await;
+    assert_eq!(status, 201, "{answer}");
+    let id = e
+        .checkout_monitor(
+            "[checkout] errors",
+            "Errors.\n@webhook-sms-oncall @slack-main-checkout-alerts @slack-main-checkout-alerst",
+        )
+        .await;
+    e.sandbox.clear_requests().await;
+    let run = e.import(&e.path("imported"), &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let warning =
+        format!("`@slack-main-checkout-alerst` (in monitors {id}) names nothing in the org");
+    assert!(run.stderr.contains(&warning), "{}", run.all());
+    for known in ["@slack-main-checkout-alerts", "@webhook-sms-oncall"] {
+        let warning = format!("Warning: `{known}`");
+        assert!(!run.stderr.contains(&warning), "{}", run.all());
+    }
+    let counts = e.sandbox.request_counts().await;
+    assert_eq!(
+        counts.get(crate::kit::sandbox::route::WEBHOOK_READ),
+        Some(&1),
+        "{counts:?}"
+    );
+    let slack = counts
+        .iter()
+        .filter(|(route, _)| route.contains("/slack/"))
+        .map(|(_, n)| n)
+        .sum::<u64>();
+    // Account `main`, then `main-checkout` (a Slack handle's account may hold a dash):
+    // each once, though the lookups began before the webhook reads ended.
+    assert_eq!(slack, 2, "{counts:?}");
+}
