@@ -22,6 +22,7 @@
 use crate::manifest::{self, Diagnostics};
 use crate::model::{Remote, RemoteMonitor, RemoteWebhook, Secret};
 use crate::template;
+use rayon::prelude::*;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::{self, Write as _};
@@ -208,7 +209,6 @@ pub fn mentioned_webhooks<'a>(
 /// Every handle (without `@`) the monitors' messages and the notification rules name, with
 /// the monitors naming it (none for a rule's): what import checks against the org.
 pub fn mentioned_handles(remote: &crate::model::Remote) -> BTreeMap<String, BTreeSet<i64>> {
-    use rayon::prelude::*;
     // Each message evaluated on every transition: on every core.
     let monitors: Vec<&RemoteMonitor> = remote.monitors.values().collect();
     let sent: Vec<(i64, Vec<template::SentHandle>)> = monitors
@@ -374,8 +374,13 @@ pub fn import(found: &Found, options: &ImportOptions) -> Result<Imported, Import
     // Pairs.
     let mut pairs: Vec<PairEntry> = Vec::new();
     let mut in_pairs: BTreeSet<String> = BTreeSet::new();
-    for g in pair_groups(&webhooks) {
-        let candidate = analyze_pair(&g, &webhooks, options);
+    // Each candidate checked on its own (a manifest loaded per pair), on every core.
+    let groups: Vec<String> = pair_groups(&webhooks).into_iter().collect();
+    let candidates: Vec<_> = groups
+        .par_iter()
+        .map(|g| analyze_pair(g, &webhooks, options))
+        .collect();
+    for (g, candidate) in groups.iter().zip(candidates) {
         match candidate.entry {
             Some(entry) if candidate.exact || options.as_pairs => {
                 if !candidate.exact {

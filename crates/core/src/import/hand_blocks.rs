@@ -8,7 +8,8 @@ use super::hand_lines::{hand_lines_of, HandLine};
 use super::pairs::{PairEntry, SUFFIXES};
 use super::{Counts, Finding, FindingKind};
 use crate::model::{NotifyRule, Remote, RemoteMonitor, RemoteWebhook, SectionCondition};
-use std::collections::{BTreeMap, BTreeSet};
+use rayon::prelude::*;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::fmt::Write as _;
 
 /// One `monitor_notifications` entry to write.
@@ -29,17 +30,16 @@ pub(super) fn write_blocks(
     counts: &mut Counts,
 ) -> String {
     let known: BTreeSet<String> = webhooks.keys().cloned().collect();
+    // Each monitor's hand lines, on every core (an import reads every monitor of the org).
+    let monitors: Vec<&RemoteMonitor> = remote.monitors.values().collect();
+    let found: Vec<(&RemoteMonitor, Option<Vec<HandLine>>)> = monitors
+        .into_par_iter()
+        .map(|m| (m, hand_lines_of(m, &known)))
+        .collect();
     // Monitors grouped by the set of hand lines they carry.
     let mut groups: BTreeMap<Vec<String>, (Vec<HandLine>, Vec<i64>)> = BTreeMap::new();
-    let mut tag_counts: BTreeMap<&str, usize> = BTreeMap::new();
-    for m in remote.monitors.values() {
-        let mut tags: Vec<&str> = m.tags.iter().map(String::as_str).collect();
-        tags.sort_unstable();
-        tags.dedup();
-        for t in tags {
-            *tag_counts.entry(t).or_default() += 1;
-        }
-        let Some(lines) = hand_lines_of(m, &known) else {
+    for (m, lines) in found {
+        let Some(lines) = lines else {
             findings.push(Finding {
                 kind: FindingKind::Note,
                 subject: format!("monitor {}", m.id),
@@ -61,9 +61,44 @@ pub(super) fn write_blocks(
             .1
             .push(m.id);
     }
+    // The tags each group's monitors all carry, sorted: a group is selected by the first
+    // that no other monitor of the org carries.
+    let groups: Vec<(Vec<HandLine>, Vec<i64>, Vec<&String>)> = groups
+        .into_values()
+        .map(|(lines, ids)| {
+            let members: Vec<&RemoteMonitor> = ids
+                .iter()
+                .filter_map(|id| remote.monitors.get(id))
+                .collect();
+            let mut shared: Vec<&String> = members.first().map_or_else(Vec::new, |first| {
+                first
+                    .tags
+                    .iter()
+                    .filter(|t| members.iter().all(|m| m.tags.contains(t)))
+                    .collect()
+            });
+            shared.sort();
+            shared.dedup();
+            (lines, ids, shared)
+        })
+        .collect();
+    // How many monitors carry each of those tags (only those: an org has far more tags).
+    let mut tag_counts: HashMap<&str, usize> = groups
+        .iter()
+        .flat_map(|(_, _, shared)| shared.iter().map(|t| (t.as_str(), 0)))
+        .collect();
+    for m in remote.monitors.values() {
+        for (i, t) in m.tags.iter().enumerate() {
+            if let Some(count) = tag_counts.get_mut(t.as_str()) {
+                if !m.tags[..i].contains(t) {
+                    *count += 1;
+                }
+            }
+        }
+    }
     let mut entries: Vec<BlockEntry> = Vec::new();
     let mut names: BTreeSet<String> = taken.clone();
-    for (_, (lines, ids)) in groups {
+    for (lines, ids, shared) in groups {
         let rules: Vec<NotifyRule> = lines.into_iter().map(|l| l.rule).collect();
         let pair = pairs.iter().find(|p| {
             let want = p.rules();
@@ -82,20 +117,10 @@ pub(super) fn write_blocks(
             base
         };
         names.insert(name.clone());
-        let members: Vec<&RemoteMonitor> = ids
-            .iter()
-            .filter_map(|id| remote.monitors.get(id))
-            .collect();
-        let tag = members.first().and_then(|first| {
-            let mut shared: Vec<&String> = first
-                .tags
-                .iter()
-                .filter(|t| members.iter().all(|m| m.tags.contains(t)))
-                .filter(|t| tag_counts.get(t.as_str()) == Some(&ids.len()))
-                .collect();
-            shared.sort();
-            shared.first().map(|t| (*t).clone())
-        });
+        let tag = shared
+            .into_iter()
+            .find(|t| tag_counts.get(t.as_str()) == Some(&ids.len()))
+            .cloned();
         entries.push(BlockEntry {
             name,
             ids,
