@@ -468,13 +468,17 @@ impl Client {
         }
     }
 
-    /// A monitor page decoded: its UTF-8 checked once, whole, rather than string by string
-    /// (a page is megabytes of text).
+    /// A monitor page decoded: its UTF-8 checked once, whole, with SIMD, rather than
+    /// string by string (a page is megabytes of text: the standard library's check was 4 %
+    /// of a 100,000-monitor plan's CPU). A page that fails is checked again by the standard
+    /// library, which says where.
     fn decode_page<'a, T: Deserialize<'a>>(object: &str, bytes: &'a [u8]) -> Result<T, ApiError> {
-        let text = std::str::from_utf8(bytes).map_err(|e| ApiError::Decode {
-            object: object.to_string(),
-            detail: format!("the answer is not UTF-8: {e}"),
-        })?;
+        let text = simdutf8::basic::from_utf8(bytes)
+            .or_else(|_| std::str::from_utf8(bytes))
+            .map_err(|e| ApiError::Decode {
+                object: object.to_string(),
+                detail: format!("the answer is not UTF-8: {e}"),
+            })?;
         serde_json::from_str(text).map_err(|e| ApiError::Decode {
             object: object.to_string(),
             detail: e.to_string(),
@@ -616,6 +620,25 @@ fn describe_reqwest(e: &reqwest::Error) -> String {
 mod tests {
     use super::*;
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    /// A page is decoded when it is UTF-8, and refused, saying where, when it is not.
+    #[test]
+    fn a_page_that_is_not_utf8_is_refused_with_where() {
+        let page: Vec<String> =
+            Client::decode_page("monitor list page 0", "[\"caf\u{e9}\"]".as_bytes())
+                .expect("UTF-8 decodes");
+        assert_eq!(page, ["caf\u{e9}"]);
+        let bytes = b"[\"caf\xe9\"]";
+        match Client::decode_page::<Vec<String>>("monitor list page 3", bytes) {
+            Err(e @ ApiError::Decode { .. }) => {
+                let text = e.to_string();
+                assert!(text.contains("monitor list page 3"), "{text}");
+                assert!(text.contains("not UTF-8"), "{text}");
+                assert!(text.contains("index 5"), "{text}");
+            }
+            other => panic!("expected a decoding error, got {other:?}"),
+        }
+    }
 
     /// A body whose encoding fails.
     struct Unencodable;
