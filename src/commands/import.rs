@@ -339,10 +339,12 @@ impl ByName {
                     }));
                 }
             }
+            // A page spends about a quarter of its time in the listing's window being
+            // decoded, not asking: the reads take one slot more than the pages leave.
             let room = if listed {
                 concurrency
             } else {
-                concurrency.saturating_sub(IMPORT_PAGES).max(1)
+                (concurrency + 1).saturating_sub(IMPORT_PAGES).max(1)
             };
             while in_flight.len() < room {
                 let Some(wanted) = self.unread.pop_front() else {
