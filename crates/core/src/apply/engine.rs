@@ -205,8 +205,7 @@ impl<'p> Engine<'p> {
         self
     }
 
-    /// The steps handed out so far, per lane (a driver that stops after step k of a lane
-    /// reads it).
+    /// The steps handed out so far, per lane: a driver that stops after step k reads it.
     pub fn steps_taken(&self) -> LaneSteps {
         self.report.steps
     }

@@ -615,3 +615,26 @@ fn architecture_shows_the_module_graph() {
          it again\n{graph}"
     );
 }
+
+/// No production source file is over 800 lines (issue 24): one that grows past it is split
+/// by concern. Files holding only tests are not counted.
+#[test]
+fn no_production_source_file_is_over_800_lines() {
+    let root = crate::repository_root();
+    let mut long = Vec::new();
+    for (_, graph) in graphs() {
+        for file in graph.modules.values() {
+            let text = std::fs::read_to_string(root.join(file))
+                .unwrap_or_else(|err| panic!("cannot read {}: {err}", file.display()));
+            let tokens: Vec<TokenTree> = TokenStream::from_str(&text)
+                .unwrap_or_else(|err| panic!("cannot tokenize {}: {err:?}", file.display()))
+                .into_iter()
+                .collect();
+            let lines = text.lines().count();
+            if !is_test_only_file(&tokens) && lines > 800 {
+                long.push(format!("{}: {lines} lines", file.display()));
+            }
+        }
+    }
+    assert!(long.is_empty(), "split these by concern: {long:?}");
+}
