@@ -359,6 +359,29 @@ async fn an_untrusted_certificate_names_the_ca_option_and_the_option_fixes_it() 
     assert_planned(&run, &sandbox, before).await;
 }
 
+/// A plain `http://` API URL (loopback only: the sandbox) uses no TLS, so a CA file, given
+/// or from `SSL_CERT_FILE`, is not read: not even one that does not exist stops the plan.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn plain_http_to_loopback_reads_no_ca_file() {
+    let work = workspace();
+    let sandbox = Sandbox::start(SandboxConfig::default()).await;
+    let missing = work.path("missing.pem");
+    let extra = ["--ca-file", utf8(&missing)];
+    let run = plan("http, missing CA file", &sandbox.base, &work, &extra, &[]).await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    let env = [("SSL_CERT_FILE", utf8(&missing))];
+    let run = plan(
+        "http, missing SSL_CERT_FILE",
+        &sandbox.base,
+        &work,
+        &[],
+        &env,
+    )
+    .await;
+    assert_eq!(run.code, 0, "{}", run.all());
+    assert!(sandbox.requests_total().await > 0, "the plan read the org");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_bad_ca_file_is_an_error_naming_it_before_any_request() {
     let work = workspace();
