@@ -164,11 +164,11 @@ impl Session {
                 None,
             )
         };
-        // The sandbox, and any plain http:// API URL (loopback only), needs no certificate
+        // Plain http:// (loopback only: the sandbox, embedded or not) needs no certificate
         // to trust: a CA file (SSL_CERT_FILE often names the whole system bundle) is not
         // read, which is most of a short command's start-up.
         let ca_bundle = match &args.ca_file {
-            Some(path) if !args.sandbox && base.scheme() != "http" => Some(CaBundle::read(path)?),
+            Some(path) if base.scheme() != "http" => Some(CaBundle::read(path)?),
             _ => None,
         };
         if let Some(bundle) = &ca_bundle {

@@ -307,7 +307,8 @@ impl Client {
     /// when the listing does.
     pub async fn stream_monitors_for_import(&self, pages: PageSink) -> Result<usize, ApiError> {
         // Beside a thousand webhook reads, the listing keeps a steady share of the requests
-        // (and holds a few pages of megabytes at a time, not sixteen); alone, it widens.
+        // and holds a few pages of megabytes at a time, not sixteen. It never widens: it
+        // reads until a short page, and each page in flight may be one past the end.
         let keep = Keep {
             interest: Some(Arc::new(MonitorInterest::marked_messages())),
             sink: Some(pages),

@@ -38,13 +38,8 @@ pub struct TestSelector {
 }
 
 impl TestSelector {
-    /// Whether a monitor with this id, name and tags is selected.
-    pub fn matches(&self, id: i64, name: &str, tags: &[String]) -> bool {
-        self.matcher()(id, name, tags)
-    }
-
-    /// [`TestSelector::matches`] with the scope parsed once, for a case that reads every
-    /// monitor of the org.
+    /// Whether a monitor with this id, name and tags is selected, the scope parsed once:
+    /// a case reads every monitor of the org.
     pub fn matcher(&self) -> impl Fn(i64, &str, &[String]) -> bool + '_ {
         let scope = self
             .scope
