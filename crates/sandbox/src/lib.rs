@@ -21,6 +21,7 @@ pub mod api;
 pub mod auth_methods;
 pub mod dashboards;
 pub mod data;
+mod deadline;
 pub mod error;
 pub mod faults;
 pub mod handles;
@@ -332,23 +333,6 @@ pub(crate) async fn route(shared: &Shared, req: Request<Body>) -> Response<Body>
     }
 }
 
-/// Waits until `deadline` to within a fraction of a millisecond. Tokio's timer ticks every
-/// millisecond and wakes on the tick after the deadline, which would make every response
-/// up to a millisecond slower than the latency asked for: the last stretch is slept on a
-/// blocking thread instead.
-async fn wait_until(deadline: std::time::Instant) {
-    const TICK: Duration = Duration::from_millis(5);
-    if let Some(coarse) = deadline.checked_sub(TICK) {
-        if coarse > std::time::Instant::now() {
-            tokio::time::sleep_until(coarse.into()).await;
-        }
-    }
-    let rest = deadline.saturating_duration_since(std::time::Instant::now());
-    if !rest.is_zero() {
-        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
-    }
-}
-
 /// One request: `/api/` paths are counted and go through the fault knobs first.
 async fn handle(
     shared: Arc<Shared>,
@@ -381,7 +365,7 @@ async fn handle(
         Verdict::Drop => {
             shared.requests.record_fault("drop");
             shared.requests.record_status(&method, &path, "dropped");
-            wait_until(answer_at).await;
+            deadline::wait_until(answer_at).await;
             return Err(DroppedConnection);
         }
         Verdict::DropAfter => {
@@ -392,7 +376,7 @@ async fn handle(
                 &path,
                 &format!("{} dropped", done.status().as_u16()),
             );
-            wait_until(answer_at).await;
+            deadline::wait_until(answer_at).await;
             return Err(DroppedConnection);
         }
         Verdict::Limited(headers) => {
@@ -440,6 +424,6 @@ async fn handle(
                 .insert(HeaderName::from_static(name), value);
         }
     }
-    wait_until(answer_at).await;
+    deadline::wait_until(answer_at).await;
     Ok(response)
 }
