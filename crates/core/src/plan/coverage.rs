@@ -146,6 +146,22 @@ pub fn coverage_warnings(
     let Some(planned) = planned else {
         return out;
     };
+    // Handle → the monitors this plan adds it to on alert, gathered once: not a pass over
+    // every routing change per pair (500 pairs and 2,000 changes: a million comparisons).
+    let mut added_on_alert: std::collections::HashMap<&str, BTreeSet<i64>> =
+        std::collections::HashMap::new();
+    for c in planned
+        .iter()
+        .filter(|c| c.transition == SampleTransition::Alert)
+    {
+        for r in &c.added {
+            added_on_alert
+                .entry(r.handle.as_str())
+                .or_default()
+                .insert(c.monitor);
+        }
+    }
+    let none = BTreeSet::new();
     for (pair, ids) in &wired {
         let Some(seeded) = desired.seeded_pairs.get(*pair) else {
             continue;
@@ -155,12 +171,7 @@ pub fn coverage_warnings(
         }
         // Wired by this plan: its alert webhook is added on alert.
         let alert_hook = hook(pair, "alert");
-        let newly: BTreeSet<i64> = planned
-            .iter()
-            .filter(|c| c.transition == SampleTransition::Alert)
-            .filter(|c| c.added.iter().any(|r| r.handle == alert_hook))
-            .map(|c| c.monitor)
-            .collect();
+        let newly = added_on_alert.get(alert_hook.as_str()).unwrap_or(&none);
         let in_no_data: BTreeSet<i64> = ids
             .iter()
             .copied()

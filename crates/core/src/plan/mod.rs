@@ -4,6 +4,7 @@
 //! and everything apply does comes from the `Plan` this module returns.
 
 mod auth_methods;
+mod blocks;
 mod boards;
 mod by_id;
 mod coverage;
@@ -30,7 +31,6 @@ use crate::model::{
 };
 use crate::registry::{OwnedKind, Registry};
 use crate::template::{self, ManagedBlock};
-use select::{BlockIndex, Wanted};
 use serde::Serialize;
 use serde_json::{json, Value};
 use sha2::{Digest, Sha256};
@@ -211,7 +211,7 @@ pub fn plan(
     rules::hold_webhooks_used_by_rules(remote, registry, options.force, &mut out);
     hold_variables_of_held_webhooks(remote, &mut out);
     rules::plan_rules(desired, remote, registry, &mut out);
-    plan_blocks(desired, &messages.monitors, &mut out);
+    blocks::plan_blocks(desired, &messages.monitors, &mut out);
     warn_about_missing_monitors(desired, remote, &mut out);
     rules::warn_about_rules(desired, remote, &mut out);
     boards::plan_boards(desired, remote, registry, &mut out);
@@ -603,153 +603,6 @@ fn join_ids(ids: &BTreeSet<i64>) -> String {
         .map(|i| i.to_string())
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn plan_blocks(
-    desired: &Desired,
-    monitors: &[(&RemoteMonitor, Option<Vec<ManagedBlock>>)],
-    out: &mut Plan,
-) {
-    let index = BlockIndex::new(desired);
-    let mut scratch = Vec::new();
-    for (monitor, existing) in monitors {
-        let Some(existing) = existing else {
-            continue;
-        };
-        let wanted = index.matching(monitor, &mut scratch);
-        let rewritten = rewrite_blocks(&monitor.message, existing, &wanted);
-        if !wanted.is_empty() {
-            let after = rewritten
-                .as_ref()
-                .map_or(monitor.message.as_str(), |(m, _)| m);
-            for (handle, line) in doubled_handles(after, &wanted) {
-                out.warnings.push(format!(
-                    "monitor {} \"{}\": @{handle} is written by ddhooks' block and also mentioned outside it, so it would fire twice; remove it from this line: {line:?}",
-                    monitor.id, monitor.name
-                ));
-            }
-        }
-        let Some((message, blocks)) = rewritten else {
-            continue;
-        };
-        if message.trim() == monitor.message.trim() {
-            continue;
-        }
-        // Never write a message that would read back as damaged (or with other blocks).
-        let found = template::find_blocks(&message).ok();
-        let read_back: Option<BTreeSet<&str>> = found
-            .as_ref()
-            .map(|found| found.iter().map(|b| b.name.as_str()).collect());
-        let intended: BTreeSet<&str> = wanted.iter().map(|w| w.block.name.as_str()).collect();
-        if read_back.as_ref() != Some(&intended) {
-            out.problems.push(Problem {
-                at: None,
-                address: Address::Monitor(monitor.id),
-                message: format!(
-                    "monitor {} \"{}\": the new message would not read back as blocks {}; nothing will be written to this monitor (does a block's text contain a ddhooks marker?)",
-                    monitor.id,
-                    monitor.name,
-                    intended.iter().copied().collect::<Vec<_>>().join(", ")
-                ),
-            });
-            continue;
-        }
-        let read = monitor_fingerprint(monitor);
-        out.reads
-            .insert(Address::Monitor(monitor.id), Some(read.clone()));
-        out.changes.push(Change::Monitor(MonitorChange {
-            id: monitor.id,
-            name: monitor.name.clone(),
-            before: monitor.message.clone(),
-            after: message,
-            read,
-            blocks: blocks
-                .into_iter()
-                .map(|(block, action)| BlockChange { block, action })
-                .collect(),
-            notes: Vec::new(),
-        }));
-    }
-}
-
-/// The message with every wanted block present and current and every other block removed,
-/// and what was done to each block; `None` if nothing changes or a rewrite failed (a
-/// damaged message).
-fn rewrite_blocks(
-    original: &str,
-    existing: &[ManagedBlock],
-    wanted: &[&Wanted],
-) -> Option<(String, Vec<(String, BlockAction)>)> {
-    let mut edits: Vec<(&str, Option<&str>, BlockAction)> = Vec::new();
-    for w in wanted {
-        let name = w.block.name.as_str();
-        let action = match existing.iter().find(|e| e.name == name) {
-            None => BlockAction::Add,
-            Some(e) if !same_body(&e.body, &w.body) => BlockAction::Update,
-            Some(_) => continue,
-        };
-        edits.push((name, Some(&w.body), action));
-    }
-    for stale in existing
-        .iter()
-        .filter(|e| !wanted.iter().any(|w| w.block.name == e.name))
-    {
-        edits.push((&stale.name, None, BlockAction::Remove));
-    }
-    if edits.is_empty() {
-        return None;
-    }
-    let mut message = original.to_string();
-    let mut done = Vec::with_capacity(edits.len());
-    for (name, body, action) in edits {
-        // A block to add whose lines people already pasted by hand takes their place.
-        if let (BlockAction::Add, Some(body)) = (action, body) {
-            let blocks = template::find_blocks(&message).ok()?;
-            if let Some(lines) = template::find_hand_lines(&message, &blocks, body) {
-                message = template::adopt_hand_lines(&message, name, body, &lines);
-                done.push((
-                    name.to_string(),
-                    BlockAction::Adopt {
-                        replaced: lines.len(),
-                    },
-                ));
-                continue;
-            }
-        }
-        message = template::set_block(&message, name, body).ok()?;
-        done.push((name.to_string(), action));
-    }
-    Some((message, done))
-}
-
-/// Handles a monitor's blocks write that its people's text mentions too (they would fire
-/// twice), each with the line that mentions it.
-fn doubled_handles(message: &str, wanted: &[&Wanted]) -> Vec<(String, String)> {
-    if !message.contains('@') {
-        return Vec::new();
-    }
-    let Ok(blocks) = template::find_blocks(message) else {
-        return Vec::new();
-    };
-    let people = template::without_found_blocks(message, &blocks);
-    let mut out: Vec<(String, String)> = Vec::new();
-    let written: BTreeSet<String> = wanted
-        .iter()
-        .flat_map(|w| template::handles(&w.body))
-        .map(|h| h.name)
-        .collect();
-    for handle in template::handles(&people) {
-        if written.contains(&handle.name) && !out.iter().any(|(h, _)| *h == handle.name) {
-            let start = people[..handle.range.start]
-                .rfind('\n')
-                .map_or(0, |i| i + 1);
-            let end = people[handle.range.end..]
-                .find('\n')
-                .map_or(people.len(), |i| handle.range.end + i);
-            out.push((handle.name, people[start..end].trim().to_string()));
-        }
-    }
-    out
 }
 
 /// Whether two block bodies are the same once trimmed and without trailing spaces on each

@@ -8,6 +8,7 @@ use super::{route_all, MonitorRouting, Recipient, TRANSITIONS};
 use crate::model::SampleTransition;
 use crate::model::{NotificationRule, Remote};
 use crate::template::filter_matches;
+use rayon::prelude::*;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -109,50 +110,71 @@ pub fn routing_changes(remote: &Remote, planned: &PlannedRouting<'_>) -> Vec<Rou
     }
     let rules_before: Vec<&NotificationRule> = rules_before.values().copied().collect();
     let rules_after: Vec<&NotificationRule> = rules_after.values().copied().collect();
+    // Each monitor is routed on its own: on both cores, in id order.
+    let ids: Vec<i64> = ids.into_iter().collect();
+    ids.par_iter()
+        .flat_map_iter(|id| {
+            let Some(m) = remote.monitors.get(id) else {
+                return Vec::new();
+            };
+            let before = MonitorRouting {
+                message: &m.message,
+                tags: &m.tags,
+                priority: m.priority,
+                draft: m.draft,
+            };
+            let after = MonitorRouting {
+                message: after_messages.get(id).copied().unwrap_or(&m.message),
+                ..before
+            };
+            monitor_changes(
+                m.id,
+                &m.name,
+                (&before, &rules_before),
+                (&after, &rules_after),
+            )
+        })
+        .collect()
+}
+
+/// How one monitor's routing changes, transition by transition, between `before` and
+/// `after` (each a monitor and the rules that exist then); nothing if either side's message
+/// does not parse.
+fn monitor_changes(
+    monitor: i64,
+    name: &str,
+    (before, rules_before): (&MonitorRouting<'_>, &[&NotificationRule]),
+    (after, rules_after): (&MonitorRouting<'_>, &[&NotificationRule]),
+) -> Vec<RoutingChange> {
+    let (Ok(old), Ok(new)) = (
+        route_all(before, rules_before, &TRANSITIONS),
+        route_all(after, rules_after, &TRANSITIONS),
+    ) else {
+        return Vec::new();
+    };
     let mut out = Vec::new();
-    for id in ids {
-        let Some(m) = remote.monitors.get(&id) else {
+    for ((transition, old), new) in TRANSITIONS.into_iter().zip(old).zip(new) {
+        let key = |r: &Recipient| (r.handle.clone(), r.when.clone());
+        let old_keys: BTreeSet<_> = old.iter().map(key).collect();
+        let new_keys: BTreeSet<_> = new.iter().map(key).collect();
+        let added: Vec<Recipient> = new
+            .into_iter()
+            .filter(|r| !old_keys.contains(&key(r)))
+            .collect();
+        let removed: Vec<Recipient> = old
+            .into_iter()
+            .filter(|r| !new_keys.contains(&key(r)))
+            .collect();
+        if added.is_empty() && removed.is_empty() {
             continue;
-        };
-        let before = MonitorRouting {
-            message: &m.message,
-            tags: &m.tags,
-            priority: m.priority,
-            draft: m.draft,
-        };
-        let after = MonitorRouting {
-            message: after_messages.get(&id).copied().unwrap_or(&m.message),
-            ..before
-        };
-        let (Ok(old), Ok(new)) = (
-            route_all(&before, &rules_before, &TRANSITIONS),
-            route_all(&after, &rules_after, &TRANSITIONS),
-        ) else {
-            continue;
-        };
-        for ((transition, old), new) in TRANSITIONS.into_iter().zip(old).zip(new) {
-            let key = |r: &Recipient| (r.handle.clone(), r.when.clone());
-            let old_keys: BTreeSet<_> = old.iter().map(key).collect();
-            let new_keys: BTreeSet<_> = new.iter().map(key).collect();
-            let added: Vec<Recipient> = new
-                .into_iter()
-                .filter(|r| !old_keys.contains(&key(r)))
-                .collect();
-            let removed: Vec<Recipient> = old
-                .into_iter()
-                .filter(|r| !new_keys.contains(&key(r)))
-                .collect();
-            if added.is_empty() && removed.is_empty() {
-                continue;
-            }
-            out.push(RoutingChange {
-                monitor: id,
-                name: m.name.clone(),
-                transition,
-                added,
-                removed,
-            });
         }
+        out.push(RoutingChange {
+            monitor,
+            name: name.to_string(),
+            transition,
+            added,
+            removed,
+        });
     }
     out
 }

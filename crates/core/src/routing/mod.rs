@@ -237,11 +237,24 @@ pub fn route_all(
         .filter(|rule| filter_matches(&rule.filter, monitor.tags))
         .collect();
     let mut all = Vec::with_capacity(transitions.len());
+    // Transitions under which the same sections hold send the same handles: each such set
+    // is traced once (a message with `is_alert` and `is_recovery` sections: 3 traces for
+    // the 8 transitions, as in [`handles_sent`]).
+    type Sent = (Vec<template::SentHandle>, Vec<template::SentHandle>);
+    let mut traced_for: Vec<(Vec<bool>, Sent)> = Vec::new();
     for &transition in transitions {
         let t = transition.transition(monitor.priority);
         let mut out = Routed::default();
-        let (decided, undecided) = traced.sent(&t);
-        for h in decided.iter().chain(&undecided) {
+        let holding = traced.sections_holding(&t);
+        let at = match traced_for.iter().position(|(h, _)| *h == holding) {
+            Some(at) => at,
+            None => {
+                traced_for.push((holding, traced.sent(&t)));
+                traced_for.len() - 1
+            }
+        };
+        let (decided, undecided) = &traced_for[at].1;
+        for h in decided.iter().chain(undecided) {
             let when = h.depends_on.iter().cloned().map(GroupCondition).collect();
             out.add(&h.name, when, source_at(h.offset));
         }

@@ -267,9 +267,11 @@ pub fn set_block(message: &str, name: &str, body: Option<&str>) -> Result<String
     })
 }
 
-/// A line as compared for adoption: without any whitespace.
-fn squeezed(line: &str) -> String {
-    line.chars().filter(|c| !c.is_whitespace()).collect()
+/// Whether `a` and `b` say the same once every whitespace character is taken out.
+fn same_but_whitespace(a: &str, b: &str) -> bool {
+    a.chars()
+        .filter(|c| !c.is_whitespace())
+        .eq(b.chars().filter(|c| !c.is_whitespace()))
 }
 
 /// The content ranges (without line endings) of `message`'s lines outside `blocks`.
@@ -300,26 +302,21 @@ pub fn find_hand_lines(
     blocks: &[ManagedBlock],
     body: &str,
 ) -> Option<Vec<Range<usize>>> {
-    let wanted: Vec<String> = body
+    let wanted: Vec<&str> = body
         .lines()
-        .map(squeezed)
-        .filter(|l| !l.is_empty())
+        .filter(|l| l.chars().any(|c| !c.is_whitespace()))
         .collect();
     if wanted.is_empty() {
         return None;
     }
     let candidates = people_lines(message, blocks);
-    let squeezed_candidates: Vec<String> = candidates
-        .iter()
-        .map(|r| squeezed(message.get(r.clone()).unwrap_or("")))
-        .collect();
     let mut used = vec![false; candidates.len()];
     let mut found = Vec::with_capacity(wanted.len());
-    for line in &wanted {
-        let at = squeezed_candidates
-            .iter()
-            .enumerate()
-            .position(|(i, c)| !used[i] && c == line)?;
+    for line in wanted {
+        // Compared as they go, without a copy of every line of every message.
+        let at = candidates.iter().enumerate().position(|(i, c)| {
+            !used[i] && same_but_whitespace(message.get(c.clone()).unwrap_or(""), line)
+        })?;
         used[at] = true;
         found.push(candidates[at].clone());
     }
