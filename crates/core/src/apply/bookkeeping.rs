@@ -4,9 +4,10 @@
 
 use super::step::*;
 use crate::plan::{
-    Change, Edit, MonitorChange, Plan, VariableChange, VariableValue, WebhookChange,
+    BoardChange, Change, Edit, MonitorChange, Plan, RuleChange, VariableChange, VariableValue,
+    WebhookChange,
 };
-use crate::registry::Registry;
+use crate::registry::{Ownership, Registry};
 use std::collections::{BTreeMap, VecDeque};
 
 /// The plan's monitor writes, each with how many chain changes (`serial`, in order) must
@@ -167,4 +168,61 @@ pub(super) fn webhook_write(c: &WebhookChange) -> Option<Result<Write<'_>, Strin
             state: after,
         },
     }))
+}
+
+/// Ownership after a change was made; `created` is the id an object addressed by id
+/// got from its create (without one, ownership by id stays as it was, and the next
+/// listing finds the object).
+pub(super) fn record_ownership(registry: &mut Registry, change: &Change, created: Option<String>) {
+    let Some(kind) = change.kind().owned() else {
+        return;
+    };
+    let (name, with) = match change {
+        Change::CustomVariable(c) => {
+            let fp = match c.edit.after().map(|a| &a.value) {
+                Some(VariableValue::Secret { value: Some(v), .. }) => {
+                    Some(registry.fingerprint(v.expose()))
+                }
+                _ => None,
+            };
+            (&c.name, Ownership::with_fingerprint(fp))
+        }
+        Change::Webhook(c) => {
+            if let Edit::Rename { from, .. } = &c.edit {
+                registry.forget(kind, from);
+            }
+            (&c.name, Ownership::default())
+        }
+        Change::NotificationRule(RuleChange { name, id, .. })
+        | Change::StatusBoard(BoardChange { name, id, .. }) => {
+            let id = created.or_else(|| id.clone());
+            (
+                name,
+                Ownership {
+                    id,
+                    fingerprint: None,
+                },
+            )
+        }
+        Change::AuthMethod(c) => {
+            // The secret's fingerprint once a write of it succeeded; an adoption without
+            // a write leaves what the registry knew.
+            let written = match (&c.edit, c.edit.after()) {
+                (Edit::Adopt { writes: false, .. }, _) | (_, None) => None,
+                (_, Some(after)) => after.client_secret.fingerprint.clone(),
+            };
+            let known = registry.fingerprint_of(kind, &c.name).map(str::to_string);
+            let with = Ownership {
+                id: created.or_else(|| c.id.clone()),
+                fingerprint: written.or(known),
+            };
+            (&c.name, with)
+        }
+        Change::Monitor(_) => return,
+    };
+    if change.is_removal() {
+        registry.forget(kind, name);
+    } else {
+        registry.record(kind, name, with);
+    }
 }

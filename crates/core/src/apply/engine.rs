@@ -28,10 +28,8 @@
 use super::bookkeeping::*;
 use super::freshness::Freshness;
 pub use super::step::*;
-use crate::plan::{
-    BoardChange, Change, Edit, Fingerprint, MonitorChange, Plan, RuleChange, VariableValue,
-};
-use crate::registry::{Ownership, Registry};
+use crate::plan::{Action, Address, Change, Fingerprint, MonitorChange, Plan};
+use crate::registry::Registry;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
@@ -305,8 +303,7 @@ impl<'p> Engine<'p> {
                         self.stage = Stage::Seeds;
                     } else if self.stopped() {
                         for w in std::mem::take(&mut self.monitors) {
-                            let change = Change::Monitor(w.change.clone());
-                            self.push_outcome(change, Outcome::NotAttempted);
+                            self.push_monitor_outcome(w.change, Outcome::NotAttempted);
                         }
                         self.stage = Stage::Seeds;
                     } else {
@@ -491,7 +488,7 @@ impl<'p> Engine<'p> {
             match why {
                 Some(why) => {
                     self.monitors_failed = true;
-                    self.push_outcome(Change::Monitor(m.clone()), Outcome::Refused(why));
+                    self.push_monitor_outcome(m, Outcome::Refused(why));
                 }
                 None => {
                     w.read_at = started;
@@ -509,21 +506,22 @@ impl<'p> Engine<'p> {
         mut results: BTreeMap<i64, Result<(), String>>,
     ) {
         for m in written {
-            let change = Change::Monitor(m.clone());
             match results.remove(&m.id) {
                 Some(Ok(())) => {
-                    self.count(&change);
-                    self.push_outcome(change, Outcome::Done);
+                    for block in &m.blocks {
+                        self.report.done.count(block.action.action());
+                    }
+                    self.push_monitor_outcome(m, Outcome::Done);
                 }
                 Some(Err(why)) => {
                     // A failed monitor write must stop the removals that depend on it (its
                     // block would point at deleted webhooks).
                     self.monitors_failed = true;
-                    self.push_outcome(change, Outcome::Failed(why));
+                    self.push_monitor_outcome(m, Outcome::Failed(why));
                 }
                 None => {
                     self.monitors_failed = true;
-                    self.push_outcome(change, Outcome::NotAttempted);
+                    self.push_monitor_outcome(m, Outcome::NotAttempted);
                 }
             }
         }
@@ -547,13 +545,13 @@ impl<'p> Engine<'p> {
             }
             if self.stopped() {
                 self.settle_pending(change, false);
-                self.push_outcome(change.clone(), Outcome::NotAttempted);
+                self.push_outcome(change, Outcome::NotAttempted);
             } else if writes {
                 to_write.push(change);
             } else {
-                self.record_ownership(change, None);
+                record_ownership(&mut self.registry, change, None);
                 self.count(change);
-                self.push_outcome(change.clone(), Outcome::Done);
+                self.push_outcome(change, Outcome::Done);
             }
         }
         if to_write.is_empty() {
@@ -570,7 +568,7 @@ impl<'p> Engine<'p> {
         let change = &plan.changes[i];
         if self.stopped() {
             self.settle_pending(change, false);
-            self.push_outcome(change.clone(), Outcome::NotAttempted);
+            self.push_outcome(change, Outcome::NotAttempted);
             return None;
         }
         let write = match change {
@@ -588,14 +586,14 @@ impl<'p> Engine<'p> {
             }
             Some(Err(why)) => {
                 self.failed = true;
-                self.push_outcome(change.clone(), Outcome::Failed(why));
+                self.push_outcome(change, Outcome::Failed(why));
                 None
             }
             None => {
-                self.record_ownership(change, None);
+                record_ownership(&mut self.registry, change, None);
                 self.settle_pending(change, false);
                 self.count(change);
-                self.push_outcome(change.clone(), Outcome::Done);
+                self.push_outcome(change, Outcome::Done);
                 self.chain_advanced(i);
                 None
             }
@@ -652,10 +650,10 @@ impl<'p> Engine<'p> {
                 for change in written {
                     match results.remove(&change.address()) {
                         Some(Ok(created)) => {
-                            self.record_ownership(change, created);
+                            record_ownership(&mut self.registry, change, created);
                             self.settle_pending(change, false);
                             self.count(change);
-                            self.push_outcome(change.clone(), Outcome::Done);
+                            self.push_outcome(change, Outcome::Done);
                         }
                         Some(Err(why)) => {
                             // A create whose answer was lost may have made the object: its
@@ -663,12 +661,12 @@ impl<'p> Engine<'p> {
                             // one made nothing: its name is released.
                             self.failed = true;
                             self.settle_pending(change, why.outcome_unknown);
-                            self.push_outcome(change.clone(), Outcome::Failed(why.message));
+                            self.push_outcome(change, Outcome::Failed(why.message));
                         }
                         None => {
                             self.failed = true;
                             self.settle_pending(change, false);
-                            self.push_outcome(change.clone(), Outcome::NotAttempted);
+                            self.push_outcome(change, Outcome::NotAttempted);
                         }
                     }
                 }
@@ -700,10 +698,10 @@ impl<'p> Engine<'p> {
         let change = &self.plan.changes[i];
         match result {
             Ok(()) => {
-                self.record_ownership(change, None);
+                record_ownership(&mut self.registry, change, None);
                 self.settle_pending(change, false);
                 self.count(change);
-                self.push_outcome(change.clone(), Outcome::Done);
+                self.push_outcome(change, Outcome::Done);
                 self.chain_advanced(i);
             }
             Err(why) => {
@@ -712,78 +710,29 @@ impl<'p> Engine<'p> {
                 // nothing: its names are released.
                 self.failed = true;
                 self.settle_pending(change, why.outcome_unknown);
-                self.push_outcome(change.clone(), Outcome::Failed(why.message));
+                self.push_outcome(change, Outcome::Failed(why.message));
             }
         }
     }
 
-    fn push_outcome(&mut self, change: Change, outcome: Outcome) {
+    /// Reports `change`'s outcome (by address and action: the change itself, thousands of
+    /// messages in a large apply, is not copied).
+    fn push_outcome(&mut self, change: &Change, outcome: Outcome) {
         self.report
             .outcomes
             .push((change.address().to_string(), change.action(), outcome));
     }
 
+    /// [`Engine::push_outcome`] for a monitor change, which is not held as a [`Change`].
+    fn push_monitor_outcome(&mut self, m: &MonitorChange, outcome: Outcome) {
+        self.report
+            .outcomes
+            .push((Address::Monitor(m.id).to_string(), Action::Update, outcome));
+    }
+
     fn count(&mut self, change: &Change) {
         for a in change.counted_actions() {
             self.report.done.count(a);
-        }
-    }
-
-    /// Ownership after a change was made; `created` is the id an object addressed by id
-    /// got from its create (without one, ownership by id stays as it was, and the next
-    /// listing finds the object).
-    fn record_ownership(&mut self, change: &Change, created: Option<String>) {
-        let Some(kind) = change.kind().owned() else {
-            return;
-        };
-        let registry = &mut self.registry;
-        let (name, with) = match change {
-            Change::CustomVariable(c) => {
-                let fp = match c.edit.after().map(|a| &a.value) {
-                    Some(VariableValue::Secret { value: Some(v), .. }) => {
-                        Some(registry.fingerprint(v.expose()))
-                    }
-                    _ => None,
-                };
-                (&c.name, Ownership::with_fingerprint(fp))
-            }
-            Change::Webhook(c) => {
-                if let Edit::Rename { from, .. } = &c.edit {
-                    registry.forget(kind, from);
-                }
-                (&c.name, Ownership::default())
-            }
-            Change::NotificationRule(RuleChange { name, id, .. })
-            | Change::StatusBoard(BoardChange { name, id, .. }) => {
-                let id = created.or_else(|| id.clone());
-                (
-                    name,
-                    Ownership {
-                        id,
-                        fingerprint: None,
-                    },
-                )
-            }
-            Change::AuthMethod(c) => {
-                // The secret's fingerprint once a write of it succeeded; an adoption without
-                // a write leaves what the registry knew.
-                let written = match (&c.edit, c.edit.after()) {
-                    (Edit::Adopt { writes: false, .. }, _) | (_, None) => None,
-                    (_, Some(after)) => after.client_secret.fingerprint.clone(),
-                };
-                let known = registry.fingerprint_of(kind, &c.name).map(str::to_string);
-                let with = Ownership {
-                    id: created.or_else(|| c.id.clone()),
-                    fingerprint: written.or(known),
-                };
-                (&c.name, with)
-            }
-            Change::Monitor(_) => return,
-        };
-        if change.is_removal() {
-            registry.forget(kind, name);
-        } else {
-            registry.record(kind, name, with);
         }
     }
 

@@ -3,10 +3,10 @@
 use super::*;
 use crate::model::{EncodeAs, Secret};
 use crate::plan::{
-    BlockAction, BlockChange, RuleChange, VariableChange, VariableState, WebhookChange,
-    WebhookState,
+    BlockAction, BlockChange, Edit, RuleChange, VariableChange, VariableState, VariableValue,
+    WebhookChange, WebhookState,
 };
-use crate::registry::OwnedKind;
+use crate::registry::{OwnedKind, Ownership};
 
 fn hook(url: &str) -> WebhookState {
     WebhookState {
