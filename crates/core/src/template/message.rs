@@ -6,7 +6,9 @@
 //! mistake would change who gets notified (unbalanced or mismatched sections are errors).
 
 use crate::model::{Condition, SectionCondition};
+use memchr::memmem::Finder;
 use std::ops::Range;
+use std::sync::LazyLock;
 
 pub use crate::model::{MonitorState, Transition};
 
@@ -142,11 +144,16 @@ enum Tag<'a> {
     Other,
 }
 
-/// Where `needle` first occurs in `text`, found with SIMD: messages are kilobytes, and a
-/// large org's plan reads thousands (the standard library's two-way search was most of
-/// this module's time).
-fn find(text: &str, needle: &str) -> Option<usize> {
-    memchr::memmem::find(text.as_bytes(), needle.as_bytes())
+/// A tag's delimiters, each searched for with SIMD: messages are kilobytes, and a large
+/// org's plan reads thousands (the standard library's two-way search was most of this
+/// module's time). Built once: `memmem::find` builds its searcher on every call.
+static OPENER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("{{"));
+static CLOSER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("}}"));
+static COMMENT_CLOSER: LazyLock<Finder<'static>> = LazyLock::new(|| Finder::new("--}}"));
+
+/// Where `finder`'s needle first occurs in `text`.
+fn find(text: &str, finder: &Finder<'_>) -> Option<usize> {
+    finder.find(text.as_bytes())
 }
 
 /// Finds the next tag at or after `from`: its byte range and kind. A `{{` that is never
@@ -154,19 +161,19 @@ fn find(text: &str, needle: &str) -> Option<usize> {
 fn next_tag(text: &str, from: usize) -> Option<(Range<usize>, Tag<'_>)> {
     let mut search = from;
     loop {
-        let start = search + find(text.get(search..)?, "{{")?;
+        let start = search + find(text.get(search..)?, &OPENER)?;
         let after = start + 2;
         let rest = text.get(after..)?;
         if let Some(body) = rest.strip_prefix("!--") {
-            if let Some(end) = find(body, "--}}") {
+            if let Some(end) = find(body, &COMMENT_CLOSER) {
                 let inner = &body[..end];
                 return Some((start..after + 3 + end + 4, Tag::Comment(inner)));
             }
         } else if let Some(body) = rest.strip_prefix('!') {
-            if let Some(end) = find(body, "}}") {
+            if let Some(end) = find(body, &CLOSER) {
                 return Some((start..after + 1 + end + 2, Tag::Comment(&body[..end])));
             }
-        } else if let Some(end) = find(rest, "}}") {
+        } else if let Some(end) = find(rest, &CLOSER) {
             let inner = &rest[..end];
             let range = start..after + end + 2;
             let tag = if let Some(c) = inner.strip_prefix('#') {
