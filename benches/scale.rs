@@ -86,7 +86,7 @@ struct Params {
     #[arg(long, default_value_t = 16)]
     concurrency: usize,
     /// Rounds of every case, each on fresh orgs; the table shows each case's median round
-    /// (by wall time), and each round's wall times are listed under it.
+    /// (by wall time), and each round's wall time and CPU are listed above it.
     #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=99))]
     runs: u32,
     /// Percentage of the groups changed in the last case.
@@ -845,7 +845,7 @@ fn main() -> anyhow::Result<()> {
 }
 
 /// Each case's median round by wall time (the round itself, so that its requests, CPU
-/// and memory are those of one real run), with every round's wall time noted.
+/// and memory are those of one real run), with every round's wall time and CPU noted.
 fn medians(rounds: Vec<Vec<CaseResult>>) -> Vec<CaseResult> {
     let cases = rounds.first().map_or(0, Vec::len);
     let mut by_case: Vec<Vec<CaseResult>> = (0..cases).map(|_| Vec::new()).collect();
@@ -859,7 +859,13 @@ fn medians(rounds: Vec<Vec<CaseResult>>) -> Vec<CaseResult> {
         .filter_map(|mut runs| {
             let walls: Vec<String> = runs
                 .iter()
-                .map(|r| format!("{:.2} s", r.wall.as_secs_f64()))
+                .map(|r| {
+                    format!(
+                        "{:.2} s ({} ms CPU)",
+                        r.wall.as_secs_f64(),
+                        r.usage.cpu.as_millis()
+                    )
+                })
                 .collect();
             runs.sort_by_key(|r| r.wall);
             let median = runs.swap_remove(runs.len().checked_sub(1)? / 2);
