@@ -28,7 +28,7 @@
 use super::bookkeeping::*;
 use super::freshness::Freshness;
 pub use super::step::*;
-use crate::plan::{Action, Address, Change, Fingerprint, MonitorChange, Plan};
+use crate::plan::{Change, Fingerprint, MonitorChange, Plan};
 use crate::registry::Registry;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -508,8 +508,8 @@ impl<'p> Engine<'p> {
         for m in written {
             match results.remove(&m.id) {
                 Some(Ok(())) => {
-                    for block in &m.blocks {
-                        self.report.done.count(block.action.action());
+                    for action in m.counted_actions() {
+                        self.report.done.count(action);
                     }
                     self.push_monitor_outcome(m, Outcome::Done);
                 }
@@ -727,7 +727,7 @@ impl<'p> Engine<'p> {
     fn push_monitor_outcome(&mut self, m: &MonitorChange, outcome: Outcome) {
         self.report
             .outcomes
-            .push((Address::Monitor(m.id).to_string(), Action::Update, outcome));
+            .push((m.address().to_string(), MonitorChange::ACTION, outcome));
     }
 
     fn count(&mut self, change: &Change) {

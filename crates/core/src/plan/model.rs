@@ -476,6 +476,21 @@ pub struct MonitorChange {
     pub notes: Vec<String>,
 }
 
+impl MonitorChange {
+    /// What happens to it: its message is always updated; its blocks say how.
+    pub const ACTION: Action = Action::Update;
+
+    /// Its address (what [`Change::address`] gives for it).
+    pub fn address(&self) -> Address {
+        Address::Monitor(self.id)
+    }
+
+    /// The actions it counts as in summaries: one per block change.
+    pub fn counted_actions(&self) -> impl Iterator<Item = Action> + '_ {
+        self.blocks.iter().map(|b| b.action.action())
+    }
+}
+
 /// One change to one remote object: one variant per kind, so that apply and every renderer
 /// handle every kind or fail to compile.
 #[derive(Debug, Clone, PartialEq)]
@@ -503,7 +518,7 @@ impl Change {
             Change::NotificationRule(c) => Address::NotificationRule(c.name.clone()),
             Change::StatusBoard(c) => Address::StatusBoard(c.name.clone()),
             Change::AuthMethod(c) => Address::AuthMethod(c.name.clone()),
-            Change::Monitor(c) => Address::Monitor(c.id),
+            Change::Monitor(c) => c.address(),
         }
     }
 
@@ -527,7 +542,7 @@ impl Change {
             Change::NotificationRule(c) => c.edit.action(),
             Change::StatusBoard(c) => c.edit.action(),
             Change::AuthMethod(c) => c.edit.action(),
-            Change::Monitor(_) => Action::Update,
+            Change::Monitor(_) => MonitorChange::ACTION,
         }
     }
 
@@ -563,7 +578,7 @@ impl Change {
     /// The actions this change counts as in summaries: a monitor counts its blocks.
     pub fn counted_actions(&self) -> Vec<Action> {
         match self {
-            Change::Monitor(m) => m.blocks.iter().map(|b| b.action.action()).collect(),
+            Change::Monitor(m) => m.counted_actions().collect(),
             other => vec![other.action()],
         }
     }

@@ -163,23 +163,19 @@ pub fn handles_sent(message: &str) -> Vec<template::SentHandle> {
     } else {
         &[None]
     };
+    let transitions: Vec<_> = priorities
+        .iter()
+        .flat_map(|&priority| TRANSITIONS.map(|t| t.transition(priority)))
+        .collect();
+    // Each distinct answer once (the handle check reads the 2,000 managed messages of a
+    // plan), in the order first met.
+    let (answers, _) = traced.sent_on_each(&transitions);
     let mut seen = std::collections::HashSet::new();
     let mut out = Vec::new();
-    // Transitions under which the same sections hold send the same: each such set is
-    // traced once (a message with only `is_alert` and `is_recovery` sections: 3 traces, not
-    // 10 — the handle check reads the 2,000 managed messages of a plan).
-    let mut traced_for = std::collections::HashSet::new();
-    for &priority in priorities {
-        for t in TRANSITIONS {
-            let transition = t.transition(priority);
-            if !traced_for.insert(traced.sections_holding(&transition)) {
-                continue;
-            }
-            let (decided, undecided) = traced.sent(&transition);
-            for h in decided.into_iter().chain(undecided) {
-                if seen.insert(h.name.clone()) {
-                    out.push(h);
-                }
+    for (decided, undecided) in answers {
+        for h in decided.into_iter().chain(undecided) {
+            if seen.insert(h.name.clone()) {
+                out.push(h);
             }
         }
     }
@@ -236,30 +232,21 @@ pub fn route_all(
         .copied()
         .filter(|rule| filter_matches(&rule.filter, monitor.tags))
         .collect();
+    let asked: Vec<_> = transitions
+        .iter()
+        .map(|t| t.transition(monitor.priority))
+        .collect();
+    let (answers, answer_of) = traced.sent_on_each(&asked);
     let mut all = Vec::with_capacity(transitions.len());
-    // Transitions under which the same sections hold send the same handles: each such set
-    // is traced once (a message with `is_alert` and `is_recovery` sections: 3 traces for
-    // the 8 transitions, as in [`handles_sent`]).
-    type Sent = (Vec<template::SentHandle>, Vec<template::SentHandle>);
-    let mut traced_for: Vec<(Vec<bool>, Sent)> = Vec::new();
-    for &transition in transitions {
-        let t = transition.transition(monitor.priority);
+    for (t, at) in asked.iter().zip(answer_of) {
         let mut out = Routed::default();
-        let holding = traced.sections_holding(&t);
-        let at = match traced_for.iter().position(|(h, _)| *h == holding) {
-            Some(at) => at,
-            None => {
-                traced_for.push((holding, traced.sent(&t)));
-                traced_for.len() - 1
-            }
-        };
-        let (decided, undecided) = &traced_for[at].1;
+        let (decided, undecided) = &answers[at];
         for h in decided.iter().chain(undecided) {
             let when = h.depends_on.iter().cloned().map(GroupCondition).collect();
             out.add(&h.name, when, source_at(h.offset));
         }
         for rule in &applying {
-            route_rule(rule, &t, monitor.tags, &mut out);
+            route_rule(rule, t, monitor.tags, &mut out);
         }
         all.push(out.finish());
     }

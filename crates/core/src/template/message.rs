@@ -458,6 +458,10 @@ enum Piece<'a> {
     Close,
 }
 
+/// What a message sends on one transition: the handles sent, and those only undecidable
+/// sections would send (see [`sent_handles`]).
+pub type Sent = (Vec<SentHandle>, Vec<SentHandle>);
+
 /// A message read once into its pieces, so that what it sends on each of many
 /// transitions costs an evaluation, not a parse ([`TracedMessage::sent`]).
 #[derive(Debug, Clone)]
@@ -526,11 +530,34 @@ impl<'a> TracedMessage<'a> {
         })
     }
 
+    /// What it sends on each of `transitions` ([`Self::sent`]), each distinct answer traced
+    /// once: two transitions under which the same sections hold send exactly the same (a
+    /// message with `is_alert` and `is_recovery` sections: 3 traces for 8 transitions). The
+    /// distinct answers in the order first met, and for each transition the index of its
+    /// answer among them.
+    pub fn sent_on_each(&self, transitions: &[Transition]) -> (Vec<Sent>, Vec<usize>) {
+        let mut holding: Vec<Vec<bool>> = Vec::new();
+        let mut answers = Vec::new();
+        let at = transitions
+            .iter()
+            .map(|t| {
+                let sections = self.sections_holding(t);
+                match holding.iter().position(|h| *h == sections) {
+                    Some(at) => at,
+                    None => {
+                        holding.push(sections);
+                        answers.push(self.sent(t));
+                        answers.len() - 1
+                    }
+                }
+            })
+            .collect();
+        (answers, at)
+    }
+
     /// Which of its sections with a condition ddhooks knows hold on `transition`, in
-    /// order: two transitions with the same answer send exactly the same ([`Self::sent`]
-    /// depends on nothing else), so a caller that asks about many transitions traces each
-    /// answer once.
-    pub fn sections_holding(&self, transition: &Transition) -> Vec<bool> {
+    /// order: [`Self::sent`] depends on nothing else.
+    fn sections_holding(&self, transition: &Transition) -> Vec<bool> {
         self.pieces
             .iter()
             .filter_map(|piece| match piece {
@@ -545,7 +572,7 @@ impl<'a> TracedMessage<'a> {
     }
 
     /// What it sends on `transition` (see [`sent_handles`]).
-    pub fn sent(&self, transition: &Transition) -> (Vec<SentHandle>, Vec<SentHandle>) {
+    pub fn sent(&self, transition: &Transition) -> Sent {
         let decided = self.trace(transition, false);
         let undecided = if self.undecided {
             self.trace(transition, true)
