@@ -310,8 +310,10 @@ async fn accept_loop(
         };
         let shared = shared.clone();
         let service = hyper::service::service_fn(move |req: Request<hyper::body::Incoming>| {
+            // The latency counts from here: as soon as the request's head is parsed.
+            let arrived = std::time::Instant::now();
             let shared = shared.clone();
-            async move { handle(shared, req.map(Body::new)).await }
+            async move { handle(shared, req.map(Body::new), arrived).await }
         });
         connections.spawn(async move {
             let _ = hyper::server::conn::http1::Builder::new()
@@ -337,6 +339,7 @@ pub(crate) async fn route(shared: &Shared, req: Request<Body>) -> Response<Body>
 async fn handle(
     shared: Arc<Shared>,
     req: Request<Body>,
+    arrived: std::time::Instant,
 ) -> Result<Response<Body>, DroppedConnection> {
     let path = req.uri().path().to_string();
     if !path.starts_with("/api/") {
@@ -347,7 +350,7 @@ async fn handle(
     // Every answer leaves `latency` (plus its jitter) after the request arrived (or as soon
     // as it is ready, if handling took longer), like a remote API whose response time
     // includes its work.
-    let answer_at = std::time::Instant::now() + shared.faults.response_time();
+    let answer_at = arrived + shared.faults.response_time();
     let failure = |code: u16| {
         let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
         let message = match code {
