@@ -91,9 +91,10 @@ struct Waiting<'p> {
     change: &'p MonitorChange,
     /// The read age at which the last read of it started (the plan's read: 0).
     read_at: Duration,
-    /// Its last read just settled: it is written next without checking that read's age (a
-    /// read slower than the limit must not be repeated forever).
-    just_read: bool,
+    /// Its last read settled in this write round ([`Engine::write_round`]): it is written
+    /// next without checking that read's age (a read slower than the limit must not be
+    /// repeated forever).
+    read_in_round: Option<u64>,
 }
 
 /// The apply engine. See the module documentation.
@@ -118,6 +119,9 @@ pub struct Engine<'p> {
     read_max_age: Duration,
     /// How a monitor whose read is too old is read again.
     freshness: Freshness,
+    /// How many monitor writes were handed out: a read that settled since the last hand-out
+    /// is "just read" (counting rounds instead of clearing a flag on every waiting monitor).
+    write_round: u64,
     /// A monitor write failed or was refused: the chain goes on, the removals will not.
     monitors_failed: bool,
     /// The chain's step in flight.
@@ -156,7 +160,7 @@ impl<'p> Engine<'p> {
                 after,
                 change,
                 read_at: Duration::ZERO,
-                just_read: false,
+                read_in_round: None,
             })
             .collect();
         Engine {
@@ -172,6 +176,7 @@ impl<'p> Engine<'p> {
             overlap: 0,
             read_max_age: MONITOR_READ_MAX_AGE,
             freshness: Freshness::Relist,
+            write_round: 0,
             monitors_failed: false,
             in_flight: InFlight::None,
             lane: None,
@@ -345,7 +350,8 @@ impl<'p> Engine<'p> {
 
     /// Whether the last read of `w` is too old to write it on.
     fn stale(&self, w: &Waiting<'_>, read_age: Duration) -> bool {
-        !w.just_read && read_age.saturating_sub(w.read_at) > self.read_max_age
+        w.read_in_round != Some(self.write_round)
+            && read_age.saturating_sub(w.read_at) > self.read_max_age
     }
 
     /// The read to make before writing the first `n` waiting monitors, when the first is
@@ -403,9 +409,7 @@ impl<'p> Engine<'p> {
             .take(n)
             .take_while(|w| !self.stale(w, read_age))
             .count();
-        for w in &mut self.monitors {
-            w.just_read = false;
-        }
+        self.write_round += 1;
         let batch: Vec<&'p MonitorChange> =
             self.monitors.drain(..fresh).map(|w| w.change).collect();
         (
@@ -466,13 +470,17 @@ impl<'p> Engine<'p> {
         ids: Option<Vec<i64>>,
         result: Result<BTreeMap<i64, Fingerprint>, String>,
     ) {
-        let waiting = std::mem::take(&mut self.monitors);
-        for mut w in waiting {
-            let m = w.change;
+        // The monitors read by id lead the queue (they were read a step before their
+        // write): only those are looked at, not every monitor still waiting.
+        let mut unseen = ids.as_ref().map_or(usize::MAX, Vec::len);
+        let mut at = 0;
+        while unseen > 0 && at < self.monitors.len() {
+            let m = self.monitors[at].change;
             if ids.as_ref().is_some_and(|ids| !ids.contains(&m.id)) {
-                self.monitors.push_back(w);
+                at += 1;
                 continue;
             }
+            unseen = unseen.saturating_sub(1);
             let why = match &result {
                 Ok(now) => match now.get(&m.id) {
                     None => Some("it was deleted since the plan; run plan again".to_string()),
@@ -487,13 +495,15 @@ impl<'p> Engine<'p> {
             };
             match why {
                 Some(why) => {
+                    self.monitors.remove(at);
                     self.monitors_failed = true;
                     self.push_monitor_outcome(m, Outcome::Refused(why));
                 }
                 None => {
+                    let w = &mut self.monitors[at];
                     w.read_at = started;
-                    w.just_read = true;
-                    self.monitors.push_back(w);
+                    w.read_in_round = Some(self.write_round);
+                    at += 1;
                 }
             }
         }
