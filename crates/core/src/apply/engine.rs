@@ -37,6 +37,13 @@ use std::time::Duration;
 /// this, people may have edited a message since the plan read it.
 pub const MONITOR_READ_MAX_AGE: Duration = Duration::from_secs(5);
 
+/// How many chain writes ahead the monitor lane reads the monitors they make ready. One
+/// would do if the lane always read in the step before a group's last webhook write and
+/// wrote in the step after; but a lane that once reads late (a group's read and its
+/// writes a step later each) would stay late for the rest of the chain. Two lets a late
+/// read take the next group too, and the lane is back in step.
+const READ_AHEAD: usize = 2;
+
 /// Where the engine is.
 #[derive(Debug)]
 enum Stage {
@@ -420,25 +427,34 @@ impl<'p> Engine<'p> {
 
     /// The monitor lane's step alongside the chain write in flight: the ready writes (at
     /// most `overlap`), or first a new read when the last is too old; `None` when the lane
-    /// is busy or nothing is ready.
+    /// is busy or nothing is ready. A read also takes the monitors that the next
+    /// [`READ_AHEAD`] chain writes make ready: read while those writes go, they are written
+    /// as soon as they are ready, not a read later (the last group's writes follow the
+    /// chain by one round trip, not two).
     fn alongside(&mut self, read_age: Duration) -> Option<Step<'p>> {
         let chain_writing =
             matches!(self.stage, Stage::Serial) && matches!(self.in_flight, InFlight::Change(_));
         if !chain_writing || self.lane.is_some() || self.overlap == 0 || self.stopped() {
             return None;
         }
-        let ready = self
-            .monitors
-            .iter()
-            .take(self.overlap)
-            .take_while(|w| w.after <= self.chain_done)
-            .count();
-        if ready == 0 {
+        let leading = |after: usize| {
+            self.monitors
+                .iter()
+                .take(self.overlap)
+                .take_while(|w| w.after <= after)
+                .count()
+        };
+        let (ready, soon) = (
+            leading(self.chain_done),
+            leading(self.chain_done + READ_AHEAD),
+        );
+        if soon == 0 {
             return None;
         }
-        let (task, work) = match self.read_or_write(read_age, ready) {
+        let (task, work) = match self.read_or_write(read_age, soon) {
             Some(read) => read,
-            None => self.write_leading(read_age, ready),
+            None if ready > 0 => self.write_leading(read_age, ready),
+            None => return None,
         };
         self.lane = Some(task);
         Some(Step::Monitors(work))
