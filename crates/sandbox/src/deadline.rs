@@ -136,6 +136,11 @@ mod timerfd {
         // Readable once the timer has expired; nothing needs to be read from a one-shot
         // timer that is closed right after.
         let _ready = registered.readable().await?;
+        // Closing the timer (two system calls) can wait until the answer is written: this
+        // task writes it as soon as it returns, and the spawned drop runs after.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move { drop(registered) });
+        }
         Ok(())
     }
 }
