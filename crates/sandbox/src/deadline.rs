@@ -134,7 +134,7 @@ mod timerfd {
         let registered = unsafe { AsyncFd::register_with_interest(fd, Interest::READABLE) }
             .map_err(std::io::Error::from)?;
         // Readable once the timer has expired; nothing needs to be read from a one-shot
-        // timer that is closed right after.
+        // timer that is never armed again.
         let _ready = registered.readable().await?;
         // Closing the timer (two system calls) can wait until the answer is written: this
         // task writes it as soon as it returns, and the spawned drop runs after.
